@@ -1,0 +1,27 @@
+#include "confref.h"
+
+#include <stdlib.h>
+
+#include "util.h"
+
+struct confref *confref_new_take(struct conf *conf)
+{
+    struct confref *ref = xcalloc(1, sizeof(*ref));
+    ref->conf = conf;
+    ref->refs = 1;
+    return ref;
+}
+
+struct confref *confref_get(struct confref *ref)
+{
+    ref->refs++;
+    return ref;
+}
+
+void confref_put(struct confref *ref)
+{
+    if (ref == NULL || --ref->refs > 0)
+        return;
+    conf_free(ref->conf);
+    free(ref);
+}

@@ -1,0 +1,1652 @@
+/*
+ * ews_parse: hardened parsing of EWS responses (see ews_parse.h).
+ *
+ * The document is parsed into a libxml2 tree with the safe options only, then walked by
+ * hand: every element is matched by namespace URI and local name, every typed value goes
+ * through a strict parser, and the first surprise aborts the whole parse with a message that
+ * says where it happened. The response is built on the side and only handed out when the
+ * walk finished cleanly.
+ */
+#include "ews_parse.h"
+
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/parserInternals.h>
+#include <libxml/tree.h>
+#include <libxml/xmlerror.h>
+
+#define NS_SOAP "http://schemas.xmlsoap.org/soap/envelope/"
+#define NS_M "http://schemas.microsoft.com/exchange/services/2006/messages"
+#define NS_T "http://schemas.microsoft.com/exchange/services/2006/types"
+#define NS_E "http://schemas.microsoft.com/exchange/services/2006/errors"
+
+/* ---- allocation (own helpers so the module builds alone; abort on OOM) ---- */
+
+static void *ep_xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n == 0 ? 1 : n, size == 0 ? 1 : size);
+    if (p == NULL)
+        abort();
+    return p;
+}
+
+static char *ep_xstrdup(const char *s)
+{
+    char *p = strdup(s);
+    if (p == NULL)
+        abort();
+    return p;
+}
+
+/* Make room for one more element in a growable array: *cap doubles as needed. */
+static void *ep_grow(void *arr, size_t n, size_t *cap, size_t elsize)
+{
+    if (n < *cap)
+        return arr;
+    size_t ncap = *cap == 0 ? 4 : *cap * 2;
+    if (ncap < *cap || ncap > SIZE_MAX / elsize)
+        abort();
+    void *p = realloc(arr, ncap * elsize);
+    if (p == NULL)
+        abort();
+    memset((char *)p + *cap * elsize, 0, (ncap - *cap) * elsize);
+    *cap = ncap;
+    return p;
+}
+
+/* ---- parse context and errors ---- */
+
+struct pctx {
+    char *err;
+    size_t errlen;
+    bool failed;
+    bool saw_doctype;
+    char xml_error[200]; /* first libxml2 diagnostic, for "malformed XML" reports */
+    char where[96];      /* "ResponseMessage 2, item 3 (t:MeetingRequest)" */
+};
+
+static int failv(struct pctx *p, const char *fmt, va_list ap)
+{
+    if (!p->failed) {
+        p->failed = true;
+        if (p->err != NULL && p->errlen > 0) {
+            size_t off = 0;
+            if (p->where[0] != '\0') {
+                int n = snprintf(p->err, p->errlen, "%s: ", p->where);
+                off = n < 0 ? 0 : (size_t)n < p->errlen ? (size_t)n : p->errlen - 1;
+            }
+            vsnprintf(p->err + off, p->errlen - off, fmt, ap);
+        }
+    }
+    return -1;
+}
+
+__attribute__((format(printf, 2, 3))) static int fail(struct pctx *p, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    failv(p, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* A short printable rendering of an untrusted value for error messages. */
+static const char *shown(const char *v, char buf[48])
+{
+    size_t i = 0;
+    if (v == NULL)
+        v = "(null)";
+    for (; v[i] != '\0' && i < 40; i++)
+        buf[i] = (v[i] >= 0x20 && v[i] < 0x7f) ? v[i] : '?';
+    if (v[i] != '\0' && i >= 3) {
+        buf[i - 3] = buf[i - 2] = buf[i - 1] = '.';
+    }
+    buf[i] = '\0';
+    return buf;
+}
+
+/* ---- tree helpers ---- */
+
+static bool ns_is(const xmlNode *n, const char *ns)
+{
+    if (ns == NULL)
+        return n->ns == NULL;
+    return n->ns != NULL && n->ns->href != NULL && strcmp((const char *)n->ns->href, ns) == 0;
+}
+
+static bool is_el(const xmlNode *n, const char *ns, const char *name)
+{
+    return n != NULL && n->type == XML_ELEMENT_NODE && ns_is(n, ns) &&
+           strcmp((const char *)n->name, name) == 0;
+}
+
+static xmlNode *first_el(const xmlNode *parent)
+{
+    for (xmlNode *c = parent->children; c != NULL; c = c->next)
+        if (c->type == XML_ELEMENT_NODE)
+            return c;
+    return NULL;
+}
+
+static xmlNode *next_el(const xmlNode *n)
+{
+    for (xmlNode *c = n->next; c != NULL; c = c->next)
+        if (c->type == XML_ELEMENT_NODE)
+            return c;
+    return NULL;
+}
+
+#define FOR_EACH_EL(c, parent) for (xmlNode *c = first_el(parent); c != NULL; c = next_el(c))
+
+static const char *prefix_of(const xmlNode *n)
+{
+    if (n->ns == NULL || n->ns->href == NULL)
+        return "";
+    const char *h = (const char *)n->ns->href;
+    if (strcmp(h, NS_T) == 0)
+        return "t:";
+    if (strcmp(h, NS_M) == 0)
+        return "m:";
+    if (strcmp(h, NS_SOAP) == 0)
+        return "soap:";
+    return "{other-ns}:";
+}
+
+/* The text content of a leaf element (text and CDATA children), newly allocated. An element
+ * child makes it an error: a "leaf" with structure is not what the schema says. */
+static int leaf_text(struct pctx *p, const xmlNode *n, char **out)
+{
+    size_t len = 0;
+    for (const xmlNode *c = n->children; c != NULL; c = c->next) {
+        if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) {
+            len += c->content != NULL ? strlen((const char *)c->content) : 0;
+        } else if (c->type == XML_ELEMENT_NODE || c->type == XML_ENTITY_REF_NODE) {
+            return fail(p, "%s%s: unexpected child in a text element", prefix_of(n),
+                        (const char *)n->name);
+        }
+    }
+    char *s = ep_xcalloc(1, len + 1);
+    size_t off = 0;
+    for (const xmlNode *c = n->children; c != NULL; c = c->next) {
+        if ((c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) && c->content != NULL) {
+            size_t l = strlen((const char *)c->content);
+            memcpy(s + off, c->content, l);
+            off += l;
+        }
+    }
+    s[off] = '\0';
+    *out = s;
+    return 0;
+}
+
+/* An attribute without namespace, newly allocated (free()), or NULL when absent. */
+static char *attr_dup(const xmlNode *n, const char *name)
+{
+    xmlChar *v = xmlGetNoNsProp(n, (const xmlChar *)name);
+    if (v == NULL)
+        return NULL;
+    char *s = ep_xstrdup((const char *)v);
+    xmlFree(v);
+    return s;
+}
+
+/* ---- strict scalar parsers ---- */
+
+static bool xml_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* Trim XML whitespace in place (xs types other than string collapse it). */
+static char *trim(char *s)
+{
+    while (xml_space(*s))
+        s++;
+    size_t l = strlen(s);
+    while (l > 0 && xml_space(s[l - 1]))
+        s[--l] = '\0';
+    return s;
+}
+
+static int parse_int(const char *text, int *out)
+{
+    char buf[32];
+    size_t l = strlen(text);
+    if (l >= sizeof(buf))
+        return -1;
+    memcpy(buf, text, l + 1);
+    const char *s = trim(buf);
+    bool neg = false;
+    if (*s == '+' || *s == '-')
+        neg = *s++ == '-';
+    if (*s == '\0')
+        return -1;
+    long long v = 0;
+    for (; *s != '\0'; s++) {
+        if (*s < '0' || *s > '9')
+            return -1;
+        v = v * 10 + (*s - '0');
+        if (v > (long long)INT_MAX + 1)
+            return -1;
+    }
+    if (neg)
+        v = -v;
+    if (v < INT_MIN || v > INT_MAX)
+        return -1;
+    *out = (int)v;
+    return 0;
+}
+
+static int parse_bool(const char *text, bool *out)
+{
+    char buf[16];
+    size_t l = strlen(text);
+    if (l >= sizeof(buf))
+        return -1;
+    memcpy(buf, text, l + 1);
+    const char *s = trim(buf);
+    if (strcmp(s, "true") == 0 || strcmp(s, "1") == 0)
+        *out = true;
+    else if (strcmp(s, "false") == 0 || strcmp(s, "0") == 0)
+        *out = false;
+    else
+        return -1;
+    return 0;
+}
+
+static int two_digits(const char *s, int *v)
+{
+    if (s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9')
+        return -1;
+    *v = (s[0] - '0') * 10 + (s[1] - '0');
+    return 0;
+}
+
+static bool is_leap(int y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static int days_in_month(int y, int m)
+{
+    static const int dim[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    return m == 2 && is_leap(y) ? 29 : dim[m - 1];
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (the classic era-based formula). */
+static long long days_from_civil(int y, int m, int d)
+{
+    y -= m <= 2;
+    long long era = (y >= 0 ? y : y - 399) / 400;
+    long long yoe = y - era * 400;
+    long long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+/* "YYYY-MM-DD" at s; returns the number of characters consumed or -1. */
+static int parse_ymd(const char *s, int *y, int *m, int *d)
+{
+    int c, yy, mm, dd;
+    if (two_digits(s, &c) < 0 || two_digits(s + 2, &yy) < 0 || s[4] != '-' ||
+        two_digits(s + 5, &mm) < 0 || s[7] != '-' || two_digits(s + 8, &dd) < 0)
+        return -1;
+    *y = c * 100 + yy;
+    if (*y < 1 || mm < 1 || mm > 12 || dd < 1 || dd > days_in_month(*y, mm))
+        return -1;
+    *m = mm;
+    *d = dd;
+    return 10;
+}
+
+/* Optional time zone at s: "" (none, *has = false), "Z", "+HH:MM" or "-HH:MM". Sets the
+ * offset in seconds east of UTC. Returns 0 if the rest of the string is exactly that. */
+static int parse_tz(const char *s, bool *has, long *offset)
+{
+    *has = false;
+    *offset = 0;
+    if (*s == '\0')
+        return 0;
+    *has = true;
+    if (strcmp(s, "Z") == 0)
+        return 0;
+    int hh, mm;
+    if ((s[0] != '+' && s[0] != '-') || two_digits(s + 1, &hh) < 0 || s[3] != ':' ||
+        two_digits(s + 4, &mm) < 0 || s[6] != '\0')
+        return -1;
+    if (hh > 14 || mm > 59 || (hh == 14 && mm != 0))
+        return -1;
+    *offset = (hh * 3600L + mm * 60L) * (s[0] == '-' ? -1 : 1);
+    return 0;
+}
+
+int ews_datetime_parse(const char *text, time_t *out)
+{
+    char buf[64];
+    if (text == NULL || out == NULL)
+        return -1;
+    size_t l = strlen(text);
+    if (l >= sizeof(buf))
+        return -1;
+    memcpy(buf, text, l + 1);
+    const char *s = trim(buf);
+
+    int y, mo, d, hh, mi, ss;
+    if (parse_ymd(s, &y, &mo, &d) < 0 || s[10] != 'T')
+        return -1;
+    s += 11;
+    if (two_digits(s, &hh) < 0 || s[2] != ':' || two_digits(s + 3, &mi) < 0 || s[5] != ':' ||
+        two_digits(s + 6, &ss) < 0)
+        return -1;
+    s += 8;
+    bool frac_nonzero = false;
+    if (*s == '.') {
+        s++;
+        if (*s < '0' || *s > '9')
+            return -1;
+        while (*s >= '0' && *s <= '9')
+            frac_nonzero |= *s++ != '0';
+    }
+    bool has_tz;
+    long offset;
+    if (parse_tz(s, &has_tz, &offset) < 0 || !has_tz)
+        return -1;
+    if (mi > 59 || ss > 59)
+        return -1;
+    if (hh == 24) {
+        if (mi != 0 || ss != 0 || frac_nonzero)
+            return -1;
+    } else if (hh > 23) {
+        return -1;
+    }
+    long long t = days_from_civil(y, mo, d) * 86400LL + hh * 3600LL + mi * 60LL + ss - offset;
+    if ((long long)(time_t)t != t)
+        return -1;
+    *out = (time_t)t;
+    return 0;
+}
+
+int ews_date_parse(const char *text, char out[11])
+{
+    char buf[32];
+    if (text == NULL)
+        return -1;
+    size_t l = strlen(text);
+    if (l >= sizeof(buf))
+        return -1;
+    memcpy(buf, text, l + 1);
+    const char *s = trim(buf);
+    int y, m, d;
+    bool has_tz;
+    long offset;
+    if (parse_ymd(s, &y, &m, &d) < 0 || parse_tz(s + 10, &has_tz, &offset) < 0)
+        return -1;
+    memcpy(out, s, 10);
+    out[10] = '\0';
+    return 0;
+}
+
+/* ---- typed element readers ---- */
+
+static int el_string(struct pctx *p, const xmlNode *n, char **out)
+{
+    char *s;
+    if (leaf_text(p, n, &s) < 0)
+        return -1;
+    free(*out);
+    *out = s;
+    return 0;
+}
+
+static int el_time(struct pctx *p, const xmlNode *n, time_t *out)
+{
+    char *s, b[48];
+    if (leaf_text(p, n, &s) < 0)
+        return -1;
+    int rc = ews_datetime_parse(s, out);
+    if (rc < 0)
+        fail(p, "%s%s: invalid xs:dateTime \"%s\"", prefix_of(n), (const char *)n->name,
+             shown(s, b));
+    free(s);
+    return rc;
+}
+
+static int el_int(struct pctx *p, const xmlNode *n, int *out)
+{
+    char *s, b[48];
+    if (leaf_text(p, n, &s) < 0)
+        return -1;
+    int rc = parse_int(s, out);
+    if (rc < 0)
+        fail(p, "%s%s: invalid xs:int \"%s\"", prefix_of(n), (const char *)n->name, shown(s, b));
+    free(s);
+    return rc;
+}
+
+static int el_bool(struct pctx *p, const xmlNode *n, bool *out)
+{
+    char *s, b[48];
+    if (leaf_text(p, n, &s) < 0)
+        return -1;
+    int rc = parse_bool(s, out);
+    if (rc < 0)
+        fail(p, "%s%s: invalid xs:boolean \"%s\"", prefix_of(n), (const char *)n->name,
+             shown(s, b));
+    free(s);
+    return rc;
+}
+
+/* Map a trimmed leaf text through from_string(); unknown values are errors. */
+static int el_enum(struct pctx *p, const xmlNode *n, int (*from_string)(const char *, void *),
+                   void *out)
+{
+    char *s, b[48];
+    if (leaf_text(p, n, &s) < 0)
+        return -1;
+    int rc = from_string(trim(s), out);
+    if (rc < 0)
+        fail(p, "%s%s: unexpected value \"%s\"", prefix_of(n), (const char *)n->name, shown(s, b));
+    free(s);
+    return rc;
+}
+
+static int response_from(const char *s, void *out)
+{
+    return item_response_from_string(s, out);
+}
+
+static int free_busy_from(const char *s, void *out)
+{
+    return item_free_busy_from_string(s, out);
+}
+
+static int caltype_from(const char *s, void *out)
+{
+    return item_calendar_type_from_string(s, out);
+}
+
+/* An ItemIdType / FolderIdType element: Id required, ChangeKey optional. */
+static int el_id(struct pctx *p, const xmlNode *n, struct item_id *out)
+{
+    char *id = attr_dup(n, "Id");
+    if (id == NULL || id[0] == '\0') {
+        free(id);
+        return fail(p, "%s%s without Id", prefix_of(n), (const char *)n->name);
+    }
+    item_id_clear(out);
+    out->id = id;
+    out->change_key = attr_dup(n, "ChangeKey");
+    return 0;
+}
+
+/* An EmailAddressType element (t:Mailbox). */
+static int el_mailbox_inner(struct pctx *p, const xmlNode *mb, struct item_mailbox *out)
+{
+    bool seen_name = false, seen_addr = false;
+    FOR_EACH_EL(c, mb)
+    {
+        if (is_el(c, NS_T, "Name")) {
+            if (seen_name)
+                return fail(p, "duplicate t:Name in t:Mailbox");
+            seen_name = true;
+            if (el_string(p, c, &out->name) < 0)
+                return -1;
+        } else if (is_el(c, NS_T, "EmailAddress")) {
+            if (seen_addr)
+                return fail(p, "duplicate t:EmailAddress in t:Mailbox");
+            seen_addr = true;
+            if (el_string(p, c, &out->address) < 0)
+                return -1;
+        }
+        /* RoutingType, MailboxType, ItemId, OriginalDisplayName: not needed. */
+    }
+    return 0;
+}
+
+/* A SingleRecipientType element (Organizer, From, Sender): exactly one t:Mailbox. */
+static int el_single_recipient(struct pctx *p, const xmlNode *n, struct item_mailbox *out)
+{
+    const xmlNode *mb = first_el(n);
+    if (!is_el(mb, NS_T, "Mailbox") || next_el(mb) != NULL)
+        return fail(p, "%s%s must hold exactly one t:Mailbox", prefix_of(n), (const char *)n->name);
+    item_mailbox_clear(out);
+    return el_mailbox_inner(p, mb, out);
+}
+
+static int el_attendees(struct pctx *p, const xmlNode *n, enum attendee_role role, struct item *it)
+{
+    bool any = false;
+    FOR_EACH_EL(a, n)
+    {
+        if (!is_el(a, NS_T, "Attendee"))
+            return fail(p, "t:%s: unexpected element %s%s", (const char *)n->name, prefix_of(a),
+                        (const char *)a->name);
+        any = true;
+        item_add_attendee(it, role, NULL, NULL, RESPONSE_UNKNOWN);
+        struct item_attendee *at = &it->attendees[it->n_attendees - 1];
+        bool seen_mb = false, seen_rt = false, seen_lrt = false;
+        FOR_EACH_EL(c, a)
+        {
+            if (is_el(c, NS_T, "Mailbox")) {
+                if (seen_mb)
+                    return fail(p, "duplicate t:Mailbox in t:Attendee");
+                seen_mb = true;
+                if (el_mailbox_inner(p, c, &at->mailbox) < 0)
+                    return -1;
+            } else if (is_el(c, NS_T, "ResponseType")) {
+                if (seen_rt)
+                    return fail(p, "duplicate t:ResponseType in t:Attendee");
+                seen_rt = true;
+                if (el_enum(p, c, response_from, &at->response) < 0)
+                    return -1;
+            } else if (is_el(c, NS_T, "LastResponseTime")) {
+                if (seen_lrt)
+                    return fail(p, "duplicate t:LastResponseTime in t:Attendee");
+                seen_lrt = true;
+                if (el_time(p, c, &at->last_response_time) < 0)
+                    return -1;
+            }
+            /* ProposedStart / ProposedEnd of an attendee: not used. */
+        }
+        if (!seen_mb)
+            return fail(p, "t:Attendee without t:Mailbox");
+    }
+    if (!any)
+        return fail(p, "empty t:%s", (const char *)n->name);
+    return 0;
+}
+
+/* ---- recurrence ---- */
+
+static const char *const day_names[] = {"Sunday", "Monday",   "Tuesday", "Wednesday", "Thursday",
+                                        "Friday", "Saturday", "Day",     "Weekday",   "WeekendDay"};
+
+static int day_bit(const char *s, unsigned *bit)
+{
+    for (unsigned i = 0; i < sizeof(day_names) / sizeof(day_names[0]); i++)
+        if (strcmp(s, day_names[i]) == 0) {
+            *bit = 1u << i;
+            return 0;
+        }
+    return -1;
+}
+
+/* t:DaysOfWeek: a whitespace-separated list (weekly) or a single day (relative patterns). */
+static int el_days(struct pctx *p, const xmlNode *n, bool list, unsigned *out)
+{
+    char *s, b[48];
+    if (leaf_text(p, n, &s) < 0)
+        return -1;
+    unsigned mask = 0;
+    int count = 0;
+    char *save = NULL;
+    for (char *tok = strtok_r(s, " \t\r\n", &save); tok != NULL;
+         tok = strtok_r(NULL, " \t\r\n", &save)) {
+        unsigned bit;
+        if (day_bit(tok, &bit) < 0) {
+            fail(p, "t:DaysOfWeek: unknown day \"%s\"", shown(tok, b));
+            free(s);
+            return -1;
+        }
+        mask |= bit;
+        count++;
+    }
+    free(s);
+    if (count == 0 || (!list && count != 1))
+        return fail(p, "t:DaysOfWeek: expected %s", list ? "at least one day" : "one day");
+    *out = mask;
+    return 0;
+}
+
+static int index_from(const char *s, void *out)
+{
+    static const char *const names[] = {"First", "Second", "Third", "Fourth", "Last"};
+    for (int i = 0; i < 5; i++)
+        if (strcmp(s, names[i]) == 0) {
+            *(int *)out = i + 1;
+            return 0;
+        }
+    return -1;
+}
+
+static int month_from(const char *s, void *out)
+{
+    static const char *const names[] = {"January",   "February", "March",    "April",
+                                        "May",       "June",     "July",     "August",
+                                        "September", "October",  "November", "December"};
+    for (int i = 0; i < 12; i++)
+        if (strcmp(s, names[i]) == 0) {
+            *(int *)out = i + 1;
+            return 0;
+        }
+    return -1;
+}
+
+struct pattern_desc {
+    const char *element;
+    enum recurrence_pattern pattern;
+    bool interval, days, days_list, index, day_of_month, month;
+};
+
+static const struct pattern_desc patterns[] = {
+    {"DailyRecurrence", REC_DAILY, true, false, false, false, false, false},
+    {"WeeklyRecurrence", REC_WEEKLY, true, true, true, false, false, false},
+    {"AbsoluteMonthlyRecurrence", REC_ABSOLUTE_MONTHLY, true, false, false, false, true, false},
+    {"RelativeMonthlyRecurrence", REC_RELATIVE_MONTHLY, true, true, false, true, false, false},
+    {"AbsoluteYearlyRecurrence", REC_ABSOLUTE_YEARLY, false, false, false, false, true, true},
+    {"RelativeYearlyRecurrence", REC_RELATIVE_YEARLY, false, true, false, true, false, true},
+};
+
+static int el_pattern(struct pctx *p, const xmlNode *n, const struct pattern_desc *d,
+                      struct item_recurrence *r)
+{
+    bool got_interval = false, got_days = false, got_index = false, got_dom = false,
+         got_month = false;
+    r->pattern = d->pattern;
+    r->interval = 1;
+    FOR_EACH_EL(c, n)
+    {
+        if (d->interval && is_el(c, NS_T, "Interval") && !got_interval) {
+            got_interval = true;
+            if (el_int(p, c, &r->interval) < 0)
+                return -1;
+            if (r->interval < 1)
+                return fail(p, "t:Interval must be >= 1");
+        } else if (d->days && is_el(c, NS_T, "DaysOfWeek") && !got_days) {
+            got_days = true;
+            if (el_days(p, c, d->days_list, &r->days_of_week) < 0)
+                return -1;
+        } else if (d->days_list && is_el(c, NS_T, "FirstDayOfWeek")) {
+            continue; /* display hint only */
+        } else if (d->index && is_el(c, NS_T, "DayOfWeekIndex") && !got_index) {
+            got_index = true;
+            if (el_enum(p, c, index_from, &r->day_of_week_index) < 0)
+                return -1;
+        } else if (d->day_of_month && is_el(c, NS_T, "DayOfMonth") && !got_dom) {
+            got_dom = true;
+            if (el_int(p, c, &r->day_of_month) < 0)
+                return -1;
+            if (r->day_of_month < 1 || r->day_of_month > 31)
+                return fail(p, "t:DayOfMonth out of range");
+        } else if (d->month && is_el(c, NS_T, "Month") && !got_month) {
+            got_month = true;
+            if (el_enum(p, c, month_from, &r->month) < 0)
+                return -1;
+        } else {
+            return fail(p, "t:%s: unexpected element %s%s", d->element, prefix_of(c),
+                        (const char *)c->name);
+        }
+    }
+    if (got_interval != d->interval || got_days != d->days || got_index != d->index ||
+        got_dom != d->day_of_month || got_month != d->month)
+        return fail(p, "t:%s: missing child element", d->element);
+    return 0;
+}
+
+static int el_date(struct pctx *p, const xmlNode *n, char out[11])
+{
+    char *s, b[48];
+    if (leaf_text(p, n, &s) < 0)
+        return -1;
+    int rc = ews_date_parse(s, out);
+    if (rc < 0)
+        fail(p, "t:%s: invalid xs:date \"%s\"", (const char *)n->name, shown(s, b));
+    free(s);
+    return rc;
+}
+
+static int el_range(struct pctx *p, const xmlNode *n, enum recurrence_range range,
+                    struct item_recurrence *r)
+{
+    bool got_start = false, got_end = false, got_count = false;
+    r->range = range;
+    FOR_EACH_EL(c, n)
+    {
+        if (is_el(c, NS_T, "StartDate") && !got_start) {
+            got_start = true;
+            if (el_date(p, c, r->start_date) < 0)
+                return -1;
+        } else if (range == REC_RANGE_END_DATE && is_el(c, NS_T, "EndDate") && !got_end) {
+            got_end = true;
+            if (el_date(p, c, r->end_date) < 0)
+                return -1;
+        } else if (range == REC_RANGE_NUMBERED && is_el(c, NS_T, "NumberOfOccurrences") &&
+                   !got_count) {
+            got_count = true;
+            if (el_int(p, c, &r->number_of_occurrences) < 0)
+                return -1;
+            if (r->number_of_occurrences < 1)
+                return fail(p, "t:NumberOfOccurrences must be >= 1");
+        } else {
+            return fail(p, "t:%s: unexpected element %s%s", (const char *)n->name, prefix_of(c),
+                        (const char *)c->name);
+        }
+    }
+    if (!got_start || got_end != (range == REC_RANGE_END_DATE) ||
+        got_count != (range == REC_RANGE_NUMBERED))
+        return fail(p, "t:%s: missing child element", (const char *)n->name);
+    return 0;
+}
+
+static int el_recurrence(struct pctx *p, const xmlNode *n, struct item *it)
+{
+    struct item_recurrence r;
+    memset(&r, 0, sizeof(r));
+    bool got_pattern = false, got_range = false;
+    FOR_EACH_EL(c, n)
+    {
+        const struct pattern_desc *d = NULL;
+        for (size_t i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++)
+            if (is_el(c, NS_T, patterns[i].element))
+                d = &patterns[i];
+        if (d != NULL && !got_pattern) {
+            got_pattern = true;
+            if (el_pattern(p, c, d, &r) < 0)
+                return -1;
+        } else if (is_el(c, NS_T, "NoEndRecurrence") && !got_range) {
+            got_range = true;
+            if (el_range(p, c, REC_RANGE_NO_END, &r) < 0)
+                return -1;
+        } else if (is_el(c, NS_T, "EndDateRecurrence") && !got_range) {
+            got_range = true;
+            if (el_range(p, c, REC_RANGE_END_DATE, &r) < 0)
+                return -1;
+        } else if (is_el(c, NS_T, "NumberedRecurrence") && !got_range) {
+            got_range = true;
+            if (el_range(p, c, REC_RANGE_NUMBERED, &r) < 0)
+                return -1;
+        } else {
+            return fail(p, "t:Recurrence: unexpected element %s%s", prefix_of(c),
+                        (const char *)c->name);
+        }
+    }
+    if (!got_pattern || !got_range)
+        return fail(p, "t:Recurrence needs one pattern and one range");
+    free(it->recurrence);
+    it->recurrence = ep_xcalloc(1, sizeof(*it->recurrence));
+    *it->recurrence = r;
+    return 0;
+}
+
+/* t:OccurrenceInfoType: ItemId, Start, End, OriginalStart (all required by the schema). */
+static int el_occurrence(struct pctx *p, const xmlNode *n, struct item_occurrence *o)
+{
+    bool got_id = false, got_start = false, got_end = false, got_orig = false;
+    FOR_EACH_EL(c, n)
+    {
+        if (is_el(c, NS_T, "ItemId") && !got_id) {
+            got_id = true;
+            if (el_id(p, c, &o->id) < 0)
+                return -1;
+        } else if (is_el(c, NS_T, "Start") && !got_start) {
+            got_start = true;
+            if (el_time(p, c, &o->start) < 0)
+                return -1;
+        } else if (is_el(c, NS_T, "End") && !got_end) {
+            got_end = true;
+            if (el_time(p, c, &o->end) < 0)
+                return -1;
+        } else if (is_el(c, NS_T, "OriginalStart") && !got_orig) {
+            got_orig = true;
+            if (el_time(p, c, &o->original_start) < 0)
+                return -1;
+        } else {
+            return fail(p, "t:%s: unexpected element %s%s", (const char *)n->name, prefix_of(c),
+                        (const char *)c->name);
+        }
+    }
+    if (!got_id || !got_start || !got_end || !got_orig)
+        return fail(p, "t:%s: missing child element", (const char *)n->name);
+    return 0;
+}
+
+static int el_modified_occurrences(struct pctx *p, const xmlNode *n, struct item *it)
+{
+    size_t cap = 0;
+    FOR_EACH_EL(c, n)
+    {
+        if (!is_el(c, NS_T, "Occurrence"))
+            return fail(p, "t:ModifiedOccurrences: unexpected element %s%s", prefix_of(c),
+                        (const char *)c->name);
+        it->modified_occurrences = ep_grow(it->modified_occurrences, it->n_modified_occurrences,
+                                           &cap, sizeof(*it->modified_occurrences));
+        /* Count it before parsing so that item_clear() frees a half-filled entry. */
+        struct item_occurrence *o = &it->modified_occurrences[it->n_modified_occurrences++];
+        if (el_occurrence(p, c, o) < 0)
+            return -1;
+    }
+    if (it->n_modified_occurrences == 0)
+        return fail(p, "empty t:ModifiedOccurrences");
+    return 0;
+}
+
+static int el_deleted_occurrences(struct pctx *p, const xmlNode *n, struct item *it)
+{
+    size_t cap = 0;
+    FOR_EACH_EL(c, n)
+    {
+        if (!is_el(c, NS_T, "DeletedOccurrence"))
+            return fail(p, "t:DeletedOccurrences: unexpected element %s%s", prefix_of(c),
+                        (const char *)c->name);
+        const xmlNode *st = first_el(c);
+        if (!is_el(st, NS_T, "Start") || next_el(st) != NULL)
+            return fail(p, "t:DeletedOccurrence must hold exactly one t:Start");
+        it->deleted_occurrences = ep_grow(it->deleted_occurrences, it->n_deleted_occurrences, &cap,
+                                          sizeof(*it->deleted_occurrences));
+        if (el_time(p, st, &it->deleted_occurrences[it->n_deleted_occurrences]) < 0)
+            return -1;
+        it->n_deleted_occurrences++;
+    }
+    if (it->n_deleted_occurrences == 0)
+        return fail(p, "empty t:DeletedOccurrences");
+    return 0;
+}
+
+/* ---- items: a table of the fields we read ---- */
+
+enum field_kind {
+    F_STR,
+    F_STR_ENUM, /* a string restricted to a schema enumeration (aux = list index) */
+    F_BODY,
+    F_TIME,
+    F_BOOL,
+    F_INT,
+    F_RESPONSE,
+    F_FREE_BUSY,
+    F_CALTYPE,
+    F_ID,
+    F_MAILBOX,
+    F_ATTENDEES, /* aux = enum attendee_role */
+    F_RECURRENCE,
+    F_OCCURRENCE,
+    F_MODIFIED_OCCURRENCES,
+    F_DELETED_OCCURRENCES,
+    F_TZ_DEFINITION, /* t:StartTimeZone: its Id attribute, unless StartTimeZoneId says */
+};
+
+static const char *const sensitivity_values[] = {"Normal", "Personal", "Private", "Confidential",
+                                                 NULL};
+static const char *const meeting_request_type_values[] = {
+    "None",     "FullUpdate",   "InformationalUpdate", "NewMeetingRequest",
+    "Outdated", "SilentUpdate", "PrincipalWantsCopy",  NULL};
+static const char *const *const enum_lists[] = {sensitivity_values, meeting_request_type_values};
+
+struct item_field {
+    const char *name;
+    enum field_kind kind;
+    size_t offset;
+    int aux;
+};
+
+#define FLD(name, kind, member, aux)                                                               \
+    {                                                                                              \
+        name, kind, offsetof(struct item, member), aux                                             \
+    }
+
+static const struct item_field item_fields[] = {
+    FLD("ItemClass", F_STR, item_class, 0),
+    FLD("ItemId", F_ID, id, 0),
+    FLD("ParentFolderId", F_ID, parent_folder_id, 0),
+    FLD("Subject", F_STR, subject, 0),
+    FLD("Sensitivity", F_STR_ENUM, sensitivity, 0),
+    FLD("Body", F_BODY, body, 0),
+    FLD("DateTimeReceived", F_TIME, date_time_received, 0),
+    FLD("DateTimeSent", F_TIME, date_time_sent, 0),
+    FLD("HasAttachments", F_BOOL, has_attachments, 0),
+    FLD("Sender", F_MAILBOX, sender, 0),
+    FLD("From", F_MAILBOX, from, 0),
+    FLD("IsResponseRequested", F_BOOL, is_response_requested, 0),
+    FLD("AssociatedCalendarItemId", F_ID, associated_calendar_item_id, 0),
+    FLD("IsDelegated", F_BOOL, is_delegated, 0),
+    FLD("IsOutOfDate", F_BOOL, is_out_of_date, 0),
+    FLD("HasBeenProcessed", F_BOOL, has_been_processed, 0),
+    FLD("ResponseType", F_RESPONSE, response_type, 0),
+    FLD("UID", F_STR, uid, 0),
+    FLD("MeetingRequestType", F_STR_ENUM, meeting_request_type, 1),
+    FLD("IntendedFreeBusyStatus", F_FREE_BUSY, intended_free_busy, 0),
+    FLD("Start", F_TIME, start, 0),
+    FLD("End", F_TIME, end, 0),
+    FLD("OriginalStart", F_TIME, original_start, 0),
+    FLD("IsAllDayEvent", F_BOOL, is_all_day, 0),
+    FLD("LegacyFreeBusyStatus", F_FREE_BUSY, legacy_free_busy, 0),
+    FLD("Location", F_STR, location, 0),
+    FLD("IsMeeting", F_BOOL, is_meeting, 0),
+    FLD("IsCancelled", F_BOOL, is_cancelled, 0),
+    FLD("IsRecurring", F_BOOL, is_recurring, 0),
+    FLD("CalendarItemType", F_CALTYPE, calendar_item_type, 0),
+    FLD("MyResponseType", F_RESPONSE, my_response, 0),
+    FLD("Organizer", F_MAILBOX, organizer, 0),
+    FLD("RequiredAttendees", F_ATTENDEES, attendees, ROLE_REQUIRED),
+    FLD("OptionalAttendees", F_ATTENDEES, attendees, ROLE_OPTIONAL),
+    FLD("Resources", F_ATTENDEES, attendees, ROLE_RESOURCE),
+    FLD("ConflictingMeetingCount", F_INT, conflicting_meeting_count, 0),
+    FLD("AdjacentMeetingCount", F_INT, adjacent_meeting_count, 0),
+    FLD("TimeZone", F_STR, time_zone, 0),
+    FLD("AppointmentSequenceNumber", F_INT, appointment_sequence_number, 0),
+    FLD("Recurrence", F_RECURRENCE, recurrence, 0),
+    FLD("FirstOccurrence", F_OCCURRENCE, first_occurrence, 0),
+    FLD("LastOccurrence", F_OCCURRENCE, last_occurrence, 0),
+    FLD("ModifiedOccurrences", F_MODIFIED_OCCURRENCES, modified_occurrences, 0),
+    FLD("DeletedOccurrences", F_DELETED_OCCURRENCES, deleted_occurrences, 0),
+    FLD("StartTimeZone", F_TZ_DEFINITION, start_time_zone_id, 0),
+    FLD("StartTimeZoneId", F_STR, start_time_zone_id, 0),
+    FLD("ProposedStart", F_TIME, proposed_start, 0),
+    FLD("ProposedEnd", F_TIME, proposed_end, 0),
+};
+
+#define N_ITEM_FIELDS (sizeof(item_fields) / sizeof(item_fields[0]))
+_Static_assert(N_ITEM_FIELDS <= 64, "the seen mask is a uint64_t");
+
+static int read_field(struct pctx *p, const struct item_field *f, const xmlNode *c, struct item *it)
+{
+    void *dst = (char *)it + f->offset;
+    char *s = NULL, b[48];
+    switch (f->kind) {
+    case F_STR:
+        return el_string(p, c, dst);
+    case F_STR_ENUM: {
+        if (leaf_text(p, c, &s) < 0)
+            return -1;
+        const char *v = trim(s);
+        for (const char *const *e = enum_lists[f->aux]; *e != NULL; e++) {
+            if (strcmp(v, *e) == 0) {
+                char **slot = dst;
+                free(*slot);
+                *slot = ep_xstrdup(v);
+                free(s);
+                return 0;
+            }
+        }
+        fail(p, "t:%s: unexpected value \"%s\"", f->name, shown(s, b));
+        free(s);
+        return -1;
+    }
+    case F_BODY: {
+        char *type = attr_dup(c, "BodyType");
+        bool html = type != NULL && strcmp(type, "HTML") == 0;
+        bool ok = type != NULL && (html || strcmp(type, "Text") == 0);
+        free(type);
+        if (!ok)
+            return fail(p, "t:Body: BodyType must be HTML or Text");
+        it->body_is_html = html;
+        return el_string(p, c, &it->body);
+    }
+    case F_TIME:
+        return el_time(p, c, dst);
+    case F_BOOL:
+        return el_bool(p, c, dst);
+    case F_INT:
+        return el_int(p, c, dst);
+    case F_RESPONSE:
+        return el_enum(p, c, response_from, dst);
+    case F_FREE_BUSY:
+        return el_enum(p, c, free_busy_from, dst);
+    case F_CALTYPE:
+        return el_enum(p, c, caltype_from, dst);
+    case F_ID:
+        return el_id(p, c, dst);
+    case F_MAILBOX:
+        return el_single_recipient(p, c, dst);
+    case F_ATTENDEES:
+        return el_attendees(p, c, (enum attendee_role)f->aux, it);
+    case F_RECURRENCE:
+        return el_recurrence(p, c, it);
+    case F_OCCURRENCE:
+        return el_occurrence(p, c, dst);
+    case F_MODIFIED_OCCURRENCES:
+        return el_modified_occurrences(p, c, it);
+    case F_DELETED_OCCURRENCES:
+        return el_deleted_occurrences(p, c, it);
+    case F_TZ_DEFINITION:
+        /* The string t:StartTimeZoneId wins when both are sent. */
+        if (it->start_time_zone_id == NULL)
+            it->start_time_zone_id = attr_dup(c, "Id");
+        return 0;
+    }
+    return fail(p, "internal error: unknown field kind");
+}
+
+static enum item_kind kind_of(const char *element)
+{
+    if (strcmp(element, "Message") == 0)
+        return ITEM_MESSAGE;
+    if (strcmp(element, "MeetingRequest") == 0)
+        return ITEM_MEETING_REQUEST;
+    if (strcmp(element, "MeetingCancellation") == 0)
+        return ITEM_MEETING_CANCELLATION;
+    if (strcmp(element, "MeetingResponse") == 0)
+        return ITEM_MEETING_RESPONSE;
+    if (strcmp(element, "CalendarItem") == 0)
+        return ITEM_CALENDAR;
+    return ITEM_OTHER;
+}
+
+/* Parse one item element (any element of the types namespace) into *it (initialised). */
+static int parse_item(struct pctx *p, const xmlNode *n, struct item *it)
+{
+    if (!ns_is(n, NS_T))
+        return fail(p, "item element %s%s is not in the EWS types namespace", prefix_of(n),
+                    (const char *)n->name);
+    it->kind = kind_of((const char *)n->name);
+    uint64_t seen = 0;
+    FOR_EACH_EL(c, n)
+    {
+        if (!ns_is(c, NS_T))
+            continue; /* foreign extensions: not ours to interpret */
+        for (size_t i = 0; i < N_ITEM_FIELDS; i++) {
+            const struct item_field *f = &item_fields[i];
+            if (strcmp((const char *)c->name, f->name) != 0)
+                continue;
+            if (seen & (UINT64_C(1) << i))
+                return fail(p, "duplicate t:%s", f->name);
+            seen |= UINT64_C(1) << i;
+            if (read_field(p, f, c, it) < 0)
+                return -1;
+            break;
+        }
+    }
+    return 0;
+}
+
+/* Parse the item children of an Items element into a growing array. */
+static int parse_items(struct pctx *p, const xmlNode *items, int msg_no, struct item **arr,
+                       size_t *n)
+{
+    size_t cap = *n;
+    FOR_EACH_EL(c, items)
+    {
+        *arr = ep_grow(*arr, *n, &cap, sizeof(**arr));
+        struct item *it = &(*arr)[(*n)++];
+        item_init(it);
+        snprintf(p->where, sizeof(p->where), "ResponseMessage %d, item %zu (%s%.40s)", msg_no, *n,
+                 prefix_of(c), (const char *)c->name);
+        if (parse_item(p, c, it) < 0)
+            return -1;
+    }
+    snprintf(p->where, sizeof(p->where), "ResponseMessage %d", msg_no);
+    return 0;
+}
+
+/* ---- response messages ---- */
+
+/* The BackOffMilliseconds value inside a MessageXml element, if any. */
+static int parse_message_xml(struct pctx *p, const xmlNode *mx, unsigned *backoff)
+{
+    FOR_EACH_EL(v, mx)
+    {
+        if (!is_el(v, NS_T, "Value"))
+            continue;
+        char *name = attr_dup(v, "Name");
+        bool is_backoff = name != NULL && strcmp(name, "BackOffMilliseconds") == 0;
+        free(name);
+        if (!is_backoff)
+            continue;
+        int ms;
+        if (el_int(p, v, &ms) < 0)
+            return -1;
+        if (ms < 0)
+            return fail(p, "negative BackOffMilliseconds");
+        *backoff = (unsigned)ms;
+    }
+    return 0;
+}
+
+static int parse_root_folder(struct pctx *p, const xmlNode *rf, int msg_no,
+                             struct ews_response_message *m)
+{
+    char *v, b[48];
+    m->has_root_folder = true;
+    if ((v = attr_dup(rf, "IndexedPagingOffset")) != NULL) {
+        int rc = parse_int(v, &m->indexed_paging_offset);
+        if (rc < 0)
+            fail(p, "m:RootFolder: invalid IndexedPagingOffset \"%s\"", shown(v, b));
+        free(v);
+        if (rc < 0)
+            return -1;
+    }
+    if ((v = attr_dup(rf, "TotalItemsInView")) != NULL) {
+        int rc = parse_int(v, &m->total_items_in_view);
+        if (rc < 0)
+            fail(p, "m:RootFolder: invalid TotalItemsInView \"%s\"", shown(v, b));
+        free(v);
+        if (rc < 0)
+            return -1;
+    }
+    if ((v = attr_dup(rf, "IncludesLastItemInRange")) != NULL) {
+        int rc = parse_bool(v, &m->includes_last_item_in_range);
+        if (rc < 0)
+            fail(p, "m:RootFolder: invalid IncludesLastItemInRange \"%s\"", shown(v, b));
+        free(v);
+        if (rc < 0)
+            return -1;
+    }
+    bool got_items = false;
+    FOR_EACH_EL(c, rf)
+    {
+        if (is_el(c, NS_T, "Items") && !got_items) {
+            got_items = true;
+            if (parse_items(p, c, msg_no, &m->items, &m->n_items) < 0)
+                return -1;
+        } else if (is_el(c, NS_T, "Groups")) {
+            /* We never send GroupBy, so grouped results mean a confused server. */
+            return fail(p, "m:RootFolder: grouped results (t:Groups) were not requested");
+        } else {
+            return fail(p, "m:RootFolder: unexpected element %s%s", prefix_of(c),
+                        (const char *)c->name);
+        }
+    }
+    return 0;
+}
+
+static bool is_folder_element(const xmlNode *n)
+{
+    static const char *const names[] = {"Folder", "CalendarFolder", "ContactsFolder",
+                                        "SearchFolder", "TasksFolder"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (is_el(n, NS_T, names[i]))
+            return true;
+    return false;
+}
+
+static int parse_folders(struct pctx *p, const xmlNode *fs, struct ews_response_message *m)
+{
+    size_t cap = 0;
+    FOR_EACH_EL(c, fs)
+    {
+        if (!is_folder_element(c))
+            return fail(p, "m:Folders: unexpected element %s%s", prefix_of(c),
+                        (const char *)c->name);
+        m->folders = ep_grow(m->folders, m->n_folders, &cap, sizeof(*m->folders));
+        struct ews_folder *f = &m->folders[m->n_folders++];
+        f->total_count = f->child_folder_count = f->unread_count = -1;
+        unsigned seen = 0;
+        FOR_EACH_EL(e, c)
+        {
+            static const char *const known[] = {"FolderId",   "DisplayName",      "FolderClass",
+                                                "TotalCount", "ChildFolderCount", "UnreadCount"};
+            int k = -1;
+            for (int i = 0; i < 6; i++)
+                if (is_el(e, NS_T, known[i]))
+                    k = i;
+            if (k < 0)
+                continue; /* PermissionSet, EffectiveRights...: not needed */
+            if (seen & (1u << k))
+                return fail(p, "duplicate t:%s in a folder", known[k]);
+            seen |= 1u << k;
+            int rc = 0;
+            switch (k) {
+            case 0:
+                rc = el_id(p, e, &f->id);
+                break;
+            case 1:
+                rc = el_string(p, e, &f->display_name);
+                break;
+            case 2:
+                rc = el_string(p, e, &f->folder_class);
+                break;
+            case 3:
+                rc = el_int(p, e, &f->total_count);
+                break;
+            case 4:
+                rc = el_int(p, e, &f->child_folder_count);
+                break;
+            default:
+                rc = el_int(p, e, &f->unread_count);
+                break;
+            }
+            if (rc < 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+static int parse_changes(struct pctx *p, const xmlNode *ch, int msg_no,
+                         struct ews_response_message *m)
+{
+    size_t cap = 0;
+    FOR_EACH_EL(c, ch)
+    {
+        enum ews_sync_change_kind kind;
+        if (is_el(c, NS_T, "Create"))
+            kind = EWS_SYNC_CREATE;
+        else if (is_el(c, NS_T, "Update"))
+            kind = EWS_SYNC_UPDATE;
+        else if (is_el(c, NS_T, "Delete"))
+            kind = EWS_SYNC_DELETE;
+        else if (is_el(c, NS_T, "ReadFlagChange"))
+            kind = EWS_SYNC_READ_FLAG_CHANGE;
+        else
+            return fail(p, "m:Changes: unexpected element %s%s", prefix_of(c),
+                        (const char *)c->name);
+        m->changes = ep_grow(m->changes, m->n_changes, &cap, sizeof(*m->changes));
+        struct ews_sync_change *sc = &m->changes[m->n_changes++];
+        item_init(&sc->item);
+        sc->kind = kind;
+        snprintf(p->where, sizeof(p->where), "ResponseMessage %d, change %zu (t:%s)", msg_no,
+                 m->n_changes, (const char *)c->name);
+        const xmlNode *e = first_el(c);
+        if (kind == EWS_SYNC_CREATE || kind == EWS_SYNC_UPDATE) {
+            if (e == NULL || next_el(e) != NULL)
+                return fail(p, "must hold exactly one item");
+            if (parse_item(p, e, &sc->item) < 0)
+                return -1;
+        } else {
+            if (!is_el(e, NS_T, "ItemId"))
+                return fail(p, "t:ItemId expected");
+            if (el_id(p, e, &sc->item.id) < 0)
+                return -1;
+            const xmlNode *r = next_el(e);
+            if (kind == EWS_SYNC_READ_FLAG_CHANGE) {
+                if (!is_el(r, NS_T, "IsRead") || next_el(r) != NULL)
+                    return fail(p, "t:IsRead expected after t:ItemId");
+                if (el_bool(p, r, &sc->is_read) < 0)
+                    return -1;
+            } else if (r != NULL) {
+                return fail(p, "unexpected element after t:ItemId");
+            }
+        }
+    }
+    snprintf(p->where, sizeof(p->where), "ResponseMessage %d", msg_no);
+    return 0;
+}
+
+static int parse_response_class(struct pctx *p, const xmlNode *rm, enum ews_response_class *out)
+{
+    char *cls = attr_dup(rm, "ResponseClass"), b[48];
+    if (cls == NULL)
+        return fail(p, "m:%s without ResponseClass", (const char *)rm->name);
+    int rc = 0;
+    if (strcmp(cls, "Success") == 0)
+        *out = EWS_CLASS_SUCCESS;
+    else if (strcmp(cls, "Warning") == 0)
+        *out = EWS_CLASS_WARNING;
+    else if (strcmp(cls, "Error") == 0)
+        *out = EWS_CLASS_ERROR;
+    else
+        rc = fail(p, "invalid ResponseClass \"%s\"", shown(cls, b));
+    free(cls);
+    return rc;
+}
+
+/* Every m:* child we interpret may appear once; this mask tracks them. */
+enum {
+    SEEN_TEXT = 1 << 0,
+    SEEN_CODE = 1 << 1,
+    SEEN_XML = 1 << 2,
+    SEEN_ITEMS = 1 << 3,
+    SEEN_ROOT = 1 << 4,
+    SEEN_FOLDERS = 1 << 5,
+    SEEN_CONFLICTS = 1 << 6,
+    SEEN_SYNC_STATE = 1 << 7,
+    SEEN_LAST = 1 << 8,
+    SEEN_CHANGES = 1 << 9,
+};
+
+static int once(struct pctx *p, unsigned *seen, unsigned bit, const xmlNode *c)
+{
+    if (*seen & bit)
+        return fail(p, "duplicate m:%s", (const char *)c->name);
+    *seen |= bit;
+    return 0;
+}
+
+static int parse_response_message(struct pctx *p, const xmlNode *rm, int msg_no,
+                                  struct ews_response_message *m)
+{
+    snprintf(p->where, sizeof(p->where), "ResponseMessage %d", msg_no);
+    m->indexed_paging_offset = -1;
+    m->total_items_in_view = -1;
+    if (parse_response_class(p, rm, &m->cls) < 0)
+        return -1;
+
+    unsigned seen = 0;
+    FOR_EACH_EL(c, rm)
+    {
+        if (!ns_is(c, NS_M))
+            return fail(p, "unexpected element %s%s", prefix_of(c), (const char *)c->name);
+        const char *name = (const char *)c->name;
+        int rc = 0;
+        if (strcmp(name, "MessageText") == 0) {
+            rc = once(p, &seen, SEEN_TEXT, c) < 0 ? -1 : el_string(p, c, &m->message_text);
+        } else if (strcmp(name, "ResponseCode") == 0) {
+            rc = once(p, &seen, SEEN_CODE, c) < 0 ? -1 : el_string(p, c, &m->response_code_text);
+        } else if (strcmp(name, "MessageXml") == 0) {
+            rc = once(p, &seen, SEEN_XML, c) < 0 ? -1 : parse_message_xml(p, c, &m->backoff_ms);
+        } else if (strcmp(name, "Items") == 0) {
+            rc = once(p, &seen, SEEN_ITEMS, c) < 0
+                     ? -1
+                     : parse_items(p, c, msg_no, &m->items, &m->n_items);
+        } else if (strcmp(name, "RootFolder") == 0) {
+            rc = once(p, &seen, SEEN_ROOT, c) < 0 ? -1 : parse_root_folder(p, c, msg_no, m);
+        } else if (strcmp(name, "Folders") == 0) {
+            rc = once(p, &seen, SEEN_FOLDERS, c) < 0 ? -1 : parse_folders(p, c, m);
+        } else if (strcmp(name, "ConflictResults") == 0) {
+            if (once(p, &seen, SEEN_CONFLICTS, c) < 0)
+                return -1;
+            const xmlNode *cnt = first_el(c);
+            if (!is_el(cnt, NS_T, "Count") || next_el(cnt) != NULL)
+                return fail(p, "m:ConflictResults must hold one t:Count");
+            rc = el_int(p, cnt, &m->conflict_count);
+        } else if (strcmp(name, "SyncState") == 0) {
+            rc = once(p, &seen, SEEN_SYNC_STATE, c) < 0 ? -1 : el_string(p, c, &m->sync_state);
+        } else if (strcmp(name, "IncludesLastItemInRange") == 0) {
+            rc = once(p, &seen, SEEN_LAST, c) < 0 ? -1
+                                                  : el_bool(p, c, &m->includes_last_item_in_range);
+        } else if (strcmp(name, "Changes") == 0) {
+            rc = once(p, &seen, SEEN_CHANGES, c) < 0 ? -1 : parse_changes(p, c, msg_no, m);
+        }
+        /* DescriptiveLinkKey, HighlightTerms, Notifications...: not ours. */
+        if (rc < 0)
+            return -1;
+    }
+
+    if (m->response_code_text != NULL) {
+        char *code = trim(m->response_code_text);
+        if (code != m->response_code_text)
+            memmove(m->response_code_text, code, strlen(code) + 1);
+        m->code = ews_error_from_name(m->response_code_text);
+    } else {
+        /* The schema makes ResponseCode optional; only a success can do without it. */
+        m->code = m->cls == EWS_CLASS_SUCCESS ? EWS_OK : EWS_ERROR_OTHER;
+    }
+    /* Contradictions mean we cannot tell whether the operation happened: refuse. */
+    if (m->cls == EWS_CLASS_SUCCESS && m->code != EWS_OK)
+        return fail(p, "ResponseClass Success with ResponseCode %s",
+                    m->response_code_text != NULL ? m->response_code_text : "(none)");
+    if (m->cls == EWS_CLASS_ERROR && m->code == EWS_OK)
+        return fail(p, "ResponseClass Error with ResponseCode NoError");
+    return 0;
+}
+
+/* ---- SOAP fault ---- */
+
+static int parse_fault(struct pctx *p, const xmlNode *f, struct ews_response *r)
+{
+    snprintf(p->where, sizeof(p->where), "soap:Fault");
+    r->is_fault = true;
+    char *faultcode = NULL, *detail_code = NULL;
+    bool got_string = false;
+    int rc = 0;
+    FOR_EACH_EL(c, f)
+    {
+        /* faultcode, faultstring, faultactor and detail are unqualified in SOAP 1.1. */
+        if (is_el(c, NULL, "faultcode") && faultcode == NULL) {
+            rc = el_string(p, c, &faultcode);
+        } else if (is_el(c, NULL, "faultstring") && !got_string) {
+            got_string = true;
+            rc = el_string(p, c, &r->fault_string);
+        } else if (is_el(c, NULL, "faultactor")) {
+            continue;
+        } else if (is_el(c, NULL, "detail")) {
+            FOR_EACH_EL(d, c)
+            {
+                if (is_el(d, NS_E, "ResponseCode") && detail_code == NULL)
+                    rc = el_string(p, d, &detail_code);
+                else if (is_el(d, NS_T, "MessageXml") || is_el(d, NS_M, "MessageXml"))
+                    rc = parse_message_xml(p, d, &r->fault_backoff_ms);
+                if (rc < 0)
+                    break;
+            }
+        } else {
+            rc = fail(p, "unexpected element %s%s", prefix_of(c), (const char *)c->name);
+        }
+        if (rc < 0)
+            break;
+    }
+    if (rc == 0 && (faultcode == NULL || !got_string))
+        rc = fail(p, "faultcode and faultstring are required");
+    if (rc < 0) {
+        free(faultcode);
+        free(detail_code);
+        return -1;
+    }
+    if (detail_code != NULL) {
+        r->fault_code_text = ep_xstrdup(trim(detail_code));
+        r->fault_code = ews_error_from_name(r->fault_code_text);
+    } else {
+        /* faultcode is a QName such as "a:ErrorServerBusy" or "s:Client". */
+        const char *qn = trim(faultcode);
+        const char *colon = strrchr(qn, ':');
+        r->fault_code_text = ep_xstrdup(qn);
+        r->fault_code = ews_error_from_name(colon != NULL ? colon + 1 : qn);
+    }
+    /* A fault is never a success, whatever its code says. */
+    if (r->fault_code == EWS_OK)
+        r->fault_code = EWS_ERROR_OTHER;
+    free(faultcode);
+    free(detail_code);
+    return 0;
+}
+
+/* ---- envelope ---- */
+
+static bool name_is_op(const char *name, const char *operation, const char *suffix)
+{
+    size_t nl = strlen(name), sl = strlen(suffix);
+    if (operation == NULL)
+        return nl > sl && strcmp(name + nl - sl, suffix) == 0;
+    size_t ol = strlen(operation);
+    return nl == ol + sl && strncmp(name, operation, ol) == 0 && strcmp(name + ol, suffix) == 0;
+}
+
+static int parse_operation_response(struct pctx *p, const xmlNode *resp, const char *operation,
+                                    struct ews_response *r)
+{
+    const xmlNode *rms = NULL;
+    FOR_EACH_EL(c, resp)
+    {
+        if (is_el(c, NS_M, "ResponseMessages") && rms == NULL)
+            rms = c;
+        else
+            return fail(p, "m:%s: unexpected element %s%s", (const char *)resp->name, prefix_of(c),
+                        (const char *)c->name);
+    }
+    if (rms == NULL)
+        return fail(p, "m:%s without m:ResponseMessages", (const char *)resp->name);
+
+    size_t cap = 0;
+    FOR_EACH_EL(c, rms)
+    {
+        if (!ns_is(c, NS_M) || !name_is_op((const char *)c->name, operation, "ResponseMessage"))
+            return fail(p, "m:ResponseMessages: unexpected element %s%.60s", prefix_of(c),
+                        (const char *)c->name);
+        r->messages = ep_grow(r->messages, r->n_messages, &cap, sizeof(*r->messages));
+        struct ews_response_message *m = &r->messages[r->n_messages++];
+        if (parse_response_message(p, c, (int)r->n_messages, m) < 0)
+            return -1;
+    }
+    p->where[0] = '\0';
+    if (r->n_messages == 0)
+        return fail(p, "m:ResponseMessages is empty");
+    return 0;
+}
+
+static int parse_envelope(struct pctx *p, const xmlDoc *doc, const char *operation,
+                          struct ews_response *r)
+{
+    const xmlNode *env = xmlDocGetRootElement(doc);
+    if (!is_el(env, NS_SOAP, "Envelope"))
+        return fail(p, "root element is not a SOAP 1.1 Envelope");
+    const xmlNode *header = NULL, *body = NULL;
+    FOR_EACH_EL(c, env)
+    {
+        if (is_el(c, NS_SOAP, "Header") && header == NULL && body == NULL)
+            header = c;
+        else if (is_el(c, NS_SOAP, "Body") && body == NULL)
+            body = c;
+        else
+            return fail(p, "soap:Envelope: unexpected element %s%s", prefix_of(c),
+                        (const char *)c->name);
+    }
+    if (body == NULL)
+        return fail(p, "soap:Envelope without soap:Body");
+    if (header != NULL) {
+        FOR_EACH_EL(h, header)
+        {
+            if (is_el(h, NS_T, "ServerVersionInfo") && r->server_version == NULL)
+                r->server_version = attr_dup(h, "Version");
+        }
+    }
+    const xmlNode *content = first_el(body);
+    if (content == NULL)
+        return fail(p, "empty soap:Body");
+    if (next_el(content) != NULL)
+        return fail(p, "soap:Body holds more than one element");
+    if (is_el(content, NS_SOAP, "Fault"))
+        return parse_fault(p, content, r);
+    if (!ns_is(content, NS_M) || !name_is_op((const char *)content->name, operation, "Response")) {
+        const char *ns =
+            content->ns != NULL && content->ns->href != NULL ? (const char *)content->ns->href : "";
+        return fail(p, "expected m:%sResponse in soap:Body, got {%.80s}%.60s",
+                    operation != NULL ? operation : "*", ns, (const char *)content->name);
+    }
+    return parse_operation_response(p, content, operation, r);
+}
+
+/* ---- libxml2 driver ---- */
+
+/* Collect libxml2's diagnostics instead of letting it print them. */
+static void ep_xml_error(void *ctx, xmlErrorPtr e)
+{
+    struct pctx *p = ctx;
+    if (p == NULL || e == NULL || p->xml_error[0] != '\0')
+        return;
+    const char *msg = e->message != NULL ? e->message : "unknown error";
+    snprintf(p->xml_error, sizeof(p->xml_error), "line %d: %s", e->line, msg);
+    size_t l = strlen(p->xml_error);
+    while (l > 0 && (p->xml_error[l - 1] == '\n' || p->xml_error[l - 1] == '\r'))
+        p->xml_error[--l] = '\0';
+}
+
+/* SAX hook called at "<!DOCTYPE name ..." before the internal subset is read: stopping there
+ * means no entity is ever declared, let alone expanded. EWS never sends a DOCTYPE. */
+static void ep_reject_doctype(void *ctx, const xmlChar *name, const xmlChar *external_id,
+                              const xmlChar *system_id)
+{
+    xmlParserCtxtPtr c = ctx;
+    struct pctx *p = c->_private;
+    p->saw_doctype = true;
+    xmlStopParser(c);
+}
+
+static xmlDoc *read_document(struct pctx *p, const char *body, size_t len)
+{
+    xmlInitParser();
+    /* libxml2 reports some errors (encoding conversion, for one) without a parser context,
+     * through the global handler; swap ours in for the duration of the parse. */
+    xmlStructuredErrorFunc old_handler = xmlStructuredError;
+    void *old_ctx = xmlStructuredErrorContext;
+    xmlSetStructuredErrorFunc(p, ep_xml_error);
+
+    xmlDoc *doc = NULL;
+    xmlParserCtxtPtr c = xmlCreateMemoryParserCtxt(body, (int)len);
+    if (c != NULL && c->sax != NULL) {
+        c->_private = p;
+        c->sax->internalSubset = ep_reject_doctype;
+        xmlCtxtUseOptions(c, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+        xmlParseDocument(c);
+        doc = c->myDoc;
+        c->myDoc = NULL;
+        if (!c->wellFormed || p->saw_doctype) {
+            xmlFreeDoc(doc);
+            doc = NULL;
+        }
+    }
+    if (c != NULL)
+        xmlFreeParserCtxt(c);
+    xmlSetStructuredErrorFunc(old_ctx, old_handler);
+
+    if (doc == NULL) {
+        if (p->saw_doctype)
+            fail(p, "document has a DOCTYPE; DTDs are refused");
+        else
+            fail(p, "malformed XML: %s", p->xml_error[0] != '\0' ? p->xml_error : "no document");
+    }
+    return doc;
+}
+
+static void message_clear(struct ews_response_message *m)
+{
+    free(m->response_code_text);
+    free(m->message_text);
+    item_array_free(m->items, m->n_items);
+    for (size_t i = 0; i < m->n_folders; i++) {
+        item_id_clear(&m->folders[i].id);
+        free(m->folders[i].display_name);
+        free(m->folders[i].folder_class);
+    }
+    free(m->folders);
+    free(m->sync_state);
+    for (size_t i = 0; i < m->n_changes; i++)
+        item_clear(&m->changes[i].item);
+    free(m->changes);
+}
+
+void ews_response_free(struct ews_response *resp)
+{
+    if (resp == NULL)
+        return;
+    free(resp->fault_code_text);
+    free(resp->fault_string);
+    free(resp->server_version);
+    for (size_t i = 0; i < resp->n_messages; i++)
+        message_clear(&resp->messages[i]);
+    free(resp->messages);
+    free(resp);
+}
+
+size_t ews_response_message_take_items(struct ews_response_message *m, struct item **items)
+{
+    size_t n = m->n_items;
+    *items = m->items;
+    m->items = NULL;
+    m->n_items = 0;
+    return n;
+}
+
+int ews_parse_response_capped(const char *body, size_t len, size_t max_bytes, const char *operation,
+                              struct ews_response **out, char *err, size_t errlen)
+{
+    struct pctx p;
+    memset(&p, 0, sizeof(p));
+    p.err = err;
+    p.errlen = errlen;
+    if (err != NULL && errlen > 0)
+        err[0] = '\0';
+    if (out == NULL)
+        return fail(&p, "no result pointer");
+    *out = NULL;
+    if (max_bytes == 0)
+        max_bytes = EWS_PARSE_DEFAULT_MAX_BYTES;
+    if (body == NULL || len == 0)
+        return fail(&p, "empty response body");
+    if (len > max_bytes || len > INT_MAX)
+        return fail(&p, "response body of %zu bytes exceeds the %zu byte limit", len, max_bytes);
+
+    xmlDoc *doc = read_document(&p, body, len);
+    if (doc == NULL)
+        return -1;
+    struct ews_response *r = ep_xcalloc(1, sizeof(*r));
+    int rc = parse_envelope(&p, doc, operation, r);
+    xmlFreeDoc(doc);
+    if (rc < 0 || p.failed) {
+        ews_response_free(r);
+        return -1;
+    }
+    *out = r;
+    return 0;
+}
+
+int ews_parse_response(const char *body, size_t len, const char *operation,
+                       struct ews_response **out, char *err, size_t errlen)
+{
+    return ews_parse_response_capped(body, len, 0, operation, out, err, errlen);
+}

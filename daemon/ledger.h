@@ -1,0 +1,64 @@
+/*
+ * ledger: the per-mailbox record that makes answers exactly-once.
+ *
+ * The daemon cannot rely on the server moving an answered request out of the Inbox (Exchange
+ * does, other EWS servers leave it there) and must survive a crash between deciding and
+ * answering. So before a request is answered an "intent" line is appended and flushed to disk;
+ * after the server confirmed the answer a "done" line follows. On start-up an intent without
+ * its "done" is an answer that may or may not have reached the server: the mailbox module
+ * checks the server's state for it before answering again (ledger_pending).
+ *
+ * The file is append-only text, one record per line, written with a single write() and
+ * fdatasync(): a crash leaves at most one partial last line, which loading cuts off.
+ * Ids are stored as-is; EWS ids are base64 and contain no white space (others are refused).
+ */
+#ifndef MEETINGD_LEDGER_H
+#define MEETINGD_LEDGER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+enum ledger_state {
+    LEDGER_UNKNOWN = 0, /* never seen */
+    LEDGER_INTENT,      /* an answer was about to be sent; outcome unknown */
+    LEDGER_DONE,        /* answered (or deliberately left alone); never act again */
+};
+
+struct ledger;
+
+/* Opens (creating if needed) the ledger file PATH and loads it. Returns NULL and fills ERR on
+ * failure. The caller frees the result with ledger_close(). */
+struct ledger *ledger_open(const char *path, char *err, size_t errlen);
+void ledger_close(struct ledger *);
+
+/* The state of item ID (the meeting message's EWS item id). */
+enum ledger_state ledger_state(const struct ledger *, const char *id);
+
+/* The action recorded with the last intent/done line for ID, or NULL (borrowed). */
+const char *ledger_action(const struct ledger *, const char *id);
+
+/* Records that ACTION (a short word such as "accept") is about to be sent for ID, durably:
+ * returns only after the line reached the disk. 0 on success, -1 with errno on failure, in
+ * which case the caller must not send the answer. */
+int ledger_intent(struct ledger *, const char *id, const char *action);
+
+/* Records that ID is finished with ACTION (answered, removed, skipped). Durable as above. */
+int ledger_done(struct ledger *, const char *id, const char *action);
+
+/* Calls FN for every id whose last record is an intent (answers of unknown outcome). */
+void ledger_foreach_pending(const struct ledger *,
+                            void (*fn)(const char *id, const char *action, void *userdata),
+                            void *userdata);
+
+/* Number of ids recorded, for statistics. */
+size_t ledger_count(const struct ledger *);
+
+/* Rewrites the file keeping only the entries that are pending, or were recorded after
+ * KEEP_AFTER, or for which STILL_PRESENT returns true (the item is still in the mailbox, so
+ * forgetting it would answer it again). Atomic: a temporary file is renamed over the old one.
+ * 0 on success, -1 with errno on failure (the old file then stays in use). */
+int ledger_compact(struct ledger *, time_t keep_after,
+                   bool (*still_present)(const char *id, void *userdata), void *userdata);
+
+#endif

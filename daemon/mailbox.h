@@ -1,0 +1,84 @@
+/*
+ * mailbox: everything meetingd does for one mailbox, as a small state machine on the loop.
+ *
+ * A poll: FindItem on the Inbox (meeting requests and cancellations, paged to the end),
+ * GetItem on those the ledger has not finished (batched), then one item at a time: gather the
+ * policy's context (a CalendarView of the mailbox's calendar over the meeting), decide,
+ * record the intent, answer, record the outcome, rewrite the calendar item when the policy
+ * says so. Cancellations are removed with RemoveItem when the policy says so.
+ *
+ * One item's failure never stops the others; a poll that fails (server busy, transport,
+ * authentication) is retried after an exponential back-off honouring the server's
+ * BackOffMilliseconds, without touching any other mailbox.
+ */
+#ifndef MEETINGD_MAILBOX_H
+#define MEETINGD_MAILBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "confref.h"
+#include "policy.h"
+
+struct ev_loop;
+struct http_client;
+struct mailbox;
+
+/* One decision, handed to the environment's sink (log line, decision record). */
+struct mailbox_decision {
+    const char *mailbox;  /* the [mailbox NAME] */
+    const char *address;  /* the mailbox's SMTP address */
+    const struct item *request;
+    const struct policy_result *result;
+    const char *outcome; /* "sent", "dry-run", "failed: ..." */
+};
+
+struct mailbox_env {
+    struct ev_loop *loop;
+    struct http_client *http;
+    bool dry_run; /* decide and log, change nothing on the server */
+    bool once;    /* stop when nothing actionable is left */
+    /* Called for every decision (may be NULL). */
+    void (*on_decision)(const struct mailbox_decision *decision, void *userdata);
+    /* Called when a mailbox stops for good: in --once mode when it is finished (FAILED
+     * says whether it gave up), or after mailbox_stop() once in-flight work ended. */
+    void (*on_finished)(struct mailbox *mailbox, bool failed, void *userdata);
+    /* Called after every completed or failed poll (status line, watchdog). May be NULL. */
+    void (*on_poll)(struct mailbox *mailbox, bool ok, void *userdata);
+    void *userdata;
+};
+
+/*
+ * Creates the mailbox for the [mailbox] section NAME of CONF (a reference is taken) and opens
+ * its ledger under the state directory. ENV is copied. Returns NULL with ERR filled when the
+ * ledger cannot be opened. Free with mailbox_free().
+ */
+struct mailbox *mailbox_new(const struct mailbox_env *env, struct confref *conf,
+                            const char *name, char *err, size_t errlen);
+void mailbox_free(struct mailbox *mailbox);
+
+/* Schedules the first poll after a small random delay (spreads many mailboxes out). */
+void mailbox_start(struct mailbox *mailbox);
+
+/* Takes a new configuration (reload); the running poll finishes with the old one. */
+void mailbox_reconfigure(struct mailbox *mailbox, struct confref *conf);
+
+/* Graceful stop: an answer in flight completes, nothing new starts; on_finished follows. */
+void mailbox_stop(struct mailbox *mailbox);
+
+const char *mailbox_name(const struct mailbox *mailbox);
+bool mailbox_is_busy(const struct mailbox *mailbox);
+
+struct mailbox_stats {
+    unsigned polls;
+    unsigned failed_polls;
+    unsigned consecutive_failures;
+    unsigned answered;
+    unsigned removed;
+    unsigned ews_calls;
+    time_t last_poll;
+};
+const struct mailbox_stats *mailbox_stats(const struct mailbox *mailbox);
+
+#endif

@@ -1,0 +1,480 @@
+/*
+ * meetingd: answers meeting requests on Exchange mailboxes by policy.
+ *
+ * Start-up, signals, reload and shutdown; the work itself is in mailbox.c. One libev loop
+ * drives everything: a timer per mailbox, libcurl's sockets, the signals, the watchdog.
+ */
+#include <errno.h>
+#include <ev.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "confref.h"
+#include "http.h"
+#include "log.h"
+#include "mailbox.h"
+#include "record.h"
+#include "sdnotify.h"
+#include "util.h"
+
+struct daemon {
+    struct ev_loop *loop;
+    const char *conf_path;
+    struct confref *conf;
+    struct http_client *http;
+    struct record *record;
+    struct mailbox **mailboxes;
+    size_t n_mailboxes;
+    bool once;
+    bool dry_run;
+    bool stopping;
+    unsigned failed; /* --once: mailboxes that gave up */
+    unsigned finished;
+    enum log_level cli_level; /* -v / -q override the configured level */
+    bool cli_level_set;
+    ev_signal sigterm, sigint, sighup;
+    ev_timer watchdog;
+    ev_timer ready;
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: meetingd [-c FILE] [--once] [--dry-run] [--check-config] [-v|-q] [--version]\n"
+            "       meetingd [-c FILE] --history [--mailbox NAME] [--organizer ADDRESS]\n"
+            "                [--since DATE]\n"
+            "\n"
+            "  -c, --config FILE   configuration file (default " CONF_DEFAULT_PATH ")\n"
+            "      --once          process every mailbox until nothing is left to do, then exit\n"
+            "                      (0: all done, 1: a mailbox failed)\n"
+            "  -n, --dry-run       decide and log, but change nothing on the server\n"
+            "      --check-config  validate the configuration, print a summary, exit 0 or 78\n"
+            "      --history       print the decision record (why was a booking declined?)\n"
+            "      --mailbox NAME, --organizer ADDRESS, --since DATE   filter --history\n"
+            "      --keys          print every configuration key with its default\n"
+            "  -v, --verbose       log debug messages\n"
+            "  -q, --quiet         log warnings and errors only\n"
+            "  -V, --version       print the version\n");
+}
+
+/* ---- decisions ------------------------------------------------------------------------ */
+
+static void on_decision(const struct mailbox_decision *d, void *userdata)
+{
+    struct daemon *dm = userdata;
+    char start[21];
+    util_format_time_utc(d->request->start, start);
+    char *reasons = record_reasons_text(d->result);
+    const char *organizer = d->request->organizer.address ? d->request->organizer.address : "";
+    char *subject = record_quote(d->request->subject ? d->request->subject : "");
+    char *quoted_reasons = record_quote(reasons ? reasons : "");
+    log_notice("decision mailbox=%s organizer=%s subject=%s start=%s decision=%s%s outcome=%s "
+               "reasons=%s",
+               d->mailbox, organizer, subject, start, policy_decision_name(d->result->decision),
+               dm->dry_run ? " dry_run=yes" : "", d->outcome, quoted_reasons);
+    free(subject);
+    free(quoted_reasons);
+    free(reasons);
+    if (dm->record && record_append(dm->record, d, dm->dry_run) != 0)
+        log_error_errno(errno, "cannot append to the decision record");
+}
+
+/* ---- mailboxes ------------------------------------------------------------------------ */
+
+static void status_update(struct daemon *dm)
+{
+    unsigned answered = 0, failing = 0;
+    for (size_t i = 0; i < dm->n_mailboxes; i++) {
+        const struct mailbox_stats *s = mailbox_stats(dm->mailboxes[i]);
+        answered += s->answered;
+        failing += s->consecutive_failures > 0;
+    }
+    sdnotify_status("%zu mailbox(es), %u answered, %u failing", dm->n_mailboxes, answered,
+                    failing);
+}
+
+static void on_poll(struct mailbox *m, bool ok, void *userdata)
+{
+    (void)m;
+    (void)ok;
+    status_update(userdata);
+}
+
+static void remove_mailbox(struct daemon *dm, struct mailbox *m)
+{
+    for (size_t i = 0; i < dm->n_mailboxes; i++) {
+        if (dm->mailboxes[i] == m) {
+            memmove(&dm->mailboxes[i], &dm->mailboxes[i + 1],
+                    (dm->n_mailboxes - i - 1) * sizeof(*dm->mailboxes));
+            dm->n_mailboxes--;
+            break;
+        }
+    }
+    mailbox_free(m);
+}
+
+static void on_finished(struct mailbox *m, bool failed, void *userdata)
+{
+    struct daemon *dm = userdata;
+    dm->finished++;
+    if (failed)
+        dm->failed++;
+    if (dm->stopping || dm->once) {
+        if (dm->finished >= dm->n_mailboxes)
+            ev_break(dm->loop, EVBREAK_ALL);
+        return;
+    }
+    /* Not stopping and not --once: a mailbox removed by a reload has wound down. */
+    dm->finished--;
+    remove_mailbox(dm, m);
+}
+
+static struct mailbox *find_mailbox(struct daemon *dm, const char *name)
+{
+    for (size_t i = 0; i < dm->n_mailboxes; i++) {
+        if (strcmp(mailbox_name(dm->mailboxes[i]), name) == 0)
+            return dm->mailboxes[i];
+    }
+    return NULL;
+}
+
+static int add_mailbox(struct daemon *dm, const char *name)
+{
+    struct mailbox_env env = {
+        .loop = dm->loop,
+        .http = dm->http,
+        .dry_run = dm->dry_run,
+        .once = dm->once,
+        .on_decision = on_decision,
+        .on_finished = on_finished,
+        .on_poll = on_poll,
+        .userdata = dm,
+    };
+    char err[512];
+    struct mailbox *m = mailbox_new(&env, dm->conf, name, err, sizeof(err));
+    if (m == NULL) {
+        log_error("mailbox %s: %s", name, err);
+        return -1;
+    }
+    dm->mailboxes = xreallocarray(dm->mailboxes, dm->n_mailboxes + 1, sizeof(*dm->mailboxes));
+    dm->mailboxes[dm->n_mailboxes++] = m;
+    mailbox_start(m);
+    return 0;
+}
+
+/* ---- configuration -------------------------------------------------------------------- */
+
+static void apply_log_level(const struct daemon *dm, const struct conf *conf)
+{
+    log_set_level(dm->cli_level_set ? dm->cli_level : conf->daemon.log_level);
+}
+
+static void warn_insecure(const struct conf *conf)
+{
+    if (!conf->server.tls_verify)
+        log_warn("tls_verify = no: the server's certificate is NOT checked; anyone on the path "
+                 "can read the credentials");
+    if (strncmp(conf->server.url, "http://", 7) == 0)
+        log_warn("server url %s is plain http: credentials travel unencrypted",
+                 conf->server.url);
+}
+
+static bool http_settings_differ(const struct conf *a, const struct conf *b)
+{
+    return a->server.timeout_s != b->server.timeout_s ||
+           a->server.tls_verify != b->server.tls_verify ||
+           a->daemon.max_concurrent_requests != b->daemon.max_concurrent_requests ||
+           (a->server.ca_file == NULL) != (b->server.ca_file == NULL) ||
+           (a->server.ca_file && strcmp(a->server.ca_file, b->server.ca_file) != 0);
+}
+
+static void reload(struct daemon *dm)
+{
+    sdnotify_reloading();
+    struct conf_error cerr;
+    struct conf *fresh = conf_load(dm->conf_path, &cerr);
+    if (fresh == NULL) {
+        log_error("reload failed, keeping the running configuration: %s:%u: %s", cerr.file,
+                  cerr.line, cerr.message);
+        sdnotify_ready();
+        return;
+    }
+    if (http_settings_differ(dm->conf->conf, fresh))
+        log_warn("reload: timeout, tls_verify, ca_file and max_concurrent_requests take effect "
+                 "at the next restart");
+    struct confref *old = dm->conf;
+    dm->conf = confref_new_take(fresh);
+    apply_log_level(dm, fresh);
+    warn_insecure(fresh);
+
+    /* Mailboxes that went away wind down; kept ones take the new configuration at their next
+     * poll; new ones start. */
+    for (size_t i = 0; i < dm->n_mailboxes;) {
+        struct mailbox *m = dm->mailboxes[i];
+        if (conf_find_mailbox(fresh, mailbox_name(m)) != NULL) {
+            mailbox_reconfigure(m, dm->conf);
+            i++;
+            continue;
+        }
+        log_notice("reload: mailbox %s removed", mailbox_name(m));
+        size_t before = dm->n_mailboxes;
+        mailbox_stop(m); /* may free it through on_finished */
+        if (dm->n_mailboxes == before)
+            i++;
+    }
+    for (size_t i = 0; i < fresh->n_mailboxes; i++) {
+        if (find_mailbox(dm, fresh->mailboxes[i]->name) == NULL) {
+            log_notice("reload: mailbox %s added", fresh->mailboxes[i]->name);
+            add_mailbox(dm, fresh->mailboxes[i]->name);
+        }
+    }
+    confref_put(old);
+    log_notice("configuration reloaded: %zu mailbox(es)", fresh->n_mailboxes);
+    sdnotify_ready();
+}
+
+/* ---- signals and timers --------------------------------------------------------------- */
+
+static void begin_stop(struct daemon *dm)
+{
+    if (dm->stopping) {
+        log_warn("second stop signal: exiting without waiting for answers in flight");
+        ev_break(dm->loop, EVBREAK_ALL);
+        return;
+    }
+    dm->stopping = true;
+    sdnotify_stopping();
+    log_notice("stopping: letting answers in flight finish");
+    dm->finished = 0;
+    size_t n = dm->n_mailboxes;
+    if (n == 0) {
+        ev_break(dm->loop, EVBREAK_ALL);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        mailbox_stop(dm->mailboxes[i]);
+}
+
+static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    struct daemon *dm = w->data;
+    if (w->signum == SIGHUP) {
+        if (!dm->stopping)
+            reload(dm);
+        return;
+    }
+    begin_stop(dm);
+}
+
+static void on_watchdog(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)w;
+    (void)revents;
+    sdnotify_watchdog();
+}
+
+static void on_ready(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)w;
+    (void)revents;
+    sdnotify_ready();
+}
+
+/* ---- main ----------------------------------------------------------------------------- */
+
+static int run(struct daemon *dm)
+{
+    const struct conf *conf = dm->conf->conf;
+    struct http_client_options hopts = {
+        .max_concurrent = conf->daemon.max_concurrent_requests,
+        .timeout_s = conf->server.timeout_s,
+        .tls_insecure = !conf->server.tls_verify,
+        .ca_file = conf->server.ca_file,
+    };
+    dm->loop = ev_default_loop(EVFLAG_AUTO);
+    dm->http = http_client_new(dm->loop, &hopts);
+    if (dm->http == NULL) {
+        log_error("cannot create the HTTP client");
+        return EXIT_FAILURE;
+    }
+    char err[512];
+    char *record_path = xasprintf("%s/decisions.jsonl", conf->daemon.state_dir);
+    dm->record = record_open(record_path, err, sizeof(err));
+    free(record_path);
+    if (dm->record == NULL)
+        log_warn("decision record unavailable: %s", err);
+
+    ev_signal_init(&dm->sigterm, on_signal, SIGTERM);
+    ev_signal_init(&dm->sigint, on_signal, SIGINT);
+    ev_signal_init(&dm->sighup, on_signal, SIGHUP);
+    dm->sigterm.data = dm->sigint.data = dm->sighup.data = dm;
+    ev_signal_start(dm->loop, &dm->sigterm);
+    ev_signal_start(dm->loop, &dm->sigint);
+    ev_signal_start(dm->loop, &dm->sighup);
+
+    double wd;
+    if (sdnotify_watchdog_interval(&wd)) {
+        ev_timer_init(&dm->watchdog, on_watchdog, wd / 2.0, wd / 2.0);
+        ev_timer_start(dm->loop, &dm->watchdog);
+    }
+    ev_timer_init(&dm->ready, on_ready, 0.0, 0.0);
+    ev_timer_start(dm->loop, &dm->ready);
+
+    int failed_to_start = 0;
+    for (size_t i = 0; i < conf->n_mailboxes; i++)
+        failed_to_start += add_mailbox(dm, conf->mailboxes[i]->name) != 0;
+    log_notice("meetingd %s started: %zu mailbox(es)%s%s", MEETINGD_VERSION, dm->n_mailboxes,
+               dm->dry_run ? ", dry run" : "", dm->once ? ", once" : "");
+
+    if (dm->n_mailboxes > 0)
+        ev_run(dm->loop, 0);
+
+    sdnotify_stopping();
+    while (dm->n_mailboxes > 0)
+        remove_mailbox(dm, dm->mailboxes[dm->n_mailboxes - 1]);
+    free(dm->mailboxes);
+    http_client_free(dm->http);
+    record_close(dm->record);
+    ev_signal_stop(dm->loop, &dm->sigterm);
+    ev_signal_stop(dm->loop, &dm->sigint);
+    ev_signal_stop(dm->loop, &dm->sighup);
+    ev_timer_stop(dm->loop, &dm->watchdog);
+    ev_timer_stop(dm->loop, &dm->ready);
+    ev_loop_destroy(dm->loop);
+    if (dm->once && (dm->failed > 0 || failed_to_start > 0)) {
+        log_error("%u mailbox(es) failed", dm->failed + (unsigned)failed_to_start);
+        return EXIT_FAILURE;
+    }
+    log_notice("meetingd stopped");
+    return EXIT_SUCCESS;
+}
+
+int main(int argc, char **argv)
+{
+    enum { OPT_ONCE = 256, OPT_CHECK, OPT_HISTORY, OPT_MAILBOX, OPT_ORGANIZER, OPT_SINCE,
+           OPT_KEYS };
+    static const struct option options[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"once", no_argument, NULL, OPT_ONCE},
+        {"dry-run", no_argument, NULL, 'n'},
+        {"check-config", no_argument, NULL, OPT_CHECK},
+        {"history", no_argument, NULL, OPT_HISTORY},
+        {"mailbox", required_argument, NULL, OPT_MAILBOX},
+        {"organizer", required_argument, NULL, OPT_ORGANIZER},
+        {"since", required_argument, NULL, OPT_SINCE},
+        {"keys", no_argument, NULL, OPT_KEYS},
+        {"verbose", no_argument, NULL, 'v'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    struct daemon dm = {.conf_path = CONF_DEFAULT_PATH};
+    bool check_only = false, history = false;
+    struct record_filter filter = {0};
+    int opt;
+    while ((opt = getopt_long(argc, argv, "c:nvqVh", options, NULL)) != -1) {
+        switch (opt) {
+        case 'c':
+            dm.conf_path = optarg;
+            break;
+        case OPT_ONCE:
+            dm.once = true;
+            break;
+        case 'n':
+            dm.dry_run = true;
+            break;
+        case OPT_CHECK:
+            check_only = true;
+            break;
+        case OPT_HISTORY:
+            history = true;
+            break;
+        case OPT_MAILBOX:
+            filter.mailbox = optarg;
+            break;
+        case OPT_ORGANIZER:
+            filter.organizer = optarg;
+            break;
+        case OPT_SINCE:
+            if (util_parse_time(optarg, &filter.since) != 0) {
+                fprintf(stderr, "meetingd: --since: not a date or time: %s\n", optarg);
+                return 64;
+            }
+            break;
+        case OPT_KEYS:
+            conf_print_keys(stdout);
+            return EXIT_SUCCESS;
+        case 'v':
+            dm.cli_level = LOG_LEVEL_DEBUG;
+            dm.cli_level_set = true;
+            break;
+        case 'q':
+            dm.cli_level = LOG_LEVEL_WARNING;
+            dm.cli_level_set = true;
+            break;
+        case 'V':
+            printf("meetingd %s\n", MEETINGD_VERSION);
+            return EXIT_SUCCESS;
+        case 'h':
+            usage(stdout);
+            return EXIT_SUCCESS;
+        default:
+            usage(stderr);
+            return 64; /* EX_USAGE */
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "meetingd: unexpected argument: %s\n", argv[optind]);
+        usage(stderr);
+        return 64;
+    }
+
+    log_init("meetingd", dm.cli_level_set ? dm.cli_level : LOG_LEVEL_INFO, false);
+    struct conf_error cerr;
+    struct conf *conf = conf_load(dm.conf_path, &cerr);
+    if (conf == NULL) {
+        conf_error_print(&cerr, stderr);
+        return CONF_EXIT_CONFIG;
+    }
+    if (check_only) {
+        if (!dm.cli_level_set || dm.cli_level != LOG_LEVEL_WARNING)
+            conf_print_summary(conf, stdout);
+        conf_log_warnings(conf);
+        printf("configuration OK\n");
+        conf_free(conf);
+        return EXIT_SUCCESS;
+    }
+    if (history) {
+        char *path = xasprintf("%s/decisions.jsonl", conf->daemon.state_dir);
+        int rc = record_print_history(path, &filter, stdout);
+        free(path);
+        conf_free(conf);
+        return rc == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    }
+    dm.conf = confref_new_take(conf);
+    apply_log_level(&dm, conf);
+    warn_insecure(conf);
+    conf_log_warnings(conf);
+    signal(SIGPIPE, SIG_IGN);
+    srand((unsigned)time(NULL) ^ (unsigned)getpid());
+    if (http_global_init() != 0) {
+        log_error("libcurl initialisation failed");
+        confref_put(dm.conf);
+        return EXIT_FAILURE;
+    }
+    int rc = run(&dm);
+    confref_put(dm.conf);
+    http_global_cleanup();
+    return rc;
+}

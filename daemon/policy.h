@@ -1,0 +1,106 @@
+/*
+ * policy: the decision on one meeting request. A pure function: everything it needs (the
+ * request, the resource's calendar over the meeting's span, the current time) is gathered by
+ * the mailbox module before it runs; it does no I/O and keeps no state, so the same inputs
+ * always give the same decision and every decision can be replayed in a unit test.
+ *
+ * A decision carries the checks that led to it, each with a reason in plain words, so that
+ * the answer sent to the organizer, the log line and the decision record can all say why.
+ */
+#ifndef MEETINGD_POLICY_H
+#define MEETINGD_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "conf.h"
+#include "item.h"
+
+enum policy_decision {
+    POLICY_ACCEPT,    /* book: AcceptItem */
+    POLICY_TENTATIVE, /* hold: TentativelyAcceptItem (e.g. pending a delegate's approval) */
+    POLICY_DECLINE,   /* DeclineItem */
+    POLICY_IGNORE,    /* answer nothing; the request stays as it is */
+};
+
+enum policy_outcome {
+    POLICY_CHECK_PASS,
+    POLICY_CHECK_FAIL,
+    POLICY_CHECK_INFO, /* informative, decided nothing */
+};
+
+/* One step of the decision, in the order it was taken. */
+struct policy_check {
+    char *name; /* short key, e.g. "conflicts", "booking_window", "rule" */
+    enum policy_outcome outcome;
+    char *reason; /* plain words, e.g. "bookings may be at most 1440 minutes" */
+};
+
+/* One occurrence of the request (the whole meeting for a single one). */
+struct policy_occurrence {
+    time_t start, end;
+};
+
+/*
+ * What the mailbox module gathered for the decision. All borrowed.
+ * calendar: the resource's calendar items over the span of the request (a CalendarView,
+ * recurring series expanded into occurrences). Items that belong to the request itself (same
+ * UID) are ignored by the policy, so the caller need not filter them.
+ * occurrences: the request's own occurrences inside the booking window (for a single meeting,
+ * one entry equal to its start and end); series_end_known / series_end: when the series ends
+ * (0 = never), so that a series running past the booking window can be declined.
+ */
+struct policy_context {
+    const char *mailbox_address;
+    time_t now;
+    const struct item *const *calendar;
+    size_t n_calendar;
+    const struct policy_occurrence *occurrences;
+    size_t n_occurrences;
+    bool series_end_known;
+    time_t series_end;
+};
+
+/* How to rewrite the resource's calendar item after booking. */
+struct policy_rewrite {
+    bool needed;
+    char *subject; /* new subject, or NULL to keep it */
+    bool clear_body;
+    bool make_public; /* Sensitivity back to Normal */
+    bool delete_attachments;
+};
+
+struct policy_result {
+    enum policy_decision decision;
+    char *response_text; /* body of the answer, NULL = none */
+    struct policy_check *checks;
+    size_t n_checks;
+    const char *rule; /* name of the rule that decided (borrowed from conf), or NULL */
+    bool forward_to_delegates;
+    /* Occurrences of an accepted series to decline one by one (their start times). */
+    time_t *declined_occurrences;
+    size_t n_declined_occurrences;
+    struct policy_rewrite rewrite;
+};
+
+/* True when the policy needs the resource's calendar (conflict checks) in the context. */
+bool policy_needs_calendar(const struct conf_policy *policy);
+
+/*
+ * Decides REQUEST (a meeting request) under POLICY. Fills *OUT, which the caller releases
+ * with policy_result_clear(). Never fails: a request the policy cannot judge is declined or
+ * ignored with a reason saying why.
+ */
+void policy_decide(const struct conf_policy *policy, const struct item *request,
+                   const struct policy_context *ctx, struct policy_result *out);
+
+void policy_result_clear(struct policy_result *result);
+
+/* Static lower-case names: "accept", "tentative", "decline", "ignore". */
+const char *policy_decision_name(enum policy_decision decision);
+
+/* All reasons of failed checks joined with "; " (caller frees), or NULL when none. */
+char *policy_result_reasons(const struct policy_result *result);
+
+#endif

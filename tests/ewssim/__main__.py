@@ -1,0 +1,151 @@
+"""ewssim: an Exchange Web Services simulator for meetingd's tests (Python 3 stdlib only).
+
+Run as `python3 tests/ewssim [options]`; see tests/ewssim/README.md.
+"""
+
+import argparse
+import os
+import re
+import signal
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import faults as faults_mod  # noqa: E402
+from server import SimHTTPServer, Simulator  # noqa: E402
+from store import Store  # noqa: E402
+
+DEFAULT_PASSWORD = "password"
+
+
+def display_name(address):
+    """"attendee0@example.com" -> "Attendee 0", "mack.chaves@..." -> "Mack Chaves"."""
+    local = address.split("@", 1)[0]
+    local = re.sub(r"(?<=[A-Za-z])(?=\d)", " ", local)
+    words = [w for w in re.split(r"[._\-\s]+", local) if w]
+    return " ".join(w[:1].upper() + w[1:] for w in words) or address
+
+
+def parse_mailbox(spec):
+    """'addr', 'addr:pw', 'Name <addr>' or 'Name <addr>:pw' -> (address, name, password)."""
+    m = re.match(r"^\s*(?P<name>[^<]*?)\s*<(?P<addr>[^>]+)>\s*(?::(?P<pw>.*))?$", spec)
+    if m:
+        address, password = m.group("addr").strip(), m.group("pw")
+        name = m.group("name") or display_name(address)
+    else:
+        address, sep, password = spec.partition(":")
+        address = address.strip()
+        password = password if sep else None
+        name = display_name(address)
+    if "@" not in address:
+        raise argparse.ArgumentTypeError("mailbox %r: not an SMTP address" % spec)
+    return address, name, DEFAULT_PASSWORD if password is None else password
+
+
+def parse_impersonator(spec):
+    user, sep, password = spec.partition(":")
+    if not sep or not user.strip():
+        raise argparse.ArgumentTypeError("impersonator %r: expected USER:PASSWORD" % spec)
+    return user.strip(), password
+
+
+def parse_listen(spec):
+    host, sep, port = spec.rpartition(":")
+    if not sep:
+        raise argparse.ArgumentTypeError("listen %r: expected HOST:PORT" % spec)
+    host = host.strip("[]") or "127.0.0.1"
+    try:
+        return host, int(port)
+    except ValueError:
+        raise argparse.ArgumentTypeError("listen %r: bad port" % spec) from None
+
+
+def parse_fault(spec):
+    try:
+        return faults_mod.parse_spec(spec)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="ewssim",
+                                 description="Exchange Web Services simulator (SOAP 1.1).")
+    ap.add_argument("--listen", type=parse_listen, default=("127.0.0.1", 0),
+                    metavar="HOST:PORT", help="address to listen on (default 127.0.0.1:0, "
+                    "port 0 picks a free port)")
+    ap.add_argument("--mailbox", type=parse_mailbox, action="append", default=[],
+                    metavar="ADDRESS[:PASSWORD]", help="declare a mailbox that logs in as "
+                    "itself (repeatable; password defaults to 'password'; "
+                    "'Name <addr>:pw' sets the display name)")
+    ap.add_argument("--impersonator", type=parse_impersonator, action="append", default=[],
+                    metavar="USER:PASSWORD", help="declare a service account that may "
+                    "impersonate any mailbox (repeatable)")
+    ap.add_argument("--validate", metavar="SCHEMA_DIR",
+                    help="validate every request and response against "
+                    "SCHEMA_DIR/ews-envelope-strict.xsd")
+    ap.add_argument("--seed", type=int, default=0, help="seed of the fault draws")
+    ap.add_argument("--fault", type=parse_fault, action="append", default=[],
+                    metavar="KIND:RATE[:OPERATION]",
+                    help="inject a fault (repeatable); kinds: " + ", ".join(faults_mod.KINDS))
+    ap.add_argument("--backoff-ms", type=int, default=200,
+                    help="BackOffMilliseconds sent with ErrorServerBusy (default 200)")
+    ap.add_argument("--hang-seconds", type=float, default=30.0,
+                    help="how long a 'hang' fault holds the connection (default 30)")
+    ap.add_argument("--log", metavar="FILE", help="append one JSON line per request")
+    ap.add_argument("--log-bodies", action="store_true",
+                    help="also write request and response bodies to the log")
+    args = ap.parse_args(argv)
+
+    validator = None
+    if args.validate:
+        import schema
+        try:
+            validator = schema.Validator(args.validate)
+        except schema.SchemaUnavailable as exc:
+            sys.stderr.write("ewssim: schema validation unavailable: %s\n" % exc)
+            return 2
+
+    store = Store()
+    for address, name, password in args.mailbox:
+        if store.mailbox(address) is not None:
+            ap.error("mailbox %s declared twice" % address)
+        store.add_mailbox(address, name, password)
+    impersonators = {}
+    for user, password in args.impersonator:
+        if store.mailbox(user) is not None:
+            ap.error("impersonator %s is also a mailbox" % user)
+        impersonators[user.lower()] = password
+
+    log_file = open(args.log, "a", encoding="utf-8") if args.log else None
+    sim = Simulator(store, impersonators, faults_mod.FaultPlan(args.fault, args.seed),
+                    validator=validator, backoff_ms=args.backoff_ms,
+                    hang_seconds=args.hang_seconds, log_file=log_file,
+                    log_bodies=args.log_bodies)
+    try:
+        httpd = SimHTTPServer(args.listen, sim)
+    except OSError as exc:
+        sys.stderr.write("ewssim: cannot listen on %s:%d: %s\n" % (args.listen + (exc,)))
+        return 1
+
+    def stop(signum, frame):
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    host, port = httpd.server_address[:2]
+    shown = "[%s]" % host if ":" in host else host
+    sys.stdout.write("listening on http://%s:%d\n" % (shown, port))
+    sys.stdout.flush()
+    try:
+        httpd.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sim.stopping.set()
+        httpd.server_close()
+        if log_file is not None:
+            log_file.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
