@@ -1269,6 +1269,14 @@ static char *reader(char *str, int num, void *stream)
         n -= 3;
     }
     if ((size_t)n + 1 > (size_t)num) {
+        /* A long comment is harmless: hand inih an empty line so the line count stays
+         * right. Anything else would be cut by inih and its tail read as another line. */
+        const char *t = line + strspn(line, " \t\v\f\r");
+        if ((*t == '#' || *t == ';') && num >= 2) {
+            str[0] = '\n';
+            str[1] = '\0';
+            return str;
+        }
         fail(p,
              "line is too long (at most %d characters; continue lists and texts on indented "
              "lines)",
@@ -1284,8 +1292,16 @@ static char *reader(char *str, int num, void *stream)
     } else if (start > line && p->last_key >= 0 && *start != '[' &&
                continues(keys[p->last_key].type) && !is_key_line_of_section(p, start)) {
         /* Indented text under a list or text key: inih will pass it as another value
-         * of that key. */
+         * of that key. Some inih versions strip inline comments from such lines and some
+         * do not: strip them here so that " ; comment" means the same on every line. */
         p->continuation = true;
+        char *cut = (char *)find_or_comment(start, NULL);
+        if (*cut != '\0') {
+            while (cut > start && is_space(cut[-1]))
+                cut--;
+            *cut = '\0';
+            n = cut - line;
+        }
     } else {
         /* Not a continuation: remove the indentation so that inih does not take it for
          * one either. */
@@ -1739,13 +1755,48 @@ static void print_list(FILE *out, const char *name, const struct strlist *l)
         fprintf(out, "    %s\n", l->v[i]);
 }
 
+/* Texts longer than a line are wrapped at spaces onto indented continuation lines, which
+ * load back as the same text (the pieces are joined with one space). */
+static void print_text(FILE *out, const char *name, const char *s)
+{
+    size_t col = (size_t)fprintf(out, "%s =", name);
+    if (strlen(s) + col < 96) {
+        fprintf(out, "%s%s\n", *s ? " " : "", s);
+        return;
+    }
+    while (*s) {
+        size_t n = strlen(s);
+        if (col + 1 + n > 96) {
+            /* Break at the last space that fits, or the first one after. */
+            size_t room = 96 - col - 1, cut = 0;
+            for (size_t i = 1; i < n && (i <= room || cut == 0); i++)
+                if (s[i] == ' ' && !strchr("[#; ", s[i + 1]))
+                    cut = i; /* a piece must not read as a section or a comment */
+            if (cut != 0)
+                n = cut;
+        }
+        fprintf(out, " %.*s\n", (int)n, s);
+        s += n;
+        while (*s == ' ')
+            s++;
+        if (*s) {
+            fputs("   ", out);
+            col = 3;
+        }
+    }
+}
+
 static void print_key(FILE *out, const struct key *k, const void *obj)
 {
     void *o = (void *)obj;
     char buf[64];
     switch (k->type) {
+    case KT_TEXT: {
+        const char *s = *FIELD(o, k->off, char *);
+        print_text(out, k->name, s ? s : "");
+        break;
+    }
     case KT_STRING:
-    case KT_TEXT:
     case KT_URL:
     case KT_ABSPATH:
     case KT_INCLUDE_DIR:

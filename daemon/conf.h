@@ -7,9 +7,10 @@
  * everything in it is valid, so a reload can swap it in or keep the old one.
  *
  * File syntax (inih): "[section]" headers, "key = value" lines, comments on lines starting
- * with '#' or ';', and after a value a ';' preceded by whitespace. Keys may be indented. An
- * indented line that is not "key = value" continues the list or text of the key above (lists
- * append, texts are joined with a space). Lines are limited to 198 characters. Sections:
+ * with '#' or ';', and after a value from a ';' preceded by whitespace (on continuation lines
+ * too). Keys may be indented. An indented line that is not "key = value" continues the list
+ * or text of the key above (lists append, texts are joined with a space). Lines other than
+ * comments are limited to 198 characters (inih's buffer). Sections:
  *   [server]          the Exchange (EWS) endpoint and the service account, once
  *   [daemon]          the daemon itself, once
  *   [mailbox NAME]    a mailbox to handle; NAME is unique among mailboxes

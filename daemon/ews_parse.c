@@ -70,9 +70,10 @@ struct pctx {
     bool saw_doctype;
     char xml_error[200]; /* first libxml2 diagnostic, for "malformed XML" reports */
     char where[96];      /* "ResponseMessage 2, item 3 (t:MeetingRequest)" */
+    size_t attendee_cap; /* capacity of the current item's attendee array */
 };
 
-static int failv(struct pctx *p, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static int failv(struct pctx *p, const char *fmt, va_list ap)
 {
     if (!p->failed) {
         p->failed = true;
@@ -529,8 +530,12 @@ static int el_attendees(struct pctx *p, const xmlNode *n, enum attendee_role rol
             return fail(p, "t:%s: unexpected element %s%s", (const char *)n->name, prefix_of(a),
                         (const char *)a->name);
         any = true;
-        item_add_attendee(it, role, NULL, NULL, RESPONSE_UNKNOWN);
-        struct item_attendee *at = &it->attendees[it->n_attendees - 1];
+        /* Geometric growth: a hostile response may carry a great many attendees. */
+        it->attendees =
+            ep_grow(it->attendees, it->n_attendees, &p->attendee_cap, sizeof(*it->attendees));
+        struct item_attendee *at = &it->attendees[it->n_attendees++];
+        at->role = role;
+        at->response = RESPONSE_UNKNOWN;
         bool seen_mb = false, seen_rt = false, seen_lrt = false;
         FOR_EACH_EL(c, a)
         {
@@ -1035,6 +1040,7 @@ static int parse_item(struct pctx *p, const xmlNode *n, struct item *it)
         return fail(p, "item element %s%s is not in the EWS types namespace", prefix_of(n),
                     (const char *)n->name);
     it->kind = kind_of((const char *)n->name);
+    p->attendee_cap = it->n_attendees;
     uint64_t seen = 0;
     FOR_EACH_EL(c, n)
     {
@@ -1547,15 +1553,18 @@ static xmlDoc *read_document(struct pctx *p, const char *body, size_t len)
     xmlSetStructuredErrorFunc(p, ep_xml_error);
 
     xmlDoc *doc = NULL;
-    xmlParserCtxtPtr c = xmlCreateMemoryParserCtxt(body, (int)len);
+    xmlParserCtxtPtr c = xmlNewParserCtxt();
     if (c != NULL && c->sax != NULL) {
         c->_private = p;
+        /* Our own context, so the hook changes no global SAX handler. */
         c->sax->internalSubset = ep_reject_doctype;
-        xmlCtxtUseOptions(c, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-        xmlParseDocument(c);
-        doc = c->myDoc;
-        c->myDoc = NULL;
-        if (!c->wellFormed || p->saw_doctype) {
+        doc = xmlCtxtReadMemory(c, body, (int)len, NULL, NULL,
+                                XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+        /* The hook stops at the DOCTYPE (possibly leaving a stub document); checking the tree
+         * as well keeps a DTD out even if a libxml2 version called the hook late. */
+        if (doc != NULL && (doc->intSubset != NULL || doc->extSubset != NULL))
+            p->saw_doctype = true;
+        if (doc != NULL && (p->saw_doctype || !c->wellFormed)) {
             xmlFreeDoc(doc);
             doc = NULL;
         }

@@ -220,7 +220,8 @@ void item_array_free(struct item *items, size_t n);
 void item_id_clear(struct item_id *id);
 void item_mailbox_clear(struct item_mailbox *mb);
 
-/* Append an attendee (name may be NULL); the item copies the strings. Aborts on OOM. */
+/* Append an attendee (name may be NULL); the item copies the strings. Aborts on OOM.
+ * Grows the array by one each time: meant for building small items (tests, meetingctl). */
 void item_add_attendee(struct item *it, enum attendee_role role, const char *name,
                        const char *address, enum item_response response);
 

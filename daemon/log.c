@@ -148,6 +148,8 @@ static bool append_escaped(char *out, size_t cap, size_t *len, const char *msg)
 }
 
 static void emit(enum log_level level, const char *fmt, va_list ap, const int *errnum)
+    LOG_PRINTF(2, 0);
+static void emit(enum log_level level, const char *fmt, va_list ap, const int *errnum)
 {
     char msg[LOG_LINE_MAX];
     char line[LOG_LINE_MAX];
@@ -212,6 +214,8 @@ void log_msg(enum log_level level, const char *fmt, ...)
     va_end(ap);
 }
 
+static void vmsg_errno(enum log_level level, int errnum, const char *fmt, va_list ap)
+    LOG_PRINTF(3, 0);
 static void vmsg_errno(enum log_level level, int errnum, const char *fmt, va_list ap)
 {
     if (!log_level_enabled(level))

@@ -187,7 +187,7 @@ static int cmd_create(struct ctl *c, int argc, char **argv)
     struct strlist req = {0}, opt = {0}, res_list = {0};
     bool have_start = false, have_end = false;
     int o, rc = EXIT_FAILURE;
-    optind = 1;
+    optind = 0;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (o) {
         case 's': spec.subject = optarg; break;
@@ -367,7 +367,7 @@ static int cmd_update(struct ctl *c, int argc, char **argv)
     struct strlist keep_req = {0}, keep_opt = {0}, keep_res = {0};
     bool have_set_req = false;
     int o, rc = EXIT_FAILURE;
-    optind = 1;
+    optind = 0;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (o) {
         case 's': subject = optarg; break;
@@ -464,7 +464,7 @@ static int cmd_cancel(struct ctl *c, int argc, char **argv)
                                          {NULL, 0, NULL, 0}};
     const char *message = NULL;
     int o;
-    optind = 1;
+    optind = 0;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (o != 'm')
             return usage(stderr), EX_USAGE_CODE;
@@ -487,7 +487,7 @@ static int cmd_respond(struct ctl *c, int argc, char **argv)
                                          {NULL, 0, NULL, 0}};
     const char *message = NULL;
     int o;
-    optind = 1;
+    optind = 0;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (o != 'm')
             return usage(stderr), EX_USAGE_CODE;

@@ -84,13 +84,46 @@ struct policy_result {
     struct policy_rewrite rewrite;
 };
 
-/* True when the policy needs the resource's calendar (conflict checks) in the context. */
+/* True when the policy needs the resource's calendar in the context: for automate =
+ * auto_accept (conflicts, and the request's own occurrences of a series). */
 bool policy_needs_calendar(const struct conf_policy *policy);
+
+/*
+ * The first moment after the booking window of POLICY seen at NOW: local midnight (in the
+ * policy's time zone) ending the date booking_window_days after today, Exchange's "0 means
+ * today". A meeting must start before it; a CalendarView for the request's occurrences
+ * should reach it, so that every occurrence inside the window is listed.
+ */
+time_t policy_booking_window_end(const struct conf_policy *policy, time_t now);
 
 /*
  * Decides REQUEST (a meeting request) under POLICY. Fills *OUT, which the caller releases
  * with policy_result_clear(). Never fails: a request the policy cannot judge is declined or
  * ignored with a reason saying why.
+ *
+ * automate: none and auto_update ignore every request; accept / tentative / decline answer
+ * every request that way without checks; auto_accept decides as Exchange's resource booking
+ * attendant (see policy.c):
+ * - external organizers (domain not in internal_domains, or not the mailbox's own domain)
+ *   are ignored unless process_external_meeting_messages; an unknown address is external;
+ * - the first matching rule declines, ignores, or decides who books (book / request);
+ *   otherwise the lists do: book_in_policy (and delegates) book, request_in_policy and
+ *   request_out_of_policy are held for approval, anybody else is declined;
+ * - in policy = booking window, scheduling horizon, recurrence, duration, work hours and
+ *   capacity all pass; out of policy, request_out_of_policy organizers (and delegates) are
+ *   held for approval, everybody else is declined;
+ * - held for approval: TENTATIVE with tentative_pending_approval, else IGNORE;
+ *   forward_to_delegates when forward_requests_to_delegates and delegates exist;
+ * - conflicts decline whoever asks, except a series within both conflict limits: ACCEPT
+ *   with declined_occurrences.
+ * The rewrite is filled for every ACCEPT. response_text: with enable_response_details the
+ * reasons (one per line), then the matching rule's message, additional_response (with
+ * add_additional_response) and response_message, as paragraphs; NULL for IGNORE or when
+ * there is nothing to say. Times in reasons are in the policy's time zone; conflicting
+ * organizers are named only with organizer_info.
+ *
+ * Local times are computed by switching the process's TZ to the policy's zone for the
+ * duration of the call (restored before it returns): not thread-safe.
  */
 void policy_decide(const struct conf_policy *policy, const struct item *request,
                    const struct policy_context *ctx, struct policy_result *out);

@@ -47,6 +47,17 @@ def commit(item, work):
     item.__dict__.update(work.__dict__)
 
 
+def resolve_names(ctx, people):
+    """Give recipients written without a Name the display name of their mailbox, as
+    Exchange resolves them against the directory."""
+    for p in people:
+        if not p.name or p.name == p.address:
+            mbx = ctx.store.mailbox(p.address)
+            if mbx is not None:
+                p.name = mbx.name
+    return people
+
+
 def _replace_attendees(item, role, new):
     existing = {a.address.lower(): a for a in item.attendees}
     kept = []
@@ -106,7 +117,7 @@ def set_field(ctx, item, uri, value, creating=False):
     elif uri == "calendar:IsResponseRequested":
         item.is_response_requested = value
     elif uri in parse.ATTENDEE_ROLES:
-        _replace_attendees(item, parse.ATTENDEE_ROLES[uri], value)
+        _replace_attendees(item, parse.ATTENDEE_ROLES[uri], resolve_names(ctx, value))
     elif uri == "calendar:Recurrence":
         item.recurrence = value
     elif uri in ("calendar:MeetingTimeZone", "calendar:StartTimeZone",
@@ -116,7 +127,7 @@ def set_field(ctx, item, uri, value, creating=False):
     elif uri == "message:IsRead":
         item.is_read = value
     elif uri == "message:ToRecipients":
-        item.to = value
+        item.to = resolve_names(ctx, value)
     # Anything else modelled nowhere (categories, reminders' due time, ...) is accepted.
 
 
@@ -125,7 +136,7 @@ def append_field(ctx, item, uri, value):
     if uri in parse.ATTENDEE_ROLES and item.kind == "CalendarItem":
         role = parse.ATTENDEE_ROLES[uri]
         present = {a.address.lower() for a in item.attendees}
-        for a in value:
+        for a in resolve_names(ctx, value):
             if a.address.lower() not in present:
                 item.attendees.append(Attendee(a.name, a.address, role))
                 present.add(a.address.lower())
@@ -133,7 +144,7 @@ def append_field(ctx, item, uri, value):
         text, _ = value
         item.body = (item.body or "") + text
     elif uri == "message:ToRecipients" and item.kind != "CalendarItem":
-        item.to = item.to + value
+        item.to = item.to + resolve_names(ctx, value)
     else:
         raise EwsError("ErrorInvalidPropertyAppend", field_uri=uri)
 

@@ -22,7 +22,7 @@ import os
 
 import timeutil
 from soap import EwsError
-from store import Item, new_change_key
+from store import Item, OccurrenceView, Person, new_change_key
 
 REQUEST_CLASS = "IPM.Schedule.Meeting.Request"
 CANCELLATION_CLASS = "IPM.Schedule.Meeting.Canceled"
@@ -66,7 +66,6 @@ def _copy_meeting(src, dst):
 
 
 def _person(att):
-    from store import Person
     return Person(att.name, att.address)
 
 
@@ -149,7 +148,6 @@ def send_requests(store, org_mbx, org_item, recipients, save_copy, instance=None
     view = None
     recurrence_id = None
     if instance is not None:
-        from store import OccurrenceView
         orig = instance_times(org_item, instance)
         view = OccurrenceView(store, org_item, instance, orig[0], orig[1])
         recurrence_id = orig[0]
@@ -173,8 +171,7 @@ def send_requests(store, org_mbx, org_item, recipients, save_copy, instance=None
                 keep = rtype == "InformationalUpdate" and cal.my_response_type not in (
                     None, "NoResponseReceived")
                 answer, status = cal.my_response_type, cal.legacy_free_busy
-                own_exceptions = cal
-                exceptions = _attendee_exceptions(org_item, own_exceptions, keep)
+                exceptions = _attendee_exceptions(org_item, cal, keep)
                 _copy_meeting(org_item, cal)
                 cal.exceptions = exceptions
                 cal.deleted_occurrences = set(org_item.deleted_occurrences)
@@ -235,7 +232,6 @@ def send_cancellations(store, org_mbx, org_item, recipients, save_copy, body=Non
     recurrence_id = None
     view = None
     if instance is not None:
-        from store import OccurrenceView
         orig = instance_times(org_item, instance)
         view = OccurrenceView(store, org_item, instance, orig[0], orig[1])
         recurrence_id = orig[0]
@@ -370,7 +366,6 @@ def respond(store, mailbox, target, response, disposition, body=None, proposed=N
                 ov["change_key"] = new_change_key()
                 orig = instance_times(cal, index)
                 if orig is not None:
-                    from store import OccurrenceView
                     result_cal = OccurrenceView(store, cal, index, orig[0], orig[1])
             store.touch(cal)
     moved = [store.move(req, "deleteditems") for req in requests]

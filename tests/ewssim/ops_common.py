@@ -7,6 +7,7 @@ without delegate rights is ErrorAccessDenied; naming a mailbox that does not exi
 ErrorNonExistentMailbox.
 """
 
+import meeting
 import store as store_mod
 from soap import EwsError, t
 from store import OccurrenceView
@@ -77,7 +78,6 @@ class OpContext:
             raise EwsError("ErrorCalendarCannotUseIdForOccurrenceId")
         if index in master.deleted_occurrences:
             raise EwsError("ErrorCalendarOccurrenceIsDeletedFromRecurrence")
-        import meeting
         orig = meeting.instance_times(master, index)
         if orig is None:
             raise EwsError("ErrorCalendarOccurrenceIndexIsOutOfRecurrenceRange")

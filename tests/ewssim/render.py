@@ -189,7 +189,8 @@ def _series_bounds(ctx, parent, item, which):
     total = rec.number_of_instances()
     if which == "LastOccurrence" and total is None:
         return
-    indexes = range(1, (total or 1) + 1) if which == "FirstOccurrence" \
+    # The first / last instance that was not deleted (a NoEnd series has no last one).
+    indexes = range(1, (total or 1000) + 1) if which == "FirstOccurrence" \
         else range(total, 0, -1)
     for index in indexes:
         if index in item.deleted_occurrences:

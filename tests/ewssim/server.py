@@ -10,6 +10,7 @@ GET  /sim/faults, POST /sim/faults (body: fault specs, one per line; replaces th
 import base64
 import binascii
 import json
+import re
 import socket
 import struct
 import sys
@@ -165,6 +166,9 @@ class Simulator:
                 if errors:
                     with self.stats.lock:
                         self.stats.invalid_requests += 1
+                    # A document that is not even well-formed: the parser knows the line
+                    # and position, as Exchange reports them.
+                    soap.parse_request(body)
                     raise _schema_fault(errors)
             request = soap.parse_request(body)
             op_name = request.op_name
@@ -240,7 +244,6 @@ class Simulator:
 
 
 def _schema_fault(errors):
-    import re
     first = errors[0]
     match = re.match(r"(?:not well-formed XML: )?line (\d+): (.*)", first)
     line = int(match.group(1)) if match else 0
@@ -301,15 +304,33 @@ class Handler(BaseHTTPRequestHandler):
             raise ValueError("body too large")
         return self.rfile.read(length) if length else b""
 
+    def setup(self):
+        super().setup()
+        # Responses go out in one write and without Nagle's delay: a keep-alive client that
+        # waits for the rest of a response must not wait for a delayed ACK.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def handle_one_request(self):
+        # RFC 9112 section 2.2: a server should ignore empty lines received before a
+        # request line (clients and capture files leave CRLFs after a body).
+        try:
+            while self.rfile.peek(1)[:1] in (b"\r", b"\n"):
+                self.rfile.read(1)
+        except (TimeoutError, OSError):
+            self.close_connection = True
+            return
+        super().handle_one_request()
+
     def _send(self, status, body, content_type="text/xml; charset=utf-8", extra=None):
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         for k, v in (extra or {}).items():
             self.send_header(k, v)
-        self.end_headers()
+        self._headers_buffer.append(b"\r\n")
         if self.command != "HEAD":
-            self.wfile.write(body)
+            self._headers_buffer.append(body)
+        self.flush_headers()
 
     def _json(self, status, obj):
         self._send(status, (json.dumps(obj, indent=1, sort_keys=True) + "\n").encode(),

@@ -95,8 +95,7 @@ static xmlDocPtr valid_doc(const char *xml)
     int rc = xmlSchemaValidateDoc(vc, doc);
     xmlSchemaFreeValidCtxt(vc);
     if (rc != 0)
-        fprintf(stderr, "schema validation failed:\n%s\n--- document:\n%s\n", schema_errors,
-                xml);
+        fprintf(stderr, "schema validation failed:\n%s\n--- document:\n%s\n", schema_errors, xml);
     assert_int_equal(rc, 0);
     return doc;
 }
@@ -169,8 +168,8 @@ static void test_validator_is_strict(void **state)
         "</m:ItemShape><m:ParentFolderIds><t:DistinguishedFolderId Id=\"inbox\"/>"
         "</m:ParentFolderIds></m:FindItems>",
         /* unknown distinguished folder */
-        "<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape>"
-        "<m:FolderIds><t:DistinguishedFolderId Id=\"Inbox\"/></m:FolderIds></m:GetFolder>",
+        ("<m:GetFolder><m:FolderShape><t:BaseShape>IdOnly</t:BaseShape></m:FolderShape>"
+         "<m:FolderIds><t:DistinguishedFolderId Id=\"Inbox\"/></m:FolderIds></m:GetFolder>"),
     };
     for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
         char doc[2048];
@@ -212,8 +211,7 @@ static void test_header_impersonation_and_time_zone(void **state)
     assert_xp_count(doc, "/soap:Envelope/soap:Header/t:ExchangeImpersonation", 1);
     assert_xp_str(doc, "//t:ExchangeImpersonation/t:ConnectingSID/t:PrimarySmtpAddress",
                   "room.721@contoso.com");
-    assert_xp_str(doc, "//t:TimeZoneContext/t:TimeZoneDefinition/@Id",
-                  "W. Europe Standard Time");
+    assert_xp_str(doc, "//t:TimeZoneContext/t:TimeZoneDefinition/@Id", "W. Europe Standard Time");
     xmlFreeDoc(doc);
     free(xml);
 }
@@ -294,8 +292,7 @@ static void test_find_item_classes_sorted_other_mailbox(void **state)
     assert_xp_count(doc, "//m:Restriction/t:Or/t:Contains", 2);
     assert_xp_str(doc, "//t:Or/t:Contains[2]/t:Constant/@Value", "IPM.Schedule.Meeting.Canceled");
     assert_xp_str(doc, "//m:SortOrder/t:FieldOrder/@Order", "Ascending");
-    assert_xp_str(doc, "//m:SortOrder/t:FieldOrder/t:FieldURI/@FieldURI",
-                  "item:DateTimeReceived");
+    assert_xp_str(doc, "//m:SortOrder/t:FieldOrder/t:FieldURI/@FieldURI", "item:DateTimeReceived");
     assert_xp_str(doc, "//t:DistinguishedFolderId/t:Mailbox/t:EmailAddress",
                   "room.721@contoso.com");
     xmlFreeDoc(doc);
@@ -474,10 +471,8 @@ static void test_respond_each_kind(void **state)
     free(xml);
 
     assert_null(ews_build_respond(&ctx_plain, EWS_ACCEPT, NULL, NULL, EWS_SEND_ONLY));
-    assert_null(ews_build_respond(&ctx_plain, (enum ews_respond_kind)9, &ref, NULL,
-                                  EWS_SEND_ONLY));
-    assert_null(
-        ews_build_respond(&ctx_plain, EWS_ACCEPT, &ref, NULL, (enum ews_disposition)5));
+    assert_null(ews_build_respond(&ctx_plain, (enum ews_respond_kind)9, &ref, NULL, EWS_SEND_ONLY));
+    assert_null(ews_build_respond(&ctx_plain, EWS_ACCEPT, &ref, NULL, (enum ews_disposition)5));
 }
 
 static void test_respond_batch(void **state)
@@ -545,8 +540,9 @@ static void test_invalid_text_rejected(void **state)
 {
     struct item_id ref = {"AAMkReq=", NULL};
     static const char *const bad[] = {
-        "control \x01 char", "bad utf8 \xc3\x28", "overlong \xc0\xaf", "surrogate \xed\xa0\x80",
-        "truncated \xe2\x82", "beyond \xf4\x90\x80\x80", "noncharacter \xef\xbf\xbf",
+        "control \x01 char",         "bad utf8 \xc3\x28",  "overlong \xc0\xaf",
+        "surrogate \xed\xa0\x80",    "truncated \xe2\x82", "beyond \xf4\x90\x80\x80",
+        "noncharacter \xef\xbf\xbf",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         assert_null(ews_build_respond(&ctx_plain, EWS_ACCEPT, &ref, bad[i], EWS_SEND_ONLY));
@@ -610,8 +606,7 @@ static void test_create_meeting_full(void **state)
     assert_xp_str(doc, "//t:RequiredAttendees/t:Attendee[2]/t:Mailbox/t:EmailAddress",
                   "mack@contoso.com");
     assert_xp_count(doc, "//t:OptionalAttendees/t:Attendee", 1);
-    assert_xp_str(doc, "//t:Resources/t:Attendee/t:Mailbox/t:EmailAddress",
-                  "room721@contoso.com");
+    assert_xp_str(doc, "//t:Resources/t:Attendee/t:Mailbox/t:EmailAddress", "room721@contoso.com");
     assert_xp_str(doc, "//t:Recurrence/t:WeeklyRecurrence/t:Interval", "2");
     assert_xp_str(doc, "//t:Recurrence/t:WeeklyRecurrence/t:DaysOfWeek", "Monday Wednesday");
     assert_xp_str(doc, "//t:Recurrence/t:NumberedRecurrence/t:StartDate", "2026-12-02");
@@ -637,9 +632,9 @@ static void test_create_meeting_every_recurrence(void **state)
          .day_of_week_index = 4,
          .month = 11},
     };
-    static const char *const elements[] = {
-        "DailyRecurrence",           "WeeklyRecurrence",         "AbsoluteMonthlyRecurrence",
-        "RelativeMonthlyRecurrence", "AbsoluteYearlyRecurrence", "RelativeYearlyRecurrence"};
+    static const char *const elements[] = {"DailyRecurrence",           "WeeklyRecurrence",
+                                           "AbsoluteMonthlyRecurrence", "RelativeMonthlyRecurrence",
+                                           "AbsoluteYearlyRecurrence",  "RelativeYearlyRecurrence"};
     static const char *const ranges[] = {"NoEndRecurrence", "EndDateRecurrence",
                                          "NumberedRecurrence"};
     for (size_t i = 0; i < 6; i++) {
@@ -865,17 +860,15 @@ static void test_update_bad_args(void **state)
          EWS_UPDATE_SEND_TO_NONE},
         {{.op = EWS_CHANGE_SET, .field = EWS_FIELD_SENSITIVITY, .text = "Secret"},
          EWS_UPDATE_SEND_TO_NONE},
-        {{.op = EWS_CHANGE_SET, .field = EWS_FIELD_SUBJECT, .text = NULL},
-         EWS_UPDATE_SEND_TO_NONE},
+        {{.op = EWS_CHANGE_SET, .field = EWS_FIELD_SUBJECT, .text = NULL}, EWS_UPDATE_SEND_TO_NONE},
         {{.op = EWS_CHANGE_SET, .field = (enum ews_change_field)42}, EWS_UPDATE_SEND_TO_NONE},
         {{.op = (enum ews_change_op)9, .field = EWS_FIELD_SUBJECT, .text = "x"},
          EWS_UPDATE_SEND_TO_NONE},
-        {{.op = EWS_CHANGE_SET, .field = EWS_FIELD_SUBJECT, .text = "x"},
-         (enum ews_update_send)17},
+        {{.op = EWS_CHANGE_SET, .field = EWS_FIELD_SUBJECT, .text = "x"}, (enum ews_update_send)17},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-        assert_null(ews_build_update_item(&ctx_plain, &id, &bad[i].ch, 1, EWS_AUTO_RESOLVE,
-                                          bad[i].send));
+        assert_null(
+            ews_build_update_item(&ctx_plain, &id, &bad[i].ch, 1, EWS_AUTO_RESOLVE, bad[i].send));
     struct ews_item_change ok = {.op = EWS_CHANGE_SET, .field = EWS_FIELD_SUBJECT, .text = "x"};
     assert_null(
         ews_build_update_item(&ctx_plain, &id, &ok, 0, EWS_AUTO_RESOLVE, EWS_UPDATE_SEND_TO_NONE));
@@ -926,8 +919,8 @@ static void test_delete_item(void **state)
     free(xml);
 
     assert_null(ews_build_delete_item(&ctx_plain, ids, 0, EWS_HARD_DELETE, EWS_SEND_TO_NONE));
-    assert_null(ews_build_delete_item(&ctx_plain, ids, 1, (enum ews_delete_type)3,
-                                      EWS_SEND_TO_NONE));
+    assert_null(
+        ews_build_delete_item(&ctx_plain, ids, 1, (enum ews_delete_type)3, EWS_SEND_TO_NONE));
 }
 
 static void test_cancel_meeting(void **state)
@@ -988,7 +981,7 @@ static void test_datetime_format(void **state)
     assert_string_equal(b, "2026-12-01T13:00:00Z");
     assert_int_equal(ews_datetime_format((time_t)951782400, b, sizeof(b)), 0);
     assert_string_equal(b, "2000-02-29T00:00:00Z");
-    assert_int_equal(ews_datetime_format(T0, b, 20), -1); /* too small */
+    assert_int_equal(ews_datetime_format(T0, b, 20), -1);                            /* too small */
     assert_int_equal(ews_datetime_format((time_t)253402300800LL, b, sizeof(b)), -1); /* 10000 */
     /* the parser reads back what the formatter writes */
     time_t back;

@@ -8,6 +8,7 @@
     resp.status, resp.root (parsed XML), h.response_messages(resp.root)
     sim.mailbox("att@example.com")                # inspection dump (JSON)
     sim.set_faults(["http-503:1:FindItem"])       # runtime fault set; [] clears
+    sim.wait_until(lambda: sim.mailbox("att@example.com")["sentitems"])
     sim.stop()                                    # AssertionError if the simulator sent
                                                   # an invalid response or crashed
 
@@ -20,6 +21,7 @@ import base64
 import http.client
 import json
 import os
+import re
 import select
 import subprocess
 import sys
@@ -169,10 +171,14 @@ class Sim:
         self.passwords = {}
         for spec in mailboxes:
             self.args += ["--mailbox", spec]
-            address = spec.split("<")[-1].split(">")[0] if "<" in spec else spec.split(":")[0]
-            password = spec.rsplit(">", 1)[-1] if "<" in spec else spec.partition(":")[2]
-            password = password.lstrip(":") if "<" in spec else password
-            self.passwords[address.lower()] = password or DEFAULT_PASSWORD
+            named = re.match(r"^\s*[^<]*<([^>]+)>\s*(?::(.*))?$", spec)
+            if named:
+                address, password = named.group(1), named.group(2)
+            else:
+                address, sep, password = spec.partition(":")
+                password = password if sep else None
+            self.passwords[address.strip().lower()] = \
+                DEFAULT_PASSWORD if password is None else password
         for spec in impersonators:
             self.args += ["--impersonator", spec]
             user, _, password = spec.partition(":")
@@ -194,6 +200,8 @@ class Sim:
         self.host = None
         self.port = None
         self._local = threading.local()
+        self._all_conns = []  # every connection of every thread, closed by stop()
+        self._conns_lock = threading.Lock()
 
     # --- lifecycle --------------------------------------------------------------------------
 
@@ -263,11 +271,22 @@ class Sim:
         conn = conns.get(key)
         if conn is None:
             conn = conns[key] = http.client.HTTPConnection(self.host, self.port, timeout=60)
+            with self._conns_lock:
+                self._all_conns.append(conn)
         return conn
 
+    def _drop(self, key, conn):
+        conn.close()
+        self._local.conns.pop(key, None)
+        with self._conns_lock:
+            if conn in self._all_conns:
+                self._all_conns.remove(conn)
+
     def _close_connections(self):
-        for conn in getattr(self._local, "conns", {}).values():
-            conn.close()
+        with self._conns_lock:
+            for conn in self._all_conns:
+                conn.close()
+            self._all_conns = []
         self._local.conns = {}
 
     def request(self, method, path, body=None, headers=None, key="anon"):
@@ -279,12 +298,10 @@ class Sim:
                 resp = conn.getresponse()
                 data = resp.read()
                 if resp.will_close:
-                    conn.close()
-                    self._local.conns.pop(key, None)
+                    self._drop(key, conn)
                 return Response(resp.status, resp.getheaders(), data)
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
-                conn.close()
-                self._local.conns.pop(key, None)
+                self._drop(key, conn)
                 if attempt:
                     raise
 
@@ -310,6 +327,19 @@ class Sim:
         if resp.status != 200:
             raise KeyError("no mailbox %s (%d)" % (address, resp.status))
         return json.loads(resp.body)
+
+    def wait_until(self, predicate, timeout=10.0, interval=0.05, what="condition"):
+        """Poll predicate() (e.g. over self.mailbox(...)) until it returns a true value,
+        which is returned; AssertionError after timeout seconds (e2e tests wait for the
+        daemon this way)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            value = predicate()
+            if value:
+                return value
+            if time.monotonic() >= deadline:
+                raise AssertionError("timed out after %.1f s waiting for %s" % (timeout, what))
+            time.sleep(interval)
 
     def set_faults(self, specs):
         """Replace the fault set (list of 'KIND:RATE[:OPERATION]'); [] clears it."""
@@ -388,6 +418,8 @@ class Ews:
 
     def get(self, ids, shape="AllProperties"):
         """GetItem of [(Id, ChangeKey) or Id]; returns the item elements (all must exist)."""
+        if not ids:
+            return []
         xml = "".join('<t:ItemId Id="%s"/>' % escape(i if isinstance(i, str) else i[0])
                       for i in ids)
         msgs = self.ok("<m:GetItem><m:ItemShape><t:BaseShape>%s</t:BaseShape></m:ItemShape>"
@@ -401,3 +433,31 @@ class Ews:
         return self.call('<m:CreateItem MessageDisposition="%s"><m:Items><t:%s>%s'
                          '<t:ReferenceItemId Id="%s"/></t:%s></m:Items></m:CreateItem>'
                          % (disposition, kind, inner, escape(iid), kind)).messages()
+
+
+def render_everything(sim, users, window=None):
+    """Fetch every item of every folder of users in every shape (FindItem and GetItem,
+    AllProperties, Default, Text and HTML bodies) and, given window=(start, end), a
+    CalendarView with AllProperties. Any response that does not validate makes the
+    simulator count it, and Sim.stop() then fails: a sweep for rendering bugs."""
+    for user in users:
+        ews = Ews(sim, user)
+        for folder in ("inbox", "calendar", "sentitems", "deleteditems", "drafts"):
+            for shape in ("AllProperties", "Default"):
+                found = ews.find(folder, shape=shape)
+            ids = [item_id(i) for i in found]
+            for body_type in ("Best", "Text", "HTML"):
+                if ids:
+                    ews.ok("<m:GetItem><m:ItemShape><t:BaseShape>AllProperties</t:BaseShape>"
+                           "<t:BodyType>%s</t:BodyType></m:ItemShape><m:ItemIds>%s"
+                           "</m:ItemIds></m:GetItem>" % (body_type, "".join(
+                               '<t:ItemId Id="%s"/>' % i for i, _ in ids)))
+        if window:
+            occurrences = items_of(ews.ok(
+                '<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>AllProperties'
+                '</t:BaseShape></m:ItemShape><m:CalendarView StartDate="%s" EndDate="%s"/>'
+                '<m:ParentFolderIds><t:DistinguishedFolderId Id="calendar"/>'
+                "</m:ParentFolderIds></m:FindItem>" % window)[0])
+            if occurrences:
+                ews.get([item_id(i) for i in occurrences])
+
