@@ -245,7 +245,7 @@ static const struct key keys[] = {
     {K(SK_POLICY, "internal_domains", KT_DOMAIN_LIST, POL(internal_domains)),
      .help = "Domains that count as internal; empty = the mailbox's own domain."},
     PBOOL(enable_response_details, "yes", "Explain in the response why a request was declined."),
-    PBOOL(organizer_info, "yes", "Tell organizers of requests held for approval."),
+    PBOOL(organizer_info, "yes", "Name the organizer of a conflicting meeting when a request is declined."),
     PBOOL(add_additional_response, "no", "Add additional_response to responses."),
     {K(SK_POLICY, "additional_response", KT_TEXT, POL(additional_response)), .def = "",
      .help = "Extra text for responses when add_additional_response is yes."},
