@@ -8,6 +8,7 @@
  */
 #include "ews_build.h"
 
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -625,6 +626,40 @@ static void write_body(struct w *w, const char *name, const char *body, bool htm
     end(w);
 }
 
+static bool attachments_ok(const struct ews_file_attachment *a, size_t n)
+{
+    if (n > 0 && a == NULL)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (!nonempty(a[i].name) || (a[i].content_type != NULL && !nonempty(a[i].content_type)) ||
+            (a[i].size > 0 && a[i].content == NULL) || a[i].size > (size_t)INT_MAX)
+            return false;
+    }
+    return true;
+}
+
+/* t:Attachments of file attachments, in FileAttachmentType order (Name, ContentType, then
+ * the base64 Content). */
+static void write_attachments(struct w *w, const struct ews_file_attachment *a, size_t n)
+{
+    if (n == 0)
+        return;
+    el(w, "t", "Attachments");
+    for (size_t i = 0; i < n; i++) {
+        el(w, "t", "FileAttachment");
+        leaf(w, "Name", a[i].name);
+        if (a[i].content_type != NULL)
+            leaf(w, "ContentType", a[i].content_type);
+        el(w, "t", "Content");
+        if (!w->bad && a[i].size > 0)
+            w_check(w,
+                    xmlTextWriterWriteBase64(w->tw, (const char *)a[i].content, 0, (int)a[i].size));
+        end(w);
+        end(w);
+    }
+    end(w);
+}
+
 /* ---- FindItem ---- */
 
 char *ews_build_find_item(const struct ews_context *ctx, const struct ews_find_item_args *a)
@@ -960,7 +995,8 @@ char *ews_build_create_meeting(const struct ews_context *ctx, const struct ews_m
     if (ctx == NULL || m == NULL || m->subject == NULL || m->start >= m->end ||
         (unsigned)m->send_invitations >= NELEM(send_invitations) ||
         !addresses_ok(m->required, m->n_required) || !addresses_ok(m->optional, m->n_optional) ||
-        !addresses_ok(m->resources, m->n_resources))
+        !addresses_ok(m->resources, m->n_resources) ||
+        !attachments_ok(m->attachments, m->n_attachments))
         return NULL;
     if (m->sensitivity != NULL && index_in(sensitivities, NELEM(sensitivities), m->sensitivity) < 0)
         return NULL;
@@ -989,6 +1025,7 @@ char *ews_build_create_meeting(const struct ews_context *ctx, const struct ews_m
         leaf(&w, "Sensitivity", m->sensitivity);
     if (m->body != NULL)
         write_body(&w, "Body", m->body, m->body_is_html);
+    write_attachments(&w, m->attachments, m->n_attachments);
     leaf_time(&w, "Start", m->start);
     leaf_time(&w, "End", m->end);
     leaf_bool(&w, "IsAllDayEvent", m->is_all_day);
@@ -1233,6 +1270,67 @@ char *ews_build_cancel_meeting(const struct ews_context *ctx, const struct item_
     if (message != NULL)
         write_body(&w, "NewBodyContent", message, false);
     end(&w);
+    end(&w);
+    end(&w);
+    return finish(&w);
+}
+
+/* ---- ForwardItem ---- */
+
+char *ews_build_forward(const struct ews_context *ctx, const struct item_id *reference,
+                        const char *const *to, size_t n_to, const char *body_text,
+                        enum ews_disposition disposition)
+{
+    /* A message that is sent needs a recipient (Exchange: ErrorInvalidRecipients). */
+    if (!item_id_ok(reference) || (unsigned)disposition >= NELEM(dispositions) ||
+        !addresses_ok(to, n_to) || (n_to == 0 && disposition != EWS_SAVE_ONLY))
+        return NULL;
+    struct w w;
+    if (!begin(&w, ctx))
+        return finish(&w);
+    el(&w, "m", "CreateItem");
+    attr(&w, "MessageDisposition", dispositions[disposition]);
+    el(&w, "m", "Items");
+    el(&w, "t", "ForwardItem");
+    /* SmartResponseType order: ToRecipients, ReferenceItemId, NewBodyContent. */
+    if (n_to > 0) {
+        el(&w, "t", "ToRecipients");
+        for (size_t i = 0; i < n_to; i++) {
+            el(&w, "t", "Mailbox");
+            leaf(&w, "EmailAddress", to[i]);
+            end(&w);
+        }
+        end(&w);
+    }
+    write_item_id(&w, "ReferenceItemId", reference);
+    if (body_text != NULL)
+        write_body(&w, "NewBodyContent", body_text, false);
+    end(&w);
+    end(&w);
+    end(&w);
+    return finish(&w);
+}
+
+/* ---- DeleteAttachment ---- */
+
+char *ews_build_delete_attachments(const struct ews_context *ctx, const struct item_id *ids,
+                                   size_t n)
+{
+    if (ids == NULL || n == 0)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        if (!item_id_ok(&ids[i]))
+            return NULL;
+    struct w w;
+    if (!begin(&w, ctx))
+        return finish(&w);
+    el(&w, "m", "DeleteAttachment");
+    el(&w, "m", "AttachmentIds");
+    for (size_t i = 0; i < n; i++) {
+        el(&w, "t", "AttachmentId");
+        attr(&w, "Id", ids[i].id);
+        end(&w);
+    }
     end(&w);
     end(&w);
     return finish(&w);

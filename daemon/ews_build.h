@@ -143,6 +143,16 @@ enum ews_send_invitations {
     EWS_SEND_TO_ALL_AND_SAVE_COPY,
 };
 
+/* A file attached to a new item (t:FileAttachment). The bytes are borrowed and written in
+ * base64; Exchange caps a whole message at its size limit (often 25-35 MB), which the caller
+ * should respect, the builder only refuses what cannot be written at all (over INT_MAX). */
+struct ews_file_attachment {
+    const char *name;             /* t:Name, required and non-empty (Exchange requires it) */
+    const char *content_type;     /* t:ContentType, e.g. "application/pdf"; NULL = none */
+    const unsigned char *content; /* may be NULL when size is 0 */
+    size_t size;
+};
+
 struct ews_meeting_spec {
     const char *subject; /* required (may be "") */
     const char *body;    /* NULL = none */
@@ -161,6 +171,10 @@ struct ews_meeting_spec {
     bool is_all_day;
     const char *sensitivity; /* NULL = none, else Normal/Personal/Private/Confidential */
     enum ews_send_invitations send_invitations;
+    /* t:Attachments of the calendar item; Exchange sends them with the meeting requests and
+     * every attendee's calendar item gets its own copies. */
+    const struct ews_file_attachment *attachments;
+    size_t n_attachments;
 };
 
 /* m:CreateItem SendMeetingInvitations=... of one t:CalendarItem saved in the calendar. */
@@ -249,6 +263,22 @@ char *ews_build_delete_item_refs(const struct ews_context *ctx, const struct ews
  * left out when message is NULL). */
 char *ews_build_cancel_meeting(const struct ews_context *ctx, const struct item_id *calendar_item,
                                const char *message);
+
+/* m:CreateItem MessageDisposition=... with one t:ForwardItem: ToRecipients = the n_to
+ * addresses (n_to >= 1 unless EWS_SAVE_ONLY, which saves a draft in Drafts), ReferenceItemId =
+ * the item to forward, NewBodyContent BodyType="Text" = body_text (left out when NULL), which
+ * Exchange puts above the forwarded item's own body. Subject ("FW: ..."), body and attachments
+ * come from the item. A meeting request, or a meeting's calendar item, is forwarded as a
+ * meeting request: the recipients can answer it, the organizer stays who it was. */
+char *ews_build_forward(const struct ews_context *ctx, const struct item_id *reference,
+                        const char *const *to, size_t n_to, const char *body_text,
+                        enum ews_disposition disposition);
+
+/* m:DeleteAttachment of n >= 1 attachments (t:AttachmentId Id; a change_key is ignored: the
+ * request's RequestAttachmentIdType has none). Exchange answers one
+ * DeleteAttachmentResponseMessage per id, with the item's new ChangeKey in m:RootItemId. */
+char *ews_build_delete_attachments(const struct ews_context *ctx, const struct item_id *ids,
+                                   size_t n);
 
 /* m:GetFolder of n >= 1 folders with a base shape. */
 char *ews_build_get_folder(const struct ews_context *ctx, const struct ews_folder_ref *folders,

@@ -854,6 +854,43 @@ static int el_deleted_occurrences(struct pctx *p, const xmlNode *n, struct item 
     return 0;
 }
 
+/* t:Attachments: the t:AttachmentId Id of each t:FileAttachment, t:ItemAttachment or
+ * t:ReferenceAttachment; nothing else of an attachment (name, size, an attached item) is
+ * read. An attachment without AttachmentId (the schema allows it) gives no id. An empty
+ * t:Attachments breaks the schema but means nothing worse than "none": refusing it would
+ * throw away the whole response, every other meeting message of the batch with it. */
+static int el_attachments(struct pctx *p, const xmlNode *n, struct item *it)
+{
+    size_t cap = it->n_attachment_ids;
+    FOR_EACH_EL(a, n)
+    {
+        if (!is_el(a, NS_T, "FileAttachment") && !is_el(a, NS_T, "ItemAttachment") &&
+            !is_el(a, NS_T, "ReferenceAttachment"))
+            return fail(p, "t:Attachments: unexpected element %s%s", prefix_of(a),
+                        (const char *)a->name);
+        const xmlNode *aid = NULL;
+        FOR_EACH_EL(c, a)
+        {
+            if (!is_el(c, NS_T, "AttachmentId"))
+                continue;
+            if (aid != NULL)
+                return fail(p, "t:%s: duplicate t:AttachmentId", (const char *)a->name);
+            aid = c;
+        }
+        if (aid == NULL)
+            continue;
+        char *id = attr_dup(aid, "Id");
+        if (id == NULL || id[0] == '\0') {
+            free(id);
+            return fail(p, "t:AttachmentId without Id");
+        }
+        it->attachment_ids =
+            ep_grow(it->attachment_ids, it->n_attachment_ids, &cap, sizeof(*it->attachment_ids));
+        it->attachment_ids[it->n_attachment_ids++] = (struct item_id){.id = id};
+    }
+    return 0;
+}
+
 /* ---- items: a table of the fields we read ---- */
 
 enum field_kind {
@@ -874,6 +911,7 @@ enum field_kind {
     F_MODIFIED_OCCURRENCES,
     F_DELETED_OCCURRENCES,
     F_TZ_DEFINITION, /* t:StartTimeZone: its Id attribute, unless StartTimeZoneId says */
+    F_ATTACHMENTS,
 };
 
 static const char *const sensitivity_values[] = {"Normal", "Personal", "Private", "Confidential",
@@ -902,6 +940,7 @@ static const struct item_field item_fields[] = {
     FLD("Subject", F_STR, subject, 0),
     FLD("Sensitivity", F_STR_ENUM, sensitivity, 0),
     FLD("Body", F_BODY, body, 0),
+    FLD("Attachments", F_ATTACHMENTS, attachment_ids, 0),
     FLD("DateTimeReceived", F_TIME, date_time_received, 0),
     FLD("DateTimeSent", F_TIME, date_time_sent, 0),
     FLD("HasAttachments", F_BOOL, has_attachments, 0),
@@ -1014,6 +1053,8 @@ static int read_field(struct pctx *p, const struct item_field *f, const xmlNode 
         if (it->start_time_zone_id == NULL)
             it->start_time_zone_id = attr_dup(c, "Id");
         return 0;
+    case F_ATTACHMENTS:
+        return el_attachments(p, c, it);
     }
     return fail(p, "internal error: unknown field kind");
 }

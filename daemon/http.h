@@ -54,9 +54,12 @@ enum http_auth {
  * `tls_insecure` rather than switched on by a flag.
  */
 struct http_client_options {
-    unsigned max_concurrent;       /* requests in flight at once, all hosts (default 8) */
+    unsigned max_concurrent;       /* requests in flight at once, all hosts (default 8);
+                                      the config's max_concurrent_requests. Also caps the
+                                      open connections (idle ones are closed to make room) */
     unsigned max_host_connections; /* open connections per host (default max_concurrent) */
-    double timeout_s;              /* whole transfer, from when it leaves the queue (60) */
+    double timeout_s;              /* whole transfer, from when it leaves the queue (60);
+                                      time spent queued is not limited, see elapsed_s */
     double connect_timeout_s;      /* TCP + TLS connection set-up (default 10) */
     size_t max_body_bytes;         /* response body cap (default 16 MiB) */
     bool tls_insecure;             /* true: no peer/host verification (tests, lab setups) */

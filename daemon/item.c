@@ -86,6 +86,9 @@ void item_clear(struct item *it)
         item_id_clear(&it->modified_occurrences[i].id);
     free(it->modified_occurrences);
     free(it->deleted_occurrences);
+    for (size_t i = 0; i < it->n_attachment_ids; i++)
+        item_id_clear(&it->attachment_ids[i]);
+    free(it->attachment_ids);
     item_init(it);
 }
 
@@ -171,6 +174,12 @@ void item_copy(struct item *dst, const struct item *src)
             item_xcalloc(src->n_deleted_occurrences, sizeof(*dst->deleted_occurrences));
         memcpy(dst->deleted_occurrences, src->deleted_occurrences,
                src->n_deleted_occurrences * sizeof(*dst->deleted_occurrences));
+    }
+    dst->attachment_ids = NULL;
+    if (src->n_attachment_ids > 0) {
+        dst->attachment_ids = item_xcalloc(src->n_attachment_ids, sizeof(*dst->attachment_ids));
+        for (size_t i = 0; i < src->n_attachment_ids; i++)
+            id_copy(&dst->attachment_ids[i], &src->attachment_ids[i]);
     }
 }
 

@@ -193,6 +193,13 @@ struct item {
     int appointment_sequence_number;
     int conflicting_meeting_count;
     int adjacent_meeting_count;
+
+    /* t:Attachments: the t:AttachmentId Id of each attachment (file, item or reference), in
+     * wire order; change_key is always NULL (attachment ids have none). GetItem returns
+     * them with AllProperties or the item:Attachments FieldURI, FindItem never. The ids are
+     * the item's own: each copy of a meeting (request, calendar item) has others. */
+    struct item_id *attachment_ids;
+    size_t n_attachment_ids;
 };
 
 /* Initialise *it to an empty item (all NULL / 0, kind ITEM_OTHER, free_busy FB_NO_DATA). */

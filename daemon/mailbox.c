@@ -62,6 +62,9 @@ struct mailbox {
     bool again;          /* a superseded request: look again right away */
     unsigned item_failures; /* items that failed permanently in this poll */
     unsigned once_passes;
+    struct item_id *stale; /* finished meeting messages the server left in the Inbox */
+    size_t n_stale;
+    size_t sweep_pos;
 
     /* The item being worked on. */
     struct item *cur;
@@ -72,6 +75,7 @@ struct mailbox {
     struct policy_result result;
     bool have_result;
     size_t occ_decline_pos;
+    char *moved_request_id; /* where answering moved the request (owned), NULL if unknown */
 };
 
 static void poll_start(struct mailbox *m);
@@ -109,6 +113,8 @@ static void clear_current(struct mailbox *m)
     m->have_result = false;
     m->cur = NULL;
     m->occ_decline_pos = 0;
+    free(m->moved_request_id);
+    m->moved_request_id = NULL;
 }
 
 static void clear_poll(struct mailbox *m)
@@ -121,6 +127,12 @@ static void clear_poll(struct mailbox *m)
     free(m->candidates);
     m->candidates = NULL;
     m->n_candidates = 0;
+    for (size_t i = 0; i < m->n_stale; i++)
+        free(m->stale[i].id);
+    free(m->stale);
+    m->stale = NULL;
+    m->n_stale = 0;
+    m->sweep_pos = 0;
     for (size_t i = 0; i < m->n_queue; i++)
         item_free(m->queue[i]);
     free(m->queue);
@@ -272,6 +284,32 @@ static const char *const MEETING_CLASSES[] = {
 static const char *const ITEM_CLASS_FIELD[] = {"item:ItemClass"};
 
 static void on_find(struct ews_call_result *res, void *userdata);
+static void sweep_stale(struct mailbox *m);
+
+/* RemoveOldMeetingMessages, as Exchange's Calendar Attendant applies it (default yes): the
+ * outdated and redundant meeting messages leave the Inbox. Not when processing is off, and
+ * a dry run changes nothing. */
+static bool removes_old_messages(const struct mailbox *m)
+{
+    return m->policy->remove_old_meeting_messages && m->policy->automate != CONF_AUTOMATE_NONE &&
+           !m->env.dry_run;
+}
+
+/* Whether a meeting message finished with ACTION (the ledger's) is of no more use in the
+ * Inbox. Exchange itself moves a request it answered and a cancellation it removed to Deleted
+ * Items, and RemoveOldMeetingMessages a request an update superseded; servers that leave them
+ * in the Inbox (grommunio) get the same result from the sweep. Requests left alone
+ * ("ignore": awaiting a delegate, or not ours to answer) and cancellations kept ("keep") stay
+ * where a person can see them. */
+static bool finished_with(const char *action)
+{
+    static const char *const finished[] = {"accept", "tentative", "decline", "remove",
+                                           "superseded"};
+    for (size_t i = 0; action != NULL && i < sizeof(finished) / sizeof(finished[0]); i++)
+        if (strcmp(action, finished[i]) == 0)
+            return true;
+    return false;
+}
 
 static void find_page(struct mailbox *m)
 {
@@ -302,8 +340,15 @@ static void on_find(struct ews_call_result *res, void *userdata)
     const struct ews_response_message *msg = &res->response->messages[0];
     for (size_t i = 0; i < msg->n_items; i++) {
         const struct item *it = &msg->items[i];
-        if (it->id.id == NULL || done_before(m, it->id.id))
+        if (it->id.id == NULL)
             continue;
+        if (done_before(m, it->id.id)) {
+            if (removes_old_messages(m) && finished_with(ledger_action(m->ledger, it->id.id))) {
+                m->stale = xreallocarray(m->stale, m->n_stale + 1, sizeof(*m->stale));
+                m->stale[m->n_stale++] = (struct item_id){.id = xstrdup(it->id.id)};
+            }
+            continue;
+        }
         m->candidates = xreallocarray(m->candidates, m->n_candidates + 1,
                                       sizeof(*m->candidates));
         m->candidates[m->n_candidates].id = xstrdup(it->id.id);
@@ -325,7 +370,47 @@ static void on_find(struct ews_call_result *res, void *userdata)
         return;
     }
     log_debug("mailbox %s: %zu meeting message(s) to look at", m->name, m->n_candidates);
-    get_batch(m);
+    sweep_stale(m);
+}
+
+static void on_swept(struct ews_call_result *res, void *userdata)
+{
+    struct mailbox *m = userdata;
+    m->call = NULL;
+    if (res->status != EWS_CALL_OK) {
+        log_warn("mailbox %s: moving finished meeting messages out of the Inbox failed: %s",
+                 m->name, res->error ? res->error : ews_error_name(res->code));
+    } else {
+        size_t moved = 0;
+        for (size_t i = 0; i < res->response->n_messages; i++)
+            moved += res->response->messages[i].code == EWS_OK;
+        if (moved > 0)
+            log_info("mailbox %s: moved %zu finished meeting message(s) the server left in the "
+                     "Inbox to Deleted Items",
+                     m->name, moved);
+    }
+    if (m->stopping) {
+        poll_done(m);
+        return;
+    }
+    sweep_stale(m);
+}
+
+/* Moves the stale messages found by FindItem to Deleted Items (batched), then fetches the
+ * new ones. Housekeeping: a failure is logged and the poll goes on. */
+static void sweep_stale(struct mailbox *m)
+{
+    if (m->sweep_pos >= m->n_stale) {
+        get_batch(m);
+        return;
+    }
+    size_t n = m->n_stale - m->sweep_pos;
+    if (n > GET_BATCH_SIZE)
+        n = GET_BATCH_SIZE;
+    char *env = ews_build_delete_item(&m->ctx, &m->stale[m->sweep_pos], n,
+                                      EWS_MOVE_TO_DELETED_ITEMS, EWS_SEND_TO_NONE);
+    m->sweep_pos += n;
+    send_call(m, "DeleteItem", env, on_swept);
 }
 
 /* ---- fetching --------------------------------------------------------------------------- */
@@ -412,6 +497,33 @@ static void item_failed(struct mailbox *m, const char *what, const struct ews_ca
     item_finished(m);
 }
 
+static void on_old_removed(struct ews_call_result *res, void *userdata)
+{
+    struct mailbox *m = userdata;
+    m->call = NULL;
+    const char *subject = m->cur->subject ? m->cur->subject : "";
+    if (call_ok(res))
+        log_info("mailbox %s: moved the out-of-date \"%s\" to Deleted Items", m->name, subject);
+    else if (res->status != EWS_CALL_OK || ews_error_action(res->code) != EWS_ACTION_ITEM_GONE)
+        log_warn("mailbox %s: moving the out-of-date \"%s\" to Deleted Items failed: %s", m->name,
+                 subject, res->error ? res->error : ews_error_name(res->code));
+    item_finished(m);
+}
+
+/* RemoveOldMeetingMessages: a request an update superseded goes to Deleted Items (a failure
+ * is left to the next poll's sweep). */
+static void remove_old_request(struct mailbox *m)
+{
+    if (m->stopping || !removes_old_messages(m)) {
+        item_finished(m);
+        return;
+    }
+    struct item_id id = {.id = m->cur->id.id};
+    send_call(m, "DeleteItem",
+              ews_build_delete_item(&m->ctx, &id, 1, EWS_MOVE_TO_DELETED_ITEMS, EWS_SEND_TO_NONE),
+              on_old_removed);
+}
+
 /* Sorts a failed answer into: done anyway, this item only, or the whole poll. Returns true
  * when the caller should stop (the mailbox moved on). */
 static bool answer_failed(struct mailbox *m, const char *what, struct ews_call_result *res)
@@ -432,7 +544,7 @@ static bool answer_failed(struct mailbox *m, const char *what, struct ews_call_r
                      m->name, m->cur->subject ? m->cur->subject : "");
             record(m, false, id, "superseded");
             m->again = true;
-            item_finished(m);
+            remove_old_request(m);
             return true;
         case EWS_ACTION_PERMANENT:
         case EWS_ACTION_CONFLICT:
@@ -446,19 +558,86 @@ static bool answer_failed(struct mailbox *m, const char *what, struct ews_call_r
     return true;
 }
 
+static void on_attachments_deleted(struct ews_call_result *res, void *userdata)
+{
+    struct mailbox *m = userdata;
+    m->call = NULL;
+    const char *subject = m->cur->subject ? m->cur->subject : "";
+    if (!call_ok(res))
+        log_warn("mailbox %s: removing the attachments of the booked \"%s\" failed: %s", m->name,
+                 subject, res->error ? res->error : ews_error_name(res->code));
+    else
+        log_info("mailbox %s: removed %zu attachment(s) of the booked \"%s\"", m->name,
+                 res->response->n_messages, subject);
+    item_finished(m);
+}
+
+static void on_attachments_listed(struct ews_call_result *res, void *userdata)
+{
+    struct mailbox *m = userdata;
+    m->call = NULL;
+    if (!call_ok(res) || res->response->n_messages != 1 ||
+        res->response->messages[0].n_items != 1) {
+        log_warn("mailbox %s: reading the attachments of the booked \"%s\" failed: %s", m->name,
+                 m->cur->subject ? m->cur->subject : "",
+                 res->error ? res->error : ews_error_name(res->code));
+        item_finished(m);
+        return;
+    }
+    const struct item *cal = &res->response->messages[0].items[0];
+    if (m->stopping || cal->n_attachment_ids == 0) {
+        item_finished(m);
+        return;
+    }
+    send_call(m, "DeleteAttachment",
+              ews_build_delete_attachments(&m->ctx, cal->attachment_ids, cal->n_attachment_ids),
+              on_attachments_deleted);
+}
+
+static const char *const ATTACHMENTS_FIELD[] = {"item:Attachments"};
+
+/* DeleteAttachments: the resource's calendar item keeps no attachments. Their ids are the
+ * calendar item's own (the request's are others), so they are read from it first. */
+static void delete_attachments(struct mailbox *m)
+{
+    if (m->stopping || !m->result.rewrite.delete_attachments ||
+        m->cur->associated_calendar_item_id.id == NULL) {
+        item_finished(m);
+        return;
+    }
+    struct item_id id = {.id = m->cur->associated_calendar_item_id.id};
+    send_call(m, "GetItem",
+              ews_build_get_item(&m->ctx, &id, 1, EWS_SHAPE_ID_ONLY, ATTACHMENTS_FIELD, 1),
+              on_attachments_listed);
+}
+
+/* A throttled server (ErrorServerBusy) wants no request at all before its back-off is over,
+ * not just no retry of the one it refused. */
+static bool throttled(const struct ews_call_result *res)
+{
+    return res->backoff_ms > 0 || ((res->status == EWS_CALL_OK || res->status == EWS_CALL_FAULT) &&
+                                   ews_error_action(res->code) == EWS_ACTION_RETRY_LATER);
+}
+
 static void on_rewrite(struct ews_call_result *res, void *userdata)
 {
     struct mailbox *m = userdata;
     m->call = NULL;
+    if (!call_ok(res) && throttled(res)) {
+        /* The answer stands; like any failed rewrite, this one is not retried. */
+        poll_fail(m, "UpdateItem (rewriting the calendar item)", res);
+        return;
+    }
     if (!call_ok(res))
         log_warn("mailbox %s: rewriting the calendar item of \"%s\" failed: %s", m->name,
                  m->cur->subject ? m->cur->subject : "",
                  res->error ? res->error : ews_error_name(res->code));
-    item_finished(m);
+    delete_attachments(m);
 }
 
 /* After booking, the resource's own calendar item is rewritten as the policy says (subject,
- * body, private flag). Only the mailbox's copy changes; nobody is notified. */
+ * body, private flag, then its attachments). Only the mailbox's copy changes; nobody is
+ * notified. */
 static void rewrite_calendar_item(struct mailbox *m)
 {
     const struct policy_rewrite *rw = &m->result.rewrite;
@@ -478,7 +657,7 @@ static void rewrite_calendar_item(struct mailbox *m)
         changes[n++] = (struct ews_item_change){
             .op = EWS_CHANGE_SET, .field = EWS_FIELD_SENSITIVITY, .text = "Normal"};
     if (n == 0) {
-        item_finished(m);
+        delete_attachments(m);
         return;
     }
     /* The answer just changed the item's ChangeKey: address it by id alone. */
@@ -495,6 +674,10 @@ static void on_occurrence_declined(struct ews_call_result *res, void *userdata)
 {
     struct mailbox *m = userdata;
     m->call = NULL;
+    if (!call_ok(res) && throttled(res)) {
+        poll_fail(m, "CreateItem (declining an occurrence)", res);
+        return;
+    }
     if (!call_ok(res))
         log_warn("mailbox %s: declining an occurrence of \"%s\" failed: %s", m->name,
                  m->cur->subject ? m->cur->subject : "",
@@ -531,6 +714,89 @@ static void decline_next_occurrence(struct mailbox *m)
     rewrite_calendar_item(m);
 }
 
+/* The forward's note: why the request waits for a delegate (the policy's reasons). */
+static char *forward_note(const struct mailbox *m)
+{
+    const struct item *req = m->cur;
+    const char *who = req->organizer.address ? req->organizer.address : "an unknown organizer";
+    char start[21], end[21];
+    util_format_time_utc(req->start, start);
+    util_format_time_utc(req->end, end);
+    char *note = xasprintf("The meeting request \"%s\" from %s (%s to %s) for %s needs the "
+                           "approval of a delegate:\n",
+                           req->subject ? req->subject : "", who, start, end, m->cm->address);
+    for (size_t i = 0; i < m->result.n_checks; i++) {
+        const struct policy_check *c = &m->result.checks[i];
+        if (c->outcome == POLICY_CHECK_PASS || c->reason == NULL)
+            continue;
+        char *more = xasprintf("%s- %s\n", note, c->reason);
+        free(note);
+        note = more;
+    }
+    return note;
+}
+
+/* ForwardRequestsToDelegates: the request goes to the resource's delegates, with the reasons. */
+static void forward_to_delegates(struct mailbox *m, const char *reference, ews_call_cb cb)
+{
+    const struct strlist *delegates = &m->policy->resource_delegates;
+    char *note = forward_note(m);
+    struct item_id ref = {.id = (char *)reference};
+    char *env = ews_build_forward(&m->ctx, &ref, (const char *const *)delegates->v, delegates->n,
+                                  note, EWS_SEND_AND_SAVE_COPY);
+    free(note);
+    send_call(m, "CreateItem", env, cb);
+}
+
+static void on_forwarded(struct ews_call_result *res, void *userdata)
+{
+    struct mailbox *m = userdata;
+    m->call = NULL;
+    const char *subject = m->cur->subject ? m->cur->subject : "";
+    if (call_ok(res))
+        log_info("mailbox %s: forwarded \"%s\" to %zu delegate(s) for approval", m->name, subject,
+                 m->policy->resource_delegates.n);
+    else
+        log_warn("mailbox %s: forwarding \"%s\" to the delegates failed: %s", m->name, subject,
+                 res->error ? res->error : ews_error_name(res->code));
+    item_finished(m);
+}
+
+/* Left alone but forwarded: the forward is the action, recorded like an answer. */
+static void on_ignored_forwarded(struct ews_call_result *res, void *userdata)
+{
+    struct mailbox *m = userdata;
+    m->call = NULL;
+    if (!call_ok(res)) {
+        emit_decision(m, "failed");
+        answer_failed(m, "forwarding to the delegates", res);
+        return;
+    }
+    record(m, false, m->cur->id.id, policy_decision_name(m->result.decision));
+    m->acted = true;
+    log_info("mailbox %s: forwarded \"%s\" to %zu delegate(s) for approval", m->name,
+             m->cur->subject ? m->cur->subject : "", m->policy->resource_delegates.n);
+    emit_decision(m, "forwarded to the delegates");
+    item_finished(m);
+}
+
+/* Answering moves the request to Deleted Items with a new id; Exchange 2013 and later name
+ * it in the answer's m:Items (Exchange 2007 returned none, some servers do not move it). */
+static void note_moved_request(struct mailbox *m, const struct ews_call_result *res)
+{
+    if (res->response == NULL || res->response->n_messages != 1)
+        return;
+    const struct ews_response_message *msg = &res->response->messages[0];
+    for (size_t i = 0; i < msg->n_items; i++) {
+        const struct item *it = &msg->items[i];
+        if (it->kind == ITEM_MEETING_REQUEST && it->id.id != NULL &&
+            strcmp(it->id.id, m->cur->id.id) != 0) {
+            free(m->moved_request_id);
+            m->moved_request_id = xstrdup(it->id.id);
+        }
+    }
+}
+
 static void on_answered(struct ews_call_result *res, void *userdata)
 {
     struct mailbox *m = userdata;
@@ -545,10 +811,20 @@ static void on_answered(struct ews_call_result *res, void *userdata)
     m->stats.answered++;
     m->acted = true;
     emit_decision(m, "sent");
-    if (m->result.decision == POLICY_ACCEPT)
+    note_moved_request(m, res);
+    if (m->result.decision == POLICY_ACCEPT) {
         decline_next_occurrence(m);
-    else
+    } else if (m->result.forward_to_delegates && !m->stopping) {
+        /* The request moved; the delegates get it, or the meeting's calendar item, which
+         * Exchange forwards as a meeting request too. */
+        const char *ref = m->moved_request_id ? m->moved_request_id
+                          : m->cur->associated_calendar_item_id.id
+                              ? m->cur->associated_calendar_item_id.id
+                              : m->cur->id.id;
+        forward_to_delegates(m, ref, on_forwarded);
+    } else {
         item_finished(m);
+    }
 }
 
 static void answer(struct mailbox *m)
@@ -559,6 +835,17 @@ static void answer(struct mailbox *m)
         [POLICY_DECLINE] = EWS_DECLINE,
     };
     const char *action = policy_decision_name(m->result.decision);
+    if (m->result.decision == POLICY_IGNORE && m->result.forward_to_delegates && !m->env.dry_run) {
+        /* Nothing to answer, but the delegates must hear of it: intent first, as for an
+         * answer, so that a crash before the forward leads to a forward. */
+        if (record(m, true, m->cur->id.id, action) != 0) {
+            m->item_failures++;
+            item_finished(m);
+            return;
+        }
+        forward_to_delegates(m, m->cur->id.id, on_ignored_forwarded);
+        return;
+    }
     if (m->result.decision == POLICY_IGNORE) {
         emit_decision(m, m->env.dry_run ? "dry-run" : "left alone");
         record(m, false, m->cur->id.id, action);
@@ -662,7 +949,8 @@ static void gather_context(struct mailbox *m)
     }
     time_t start = m->cur->start, end = m->cur->end;
     if (m->cur->recurrence) {
-        time_t horizon = time(NULL) + (time_t)m->policy->booking_window_days * 86400;
+        /* The policy's booking window ends at a local midnight, not N * 24 h from now. */
+        time_t horizon = policy_booking_window_end(m->policy, time(NULL));
         end = horizon > end ? horizon : end;
     }
     if (end - start > MAX_CALENDAR_SPAN)
@@ -772,7 +1060,7 @@ static void handle_request(struct mailbox *m)
         log_info("mailbox %s: \"%s\" is out of date (a newer update exists); not answering it",
                  m->name, m->cur->subject ? m->cur->subject : "");
         record(m, false, m->cur->id.id, "superseded");
-        item_finished(m);
+        remove_old_request(m);
         return;
     }
     if (!m->env.dry_run && ledger_state(m->ledger, m->cur->id.id) == LEDGER_INTENT)

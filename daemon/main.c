@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -308,6 +309,11 @@ static int run(struct daemon *dm)
         return EXIT_FAILURE;
     }
     char err[512];
+    /* The mailboxes create the state directory too, but the record is opened first: without
+     * this the very first run (no systemd StateDirectory=) would lose its decisions. */
+    if (mkdir(conf->daemon.state_dir, 0700) != 0 && errno != EEXIST)
+        log_warn("cannot create state directory %s: %s", conf->daemon.state_dir,
+                 strerror(errno));
     char *record_path = xasprintf("%s/decisions.jsonl", conf->daemon.state_dir);
     dm->record = record_open(record_path, err, sizeof(err));
     free(record_path);

@@ -3,6 +3,7 @@
  * same EWS layer as meetingd: create a meeting, see who answered, change it, cancel it,
  * list a folder, answer a request by hand.
  */
+#include <errno.h>
 #include <ev.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -40,7 +41,7 @@ static void usage(FILE *out)
         "\n"
         "commands:\n"
         "  create --subject S --start T --end T [--location L] [--body B]\n"
-        "         [--required LIST] [--optional LIST] [--resource LIST]\n"
+        "         [--required LIST] [--optional LIST] [--resource LIST] [--attach FILE]...\n"
         "                      create a meeting and send the invitations; prints its id\n"
         "  status ID           the meeting and each attendee's answer\n"
         "  update ID [--subject S] [--start T] [--end T] [--location L] [--set-required LIST]\n"
@@ -173,6 +174,51 @@ static struct item *fetch_item(struct ctl *c, const char *id, struct ews_call_re
     return &res->response->messages[0].items[0];
 }
 
+/* What meetingctl will attach: Exchange's own message size limits are far below this. */
+#define MAX_ATTACHMENT_BYTES (64u * 1024u * 1024u)
+
+/* Reads PATH whole into a new entry of *FILES (named after the file, bytes owned by the
+ * entry: free them with free_attachments). */
+static int add_attachment(const char *path, struct ews_file_attachment **files, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return fail("--attach %s: %s", path, strerror(errno));
+    unsigned char *data = NULL;
+    size_t size = 0, cap = 0;
+    for (;;) {
+        if (size == cap) {
+            cap = cap == 0 ? 4096 : cap * 2;
+            data = xrealloc(data, cap);
+        }
+        size_t got = fread(data + size, 1, cap - size, f);
+        size += got;
+        if (got == 0 || size > MAX_ATTACHMENT_BYTES)
+            break;
+    }
+    bool bad = ferror(f) != 0;
+    fclose(f);
+    if (bad || size > MAX_ATTACHMENT_BYTES) {
+        free(data);
+        return fail("--attach %s: %s", path, bad ? "cannot read the file" : "larger than 64 MiB");
+    }
+    const char *slash = strrchr(path, '/');
+    *files = xreallocarray(*files, *n + 1, sizeof(**files));
+    (*files)[(*n)++] = (struct ews_file_attachment){
+        .name = slash != NULL && slash[1] != '\0' ? slash + 1 : path,
+        .content = data,
+        .size = size,
+    };
+    return 0;
+}
+
+static void free_attachments(struct ews_file_attachment *files, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free((void *)files[i].content);
+    free(files);
+}
+
 /* ---- commands ------------------------------------------------------------------------- */
 
 static int cmd_create(struct ctl *c, int argc, char **argv)
@@ -182,9 +228,11 @@ static int cmd_create(struct ctl *c, int argc, char **argv)
         {"end", required_argument, NULL, 'E'},     {"location", required_argument, NULL, 'l'},
         {"body", required_argument, NULL, 'b'},    {"required", required_argument, NULL, 'r'},
         {"optional", required_argument, NULL, 'o'}, {"resource", required_argument, NULL, 'R'},
-        {NULL, 0, NULL, 0}};
+        {"attach", required_argument, NULL, 'A'},  {NULL, 0, NULL, 0}};
     struct ews_meeting_spec spec = {.send_invitations = EWS_SEND_TO_ALL_AND_SAVE_COPY};
     struct strlist req = {0}, opt = {0}, res_list = {0};
+    struct ews_file_attachment *files = NULL;
+    size_t n_files = 0;
     bool have_start = false, have_end = false;
     int o, rc = EXIT_FAILURE;
     optind = 0;
@@ -206,6 +254,10 @@ static int cmd_create(struct ctl *c, int argc, char **argv)
         case 'r': split_list(optarg, &req); break;
         case 'o': split_list(optarg, &opt); break;
         case 'R': split_list(optarg, &res_list); break;
+        case 'A':
+            if (add_attachment(optarg, &files, &n_files) != 0)
+                goto out;
+            break;
         default: usage(stderr); rc = EX_USAGE_CODE; goto out;
         }
     }
@@ -224,6 +276,8 @@ static int cmd_create(struct ctl *c, int argc, char **argv)
     spec.n_optional = opt.n;
     spec.resources = (const char *const *)res_list.v;
     spec.n_resources = res_list.n;
+    spec.attachments = files;
+    spec.n_attachments = n_files;
     struct ews_call_result res = {0};
     if (call(c, "CreateItem", ews_build_create_meeting(&c->ctx, &spec), &res) != 0)
         goto out;
@@ -247,6 +301,7 @@ out:
     strlist_free(&req);
     strlist_free(&opt);
     strlist_free(&res_list);
+    free_attachments(files, n_files);
     return rc;
 }
 

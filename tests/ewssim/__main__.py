@@ -91,6 +91,9 @@ def main(argv=None):
                     help="BackOffMilliseconds sent with ErrorServerBusy (default 200)")
     ap.add_argument("--hang-seconds", type=float, default=30.0,
                     help="how long a 'hang' fault holds the connection (default 30)")
+    ap.add_argument("--keep-answered-requests", action="store_true",
+                    help="leave answered meeting requests in the Inbox instead of moving "
+                    "them to Deleted Items (as grommunio does)")
     ap.add_argument("--log", metavar="FILE", help="append one JSON line per request")
     ap.add_argument("--log-bodies", action="store_true",
                     help="also write request and response bodies to the log")
@@ -106,6 +109,7 @@ def main(argv=None):
             return 2
 
     store = Store()
+    store.keep_answered_requests = args.keep_answered_requests
     for address, name, password in args.mailbox:
         if store.mailbox(address) is not None:
             ap.error("mailbox %s declared twice" % address)

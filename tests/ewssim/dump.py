@@ -83,6 +83,8 @@ def item_dict(store, item):
         "instance_index": item.instance_index,
         "proposed_start": _t(item.proposed_start),
         "proposed_end": _t(item.proposed_end),
+        "attachments": [{"id": a.token, "name": a.name, "content_type": a.content_type,
+                         "size": a.size} for a in item.attachments],
     }
 
 

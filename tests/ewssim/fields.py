@@ -40,6 +40,7 @@ def working_copy(item):
     work.exceptions = {i: dict(ov) for i, ov in item.exceptions.items()}
     work.deleted_occurrences = set(item.deleted_occurrences)
     work.to = list(item.to)
+    work.attachments = list(item.attachments)
     return work
 
 
@@ -90,6 +91,11 @@ def set_field(ctx, item, uri, value, creating=False):
         item.subject = value
     elif uri == "item:Body":
         item.body, item.body_type = value
+    elif uri == "item:Attachments":
+        # Exchange takes attachments with the new item, later only through CreateAttachment.
+        if not creating:
+            raise EwsError("ErrorInvalidPropertySet", field_uri=uri)
+        item.attachments = list(value)
     elif uri == "item:Sensitivity":
         item.sensitivity = value.strip()
     elif uri == "item:Importance":

@@ -18,6 +18,7 @@ Occurrences of a series are addressed by instance index; messages about one occu
 carry RecurrenceId (its original start) and change only that instance.
 """
 
+import html
 import os
 
 import timeutil
@@ -63,6 +64,9 @@ def _copy_meeting(src, dst):
     dst.intended_free_busy = src.legacy_free_busy if src.kind == "CalendarItem" \
         else src.intended_free_busy
     dst.is_meeting = True
+    # Requests carry the meeting's attachments to every attendee's calendar item; each
+    # copy is the receiving item's own (its own ids, deletable on its own).
+    dst.attachments = [a.copy() for a in src.attachments]
 
 
 def _person(att):
@@ -128,6 +132,7 @@ def _save_sent_copy(store, mailbox, msg, to):
     copy.__dict__.update({k: v for k, v in msg.__dict__.items()
                           if k not in ("key", "token", "change_key", "mailbox", "folder")})
     copy.to = [p.copy() for p in to]
+    copy.attachments = [a.copy() for a in msg.attachments]
     copy.is_from_me = True
     copy.is_read = True
     copy.is_out_of_date = False
@@ -368,6 +373,10 @@ def respond(store, mailbox, target, response, disposition, body=None, proposed=N
                 if orig is not None:
                     result_cal = OccurrenceView(store, cal, index, orig[0], orig[1])
             store.touch(cal)
+    # Exchange files answered requests in Deleted Items; some servers (grommunio) leave them
+    # in the Inbox (--keep-answered-requests), where a client must not answer them again.
+    if getattr(store, "keep_answered_requests", False):
+        requests = []
     moved = [store.move(req, "deleteditems") for req in requests]
 
     # The MeetingResponse itself.
@@ -376,6 +385,7 @@ def respond(store, mailbox, target, response, disposition, body=None, proposed=N
     _copy_meeting(meeting if meeting.kind != "CalendarItem" or not meeting.is_occurrence
                   else cal, resp)
     resp.subject = RESPONSE_PREFIX[response] + (meeting.subject or "")
+    resp.attachments = []  # an answer does not send the meeting's attachments back
     resp.body, resp.body_type = body if body is not None else ("", "Text")
     resp.start, resp.end, resp.location = meeting.start, meeting.end, meeting.location
     me = mailbox.person()
@@ -410,6 +420,7 @@ def respond(store, mailbox, target, response, disposition, body=None, proposed=N
                                    if k not in ("key", "token", "change_key", "mailbox",
                                                 "folder")})
         delivered.is_read = False
+        delivered.attachments = []
         delivered.associated_key = org_cal.key if org_cal is not None else None
         store.add(org_mbx, "inbox", delivered)
         if org_cal is not None:
@@ -529,3 +540,117 @@ def cancel_meeting(store, org_mbx, item, save_copy, body=None, instance=None):
     else:
         master.is_cancelled = True
     store.touch(master)
+
+
+FORWARD_PREFIX = "FW: "
+
+
+def _forward_body(new, original):
+    """NewBodyContent above the forwarded item's own body, as a forward shows them; HTML
+    when either part is HTML (the text part escaped)."""
+    (ntext, ntype), (otext, otype) = new, original
+    if not otext:
+        return ntext, ntype
+    if not ntext:
+        return otext, otype
+    if ntype == "Text" and otype == "Text":
+        return ntext + "\n\n" + otext, "Text"
+    as_html = [t_ if k == "HTML" else html.escape(t_).replace("\n", "<br>")
+               for t_, k in ((ntext, ntype), (otext, otype))]
+    return as_html[0] + "<hr>" + as_html[1], "HTML"
+
+
+def _clone(item):
+    """A new, unstored item with item's content (own lists, own attachments)."""
+    c = Item(item.kind, item.item_class)
+    c.__dict__.update({k: v for k, v in item.__dict__.items()
+                       if k not in ("key", "token", "change_key", "mailbox", "folder")})
+    c.to = [p.copy() for p in item.to]
+    c.attendees = [a.copy() for a in item.attendees]
+    c.attachments = [a.copy() for a in item.attachments]
+    return c
+
+
+def forward(store, mailbox, target, recipients, disposition, subject=None, body=None,
+            new_body=None):
+    """ForwardItem: mailbox forwards target to recipients ([Person]). Returns the draft
+    (SaveOnly) or None.
+
+    A meeting request, or a meeting's calendar item (either may be forwarded, Microsoft's
+    "Forwarding and replying to meeting invitations"), goes out as a new MeetingRequest
+    (MS-OXOCAL 3.1.4.7.5: every property of the meeting copied, the organizer unchanged,
+    sent by the forwarder, not yet answered) that the recipient's calendar takes in as any
+    request (a tentative calendar item when it has none). Anything else goes out as a
+    Message. Subject: the ForwardItem's own, else "FW: " and the item's; body: the
+    ForwardItem's Body, else NewBodyContent above the item's body; attachments travel with
+    it. SendAndSaveCopy keeps the sent copy in the forwarder's Sent Items.
+    """
+    if disposition != "SaveOnly" and not recipients:
+        raise EwsError("ErrorInvalidRecipients",
+                       "A message that is sent needs at least one recipient.")
+    me = mailbox.person()
+    view = target if target.is_occurrence else None
+    source = target.master if view is not None else target
+    is_meeting = source.kind == "MeetingRequest" or (source.kind == "CalendarItem"
+                                                     and source.is_meeting)
+    if is_meeting:
+        msg = _message("MeetingRequest", REQUEST_CLASS, target, me, recipients)
+        msg.meeting_request_type = target.meeting_request_type \
+            if source.kind == "MeetingRequest" else "NewMeetingRequest"
+        msg.meeting_request_was_sent = True
+        msg.is_response_requested = True
+        msg.legacy_free_busy = "Tentative"
+        if view is not None:
+            msg.recurrence = None
+            msg.start, msg.end = view.start, view.end
+            msg.recurrence_id, msg.instance_index = view.original_start, view.index
+        else:
+            msg.recurrence_id = target.recurrence_id
+            msg.instance_index = target.instance_index
+        msg.my_response_type = msg.response_type = "NoResponseReceived"
+    else:
+        msg = Item("Message", "IPM.Note")
+        msg.sender, msg.from_ = me, me.copy()
+        msg.to = [p.copy() for p in recipients]
+        msg.is_read = False
+        msg.sent = timeutil.now()
+        msg.attachments = [a.copy() for a in target.attachments]
+    msg.subject = subject if subject is not None else FORWARD_PREFIX + (target.subject or "")
+    original = (target.body or "", target.body_type or "Text")
+    if body is not None:
+        msg.body, msg.body_type = body
+    else:
+        msg.body, msg.body_type = _forward_body(new_body or ("", "Text"), original)
+
+    if disposition == "SaveOnly":
+        msg.is_draft = True
+        msg.is_read = True
+        msg.sent = None
+        store.add(mailbox, "drafts", msg)
+        return msg
+    for person in recipients:
+        mbx = store.mailbox(person.address)
+        if mbx is None:
+            continue  # outside the simulator: sent, nobody to receive it here
+        delivered = _clone(msg)
+        if is_meeting:
+            cal = store.calendar_item_by_uid(mbx, msg.uid)
+            if cal is None and msg.instance_index is None:
+                # The meeting as it is, not the forward's "FW:" subject and note.
+                cal = Item("CalendarItem", "IPM.Appointment")
+                _copy_meeting(target, cal)
+                cal.my_response_type = "NoResponseReceived"
+                cal.legacy_free_busy = "Tentative"
+                cal.is_response_requested = True
+                if source.kind == "CalendarItem":
+                    cal.exceptions = _attendee_exceptions(source, None, False)
+                    cal.deleted_occurrences = set(source.deleted_occurrences)
+                store.add(mbx, "calendar", cal)
+            if cal is not None:
+                delivered.my_response_type = delivered.response_type = \
+                    cal.my_response_type or "NoResponseReceived"
+            delivered.associated_key = cal.key if cal is not None else None
+        store.add(mbx, "inbox", delivered)
+    if disposition == "SendAndSaveCopy":
+        _save_sent_copy(store, mailbox, msg, recipients)
+    return None

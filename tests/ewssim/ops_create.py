@@ -1,5 +1,6 @@
-"""CreateItem: calendar items (meetings), plain messages, and the meeting response objects
-AcceptItem, TentativelyAcceptItem, DeclineItem, CancelCalendarItem and RemoveItem.
+"""CreateItem: calendar items (meetings, with file attachments), plain messages, and the
+response objects AcceptItem, TentativelyAcceptItem, DeclineItem, CancelCalendarItem,
+RemoveItem and ForwardItem.
 
 One CreateItemResponseMessage per element of m:Items. What m:Items holds on success:
 - CalendarItem: the new item's id.
@@ -7,7 +8,8 @@ One CreateItemResponseMessage per element of m:Items. What m:Items holds on succ
   and the meeting request now in Deleted Items; with SaveOnly also the draft response
   (Exchange 2013's answer; Exchange 2007 sent an empty m:Items, clients must accept both).
 - CancelCalendarItem: the organizer's cancelled calendar item, now in Deleted Items.
-- RemoveItem, and messages that were sent: nothing.
+- RemoveItem, and messages that were sent (ForwardItem too): nothing.
+- ForwardItem with SaveOnly: the draft in Drafts.
 A missing MessageDisposition on a response object means SendAndSaveCopy.
 """
 
@@ -90,6 +92,7 @@ def _create_message(ctx, op, elem, out):
                                    if k not in ("key", "token", "change_key", "mailbox",
                                                 "folder")})
         delivered.is_read = False
+        delivered.attachments = [a.copy() for a in msg.attachments]
         ctx.store.add(rcpt, "inbox", delivered)
     if disposition == "SendAndSaveCopy":
         folder = ctx.target_folder(op.find(m("SavedItemFolderId")), "sentitems")
@@ -149,6 +152,27 @@ def _cancel(ctx, op, elem, out):
     render.render_item_id(out, master)
 
 
+def _forward(ctx, op, elem, out):
+    """ForwardItem (SmartResponseType): ReferenceItemId, To/Cc/BccRecipients, optional
+    Subject and Body, NewBodyContent; see meeting.forward. Sent: nothing in m:Items;
+    SaveOnly: the draft's id."""
+    mbx = ctx.require_mailbox()
+    target = _reference(ctx, elem)
+    recipients = []
+    for name in ("ToRecipients", "CcRecipients", "BccRecipients"):
+        found = elem.find(t(name))
+        if found is not None:
+            recipients += fields.resolve_names(ctx, parse.parse_recipients(found))
+    subject = elem.findtext(t("Subject"))
+    body_elem, new_elem = elem.find(t("Body")), elem.find(t("NewBodyContent"))
+    disposition = op.get("MessageDisposition") or "SendAndSaveCopy"
+    draft = meeting.forward(ctx.store, mbx, target, recipients, disposition, subject,
+                            parse.parse_body(body_elem) if body_elem is not None else None,
+                            parse.parse_body(new_elem) if new_elem is not None else None)
+    if draft is not None:
+        render.render_item_id(out, draft)
+
+
 def _remove(ctx, op, elem, out):
     mbx = ctx.require_mailbox()
     target = _reference(ctx, elem)
@@ -165,6 +189,7 @@ HANDLERS = {
     "DeclineItem": _respond,
     "CancelCalendarItem": _cancel,
     "RemoveItem": _remove,
+    "ForwardItem": _forward,
 }
 
 

@@ -6,15 +6,19 @@ is local to the request's TimeZoneContext, the item's StartTimeZone or UTC is de
 resolve_times() once the zone is known.
 """
 
+import base64
+import binascii
+
 import recurrence as recurrence_mod
 import timeutil
 from soap import EwsError, T_NS, bool_of, local, namespace, t
-from store import Attendee, Person
+from store import Attachment, Attendee, Person
 
 # t: child element -> FieldURI, for the properties the simulator stores.
 FIELD_OF_ELEMENT = {
     "Subject": "item:Subject",
     "Body": "item:Body",
+    "Attachments": "item:Attachments",
     "Sensitivity": "item:Sensitivity",
     "Importance": "item:Importance",
     "Categories": "item:Categories",
@@ -80,6 +84,34 @@ def parse_body(elem):
     return elem.text or "", elem.get("BodyType", "Text")
 
 
+def parse_attachments(container):
+    """t:Attachments (NonEmptyArrayOfAttachmentsType) -> [Attachment] (without ids).
+
+    File attachments only: Name is required (Exchange answers ErrorRequiredPropertyMissing
+    without it), Content is base64 (absent = empty file).
+    """
+    out = []
+    for elem in container:
+        if elem.tag != t("FileAttachment"):
+            raise EwsError("ErrorInvalidOperation",
+                           "The simulator models file attachments only, not %s."
+                           % local(elem.tag))
+        name = elem.findtext(t("Name"))
+        if name is None or not name.strip():
+            raise EwsError("ErrorRequiredPropertyMissing",
+                           "Required property is missing: the attachment has no Name.")
+        try:
+            content = base64.b64decode((elem.findtext(t("Content")) or "").encode("ascii"),
+                                       validate=False)
+        except (binascii.Error, ValueError, UnicodeEncodeError):
+            raise EwsError("ErrorInvalidValueForProperty",
+                           "The attachment content is not base64.")
+        out.append(Attachment(name, content, elem.findtext(t("ContentType")),
+                              elem.findtext(t("ContentId")),
+                              bool_of(elem.findtext(t("IsInline")))))
+    return out
+
+
 def _windows_zone(windows_id):
     try:
         timeutil.zone_for_windows_id(windows_id)
@@ -106,6 +138,8 @@ def parse_item(elem):
             value = parse_mailbox(child.find(t("Mailbox")))
         elif uri == "item:Body":
             value = parse_body(child)
+        elif uri == "item:Attachments":
+            value = parse_attachments(child)
         elif uri == "calendar:Recurrence":
             try:
                 value = recurrence_mod.parse_recurrence(child, T_NS)

@@ -11,6 +11,7 @@ An emitter returns without writing when the item has no value, so optional prope
 simply do not appear, as with Exchange.
 """
 
+import base64
 import html
 import re
 import xml.etree.ElementTree as ET
@@ -248,6 +249,38 @@ def _emit_body(ctx, parent, item):
     sub(parent, "Body", text, {"BodyType": kind})
 
 
+def render_attachment(parent, att, root=None, content=False):
+    """Append t:FileAttachment in AttachmentType order: AttachmentId (with RootItemId /
+    RootItemChangeKey when root is the item, as CreateAttachment answers), Name,
+    ContentType, ContentId, Size, LastModifiedTime, IsInline, IsContactPhoto, and the base64
+    Content only when asked (GetAttachment); GetItem lists attachments without content."""
+    elem = sub(parent, "FileAttachment")
+    attrs = {"Id": att.token}
+    if root is not None:
+        attrs.update({"RootItemId": root.token, "RootItemChangeKey": root.change_key})
+    sub(elem, "AttachmentId", attrs=attrs)
+    sub(elem, "Name", att.name)
+    if att.content_type:
+        sub(elem, "ContentType", att.content_type)
+    if att.content_id:
+        sub(elem, "ContentId", att.content_id)
+    sub(elem, "Size", str(att.size))
+    sub(elem, "LastModifiedTime", _time(att.last_modified))
+    sub(elem, "IsInline", _bool(att.is_inline))
+    sub(elem, "IsContactPhoto", "false")
+    if content:
+        sub(elem, "Content", base64.b64encode(att.content).decode("ascii"))
+    return elem
+
+
+def _emit_attachments(ctx, parent, item):
+    # NonEmptyArrayOfAttachmentsType: an item without attachments has no t:Attachments.
+    if item.attachments:
+        wrap = sub(parent, "Attachments")
+        for att in item.attachments:
+            render_attachment(wrap, att)
+
+
 def _emit_response_objects(ctx, parent, item):
     names = response_objects(item)
     wrap = sub(parent, "ResponseObjects")
@@ -284,7 +317,8 @@ def _opt(name, getter, fmt=str):
 
 
 def _size(item):
-    return len((item.subject or "").encode()) + len((item.body or "").encode()) + 512
+    return len((item.subject or "").encode()) + len((item.body or "").encode()) + 512 + \
+        sum(a.size for a in item.attachments)
 
 
 ITEM_FIELDS = [
@@ -294,6 +328,7 @@ ITEM_FIELDS = [
     ("item:Subject", "AD", _opt("Subject", lambda i: i.subject or "")),
     ("item:Sensitivity", "AD", _opt("Sensitivity", lambda i: i.sensitivity)),
     ("item:Body", "ADX", _emit_body),
+    ("item:Attachments", "AX", _emit_attachments),
     ("item:DateTimeReceived", "AD", _opt("DateTimeReceived", lambda i: i.received, _time)),
     ("item:Size", "AD", _opt("Size", _size)),
     ("item:Importance", "AD", _opt("Importance", lambda i: i.importance)),
@@ -314,7 +349,8 @@ ITEM_FIELDS = [
     ("item:DisplayTo", "A", _opt("DisplayTo", lambda i: "; ".join(
         a.name for a in _role(i, "Required")) if i.kind == "CalendarItem"
         else "; ".join(p.name for p in i.to))),
-    ("item:HasAttachments", "AD", _opt("HasAttachments", lambda i: False, _bool)),
+    ("item:HasAttachments", "AD", _opt("HasAttachments", lambda i: bool(i.attachments),
+                                       _bool)),
     ("item:LastModifiedTime", "A", _opt("LastModifiedTime", lambda i: i.last_modified,
                                         _time)),
 ]

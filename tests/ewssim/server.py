@@ -23,6 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import dump
 import faults as faults_mod
+import ops_attach
 import ops_create
 import ops_delete
 import ops_find
@@ -43,10 +44,15 @@ OPERATIONS = {
     "CreateItem": ops_create.create_item,
     "UpdateItem": ops_update.update_item,
     "DeleteItem": ops_delete.delete_item,
+    "CreateAttachment": ops_attach.create_attachment,
+    "DeleteAttachment": ops_attach.delete_attachment,
+    "GetAttachment": ops_attach.get_attachment,
 }
 
-# Response message types whose schema requires m:Items even on error.
-NEEDS_ITEMS = {"CreateItem", "GetItem", "UpdateItem"}
+# Response message types whose schema requires m:Items (or m:Attachments) even on error.
+ERROR_CONTAINER = {"CreateItem": "Items", "GetItem": "Items", "UpdateItem": "Items",
+                   "CreateAttachment": "Attachments", "GetAttachment": "Attachments"}
+NEEDS_ITEMS = {op for op, name in ERROR_CONTAINER.items() if name == "Items"}
 
 ERROR_PAGE = {
     500: b"<html><head><title>500 - Internal server error.</title></head><body>"
@@ -187,8 +193,8 @@ class Simulator:
                     messages = handler(ctx, request.op)
                 except EwsError as err:
                     msg = soap.error_message(op_name, err)
-                    if op_name in NEEDS_ITEMS:
-                        ET.SubElement(msg, m("Items"))
+                    if op_name in ERROR_CONTAINER:
+                        ET.SubElement(msg, m(ERROR_CONTAINER[op_name]))
                     messages = [msg]
             response = soap.operation_response(op_name, messages)
             codes = [e.text for e in response.iter(m("ResponseCode"))]
@@ -212,8 +218,8 @@ class Simulator:
     def busy_message(self, op_name):
         err = EwsError("ErrorServerBusy", values=[("BackOffMilliseconds", self.backoff_ms)])
         msg = soap.error_message(op_name, err)
-        if op_name in NEEDS_ITEMS:
-            ET.SubElement(msg, m("Items"))
+        if op_name in ERROR_CONTAINER:
+            ET.SubElement(msg, m(ERROR_CONTAINER[op_name]))
         return soap.envelope(soap.operation_response(op_name, [msg]))
 
     def check_response(self, data, op_name):
@@ -234,6 +240,8 @@ class Simulator:
         if self.log_file is None:
             return
         bodies = {k: fields.pop(k) for k in ("request_body", "response_body") if k in fields}
+        # "time" has the wire's whole seconds; "epoch" (Unix time, ms) times retries.
+        fields["epoch"] = round(time.time(), 3)
         line = json.dumps(fields, sort_keys=True)
         with self.log_lock:
             self.log_file.write(line + "\n")

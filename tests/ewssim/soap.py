@@ -68,6 +68,9 @@ MESSAGE_TEXT = {
     "ErrorInternalServerError": "An internal server error occurred. The operation failed.",
     "ErrorInvalidIdEmpty": "Id is empty.",
     "ErrorInvalidIdMalformed": "Id is malformed.",
+    "ErrorInvalidAttachmentId": "The attachment id is not valid.",
+    "ErrorInvalidRecipients": "At least one recipient isn't valid.",
+    "ErrorRequiredPropertyMissing": "Required property is missing.",
     "ErrorInvalidItemForOperationRemoveItem":
         "The item for the RemoveItem operation must be a meeting cancellation.",
     "ErrorInvalidItemForOperationAcceptItem":

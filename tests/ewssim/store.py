@@ -35,6 +35,7 @@ _ID_VERSION = 1
 _KIND_ITEM = ord("I")
 _KIND_OCCURRENCE = ord("O")
 _KIND_FOLDER = ord("F")
+_KIND_ATTACHMENT = ord("A")
 _ID_LEN = 2 + 20 + 4
 
 
@@ -76,6 +77,37 @@ class Attendee:
         a.last_response_time = self.last_response_time
         a.proposed_start = self.proposed_start
         a.proposed_end = self.proposed_end
+        return a
+
+
+class Attachment:
+    """A file attached to an item (t:FileAttachment): its bytes and what describes them.
+
+    token is the AttachmentId the store hands out (None until the item is stored); a copy
+    carried onto another item (a meeting request, an attendee's calendar item) is another
+    attachment with its own id, as in Exchange, where each item holds its own attachments.
+    """
+
+    __slots__ = ("token", "name", "content_type", "content_id", "content", "is_inline",
+                 "last_modified")
+
+    def __init__(self, name, content, content_type=None, content_id=None, is_inline=False):
+        self.token = None
+        self.name = name
+        self.content = content
+        self.content_type = content_type
+        self.content_id = content_id
+        self.is_inline = is_inline
+        self.last_modified = timeutil.now()
+
+    @property
+    def size(self):
+        return len(self.content)
+
+    def copy(self):
+        a = Attachment(self.name, self.content, self.content_type, self.content_id,
+                       self.is_inline)
+        a.last_modified = self.last_modified
         return a
 
 
@@ -145,6 +177,7 @@ class Item:
         self.proposed_start = None
         self.proposed_end = None
         self.date_time_stamp = None
+        self.attachments = []  # [Attachment], in the order they were attached
 
     @property
     def calendar_item_type(self):
@@ -337,7 +370,53 @@ class Store:
             if master is None:
                 raise EwsError("ErrorItemNotFound")
             return ("occ", master, entry[2])
+        if entry[0] == "att":
+            raise EwsError("ErrorInvalidIdMalformed",
+                           "An attachment id cannot be used as an item or folder id.")
         return entry
+
+    def lookup_attachment(self, token):
+        """(Item, Attachment) an AttachmentId names.
+
+        ErrorInvalidIdMalformed for an id the simulator could not have issued,
+        ErrorInvalidAttachmentId for the id of an item, occurrence or folder, and
+        ErrorItemNotFound for an attachment that was deleted (or whose item was).
+        """
+        self.check_token(token)
+        entry = self._by_token.get(token)
+        if entry is None:
+            raise EwsError("ErrorItemNotFound")
+        if entry[0] != "att":
+            raise EwsError("ErrorInvalidAttachmentId")
+        item = self.items.get(entry[1])
+        for att in item.attachments if item is not None else ():
+            if att.token == token:
+                return item, att
+        raise EwsError("ErrorItemNotFound")
+
+    def _register_attachments(self, item, renew=False):
+        """Give item's attachments ids (new ones for all of them with renew)."""
+        if item.key is None:
+            return  # not stored yet: store.add() names them
+        for att in item.attachments:
+            if renew and att.token is not None:
+                self._by_token.pop(att.token, None)
+                att.token = None
+            if att.token is None:
+                att.token = self._new_token(_KIND_ATTACHMENT)
+                self._by_token[att.token] = ("att", item.key)
+
+    def add_attachment(self, item, att):
+        """Attach att to a stored item (CreateAttachment): a new id, a new ChangeKey."""
+        item.attachments.append(att)
+        self.touch(item)
+        return att
+
+    def remove_attachment(self, item, att):
+        """Delete one attachment of item (DeleteAttachment); its id becomes unknown."""
+        item.attachments.remove(att)
+        self._by_token.pop(att.token, None)
+        self.touch(item)
 
     # --- mailboxes and folders --------------------------------------------------------------
 
@@ -375,12 +454,15 @@ class Store:
         self.items[item.key] = item
         self._by_token[item.token] = ("item", item.key)
         item.folder.items[item.key] = item
+        self._register_attachments(item)
         return item
 
     def touch(self, item):
-        """Record a modification: new ChangeKey, LastModifiedTime."""
+        """Record a modification: new ChangeKey, LastModifiedTime (and ids for attachments
+        the modification brought)."""
         item.change_key = new_change_key()
         item.last_modified = timeutil.now()
+        self._register_attachments(item)
 
     def move(self, item, folder_name):
         """Move item to another folder of its mailbox; it gets a new id and ChangeKey."""
@@ -392,6 +474,8 @@ class Store:
         self._by_token[item.token] = ("item", item.key)
         item.folder = item.mailbox.folders[folder_name]
         item.folder.items[item.key] = item
+        # Exchange's attachment ids embed their item's id: they change with it.
+        self._register_attachments(item, renew=True)
         self.touch(item)
         return item
 
@@ -400,6 +484,8 @@ class Store:
         item.folder.items.pop(item.key, None)
         self._by_token.pop(item.token, None)
         self.items.pop(item.key, None)
+        for att in item.attachments:
+            self._by_token.pop(att.token, None)
         for (mkey, index) in [k for k in self._occ_tokens if k[0] == item.key]:
             self._by_token.pop(self._occ_tokens.pop((mkey, index)), None)
 

@@ -970,6 +970,174 @@ static void test_get_folder(void **state)
     assert_null(ews_build_get_folder(&ctx_plain, f, 0, EWS_SHAPE_ID_ONLY));
 }
 
+static void test_create_meeting_attachments(void **state)
+{
+    static const unsigned char bytes[] = {0x00, 0xff, 0x10, 'h', 'i', '<', '&'};
+    struct ews_file_attachment files[] = {
+        {.name = "agenda & notes.txt",
+         .content_type = "text/plain",
+         .content = (const unsigned char *)"hello world",
+         .size = 11},
+        {.name = "raw.bin", .content = bytes, .size = sizeof(bytes)},
+        {.name = "empty.txt", .content = NULL, .size = 0},
+    };
+    const char *room[] = {"room721@contoso.com"};
+    struct ews_meeting_spec m = {.subject = "With files",
+                                 .body = "See attached.",
+                                 .start = T0,
+                                 .end = T1,
+                                 .resources = room,
+                                 .n_resources = 1,
+                                 .attachments = files,
+                                 .n_attachments = 3,
+                                 .send_invitations = EWS_SEND_TO_ALL_AND_SAVE_COPY};
+    char *xml = ews_build_create_meeting(&ctx_plain, &m);
+    xmlDocPtr doc = valid_doc(xml);
+    assert_xp_count(doc, "//t:CalendarItem/t:Attachments/t:FileAttachment", 3);
+    /* ItemType order: Body, then Attachments, then the calendar part. */
+    assert_xp_str(doc, "local-name(//t:CalendarItem/t:Body/following-sibling::*[1])",
+                  "Attachments");
+    assert_xp_str(doc, "//t:FileAttachment[1]/t:Name", "agenda & notes.txt");
+    assert_xp_str(doc, "//t:FileAttachment[1]/t:ContentType", "text/plain");
+    assert_xp_str(doc, "normalize-space(//t:FileAttachment[1]/t:Content)", "aGVsbG8gd29ybGQ=");
+    assert_xp_count(doc, "//t:FileAttachment[2]/t:ContentType", 0);
+    assert_xp_str(doc, "normalize-space(//t:FileAttachment[2]/t:Content)", "AP8QaGk8Jg==");
+    assert_xp_str(doc, "//t:FileAttachment[3]/t:Content", "");
+    xmlFreeDoc(doc);
+    free(xml);
+
+    /* The content survives the trip: decode what was written. */
+    struct ews_file_attachment big = {.name = "big.bin", .size = 3000};
+    unsigned char *data = malloc(big.size);
+    assert_non_null(data);
+    for (size_t i = 0; i < big.size; i++)
+        data[i] = (unsigned char)(i * 7 + 3);
+    big.content = data;
+    m.attachments = &big;
+    m.n_attachments = 1;
+    xml = ews_build_create_meeting(&ctx_plain, &m);
+    doc = valid_doc(xml);
+    xmlXPathObjectPtr o = eval(doc, "string(//t:FileAttachment/t:Content)");
+    const char *b64 = (const char *)o->stringval;
+    unsigned char *back = malloc(big.size + 8);
+    assert_non_null(back);
+    size_t nback = 0;
+    unsigned acc = 0;
+    int bits = 0;
+    for (const char *c = b64; *c != '\0' && *c != '='; c++) {
+        const char *alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        const char *pos = strchr(alphabet, *c);
+        if (pos == NULL)
+            continue; /* line breaks */
+        acc = (acc << 6) | (unsigned)(pos - alphabet);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            assert_true(nback < big.size + 8);
+            back[nback++] = (unsigned char)(acc >> bits);
+            acc &= (1u << bits) - 1;
+        }
+    }
+    assert_int_equal(nback, big.size);
+    assert_memory_equal(back, data, big.size);
+    free(back);
+    xmlXPathFreeObject(o);
+    xmlFreeDoc(doc);
+    free(xml);
+    free(data);
+
+    /* Exchange requires a name; content must exist when there is a size. */
+    struct ews_file_attachment bad = {.name = "", .content = bytes, .size = 1};
+    m.attachments = &bad;
+    assert_null(ews_build_create_meeting(&ctx_plain, &m));
+    bad = (struct ews_file_attachment){.name = NULL, .size = 0};
+    assert_null(ews_build_create_meeting(&ctx_plain, &m));
+    bad = (struct ews_file_attachment){.name = "x", .content = NULL, .size = 4};
+    assert_null(ews_build_create_meeting(&ctx_plain, &m));
+    bad = (struct ews_file_attachment){.name = "x", .content_type = "", .size = 0};
+    assert_null(ews_build_create_meeting(&ctx_plain, &m));
+    bad = (struct ews_file_attachment){.name = "bad\x01name", .size = 0};
+    assert_null(ews_build_create_meeting(&ctx_plain, &m));
+    m.attachments = NULL;
+    m.n_attachments = 1;
+    assert_null(ews_build_create_meeting(&ctx_plain, &m));
+}
+
+static void test_forward(void **state)
+{
+    struct item_id req = {"AAMkReq=", "CwAAA"};
+    const char *delegates[] = {"alice@contoso.com", "bob@contoso.com"};
+    char *xml = ews_build_forward(&ctx_plain, &req, delegates, 2,
+                                  "Needs approval: longer than 4 hours & outside work hours.",
+                                  EWS_SEND_AND_SAVE_COPY);
+    xmlDocPtr doc = valid_doc(xml);
+    assert_xp_str(doc, "//m:CreateItem/@MessageDisposition", "SendAndSaveCopy");
+    assert_xp_count(doc, "//m:Items/*", 1);
+    assert_xp_count(doc, "//m:Items/t:ForwardItem/t:ToRecipients/t:Mailbox", 2);
+    assert_xp_str(doc, "//t:ToRecipients/t:Mailbox[2]/t:EmailAddress", "bob@contoso.com");
+    assert_xp_str(doc, "//t:ForwardItem/t:ReferenceItemId/@Id", "AAMkReq=");
+    assert_xp_str(doc, "//t:ForwardItem/t:ReferenceItemId/@ChangeKey", "CwAAA");
+    assert_xp_str(doc, "//t:ForwardItem/t:NewBodyContent/@BodyType", "Text");
+    assert_xp_str(doc, "//t:ForwardItem/t:NewBodyContent",
+                  "Needs approval: longer than 4 hours & outside work hours.");
+    /* SmartResponseType order. */
+    assert_xp_str(doc, "local-name(//t:ForwardItem/*[1])", "ToRecipients");
+    assert_xp_str(doc, "local-name(//t:ForwardItem/*[2])", "ReferenceItemId");
+    assert_xp_str(doc, "local-name(//t:ForwardItem/*[3])", "NewBodyContent");
+    xmlFreeDoc(doc);
+    free(xml);
+
+    /* No note; a draft needs no recipient. */
+    struct item_id bare = {"AAMkReq=", NULL};
+    xml = ews_build_forward(&ctx_plain, &bare, delegates, 1, NULL, EWS_SEND_ONLY);
+    doc = valid_doc(xml);
+    assert_xp_str(doc, "//m:CreateItem/@MessageDisposition", "SendOnly");
+    assert_xp_count(doc, "//t:NewBodyContent", 0);
+    assert_xp_count(doc, "//t:ReferenceItemId/@ChangeKey", 0);
+    xmlFreeDoc(doc);
+    free(xml);
+    xml = ews_build_forward(&ctx_plain, &bare, NULL, 0, "draft", EWS_SAVE_ONLY);
+    doc = valid_doc(xml);
+    assert_xp_count(doc, "//t:ToRecipients", 0);
+    xmlFreeDoc(doc);
+    free(xml);
+
+    assert_null(ews_build_forward(&ctx_plain, &bare, NULL, 0, "x", EWS_SEND_AND_SAVE_COPY));
+    assert_null(ews_build_forward(&ctx_plain, NULL, delegates, 1, "x", EWS_SEND_AND_SAVE_COPY));
+    struct item_id empty = {"", NULL};
+    assert_null(ews_build_forward(&ctx_plain, &empty, delegates, 1, "x", EWS_SEND_ONLY));
+    const char *blank[] = {"alice@contoso.com", ""};
+    assert_null(ews_build_forward(&ctx_plain, &bare, blank, 2, "x", EWS_SEND_ONLY));
+    assert_null(ews_build_forward(&ctx_plain, &bare, delegates, 1, "bad\x02", EWS_SEND_ONLY));
+    assert_null(ews_build_forward(&ctx_plain, &bare, delegates, 1, "x", (enum ews_disposition)3));
+}
+
+static void test_delete_attachments(void **state)
+{
+    struct item_id ids[] = {{"AAMkAtt1=", NULL}, {"AAMkAtt2=", "ignored"}};
+    char *xml = ews_build_delete_attachments(&ctx_plain, ids, 2);
+    xmlDocPtr doc = valid_doc(xml);
+    assert_xp_count(doc, "//m:DeleteAttachment/m:AttachmentIds/t:AttachmentId", 2);
+    assert_xp_str(doc, "//t:AttachmentId[1]/@Id", "AAMkAtt1=");
+    assert_xp_str(doc, "//t:AttachmentId[2]/@Id", "AAMkAtt2=");
+    /* RequestAttachmentIdType has no ChangeKey (nor RootItemId). */
+    assert_xp_count(doc, "//t:AttachmentId/@*", 2);
+    xmlFreeDoc(doc);
+    free(xml);
+
+    const struct ews_context imp = {"Exchange2010_SP2", "room721@contoso.com", NULL};
+    xml = ews_build_delete_attachments(&imp, ids, 1);
+    doc = valid_doc(xml);
+    assert_xp_str(doc, "//t:ExchangeImpersonation//t:PrimarySmtpAddress", "room721@contoso.com");
+    xmlFreeDoc(doc);
+    free(xml);
+
+    assert_null(ews_build_delete_attachments(&ctx_plain, ids, 0));
+    assert_null(ews_build_delete_attachments(&ctx_plain, NULL, 1));
+    struct item_id bad[] = {{"AAMkAtt1=", NULL}, {NULL, NULL}};
+    assert_null(ews_build_delete_attachments(&ctx_plain, bad, 2));
+}
+
 /* ---- helpers ---- */
 
 static void test_datetime_format(void **state)
@@ -1030,6 +1198,9 @@ int main(void)
         cmocka_unit_test(test_update_bad_args),
         cmocka_unit_test(test_delete_item),
         cmocka_unit_test(test_cancel_meeting),
+        cmocka_unit_test(test_create_meeting_attachments),
+        cmocka_unit_test(test_forward),
+        cmocka_unit_test(test_delete_attachments),
         cmocka_unit_test(test_get_folder),
         cmocka_unit_test(test_datetime_format),
         cmocka_unit_test(test_field_uri_table),

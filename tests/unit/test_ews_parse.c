@@ -1279,6 +1279,83 @@ static void test_handwritten(void **state)
     ews_response_free(r);
 }
 
+/* GetItem with item:Attachments (Microsoft's "Delete attachments by using EWS" answer) and the
+DeleteAttachment response: attachment ids in wire order, copies owned by item_dup(). */
+static void test_attachment_ids(void **state)
+{
+    (void)state;
+    static const char *const xml = RESPONSE(
+        "GetItem",
+        OK_MESSAGE("GetItem",
+                   "<m:Items><t:CalendarItem><t:ItemId Id=\"AAMkCal\" ChangeKey=\"DwA\"/>"
+                   "<t:Subject>Booked</t:Subject><t:Attachments>"
+                   "<t:FileAttachment><t:AttachmentId Id=\"IpHLObE=\"/>"
+                   "<t:Name>FileAttachment.txt</t:Name><t:Size>212</t:Size>"
+                   "<t:IsInline>false</t:IsInline><t:IsContactPhoto>false</t:IsContactPhoto>"
+                   "</t:FileAttachment>"
+                   "<t:ItemAttachment><t:AttachmentId Id=\"jJvbLXQ=\" RootItemId=\"AAMkCal\" "
+                   "RootItemChangeKey=\"DwB\"/><t:Name>Attached Message Item</t:Name>"
+                   "<t:Message><t:ItemId Id=\"nested\"/><t:Subject>inner</t:Subject>"
+                   "</t:Message></t:ItemAttachment>"
+                   "<t:FileAttachment><t:Name>no id</t:Name></t:FileAttachment>"
+                   "</t:Attachments><t:HasAttachments>true</t:HasAttachments>"
+                   "</t:CalendarItem></m:Items>"));
+    struct ews_response *r = parse_ok(xml, "GetItem");
+    const struct item *it = &r->messages[0].items[0];
+    assert_string_equal(it->id.id, "AAMkCal");
+    assert_string_equal(it->subject, "Booked"); /* the attached message's subject is not it */
+    assert_true(it->has_attachments);
+    assert_int_equal(it->n_attachment_ids, 2);
+    assert_string_equal(it->attachment_ids[0].id, "IpHLObE=");
+    assert_string_equal(it->attachment_ids[1].id, "jJvbLXQ=");
+    assert_null(it->attachment_ids[1].change_key);
+    struct item *copy = item_dup(it);
+    ews_response_free(r);
+    assert_int_equal(copy->n_attachment_ids, 2);
+    assert_string_equal(copy->attachment_ids[1].id, "jJvbLXQ=");
+    item_free(copy);
+
+    /* No t:Attachments: none; an empty one (schema-invalid) is read as none, not refused. */
+    r = parse_ok(RESPONSE("GetItem", OK_MESSAGE("GetItem", "<m:Items><t:CalendarItem>"
+                                                           "<t:ItemId Id=\"A\"/><t:Attachments/>"
+                                                           "</t:CalendarItem></m:Items>")),
+                 "GetItem");
+    assert_int_equal(r->messages[0].items[0].n_attachment_ids, 0);
+    assert_null(r->messages[0].items[0].attachment_ids);
+    ews_response_free(r);
+
+    parse_fails(
+        RESPONSE("GetItem", OK_MESSAGE("GetItem", "<m:Items><t:Message>"
+                                                  "<t:Attachments><t:Bogus/></t:Attachments>"
+                                                  "</t:Message></m:Items>")),
+        "GetItem", "t:Attachments");
+    parse_fails(RESPONSE("GetItem", OK_MESSAGE("GetItem", "<m:Items><t:Message><t:Attachments>"
+                                                          "<t:FileAttachment><t:AttachmentId/>"
+                                                          "</t:FileAttachment></t:Attachments>"
+                                                          "</t:Message></m:Items>")),
+                "GetItem", "AttachmentId");
+    parse_fails(RESPONSE("GetItem", OK_MESSAGE("GetItem", "<m:Items><t:Message>"
+                                                          "<t:Attachments/><t:Attachments/>"
+                                                          "</t:Message></m:Items>")),
+                "GetItem", "duplicate");
+
+    /* DeleteAttachment: one message per id, m:RootItemId is not ours to read. */
+#define ROOT_ITEM "<m:RootItemId RootItemId=\"AAMkCal\" RootItemChangeKey=\"DwC\"/>"
+#define NOT_FOUND                                                                                  \
+    "<m:DeleteAttachmentResponseMessage ResponseClass=\"Error\"><m:MessageText>gone"               \
+    "</m:MessageText><m:ResponseCode>ErrorItemNotFound</m:ResponseCode>"                           \
+    "</m:DeleteAttachmentResponseMessage>"
+    r = parse_ok(RESPONSE("DeleteAttachment", OK_MESSAGE("DeleteAttachment", ROOT_ITEM) NOT_FOUND),
+                 "DeleteAttachment");
+#undef ROOT_ITEM
+#undef NOT_FOUND
+    assert_int_equal(r->n_messages, 2);
+    assert_int_equal(r->messages[0].code, EWS_OK);
+    assert_int_equal(r->messages[1].cls, EWS_CLASS_ERROR);
+    assert_int_equal(r->messages[1].code, EWS_ERR_ITEM_NOT_FOUND);
+    ews_response_free(r);
+}
+
 static bool kit_present(void)
 {
     char path[1024];
@@ -1307,6 +1384,7 @@ int main(void)
         cmocka_unit_test(test_malformed_and_truncated),
         cmocka_unit_test(test_size_cap),
         cmocka_unit_test(test_no_stderr_noise),
+        cmocka_unit_test(test_attachment_ids),
     };
     const struct CMUnitTest kit_tests[] = {
         cmocka_unit_test(test_doc_finditem),

@@ -27,6 +27,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -314,6 +315,9 @@ static void acceptor(struct shared *sh, int lfd)
             continue;
         pid_t pid = fork();
         if (pid == 0) {
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
+            if (getppid() == 1)
+                _exit(0);
             close(lfd);
             atomic_fetch_add(&sh->connections, 1);
             bump_max(&sh->cur_conns, &sh->max_conns);
@@ -343,11 +347,16 @@ static int server_start(struct server *s)
     if (s->sh == MAP_FAILED)
         return -1;
     memset(s->sh, 0, sizeof(*s->sh));
+    pid_t parent = getpid();
     s->pid = fork();
     if (s->pid < 0)
         return -1;
     if (s->pid == 0) {
         setpgid(0, 0); /* one group: the test kills acceptor and connections together */
+        /* A crashed test must not leave servers behind holding ctest's output pipe. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(0);
         acceptor(s->sh, lfd);
         _exit(0);
     }
@@ -360,7 +369,10 @@ static void server_stop(struct server *s)
 {
     if (s->pid > 0) {
         kill(-s->pid, SIGKILL);
-        waitpid(s->pid, NULL, 0);
+        /* We are the subreaper: the connection processes come back to us once the
+         * acceptor is gone; reap the whole group so no test leaves a process behind. */
+        while (waitpid(-s->pid, NULL, 0) > 0 || errno == EINTR)
+            ;
     }
     if (s->sh && s->sh != MAP_FAILED)
         munmap(s->sh, sizeof(*s->sh));
@@ -887,6 +899,183 @@ static void test_tls_failure(void **state)
     assert_int_equal(atomic_load(&c->srv.sh->requests), 0);
 }
 
+/* ---- a TLS server (Python's ssl module: python3 is already required by the test suite) --- */
+
+/*
+ * Self-signed certificate for 127.0.0.1 / localhost, valid 2000-2100, CA:TRUE so it can be
+ * its own trust anchor. Generated for this test only; the key protects nothing.
+ */
+static const char test_cert_pem[] =
+    "-----BEGIN CERTIFICATE-----\n"
+    "MIIBfzCCASWgAwIBAgIBATAKBggqhkjOPQQDAjAYMRYwFAYDVQQDDA1tZWV0aW5n\n"
+    "ZCB0ZXN0MCAXDTAwMDEwMTAwMDAwMFoYDzIxMDAwMTAxMDAwMDAwWjAYMRYwFAYD\n"
+    "VQQDDA1tZWV0aW5nZCB0ZXN0MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEia8E\n"
+    "zPv32GI/+CPn0eppy/KA2/8YGr2C8Z1QZclwCHrlDSyZliySxwK7urHFwWe+ZEY1\n"
+    "GtzkoCXQseAr2XF9q6NeMFwwGgYDVR0RBBMwEYcEfwAAAYIJbG9jYWxob3N0MA8G\n"
+    "A1UdEwEB/wQFMAMBAf8wDgYDVR0PAQH/BAQDAgKEMB0GA1UdDgQWBBS980V5BjfI\n"
+    "1k5QvN9QVbeButyRbzAKBggqhkjOPQQDAgNIADBFAiEA7chV0SLm8iSdTSvLNkv2\n"
+    "07SpoDE3SlakJ3jGXJiW3DwCIDK2wAajIQ3xamgM2yArVhpyDKEITyUGbhVizt48\n"
+    "GeBi\n"
+    "-----END CERTIFICATE-----\n";
+static const char test_key_pem[] =
+    "-----BEGIN PRIVATE KEY-----\n"
+    "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgPoMEbO5U1OJRMWIZ\n"
+    "z0a8EiSal65qrlaL8tA3EAoMxbChRANCAASJrwTM+/fYYj/4I+fR6mnL8oDb/xga\n"
+    "vYLxnVBlyXAIeuUNLJmWLJLHAru6scXBZ75kRjUa3OSgJdCx4CvZcX2r\n"
+    "-----END PRIVATE KEY-----\n";
+
+static const char tls_server_py[] = "import http.server, ssl, sys\n"
+                                    "class H(http.server.BaseHTTPRequestHandler):\n"
+                                    "    protocol_version = 'HTTP/1.1'\n"
+                                    "    def do_GET(self):\n"
+                                    "        b = b'secure hello'\n"
+                                    "        self.send_response(200)\n"
+                                    "        self.send_header('Content-Length', str(len(b)))\n"
+                                    "        self.end_headers()\n"
+                                    "        self.wfile.write(b)\n"
+                                    "    def log_message(self, *a):\n"
+                                    "        pass\n"
+                                    "srv = http.server.ThreadingHTTPServer((sys.argv[3], 0), H)\n"
+                                    "ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)\n"
+                                    "ctx.load_cert_chain(sys.argv[1], sys.argv[2])\n"
+                                    "srv.socket = ctx.wrap_socket(srv.socket, server_side=True)\n"
+                                    "print(srv.server_address[1], flush=True)\n"
+                                    "srv.serve_forever()\n";
+
+struct tls_server {
+    pid_t pid;
+    int port;
+    char dir[64];
+    char cert[128];
+    char key[128];
+};
+
+static int write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    size_t n = strlen(text);
+    int rc = fwrite(text, 1, n, f) == n ? 0 : -1;
+    return fclose(f) == 0 ? rc : -1;
+}
+
+/* Starts the TLS server on `host`; returns 0 once it listens (its port is in t->port). */
+static int tls_server_start(struct tls_server *t, const char *host)
+{
+    const char *py = getenv("PYTHON");
+    int pfd[2];
+    char line[32] = "";
+    size_t len = 0;
+
+    memset(t, 0, sizeof(*t));
+    snprintf(t->dir, sizeof(t->dir), "/tmp/test-http-tls-XXXXXX");
+    if (!mkdtemp(t->dir))
+        return -1;
+    snprintf(t->cert, sizeof(t->cert), "%s/cert.pem", t->dir);
+    snprintf(t->key, sizeof(t->key), "%s/key.pem", t->dir);
+    if (write_file(t->cert, test_cert_pem) < 0 || write_file(t->key, test_key_pem) < 0 ||
+        pipe(pfd) < 0)
+        return -1;
+    if (!py || !*py)
+        py = "python3";
+    pid_t parent = getpid();
+    t->pid = fork();
+    if (t->pid < 0)
+        return -1;
+    if (t->pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(0);
+        dup2(pfd[1], STDOUT_FILENO);
+        close(pfd[0]);
+        close(pfd[1]);
+        execlp(py, py, "-c", tls_server_py, t->cert, t->key, host, (char *)NULL);
+        _exit(127);
+    }
+    close(pfd[1]);
+    /* The port line, or EOF if Python failed. */
+    while (len < sizeof(line) - 1 && !strchr(line, '\n')) {
+        ssize_t n = read(pfd[0], line + len, sizeof(line) - 1 - len);
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+        line[len] = '\0';
+    }
+    close(pfd[0]);
+    t->port = atoi(line);
+    return t->port > 0 ? 0 : -1;
+}
+
+static void tls_server_stop(struct tls_server *t)
+{
+    if (t->pid > 0) {
+        kill(t->pid, SIGKILL);
+        waitpid(t->pid, NULL, 0);
+    }
+    unlink(t->cert);
+    unlink(t->key);
+    if (t->dir[0])
+        rmdir(t->dir);
+}
+
+/* One GET with a fresh client using `o`; the result lands in c->res[slot]. */
+static void tls_get(struct ctx *c, struct http_client_options *o, const char *host, int port,
+                    int slot)
+{
+    char u[128];
+    struct http_request req = {0};
+    int want = c->done + 1;
+
+    make_client(c, o);
+    snprintf(u, sizeof(u), "https://%s:%d/hello", host, port);
+    req.url = u;
+    assert_int_equal(http_submit(c->client, &req, on_done, &c->res[slot], NULL), 0);
+    assert_true(run_until_done(c, want, 20));
+    http_client_free(c->client);
+    c->client = NULL;
+}
+
+static void test_tls_verification(void **state)
+{
+    struct ctx *c = *state;
+    struct tls_server t, t2;
+    struct http_client_options o;
+
+    assert_int_equal(tls_server_start(&t, "127.0.0.1"), 0);
+    assert_int_equal(tls_server_start(&t2, "127.0.0.2"), 0);
+
+    /* Verification is on by default: a self-signed certificate is refused. */
+    memset(&o, 0, sizeof(o));
+    tls_get(c, &o, "127.0.0.1", t.port, 0);
+    /* Switched off explicitly, the same server is accepted. */
+    o.tls_insecure = true;
+    tls_get(c, &o, "127.0.0.1", t.port, 1);
+    /* Verification on, with the certificate as trust anchor (CURLOPT_CAINFO). */
+    memset(&o, 0, sizeof(o));
+    o.ca_file = t.cert;
+    tls_get(c, &o, "127.0.0.1", t.port, 2);
+    /* Trusted certificate, but the name does not match (127.0.0.2 is not in its SAN). */
+    tls_get(c, &o, "127.0.0.2", t2.port, 3);
+    /* A CA file that does not exist. */
+    o.ca_file = "/nonexistent/meetingd-ca.pem";
+    tls_get(c, &o, "127.0.0.1", t.port, 4);
+
+    tls_server_stop(&t);
+    tls_server_stop(&t2);
+
+    assert_int_equal(c->res[0].result, HTTP_ERR_TLS);
+    assert_non_null(strstr(c->res[0].error, "certificate"));
+    assert_int_equal(c->res[1].result, HTTP_OK);
+    assert_int_equal(c->res[1].status, 200);
+    assert_memory_equal(c->res[1].body, "secure hello", 12);
+    assert_int_equal(c->res[2].result, HTTP_OK);
+    assert_memory_equal(c->res[2].body, "secure hello", 12);
+    assert_int_equal(c->res[3].result, HTTP_ERR_TLS);
+    assert_non_null(strstr(c->res[3].error, "127.0.0.2"));
+    assert_int_equal(c->res[4].result, HTTP_ERR_TLS);
+}
+
 static void test_concurrency_cap(void **state)
 {
     struct ctx *c = *state;
@@ -1165,6 +1354,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_connection_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_connect_timeout_is_connect_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tls_failure, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tls_verification, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrency_cap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancel_queued, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cancel_in_flight, setup, teardown),
@@ -1178,6 +1368,7 @@ int main(void)
 
     if (http_global_init() < 0)
         return 1;
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
     signal(SIGPIPE, SIG_IGN);
     rc = cmocka_run_group_tests(tests, NULL, NULL);
     http_global_cleanup();

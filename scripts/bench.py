@@ -1,0 +1,1071 @@
+#!/usr/bin/env python3
+"""meetingd's benchmarks against the EWS simulator (tests/ewssim) on loopback.
+
+Run through scripts/bench, which builds build-bench/ first. Python 3 standard library only.
+Everything here prints figures; nothing asserts a speed. The only failures are functional
+ones (the daemon did not answer every invitation, exited non-zero, ...), because a figure
+measured on a broken run means nothing.
+
+Phases (each with a fresh simulator and state directory):
+  calls    EWS calls per answered invitation for an `accept` policy and an `auto_accept` room
+           policy (which reads a CalendarView), from /sim/stats deltas, split by the request
+           bodies of the simulator's --log; CPU and peak RSS of one `meetingd --once` run
+           from os.wait4().
+  idle     CPU per poll and per mailbox and RSS of the daemon idle-polling 1..500 mailboxes,
+           from /proc/PID/stat and /proc/PID/status.
+  backlog  the same for one mailbox whose Inbox keeps many requests it left alone.
+  latency  arrival-to-answer delay in daemon mode with a short poll_interval: invitations
+           created at random times, answers seen in the simulator's --log.
+  callgrind  instructions of a fixed --once workload under valgrind --tool=callgrind.
+
+The simulator runs WITHOUT schema validation here, so that its validator's cost does not
+slow down what is measured; the functional suites validate every request instead.
+"""
+
+import argparse
+import base64
+import collections
+import datetime
+import http.client
+import json
+import math
+import os
+import platform
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from xml.sax.saxutils import escape
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SIM_DIR = os.path.join(TOP, "tests", "ewssim")
+PASSWORD = "bench-secret"
+DOMAIN = "example.com"
+ORGANIZER = "organizer0@" + DOMAIN
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
+M_NS = "http://schemas.microsoft.com/exchange/services/2006/messages"
+T_NS = "http://schemas.microsoft.com/exchange/services/2006/types"
+
+
+def die(msg):
+    sys.stderr.write("bench: %s\n" % msg)
+    sys.exit(1)
+
+
+def clean_env():
+    """The environment for children: no proxy may divert loopback traffic."""
+    env = {k: v for k, v in os.environ.items()
+           if k.lower() not in ("http_proxy", "https_proxy", "all_proxy", "no_proxy")}
+    env.pop("NOTIFY_SOCKET", None)
+    return env
+
+
+# ---- /proc ----------------------------------------------------------------------------------
+
+def proc_cpu_seconds(pid):
+    """utime + stime of PID (all its threads), in seconds; clock-tick resolution."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def proc_memory_kib(pid):
+    """{'VmRSS': kib, 'VmHWM': kib} of PID."""
+    out = {}
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM"):
+                out[key] = int(value.split()[0])
+    return out
+
+
+def wait_rusage(proc):
+    """Waits for PROC; returns (exit code, user s, sys s, max RSS KiB). The max RSS counts
+    this Python process's own peak too (see LAUNCHER): use it for CPU only."""
+    _, status, ru = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return proc.returncode, ru.ru_utime, ru.ru_stime, ru.ru_maxrss
+
+
+# A child forked from this (large) Python process inherits its peak RSS in ru_maxrss: the
+# kernel records the peak of the address space replaced by exec. So --once runs go through
+# this small launcher (python3 -I -S, a few MiB), which forks, execs and reports the
+# grandchild's own rusage and wall time as JSON to the file named first.
+LAUNCHER = r"""
+import json, os, sys, time
+out, argv = sys.argv[1], sys.argv[2:]
+started = time.monotonic()
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execv(argv[0], argv)
+    finally:
+        os._exit(127)
+_, status, ru = os.wait4(pid, 0)
+wall = time.monotonic() - started
+with open(out, "w") as f:
+    json.dump({"rc": os.waitstatus_to_exitcode(status), "user": ru.ru_utime,
+               "sys": ru.ru_stime, "maxrss_kib": ru.ru_maxrss, "wall": wall}, f)
+"""
+
+
+def listen_overflows():
+    """The host's TcpExtListenOverflows counter (SYNs dropped on full accept queues)."""
+    try:
+        with open("/proc/net/netstat") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return None
+    for head, values in zip(lines[::2], lines[1::2]):
+        if head.startswith("TcpExt:"):
+            fields = dict(zip(head.split()[1:], values.split()[1:]))
+            if "ListenOverflows" in fields:
+                return int(fields["ListenOverflows"])
+    return None
+
+
+# ---- the simulator --------------------------------------------------------------------------
+
+# tests/ewssim as it is, except for the listen backlog: socketserver's default of 5 drops
+# SYNs when meetingd opens its connections at once (max_concurrent_requests = 8), and each
+# drop costs a 1 s SYN retransmission - a simulator artefact (IIS queues far more), so the
+# bench raises it before the simulator's own start-up code runs.
+SIM_BOOT = r"""
+import runpy, sys
+sim_dir = sys.argv[1]
+sys.argv = [sim_dir] + sys.argv[2:]
+sys.path.insert(0, sim_dir)
+import server
+server.SimHTTPServer.request_queue_size = 128
+runpy.run_path(sim_dir, run_name="__main__")
+"""
+
+
+class Sim:
+    """tests/ewssim as a subprocess, without schema validation."""
+
+    def __init__(self, workdir, addresses, log=False, log_bodies=False):
+        self.workdir = workdir
+        self.log_path = os.path.join(workdir, "sim.log") if log else None
+        cmd = [sys.executable, "-c", SIM_BOOT, SIM_DIR, "--listen", "127.0.0.1:0"]
+        cmd += ["--mailbox=%s:%s" % (a, PASSWORD) for a in addresses]
+        if self.log_path:
+            cmd += ["--log", self.log_path]
+            if log_bodies:
+                cmd.append("--log-bodies")
+        self.cmdline_bytes = sum(len(c) + 1 for c in cmd)
+        self.stderr = open(os.path.join(workdir, "sim.err"), "w")
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self.stderr,
+                                     env=clean_env(), text=True)
+        line = self.proc.stdout.readline()
+        if not line.startswith("listening on "):
+            self.stop()
+            die("the simulator did not start: %s" % open(self.stderr.name).read()[-2000:])
+        self.base = line.split()[-1]
+        u = urllib.parse.urlsplit(self.base)
+        self.host, self.port = u.hostname, u.port
+        self.url = self.base + "/EWS/Exchange.asmx"
+
+    def get_json(self, path):
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
+        try:
+            conn.request("GET", path)
+            resp = conn.getresponse()
+            data = resp.read()
+            if resp.status != 200:
+                die("GET %s: HTTP %d" % (path, resp.status))
+            return json.loads(data)
+        finally:
+            conn.close()
+
+    def stats(self):
+        return self.get_json("/sim/stats")
+
+    def mailbox(self, address):
+        return self.get_json("/sim/mailboxes/" + urllib.parse.quote(address))
+
+    def cpu_seconds(self):
+        return proc_cpu_seconds(self.proc.pid)
+
+    def log_size(self):
+        return os.path.getsize(self.log_path) if self.log_path else 0
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.stderr.close()
+
+
+def stats_delta(after, before):
+    """Per-operation, per-mailbox and total request counts of AFTER minus BEFORE."""
+    def sub(a, b):
+        return {k: a.get(k, 0) - b.get(k, 0) for k in a if a.get(k, 0) - b.get(k, 0)}
+    return {"requests": after["requests"] - before["requests"],
+            "operations": sub(after["operations"], before["operations"]),
+            "mailboxes": sub(after["mailboxes"], before["mailboxes"]),
+            "response_codes": sub(after["response_codes"], before["response_codes"]),
+            "internal_errors": after["internal_errors"] - before["internal_errors"]}
+
+
+def read_log_records(path, offset, end=None):
+    """The simulator's --log from OFFSET (to END): [{json fields..., 'request_body': str}].
+
+    With --log-bodies each JSON line is followed by "request_body:" and "response_body:"
+    blocks; XML bodies never start a line with '{"'."""
+    with open(path, "rb") as f:
+        f.seek(offset)
+        data = f.read() if end is None else f.read(end - offset)
+    records, current, target = [], None, None
+    for line in data.decode("utf-8", "replace").split("\n"):
+        if line.startswith('{"'):
+            try:
+                current = json.loads(line)
+            except ValueError:
+                current = None
+            if current is not None:
+                current["request_body"] = ""
+                records.append(current)
+                target = None
+                continue
+        if line in ("request_body:", "response_body:"):
+            target = line[:-1]
+        elif current is not None and target == "request_body":
+            current["request_body"] += line + "\n"
+    return records
+
+
+def classify(record):
+    """The kind of EWS call a log record is, finer than the operation name."""
+    op = record.get("operation") or "?"
+    body = record.get("request_body", "")
+    if op == "FindItem":
+        return "FindItem (CalendarView)" if "CalendarView" in body else "FindItem (Inbox)"
+    if op == "CreateItem":
+        for kind in ("TentativelyAcceptItem", "AcceptItem", "DeclineItem", "RemoveItem"):
+            if "<t:%s" % kind in body or ":%s " % kind in body or ":%s>" % kind in body:
+                return "CreateItem (%s)" % kind
+        return "CreateItem (other)"
+    return op
+
+
+# ---- the organizer --------------------------------------------------------------------------
+
+class Organizer:
+    """A minimal EWS client for the organizer: creates meetings (keep-alive connection)."""
+
+    def __init__(self, sim, address=ORGANIZER):
+        self.sim = sim
+        token = base64.b64encode(("%s:%s" % (address, PASSWORD)).encode()).decode()
+        self.headers = {"Content-Type": "text/xml; charset=utf-8",
+                        "Authorization": "Basic " + token}
+        self.conn = http.client.HTTPConnection(sim.host, sim.port, timeout=60)
+
+    def create_meeting(self, subject, start, end, required=(), resources=()):
+        def attendees(tag, addresses):
+            if not addresses:
+                return ""
+            return "<t:%s>%s</t:%s>" % (tag, "".join(
+                "<t:Attendee><t:Mailbox><t:EmailAddress>%s</t:EmailAddress></t:Mailbox>"
+                "</t:Attendee>" % escape(a) for a in addresses), tag)
+        body = ('<m:CreateItem SendMeetingInvitations="SendToAllAndSaveCopy">'
+                '<m:SavedItemFolderId><t:DistinguishedFolderId Id="calendar"/>'
+                "</m:SavedItemFolderId><m:Items><t:CalendarItem>"
+                "<t:Subject>%s</t:Subject><t:Body BodyType=\"Text\">Benchmark meeting.</t:Body>"
+                "<t:Start>%s</t:Start><t:End>%s</t:End><t:Location>Bench</t:Location>%s%s"
+                "</t:CalendarItem></m:Items></m:CreateItem>"
+                % (escape(subject), wire_time(start), wire_time(end),
+                   attendees("RequiredAttendees", required), attendees("Resources", resources)))
+        envelope = ('<soap:Envelope xmlns:soap="%s" xmlns:m="%s" xmlns:t="%s"><soap:Header>'
+                    '<t:RequestServerVersion Version="Exchange2013_SP1"/></soap:Header>'
+                    "<soap:Body>%s</soap:Body></soap:Envelope>" % (SOAP_NS, M_NS, T_NS, body))
+        self.conn.request("POST", "/EWS/Exchange.asmx", envelope.encode(), self.headers)
+        resp = self.conn.getresponse()
+        data = resp.read()
+        if resp.status != 200 or b'ResponseClass="Success"' not in data:
+            die("creating a meeting failed: HTTP %d %s" % (resp.status, data[:500]))
+
+    def close(self):
+        self.conn.close()
+
+
+def wire_time(dt):
+    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def first_slot():
+    """Midnight UTC the day after tomorrow: every slot after it is in the future."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    day = (now + datetime.timedelta(days=2)).date()
+    return datetime.datetime(day.year, day.month, day.day, tzinfo=datetime.timezone.utc)
+
+
+# ---- the daemon -----------------------------------------------------------------------------
+
+POLICIES = """
+[policy accept]
+automate = accept
+response_message = Booked by meetingd.
+remove_canceled_meetings = yes
+
+[policy accept-plain]
+# The same without the calendar item rewrite that the booking keys' defaults ask for.
+automate = accept
+response_message = Booked by meetingd.
+remove_canceled_meetings = yes
+delete_subject = no
+add_organizer_to_subject = no
+delete_comments = no
+remove_private_property = no
+
+[policy room]
+# A meeting room: decides by policy, so it reads the room's calendar (CalendarView) for
+# conflicts, then rewrites the booked item (organizer in the subject, body removed).
+automate = auto_accept
+capacity = 10
+enforce_capacity = yes
+max_duration_minutes = 240
+booking_window_days = 180
+remove_canceled_meetings = yes
+response_message = Room booked by meetingd.
+"""
+
+
+class Daemon:
+    """A configuration of meetingd over a set of simulator mailboxes."""
+
+    def __init__(self, binary, sim, workdir, mailboxes, poll_interval=60, log_level="info",
+                 max_concurrent=8):
+        """MAILBOXES: [(section name, address, policy)]."""
+        self.binary = binary
+        self.workdir = workdir
+        self.state = os.path.join(workdir, "state")
+        os.makedirs(self.state, exist_ok=True)
+        secret = os.path.join(workdir, "secret")
+        with open(os.open(secret, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+            f.write(PASSWORD + "\n")
+        lines = ["[server]", "url = " + sim.url, "auth = basic", "timeout = 30s", "",
+                 "[daemon]", "poll_interval = %ds" % poll_interval,
+                 "max_concurrent_requests = %d" % max_concurrent, "state_dir = " + self.state,
+                 "log_level = " + log_level, POLICIES]
+        for name, address, policy in mailboxes:
+            lines += ["[mailbox %s]" % name, "address = " + address, "policy = " + policy,
+                      "username = " + address, "password_file = " + secret, ""]
+        self.conf = os.path.join(workdir, "meetingd.conf")
+        with open(self.conf, "w") as f:
+            f.write("\n".join(lines))
+        self.log = open(os.path.join(workdir, "meetingd.log"), "a")
+
+    def argv(self, *extra):
+        return [self.binary, "-c", self.conf] + list(extra)
+
+    def run_once(self, wrapper=()):
+        """meetingd --once through LAUNCHER; returns {'rc', 'user', 'sys', 'cpu',
+        'maxrss_kib', 'wall', 'listen_overflows'}."""
+        out = os.path.join(self.workdir, "rusage.json")
+        before = listen_overflows()
+        subprocess.run([sys.executable, "-I", "-S", "-c", LAUNCHER, out] + list(wrapper)
+                       + self.argv("--once"), stdout=self.log, stderr=self.log,
+                       env=clean_env(), check=True)
+        after = listen_overflows()
+        with open(out) as f:
+            r = json.load(f)
+        if r["rc"] != 0:
+            die("meetingd --once exited %d; see %s" % (r["rc"], self.log.name))
+        r["cpu"] = r["user"] + r["sys"]
+        r["listen_overflows"] = after - before if None not in (before, after) else None
+        return r
+
+    def start(self):
+        self.proc = subprocess.Popen(self.argv(), stdout=self.log, stderr=self.log,
+                                     env=clean_env())
+        return self.proc
+
+    def stop(self):
+        """SIGTERM, then wait; returns the rusage tuple of wait_rusage()."""
+        if self.proc.poll() is not None:
+            die("meetingd died early (exit %s); see %s" % (self.proc.returncode, self.log.name))
+        self.proc.send_signal(signal.SIGTERM)
+        return wait_rusage(self.proc)
+
+
+def wait_until(predicate, timeout, what, interval=0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(interval)
+    die("timed out after %.0f s waiting for %s" % (timeout, what))
+
+
+def count_responses(sim, kind="Resp.Pos", organizer=ORGANIZER):
+    """Meeting responses of KIND in the organizer's Inbox."""
+    inbox = sim.mailbox(organizer).get("inbox", [])
+    return sum(1 for it in inbox if kind in (it.get("item_class") or ""))
+
+
+# ---- phase: EWS calls, CPU and memory per meeting ------------------------------------------
+
+CALL_ORDER = ["FindItem (Inbox)", "GetItem", "FindItem (CalendarView)",
+              "CreateItem (AcceptItem)", "CreateItem (TentativelyAcceptItem)",
+              "CreateItem (DeclineItem)", "CreateItem (RemoveItem)", "CreateItem (other)",
+              "UpdateItem", "DeleteItem", "GetFolder"]
+
+
+def phase_meetings(args, root, policy, n_meetings, n_mailboxes):
+    """N_MEETINGS invitations to N_MAILBOXES mailboxes of POLICY, answered by one --once."""
+    work = tempfile.mkdtemp(prefix="%s-" % policy, dir=root)
+    prefix = "room" if policy == "room" else "attendee"
+    addresses = ["%s%d@%s" % (prefix, i, DOMAIN) for i in range(n_mailboxes)]
+    sim = Sim(work, [ORGANIZER] + addresses, log=True, log_bodies=True)
+    try:
+        daemon = Daemon(args.meetingd, sim, work,
+                        [("%s%d" % (prefix, i), a, policy) for i, a in enumerate(addresses)])
+        # The empty run: start-up, one FindItem per mailbox, shut-down.
+        s0 = sim.stats()
+        empty = daemon.run_once()
+        s1 = sim.stats()
+        empty_calls = stats_delta(s1, s0)
+
+        organizer = Organizer(sim)
+        base = first_slot()
+        for i in range(n_meetings):
+            # One hour each, back to back: a room's calendar never conflicts, so every
+            # request of either policy is accepted.
+            start = base + datetime.timedelta(hours=i)
+            who = addresses[i % n_mailboxes]
+            organizer.create_meeting("Bench %s %d" % (policy, i), start,
+                                     start + datetime.timedelta(minutes=30),
+                                     required=() if policy == "room" else (who,),
+                                     resources=(who,) if policy == "room" else ())
+        organizer.close()
+
+        s2 = sim.stats()
+        offset = sim.log_size()
+        run = daemon.run_once()
+        s3 = sim.stats()
+        calls = stats_delta(s3, s2)
+        if ORGANIZER in calls["mailboxes"]:
+            die("the organizer made calls during the measured run")
+        answered = count_responses(sim, "Resp.Pos")
+        if answered != n_meetings:
+            die("%s: %d of %d invitations were accepted; see %s"
+                % (policy, answered, n_meetings, daemon.log.name))
+        if calls["internal_errors"]:
+            die("the simulator hit internal errors; see %s" % sim.stderr.name)
+        kinds = collections.Counter(classify(r) for r in read_log_records(sim.log_path, offset))
+        if sum(kinds.values()) != calls["requests"]:
+            die("the simulator's log (%d) and stats (%d) disagree"
+                % (sum(kinds.values()), calls["requests"]))
+        errors = {k: v for k, v in calls["response_codes"].items() if k != "NoError"}
+        return {"policy": policy, "meetings": n_meetings, "mailboxes": n_mailboxes,
+                "calls": calls, "kinds": dict(kinds), "empty_calls": empty_calls,
+                "empty": empty, "run": run, "errors": errors}
+    finally:
+        sim.stop()
+
+
+# ---- phase: idle polling ---------------------------------------------------------------------
+
+def phase_idle(args, root, n):
+    """The daemon idle-polling N empty mailboxes for args.idle_seconds."""
+    work = tempfile.mkdtemp(prefix="idle%d-" % n, dir=root)
+    addresses = ["idle%d@%s" % (i, DOMAIN) for i in range(n)]
+    sim = Sim(work, addresses)
+    daemon = None
+    try:
+        daemon = Daemon(args.meetingd, sim, work,
+                        [("idle%d" % i, a, "accept") for i, a in enumerate(addresses)],
+                        poll_interval=args.idle_poll_interval)
+        started = time.monotonic()
+        proc = daemon.start()
+        # The first polls are spread over a few seconds; measure once every mailbox polled.
+        wait_until(lambda: len(sim.stats()["mailboxes"]) >= n, 60 + n * 0.05,
+                   "the first poll of every mailbox")
+        settle = time.monotonic() - started
+        mem_start = proc_memory_kib(proc.pid)
+        st0, cpu0, sim_cpu0, t0 = sim.stats(), proc_cpu_seconds(proc.pid), sim.cpu_seconds(), \
+            time.monotonic()
+        time.sleep(args.idle_seconds)
+        st1, cpu1, sim_cpu1, t1 = sim.stats(), proc_cpu_seconds(proc.pid), sim.cpu_seconds(), \
+            time.monotonic()
+        mem = proc_memory_kib(proc.pid)
+        rc, user, sys_, _ = daemon.stop()
+        delta = stats_delta(st1, st0)
+        polls = delta["operations"].get("FindItem", 0)
+        window = t1 - t0
+        cpu = cpu1 - cpu0
+        return {"mailboxes": n, "poll_interval": args.idle_poll_interval, "window": window,
+                "settle": settle, "polls": polls, "requests": delta["requests"],
+                "operations": delta["operations"], "cpu": cpu, "cpu_ticks": round(cpu * CLK_TCK),
+                "sim_cpu": sim_cpu1 - sim_cpu0, "rss_start_kib": mem_start.get("VmRSS"),
+                "rss_kib": mem.get("VmRSS"), "hwm_kib": mem.get("VmHWM"),
+                "exit": rc, "total_cpu": user + sys_,
+                "cmdline_bytes": sim.cmdline_bytes}
+    finally:
+        if daemon is not None and getattr(daemon, "proc", None) is not None \
+                and daemon.proc.returncode is None:
+            daemon.proc.kill()
+            daemon.proc.wait()
+        sim.stop()
+
+
+# ---- phase: idle polling over a backlog of messages left in the Inbox ----------------------
+
+def phase_backlog(args, root):
+    """A room whose Inbox keeps args.backlog requests it left alone (external organizer,
+    process_external_meeting_messages = no): what an idle poll costs then."""
+    work = tempfile.mkdtemp(prefix="backlog-", dir=root)
+    external, room = "ext0@partner.example.net", "room0@" + DOMAIN
+    sim = Sim(work, [external, room], log=True, log_bodies=True)
+    daemon = None
+    try:
+        # The shortest poll_interval, for as many polls as possible in the window.
+        daemon = Daemon(args.meetingd, sim, work, [("room0", room, "room")], poll_interval=1)
+        organizer = Organizer(sim, external)
+        base = first_slot()
+        for i in range(args.backlog):
+            start = base + datetime.timedelta(hours=i)
+            organizer.create_meeting("External %d" % i, start,
+                                     start + datetime.timedelta(minutes=30), resources=(room,))
+        organizer.close()
+        ledger = os.path.join(daemon.state, "room0.ledger")
+
+        def recorded():
+            try:
+                with open(ledger) as f:
+                    return sum(1 for line in f if line.startswith("D "))
+            except OSError:
+                return 0
+        proc = daemon.start()
+        wait_until(lambda: recorded() >= args.backlog, 60 + args.backlog * 0.05,
+                   "the first poll to decide the backlog")
+        # Let that first poll end and the next one begin.
+        time.sleep(1.5)
+        offset, st0, cpu0, t0 = sim.log_size(), sim.stats(), proc_cpu_seconds(proc.pid), \
+            time.monotonic()
+        time.sleep(args.idle_seconds)
+        end, st1, cpu1, t1 = sim.log_size(), sim.stats(), proc_cpu_seconds(proc.pid), \
+            time.monotonic()
+        mem = proc_memory_kib(proc.pid)
+        daemon.stop()
+        records = read_log_records(sim.log_path, offset, end)
+        finds = [r for r in records if r.get("operation") == "FindItem"]
+        polls = sum(1 for r in finds if 'Offset="0"' in r["request_body"])
+        delta = stats_delta(st1, st0)
+        if recorded() != args.backlog or count_responses(sim, ".Resp.", external) != 0:
+            die("backlog: the requests were not all left alone")
+        return {"backlog": args.backlog, "poll_interval": 1,
+                "window": t1 - t0, "polls": polls, "requests": delta["requests"],
+                "operations": delta["operations"], "cpu": cpu1 - cpu0,
+                "cpu_ticks": round((cpu1 - cpu0) * CLK_TCK),
+                "server_ms": sum(r.get("ms", 0) for r in records),
+                "rss_kib": mem.get("VmRSS"), "hwm_kib": mem.get("VmHWM")}
+    finally:
+        if daemon is not None and getattr(daemon, "proc", None) is not None \
+                and daemon.proc.returncode is None:
+            daemon.proc.kill()
+            daemon.proc.wait()
+        sim.stop()
+
+
+# ---- phase: arrival-to-answer latency -------------------------------------------------------
+
+class LogTail(threading.Thread):
+    """Follows the simulator's --log; notes when each mailbox's CreateItem (an answer) shows."""
+
+    def __init__(self, path, mailboxes):
+        super().__init__(daemon=True)
+        self.path = path
+        self.mailboxes = set(mailboxes)
+        self.offset = os.path.getsize(path)
+        self.answers = collections.defaultdict(list)  # mailbox -> [monotonic time seen]
+        self.count = 0
+        self.stopping = threading.Event()
+
+    def run(self):
+        with open(self.path, encoding="utf-8") as f:
+            f.seek(self.offset)
+            pending = ""
+            while not self.stopping.is_set():
+                chunk = f.readline()
+                if not chunk:
+                    time.sleep(0.002)
+                    continue
+                pending += chunk
+                if not pending.endswith("\n"):
+                    continue
+                seen = time.monotonic()
+                line, pending = pending, ""
+                try:
+                    rec = json.loads(line)
+                except ValueError:
+                    continue
+                mailbox = (rec.get("mailbox") or "").lower()
+                if (rec.get("operation") == "CreateItem" and rec.get("status") == 200
+                        and mailbox in self.mailboxes):
+                    self.answers[mailbox].append(seen)
+                    self.count += 1
+
+
+def percentile(sorted_values, p):
+    """Nearest-rank percentile of an ascending list."""
+    if not sorted_values:
+        return float("nan")
+    rank = max(1, math.ceil(p / 100.0 * len(sorted_values)))
+    return sorted_values[rank - 1]
+
+
+def phase_latency(args, root):
+    work = tempfile.mkdtemp(prefix="latency-", dir=root)
+    n_mb = args.latency_mailboxes
+    addresses = ["lat%d@%s" % (i, DOMAIN) for i in range(n_mb)]
+    sim = Sim(work, [ORGANIZER] + addresses, log=True)
+    daemon = None
+    try:
+        daemon = Daemon(args.meetingd, sim, work,
+                        [("lat%d" % i, a, "accept") for i, a in enumerate(addresses)],
+                        poll_interval=args.poll_interval)
+        daemon.start()
+        wait_until(lambda: all(a in sim.stats()["mailboxes"] for a in addresses), 30,
+                   "the first poll of every mailbox")
+        tail = LogTail(sim.log_path, addresses)
+        tail.start()
+        rng = random.Random(args.seed)
+        organizer = Organizer(sim)
+        created = collections.defaultdict(list)  # mailbox -> [monotonic time it was in]
+        base = first_slot()
+        mean_gap = args.latency_spread / max(1, args.invites)
+        for i in range(args.invites):
+            time.sleep(rng.expovariate(1.0 / mean_gap))
+            who = rng.choice(addresses)
+            start = base + datetime.timedelta(hours=i)
+            organizer.create_meeting("Latency %d" % i, start,
+                                     start + datetime.timedelta(minutes=30), required=(who,))
+            # The invitation is in the Inbox once the organizer's CreateItem returned.
+            created[who].append(time.monotonic())
+        organizer.close()
+        wait_until(lambda: tail.count >= args.invites, args.poll_interval * 3 + 30,
+                   "every invitation to be answered")
+        tail.stopping.set()
+        tail.join()
+        daemon.stop()
+        latencies = []
+        for who, times in created.items():
+            seen = tail.answers.get(who, [])
+            # Each mailbox answers its requests oldest first: pair them in order.
+            latencies += [s - c for c, s in zip(sorted(times), sorted(seen))]
+        latencies.sort()
+        answered = count_responses(sim, "Resp.Pos")
+        if answered != args.invites or len(latencies) != args.invites:
+            die("latency: %d answers for %d invitations" % (answered, args.invites))
+        return {"poll_interval": args.poll_interval, "invites": args.invites,
+                "mailboxes": n_mb, "spread": args.latency_spread, "latencies": latencies,
+                "min": latencies[0], "p50": percentile(latencies, 50),
+                "p95": percentile(latencies, 95), "max": latencies[-1],
+                "mean": sum(latencies) / len(latencies)}
+    finally:
+        if daemon is not None and getattr(daemon, "proc", None) is not None \
+                and daemon.proc.returncode is None:
+            daemon.proc.kill()
+            daemon.proc.wait()
+        sim.stop()
+
+
+# ---- phase: callgrind ------------------------------------------------------------------------
+
+def callgrind_total(path):
+    with open(path) as f:
+        for line in f:
+            if line.startswith(("summary:", "totals:")):
+                return int(line.split()[1])
+    return None
+
+
+def callgrind_top(path, n):
+    """The N functions with the highest self cost, from callgrind_annotate."""
+    tool = shutil.which("callgrind_annotate")
+    if tool is None:
+        return []
+    out = subprocess.run([tool, "--threshold=100", path], capture_output=True, text=True,
+                         env=clean_env()).stdout
+    rows = []
+    for line in out.splitlines():
+        m = re.match(r"^\s*([\d,]+)\s+\(\s*([\d.]+)%\)\s+(.*)$", line)
+        if m and "PROGRAM TOTALS" not in line:
+            name = m.group(3).split(" [")[0]
+            rows.append((int(m.group(1).replace(",", "")), float(m.group(2)), name))
+        if len(rows) >= n:
+            break
+    return rows
+
+
+def phase_callgrind(args, root):
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        return {"skipped": "valgrind is not installed"}
+    work = tempfile.mkdtemp(prefix="callgrind-", dir=root)
+    n_mb, n_meetings = 10, args.callgrind_meetings
+    addresses = ["attendee%d@%s" % (i, DOMAIN) for i in range(n_mb)]
+    sim = Sim(work, [ORGANIZER] + addresses)
+    try:
+        daemon = Daemon(args.meetingd, sim, work,
+                        [("attendee%d" % i, a, "accept") for i, a in enumerate(addresses)],
+                        log_level="warning")
+
+        def run(tag):
+            out = os.path.join(work, "callgrind.%s.out" % tag)
+            r = daemon.run_once(wrapper=[valgrind, "--tool=callgrind", "-q",
+                                         "--callgrind-out-file=" + out])
+            r["out"] = out
+            r["ir"] = callgrind_total(out)
+            return r
+
+        empty = run("empty")
+        organizer = Organizer(sim)
+        base = first_slot()
+        for i in range(n_meetings):
+            start = base + datetime.timedelta(hours=i)
+            organizer.create_meeting("Callgrind %d" % i, start,
+                                     start + datetime.timedelta(minutes=30),
+                                     required=(addresses[i % n_mb],))
+        organizer.close()
+        full = run("meetings")
+        if count_responses(sim, "Resp.Pos") != n_meetings:
+            die("callgrind: not every invitation was answered")
+        top = callgrind_top(full["out"], 12)
+        return {"mailboxes": n_mb, "meetings": n_meetings, "ir_empty": empty["ir"],
+                "ir_meetings": full["ir"], "top": top, "out_src": full["out"]}
+    finally:
+        sim.stop()
+
+
+# ---- output ----------------------------------------------------------------------------------
+
+def table(headers, rows, aligns=None):
+    cols = len(headers)
+    widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) if rows else len(str(h))
+              for i, h in enumerate(headers)]
+    aligns = aligns or ["<"] + [">"] * (cols - 1)
+    def fmt(row):
+        return "  ".join("%s" % format(str(v), a + str(w))
+                         for v, a, w in zip(row, aligns, widths)).rstrip()
+    print(fmt(headers))
+    print("  ".join("-" * w for w in widths))
+    for r in rows:
+        print(fmt(r))
+
+
+def ms(seconds):
+    return "%.3f" % (seconds * 1000.0)
+
+
+def cpu_per(cpu, ticks, n):
+    """CPU milliseconds per N events; few clock ticks are shown with their count, since
+    /proc's utime+stime has one tick (10 ms) resolution."""
+    if n <= 0:
+        return "n/a"
+    value = "%.4f" % (cpu / n * 1000.0)
+    return value if ticks >= 20 else "~%s (%d ticks)" % (value, ticks)
+
+
+def report_meetings(results):
+    print()
+    print("== 1. EWS calls per answered invitation (meetingd --once; /sim/stats deltas)")
+    for r in results:
+        print("   %-7s %d invitations to %d mailboxes, one per meeting; the --once run "
+              "makes a second pass per mailbox to confirm nothing is left"
+              % (r["policy"], r["meetings"], r["mailboxes"]))
+    headers = ["call"]
+    for r in results:
+        headers += ["%s total" % r["policy"], "%s per mtg" % r["policy"]]
+    kinds = set()
+    for r in results:
+        kinds |= set(r["kinds"])
+    order = [k for k in CALL_ORDER if k in kinds] + sorted(kinds - set(CALL_ORDER))
+    rows = []
+    for k in order:
+        row = [k]
+        for r in results:
+            v = r["kinds"].get(k, 0)
+            row += [v, "%.2f" % (v / r["meetings"])]
+        rows.append(row)
+    row = ["all calls"]
+    for r in results:
+        row += [r["calls"]["requests"], "%.2f" % (r["calls"]["requests"] / r["meetings"])]
+    rows.append(row)
+    row = ["  of which fixed (2 inbox polls/mailbox)"]
+    for r in results:
+        fixed = 2 * r["mailboxes"]
+        row += [fixed, "%.2f" % (fixed / r["meetings"])]
+    rows.append(row)
+    table(headers, rows)
+    for r in results:
+        if r["errors"]:
+            print("   %s: response codes other than NoError: %s" % (r["policy"], r["errors"]))
+        e = r["empty_calls"]
+        print("   %s, empty --once run: %d calls for %d mailboxes (%s)"
+              % (r["policy"], e["requests"], r["mailboxes"],
+                 ", ".join("%s %d" % kv for kv in sorted(e["operations"].items()))))
+
+    print()
+    print("== 2b. CPU time and memory per processed meeting (meetingd --once, os.wait4)")
+    headers = ["policy", "meetings", "run user+sys s", "empty run s", "CPU ms/meeting",
+               "maxRSS KiB", "empty maxRSS KiB", "wall s", "meetings/s wall"]
+    rows = []
+    for r in results:
+        run, empty = r["run"], r["empty"]
+        per = (run["cpu"] - empty["cpu"]) / r["meetings"]
+        rows.append([r["policy"], r["meetings"], "%.3f" % run["cpu"], "%.3f" % empty["cpu"],
+                     ms(per), run["maxrss_kib"], empty["maxrss_kib"], "%.2f" % run["wall"],
+                     "%.0f" % (r["meetings"] / run["wall"])])
+    table(headers, rows)
+    print("   CPU ms/meeting = (run - empty run) user+sys / meetings; maxRSS = peak RSS "
+          "(ru_maxrss of meetingd alone). Wall time is set by the Python simulator and the "
+          "ledger's two fdatasync per answer, not by meetingd's CPU.")
+    drops = [r["run"]["listen_overflows"] for r in results] + \
+        [r["empty"]["listen_overflows"] for r in results]
+    if any(drops):
+        print("   WARNING: %d SYNs dropped by full listen queues during these runs: wall "
+              "times include 1 s retransmissions" % sum(d for d in drops if d))
+
+
+def report_idle(results):
+    print()
+    print("== 2a. Idle polling: CPU and memory per mailbox (daemon mode, /proc/PID)")
+    headers = ["mailboxes", "poll_interval s", "window s", "polls", "polls/mbx/min",
+               "calls/poll", "CPU s", "CPU ms/poll", "CPU %", "VmRSS KiB", "VmHWM KiB",
+               "sim CPU %"]
+    rows = []
+    for r in results:
+        n, polls = r["mailboxes"], r["polls"]
+        res = cpu_per(r["cpu"], r["cpu_ticks"], polls)
+        rows.append([n, r["poll_interval"], "%.1f" % r["window"], polls,
+                     "%.1f" % (polls / n / r["window"] * 60),
+                     "%.2f" % (r["requests"] / polls if polls else float("nan")),
+                     "%.2f" % r["cpu"], res, "%.1f" % (r["cpu"] / r["window"] * 100),
+                     r["rss_kib"], r["hwm_kib"],
+                     "%.0f" % (r["sim_cpu"] / r["window"] * 100)])
+    table(headers, rows)
+    if len(results) >= 2:
+        a, b = results[0], results[-1]
+        slope = (b["rss_kib"] - a["rss_kib"]) / (b["mailboxes"] - a["mailboxes"])
+        print("   memory per mailbox: %.1f KiB (VmRSS, %d -> %d mailboxes)"
+              % (slope, a["mailboxes"], b["mailboxes"]))
+    print("   A poll is one FindItem on the Inbox; calls/poll = all requests / FindItems. CPU "
+          "from /proc/PID/stat has %d ms resolution: under 20 ticks the count is shown."
+          % (1000 // CLK_TCK))
+    print("   polls/mbx/min below 60/poll_interval means the simulator (sim CPU %, one core "
+          "at 100) could not keep up, not meetingd.")
+
+
+def report_backlog(r):
+    print()
+    print("== 2c. Idle polling with %d requests left alone in the Inbox (1 room mailbox, "
+          "external organizer, process_external_meeting_messages = no, poll_interval = %d s)"
+          % (r["backlog"], r["poll_interval"]))
+    polls = r["polls"]
+    table(["left in Inbox", "window s", "polls", "calls/poll", "ops", "CPU ms/poll",
+           "sim ms/poll", "VmRSS KiB"],
+          [[r["backlog"], "%.1f" % r["window"], polls,
+            "%.1f" % (r["requests"] / polls if polls else float("nan")),
+            ", ".join("%s %d" % kv for kv in sorted(r["operations"].items())),
+            cpu_per(r["cpu"], r["cpu_ticks"], polls),
+            "%.1f" % (r["server_ms"] / polls if polls else float("nan")), r["rss_kib"]]])
+    print("   Every poll pages through all meeting messages in the Inbox (FindItem, 100 per "
+          "page) and skips those the ledger knows: an idle poll costs ceil(%d / 100) calls "
+          "instead of 1." % r["backlog"])
+
+
+def report_latency(r):
+    print()
+    print("== 3. Arrival-to-answer latency (daemon mode, poll_interval = %d s)"
+          % r["poll_interval"])
+    print("   %d invitations at random times (Poisson, over ~%.0f s) to %d mailboxes; "
+          "arrival = the organizer's CreateItem returned, answer = the attendee's "
+          "CreateItem(AcceptItem) in the simulator's --log"
+          % (r["invites"], r["spread"], r["mailboxes"]))
+    table(["min s", "p50 s", "p95 s", "max s", "mean s", "bound s (1.1 x poll_interval)"],
+          [["%.3f" % r["min"], "%.3f" % r["p50"], "%.3f" % r["p95"], "%.3f" % r["max"],
+            "%.3f" % r["mean"], "%.1f + one poll" % (1.1 * r["poll_interval"])]])
+    print("   meetingd only learns of an invitation when it polls (streaming/push "
+          "notifications are not implemented yet): the wait is uniform over the poll "
+          "interval (p50 ~ interval/2), bounded by interval x 1.1 (jitter) plus the poll "
+          "itself.")
+
+
+def report_callgrind(r):
+    print()
+    print("== 4. Instructions (valgrind --tool=callgrind, meetingd --once)")
+    if "skipped" in r:
+        print("   skipped: %s" % r["skipped"])
+        return
+    per = (r["ir_meetings"] - r["ir_empty"]) / r["meetings"]
+    table(["workload", "instructions (Ir)"],
+          [["empty run, %d mailboxes" % r["mailboxes"], "{:,}".format(r["ir_empty"])],
+           ["%d invitations, %d mailboxes" % (r["meetings"], r["mailboxes"]),
+            "{:,}".format(r["ir_meetings"])],
+           ["per invitation (difference / %d)" % r["meetings"], "{:,.0f}".format(per)]])
+    if r["top"]:
+        print("   top functions by self cost (%d-invitation run):" % r["meetings"])
+        for ir, pct, name in r["top"]:
+            print("   %14s %5.1f%%  %s" % ("{:,}".format(ir), pct, name))
+    print("   full profile: %s (callgrind_annotate / kcachegrind)" % r["out"])
+
+
+def environment(args):
+    cpu = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    version = subprocess.run([args.meetingd, "--version"], capture_output=True,
+                             text=True).stdout.strip()
+    print("meetingd benchmark  %s" % datetime.datetime.now().strftime("%Y-%m-%d %H:%M"))
+    print("  %s (%s, RelWithDebInfo build-bench/), %s, %d CPU(s), %s, Python %s"
+          % (version, args.meetingd, cpu, os.cpu_count(), platform.release(),
+             platform.python_version()))
+    print("  EWS simulator tests/ewssim on 127.0.0.1, WITHOUT schema validation (so its "
+          "validator is not measured); simulator and daemon share the machine's cores")
+
+
+# ---- main ------------------------------------------------------------------------------------
+
+def parse_args(argv):
+    ap = argparse.ArgumentParser(
+        prog="scripts/bench",
+        description="meetingd benchmarks against the EWS simulator (prints figures).")
+    ap.add_argument("--meetingd", default=os.path.join(TOP, "build-bench", "meetingd"),
+                    help="the meetingd binary (scripts/bench passes build-bench/meetingd)")
+    ap.add_argument("--quick", action="store_true",
+                    help="small sizes and short windows (~40 s), for a smoke run")
+    ap.add_argument("--mailboxes", default=None,
+                    help="comma-separated mailbox counts for idle polling (default 1,100,500;"
+                    " quick 1,100)")
+    ap.add_argument("--meetings", type=int, default=None,
+                    help="invitations answered per policy in one --once run (default 200; "
+                    "quick 50)")
+    ap.add_argument("--meeting-mailboxes", type=int, default=10,
+                    help="mailboxes the invitations are spread over (default 10)")
+    ap.add_argument("--idle-poll-interval", type=int, default=2,
+                    help="poll_interval of the idle runs, seconds (default 2)")
+    ap.add_argument("--idle-seconds", type=float, default=None,
+                    help="measurement window of each idle run (default 10; quick 4)")
+    ap.add_argument("--poll-interval", type=int, default=2,
+                    help="poll_interval of the latency run, seconds (default 2)")
+    ap.add_argument("--invites", type=int, default=None,
+                    help="invitations of the latency run (default 40; quick 12)")
+    ap.add_argument("--latency-spread", type=float, default=None,
+                    help="seconds over which they arrive (default 16; quick 6)")
+    ap.add_argument("--latency-mailboxes", type=int, default=20,
+                    help="mailboxes the latency run invites (default 20)")
+    ap.add_argument("--callgrind", dest="callgrind", action="store_true", default=None,
+                    help="run the callgrind phase (default: yes, unless --quick)")
+    ap.add_argument("--no-callgrind", dest="callgrind", action="store_false")
+    ap.add_argument("--callgrind-meetings", type=int, default=50,
+                    help="invitations of the callgrind workload (default 50)")
+    ap.add_argument("--backlog", type=int, default=None,
+                    help="requests left alone in a room's Inbox for the backlog run "
+                    "(default 1000; quick 300; 0 skips it)")
+    ap.add_argument("--phases", default="calls,idle,backlog,latency,callgrind",
+                    help="comma-separated subset of calls,idle,backlog,latency,callgrind")
+    ap.add_argument("--seed", type=int, default=1, help="seed of the latency arrivals")
+    ap.add_argument("--json", metavar="FILE", help="also write the raw results as JSON")
+    ap.add_argument("--keep", action="store_true", help="keep the work directory")
+    args = ap.parse_args(argv)
+    q = args.quick
+    if args.mailboxes is None:
+        args.mailboxes = "1,100" if q else "1,100,500"
+    try:
+        args.mailbox_counts = [int(x) for x in args.mailboxes.split(",") if x.strip()]
+    except ValueError:
+        ap.error("--mailboxes: expected numbers such as 1,100,500")
+    if any(n < 1 for n in args.mailbox_counts):
+        ap.error("--mailboxes: counts must be positive")
+    args.meetings = args.meetings if args.meetings is not None else (50 if q else 200)
+    args.idle_seconds = args.idle_seconds if args.idle_seconds is not None else \
+        (4.0 if q else 10.0)
+    args.invites = args.invites if args.invites is not None else (12 if q else 40)
+    args.backlog = args.backlog if args.backlog is not None else (300 if q else 1000)
+    args.latency_spread = args.latency_spread if args.latency_spread is not None else \
+        (6.0 if q else 16.0)
+    if args.callgrind is None:
+        args.callgrind = not q
+    args.phase_set = set(p.strip() for p in args.phases.split(",") if p.strip())
+    unknown = args.phase_set - {"calls", "idle", "backlog", "latency", "callgrind"}
+    if unknown:
+        ap.error("--phases: unknown %s" % ", ".join(sorted(unknown)))
+    if not args.callgrind:
+        args.phase_set.discard("callgrind")
+    for name in ("meetings", "invites", "meeting_mailboxes", "latency_mailboxes",
+                 "callgrind_meetings"):
+        if getattr(args, name) < 1:
+            ap.error("--%s must be at least 1" % name.replace("_", "-"))
+    for name in ("idle_poll_interval", "poll_interval"):
+        if getattr(args, name) < 1:
+            ap.error("--%s: poll_interval is at least 1 s" % name.replace("_", "-"))
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if not os.access(args.meetingd, os.X_OK):
+        die("%s is not an executable; run scripts/bench (it builds it)" % args.meetingd)
+    root = tempfile.mkdtemp(prefix="meetingd-bench.")
+    started = time.monotonic()
+    results = {}
+    try:
+        environment(args)
+        if "calls" in args.phase_set:
+            results["meetings"] = [
+                phase_meetings(args, root, policy, args.meetings, args.meeting_mailboxes)
+                for policy in ("accept", "accept-plain", "room")]
+            report_meetings(results["meetings"])
+        if "idle" in args.phase_set:
+            results["idle"] = [phase_idle(args, root, n) for n in args.mailbox_counts]
+            report_idle(results["idle"])
+        if "backlog" in args.phase_set and args.backlog > 0:
+            results["backlog"] = phase_backlog(args, root)
+            report_backlog(results["backlog"])
+        if "latency" in args.phase_set:
+            results["latency"] = phase_latency(args, root)
+            report_latency(results["latency"])
+        if "callgrind" in args.phase_set:
+            results["callgrind"] = phase_callgrind(args, root)
+            if "out_src" in results["callgrind"]:
+                # Kept outside the work directory, which is removed.
+                keep = os.path.join(tempfile.gettempdir(), "meetingd-bench.callgrind.out")
+                shutil.copyfile(results["callgrind"]["out_src"], keep)
+                results["callgrind"]["out"] = keep
+            report_callgrind(results["callgrind"])
+        print()
+        print("bench finished in %.0f s" % (time.monotonic() - started))
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump(results, f, indent=1, sort_keys=True, default=str)
+    finally:
+        if args.keep:
+            print("work directory kept: %s" % root)
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
