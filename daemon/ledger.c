@@ -69,6 +69,11 @@ static void grow(struct ledger *l)
 static void remember(struct ledger *l, const char *id, enum ledger_state state, time_t when,
                      const char *action)
 {
+    /* ACTION may be ledger_action()'s pointer into the table that grow() frees or the very
+     * field written below: copy it first. */
+    char copy[LEDGER_ACTION_MAX];
+    snprintf(copy, sizeof(copy), "%s", action);
+    action = copy;
     if ((l->count + 1) * 2 > l->capacity)
         grow(l);
     struct ledger_entry *e = find_slot(l->slots, l->capacity, id);

@@ -4,8 +4,11 @@
  * Every step sends one EWS call and continues in its callback; the mailbox has at most one
  * call in flight, so its state is always one of a handful of points in the poll below.
  *
- *   poll_start -> find_page* -> get_batch* -> next_item -> [verify] -> [calendar view]
- *              -> decide -> answer -> [decline occurrences*] -> [rewrite] -> next_item ...
+ *   poll_start -> find_page* -> [sweep*] -> get_batch* -> next_item -> [verify]
+ *              -> [calendar view] -> decide -> answer -> [decline occurrences*] -> [rewrite]
+ *              -> [attachments -> delete attachments] -> next_item ...
+ *   (tentative / ignore) answer -> [forward to the delegates] -> next_item ...
+ *   (out of date) -> [move to Deleted Items] -> next_item ...
  *              -> poll_done / poll_fail -> timer -> poll_start
  */
 #include "mailbox.h"
@@ -285,6 +288,7 @@ static const char *const ITEM_CLASS_FIELD[] = {"item:ItemClass"};
 
 static void on_find(struct ews_call_result *res, void *userdata);
 static void sweep_stale(struct mailbox *m);
+static bool throttled(const struct ews_call_result *res);
 
 /* RemoveOldMeetingMessages, as Exchange's Calendar Attendant applies it (default yes): the
  * outdated and redundant meeting messages leave the Inbox. Not when processing is off, and
@@ -377,6 +381,10 @@ static void on_swept(struct ews_call_result *res, void *userdata)
 {
     struct mailbox *m = userdata;
     m->call = NULL;
+    if (!call_ok(res) && throttled(res)) {
+        poll_fail(m, "DeleteItem (moving finished meeting messages)", res);
+        return;
+    }
     if (res->status != EWS_CALL_OK) {
         log_warn("mailbox %s: moving finished meeting messages out of the Inbox failed: %s",
                  m->name, res->error ? res->error : ews_error_name(res->code));
@@ -502,6 +510,11 @@ static void on_old_removed(struct ews_call_result *res, void *userdata)
     struct mailbox *m = userdata;
     m->call = NULL;
     const char *subject = m->cur->subject ? m->cur->subject : "";
+    if (!call_ok(res) && throttled(res)) {
+        /* Recorded as superseded already: the next poll's sweep moves it. */
+        poll_fail(m, "DeleteItem (moving an out-of-date request)", res);
+        return;
+    }
     if (call_ok(res))
         log_info("mailbox %s: moved the out-of-date \"%s\" to Deleted Items", m->name, subject);
     else if (res->status != EWS_CALL_OK || ews_error_action(res->code) != EWS_ACTION_ITEM_GONE)
@@ -563,6 +576,10 @@ static void on_attachments_deleted(struct ews_call_result *res, void *userdata)
     struct mailbox *m = userdata;
     m->call = NULL;
     const char *subject = m->cur->subject ? m->cur->subject : "";
+    if (!call_ok(res) && throttled(res)) {
+        poll_fail(m, "DeleteAttachment", res);
+        return;
+    }
     if (!call_ok(res))
         log_warn("mailbox %s: removing the attachments of the booked \"%s\" failed: %s", m->name,
                  subject, res->error ? res->error : ews_error_name(res->code));
@@ -576,6 +593,11 @@ static void on_attachments_listed(struct ews_call_result *res, void *userdata)
 {
     struct mailbox *m = userdata;
     m->call = NULL;
+    if (!call_ok(res) && throttled(res)) {
+        /* The answer stands; like a failed rewrite, this step is not retried. */
+        poll_fail(m, "GetItem (the booked calendar item's attachments)", res);
+        return;
+    }
     if (!call_ok(res) || res->response->n_messages != 1 ||
         res->response->messages[0].n_items != 1) {
         log_warn("mailbox %s: reading the attachments of the booked \"%s\" failed: %s", m->name,
@@ -753,6 +775,11 @@ static void on_forwarded(struct ews_call_result *res, void *userdata)
     struct mailbox *m = userdata;
     m->call = NULL;
     const char *subject = m->cur->subject ? m->cur->subject : "";
+    if (!call_ok(res) && throttled(res)) {
+        /* The tentative answer stands; like a failed rewrite, the forward is not retried. */
+        poll_fail(m, "CreateItem (forwarding to the delegates)", res);
+        return;
+    }
     if (call_ok(res))
         log_info("mailbox %s: forwarded \"%s\" to %zu delegate(s) for approval", m->name, subject,
                  m->policy->resource_delegates.n);
@@ -1005,6 +1032,18 @@ static void on_verified(struct ews_call_result *res, void *userdata)
 static void verify_pending(struct mailbox *m)
 {
     if (m->cur->associated_calendar_item_id.id == NULL) {
+        const char *action = ledger_action(m->ledger, m->cur->id.id);
+        if (action != NULL && strcmp(action, "decline") == 0) {
+            /* Declining deleted the calendar item, and with it the request's link to it (a
+             * server that keeps answered requests in the Inbox shows exactly this): the
+             * decline went through, and answering again would send a second one. */
+            log_notice("mailbox %s: the answer to \"%s\" sent before a restart reached the "
+                       "server",
+                       m->name, m->cur->subject ? m->cur->subject : "");
+            record(m, false, m->cur->id.id, action);
+            item_finished(m);
+            return;
+        }
         gather_context(m);
         return;
     }

@@ -5,7 +5,16 @@
  * GetItem on those the ledger has not finished (batched), then one item at a time: gather the
  * policy's context (a CalendarView of the mailbox's calendar over the meeting), decide,
  * record the intent, answer, record the outcome, rewrite the calendar item when the policy
- * says so. Cancellations are removed with RemoveItem when the policy says so.
+ * says so (subject, body, private flag, then DeleteAttachment of its attachments). A request
+ * held for approval is forwarded to the resource's delegates (ForwardItem) after the
+ * tentative answer, or instead of an answer without tentative_pending_approval.
+ * Cancellations are removed with RemoveItem when the policy says so.
+ *
+ * RemoveOldMeetingMessages (remove_old_meeting_messages, not with automate = none or in a dry
+ * run): a request an update superseded is moved to Deleted Items, and meeting messages the
+ * ledger has finished (answered, removed, superseded) that the server left in the Inbox
+ * (Exchange moves them itself, grommunio does not) are moved there by the next poll. Requests
+ * left alone and cancellations kept stay.
  *
  * One item's failure never stops the others; a poll that fails (server busy, transport,
  * authentication) is retried after an exponential back-off honouring the server's

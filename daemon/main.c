@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -293,6 +294,22 @@ static void on_ready(struct ev_loop *loop, ev_timer *w, int revents)
 
 /* ---- main ----------------------------------------------------------------------------- */
 
+/* Each mailbox keeps its ledger open and each request in flight holds a socket, so a daemon
+ * for a thousand mailboxes needs more than the usual soft limit of 1024 descriptors: take
+ * what the hard limit allows. */
+static void raise_fd_limit(size_t n_mailboxes)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max)
+        return;
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+        log_warn_errno(errno, "cannot raise the open file limit");
+    else if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < n_mailboxes + 64)
+        log_warn("open file limit %llu is low for %zu mailboxes (set LimitNOFILE=)",
+                 (unsigned long long)rl.rlim_cur, n_mailboxes);
+}
+
 static int run(struct daemon *dm)
 {
     const struct conf *conf = dm->conf->conf;
@@ -336,6 +353,7 @@ static int run(struct daemon *dm)
     ev_timer_init(&dm->ready, on_ready, 0.0, 0.0);
     ev_timer_start(dm->loop, &dm->ready);
 
+    raise_fd_limit(conf->n_mailboxes);
     int failed_to_start = 0;
     for (size_t i = 0; i < conf->n_mailboxes; i++)
         failed_to_start += add_mailbox(dm, conf->mailboxes[i]->name) != 0;

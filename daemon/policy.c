@@ -995,8 +995,9 @@ static void decide(struct decider *d)
     case CONF_AUTOMATE_ACCEPT:
         add_check(d, "automate", POLICY_CHECK_INFO, false,
                   "automate = accept: every request is accepted");
+        /* The shorthands are for people's own calendars: their items stay as the organizer
+         * wrote them. Rewriting is the resource booking assistant's business (auto_accept). */
         d->out->decision = POLICY_ACCEPT;
-        set_rewrite(d);
         return;
     case CONF_AUTOMATE_TENTATIVE:
         d->out->decision = POLICY_TENTATIVE;

@@ -7,10 +7,11 @@ ones (the daemon did not answer every invitation, exited non-zero, ...), because
 measured on a broken run means nothing.
 
 Phases (each with a fresh simulator and state directory):
-  calls    EWS calls per answered invitation for an `accept` policy and an `auto_accept` room
-           policy (which reads a CalendarView), from /sim/stats deltas, split by the request
-           bodies of the simulator's --log; CPU and peak RSS of one `meetingd --once` run
-           from os.wait4().
+  calls    EWS calls per answered invitation for `accept` policies (with and without the
+           calendar item rewrite) and an `auto_accept` room policy (which reads a
+           CalendarView), from /sim/stats deltas, split by the request bodies of the
+           simulator's --log; CPU time and peak RSS of one `meetingd --once` run, from
+           wait4() in a small launcher (see LAUNCHER).
   idle     CPU per poll and per mailbox and RSS of the daemon idle-polling 1..500 mailboxes,
            from /proc/PID/stat and /proc/PID/status.
   backlog  the same for one mailbox whose Inbox keeps many requests it left alone.
@@ -442,8 +443,8 @@ def phase_meetings(args, root, policy, n_meetings, n_mailboxes):
         organizer = Organizer(sim)
         base = first_slot()
         for i in range(n_meetings):
-            # One hour each, back to back: a room's calendar never conflicts, so every
-            # request of either policy is accepted.
+            # One hour apart: a room's calendar never conflicts, so every policy accepts
+            # every request (within the room's 180-day booking window: up to ~4000).
             start = base + datetime.timedelta(hours=i)
             who = addresses[i % n_mailboxes]
             organizer.create_meeting("Bench %s %d" % (policy, i), start,
@@ -694,19 +695,24 @@ def callgrind_total(path):
     return None
 
 
-def callgrind_top(path, n):
-    """The N functions with the highest self cost, from callgrind_annotate."""
+def callgrind_top(path, n, inclusive=False, only_object=None):
+    """The N costliest functions (self or inclusive cost) from callgrind_annotate, optionally
+    only those of the object file ONLY_OBJECT: [(Ir, percent, name)]."""
     tool = shutil.which("callgrind_annotate")
     if tool is None:
         return []
-    out = subprocess.run([tool, "--threshold=100", path], capture_output=True, text=True,
-                         env=clean_env()).stdout
+    cmd = [tool, "--threshold=100"] + (["--inclusive=yes"] if inclusive else []) + [path]
+    out = subprocess.run(cmd, capture_output=True, text=True, env=clean_env()).stdout
     rows = []
     for line in out.splitlines():
-        m = re.match(r"^\s*([\d,]+)\s+\(\s*([\d.]+)%\)\s+(.*)$", line)
-        if m and "PROGRAM TOTALS" not in line:
-            name = m.group(3).split(" [")[0]
-            rows.append((int(m.group(1).replace(",", "")), float(m.group(2)), name))
+        m = re.match(r"^\s*([\d,]+)\s+\(\s*([\d.]+)%\)\s+(\S.*?)(?: \[(.*)\])?$", line)
+        if not m or "PROGRAM TOTALS" in line:
+            continue
+        if only_object and (m.group(4) or "") != only_object:
+            continue
+        if "'" in m.group(3):
+            continue  # callgrind's name for a recursion level (fn'2): inclusive cost is moot
+        rows.append((int(m.group(1).replace(",", "")), float(m.group(2)), m.group(3)))
         if len(rows) >= n:
             break
     return rows
@@ -745,9 +751,11 @@ def phase_callgrind(args, root):
         full = run("meetings")
         if count_responses(sim, "Resp.Pos") != n_meetings:
             die("callgrind: not every invitation was answered")
-        top = callgrind_top(full["out"], 12)
         return {"mailboxes": n_mb, "meetings": n_meetings, "ir_empty": empty["ir"],
-                "ir_meetings": full["ir"], "top": top, "out_src": full["out"]}
+                "ir_meetings": full["ir"], "out_src": full["out"],
+                "top_self": callgrind_top(full["out"], 8),
+                "top_inclusive": callgrind_top(full["out"], 14, inclusive=True,
+                                               only_object=os.path.abspath(args.meetingd))}
     finally:
         sim.stop()
 
@@ -784,10 +792,14 @@ def cpu_per(cpu, ticks, n):
 def report_meetings(results):
     print()
     print("== 1. EWS calls per answered invitation (meetingd --once; /sim/stats deltas)")
-    for r in results:
-        print("   %-7s %d invitations to %d mailboxes, one per meeting; the --once run "
-              "makes a second pass per mailbox to confirm nothing is left"
-              % (r["policy"], r["meetings"], r["mailboxes"]))
+    r0 = results[0]
+    print("   per policy: %d meetings, each inviting one of %d mailboxes; one --once run "
+          "answers them all, then makes a second pass per mailbox that finds nothing"
+          % (r0["meetings"], r0["mailboxes"]))
+    print("   accept = automate = accept with the default booking keys (they rewrite the "
+          "accepted calendar item: UpdateItem); accept-plain = the same with delete_subject, "
+          "add_organizer_to_subject, delete_comments, remove_private_property = no; "
+          "room = automate = auto_accept (reads a CalendarView per request)")
     headers = ["call"]
     for r in results:
         headers += ["%s total" % r["policy"], "%s per mtg" % r["policy"]]
@@ -821,8 +833,8 @@ def report_meetings(results):
                  ", ".join("%s %d" % kv for kv in sorted(e["operations"].items()))))
 
     print()
-    print("== 2b. CPU time and memory per processed meeting (meetingd --once, os.wait4)")
-    headers = ["policy", "meetings", "run user+sys s", "empty run s", "CPU ms/meeting",
+    print("== 2. CPU time and memory per processed meeting (meetingd --once, os.wait4)")
+    headers = ["policy", "meetings", "run user+sys s", "empty run user+sys s", "CPU ms/meeting",
                "maxRSS KiB", "empty maxRSS KiB", "wall s", "meetings/s wall"]
     rows = []
     for r in results:
@@ -844,7 +856,7 @@ def report_meetings(results):
 
 def report_idle(results):
     print()
-    print("== 2a. Idle polling: CPU and memory per mailbox (daemon mode, /proc/PID)")
+    print("== 3. Idle polling: CPU and memory per mailbox (daemon mode, /proc/PID)")
     headers = ["mailboxes", "poll_interval s", "window s", "polls", "polls/mbx/min",
                "calls/poll", "CPU s", "CPU ms/poll", "CPU %", "VmRSS KiB", "VmHWM KiB",
                "sim CPU %"]
@@ -864,6 +876,9 @@ def report_idle(results):
         slope = (b["rss_kib"] - a["rss_kib"]) / (b["mailboxes"] - a["mailboxes"])
         print("   memory per mailbox: %.1f KiB (VmRSS, %d -> %d mailboxes)"
               % (slope, a["mailboxes"], b["mailboxes"]))
+    big = max(results, key=lambda r: r["mailboxes"])
+    print("   the simulator's command line for %d mailboxes (one --mailbox each): %d bytes"
+          % (big["mailboxes"], big["cmdline_bytes"]))
     print("   A poll is one FindItem on the Inbox; calls/poll = all requests / FindItems. CPU "
           "from /proc/PID/stat has %d ms resolution: under 20 ticks the count is shown."
           % (1000 // CLK_TCK))
@@ -873,7 +888,7 @@ def report_idle(results):
 
 def report_backlog(r):
     print()
-    print("== 2c. Idle polling with %d requests left alone in the Inbox (1 room mailbox, "
+    print("== 4. Idle polling with %d requests left alone in the Inbox (1 room mailbox, "
           "external organizer, process_external_meeting_messages = no, poll_interval = %d s)"
           % (r["backlog"], r["poll_interval"]))
     polls = r["polls"]
@@ -891,7 +906,7 @@ def report_backlog(r):
 
 def report_latency(r):
     print()
-    print("== 3. Arrival-to-answer latency (daemon mode, poll_interval = %d s)"
+    print("== 5. Arrival-to-answer latency (daemon mode, poll_interval = %d s)"
           % r["poll_interval"])
     print("   %d invitations at random times (Poisson, over ~%.0f s) to %d mailboxes; "
           "arrival = the organizer's CreateItem returned, answer = the attendee's "
@@ -908,7 +923,7 @@ def report_latency(r):
 
 def report_callgrind(r):
     print()
-    print("== 4. Instructions (valgrind --tool=callgrind, meetingd --once)")
+    print("== 6. Instructions (valgrind --tool=callgrind, meetingd --once)")
     if "skipped" in r:
         print("   skipped: %s" % r["skipped"])
         return
@@ -918,10 +933,12 @@ def report_callgrind(r):
            ["%d invitations, %d mailboxes" % (r["meetings"], r["mailboxes"]),
             "{:,}".format(r["ir_meetings"])],
            ["per invitation (difference / %d)" % r["meetings"], "{:,.0f}".format(per)]])
-    if r["top"]:
-        print("   top functions by self cost (%d-invitation run):" % r["meetings"])
-        for ir, pct, name in r["top"]:
-            print("   %14s %5.1f%%  %s" % ("{:,}".format(ir), pct, name))
+    for key, what in (("top_self", "functions by self cost, any object"),
+                      ("top_inclusive", "meetingd's functions by inclusive cost")):
+        if r.get(key):
+            print("   %s (%d-invitation run):" % (what, r["meetings"]))
+            for ir, pct, name in r[key]:
+                print("   %14s %5.1f%%  %s" % ("{:,}".format(ir), pct, name))
     print("   full profile: %s (callgrind_annotate / kcachegrind)" % r["out"])
 
 
@@ -951,41 +968,44 @@ def parse_args(argv):
     ap = argparse.ArgumentParser(
         prog="scripts/bench",
         description="meetingd benchmarks against the EWS simulator (prints figures).")
-    ap.add_argument("--meetingd", default=os.path.join(TOP, "build-bench", "meetingd"),
+    ap.add_argument("--meetingd", metavar="PATH",
+                    default=os.path.join(TOP, "build-bench", "meetingd"),
                     help="the meetingd binary (scripts/bench passes build-bench/meetingd)")
     ap.add_argument("--quick", action="store_true",
-                    help="small sizes and short windows (~40 s), for a smoke run")
-    ap.add_argument("--mailboxes", default=None,
-                    help="comma-separated mailbox counts for idle polling (default 1,100,500;"
-                    " quick 1,100)")
-    ap.add_argument("--meetings", type=int, default=None,
-                    help="invitations answered per policy in one --once run (default 200; "
-                    "quick 50)")
-    ap.add_argument("--meeting-mailboxes", type=int, default=10,
-                    help="mailboxes the invitations are spread over (default 10)")
-    ap.add_argument("--idle-poll-interval", type=int, default=2,
-                    help="poll_interval of the idle runs, seconds (default 2)")
-    ap.add_argument("--idle-seconds", type=float, default=None,
-                    help="measurement window of each idle run (default 10; quick 4)")
-    ap.add_argument("--poll-interval", type=int, default=2,
-                    help="poll_interval of the latency run, seconds (default 2)")
-    ap.add_argument("--invites", type=int, default=None,
-                    help="invitations of the latency run (default 40; quick 12)")
-    ap.add_argument("--latency-spread", type=float, default=None,
-                    help="seconds over which they arrive (default 16; quick 6)")
-    ap.add_argument("--latency-mailboxes", type=int, default=20,
-                    help="mailboxes the latency run invites (default 20)")
+                    help="small sizes and short windows (~30 s), for a smoke run")
+    ap.add_argument("--phases", metavar="LIST", default="calls,idle,backlog,latency,callgrind",
+                    help="comma-separated subset of calls,idle,backlog,latency,callgrind")
+    ap.add_argument("--meetings", metavar="N", type=int,
+                    help="calls: invitations answered per policy in one --once run "
+                    "(default 200; quick 50)")
+    ap.add_argument("--meeting-mailboxes", metavar="N", type=int, default=10,
+                    help="calls: mailboxes the invitations are spread over (default 10)")
+    ap.add_argument("--mailboxes", metavar="LIST",
+                    help="idle: comma-separated mailbox counts (default 1,100,500; "
+                    "quick 1,100)")
+    ap.add_argument("--idle-poll-interval", metavar="S", type=int, default=2,
+                    help="idle: poll_interval, seconds (default 2)")
+    ap.add_argument("--idle-seconds", metavar="S", type=float,
+                    help="idle, backlog: measurement window (default 10; quick 4)")
+    ap.add_argument("--backlog", metavar="N", type=int,
+                    help="backlog: requests left alone in a room's Inbox (default 1000; "
+                    "quick 300; 0 skips it)")
+    ap.add_argument("--poll-interval", metavar="S", type=int, default=2,
+                    help="latency: poll_interval, seconds (default 2)")
+    ap.add_argument("--invites", metavar="N", type=int,
+                    help="latency: invitations (default 40; quick 12)")
+    ap.add_argument("--latency-spread", metavar="S", type=float,
+                    help="latency: seconds over which they arrive (default 16; quick 6)")
+    ap.add_argument("--latency-mailboxes", metavar="N", type=int, default=20,
+                    help="latency: mailboxes invited (default 20)")
+    ap.add_argument("--seed", metavar="N", type=int, default=1,
+                    help="latency: seed of the arrival times (default 1)")
     ap.add_argument("--callgrind", dest="callgrind", action="store_true", default=None,
                     help="run the callgrind phase (default: yes, unless --quick)")
-    ap.add_argument("--no-callgrind", dest="callgrind", action="store_false")
-    ap.add_argument("--callgrind-meetings", type=int, default=50,
-                    help="invitations of the callgrind workload (default 50)")
-    ap.add_argument("--backlog", type=int, default=None,
-                    help="requests left alone in a room's Inbox for the backlog run "
-                    "(default 1000; quick 300; 0 skips it)")
-    ap.add_argument("--phases", default="calls,idle,backlog,latency,callgrind",
-                    help="comma-separated subset of calls,idle,backlog,latency,callgrind")
-    ap.add_argument("--seed", type=int, default=1, help="seed of the latency arrivals")
+    ap.add_argument("--no-callgrind", dest="callgrind", action="store_false",
+                    help="skip the callgrind phase")
+    ap.add_argument("--callgrind-meetings", metavar="N", type=int, default=50,
+                    help="callgrind: invitations of the workload (default 50)")
     ap.add_argument("--json", metavar="FILE", help="also write the raw results as JSON")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
     args = ap.parse_args(argv)

@@ -504,6 +504,10 @@ class Handler(BaseHTTPRequestHandler):
 class SimHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver's default backlog of 5 drops connection attempts when a client opens
+    # several at once (meetingd does, up to max_concurrent_requests); each drop costs the
+    # client a one-second SYN retry.
+    request_queue_size = 128
 
     def __init__(self, address, sim):
         self.sim = sim
