@@ -650,10 +650,17 @@ static bool check_capacity(struct decider *d)
 
 /* True when calendar item C takes the room away: not the request itself (same UID: its own
  * earlier booking or tentative copy, so an update is judged afresh), not free, not
- * cancelled. */
+ * cancelled, and answered. A request the room has not answered (MyResponseType
+ * NoResponseReceived: the server's tentative copy of a request still waiting in the Inbox,
+ * or one left alone - external, ignored by a rule, held without
+ * tentative_pending_approval) is not a booking: counting it would decline the earlier of two
+ * requests for one slot because of the later one, and let anybody hold a room by sending a
+ * request it never answers. */
 static bool is_booking(const struct decider *d, const struct item *c)
 {
     if (c == NULL || c->is_cancelled || c->legacy_free_busy == FB_FREE || c->end <= c->start)
+        return false;
+    if (c->my_response == RESPONSE_NO_RESPONSE_RECEIVED)
         return false;
     if (d->req->uid && c->uid && strcmp(d->req->uid, c->uid) == 0)
         return false;

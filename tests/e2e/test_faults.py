@@ -21,7 +21,7 @@ MAILBOXES = {"attendee0": "accept-all", "attendee1": "tentative-all",
              "attendee2": "decline-all"}
 KINDS = ["reset", "truncate", "malformed", "hang", "http-500", "http-503"]
 PROCESSED = {"reset", "truncate", "malformed", "hang"}
-BACKGROUND = ["%s:%g:%s" % (kind, 0.05 if kind != "hang" else 0.02, op)
+BACKGROUND = ["%s:%g:%s" % (kind, 0.02 if kind != "hang" else 0.01, op)
               for op in ("FindItem", "GetItem")
               for kind in ("reset", "truncate", "malformed", "http-500", "http-503", "hang")]
 
