@@ -1013,7 +1013,8 @@ static void decide(struct decider *d)
         return;
     case CONF_AUTOMATE_DECLINE:
         d->out->decision = POLICY_DECLINE;
-        add_check(d, "automate", POLICY_CHECK_FAIL, true, "automate = decline: every request is declined");
+        add_check(d, "automate", POLICY_CHECK_FAIL, true,
+                  "automate = decline: every request is declined");
         return;
     case CONF_AUTOMATE_AUTO_ACCEPT:
         decide_auto_accept(d);

@@ -46,7 +46,10 @@ struct policy_occurrence {
  * What the mailbox module gathered for the decision. All borrowed.
  * calendar: the resource's calendar items over the span of the request (a CalendarView,
  * recurring series expanded into occurrences). Items that belong to the request itself (same
- * UID) are ignored by the policy, so the caller need not filter them.
+ * UID) are ignored by the policy, so the caller need not filter them; so are cancelled and
+ * Free items, and other requests the resource has not answered yet (MyResponseType
+ * NoResponseReceived: the server's tentative placeholder is not a booking, or the last
+ * request to arrive would always win).
  * occurrences: the request's own occurrences inside the booking window (for a single meeting,
  * one entry equal to its start and end); series_end_known / series_end: when the series ends
  * (0 = never), so that a series running past the booking window can be declined.

@@ -21,16 +21,19 @@ MAILBOXES = {"attendee0": "accept-all", "attendee1": "tentative-all",
              "attendee2": "decline-all"}
 KINDS = ["reset", "truncate", "malformed", "hang", "http-500", "http-503"]
 PROCESSED = {"reset", "truncate", "malformed", "hang"}
-BACKGROUND = ["%s:%g:%s" % (kind, 0.02 if kind != "hang" else 0.01, op)
+BACKGROUND = ["%s:%g:%s" % (kind, 0.04 if kind != "hang" else 0.02, op)
               for op in ("FindItem", "GetItem")
               for kind in ("reset", "truncate", "malformed", "http-500", "http-503", "hang")]
 
 
 class ExactlyOnce(e2e.TestCase):
 
-    def faults_seen(self, w):
+    def log(self, w):
         with open(w.request_log) as f:
-            return [e for e in map(json.loads, f) if e.get("fault")]
+            return [json.loads(line) for line in f]
+
+    def faults_seen(self, w):
+        return [e for e in self.log(w) if e.get("fault")]
 
     def struck(self, w, kind):
         return len([e for e in self.faults_seen(w)
@@ -46,14 +49,19 @@ class ExactlyOnce(e2e.TestCase):
             w.sim.set_faults([])
             uids.append(w.uid_of(w.create_meeting(conf, "Faulty %s" % kind,
                                                   required=ATTENDEES, n=n)))
-            # Every answer of this meeting meets KIND until one did; then only the
-            # background faults remain until meetingd is done.
+            # Every answer of this meeting meets KIND until one did; the background faults
+            # go on for the next requests (the retries, the checks of lost answers), then
+            # the server calms down so that meetingd's delays stop growing.
             before = self.struck(w, kind)
             w.sim.set_faults(["%s:1:CreateItem" % kind] + BACKGROUND)
             d = w.start_daemon(conf, "--once")
             e2e.wait_for(lambda: self.struck(w, kind) > before or not d.alive(), 30,
                          "%s to strike an answer" % kind)
             w.sim.set_faults(BACKGROUND)
+            seen = len(self.log(w))
+            e2e.wait_for(lambda: len(self.log(w)) >= seen + 8 or not d.alive(), 30,
+                         "more requests")
+            w.sim.set_faults([])
             d.wait(timeout=90)
             logs += d.log()
             deadline = time.monotonic() + 60 * e2e.SLOW

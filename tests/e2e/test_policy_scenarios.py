@@ -27,6 +27,7 @@ import os
 import re
 import time
 import zoneinfo
+from xml.sax.saxutils import escape
 
 import e2e
 import simharness as h
@@ -35,7 +36,6 @@ A = e2e.addr
 UTC = datetime.timezone.utc
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
 KIRITIMATI = zoneinfo.ZoneInfo("Pacific/Kiritimati")  # UTC+14: its today is rarely UTC's
-TOKYO = zoneinfo.ZoneInfo("Asia/Tokyo")  # UTC+9, no DST
 
 EXT = "ext0@partner.org"  # an organizer outside the organization
 ORGANIZERS = ["organizer0", "organizer1", "delegate0", "delegate1", EXT]
@@ -152,11 +152,6 @@ def LOCAL(zone, day, hm):
     return lambda c: c.local_at(zone, day, hm)
 
 
-def LOCAL_DATE(zone, day):
-    """Phrase: ZONE's date DAY days after its today."""
-    return lambda c, s: [c.local_date(zone, day)]
-
-
 def DST_TUESDAYS(hm):
     """The first Tuesday of the series across the next Berlin DST change, at HM UTC."""
     def first(c):
@@ -192,35 +187,44 @@ def outside_berlin_hours(start_min, end_min, inside=False):
 
 
 class Scenario:
-    """One row of the table. Request: who organizes (organizer), when (at: a function of the
-    Clock; minutes), recurrence (rec: ("daily"|"weekly", count)), attendees (required,
-    optional: counts of guests), subject, body, private, attach (meetingctl create --attach).
-    Set-up: busy (bookings of organizer1: [(at, minutes)], or (at, minutes, n) for a weekly
-    series of n), busy_occ (bookings at these
-    occurrence indexes of the request's series), busy_cancelled (organizer1 cancels them
-    again before the request comes), blocked (appointments the room puts on its own
-    calendar: [(at, minutes)]), rival_first / rival_after (a competing request
-    (organizer, at, minutes) that reaches the room just before / after the request and is
-    left to meetingd as well; rival_answers: the room's answers to it), pre_update (moved before meetingd runs),
-    update (moved after the answer: (at, minutes)), update_args (other meetingctl update
-    options after the answer), cancel (cancelled after the answer).
-    Expectations: answers (the room's answers to the organizer, in order: "Accept", "Tentative",
-    "Decline"; None = no answer), says / not_says (phrases in the last answer's body; "{occ3}"
-    is the date of occurrence 3, "{dayN}" today + N, "{date}" the meeting's date, "{room}" the
-    room), declined (occurrence indexes declined one by one), room (the room's calendar item:
-    its MyResponseType or ABSENT), checks ((name, outcome) in the decision record), rule (the
-    rule that decided), record_says (phrases in the record's reasons), forwarded (delegates
-    that received the request), inbox_left (is_out_of_date of the meeting's requests left in
-    the room's Inbox), cancelled (the room's item is marked cancelled)."""
+    """One row of the table.
+
+    The request: organizer (a user of ORGANIZERS), at (a function of the Clock: the start),
+    minutes, rec (None, or ("daily" | "weekly", N occurrences | "until", day | "forever")),
+    required / optional (how many guest attendees), subject, body, private (Sensitivity
+    Private), attach (sent with meetingctl create --attach).
+
+    What the room's calendar and Inbox hold first: busy (organizer1's bookings, accepted by
+    the room: [(at, minutes)] or (at, minutes, n) for a weekly series of n), busy_occ
+    (bookings at these occurrence indexes of the request's own series), busy_cancelled
+    (organizer1 cancels them again), blocked (the room's own appointments: [(at, minutes)]),
+    rival_first / rival_after ((organizer, at, minutes): a competing request that reaches the
+    room just before / after the request and is left to meetingd too).
+
+    What the organizer does: pre_update ((at, minutes): moved before meetingd runs, so that a
+    superseded request waits in the Inbox), update ((at, minutes): moved after the answer),
+    update_args (other meetingctl update options after the answer), cancel (after the answer).
+
+    Expectations: answers (the room's answers, in order: "Accept", "Tentative", "Decline", or
+    None for no answer at all), says / not_says (phrases in the last answer; "{occN}" is the
+    date of occurrence N, "{dayN}" today + N, "{date}" the meeting's date, "{room}" the room;
+    or functions (clock, scenario) -> phrases), declined (occurrence indexes declined one by
+    one), rival_answers (the room's answers to the rival), room (the room's item: its
+    MyResponseType or ABSENT), cancelled (the room's item is marked cancelled), subject_after
+    (the room's item's subject), inbox_left (IsOutOfDate of the meeting's requests left in the
+    room's Inbox), forwarded (the delegates that received the request), checks ((name,
+    outcome) in the decision record and --history), rule (the deciding rule), record_says
+    (phrases in the record's reasons), decision (the recorded decision). Left out, room,
+    subject_after, inbox_left and decision follow from the answers and the README (finish)."""
 
     def __init__(self, name, policy=None, rules=(), organizer="organizer0", at=DAY(2, "10:00"),
                  minutes=60, rec=None, required=0, optional=0, subject=None, body=BODY,
                  private=False, attach=False, busy=(), busy_occ=(), busy_cancelled=False,
-                 blocked=(), rival_first=None, rival_after=None, rival_answers=(), pre_update=None,
-                 update=None, update_args=(), cancel=False, answers=DERIVED, says=(), not_says=(),
-                 declined=(), room=DERIVED, checks=(), rule=None, record_says=(),
-                 forwarded=(), inbox_left=DERIVED, cancelled=False, decision=DERIVED,
-                 subject_after=DERIVED):
+                 blocked=(), rival_first=None, rival_after=None, pre_update=None, update=None,
+                 update_args=(), cancel=False, answers=DERIVED, says=(), not_says=(),
+                 declined=(), rival_answers=(), room=DERIVED, cancelled=False,
+                 subject_after=DERIVED, inbox_left=DERIVED, forwarded=(), checks=(), rule=None,
+                 record_says=(), decision=DERIVED):
         self.name = name
         self.policy = dict(policy or {})
         self.rules = list(rules)
@@ -902,11 +906,11 @@ def create_meeting(ews, subject, start, end, room, required=(), optional=(), bod
     StartTimeZone."""
     xml = ('<m:CreateItem SendMeetingInvitations="SendToAllAndSaveCopy"><m:SavedItemFolderId>'
            '<t:DistinguishedFolderId Id="calendar"/></m:SavedItemFolderId><m:Items>'
-           "<t:CalendarItem><t:Subject>%s</t:Subject>" % subject)
+           "<t:CalendarItem><t:Subject>%s</t:Subject>" % escape(subject))
     if private:
         xml += "<t:Sensitivity>Private</t:Sensitivity>"
     if body:
-        xml += '<t:Body BodyType="Text">%s</t:Body>' % body
+        xml += '<t:Body BodyType="Text">%s</t:Body>' % escape(body)
     xml += "<t:Start>%s</t:Start><t:End>%s</t:End>" % (iso(start), iso(end))
     xml += attendees_xml("RequiredAttendees", required)
     xml += attendees_xml("OptionalAttendees", optional)
@@ -1223,6 +1227,10 @@ class PolicyScenarios(e2e.TestCase):
         for name, outcome in s.checks:
             self.assertRegex(entries[-1], r"\n\s+%s\s+%s: " % (mark[outcome], re.escape(name)),
                              "%s: --history names the check" % s.name)
+        declined = re.findall(r"\n\s+declined occurrences: (.*)", entries[-1])
+        self.assertEqual([len(d.split(", ")) for d in declined],
+                         [len(s.declined)] if s.declined else [],
+                         "%s: --history lists the occurrences declined" % s.name)
 
 
 def _add_tests():

@@ -44,6 +44,8 @@ struct cal_spec {
     const char *uid;
     const char *org_name, *org_addr;
     bool cancelled;
+    bool unanswered; /* MyResponseType NoResponseReceived: a request the resource has not
+                        answered yet, not a booking */
 };
 
 struct check_spec {
@@ -326,6 +328,9 @@ static const struct pcase cases[] = {
     {.name = "tentative items conflict",
      .cal = {{.start = START, .end = END, .fb = "Tentative"}},
      .decision = POLICY_DECLINE},
+    {.name = "another request the resource has not answered yet is no booking",
+     .cal = {{.start = START, .end = END, .unanswered = true}},
+     .decision = POLICY_ACCEPT},
     {.name = "cancelled items are ignored",
      .cal = {{.start = START, .end = END, .cancelled = true}},
      .decision = POLICY_ACCEPT},
@@ -1108,6 +1113,7 @@ static void build(const struct pcase *c, struct fixture *f)
         assert_int_equal(item_free_busy_from_string(s->fb ? s->fb : "Busy", &it->legacy_free_busy),
                          0);
         it->is_cancelled = s->cancelled;
+        it->my_response = s->unanswered ? RESPONSE_NO_RESPONSE_RECEIVED : RESPONSE_ACCEPT;
         const char *oname = opt(s->org_name, "Bob Builder");
         const char *oaddr = opt(s->org_addr, "bob@example.com");
         it->organizer.name = oname ? xstrdup(oname) : NULL;
