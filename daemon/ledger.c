@@ -258,6 +258,24 @@ size_t ledger_count(const struct ledger *l)
     return l->count;
 }
 
+static void sync_parent_dir(const char *path)
+{
+    char *dir = xstrdup(path);
+    char *slash = strrchr(dir, '/');
+    if (slash == dir)
+        slash[1] = '\0';
+    else if (slash)
+        *slash = '\0';
+    else
+        strcpy(dir, ".");
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        (void)fsync(fd);
+        close(fd);
+    }
+    free(dir);
+}
+
 int ledger_compact(struct ledger *l, time_t keep_after,
                    bool (*still_present)(const char *id, void *userdata), void *userdata)
 {
@@ -289,6 +307,8 @@ int ledger_compact(struct ledger *l, time_t keep_after,
         rc = -1;
     if (rc == 0)
         rc = rename(tmp, l->path);
+    if (rc == 0)
+        sync_parent_dir(l->path); /* make the rename itself durable */
     if (rc != 0) {
         int saved = errno;
         unlink(tmp);

@@ -32,6 +32,8 @@
 #define BACKOFF_MAX_S 900.0
 #define ONCE_MAX_ATTEMPTS 8 /* failed polls in a row before --once gives a mailbox up */
 #define ONCE_MAX_PASSES 20  /* polls that acted, before --once stops looking for more */
+#define LEDGER_KEEP_DAYS 30           /* ledger entries younger than this are always kept */
+#define LEDGER_COMPACT_EVERY 86400    /* seconds between two compactions */
 #define MAX_CALENDAR_SPAN (730 * 86400) /* Exchange refuses longer CalendarViews */
 
 enum mb_state { MB_IDLE, MB_BUSY, MB_STOPPED };
@@ -68,6 +70,9 @@ struct mailbox {
     struct item_id *stale; /* finished meeting messages the server left in the Inbox */
     size_t n_stale;
     size_t sweep_pos;
+    bool collect_seen;    /* this poll lists the Inbox for the ledger's compaction */
+    struct strlist seen;  /* ids of every meeting message in the Inbox (collect_seen) */
+    time_t last_compact;
 
     /* The item being worked on. */
     struct item *cur;
@@ -123,6 +128,7 @@ static void clear_current(struct mailbox *m)
 static void clear_poll(struct mailbox *m)
 {
     clear_current(m);
+    strlist_free(&m->seen);
     for (size_t i = 0; i < m->n_candidates; i++) {
         free(m->candidates[i].id);
         free(m->candidates[i].change_key);
@@ -236,10 +242,45 @@ static void poll_fail(struct mailbox *m, const char *what, const struct ews_call
     schedule(m, delay);
 }
 
+static int compare_strings(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool still_in_inbox(const char *id, void *userdata)
+{
+    const struct strlist *seen = userdata;
+    return bsearch(&id, seen->v, seen->n, sizeof(*seen->v), compare_strings) != NULL;
+}
+
+/* Once a day the ledger forgets what it no longer needs: entries older than
+ * LEDGER_KEEP_DAYS whose message has left the Inbox. A message still there (servers that
+ * keep answered requests) is never forgotten, or it would be answered again. */
+static void compact_ledger(struct mailbox *m)
+{
+    if (!m->collect_seen)
+        return;
+    time_t now = time(NULL);
+    m->last_compact = now;
+    if (m->seen.n > 0)
+        qsort(m->seen.v, m->seen.n, sizeof(*m->seen.v), compare_strings);
+    size_t before = ledger_count(m->ledger);
+    if (ledger_compact(m->ledger, now - (time_t)LEDGER_KEEP_DAYS * 86400, still_in_inbox,
+                       &m->seen) != 0) {
+        log_warn_errno(errno, "mailbox %s: cannot compact the ledger", m->name);
+        return;
+    }
+    if (ledger_count(m->ledger) != before)
+        log_info("mailbox %s: ledger compacted from %zu to %zu entries", m->name, before,
+                 ledger_count(m->ledger));
+}
+
 static void poll_done(struct mailbox *m)
 {
     bool acted = m->acted || m->again;
     bool failures = m->item_failures > 0;
+    if (!failures && !m->stopping)
+        compact_ledger(m);
     m->stats.consecutive_failures = 0;
     end_poll(m, !failures);
     if (m->stopping) {
@@ -346,6 +387,8 @@ static void on_find(struct ews_call_result *res, void *userdata)
         const struct item *it = &msg->items[i];
         if (it->id.id == NULL)
             continue;
+        if (m->collect_seen)
+            strlist_add(&m->seen, it->id.id);
         if (done_before(m, it->id.id)) {
             if (removes_old_messages(m) && finished_with(ledger_action(m->ledger, it->id.id))) {
                 m->stale = xreallocarray(m->stale, m->n_stale + 1, sizeof(*m->stale));
@@ -1176,6 +1219,7 @@ static void poll_start(struct mailbox *m)
     };
     m->state = MB_BUSY;
     m->acted = false;
+    m->collect_seen = !m->env.dry_run && time(NULL) - m->last_compact >= LEDGER_COMPACT_EVERY;
     m->again = false;
     m->item_failures = 0;
     m->stats.polls++;
