@@ -253,13 +253,13 @@ static void begin_stop(struct daemon *dm)
     dm->stopping = true;
     sdnotify_stopping();
     log_notice("stopping: letting answers in flight finish");
-    dm->finished = 0;
-    size_t n = dm->n_mailboxes;
-    if (n == 0) {
+    /* Mailboxes already finished (--once) are counted in dm->finished and ignore the stop;
+     * the others report through on_finished, the last one ending the loop. */
+    if (dm->finished >= dm->n_mailboxes) {
         ev_break(dm->loop, EVBREAK_ALL);
         return;
     }
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < dm->n_mailboxes; i++)
         mailbox_stop(dm->mailboxes[i]);
 }
 
@@ -329,8 +329,7 @@ static int run(struct daemon *dm)
     /* The mailboxes create the state directory too, but the record is opened first: without
      * this the very first run (no systemd StateDirectory=) would lose its decisions. */
     if (mkdir(conf->daemon.state_dir, 0700) != 0 && errno != EEXIST)
-        log_warn("cannot create state directory %s: %s", conf->daemon.state_dir,
-                 strerror(errno));
+        log_warn("cannot create state directory %s: %s", conf->daemon.state_dir, strerror(errno));
     char *record_path = xasprintf("%s/decisions.jsonl", conf->daemon.state_dir);
     dm->record = record_open(record_path, err, sizeof(err));
     free(record_path);

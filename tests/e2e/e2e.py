@@ -1,15 +1,20 @@
 """Shared helpers of the end-to-end tests: the real meetingd and meetingctl against ewssim.
 
     import e2e
-    e2e.require_schema()                          # exit 77 only when the schema kit is absent
 
-    class T(e2e.TestCase):                        # a World per test, closed (and checked) after
+    class T(e2e.TestCase):                  # a World per test, closed (and checked) after it
         def test_x(self):
-            w = self.world(users=["organizer0", "attendee0"])      # simulator started
-            conf = w.write_config({"attendee0": "accept-all"})
-            mid = w.create_meeting("Plan", ["attendee0"])         # meetingctl create
-            w.once(conf)                                          # meetingd --once, exit 0
+            w = self.world(users=["organizer0", "attendee0"])   # simulator started
+            conf = w.write_config({"attendee0": "accept-all"})  # [mailbox attendee0]
+            mid = w.create_meeting(conf, "Plan", ["attendee0"])  # meetingctl create
+            w.once(conf)                                         # meetingd --once, exit 0
             self.assertEqual(w.answers(mid), {"attendee0@example.com": ["Accept"]})
+            d = w.start_daemon(conf)                             # meetingd in the background
+            d.wait_log(r"decision mailbox=attendee0")            # poll its log (deadline)
+            self.assertEqual(d.stop(signal.SIGTERM), 0)
+
+    if __name__ == "__main__":
+        e2e.main()                          # exit 77 only when the schema kit is absent
 
 A World is one simulator (always validating against Microsoft's schema), a temporary
 directory with the password files (0600), the state directory and configuration files, and

@@ -57,7 +57,7 @@ class BadPassword(e2e.TestCase):
         self.assertEqual(w.answers(mid2), {A("attendee0"): ["Accept"], A("room0"): ["Accept"]})
         # ... which keep polling, while the bad one stays backed off.
         polls = w.sim.stats()["mailboxes"][A("room0")]
-        e2e.wait_for(lambda: w.sim.stats()["mailboxes"][A("room0")] >= polls + 3, 15,
+        e2e.wait_for(lambda: w.sim.stats()["mailboxes"][A("room0")] >= polls + 2, 15,
                      "room0 to poll again")
         self.assertEqual(self.unauthorized(), failures)
         self.assertEqual(len(re.findall(r"mailbox attendee1: FindItem failed", d.log())), 1)

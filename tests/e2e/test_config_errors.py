@@ -37,9 +37,10 @@ class ConfigErrors(e2e.TestCase):
         hits = [n for n, line in enumerate(text.split("\n"), 1) if line.startswith(start)]
         return hits[nth - 1]
 
-    def assert_reported(self, path, line, message, what=None):
-        """Every entry point refuses PATH with 'PATH:LINE: MESSAGE' and exit 78."""
-        rx = re.compile(r"^%s:%d: %s$" % (re.escape(path), line, message), re.M)
+    def assert_reported(self, path, line, message, what=None, where=None):
+        """Every entry point refuses the configuration PATH with 'WHERE:LINE: MESSAGE' (WHERE:
+        the file at fault, PATH itself unless an included one) and exit 78."""
+        rx = re.compile(r"^%s:%d: %s$" % (re.escape(where or path), line, message), re.M)
         runs = [("check", self.w.meetingd(path, "--check-config")),
                 ("start", self.w.meetingd(path)),
                 ("once", self.w.meetingd(path, "--once")),
@@ -127,7 +128,8 @@ class ConfigErrors(e2e.TestCase):
                          "policy = extra\npoll_interval = 0s\n")
         main, _ = self.variant("main.conf", "log_level",
                                ["log_level = info", "include_dir = %s" % inc])
-        self.assert_reported(bad, 5, r"poll_interval: 0s is out of range .*", "include_dir")
+        self.assert_reported(main, 5, r"poll_interval: 0s is out of range .*", "include_dir",
+                             where=bad)
 
     def test_missing_file(self):
         path = os.path.join(self.w.dir, "absent.conf")

@@ -8,7 +8,8 @@ attendee's Sent Items: none lost, none doubled.
 A lost answer means the attendee did answer while meetingd cannot know it. On Exchange the
 answered request leaves the Inbox and is not seen again; on a server that leaves it there
 (--keep-answered-requests, as grommunio) only the ledger's intent and the check of the
-attendee's calendar item prevent a second answer: both are run."""
+attendee's calendar item prevent a second answer: every kind is run there; against
+Exchange's behaviour two of the kinds that lose answers are enough."""
 
 import json
 import time
@@ -39,13 +40,13 @@ class ExactlyOnce(e2e.TestCase):
         return len([e for e in self.faults_seen(w)
                     if e["fault"] == kind and e["operation"] == "CreateItem"])
 
-    def run_with_faults(self, keep_answered):
+    def run_with_faults(self, keep_answered, kinds):
         w = self.world(users=["organizer0"] + ATTENDEES, seed=11, hang_seconds=HANG_SECONDS,
                        keep_answered=keep_answered, request_log=True)
         conf = w.write_config(MAILBOXES, server={"timeout": "1s"})
         logs = ""
         uids = []
-        for n, kind in enumerate(KINDS):
+        for n, kind in enumerate(kinds):
             w.sim.set_faults([])
             uids.append(w.uid_of(w.create_meeting(conf, "Faulty %s" % kind,
                                                   required=ATTENDEES, n=n)))
@@ -59,7 +60,7 @@ class ExactlyOnce(e2e.TestCase):
                          "%s to strike an answer" % kind)
             w.sim.set_faults(BACKGROUND)
             seen = len(self.log(w))
-            e2e.wait_for(lambda: len(self.log(w)) >= seen + 8 or not d.alive(), 30,
+            e2e.wait_for(lambda: len(self.log(w)) >= seen + 6 or not d.alive(), 30,
                          "more requests")
             w.sim.set_faults([])
             d.wait(timeout=90)
@@ -85,14 +86,15 @@ class ExactlyOnce(e2e.TestCase):
             self.assertEqual(sorted(sent), sorted(uids), user)
         lost = [e for e in self.faults_seen(w)
                 if e["operation"] == "CreateItem" and e["fault"] in PROCESSED]
-        self.assertGreaterEqual(len(lost), len(PROCESSED))
+        self.assertGreaterEqual(len(lost), len(PROCESSED & set(kinds)))
         return logs
 
     def test_exchange(self):
-        self.run_with_faults(keep_answered=False)
+        # The answered request leaves the Inbox: the lost answers are the interesting kinds.
+        self.run_with_faults(keep_answered=False, kinds=["reset", "malformed"])
 
     def test_answered_requests_stay_in_inbox(self):
-        logs = self.run_with_faults(keep_answered=True)
+        logs = self.run_with_faults(keep_answered=True, kinds=KINDS)
         # The lost answers were found on the server, not sent again.
         self.assertRegex(logs, r"the answer to \".*\" sent before a restart reached the server")
 

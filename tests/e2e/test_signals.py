@@ -91,7 +91,7 @@ class Signals(e2e.TestCase):
         w = self.world(users=["organizer0", "attendee0"])
         conf = w.write_config({"attendee0": "accept-all"}, daemon={"poll_interval": "1h"})
         d = w.start_daemon(conf, "-v")
-        d.wait_log(r"mailbox attendee0: 0 meeting message\(s\) to look at")
+        d.wait_log(r"meetingd \S+ started: 1 mailbox\(es\)")
         self.assertEqual(d.stop(signal.SIGINT), 0)
         self.assertIn("meetingd stopped", d.log())
 

@@ -4,6 +4,7 @@ attendee3 and room0 (accept). Every step is checked in the mailboxes themselves 
 simulator's dump), not in what the programs print about it."""
 
 import json
+import os
 
 import e2e
 
@@ -56,7 +57,16 @@ class Walkthrough(e2e.TestCase):
                           (A("room0"), "resource", "Unknown", None)])
 
         # --- Receiving and answering: meetingd. -----------------------------------------------
+        self.assertFalse(os.path.exists(w.state_dir))
         w.once(conf)
+        # The very first run creates the state directory and records its decisions.
+        self.assertEqual(sorted((d["mailbox"], d["decision"], d["outcome"], d["dry_run"])
+                                for d in w.decisions()),
+                         [("attendee0", "accept", "sent", False),
+                          ("attendee1", "tentative", "sent", False),
+                          ("attendee2", "decline", "sent", False),
+                          ("room0", "accept", "sent", False)])
+        self.assertEqual(os.stat(w.state_dir).st_mode & 0o777, 0o700)
         self.assertEqual(w.answers(mid), {A("attendee0"): ["Accept"],
                                           A("attendee1"): ["Tentative"],
                                           A("attendee2"): ["Decline"],

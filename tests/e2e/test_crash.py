@@ -1,0 +1,146 @@
+"""A crash between deciding and answering. meetingd writes an intent line to the mailbox's
+ledger (STATE_DIR/<mailbox>.ledger, "I <unix-time> <action> <id>") before it answers and a done
+line after; an intent without its done line is an answer of unknown fate, which the next run
+checks on the server (the attendee's calendar item) before answering.
+
+(a) an intent for a request that was in fact answered: not answered again;
+(b) an intent for a request that was not answered: answered exactly once;
+(c) SIGKILL in the middle of a run with many requests, some answers on the way (the server got
+    them, meetingd never heard back): after a restart, exactly one answer each.
+
+Each runs against Exchange's behaviour (an answered request leaves the Inbox) and a server's
+that leaves answered requests in the Inbox (--keep-answered-requests, as grommunio), where the
+ledger alone stands between meetingd and a second answer."""
+
+import json
+import os
+import time
+
+import e2e
+
+A = e2e.addr
+MODES = (("exchange", False), ("keep-answered", True))
+
+
+def write_intent(w, mailbox, action, item_id):
+    os.makedirs(w.state_dir, mode=0o700, exist_ok=True)
+    with open(w.ledger_path(mailbox), "a") as f:
+        f.write("I %d %s %s\n" % (int(time.time()), action, item_id))
+
+
+def write_done(w, mailbox, n):
+    """N done records of requests long gone."""
+    os.makedirs(w.state_dir, mode=0o700, exist_ok=True)
+    with open(w.ledger_path(mailbox), "a") as f:
+        for i in range(n):
+            f.write("D %d accept AAMkOld%04dAAA=\n" % (int(time.time()) - 86400, i))
+
+
+class Crash(e2e.TestCase):
+
+    def setup_world(self, keep, users=("organizer0", "attendee0", "attendee2", "room0"),
+                    **kwargs):
+        w = self.world(users=users, keep_answered=keep, **kwargs)
+        conf = w.write_config({"attendee0": "accept-all", "attendee2": "decline-all",
+                               "room0": "accept-all"})
+        return w, conf
+
+    def test_intent_for_an_answered_request(self):
+        for mode, keep in MODES:
+            with self.subTest(mode=mode):
+                w, conf = self.setup_world(keep)
+                mid = w.create_meeting(conf, "Answered before the crash",
+                                       required=["attendee0", "attendee2"], resources=["room0"])
+                # The answers reached the server (sent here by hand, as meetingd would have),
+                # the crash came before the done lines.
+                # attendee0's ledger holds 31 older records: settling the intent makes it
+                # the 32nd and grows the ledger's table (a path that once read freed memory).
+                write_done(w, "attendee0", 31)
+                reqs, actions = {}, {}
+                for user, action, sent in (("attendee0", "accept", "tentative"),
+                                           ("attendee2", "decline", "decline"),
+                                           ("room0", "accept", "accept")):
+                    req = reqs[user] = w.requests(user)[0]["id"]
+                    actions[user] = action
+                    w.ctl(conf, "respond", req, sent, as_user=user)
+                    write_intent(w, user, action, req)
+                answers = {A("attendee0"): ["Tentative"], A("attendee2"): ["Decline"],
+                           A("room0"): ["Accept"]}
+                self.assertEqual(w.answers(mid), answers)
+                res = w.once(conf)
+                w.once(conf)
+                self.assertEqual(w.answers(mid), answers, res.stderr)
+                if keep:
+                    self.assertEqual(len(
+                        [line for line in res.stderr.splitlines()
+                         if "sent before a restart reached the server" in line]), 3,
+                        res.stderr)
+                    for user in ("attendee0", "attendee2", "room0"):
+                        # (The ledger may have been compacted to the last record per id.)
+                        last = [rec for rec in w.ledger(user) if rec[3] == reqs[user]][-1]
+                        self.assertEqual(last[:3:2], ("D", actions[user]),
+                                         "%s: the intent is settled" % user)
+
+    def test_intent_for_an_unanswered_request(self):
+        for mode, keep in MODES:
+            with self.subTest(mode=mode):
+                w, conf = self.setup_world(keep)
+                mid = w.create_meeting(conf, "Crashed before answering",
+                                       required=["attendee0", "attendee2"], resources=["room0"])
+                for user, action in (("attendee0", "accept"), ("attendee2", "decline"),
+                                     ("room0", "accept")):
+                    write_intent(w, user, action, w.requests(user)[0]["id"])
+                w.once(conf)
+                w.once(conf)
+                self.assertEqual(w.answers(mid), {A("attendee0"): ["Accept"],
+                                                  A("attendee2"): ["Decline"],
+                                                  A("room0"): ["Accept"]})
+                self.assertEqual([c["my_response_type"] for c in w.calendar("attendee0")],
+                                 ["Accept"])
+
+    def test_sigkill_mid_run(self):
+        for mode, keep in MODES:
+            with self.subTest(mode=mode):
+                self.sigkill_mid_run(keep)
+
+    def sigkill_mid_run(self, keep):
+        attendees = ["attendee0", "attendee2", "room0"]
+        w, conf = self.setup_world(keep, hang_seconds=30, request_log=True)
+        n = 10
+        uids = [w.uid_of(w.create_meeting(conf, "Crash %d" % i, required=attendees[:2],
+                                          resources=["room0"], n=i)) for i in range(n)]
+        total = n * len(attendees)
+        # Some answers are carried out and then hang: meetingd waits for them (its timeout
+        # is 10 s) when it is killed, their intents without outcome.
+        w.sim.set_faults(["hang:0.25:CreateItem"])
+        d = w.start_daemon(conf, "--once")
+
+        def hung():
+            with open(w.request_log) as f:
+                return [e for e in map(json.loads, f)
+                        if e.get("fault") == "hang" and e["operation"] == "CreateItem"]
+        e2e.wait_for(lambda: hung() and w.count_responses() >= 3, 20,
+                     "answers, one of them hanging")
+        d.kill()
+        at_kill = w.count_responses()
+        self.assertLess(at_kill, total, "meetingd finished before it could be killed")
+        pending = {name: [rec for rec in w.ledger(name) if rec[0] == "I"
+                          and not any(r[0] == "D" and r[3] == rec[3] for r in w.ledger(name))]
+                   for name in attendees}
+        self.assertTrue(any(pending.values()), "no answer of unknown fate at the crash")
+
+        w.sim.set_faults([])
+        res = w.once(conf)
+        w.once(conf)
+        responses = w.responses()
+        for uid in uids:
+            for user in attendees:
+                self.assertEqual(len(responses.get((uid, A(user)), [])), 1,
+                                 "%s answered %s once\n%s" % (user, uid, res.stderr[-3000:]))
+        self.assertEqual(w.count_responses(), total)
+        if keep:
+            self.assertIn("sent before a restart reached the server", res.stderr)
+
+
+if __name__ == "__main__":
+    e2e.main()

@@ -1,0 +1,69 @@
+"""systemd/meetingd.service: `systemd-analyze security --offline=yes` rates its overall exposure
+at 2.0 or better (lower is better), and the unit keeps what meetingd relies on (Type=notify for
+its READY=1, the watchdog it pings, the reload by SIGHUP, exit 78 = bad configuration not
+restarted). systemd-analyze comes with Debian's systemd package (scripts/lib.sh installs it)."""
+
+import os
+import re
+import shutil
+import subprocess
+import unittest
+
+import e2e
+
+UNIT = os.path.join(e2e.REPO, "systemd", "meetingd.service")
+MAX_EXPOSURE = 2.0
+
+
+def unit_settings():
+    """{key: [values]} of the [Service] section."""
+    out = {}
+    section = None
+    with open(UNIT) as f:
+        for line in f:
+            line = line.strip()
+            if not line or line.startswith(("#", ";")):
+                continue
+            if line.startswith("["):
+                section = line
+                continue
+            if section == "[Service]" and "=" in line:
+                key, _, value = line.partition("=")
+                out.setdefault(key.strip(), []).append(value.strip())
+    return out
+
+
+class SystemdUnit(unittest.TestCase):
+
+    def test_security_exposure(self):
+        tool = shutil.which("systemd-analyze")
+        self.assertIsNotNone(tool, "systemd-analyze is missing (Debian package systemd)")
+        proc = subprocess.run([tool, "security", "--offline=yes", "--no-pager", UNIT],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              timeout=120)
+        m = re.search(r"Overall exposure level for meetingd\.service: ([0-9]+(?:\.[0-9]+)?)",
+                      proc.stdout)
+        self.assertIsNotNone(m, "no exposure level in:\n%s\n%s" % (proc.stdout[-3000:],
+                                                                 proc.stderr[-3000:]))
+        exposure = float(m.group(1))
+        self.assertLessEqual(exposure, MAX_EXPOSURE,
+                             "exposure %.1f > %.1f:\n%s" % (exposure, MAX_EXPOSURE,
+                                                            proc.stdout))
+
+    def test_what_meetingd_relies_on(self):
+        s = unit_settings()
+        self.assertEqual(s.get("Type"), ["notify"])
+        self.assertEqual(s.get("NotifyAccess"), ["main"])
+        self.assertIn("HUP", s.get("ExecReload", [""])[0])
+        self.assertTrue(s.get("WatchdogSec"), "meetingd pings the watchdog")
+        self.assertIn("78", s.get("RestartPreventExitStatus", [""])[0].split())
+        self.assertTrue(any("--check-config" in v for v in s.get("ExecStartPre", [])))
+        self.assertEqual(s.get("StateDirectory"), ["meetingd"])
+        # meetingd talks to the EWS server over TCP and to systemd over AF_UNIX.
+        families = s.get("RestrictAddressFamilies", [""])[0].split()
+        for family in ("AF_INET", "AF_INET6", "AF_UNIX"):
+            self.assertIn(family, families)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
