@@ -34,6 +34,7 @@
 #define ONCE_MAX_PASSES 20  /* polls that acted, before --once stops looking for more */
 #define LEDGER_KEEP_DAYS 30           /* ledger entries younger than this are always kept */
 #define LEDGER_COMPACT_EVERY 86400    /* seconds between two compactions */
+#define LEDGER_COMPACT_MIN 256        /* a smaller ledger is not worth rewriting */
 #define MAX_CALENDAR_SPAN (730 * 86400) /* Exchange refuses longer CalendarViews */
 
 enum mb_state { MB_IDLE, MB_BUSY, MB_STOPPED };
@@ -210,6 +211,10 @@ static void poll_fail(struct mailbox *m, const char *what, const struct ews_call
     bool auth = res->status == EWS_CALL_AUTH ||
                 (res->status != EWS_CALL_TRANSPORT &&
                  ews_error_action(res->code) == EWS_ACTION_AUTH);
+    /* A poll that answered something before failing made progress: the back-off starts
+     * over, so a flaky server slows the mailbox down without making --once give up. */
+    if (m->acted)
+        m->stats.consecutive_failures = 0;
     m->stats.consecutive_failures++;
     unsigned n = m->stats.consecutive_failures;
     double base = m->env.once ? BACKOFF_BASE_ONCE_S : BACKOFF_BASE_S;
@@ -1046,8 +1051,9 @@ static void on_verified(struct ews_call_result *res, void *userdata)
     if (res->status == EWS_CALL_OK && res->code != EWS_OK &&
         ews_error_action(res->code) == EWS_ACTION_ITEM_GONE) {
         /* A declined meeting leaves no calendar item behind. */
-        log_notice("mailbox %s: the answer to \"%s\" sent before a restart reached the server",
-                   m->name, m->cur->subject ? m->cur->subject : "");
+        log_notice(
+            "mailbox %s: an earlier answer to \"%s\" whose outcome was unknown reached the server",
+            m->name, m->cur->subject ? m->cur->subject : "");
         record(m, false, id, ledger_action(m->ledger, id));
         item_finished(m);
         return;
@@ -1060,8 +1066,9 @@ static void on_verified(struct ews_call_result *res, void *userdata)
     const struct item *cal = &res->response->messages[0].items[0];
     if (cal->my_response == RESPONSE_ACCEPT || cal->my_response == RESPONSE_TENTATIVE ||
         cal->my_response == RESPONSE_DECLINE) {
-        log_notice("mailbox %s: the answer to \"%s\" sent before a restart reached the server",
-                   m->name, m->cur->subject ? m->cur->subject : "");
+        log_notice(
+            "mailbox %s: an earlier answer to \"%s\" whose outcome was unknown reached the server",
+            m->name, m->cur->subject ? m->cur->subject : "");
         record(m, false, id, ledger_action(m->ledger, id));
         item_finished(m);
         return;
@@ -1080,8 +1087,8 @@ static void verify_pending(struct mailbox *m)
             /* Declining deleted the calendar item, and with it the request's link to it (a
              * server that keeps answered requests in the Inbox shows exactly this): the
              * decline went through, and answering again would send a second one. */
-            log_notice("mailbox %s: the answer to \"%s\" sent before a restart reached the "
-                       "server",
+            log_notice("mailbox %s: an earlier answer to \"%s\" whose outcome was unknown "
+                       "reached the server",
                        m->name, m->cur->subject ? m->cur->subject : "");
             record(m, false, m->cur->id.id, action);
             item_finished(m);
@@ -1219,7 +1226,8 @@ static void poll_start(struct mailbox *m)
     };
     m->state = MB_BUSY;
     m->acted = false;
-    m->collect_seen = !m->env.dry_run && time(NULL) - m->last_compact >= LEDGER_COMPACT_EVERY;
+    m->collect_seen = !m->env.dry_run && ledger_count(m->ledger) >= LEDGER_COMPACT_MIN &&
+                      time(NULL) - m->last_compact >= LEDGER_COMPACT_EVERY;
     m->again = false;
     m->item_failures = 0;
     m->stats.polls++;
@@ -1278,7 +1286,7 @@ void mailbox_free(struct mailbox *m)
 void mailbox_start(struct mailbox *m)
 {
     /* Spread the first polls of many mailboxes over a few seconds (none in --once). */
-    schedule(m, m->env.once ? 0.0 : jitter(2.0, 1.0));
+    schedule(m, m->env.once ? 0.0 : jitter(1.0, 1.0));
 }
 
 void mailbox_reconfigure(struct mailbox *m, struct confref *conf)

@@ -73,7 +73,7 @@ class Crash(e2e.TestCase):
                 if keep:
                     self.assertEqual(len(
                         [line for line in res.stderr.splitlines()
-                         if "sent before a restart reached the server" in line]), 3,
+                         if "whose outcome was unknown reached the server" in line]), 3,
                         res.stderr)
                     for user in ("attendee0", "attendee2", "room0"):
                         # (The ledger may have been compacted to the last record per id.)
@@ -139,7 +139,7 @@ class Crash(e2e.TestCase):
                                  "%s answered %s once\n%s" % (user, uid, res.stderr[-3000:]))
         self.assertEqual(w.count_responses(), total)
         if keep:
-            self.assertIn("sent before a restart reached the server", res.stderr)
+            self.assertIn("whose outcome was unknown reached the server", res.stderr)
 
 
 if __name__ == "__main__":

@@ -96,7 +96,7 @@ class ExactlyOnce(e2e.TestCase):
     def test_answered_requests_stay_in_inbox(self):
         logs = self.run_with_faults(keep_answered=True, kinds=KINDS)
         # The lost answers were found on the server, not sent again.
-        self.assertRegex(logs, r"the answer to \".*\" sent before a restart reached the server")
+        self.assertRegex(logs, r"an earlier answer to \".*\" whose outcome was unknown reached the server")
 
 
 if __name__ == "__main__":

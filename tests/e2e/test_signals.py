@@ -95,6 +95,23 @@ class Signals(e2e.TestCase):
         self.assertEqual(d.stop(signal.SIGINT), 0)
         self.assertIn("meetingd stopped", d.log())
 
+    def test_sigterm_in_once_mode_after_some_mailboxes_finished(self):
+        # attendee0 has nothing to do and finishes at once; attendee1's answer hangs on the
+        # server. SIGTERM then must let that answer run out and exit, although attendee0 is
+        # already done and cannot report again.
+        w = self.world(users=["organizer0", "attendee0", "attendee1"], hang_seconds=30)
+        conf = w.write_config({"attendee0": "accept-all", "attendee1": "accept-all"},
+                              server={"timeout": "2s"})
+        w.create_meeting(conf, "Hangs on the server", required=["attendee1"])
+        created = w.sim.stats()["operations"].get("CreateItem", 0)  # the organizer's
+        w.sim.set_faults(["hang:1.0:CreateItem"])
+        d = w.start_daemon(conf, "--once")
+        e2e.wait_for(lambda: w.sim.stats()["operations"].get("CreateItem", 0) > created, 15,
+                     "the answer to reach the (hanging) server")
+        d.send(signal.SIGTERM)
+        self.assertEqual(d.wait(timeout=20), 0)
+        self.assertIn("stopping: letting answers in flight finish", d.log())
+
 
 if __name__ == "__main__":
     e2e.main()
