@@ -30,11 +30,11 @@
 #define BACKOFF_BASE_S 5.0
 #define BACKOFF_BASE_ONCE_S 0.5
 #define BACKOFF_MAX_S 900.0
-#define ONCE_MAX_ATTEMPTS 8 /* failed polls in a row before --once gives a mailbox up */
-#define ONCE_MAX_PASSES 20  /* polls that acted, before --once stops looking for more */
-#define LEDGER_KEEP_DAYS 30           /* ledger entries younger than this are always kept */
-#define LEDGER_COMPACT_EVERY 86400    /* seconds between two compactions */
-#define LEDGER_COMPACT_MIN 256        /* a smaller ledger is not worth rewriting */
+#define ONCE_MAX_ATTEMPTS 8             /* failed polls in a row before --once gives a mailbox up */
+#define ONCE_MAX_PASSES 20              /* polls that acted, before --once stops looking for more */
+#define LEDGER_KEEP_DAYS 30             /* ledger entries younger than this are always kept */
+#define LEDGER_COMPACT_EVERY 86400      /* seconds between two compactions */
+#define LEDGER_COMPACT_MIN 256          /* a smaller ledger is not worth rewriting */
 #define MAX_CALENDAR_SPAN (730 * 86400) /* Exchange refuses longer CalendarViews */
 
 enum mb_state { MB_IDLE, MB_BUSY, MB_STOPPED };
@@ -64,15 +64,15 @@ struct mailbox {
     struct item **queue;
     size_t n_queue;
     size_t queue_pos;
-    bool acted;          /* this poll answered or removed something */
-    bool again;          /* a superseded request: look again right away */
+    bool acted;             /* this poll answered or removed something */
+    bool again;             /* a superseded request: look again right away */
     unsigned item_failures; /* items that failed permanently in this poll */
     unsigned once_passes;
     struct item_id *stale; /* finished meeting messages the server left in the Inbox */
     size_t n_stale;
     size_t sweep_pos;
-    bool collect_seen;    /* this poll lists the Inbox for the ledger's compaction */
-    struct strlist seen;  /* ids of every meeting message in the Inbox (collect_seen) */
+    bool collect_seen;   /* this poll lists the Inbox for the ledger's compaction */
+    struct strlist seen; /* ids of every meeting message in the Inbox (collect_seen) */
     time_t last_compact;
 
     /* The item being worked on. */
@@ -208,9 +208,8 @@ static unsigned poll_interval(const struct mailbox *m)
 
 static void poll_fail(struct mailbox *m, const char *what, const struct ews_call_result *res)
 {
-    bool auth = res->status == EWS_CALL_AUTH ||
-                (res->status != EWS_CALL_TRANSPORT &&
-                 ews_error_action(res->code) == EWS_ACTION_AUTH);
+    bool auth = res->status == EWS_CALL_AUTH || (res->status != EWS_CALL_TRANSPORT &&
+                                                 ews_error_action(res->code) == EWS_ACTION_AUTH);
     /* A poll that answered something before failing made progress: the back-off starts
      * over, so a flaky server slows the mailbox down without making --once give up. */
     if (m->acted)
@@ -232,8 +231,8 @@ static void poll_fail(struct mailbox *m, const char *what, const struct ews_call
     const char *reason = res->error ? res->error : ews_error_name(res->code);
     if (res->status == EWS_CALL_OK)
         reason = ews_error_name(res->code);
-    log_warn("mailbox %s: %s failed: %s; retrying in %.1f s (failure %u)", m->name, what,
-             reason, delay, n);
+    log_warn("mailbox %s: %s failed: %s; retrying in %.1f s (failure %u)", m->name, what, reason,
+             delay, n);
     end_poll(m, false);
     if (m->stopping) {
         finish(m, false);
@@ -310,8 +309,8 @@ static void poll_done(struct mailbox *m)
 static void send_call(struct mailbox *m, const char *op, char *envelope, ews_call_cb cb)
 {
     m->stats.ews_calls++;
-    if (envelope == NULL || ews_call_take(m->env.http, &m->account, op, envelope, cb, m,
-                                          &m->call) != 0) {
+    if (envelope == NULL ||
+        ews_call_take(m->env.http, &m->account, op, envelope, cb, m, &m->call) != 0) {
         struct ews_call_result res = {.status = EWS_CALL_MALFORMED,
                                       .code = EWS_ERROR_OTHER,
                                       .error = "the request could not be built or submitted"};
@@ -401,8 +400,7 @@ static void on_find(struct ews_call_result *res, void *userdata)
             }
             continue;
         }
-        m->candidates = xreallocarray(m->candidates, m->n_candidates + 1,
-                                      sizeof(*m->candidates));
+        m->candidates = xreallocarray(m->candidates, m->n_candidates + 1, sizeof(*m->candidates));
         m->candidates[m->n_candidates].id = xstrdup(it->id.id);
         m->candidates[m->n_candidates].change_key =
             it->id.change_key ? xstrdup(it->id.change_key) : NULL;
@@ -482,8 +480,8 @@ static void get_batch(struct mailbox *m)
     size_t n = m->n_candidates - m->get_pos;
     if (n > GET_BATCH_SIZE)
         n = GET_BATCH_SIZE;
-    char *env = ews_build_get_item(&m->ctx, &m->candidates[m->get_pos], n,
-                                   EWS_SHAPE_ALL_PROPERTIES, NULL, 0);
+    char *env = ews_build_get_item(&m->ctx, &m->candidates[m->get_pos], n, EWS_SHAPE_ALL_PROPERTIES,
+                                   NULL, 0);
     m->get_pos += n;
     send_call(m, "GetItem", env, on_get);
 }
@@ -619,38 +617,57 @@ static bool answer_failed(struct mailbox *m, const char *what, struct ews_call_r
     return true;
 }
 
+/* A throttled server (ErrorServerBusy) wants no request at all before its back-off is over,
+ * not just no retry of the one it refused. */
+static bool throttled(const struct ews_call_result *res)
+{
+    return res->backoff_ms > 0 || ((res->status == EWS_CALL_OK || res->status == EWS_CALL_FAULT) &&
+                                   ews_error_action(res->code) == EWS_ACTION_RETRY_LATER);
+}
+
+/*
+ * The end of a step that follows an answer (rewriting the calendar item, its attachments,
+ * declining occurrences, forwarding). The answer stands whatever happens here, so a failed
+ * step is logged ("WHAT "subject" failed") and not retried; but a throttled server ends the
+ * poll, so that its back-off is honoured before anything else is sent. Returns true when the
+ * caller goes on with the item (call_ok(res) tells whether the step worked).
+ */
+static bool followup_done(struct mailbox *m, const char *op, const char *what,
+                          const struct ews_call_result *res)
+{
+    m->call = NULL;
+    if (call_ok(res))
+        return true;
+    if (throttled(res)) {
+        char *step = xasprintf("%s (%s)", op, what);
+        poll_fail(m, step, res);
+        free(step);
+        return false;
+    }
+    log_warn("mailbox %s: %s \"%s\" failed: %s", m->name, what,
+             m->cur->subject ? m->cur->subject : "",
+             res->error ? res->error : ews_error_name(res->code));
+    return true;
+}
+
 static void on_attachments_deleted(struct ews_call_result *res, void *userdata)
 {
     struct mailbox *m = userdata;
-    m->call = NULL;
-    const char *subject = m->cur->subject ? m->cur->subject : "";
-    if (!call_ok(res) && throttled(res)) {
-        poll_fail(m, "DeleteAttachment", res);
+    if (!followup_done(m, "DeleteAttachment", "removing the attachments of the booked", res))
         return;
-    }
-    if (!call_ok(res))
-        log_warn("mailbox %s: removing the attachments of the booked \"%s\" failed: %s", m->name,
-                 subject, res->error ? res->error : ews_error_name(res->code));
-    else
+    if (call_ok(res))
         log_info("mailbox %s: removed %zu attachment(s) of the booked \"%s\"", m->name,
-                 res->response->n_messages, subject);
+                 res->response->n_messages, m->cur->subject ? m->cur->subject : "");
     item_finished(m);
 }
 
 static void on_attachments_listed(struct ews_call_result *res, void *userdata)
 {
     struct mailbox *m = userdata;
-    m->call = NULL;
-    if (!call_ok(res) && throttled(res)) {
-        /* The answer stands; like a failed rewrite, this step is not retried. */
-        poll_fail(m, "GetItem (the booked calendar item's attachments)", res);
+    if (!followup_done(m, "GetItem", "reading the attachments of the booked", res))
         return;
-    }
     if (!call_ok(res) || res->response->n_messages != 1 ||
         res->response->messages[0].n_items != 1) {
-        log_warn("mailbox %s: reading the attachments of the booked \"%s\" failed: %s", m->name,
-                 m->cur->subject ? m->cur->subject : "",
-                 res->error ? res->error : ews_error_name(res->code));
         item_finished(m);
         return;
     }
@@ -681,28 +698,11 @@ static void delete_attachments(struct mailbox *m)
               on_attachments_listed);
 }
 
-/* A throttled server (ErrorServerBusy) wants no request at all before its back-off is over,
- * not just no retry of the one it refused. */
-static bool throttled(const struct ews_call_result *res)
-{
-    return res->backoff_ms > 0 || ((res->status == EWS_CALL_OK || res->status == EWS_CALL_FAULT) &&
-                                   ews_error_action(res->code) == EWS_ACTION_RETRY_LATER);
-}
-
 static void on_rewrite(struct ews_call_result *res, void *userdata)
 {
     struct mailbox *m = userdata;
-    m->call = NULL;
-    if (!call_ok(res) && throttled(res)) {
-        /* The answer stands; like any failed rewrite, this one is not retried. */
-        poll_fail(m, "UpdateItem (rewriting the calendar item)", res);
-        return;
-    }
-    if (!call_ok(res))
-        log_warn("mailbox %s: rewriting the calendar item of \"%s\" failed: %s", m->name,
-                 m->cur->subject ? m->cur->subject : "",
-                 res->error ? res->error : ews_error_name(res->code));
-    delete_attachments(m);
+    if (followup_done(m, "UpdateItem", "rewriting the calendar item of", res))
+        delete_attachments(m);
 }
 
 /* After booking, the resource's own calendar item is rewritten as the policy says (subject,
@@ -721,8 +721,8 @@ static void rewrite_calendar_item(struct mailbox *m)
         changes[n++] = (struct ews_item_change){
             .op = EWS_CHANGE_SET, .field = EWS_FIELD_SUBJECT, .text = rw->subject};
     if (rw->clear_body)
-        changes[n++] = (struct ews_item_change){
-            .op = EWS_CHANGE_SET, .field = EWS_FIELD_BODY, .text = ""};
+        changes[n++] =
+            (struct ews_item_change){.op = EWS_CHANGE_SET, .field = EWS_FIELD_BODY, .text = ""};
     if (rw->make_public)
         changes[n++] = (struct ews_item_change){
             .op = EWS_CHANGE_SET, .field = EWS_FIELD_SENSITIVITY, .text = "Normal"};
@@ -743,16 +743,8 @@ static void decline_next_occurrence(struct mailbox *m);
 static void on_occurrence_declined(struct ews_call_result *res, void *userdata)
 {
     struct mailbox *m = userdata;
-    m->call = NULL;
-    if (!call_ok(res) && throttled(res)) {
-        poll_fail(m, "CreateItem (declining an occurrence)", res);
-        return;
-    }
-    if (!call_ok(res))
-        log_warn("mailbox %s: declining an occurrence of \"%s\" failed: %s", m->name,
-                 m->cur->subject ? m->cur->subject : "",
-                 res->error ? res->error : ews_error_name(res->code));
-    decline_next_occurrence(m);
+    if (followup_done(m, "CreateItem", "declining an occurrence of", res))
+        decline_next_occurrence(m);
 }
 
 /* The own occurrence (from the CalendarView) that starts at START, or NULL. */
@@ -821,19 +813,11 @@ static void forward_to_delegates(struct mailbox *m, const char *reference, ews_c
 static void on_forwarded(struct ews_call_result *res, void *userdata)
 {
     struct mailbox *m = userdata;
-    m->call = NULL;
-    const char *subject = m->cur->subject ? m->cur->subject : "";
-    if (!call_ok(res) && throttled(res)) {
-        /* The tentative answer stands; like a failed rewrite, the forward is not retried. */
-        poll_fail(m, "CreateItem (forwarding to the delegates)", res);
+    if (!followup_done(m, "CreateItem", "forwarding to the delegates", res))
         return;
-    }
     if (call_ok(res))
-        log_info("mailbox %s: forwarded \"%s\" to %zu delegate(s) for approval", m->name, subject,
-                 m->policy->resource_delegates.n);
-    else
-        log_warn("mailbox %s: forwarding \"%s\" to the delegates failed: %s", m->name, subject,
-                 res->error ? res->error : ews_error_name(res->code));
+        log_info("mailbox %s: forwarded \"%s\" to %zu delegate(s) for approval", m->name,
+                 m->cur->subject ? m->cur->subject : "", m->policy->resource_delegates.n);
     item_finished(m);
 }
 
@@ -1002,10 +986,9 @@ static void on_calendar_view(struct ews_call_result *res, void *userdata)
         /* The request's own tentative occurrences tell which occurrences the series has
          * inside the window, without expanding its recurrence here. */
         if (copy->uid && m->cur->uid && strcmp(copy->uid, m->cur->uid) == 0) {
-            m->occurrences = xreallocarray(m->occurrences, m->n_occurrences + 1,
-                                           sizeof(*m->occurrences));
-            m->occurrences[m->n_occurrences++] =
-                (struct policy_occurrence){copy->start, copy->end};
+            m->occurrences =
+                xreallocarray(m->occurrences, m->n_occurrences + 1, sizeof(*m->occurrences));
+            m->occurrences[m->n_occurrences++] = (struct policy_occurrence){copy->start, copy->end};
         }
     }
     free(items);
@@ -1098,8 +1081,8 @@ static void verify_pending(struct mailbox *m)
         return;
     }
     struct item_id id = {.id = m->cur->associated_calendar_item_id.id};
-    send_call(m, "GetItem",
-              ews_build_get_item(&m->ctx, &id, 1, EWS_SHAPE_DEFAULT, NULL, 0), on_verified);
+    send_call(m, "GetItem", ews_build_get_item(&m->ctx, &id, 1, EWS_SHAPE_DEFAULT, NULL, 0),
+              on_verified);
 }
 
 static void on_removed(struct ews_call_result *res, void *userdata)
@@ -1127,8 +1110,7 @@ static void handle_cancellation(struct mailbox *m)
         return;
     }
     if (m->env.dry_run) {
-        log_info("mailbox %s: dry run: would remove cancelled meeting \"%s\"", m->name,
-                 subject);
+        log_info("mailbox %s: dry run: would remove cancelled meeting \"%s\"", m->name, subject);
         record(m, false, m->cur->id.id, "remove");
         item_finished(m);
         return;
@@ -1139,8 +1121,7 @@ static void handle_cancellation(struct mailbox *m)
         return;
     }
     send_call(m, "CreateItem",
-              ews_build_respond(&m->ctx, EWS_REMOVE, &m->cur->id, NULL, EWS_SAVE_ONLY),
-              on_removed);
+              ews_build_respond(&m->ctx, EWS_REMOVE, &m->cur->id, NULL, EWS_SAVE_ONLY), on_removed);
 }
 
 static void handle_request(struct mailbox *m)
@@ -1243,13 +1224,12 @@ static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
 
 /* ---- life cycle ------------------------------------------------------------------------- */
 
-struct mailbox *mailbox_new(const struct mailbox_env *env, struct confref *conf,
-                            const char *name, char *err, size_t errlen)
+struct mailbox *mailbox_new(const struct mailbox_env *env, struct confref *conf, const char *name,
+                            char *err, size_t errlen)
 {
     const char *state_dir = conf->conf->daemon.state_dir;
     if (mkdir(state_dir, 0700) != 0 && errno != EEXIST) {
-        snprintf(err, errlen, "cannot create state directory %s: %s", state_dir,
-                 strerror(errno));
+        snprintf(err, errlen, "cannot create state directory %s: %s", state_dir, strerror(errno));
         return NULL;
     }
     char *path = xasprintf("%s/%s.ledger", state_dir, name);

@@ -36,8 +36,8 @@ struct mailbox;
 
 /* One decision, handed to the environment's sink (log line, decision record). */
 struct mailbox_decision {
-    const char *mailbox;  /* the [mailbox NAME] */
-    const char *address;  /* the mailbox's SMTP address */
+    const char *mailbox; /* the [mailbox NAME] */
+    const char *address; /* the mailbox's SMTP address */
     const struct item *request;
     const struct policy_result *result;
     const char *outcome; /* "sent", "dry-run", "failed: ..." */
@@ -63,8 +63,8 @@ struct mailbox_env {
  * its ledger under the state directory. ENV is copied. Returns NULL with ERR filled when the
  * ledger cannot be opened. Free with mailbox_free().
  */
-struct mailbox *mailbox_new(const struct mailbox_env *env, struct confref *conf,
-                            const char *name, char *err, size_t errlen);
+struct mailbox *mailbox_new(const struct mailbox_env *env, struct confref *conf, const char *name,
+                            char *err, size_t errlen);
 void mailbox_free(struct mailbox *mailbox);
 
 /* Schedules the first poll after a small random delay (spreads many mailboxes out). */

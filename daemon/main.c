@@ -97,8 +97,7 @@ static void status_update(struct daemon *dm)
         answered += s->answered;
         failing += s->consecutive_failures > 0;
     }
-    sdnotify_status("%zu mailbox(es), %u answered, %u failing", dm->n_mailboxes, answered,
-                    failing);
+    sdnotify_status("%zu mailbox(es), %u answered, %u failing", dm->n_mailboxes, answered, failing);
 }
 
 static void on_poll(struct mailbox *m, bool ok, void *userdata)
@@ -183,8 +182,7 @@ static void warn_insecure(const struct conf *conf)
         log_warn("tls_verify = no: the server's certificate is NOT checked; anyone on the path "
                  "can read the credentials");
     if (strncmp(conf->server.url, "http://", 7) == 0)
-        log_warn("server url %s is plain http: credentials travel unencrypted",
-                 conf->server.url);
+        log_warn("server url %s is plain http: credentials travel unencrypted", conf->server.url);
 }
 
 static bool http_settings_differ(const struct conf *a, const struct conf *b)
@@ -384,8 +382,15 @@ static int run(struct daemon *dm)
 
 int main(int argc, char **argv)
 {
-    enum { OPT_ONCE = 256, OPT_CHECK, OPT_HISTORY, OPT_MAILBOX, OPT_ORGANIZER, OPT_SINCE,
-           OPT_KEYS };
+    enum {
+        OPT_ONCE = 256,
+        OPT_CHECK,
+        OPT_HISTORY,
+        OPT_MAILBOX,
+        OPT_ORGANIZER,
+        OPT_SINCE,
+        OPT_KEYS
+    };
     static const struct option options[] = {
         {"config", required_argument, NULL, 'c'},
         {"once", no_argument, NULL, OPT_ONCE},

@@ -30,33 +30,33 @@ struct ctl {
     struct http_client *http;
     struct ews_account account;
     struct ews_context ctx;
-    char *password; /* from --password-file; secret */
+    char *password;             /* from --password-file; secret */
     const char *folder_mailbox; /* delegate access: the mailbox in DistinguishedFolderId */
 };
 
 static void usage(FILE *out)
 {
     fprintf(out,
-        "usage: meetingctl [-c FILE] --as ADDRESS [--password-file FILE] [--json] COMMAND ...\n"
-        "\n"
-        "commands:\n"
-        "  create --subject S --start T --end T [--location L] [--body B]\n"
-        "         [--required LIST] [--optional LIST] [--resource LIST] [--attach FILE]...\n"
-        "                      create a meeting and send the invitations; prints its id\n"
-        "  status ID           the meeting and each attendee's answer\n"
-        "  update ID [--subject S] [--start T] [--end T] [--location L] [--set-required LIST]\n"
-        "            [--add-optional LIST] [--add-resource LIST] [--remove LIST]\n"
-        "                      change the meeting; sends updates and cancellations\n"
-        "  cancel ID [--message M]\n"
-        "                      cancel the meeting and tell every attendee\n"
-        "  list FOLDER         list inbox, calendar, sentitems, deleteditems or drafts\n"
-        "  respond ID accept|tentative|decline [--message M]\n"
-        "                      answer a meeting request\n"
-        "\n"
-        "Times are ISO 8601 (2026-12-03T10:00:00Z or with an offset). LIST is comma-separated\n"
-        "addresses. Credentials: the [mailbox] whose address is ADDRESS, else the [server]\n"
-        "account (impersonating ADDRESS when impersonation = yes), else --password-file with\n"
-        "ADDRESS as the user name.\n");
+            "usage: meetingctl [-c FILE] --as ADDRESS [--password-file FILE] [--json] COMMAND ...\n"
+            "\n"
+            "commands:\n"
+            "  create --subject S --start T --end T [--location L] [--body B]\n"
+            "         [--required LIST] [--optional LIST] [--resource LIST] [--attach FILE]...\n"
+            "                      create a meeting and send the invitations; prints its id\n"
+            "  status ID           the meeting and each attendee's answer\n"
+            "  update ID [--subject S] [--start T] [--end T] [--location L] [--set-required LIST]\n"
+            "            [--add-optional LIST] [--add-resource LIST] [--remove LIST]\n"
+            "                      change the meeting; sends updates and cancellations\n"
+            "  cancel ID [--message M]\n"
+            "                      cancel the meeting and tell every attendee\n"
+            "  list FOLDER         list inbox, calendar, sentitems, deleteditems or drafts\n"
+            "  respond ID accept|tentative|decline [--message M]\n"
+            "                      answer a meeting request\n"
+            "\n"
+            "Times are ISO 8601 (2026-12-03T10:00:00Z or with an offset). LIST is comma-separated\n"
+            "addresses. Credentials: the [mailbox] whose address is ADDRESS, else the [server]\n"
+            "account (impersonating ADDRESS when impersonation = yes), else --password-file with\n"
+            "ADDRESS as the user name.\n");
 }
 
 static int fail(const char *fmt, ...) UTIL_PRINTF(1, 2);
@@ -113,7 +113,8 @@ static int setup_account(struct ctl *c)
         return 0;
     }
     return fail("no credentials for %s: add a [mailbox] with that address, [server] "
-                "credentials, or --password-file", c->as);
+                "credentials, or --password-file",
+                c->as);
 }
 
 /* Posts ENVELOPE (taken); on success the caller owns res->response. Prints the error. */
@@ -224,11 +225,11 @@ static void free_attachments(struct ews_file_attachment *files, size_t n)
 static int cmd_create(struct ctl *c, int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"subject", required_argument, NULL, 's'}, {"start", required_argument, NULL, 'S'},
-        {"end", required_argument, NULL, 'E'},     {"location", required_argument, NULL, 'l'},
-        {"body", required_argument, NULL, 'b'},    {"required", required_argument, NULL, 'r'},
+        {"subject", required_argument, NULL, 's'},  {"start", required_argument, NULL, 'S'},
+        {"end", required_argument, NULL, 'E'},      {"location", required_argument, NULL, 'l'},
+        {"body", required_argument, NULL, 'b'},     {"required", required_argument, NULL, 'r'},
         {"optional", required_argument, NULL, 'o'}, {"resource", required_argument, NULL, 'R'},
-        {"attach", required_argument, NULL, 'A'},  {NULL, 0, NULL, 0}};
+        {"attach", required_argument, NULL, 'A'},   {NULL, 0, NULL, 0}};
     struct ews_meeting_spec spec = {.send_invitations = EWS_SEND_TO_ALL_AND_SAVE_COPY};
     struct strlist req = {0}, opt = {0}, res_list = {0};
     struct ews_file_attachment *files = NULL;
@@ -238,7 +239,9 @@ static int cmd_create(struct ctl *c, int argc, char **argv)
     optind = 0;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (o) {
-        case 's': spec.subject = optarg; break;
+        case 's':
+            spec.subject = optarg;
+            break;
         case 'S':
             if (parse_time_arg("--start", optarg, &spec.start) != 0)
                 goto out;
@@ -249,16 +252,29 @@ static int cmd_create(struct ctl *c, int argc, char **argv)
                 goto out;
             have_end = true;
             break;
-        case 'l': spec.location = optarg; break;
-        case 'b': spec.body = optarg; break;
-        case 'r': split_list(optarg, &req); break;
-        case 'o': split_list(optarg, &opt); break;
-        case 'R': split_list(optarg, &res_list); break;
+        case 'l':
+            spec.location = optarg;
+            break;
+        case 'b':
+            spec.body = optarg;
+            break;
+        case 'r':
+            split_list(optarg, &req);
+            break;
+        case 'o':
+            split_list(optarg, &opt);
+            break;
+        case 'R':
+            split_list(optarg, &res_list);
+            break;
         case 'A':
             if (add_attachment(optarg, &files, &n_files) != 0)
                 goto out;
             break;
-        default: usage(stderr); rc = EX_USAGE_CODE; goto out;
+        default:
+            usage(stderr);
+            rc = EX_USAGE_CODE;
+            goto out;
         }
     }
     if (spec.subject == NULL || !have_start || !have_end) {
@@ -313,12 +329,18 @@ static const char *role_name(enum attendee_role r)
 static const char *response_name(enum item_response r)
 {
     switch (r) {
-    case RESPONSE_ORGANIZER: return "Organizer";
-    case RESPONSE_TENTATIVE: return "Tentative";
-    case RESPONSE_ACCEPT: return "Accept";
-    case RESPONSE_DECLINE: return "Decline";
-    case RESPONSE_NO_RESPONSE_RECEIVED: return "NoResponseReceived";
-    case RESPONSE_UNKNOWN: break;
+    case RESPONSE_ORGANIZER:
+        return "Organizer";
+    case RESPONSE_TENTATIVE:
+        return "Tentative";
+    case RESPONSE_ACCEPT:
+        return "Accept";
+    case RESPONSE_DECLINE:
+        return "Decline";
+    case RESPONSE_NO_RESPONSE_RECEIVED:
+        return "NoResponseReceived";
+    case RESPONSE_UNKNOWN:
+        break;
     }
     return "Unknown";
 }
@@ -347,7 +369,8 @@ static int cmd_status(struct ctl *c, int argc, char **argv)
         jsonw_time(stdout, it->end);
         fputs(",\"location\":", stdout);
         jsonw_string(stdout, it->location);
-        fprintf(stdout, ",\"is_cancelled\":%s,\"attendees\":[", it->is_cancelled ? "true" : "false");
+        fprintf(stdout, ",\"is_cancelled\":%s,\"attendees\":[",
+                it->is_cancelled ? "true" : "false");
         for (size_t i = 0; i < it->n_attendees; i++) {
             const struct item_attendee *a = &it->attendees[i];
             fputs(i ? ",{\"name\":" : "{\"name\":", stdout);
@@ -361,8 +384,8 @@ static int cmd_status(struct ctl *c, int argc, char **argv)
         }
         fputs("]}\n", stdout);
     } else {
-        printf("Subject:  %s\nStart:    %s\nEnd:      %s\n", it->subject ? it->subject : "",
-               start, end);
+        printf("Subject:  %s\nStart:    %s\nEnd:      %s\n", it->subject ? it->subject : "", start,
+               end);
         if (it->location)
             printf("Location: %s\n", it->location);
         if (it->is_cancelled)
@@ -403,19 +426,21 @@ static void list_change(struct ews_item_change *ch, size_t *n, enum ews_change_o
         ch[(*n)++] = (struct ews_item_change){.op = EWS_CHANGE_DELETE, .field = field};
         return;
     }
-    ch[(*n)++] = (struct ews_item_change){.op = op, .field = field,
-                                          .addresses = (const char *const *)l->v,
-                                          .n_addresses = l->n};
+    ch[(*n)++] = (struct ews_item_change){
+        .op = op, .field = field, .addresses = (const char *const *)l->v, .n_addresses = l->n};
 }
 
 static int cmd_update(struct ctl *c, int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"subject", required_argument, NULL, 's'},      {"start", required_argument, NULL, 'S'},
-        {"end", required_argument, NULL, 'E'},          {"location", required_argument, NULL, 'l'},
-        {"set-required", required_argument, NULL, 'r'}, {"add-optional", required_argument, NULL, 'o'},
-        {"add-resource", required_argument, NULL, 'R'}, {"remove", required_argument, NULL, 'x'},
-        {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"subject", required_argument, NULL, 's'},
+                                         {"start", required_argument, NULL, 'S'},
+                                         {"end", required_argument, NULL, 'E'},
+                                         {"location", required_argument, NULL, 'l'},
+                                         {"set-required", required_argument, NULL, 'r'},
+                                         {"add-optional", required_argument, NULL, 'o'},
+                                         {"add-resource", required_argument, NULL, 'R'},
+                                         {"remove", required_argument, NULL, 'x'},
+                                         {NULL, 0, NULL, 0}};
     const char *subject = NULL, *location = NULL;
     time_t start = 0, end = 0;
     struct strlist set_req = {0}, add_opt = {0}, add_res = {0}, remove = {0};
@@ -425,7 +450,9 @@ static int cmd_update(struct ctl *c, int argc, char **argv)
     optind = 0;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (o) {
-        case 's': subject = optarg; break;
+        case 's':
+            subject = optarg;
+            break;
         case 'S':
             if (parse_time_arg("--start", optarg, &start) != 0)
                 goto out;
@@ -434,12 +461,26 @@ static int cmd_update(struct ctl *c, int argc, char **argv)
             if (parse_time_arg("--end", optarg, &end) != 0)
                 goto out;
             break;
-        case 'l': location = optarg; break;
-        case 'r': split_list(optarg, &set_req); have_set_req = true; break;
-        case 'o': split_list(optarg, &add_opt); break;
-        case 'R': split_list(optarg, &add_res); break;
-        case 'x': split_list(optarg, &remove); break;
-        default: usage(stderr); rc = EX_USAGE_CODE; goto out;
+        case 'l':
+            location = optarg;
+            break;
+        case 'r':
+            split_list(optarg, &set_req);
+            have_set_req = true;
+            break;
+        case 'o':
+            split_list(optarg, &add_opt);
+            break;
+        case 'R':
+            split_list(optarg, &add_res);
+            break;
+        case 'x':
+            split_list(optarg, &remove);
+            break;
+        default:
+            usage(stderr);
+            rc = EX_USAGE_CODE;
+            goto out;
         }
     }
     if (optind != argc - 1) {
@@ -457,17 +498,17 @@ static int cmd_update(struct ctl *c, int argc, char **argv)
     struct ews_item_change ch[12];
     size_t n = 0;
     if (subject)
-        ch[n++] = (struct ews_item_change){.op = EWS_CHANGE_SET, .field = EWS_FIELD_SUBJECT,
-                                           .text = subject};
+        ch[n++] = (struct ews_item_change){
+            .op = EWS_CHANGE_SET, .field = EWS_FIELD_SUBJECT, .text = subject};
     if (location)
-        ch[n++] = (struct ews_item_change){.op = EWS_CHANGE_SET, .field = EWS_FIELD_LOCATION,
-                                           .text = location};
+        ch[n++] = (struct ews_item_change){
+            .op = EWS_CHANGE_SET, .field = EWS_FIELD_LOCATION, .text = location};
     if (start)
-        ch[n++] = (struct ews_item_change){.op = EWS_CHANGE_SET, .field = EWS_FIELD_START,
-                                           .time = start};
+        ch[n++] =
+            (struct ews_item_change){.op = EWS_CHANGE_SET, .field = EWS_FIELD_START, .time = start};
     if (end)
-        ch[n++] = (struct ews_item_change){.op = EWS_CHANGE_SET, .field = EWS_FIELD_END,
-                                           .time = end};
+        ch[n++] =
+            (struct ews_item_change){.op = EWS_CHANGE_SET, .field = EWS_FIELD_END, .time = end};
     /* Removing attendees rewrites each list that held one; --set-required replaces the
      * required list outright. The server sends cancellations to whoever left a list. */
     if (have_set_req) {
@@ -573,12 +614,18 @@ static int cmd_respond(struct ctl *c, int argc, char **argv)
 static const char *kind_name(enum item_kind k)
 {
     switch (k) {
-    case ITEM_MESSAGE: return "message";
-    case ITEM_MEETING_REQUEST: return "request";
-    case ITEM_MEETING_CANCELLATION: return "cancellation";
-    case ITEM_MEETING_RESPONSE: return "response";
-    case ITEM_CALENDAR: return "calendar";
-    case ITEM_OTHER: break;
+    case ITEM_MESSAGE:
+        return "message";
+    case ITEM_MEETING_REQUEST:
+        return "request";
+    case ITEM_MEETING_CANCELLATION:
+        return "cancellation";
+    case ITEM_MEETING_RESPONSE:
+        return "response";
+    case ITEM_CALENDAR:
+        return "calendar";
+    case ITEM_OTHER:
+        break;
     }
     return "item";
 }
@@ -594,7 +641,9 @@ static int cmd_list(struct ctl *c, int argc, char **argv)
         known |= strcmp(argv[1], folders[i]) == 0;
     if (!known)
         return fail("list: unknown folder %s (inbox, calendar, sentitems, deleteditems, "
-                    "drafts)", argv[1]), EX_USAGE_CODE;
+                    "drafts)",
+                    argv[1]),
+               EX_USAGE_CODE;
     if (c->json)
         fputc('[', stdout);
     int offset = 0;
@@ -652,22 +701,38 @@ static int cmd_list(struct ctl *c, int argc, char **argv)
 int main(int argc, char **argv)
 {
     struct ctl c = {.conf_path = CONF_DEFAULT_PATH};
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'}, {"as", required_argument, NULL, 'a'},
-        {"password-file", required_argument, NULL, 'p'}, {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'}, {"version", no_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"as", required_argument, NULL, 'a'},
+                                         {"password-file", required_argument, NULL, 'p'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {"version", no_argument, NULL, 'V'},
+                                         {NULL, 0, NULL, 0}};
     int o;
     /* Options before the command only; the command parses the rest. */
     while ((o = getopt_long(argc, argv, "+c:hV", opts, NULL)) != -1) {
         switch (o) {
-        case 'c': c.conf_path = optarg; break;
-        case 'a': c.as = optarg; break;
-        case 'p': c.password_file = optarg; break;
-        case 'j': c.json = true; break;
-        case 'h': usage(stdout); return EXIT_SUCCESS;
-        case 'V': printf("meetingctl %s\n", MEETINGD_VERSION); return EXIT_SUCCESS;
-        default: usage(stderr); return EX_USAGE_CODE;
+        case 'c':
+            c.conf_path = optarg;
+            break;
+        case 'a':
+            c.as = optarg;
+            break;
+        case 'p':
+            c.password_file = optarg;
+            break;
+        case 'j':
+            c.json = true;
+            break;
+        case 'h':
+            usage(stdout);
+            return EXIT_SUCCESS;
+        case 'V':
+            printf("meetingctl %s\n", MEETINGD_VERSION);
+            return EXIT_SUCCESS;
+        default:
+            usage(stderr);
+            return EX_USAGE_CODE;
         }
     }
     if (optind >= argc || c.as == NULL) {

@@ -844,8 +844,8 @@ static void test_dtd_refused(void **state)
                 NULL, "DOCTYPE");
     /* the parser stops at the DOCTYPE itself: a broken internal subset after it is never
      * read (otherwise this would be reported as malformed XML) */
-    parse_fails("<!DOCTYPE x [<!ENTITY % pe SYSTEM \"http://127.0.0.1:1/x\"> %pe; <!garbage",
-                NULL, "DOCTYPE");
+    parse_fails("<!DOCTYPE x [<!ENTITY % pe SYSTEM \"http://127.0.0.1:1/x\"> %pe; <!garbage", NULL,
+                "DOCTYPE");
     /* an undeclared entity is simply malformed */
     parse_fails(ENV_OPEN "&undeclared;" ENV_CLOSE, NULL, "malformed");
 }
