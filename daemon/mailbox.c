@@ -450,6 +450,17 @@ static void on_swept(struct ews_call_result *res, void *userdata)
     sweep_stale(m);
 }
 
+/* The size of the next batch of ids from *POS on (at most GET_BATCH_SIZE of TOTAL); advances
+ * *POS past it. */
+static size_t take_batch(size_t *pos, size_t total)
+{
+    size_t n = total - *pos;
+    if (n > GET_BATCH_SIZE)
+        n = GET_BATCH_SIZE;
+    *pos += n;
+    return n;
+}
+
 /* Moves the stale messages found by FindItem to Deleted Items (batched), then fetches the
  * new ones. Housekeeping: a failure is logged and the poll goes on. */
 static void sweep_stale(struct mailbox *m)
@@ -458,13 +469,12 @@ static void sweep_stale(struct mailbox *m)
         get_batch(m);
         return;
     }
-    size_t n = m->n_stale - m->sweep_pos;
-    if (n > GET_BATCH_SIZE)
-        n = GET_BATCH_SIZE;
-    char *env = ews_build_delete_item(&m->ctx, &m->stale[m->sweep_pos], n,
-                                      EWS_MOVE_TO_DELETED_ITEMS, EWS_SEND_TO_NONE);
-    m->sweep_pos += n;
-    send_call(m, "DeleteItem", env, on_swept);
+    size_t first = m->sweep_pos;
+    size_t n = take_batch(&m->sweep_pos, m->n_stale);
+    send_call(m, "DeleteItem",
+              ews_build_delete_item(&m->ctx, &m->stale[first], n, EWS_MOVE_TO_DELETED_ITEMS,
+                                    EWS_SEND_TO_NONE),
+              on_swept);
 }
 
 /* ---- fetching --------------------------------------------------------------------------- */
@@ -477,13 +487,12 @@ static void get_batch(struct mailbox *m)
         next_item(m);
         return;
     }
-    size_t n = m->n_candidates - m->get_pos;
-    if (n > GET_BATCH_SIZE)
-        n = GET_BATCH_SIZE;
-    char *env = ews_build_get_item(&m->ctx, &m->candidates[m->get_pos], n, EWS_SHAPE_ALL_PROPERTIES,
-                                   NULL, 0);
-    m->get_pos += n;
-    send_call(m, "GetItem", env, on_get);
+    size_t first = m->get_pos;
+    size_t n = take_batch(&m->get_pos, m->n_candidates);
+    send_call(
+        m, "GetItem",
+        ews_build_get_item(&m->ctx, &m->candidates[first], n, EWS_SHAPE_ALL_PROPERTIES, NULL, 0),
+        on_get);
 }
 
 static void on_get(struct ews_call_result *res, void *userdata)

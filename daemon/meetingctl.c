@@ -554,18 +554,30 @@ out:
     return rc;
 }
 
-static int cmd_cancel(struct ctl *c, int argc, char **argv)
+/* Parses the only option of cancel and respond, --message M; leaves optind at the first
+ * operand. Returns 0, or -1 after printing the usage. */
+static int parse_message_option(int argc, char **argv, const char **message)
 {
     static const struct option opts[] = {{"message", required_argument, NULL, 'm'},
                                          {NULL, 0, NULL, 0}};
-    const char *message = NULL;
     int o;
+    *message = NULL;
     optind = 0;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (o != 'm')
-            return usage(stderr), EX_USAGE_CODE;
-        message = optarg;
+        if (o != 'm') {
+            usage(stderr);
+            return -1;
+        }
+        *message = optarg;
     }
+    return 0;
+}
+
+static int cmd_cancel(struct ctl *c, int argc, char **argv)
+{
+    const char *message;
+    if (parse_message_option(argc, argv, &message) != 0)
+        return EX_USAGE_CODE;
     if (optind != argc - 1)
         return fail("cancel needs exactly one meeting id"), EX_USAGE_CODE;
     struct item_id id = {.id = argv[optind]};
@@ -579,16 +591,9 @@ static int cmd_cancel(struct ctl *c, int argc, char **argv)
 
 static int cmd_respond(struct ctl *c, int argc, char **argv)
 {
-    static const struct option opts[] = {{"message", required_argument, NULL, 'm'},
-                                         {NULL, 0, NULL, 0}};
-    const char *message = NULL;
-    int o;
-    optind = 0;
-    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (o != 'm')
-            return usage(stderr), EX_USAGE_CODE;
-        message = optarg;
-    }
+    const char *message;
+    if (parse_message_option(argc, argv, &message) != 0)
+        return EX_USAGE_CODE;
     if (optind != argc - 2)
         return fail("respond needs a request id and accept|tentative|decline"), EX_USAGE_CODE;
     enum ews_respond_kind kind;
