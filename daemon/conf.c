@@ -1568,6 +1568,13 @@ static void validate_all(struct parser *p)
                 }
             }
         }
+        if (r->never_matches == NULL && r->external == CONF_COND_YES &&
+            !pol->process_external_meeting_messages) {
+            /* The policy ignores external organizers before any rule is tried. */
+            r->never_matches = xasprintf("external = yes, but policy %s ignores external "
+                                         "organizers (process_external_meeting_messages = no)",
+                                         pol->name);
+        }
         pol->rules = xreallocarray(pol->rules, pol->n_rules + 1, sizeof(*pol->rules));
         pol->rules[pol->n_rules++] = r;
     }

@@ -974,6 +974,8 @@ static void test_rules(void **state)
          "shadowed by rule a-unconditional (conf/rules.conf:50), which has no conditions"},
         {"b-shadowed", "beta", 1,
          "shadowed by rule b-catch-all (conf/rules.conf:13), which has no conditions"},
+        {"g-external", "gamma", 1,
+         "external = yes, but policy gamma ignores external organizers"},
     };
     assert_int_equal(c->n_rules, sizeof(want) / sizeof(want[0]));
     for (size_t i = 0; i < c->n_rules; i++) {
@@ -1040,7 +1042,7 @@ static void test_rules(void **state)
     size_t n = conf_log_warnings(c);
     dup2(saved, STDERR_FILENO);
     close(saved);
-    assert_int_equal(n, 5);
+    assert_int_equal(n, 6);
     char buf[4096];
     ssize_t len = pread(fd, buf, sizeof(buf) - 1, 0);
     close(fd);
@@ -1048,6 +1050,8 @@ static void test_rules(void **state)
     buf[len] = '\0';
     assert_non_null(strstr(buf, "warning: conf/rules.conf:54: rule a-shadowed never matches: "
                                 "shadowed by rule a-unconditional"));
+    assert_non_null(strstr(buf, "rule g-external never matches: external = yes, but policy "
+                                "gamma ignores external organizers"));
     free(logpath);
     conf_free(c);
 }
