@@ -1035,19 +1035,25 @@ static void gather_context(struct mailbox *m)
     send_call(m, "FindItem", ews_build_find_item(&m->ctx, &args), on_calendar_view);
 }
 
+/* The answer recorded as an intent did reach the server: it is finished, as recorded. */
+static void earlier_answer_arrived(struct mailbox *m)
+{
+    const char *id = m->cur->id.id;
+    log_notice("mailbox %s: an earlier answer to \"%s\" whose outcome was unknown reached the "
+               "server",
+               m->name, m->cur->subject ? m->cur->subject : "");
+    record(m, false, id, ledger_action(m->ledger, id));
+    item_finished(m);
+}
+
 static void on_verified(struct ews_call_result *res, void *userdata)
 {
     struct mailbox *m = userdata;
     m->call = NULL;
-    const char *id = m->cur->id.id;
     if (res->status == EWS_CALL_OK && res->code != EWS_OK &&
         ews_error_action(res->code) == EWS_ACTION_ITEM_GONE) {
         /* A declined meeting leaves no calendar item behind. */
-        log_notice(
-            "mailbox %s: an earlier answer to \"%s\" whose outcome was unknown reached the server",
-            m->name, m->cur->subject ? m->cur->subject : "");
-        record(m, false, id, ledger_action(m->ledger, id));
-        item_finished(m);
+        earlier_answer_arrived(m);
         return;
     }
     if (!call_ok(res) || res->response->n_messages != 1 ||
@@ -1058,11 +1064,7 @@ static void on_verified(struct ews_call_result *res, void *userdata)
     const struct item *cal = &res->response->messages[0].items[0];
     if (cal->my_response == RESPONSE_ACCEPT || cal->my_response == RESPONSE_TENTATIVE ||
         cal->my_response == RESPONSE_DECLINE) {
-        log_notice(
-            "mailbox %s: an earlier answer to \"%s\" whose outcome was unknown reached the server",
-            m->name, m->cur->subject ? m->cur->subject : "");
-        record(m, false, id, ledger_action(m->ledger, id));
-        item_finished(m);
+        earlier_answer_arrived(m);
         return;
     }
     gather_context(m);
@@ -1079,11 +1081,7 @@ static void verify_pending(struct mailbox *m)
             /* Declining deleted the calendar item, and with it the request's link to it (a
              * server that keeps answered requests in the Inbox shows exactly this): the
              * decline went through, and answering again would send a second one. */
-            log_notice("mailbox %s: an earlier answer to \"%s\" whose outcome was unknown "
-                       "reached the server",
-                       m->name, m->cur->subject ? m->cur->subject : "");
-            record(m, false, m->cur->id.id, action);
-            item_finished(m);
+            earlier_answer_arrived(m);
             return;
         }
         gather_context(m);
