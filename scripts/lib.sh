@@ -32,5 +32,6 @@ build() {
     cmake --build "$TOP/$dir" -j "$(nproc)"
 }
 
-# The Python the project runs with: Debian's, which the packages above install.
-PYTHON=${PYTHON:-$(command -v python3)}
+# The Python the project runs with: Debian's, which the packages above install. Looked up on
+# PATH when used, after install_missing: on a fresh machine it is not there yet.
+PYTHON=${PYTHON:-python3}
