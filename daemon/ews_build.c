@@ -290,26 +290,24 @@ static void end(struct w *w)
         w_check(w, xmlTextWriterEndElement(w->tw));
 }
 
+/* Whether VALUE may be written now; a NULL or unwritable value fails the whole document. */
+static bool value_ok(struct w *w, const char *value)
+{
+    if (!w->bad && (value == NULL || !xml_text_ok(value)))
+        w->bad = true;
+    return !w->bad;
+}
+
 static void attr(struct w *w, const char *name, const char *value)
 {
-    if (w->bad)
-        return;
-    if (value == NULL || !xml_text_ok(value)) {
-        w->bad = true;
-        return;
-    }
-    w_check(w, xmlTextWriterWriteAttribute(w->tw, (const xmlChar *)name, (const xmlChar *)value));
+    if (value_ok(w, value))
+        w_check(w,
+                xmlTextWriterWriteAttribute(w->tw, (const xmlChar *)name, (const xmlChar *)value));
 }
 
 static void text(struct w *w, const char *value)
 {
-    if (w->bad)
-        return;
-    if (value == NULL || !xml_text_ok(value)) {
-        w->bad = true;
-        return;
-    }
-    if (value[0] != '\0')
+    if (value_ok(w, value) && value[0] != '\0')
         w_check(w, xmlTextWriterWriteString(w->tw, (const xmlChar *)value));
 }
 
@@ -346,24 +344,22 @@ int ews_datetime_format(time_t t, char *buf, size_t buflen)
     return 0;
 }
 
+/* T as an xs:dateTime in B, or NULL (which fails the document) when T cannot be written. */
+static const char *time_text(time_t t, char b[static 32])
+{
+    return ews_datetime_format(t, b, 32) == 0 ? b : NULL;
+}
+
 static void leaf_time(struct w *w, const char *name, time_t t)
 {
     char b[32];
-    if (ews_datetime_format(t, b, sizeof(b)) < 0) {
-        w->bad = true;
-        return;
-    }
-    leaf(w, name, b);
+    leaf(w, name, time_text(t, b));
 }
 
 static void attr_time(struct w *w, const char *name, time_t t)
 {
     char b[32];
-    if (ews_datetime_format(t, b, sizeof(b)) < 0) {
-        w->bad = true;
-        return;
-    }
-    attr(w, name, b);
+    attr(w, name, time_text(t, b));
 }
 
 static void attr_int(struct w *w, const char *name, int v)
@@ -379,25 +375,32 @@ static int server_version_index(const struct ews_context *ctx)
     return index_in(server_versions, NELEM(server_versions), v);
 }
 
-/* Start the document up to and including <soap:Body>. */
-static bool begin(struct w *w, const struct ews_context *ctx)
+static bool context_ok(const struct ews_context *ctx)
+{
+    return ctx != NULL && server_version_index(ctx) >= 0 &&
+           (ctx->impersonate_address == NULL || nonempty(ctx->impersonate_address)) &&
+           (ctx->time_zone_id == NULL || nonempty(ctx->time_zone_id));
+}
+
+/* Start the document up to and including the operation element <m:OPERATION>, which
+ * finish() closes. A failure is sticky like any other: the writes that follow do nothing and
+ * finish() returns NULL, so a builder needs no check of its own. */
+static void begin(struct w *w, const struct ews_context *ctx, const char *operation)
 {
     memset(w, 0, sizeof(*w));
-    if (ctx == NULL || server_version_index(ctx) < 0)
-        return false;
-    if (ctx->impersonate_address != NULL && !nonempty(ctx->impersonate_address))
-        return false;
-    if (ctx->time_zone_id != NULL && !nonempty(ctx->time_zone_id))
-        return false;
+    w->bad = true;
+    if (!context_ok(ctx))
+        return;
     w->buf = xmlBufferCreate();
     if (w->buf == NULL)
-        return false;
+        return;
     w->tw = xmlNewTextWriterMemory(w->buf, 0);
     if (w->tw == NULL) {
         xmlBufferFree(w->buf);
         w->buf = NULL;
-        return false;
+        return;
     }
+    w->bad = false;
     w_check(w, xmlTextWriterStartDocument(w->tw, NULL, "UTF-8", NULL));
     if (!w->bad)
         w_check(w,
@@ -427,10 +430,19 @@ static bool begin(struct w *w, const struct ews_context *ctx)
     }
     end(w); /* soap:Header */
     el(w, "soap", "Body");
-    return !w->bad;
+    el(w, "m", operation);
 }
 
-/* Close everything and hand out a malloc'ed copy of the document (NULL on failure). */
+/* m:CreateItem MessageDisposition=DISPOSITION up to and including <m:Items>. */
+static void begin_create_item(struct w *w, const struct ews_context *ctx, const char *disposition)
+{
+    begin(w, ctx, "CreateItem");
+    attr(w, "MessageDisposition", disposition);
+    el(w, "m", "Items");
+}
+
+/* Close everything still open (the operation element, soap:Body, soap:Envelope) and hand
+ * out a malloc'ed copy of the document (NULL on failure). */
 static char *finish(struct w *w)
 {
     char *out = NULL;
@@ -458,14 +470,20 @@ static char *finish(struct w *w)
 
 static const char *const shape_names[] = {"IdOnly", "Default", "AllProperties"};
 
-static bool fields_ok(const char *const *fields, size_t n)
+/* Whether the n strings of list (NULL only when n is 0) all pass ok(). */
+static bool all_ok(const char *const *list, size_t n, bool (*ok)(const char *))
 {
-    if (n > 0 && fields == NULL)
+    if (n > 0 && list == NULL)
         return false;
     for (size_t i = 0; i < n; i++)
-        if (!ews_field_uri_is_valid(fields[i]))
+        if (!ok(list[i]))
             return false;
     return true;
+}
+
+static bool fields_ok(const char *const *fields, size_t n)
+{
+    return all_ok(fields, n, ews_field_uri_is_valid);
 }
 
 /* t:BaseShape + t:AdditionalProperties, inside an ItemShape / FolderShape element. */
@@ -494,16 +512,21 @@ static bool folder_ok(const struct ews_folder_ref *f)
     return nonempty(f->folder_id) && f->mailbox == NULL;
 }
 
+/* <t:Mailbox><t:EmailAddress>address</t:EmailAddress></t:Mailbox> */
+static void write_mailbox(struct w *w, const char *address)
+{
+    el(w, "t", "Mailbox");
+    leaf(w, "EmailAddress", address);
+    end(w);
+}
+
 static void write_folder(struct w *w, const struct ews_folder_ref *f)
 {
     if (f->distinguished_id != NULL) {
         el(w, "t", "DistinguishedFolderId");
         attr(w, "Id", f->distinguished_id);
-        if (f->mailbox != NULL) {
-            el(w, "t", "Mailbox");
-            leaf(w, "EmailAddress", f->mailbox);
-            end(w);
-        }
+        if (f->mailbox != NULL)
+            write_mailbox(w, f->mailbox);
         end(w);
     } else {
         el(w, "t", "FolderId");
@@ -566,6 +589,15 @@ static void write_ref(struct w *w, const struct ews_item_ref *r)
     end(w);
 }
 
+/* m:ItemIds of n references. */
+static void write_item_ids(struct w *w, const struct ews_item_ref *refs, size_t n)
+{
+    el(w, "m", "ItemIds");
+    for (size_t i = 0; i < n; i++)
+        write_ref(w, &refs[i]);
+    end(w);
+}
+
 static bool refs_ok(const struct ews_item_ref *refs, size_t n)
 {
     if (refs == NULL || n == 0)
@@ -594,12 +626,7 @@ static struct ews_item_ref *refs_from_ids(const struct item_id *ids, size_t n)
 
 static bool addresses_ok(const char *const *a, size_t n)
 {
-    if (n > 0 && a == NULL)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!nonempty(a[i]))
-            return false;
-    return true;
+    return all_ok(a, n, nonempty);
 }
 
 /* <t:RequiredAttendees><t:Attendee><t:Mailbox><t:EmailAddress>... */
@@ -610,9 +637,7 @@ static void write_attendees(struct w *w, const char *list, const char *const *a,
     el(w, "t", list);
     for (size_t i = 0; i < n; i++) {
         el(w, "t", "Attendee");
-        el(w, "t", "Mailbox");
-        leaf(w, "EmailAddress", a[i]);
-        end(w);
+        write_mailbox(w, a[i]);
         end(w);
     }
     end(w);
@@ -665,13 +690,9 @@ static void write_attachments(struct w *w, const struct ews_file_attachment *a, 
 char *ews_build_find_item(const struct ews_context *ctx, const struct ews_find_item_args *a)
 {
     if (a == NULL || (unsigned)a->shape >= NELEM(shape_names) || !folder_ok(&a->folder) ||
-        !fields_ok(a->additional_fields, a->n_additional_fields) || a->max_entries < 0)
+        !fields_ok(a->additional_fields, a->n_additional_fields) || a->max_entries < 0 ||
+        !all_ok(a->item_class_prefixes, a->n_item_class_prefixes, nonempty))
         return NULL;
-    if (a->n_item_class_prefixes > 0 && a->item_class_prefixes == NULL)
-        return NULL;
-    for (size_t i = 0; i < a->n_item_class_prefixes; i++)
-        if (!nonempty(a->item_class_prefixes[i]))
-            return NULL;
     switch (a->view) {
     case EWS_VIEW_NONE:
         break;
@@ -691,9 +712,7 @@ char *ews_build_find_item(const struct ews_context *ctx, const struct ews_find_i
         return NULL;
 
     struct w w;
-    if (!begin(&w, ctx))
-        return finish(&w);
-    el(&w, "m", "FindItem");
+    begin(&w, ctx, "FindItem");
     attr(&w, "Traversal", "Shallow");
     el(&w, "m", "ItemShape");
     write_shape(&w, a->shape, a->additional_fields, a->n_additional_fields);
@@ -746,7 +765,6 @@ char *ews_build_find_item(const struct ews_context *ctx, const struct ews_find_i
     el(&w, "m", "ParentFolderIds");
     write_folder(&w, &a->folder);
     end(&w);
-    end(&w); /* m:FindItem */
     return finish(&w);
 }
 
@@ -759,17 +777,11 @@ char *ews_build_get_item_refs(const struct ews_context *ctx, const struct ews_it
     if (!refs_ok(refs, n) || (unsigned)shape >= NELEM(shape_names) || !fields_ok(fields, n_fields))
         return NULL;
     struct w w;
-    if (!begin(&w, ctx))
-        return finish(&w);
-    el(&w, "m", "GetItem");
+    begin(&w, ctx, "GetItem");
     el(&w, "m", "ItemShape");
     write_shape(&w, shape, fields, n_fields);
     end(&w);
-    el(&w, "m", "ItemIds");
-    for (size_t i = 0; i < n; i++)
-        write_ref(&w, &refs[i]);
-    end(&w);
-    end(&w);
+    write_item_ids(&w, refs, n);
     return finish(&w);
 }
 
@@ -808,11 +820,7 @@ char *ews_build_respond_batch(const struct ews_context *ctx, const struct ews_re
         if ((unsigned)specs[i].kind >= NELEM(respond_elements) || !item_id_ok(specs[i].reference))
             return NULL;
     struct w w;
-    if (!begin(&w, ctx))
-        return finish(&w);
-    el(&w, "m", "CreateItem");
-    attr(&w, "MessageDisposition", dispositions[disposition]);
-    el(&w, "m", "Items");
+    begin_create_item(&w, ctx, dispositions[disposition]);
     for (size_t i = 0; i < n; i++) {
         const struct ews_respond_spec *s = &specs[i];
         el(&w, "t", respond_elements[s->kind]);
@@ -823,8 +831,6 @@ char *ews_build_respond_batch(const struct ews_context *ctx, const struct ews_re
         write_item_id(&w, "ReferenceItemId", s->reference);
         end(&w);
     }
-    end(&w);
-    end(&w);
     return finish(&w);
 }
 
@@ -843,13 +849,6 @@ static const char *const send_invitations[] = {
     [EWS_SEND_ONLY_TO_ALL] = "SendOnlyToAll",
     [EWS_SEND_TO_ALL_AND_SAVE_COPY] = "SendToAllAndSaveCopy",
 };
-
-static const char *const day_names[] = {"Sunday", "Monday",   "Tuesday", "Wednesday", "Thursday",
-                                        "Friday", "Saturday", "Day",     "Weekday",   "WeekendDay"};
-static const char *const index_names[] = {"First", "Second", "Third", "Fourth", "Last"};
-static const char *const month_names[] = {"January",   "February", "March",    "April",
-                                          "May",       "June",     "July",     "August",
-                                          "September", "October",  "November", "December"};
 
 static bool single_bit(unsigned v)
 {
@@ -912,24 +911,37 @@ static bool recurrence_ok(const struct item_recurrence *r)
 
 static const char *day_name(unsigned bit)
 {
-    for (unsigned i = 0; i < NELEM(day_names); i++)
+    for (unsigned i = 0; i < ITEM_DAY_NAMES; i++)
         if (bit == (1u << i))
-            return day_names[i];
+            return item_day_names[i];
     return NULL;
 }
 
 static void write_days(struct w *w, unsigned mask)
 {
     char list[128] = "";
-    for (unsigned i = 0; i < NELEM(day_names); i++) {
+    for (unsigned i = 0; i < ITEM_DAY_NAMES; i++) {
         if (mask & (1u << i)) {
             if (list[0] != '\0')
                 strcat(list, " ");
-            strcat(list, day_names[i]);
+            strcat(list, item_day_names[i]);
         }
     }
     leaf(w, "DaysOfWeek", list);
 }
+
+/* The single day and its week of the month of the relative patterns. */
+static void write_relative_day(struct w *w, const struct item_recurrence *r)
+{
+    leaf(w, "DaysOfWeek", day_name(r->days_of_week));
+    leaf(w, "DayOfWeekIndex", item_week_index_names[r->day_of_week_index - 1]);
+}
+
+static const char *const range_elements[] = {
+    [REC_RANGE_NO_END] = "NoEndRecurrence",
+    [REC_RANGE_END_DATE] = "EndDateRecurrence",
+    [REC_RANGE_NUMBERED] = "NumberedRecurrence",
+};
 
 /* t:Recurrence: pattern then range, children in schema order (the yearly patterns have no
  * Interval; the relative ones take a single day). */
@@ -954,38 +966,26 @@ static void write_recurrence(struct w *w, const struct item_recurrence *r)
     case REC_RELATIVE_MONTHLY:
         el(w, "t", "RelativeMonthlyRecurrence");
         leaf_int(w, "Interval", r->interval);
-        leaf(w, "DaysOfWeek", day_name(r->days_of_week));
-        leaf(w, "DayOfWeekIndex", index_names[r->day_of_week_index - 1]);
+        write_relative_day(w, r);
         break;
     case REC_ABSOLUTE_YEARLY:
         el(w, "t", "AbsoluteYearlyRecurrence");
         leaf_int(w, "DayOfMonth", r->day_of_month);
-        leaf(w, "Month", month_names[r->month - 1]);
+        leaf(w, "Month", item_month_names[r->month - 1]);
         break;
     case REC_RELATIVE_YEARLY:
         el(w, "t", "RelativeYearlyRecurrence");
-        leaf(w, "DaysOfWeek", day_name(r->days_of_week));
-        leaf(w, "DayOfWeekIndex", index_names[r->day_of_week_index - 1]);
-        leaf(w, "Month", month_names[r->month - 1]);
+        write_relative_day(w, r);
+        leaf(w, "Month", item_month_names[r->month - 1]);
         break;
     }
     end(w);
-    switch (r->range) {
-    case REC_RANGE_NO_END:
-        el(w, "t", "NoEndRecurrence");
-        leaf(w, "StartDate", r->start_date);
-        break;
-    case REC_RANGE_END_DATE:
-        el(w, "t", "EndDateRecurrence");
-        leaf(w, "StartDate", r->start_date);
+    el(w, "t", range_elements[r->range]);
+    leaf(w, "StartDate", r->start_date);
+    if (r->range == REC_RANGE_END_DATE)
         leaf(w, "EndDate", r->end_date);
-        break;
-    case REC_RANGE_NUMBERED:
-        el(w, "t", "NumberedRecurrence");
-        leaf(w, "StartDate", r->start_date);
+    else if (r->range == REC_RANGE_NUMBERED)
         leaf_int(w, "NumberOfOccurrences", r->number_of_occurrences);
-        break;
-    }
     end(w);
     end(w);
 }
@@ -1008,9 +1008,7 @@ char *ews_build_create_meeting(const struct ews_context *ctx, const struct ews_m
         return NULL;
 
     struct w w;
-    if (!begin(&w, ctx))
-        return finish(&w);
-    el(&w, "m", "CreateItem");
+    begin(&w, ctx, "CreateItem");
     attr(&w, "SendMeetingInvitations", send_invitations[m->send_invitations]);
     el(&w, "m", "SavedItemFolderId");
     el(&w, "t", "DistinguishedFolderId");
@@ -1043,7 +1041,6 @@ char *ews_build_create_meeting(const struct ews_context *ctx, const struct ews_m
     }
     end(&w); /* t:CalendarItem */
     end(&w); /* m:Items */
-    end(&w); /* m:CreateItem */
     return finish(&w);
 }
 
@@ -1180,9 +1177,7 @@ char *ews_build_update_item_ref(const struct ews_context *ctx, const struct ews_
             return NULL;
 
     struct w w;
-    if (!begin(&w, ctx))
-        return finish(&w);
-    el(&w, "m", "UpdateItem");
+    begin(&w, ctx, "UpdateItem");
     attr(&w, "ConflictResolution", conflict_names[conflict]);
     if (calendar)
         attr(&w, "SendMeetingInvitationsOrCancellations", update_send[send]);
@@ -1194,10 +1189,9 @@ char *ews_build_update_item_ref(const struct ews_context *ctx, const struct ews_
     el(&w, "t", "Updates");
     for (size_t i = 0; i < n; i++)
         write_change(&w, &changes[i], calendar);
-    end(&w);
-    end(&w);
-    end(&w);
-    end(&w);
+    end(&w); /* t:Updates */
+    end(&w); /* t:ItemChange */
+    end(&w); /* m:ItemChanges */
     return finish(&w);
 }
 
@@ -1227,16 +1221,10 @@ char *ews_build_delete_item_refs(const struct ews_context *ctx, const struct ews
         (unsigned)cancellations >= NELEM(send_invitations))
         return NULL;
     struct w w;
-    if (!begin(&w, ctx))
-        return finish(&w);
-    el(&w, "m", "DeleteItem");
+    begin(&w, ctx, "DeleteItem");
     attr(&w, "DeleteType", delete_types[type]);
     attr(&w, "SendMeetingCancellations", send_invitations[cancellations]);
-    el(&w, "m", "ItemIds");
-    for (size_t i = 0; i < n; i++)
-        write_ref(&w, &refs[i]);
-    end(&w);
-    end(&w);
+    write_item_ids(&w, refs, n);
     return finish(&w);
 }
 
@@ -1259,18 +1247,12 @@ char *ews_build_cancel_meeting(const struct ews_context *ctx, const struct item_
     if (!item_id_ok(calendar_item))
         return NULL;
     struct w w;
-    if (!begin(&w, ctx))
-        return finish(&w);
-    el(&w, "m", "CreateItem");
-    attr(&w, "MessageDisposition", "SendAndSaveCopy");
-    el(&w, "m", "Items");
+    begin_create_item(&w, ctx, "SendAndSaveCopy");
     el(&w, "t", "CancelCalendarItem");
     /* SmartResponseType: ReferenceItemId, then NewBodyContent (Body is ignored here). */
     write_item_id(&w, "ReferenceItemId", calendar_item);
     if (message != NULL)
         write_body(&w, "NewBodyContent", message, false);
-    end(&w);
-    end(&w);
     end(&w);
     return finish(&w);
 }
@@ -1286,27 +1268,18 @@ char *ews_build_forward(const struct ews_context *ctx, const struct item_id *ref
         !addresses_ok(to, n_to) || (n_to == 0 && disposition != EWS_SAVE_ONLY))
         return NULL;
     struct w w;
-    if (!begin(&w, ctx))
-        return finish(&w);
-    el(&w, "m", "CreateItem");
-    attr(&w, "MessageDisposition", dispositions[disposition]);
-    el(&w, "m", "Items");
+    begin_create_item(&w, ctx, dispositions[disposition]);
     el(&w, "t", "ForwardItem");
     /* SmartResponseType order: ToRecipients, ReferenceItemId, NewBodyContent. */
     if (n_to > 0) {
         el(&w, "t", "ToRecipients");
-        for (size_t i = 0; i < n_to; i++) {
-            el(&w, "t", "Mailbox");
-            leaf(&w, "EmailAddress", to[i]);
-            end(&w);
-        }
+        for (size_t i = 0; i < n_to; i++)
+            write_mailbox(&w, to[i]);
         end(&w);
     }
     write_item_id(&w, "ReferenceItemId", reference);
     if (body_text != NULL)
         write_body(&w, "NewBodyContent", body_text, false);
-    end(&w);
-    end(&w);
     end(&w);
     return finish(&w);
 }
@@ -1322,16 +1295,13 @@ char *ews_build_delete_attachments(const struct ews_context *ctx, const struct i
         if (!item_id_ok(&ids[i]))
             return NULL;
     struct w w;
-    if (!begin(&w, ctx))
-        return finish(&w);
-    el(&w, "m", "DeleteAttachment");
+    begin(&w, ctx, "DeleteAttachment");
     el(&w, "m", "AttachmentIds");
     for (size_t i = 0; i < n; i++) {
         el(&w, "t", "AttachmentId");
         attr(&w, "Id", ids[i].id);
         end(&w);
     }
-    end(&w);
     end(&w);
     return finish(&w);
 }
@@ -1347,16 +1317,13 @@ char *ews_build_get_folder(const struct ews_context *ctx, const struct ews_folde
         if (!folder_ok(&folders[i]))
             return NULL;
     struct w w;
-    if (!begin(&w, ctx))
-        return finish(&w);
-    el(&w, "m", "GetFolder");
+    begin(&w, ctx, "GetFolder");
     el(&w, "m", "FolderShape");
     write_shape(&w, shape, NULL, 0);
     end(&w);
     el(&w, "m", "FolderIds");
     for (size_t i = 0; i < n; i++)
         write_folder(&w, &folders[i]);
-    end(&w);
     end(&w);
     return finish(&w);
 }

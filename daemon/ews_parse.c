@@ -22,28 +22,16 @@
 #include <libxml/tree.h>
 #include <libxml/xmlerror.h>
 
+#include "util.h"
+
 #define NS_SOAP "http://schemas.xmlsoap.org/soap/envelope/"
 #define NS_M "http://schemas.microsoft.com/exchange/services/2006/messages"
 #define NS_T "http://schemas.microsoft.com/exchange/services/2006/types"
 #define NS_E "http://schemas.microsoft.com/exchange/services/2006/errors"
 
-/* ---- allocation (own helpers so the module builds alone; abort on OOM) ---- */
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
-static void *ep_xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n == 0 ? 1 : n, size == 0 ? 1 : size);
-    if (p == NULL)
-        abort();
-    return p;
-}
-
-static char *ep_xstrdup(const char *s)
-{
-    char *p = strdup(s);
-    if (p == NULL)
-        abort();
-    return p;
-}
+/* ---- allocation (util.h's helpers abort on out-of-memory) ---- */
 
 /* Make room for one more element in a growable array: *cap doubles as needed. */
 static void *ep_grow(void *arr, size_t n, size_t *cap, size_t elsize)
@@ -173,7 +161,7 @@ static int leaf_text(struct pctx *p, const xmlNode *n, char **out)
                         (const char *)n->name);
         }
     }
-    char *s = ep_xcalloc(1, len + 1);
+    char *s = xcalloc(1, len + 1);
     size_t off = 0;
     for (const xmlNode *c = n->children; c != NULL; c = c->next) {
         if ((c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) && c->content != NULL) {
@@ -193,7 +181,7 @@ static char *attr_dup(const xmlNode *n, const char *name)
     xmlChar *v = xmlGetNoNsProp(n, (const xmlChar *)name);
     if (v == NULL)
         return NULL;
-    char *s = ep_xstrdup((const char *)v);
+    char *s = xstrdup((const char *)v);
     xmlFree(v);
     return s;
 }
@@ -216,14 +204,23 @@ static char *trim(char *s)
     return s;
 }
 
+/* TEXT without its surrounding XML whitespace, copied into BUF; NULL when TEXT does not fit
+ * (the callers refuse such a text). */
+static const char *trimmed_copy(const char *text, char *buf, size_t size)
+{
+    size_t l = strlen(text);
+    if (l >= size)
+        return NULL;
+    memcpy(buf, text, l + 1);
+    return trim(buf);
+}
+
 static int parse_int(const char *text, int *out)
 {
     char buf[32];
-    size_t l = strlen(text);
-    if (l >= sizeof(buf))
+    const char *s = trimmed_copy(text, buf, sizeof(buf));
+    if (s == NULL)
         return -1;
-    memcpy(buf, text, l + 1);
-    const char *s = trim(buf);
     bool neg = false;
     if (*s == '+' || *s == '-')
         neg = *s++ == '-';
@@ -248,11 +245,9 @@ static int parse_int(const char *text, int *out)
 static int parse_bool(const char *text, bool *out)
 {
     char buf[16];
-    size_t l = strlen(text);
-    if (l >= sizeof(buf))
+    const char *s = trimmed_copy(text, buf, sizeof(buf));
+    if (s == NULL)
         return -1;
-    memcpy(buf, text, l + 1);
-    const char *s = trim(buf);
     if (strcmp(s, "true") == 0 || strcmp(s, "1") == 0)
         *out = true;
     else if (strcmp(s, "false") == 0 || strcmp(s, "0") == 0)
@@ -331,13 +326,9 @@ static int parse_tz(const char *s, bool *has, long *offset)
 int ews_datetime_parse(const char *text, time_t *out)
 {
     char buf[64];
-    if (text == NULL || out == NULL)
+    const char *s = text != NULL ? trimmed_copy(text, buf, sizeof(buf)) : NULL;
+    if (s == NULL || out == NULL)
         return -1;
-    size_t l = strlen(text);
-    if (l >= sizeof(buf))
-        return -1;
-    memcpy(buf, text, l + 1);
-    const char *s = trim(buf);
 
     int y, mo, d, hh, mi, ss;
     if (parse_ymd(s, &y, &mo, &d) < 0 || s[10] != 'T')
@@ -377,13 +368,9 @@ int ews_datetime_parse(const char *text, time_t *out)
 int ews_date_parse(const char *text, char out[11])
 {
     char buf[32];
-    if (text == NULL)
+    const char *s = text != NULL ? trimmed_copy(text, buf, sizeof(buf)) : NULL;
+    if (s == NULL)
         return -1;
-    size_t l = strlen(text);
-    if (l >= sizeof(buf))
-        return -1;
-    memcpy(buf, text, l + 1);
-    const char *s = trim(buf);
     int y, m, d;
     bool has_tz;
     long offset;
@@ -406,85 +393,140 @@ static int el_string(struct pctx *p, const xmlNode *n, char **out)
     return 0;
 }
 
-static int el_time(struct pctx *p, const xmlNode *n, time_t *out)
+/* Converts TEXT (a copy of ours, which it may change) into *OUT; returns 0 or -1. */
+typedef int value_parser(char *text, void *out);
+
+static int datetime_from(char *s, void *out)
+{
+    return ews_datetime_parse(s, out);
+}
+
+static int date_from(char *s, void *out)
+{
+    return ews_date_parse(s, out);
+}
+
+static int int_from(char *s, void *out)
+{
+    return parse_int(s, out);
+}
+
+static int bool_from(char *s, void *out)
+{
+    return parse_bool(s, out);
+}
+
+/* Enumeration values are looked up without their surrounding whitespace. */
+static int response_from(char *s, void *out)
+{
+    return item_response_from_string(trim(s), out);
+}
+
+static int free_busy_from(char *s, void *out)
+{
+    return item_free_busy_from_string(trim(s), out);
+}
+
+static int caltype_from(char *s, void *out)
+{
+    return item_calendar_type_from_string(trim(s), out);
+}
+
+/* The text of leaf N converted by PARSE into *OUT; a text PARSE refuses is reported as
+ * "t:Name: WHAT "text"". */
+static int el_value(struct pctx *p, const xmlNode *n, value_parser *parse, void *out,
+                    const char *what)
 {
     char *s, b[48];
     if (leaf_text(p, n, &s) < 0)
         return -1;
-    int rc = ews_datetime_parse(s, out);
+    int rc = parse(s, out);
     if (rc < 0)
-        fail(p, "%s%s: invalid xs:dateTime \"%s\"", prefix_of(n), (const char *)n->name,
-             shown(s, b));
+        fail(p, "%s%s: %s \"%s\"", prefix_of(n), (const char *)n->name, what, shown(s, b));
     free(s);
     return rc;
+}
+
+static int el_time(struct pctx *p, const xmlNode *n, time_t *out)
+{
+    return el_value(p, n, datetime_from, out, "invalid xs:dateTime");
 }
 
 static int el_int(struct pctx *p, const xmlNode *n, int *out)
 {
-    char *s, b[48];
-    if (leaf_text(p, n, &s) < 0)
-        return -1;
-    int rc = parse_int(s, out);
-    if (rc < 0)
-        fail(p, "%s%s: invalid xs:int \"%s\"", prefix_of(n), (const char *)n->name, shown(s, b));
-    free(s);
-    return rc;
+    return el_value(p, n, int_from, out, "invalid xs:int");
 }
 
 static int el_bool(struct pctx *p, const xmlNode *n, bool *out)
 {
-    char *s, b[48];
-    if (leaf_text(p, n, &s) < 0)
+    return el_value(p, n, bool_from, out, "invalid xs:boolean");
+}
+
+/* An enumeration value mapped by FROM_STRING; unknown values are errors. */
+static int el_enum(struct pctx *p, const xmlNode *n, value_parser *from_string, void *out)
+{
+    return el_value(p, n, from_string, out, "unexpected value");
+}
+
+/* An xs:int that must lie within [LO, HI]; COMPLAINT says so otherwise. */
+static int el_int_within(struct pctx *p, const xmlNode *n, int *out, int lo, int hi,
+                         const char *complaint)
+{
+    if (el_int(p, n, out) < 0)
         return -1;
-    int rc = parse_bool(s, out);
-    if (rc < 0)
-        fail(p, "%s%s: invalid xs:boolean \"%s\"", prefix_of(n), (const char *)n->name,
-             shown(s, b));
-    free(s);
-    return rc;
+    if (*out < lo || *out > hi)
+        return fail(p, "%s", complaint);
+    return 0;
 }
 
-/* Map a trimmed leaf text through from_string(); unknown values are errors. */
-static int el_enum(struct pctx *p, const xmlNode *n, int (*from_string)(const char *, void *),
-                   void *out)
+/* The required, non-empty Id attribute of N, newly allocated; NULL after failing the parse. */
+static char *id_attr(struct pctx *p, const xmlNode *n)
 {
-    char *s, b[48];
-    if (leaf_text(p, n, &s) < 0)
-        return -1;
-    int rc = from_string(trim(s), out);
-    if (rc < 0)
-        fail(p, "%s%s: unexpected value \"%s\"", prefix_of(n), (const char *)n->name, shown(s, b));
-    free(s);
-    return rc;
-}
-
-static int response_from(const char *s, void *out)
-{
-    return item_response_from_string(s, out);
-}
-
-static int free_busy_from(const char *s, void *out)
-{
-    return item_free_busy_from_string(s, out);
-}
-
-static int caltype_from(const char *s, void *out)
-{
-    return item_calendar_type_from_string(s, out);
+    char *id = attr_dup(n, "Id");
+    if (id == NULL || id[0] == '\0') {
+        free(id);
+        fail(p, "%s%s without Id", prefix_of(n), (const char *)n->name);
+        return NULL;
+    }
+    return id;
 }
 
 /* An ItemIdType / FolderIdType element: Id required, ChangeKey optional. */
 static int el_id(struct pctx *p, const xmlNode *n, struct item_id *out)
 {
-    char *id = attr_dup(n, "Id");
-    if (id == NULL || id[0] == '\0') {
-        free(id);
-        return fail(p, "%s%s without Id", prefix_of(n), (const char *)n->name);
-    }
+    char *id = id_attr(p, n);
+    if (id == NULL)
+        return -1;
     item_id_clear(out);
     out->id = id;
     out->change_key = attr_dup(n, "ChangeKey");
     return 0;
+}
+
+/* "t:Parent: unexpected element t:Child" */
+static int unexpected(struct pctx *p, const xmlNode *parent, const xmlNode *c)
+{
+    return fail(p, "%s%s: unexpected element %s%s", prefix_of(parent), (const char *)parent->name,
+                prefix_of(c), (const char *)c->name);
+}
+
+/* Marks the single-valued child C of t:PARENT as seen; a second one is an error. */
+static int once_in(struct pctx *p, bool *seen, const xmlNode *c, const char *parent)
+{
+    if (*seen)
+        return fail(p, "duplicate t:%s in t:%s", (const char *)c->name, parent);
+    *seen = true;
+    return 0;
+}
+
+/* Whether C is the first t:NAME child (*GOT tracks it): where the schema allows one, a second
+ * is as unexpected as any other element. */
+static bool first_t(const xmlNode *c, const char *name, bool *got)
+{
+    if (*got || !is_el(c, NS_T, name))
+        return false;
+    *got = true;
+    return true;
 }
 
 /* An EmailAddressType element (t:Mailbox). */
@@ -494,16 +536,10 @@ static int el_mailbox_inner(struct pctx *p, const xmlNode *mb, struct item_mailb
     FOR_EACH_EL(c, mb)
     {
         if (is_el(c, NS_T, "Name")) {
-            if (seen_name)
-                return fail(p, "duplicate t:Name in t:Mailbox");
-            seen_name = true;
-            if (el_string(p, c, &out->name) < 0)
+            if (once_in(p, &seen_name, c, "Mailbox") < 0 || el_string(p, c, &out->name) < 0)
                 return -1;
         } else if (is_el(c, NS_T, "EmailAddress")) {
-            if (seen_addr)
-                return fail(p, "duplicate t:EmailAddress in t:Mailbox");
-            seen_addr = true;
-            if (el_string(p, c, &out->address) < 0)
+            if (once_in(p, &seen_addr, c, "Mailbox") < 0 || el_string(p, c, &out->address) < 0)
                 return -1;
         }
         /* RoutingType, MailboxType, ItemId, OriginalDisplayName: not needed. */
@@ -527,8 +563,7 @@ static int el_attendees(struct pctx *p, const xmlNode *n, enum attendee_role rol
     FOR_EACH_EL(a, n)
     {
         if (!is_el(a, NS_T, "Attendee"))
-            return fail(p, "t:%s: unexpected element %s%s", (const char *)n->name, prefix_of(a),
-                        (const char *)a->name);
+            return unexpected(p, n, a);
         any = true;
         /* Geometric growth: a hostile response may carry a great many attendees. */
         it->attendees =
@@ -540,22 +575,16 @@ static int el_attendees(struct pctx *p, const xmlNode *n, enum attendee_role rol
         FOR_EACH_EL(c, a)
         {
             if (is_el(c, NS_T, "Mailbox")) {
-                if (seen_mb)
-                    return fail(p, "duplicate t:Mailbox in t:Attendee");
-                seen_mb = true;
-                if (el_mailbox_inner(p, c, &at->mailbox) < 0)
+                if (once_in(p, &seen_mb, c, "Attendee") < 0 ||
+                    el_mailbox_inner(p, c, &at->mailbox) < 0)
                     return -1;
             } else if (is_el(c, NS_T, "ResponseType")) {
-                if (seen_rt)
-                    return fail(p, "duplicate t:ResponseType in t:Attendee");
-                seen_rt = true;
-                if (el_enum(p, c, response_from, &at->response) < 0)
+                if (once_in(p, &seen_rt, c, "Attendee") < 0 ||
+                    el_enum(p, c, response_from, &at->response) < 0)
                     return -1;
             } else if (is_el(c, NS_T, "LastResponseTime")) {
-                if (seen_lrt)
-                    return fail(p, "duplicate t:LastResponseTime in t:Attendee");
-                seen_lrt = true;
-                if (el_time(p, c, &at->last_response_time) < 0)
+                if (once_in(p, &seen_lrt, c, "Attendee") < 0 ||
+                    el_time(p, c, &at->last_response_time) < 0)
                     return -1;
             }
             /* ProposedStart / ProposedEnd of an attendee: not used. */
@@ -570,17 +599,22 @@ static int el_attendees(struct pctx *p, const xmlNode *n, enum attendee_role rol
 
 /* ---- recurrence ---- */
 
-static const char *const day_names[] = {"Sunday", "Monday",   "Tuesday", "Wednesday", "Thursday",
-                                        "Friday", "Saturday", "Day",     "Weekday",   "WeekendDay"};
+/* 1-based position of S among the N NAMES, 0 when it is none of them. */
+static int name_number(const char *const *names, size_t n, const char *s)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(s, names[i]) == 0)
+            return (int)i + 1;
+    return 0;
+}
 
 static int day_bit(const char *s, unsigned *bit)
 {
-    for (unsigned i = 0; i < sizeof(day_names) / sizeof(day_names[0]); i++)
-        if (strcmp(s, day_names[i]) == 0) {
-            *bit = 1u << i;
-            return 0;
-        }
-    return -1;
+    int i = name_number(item_day_names, ITEM_DAY_NAMES, s);
+    if (i == 0)
+        return -1;
+    *bit = 1u << (i - 1);
+    return 0;
 }
 
 /* t:DaysOfWeek: a whitespace-separated list (weekly) or a single day (relative patterns). */
@@ -610,28 +644,24 @@ static int el_days(struct pctx *p, const xmlNode *n, bool list, unsigned *out)
     return 0;
 }
 
-static int index_from(const char *s, void *out)
+/* The 1-based number of a name (t:DayOfWeekIndex, t:Month) into the int *OUT. */
+static int number_from(const char *const *names, size_t n, char *s, void *out)
 {
-    static const char *const names[] = {"First", "Second", "Third", "Fourth", "Last"};
-    for (int i = 0; i < 5; i++)
-        if (strcmp(s, names[i]) == 0) {
-            *(int *)out = i + 1;
-            return 0;
-        }
-    return -1;
+    int v = name_number(names, n, trim(s));
+    if (v == 0)
+        return -1;
+    *(int *)out = v;
+    return 0;
 }
 
-static int month_from(const char *s, void *out)
+static int index_from(char *s, void *out)
 {
-    static const char *const names[] = {"January",   "February", "March",    "April",
-                                        "May",       "June",     "July",     "August",
-                                        "September", "October",  "November", "December"};
-    for (int i = 0; i < 12; i++)
-        if (strcmp(s, names[i]) == 0) {
-            *(int *)out = i + 1;
-            return 0;
-        }
-    return -1;
+    return number_from(item_week_index_names, ITEM_WEEK_INDEX_NAMES, s, out);
+}
+
+static int month_from(char *s, void *out)
+{
+    return number_from(item_month_names, ITEM_MONTH_NAMES, s, out);
 }
 
 struct pattern_desc {
@@ -649,6 +679,17 @@ static const struct pattern_desc patterns[] = {
     {"RelativeYearlyRecurrence", REC_RELATIVE_YEARLY, false, true, false, true, false, true},
 };
 
+struct range_desc {
+    const char *element;
+    enum recurrence_range range;
+};
+
+static const struct range_desc ranges[] = {
+    {"NoEndRecurrence", REC_RANGE_NO_END},
+    {"EndDateRecurrence", REC_RANGE_END_DATE},
+    {"NumberedRecurrence", REC_RANGE_NUMBERED},
+};
+
 static int el_pattern(struct pctx *p, const xmlNode *n, const struct pattern_desc *d,
                       struct item_recurrence *r)
 {
@@ -658,36 +699,23 @@ static int el_pattern(struct pctx *p, const xmlNode *n, const struct pattern_des
     r->interval = 1;
     FOR_EACH_EL(c, n)
     {
-        if (d->interval && is_el(c, NS_T, "Interval") && !got_interval) {
-            got_interval = true;
-            if (el_int(p, c, &r->interval) < 0)
-                return -1;
-            if (r->interval < 1)
-                return fail(p, "t:Interval must be >= 1");
-        } else if (d->days && is_el(c, NS_T, "DaysOfWeek") && !got_days) {
-            got_days = true;
-            if (el_days(p, c, d->days_list, &r->days_of_week) < 0)
-                return -1;
-        } else if (d->days_list && is_el(c, NS_T, "FirstDayOfWeek")) {
-            continue; /* display hint only */
-        } else if (d->index && is_el(c, NS_T, "DayOfWeekIndex") && !got_index) {
-            got_index = true;
-            if (el_enum(p, c, index_from, &r->day_of_week_index) < 0)
-                return -1;
-        } else if (d->day_of_month && is_el(c, NS_T, "DayOfMonth") && !got_dom) {
-            got_dom = true;
-            if (el_int(p, c, &r->day_of_month) < 0)
-                return -1;
-            if (r->day_of_month < 1 || r->day_of_month > 31)
-                return fail(p, "t:DayOfMonth out of range");
-        } else if (d->month && is_el(c, NS_T, "Month") && !got_month) {
-            got_month = true;
-            if (el_enum(p, c, month_from, &r->month) < 0)
-                return -1;
-        } else {
-            return fail(p, "t:%s: unexpected element %s%s", d->element, prefix_of(c),
-                        (const char *)c->name);
-        }
+        int rc;
+        if (d->interval && first_t(c, "Interval", &got_interval))
+            rc = el_int_within(p, c, &r->interval, 1, INT_MAX, "t:Interval must be >= 1");
+        else if (d->days && first_t(c, "DaysOfWeek", &got_days))
+            rc = el_days(p, c, d->days_list, &r->days_of_week);
+        else if (d->days_list && is_el(c, NS_T, "FirstDayOfWeek"))
+            rc = 0; /* display hint only */
+        else if (d->index && first_t(c, "DayOfWeekIndex", &got_index))
+            rc = el_enum(p, c, index_from, &r->day_of_week_index);
+        else if (d->day_of_month && first_t(c, "DayOfMonth", &got_dom))
+            rc = el_int_within(p, c, &r->day_of_month, 1, 31, "t:DayOfMonth out of range");
+        else if (d->month && first_t(c, "Month", &got_month))
+            rc = el_enum(p, c, month_from, &r->month);
+        else
+            rc = unexpected(p, n, c);
+        if (rc < 0)
+            return -1;
     }
     if (got_interval != d->interval || got_days != d->days || got_index != d->index ||
         got_dom != d->day_of_month || got_month != d->month)
@@ -697,14 +725,7 @@ static int el_pattern(struct pctx *p, const xmlNode *n, const struct pattern_des
 
 static int el_date(struct pctx *p, const xmlNode *n, char out[11])
 {
-    char *s, b[48];
-    if (leaf_text(p, n, &s) < 0)
-        return -1;
-    int rc = ews_date_parse(s, out);
-    if (rc < 0)
-        fail(p, "t:%s: invalid xs:date \"%s\"", (const char *)n->name, shown(s, b));
-    free(s);
-    return rc;
+    return el_value(p, n, date_from, out, "invalid xs:date");
 }
 
 static int el_range(struct pctx *p, const xmlNode *n, enum recurrence_range range,
@@ -714,25 +735,18 @@ static int el_range(struct pctx *p, const xmlNode *n, enum recurrence_range rang
     r->range = range;
     FOR_EACH_EL(c, n)
     {
-        if (is_el(c, NS_T, "StartDate") && !got_start) {
-            got_start = true;
-            if (el_date(p, c, r->start_date) < 0)
-                return -1;
-        } else if (range == REC_RANGE_END_DATE && is_el(c, NS_T, "EndDate") && !got_end) {
-            got_end = true;
-            if (el_date(p, c, r->end_date) < 0)
-                return -1;
-        } else if (range == REC_RANGE_NUMBERED && is_el(c, NS_T, "NumberOfOccurrences") &&
-                   !got_count) {
-            got_count = true;
-            if (el_int(p, c, &r->number_of_occurrences) < 0)
-                return -1;
-            if (r->number_of_occurrences < 1)
-                return fail(p, "t:NumberOfOccurrences must be >= 1");
-        } else {
-            return fail(p, "t:%s: unexpected element %s%s", (const char *)n->name, prefix_of(c),
-                        (const char *)c->name);
-        }
+        int rc;
+        if (first_t(c, "StartDate", &got_start))
+            rc = el_date(p, c, r->start_date);
+        else if (range == REC_RANGE_END_DATE && first_t(c, "EndDate", &got_end))
+            rc = el_date(p, c, r->end_date);
+        else if (range == REC_RANGE_NUMBERED && first_t(c, "NumberOfOccurrences", &got_count))
+            rc = el_int_within(p, c, &r->number_of_occurrences, 1, INT_MAX,
+                               "t:NumberOfOccurrences must be >= 1");
+        else
+            rc = unexpected(p, n, c);
+        if (rc < 0)
+            return -1;
     }
     if (!got_start || got_end != (range == REC_RANGE_END_DATE) ||
         got_count != (range == REC_RANGE_NUMBERED))
@@ -748,34 +762,30 @@ static int el_recurrence(struct pctx *p, const xmlNode *n, struct item *it)
     FOR_EACH_EL(c, n)
     {
         const struct pattern_desc *d = NULL;
-        for (size_t i = 0; i < sizeof(patterns) / sizeof(patterns[0]); i++)
+        const struct range_desc *rd = NULL;
+        for (size_t i = 0; i < NELEM(patterns); i++)
             if (is_el(c, NS_T, patterns[i].element))
                 d = &patterns[i];
+        for (size_t i = 0; i < NELEM(ranges); i++)
+            if (is_el(c, NS_T, ranges[i].element))
+                rd = &ranges[i];
+        int rc;
         if (d != NULL && !got_pattern) {
             got_pattern = true;
-            if (el_pattern(p, c, d, &r) < 0)
-                return -1;
-        } else if (is_el(c, NS_T, "NoEndRecurrence") && !got_range) {
+            rc = el_pattern(p, c, d, &r);
+        } else if (rd != NULL && !got_range) {
             got_range = true;
-            if (el_range(p, c, REC_RANGE_NO_END, &r) < 0)
-                return -1;
-        } else if (is_el(c, NS_T, "EndDateRecurrence") && !got_range) {
-            got_range = true;
-            if (el_range(p, c, REC_RANGE_END_DATE, &r) < 0)
-                return -1;
-        } else if (is_el(c, NS_T, "NumberedRecurrence") && !got_range) {
-            got_range = true;
-            if (el_range(p, c, REC_RANGE_NUMBERED, &r) < 0)
-                return -1;
+            rc = el_range(p, c, rd->range, &r);
         } else {
-            return fail(p, "t:Recurrence: unexpected element %s%s", prefix_of(c),
-                        (const char *)c->name);
+            rc = unexpected(p, n, c);
         }
+        if (rc < 0)
+            return -1;
     }
     if (!got_pattern || !got_range)
         return fail(p, "t:Recurrence needs one pattern and one range");
     free(it->recurrence);
-    it->recurrence = ep_xcalloc(1, sizeof(*it->recurrence));
+    it->recurrence = xcalloc(1, sizeof(*it->recurrence));
     *it->recurrence = r;
     return 0;
 }
@@ -786,26 +796,19 @@ static int el_occurrence(struct pctx *p, const xmlNode *n, struct item_occurrenc
     bool got_id = false, got_start = false, got_end = false, got_orig = false;
     FOR_EACH_EL(c, n)
     {
-        if (is_el(c, NS_T, "ItemId") && !got_id) {
-            got_id = true;
-            if (el_id(p, c, &o->id) < 0)
-                return -1;
-        } else if (is_el(c, NS_T, "Start") && !got_start) {
-            got_start = true;
-            if (el_time(p, c, &o->start) < 0)
-                return -1;
-        } else if (is_el(c, NS_T, "End") && !got_end) {
-            got_end = true;
-            if (el_time(p, c, &o->end) < 0)
-                return -1;
-        } else if (is_el(c, NS_T, "OriginalStart") && !got_orig) {
-            got_orig = true;
-            if (el_time(p, c, &o->original_start) < 0)
-                return -1;
-        } else {
-            return fail(p, "t:%s: unexpected element %s%s", (const char *)n->name, prefix_of(c),
-                        (const char *)c->name);
-        }
+        int rc;
+        if (first_t(c, "ItemId", &got_id))
+            rc = el_id(p, c, &o->id);
+        else if (first_t(c, "Start", &got_start))
+            rc = el_time(p, c, &o->start);
+        else if (first_t(c, "End", &got_end))
+            rc = el_time(p, c, &o->end);
+        else if (first_t(c, "OriginalStart", &got_orig))
+            rc = el_time(p, c, &o->original_start);
+        else
+            rc = unexpected(p, n, c);
+        if (rc < 0)
+            return -1;
     }
     if (!got_id || !got_start || !got_end || !got_orig)
         return fail(p, "t:%s: missing child element", (const char *)n->name);
@@ -818,8 +821,7 @@ static int el_modified_occurrences(struct pctx *p, const xmlNode *n, struct item
     FOR_EACH_EL(c, n)
     {
         if (!is_el(c, NS_T, "Occurrence"))
-            return fail(p, "t:ModifiedOccurrences: unexpected element %s%s", prefix_of(c),
-                        (const char *)c->name);
+            return unexpected(p, n, c);
         it->modified_occurrences = ep_grow(it->modified_occurrences, it->n_modified_occurrences,
                                            &cap, sizeof(*it->modified_occurrences));
         /* Count it before parsing so that item_clear() frees a half-filled entry. */
@@ -838,8 +840,7 @@ static int el_deleted_occurrences(struct pctx *p, const xmlNode *n, struct item 
     FOR_EACH_EL(c, n)
     {
         if (!is_el(c, NS_T, "DeletedOccurrence"))
-            return fail(p, "t:DeletedOccurrences: unexpected element %s%s", prefix_of(c),
-                        (const char *)c->name);
+            return unexpected(p, n, c);
         const xmlNode *st = first_el(c);
         if (!is_el(st, NS_T, "Start") || next_el(st) != NULL)
             return fail(p, "t:DeletedOccurrence must hold exactly one t:Start");
@@ -866,8 +867,7 @@ static int el_attachments(struct pctx *p, const xmlNode *n, struct item *it)
     {
         if (!is_el(a, NS_T, "FileAttachment") && !is_el(a, NS_T, "ItemAttachment") &&
             !is_el(a, NS_T, "ReferenceAttachment"))
-            return fail(p, "t:Attachments: unexpected element %s%s", prefix_of(a),
-                        (const char *)a->name);
+            return unexpected(p, n, a);
         const xmlNode *aid = NULL;
         FOR_EACH_EL(c, a)
         {
@@ -879,11 +879,9 @@ static int el_attachments(struct pctx *p, const xmlNode *n, struct item *it)
         }
         if (aid == NULL)
             continue;
-        char *id = attr_dup(aid, "Id");
-        if (id == NULL || id[0] == '\0') {
-            free(id);
-            return fail(p, "t:AttachmentId without Id");
-        }
+        char *id = id_attr(p, aid);
+        if (id == NULL)
+            return -1;
         it->attachment_ids =
             ep_grow(it->attachment_ids, it->n_attachment_ids, &cap, sizeof(*it->attachment_ids));
         it->attachment_ids[it->n_attachment_ids++] = (struct item_id){.id = id};
@@ -985,7 +983,7 @@ static const struct item_field item_fields[] = {
     FLD("ProposedEnd", F_TIME, proposed_end, 0),
 };
 
-#define N_ITEM_FIELDS (sizeof(item_fields) / sizeof(item_fields[0]))
+#define N_ITEM_FIELDS NELEM(item_fields)
 _Static_assert(N_ITEM_FIELDS <= 64, "the seen mask is a uint64_t");
 
 static int read_field(struct pctx *p, const struct item_field *f, const xmlNode *c, struct item *it)
@@ -1003,7 +1001,7 @@ static int read_field(struct pctx *p, const struct item_field *f, const xmlNode 
             if (strcmp(v, *e) == 0) {
                 char **slot = dst;
                 free(*slot);
-                *slot = ep_xstrdup(v);
+                *slot = xstrdup(v);
                 free(s);
                 return 0;
             }
@@ -1136,44 +1134,37 @@ static int parse_message_xml(struct pctx *p, const xmlNode *mx, unsigned *backof
         if (!is_backoff)
             continue;
         int ms;
-        if (el_int(p, v, &ms) < 0)
+        if (el_int_within(p, v, &ms, 0, INT_MAX, "negative BackOffMilliseconds") < 0)
             return -1;
-        if (ms < 0)
-            return fail(p, "negative BackOffMilliseconds");
         *backoff = (unsigned)ms;
     }
     return 0;
 }
 
+/* The optional attribute NAME of m:RootFolder converted by PARSE into *OUT (left alone when
+ * the attribute is absent). */
+static int root_folder_attr(struct pctx *p, const xmlNode *rf, const char *name,
+                            value_parser *parse, void *out)
+{
+    char *v = attr_dup(rf, name), b[48];
+    if (v == NULL)
+        return 0;
+    int rc = parse(v, out);
+    if (rc < 0)
+        fail(p, "m:RootFolder: invalid %s \"%s\"", name, shown(v, b));
+    free(v);
+    return rc;
+}
+
 static int parse_root_folder(struct pctx *p, const xmlNode *rf, int msg_no,
                              struct ews_response_message *m)
 {
-    char *v, b[48];
     m->has_root_folder = true;
-    if ((v = attr_dup(rf, "IndexedPagingOffset")) != NULL) {
-        int rc = parse_int(v, &m->indexed_paging_offset);
-        if (rc < 0)
-            fail(p, "m:RootFolder: invalid IndexedPagingOffset \"%s\"", shown(v, b));
-        free(v);
-        if (rc < 0)
-            return -1;
-    }
-    if ((v = attr_dup(rf, "TotalItemsInView")) != NULL) {
-        int rc = parse_int(v, &m->total_items_in_view);
-        if (rc < 0)
-            fail(p, "m:RootFolder: invalid TotalItemsInView \"%s\"", shown(v, b));
-        free(v);
-        if (rc < 0)
-            return -1;
-    }
-    if ((v = attr_dup(rf, "IncludesLastItemInRange")) != NULL) {
-        int rc = parse_bool(v, &m->includes_last_item_in_range);
-        if (rc < 0)
-            fail(p, "m:RootFolder: invalid IncludesLastItemInRange \"%s\"", shown(v, b));
-        free(v);
-        if (rc < 0)
-            return -1;
-    }
+    if (root_folder_attr(p, rf, "IndexedPagingOffset", int_from, &m->indexed_paging_offset) < 0 ||
+        root_folder_attr(p, rf, "TotalItemsInView", int_from, &m->total_items_in_view) < 0 ||
+        root_folder_attr(p, rf, "IncludesLastItemInRange", bool_from,
+                         &m->includes_last_item_in_range) < 0)
+        return -1;
     bool got_items = false;
     FOR_EACH_EL(c, rf)
     {
@@ -1185,8 +1176,7 @@ static int parse_root_folder(struct pctx *p, const xmlNode *rf, int msg_no,
             /* We never send GroupBy, so grouped results mean a confused server. */
             return fail(p, "m:RootFolder: grouped results (t:Groups) were not requested");
         } else {
-            return fail(p, "m:RootFolder: unexpected element %s%s", prefix_of(c),
-                        (const char *)c->name);
+            return unexpected(p, rf, c);
         }
     }
     return 0;
@@ -1196,10 +1186,41 @@ static bool is_folder_element(const xmlNode *n)
 {
     static const char *const names[] = {"Folder", "CalendarFolder", "ContactsFolder",
                                         "SearchFolder", "TasksFolder"};
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+    for (size_t i = 0; i < NELEM(names); i++)
         if (is_el(n, NS_T, names[i]))
             return true;
     return false;
+}
+
+/* The folder properties we read: the same scheme as item_fields, on a smaller scale. */
+enum folder_field_kind { FF_ID, FF_STRING, FF_INT };
+
+static const struct folder_field {
+    const char *name;
+    enum folder_field_kind kind;
+    size_t offset;
+} folder_fields[] = {
+    {"FolderId", FF_ID, offsetof(struct ews_folder, id)},
+    {"DisplayName", FF_STRING, offsetof(struct ews_folder, display_name)},
+    {"FolderClass", FF_STRING, offsetof(struct ews_folder, folder_class)},
+    {"TotalCount", FF_INT, offsetof(struct ews_folder, total_count)},
+    {"ChildFolderCount", FF_INT, offsetof(struct ews_folder, child_folder_count)},
+    {"UnreadCount", FF_INT, offsetof(struct ews_folder, unread_count)},
+};
+
+static int read_folder_field(struct pctx *p, const struct folder_field *ff, const xmlNode *e,
+                             struct ews_folder *f)
+{
+    void *dst = (char *)f + ff->offset;
+    switch (ff->kind) {
+    case FF_ID:
+        return el_id(p, e, dst);
+    case FF_STRING:
+        return el_string(p, e, dst);
+    case FF_INT:
+        break;
+    }
+    return el_int(p, e, dst);
 }
 
 static int parse_folders(struct pctx *p, const xmlNode *fs, struct ews_response_message *m)
@@ -1208,47 +1229,22 @@ static int parse_folders(struct pctx *p, const xmlNode *fs, struct ews_response_
     FOR_EACH_EL(c, fs)
     {
         if (!is_folder_element(c))
-            return fail(p, "m:Folders: unexpected element %s%s", prefix_of(c),
-                        (const char *)c->name);
+            return unexpected(p, fs, c);
         m->folders = ep_grow(m->folders, m->n_folders, &cap, sizeof(*m->folders));
         struct ews_folder *f = &m->folders[m->n_folders++];
         f->total_count = f->child_folder_count = f->unread_count = -1;
         unsigned seen = 0;
         FOR_EACH_EL(e, c)
         {
-            static const char *const known[] = {"FolderId",   "DisplayName",      "FolderClass",
-                                                "TotalCount", "ChildFolderCount", "UnreadCount"};
-            int k = -1;
-            for (int i = 0; i < 6; i++)
-                if (is_el(e, NS_T, known[i]))
-                    k = i;
-            if (k < 0)
+            size_t k = 0;
+            while (k < NELEM(folder_fields) && !is_el(e, NS_T, folder_fields[k].name))
+                k++;
+            if (k == NELEM(folder_fields))
                 continue; /* PermissionSet, EffectiveRights...: not needed */
             if (seen & (1u << k))
-                return fail(p, "duplicate t:%s in a folder", known[k]);
+                return fail(p, "duplicate t:%s in a folder", folder_fields[k].name);
             seen |= 1u << k;
-            int rc = 0;
-            switch (k) {
-            case 0:
-                rc = el_id(p, e, &f->id);
-                break;
-            case 1:
-                rc = el_string(p, e, &f->display_name);
-                break;
-            case 2:
-                rc = el_string(p, e, &f->folder_class);
-                break;
-            case 3:
-                rc = el_int(p, e, &f->total_count);
-                break;
-            case 4:
-                rc = el_int(p, e, &f->child_folder_count);
-                break;
-            default:
-                rc = el_int(p, e, &f->unread_count);
-                break;
-            }
-            if (rc < 0)
+            if (read_folder_field(p, &folder_fields[k], e, f) < 0)
                 return -1;
         }
     }
@@ -1271,8 +1267,7 @@ static int parse_changes(struct pctx *p, const xmlNode *ch, int msg_no,
         else if (is_el(c, NS_T, "ReadFlagChange"))
             kind = EWS_SYNC_READ_FLAG_CHANGE;
         else
-            return fail(p, "m:Changes: unexpected element %s%s", prefix_of(c),
-                        (const char *)c->name);
+            return unexpected(p, ch, c);
         m->changes = ep_grow(m->changes, m->n_changes, &cap, sizeof(*m->changes));
         struct ews_sync_change *sc = &m->changes[m->n_changes++];
         item_init(&sc->item);
@@ -1456,13 +1451,13 @@ static int parse_fault(struct pctx *p, const xmlNode *f, struct ews_response *r)
         return -1;
     }
     if (detail_code != NULL) {
-        r->fault_code_text = ep_xstrdup(trim(detail_code));
+        r->fault_code_text = xstrdup(trim(detail_code));
         r->fault_code = ews_error_from_name(r->fault_code_text);
     } else {
         /* faultcode is a QName such as "a:ErrorServerBusy" or "s:Client". */
         const char *qn = trim(faultcode);
         const char *colon = strrchr(qn, ':');
-        r->fault_code_text = ep_xstrdup(qn);
+        r->fault_code_text = xstrdup(qn);
         r->fault_code = ews_error_from_name(colon != NULL ? colon + 1 : qn);
     }
     /* A fault is never a success, whatever its code says. */
@@ -1493,8 +1488,7 @@ static int parse_operation_response(struct pctx *p, const xmlNode *resp, const c
         if (is_el(c, NS_M, "ResponseMessages") && rms == NULL)
             rms = c;
         else
-            return fail(p, "m:%s: unexpected element %s%s", (const char *)resp->name, prefix_of(c),
-                        (const char *)c->name);
+            return unexpected(p, resp, c);
     }
     if (rms == NULL)
         return fail(p, "m:%s without m:ResponseMessages", (const char *)resp->name);
@@ -1530,8 +1524,7 @@ static int parse_envelope(struct pctx *p, const xmlDoc *doc, const char *operati
         else if (is_el(c, NS_SOAP, "Body") && body == NULL)
             body = c;
         else
-            return fail(p, "soap:Envelope: unexpected element %s%s", prefix_of(c),
-                        (const char *)c->name);
+            return unexpected(p, env, c);
     }
     if (body == NULL)
         return fail(p, "soap:Envelope without soap:Body");
@@ -1684,7 +1677,7 @@ int ews_parse_response_capped(const char *body, size_t len, size_t max_bytes, co
     xmlDoc *doc = read_document(&p, body, len);
     if (doc == NULL)
         return -1;
-    struct ews_response *r = ep_xcalloc(1, sizeof(*r));
+    struct ews_response *r = xcalloc(1, sizeof(*r));
     int rc = parse_envelope(&p, doc, operation, r);
     xmlFreeDoc(doc);
     if (rc < 0 || p.failed) {

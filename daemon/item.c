@@ -9,6 +9,15 @@
 #include <string.h>
 #include <strings.h>
 
+const char *const item_day_names[ITEM_DAY_NAMES] = {
+    "Sunday", "Monday",   "Tuesday", "Wednesday", "Thursday",
+    "Friday", "Saturday", "Day",     "Weekday",   "WeekendDay"};
+const char *const item_week_index_names[ITEM_WEEK_INDEX_NAMES] = {"First", "Second", "Third",
+                                                                  "Fourth", "Last"};
+const char *const item_month_names[ITEM_MONTH_NAMES] = {
+    "January", "February", "March",     "April",   "May",      "June",
+    "July",    "August",   "September", "October", "November", "December"};
+
 /* This module must build alone (util.c is written in parallel), hence its own tiny
  * allocation helpers: they abort on out-of-memory like the rest of the daemon. */
 static void *item_xcalloc(size_t n, size_t size)

@@ -114,6 +114,17 @@ enum recurrence_range {
 #define ITEM_DOW_WEEKEND_DAY (1u << 9) /* "WeekendDay" */
 #define ITEM_DOW_ALL_BITS (0x3ffu)
 
+/* The schema's names (types.xsd DayOfWeekType, DayOfWeekIndexType, MonthNamesType), shared by
+ * the request writer and the response parser: item_day_names[k] is the name of
+ * ITEM_DOW bit k, item_week_index_names[k] of day_of_week_index k + 1, item_month_names[k]
+ * of month k + 1. */
+#define ITEM_DAY_NAMES 10
+#define ITEM_WEEK_INDEX_NAMES 5
+#define ITEM_MONTH_NAMES 12
+extern const char *const item_day_names[ITEM_DAY_NAMES];
+extern const char *const item_week_index_names[ITEM_WEEK_INDEX_NAMES];
+extern const char *const item_month_names[ITEM_MONTH_NAMES];
+
 /* t:Recurrence. Plain data (no pointers) so it can be copied with =. */
 struct item_recurrence {
     enum recurrence_pattern pattern;

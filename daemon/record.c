@@ -1,9 +1,9 @@
 /*
  * record: the decision record, decisions.jsonl (see record.h).
  *
- * Writing: the line is built in memory and handed to one write() on an O_APPEND descriptor,
- * so a killed daemon leaves either the whole line or a prefix of it - never an interleaving -
- * and record_open() cuts such a prefix off.
+ * Writing: the line is built in memory (with jsonw, on a memory stream) and handed to one
+ * write() on an O_APPEND descriptor, so a killed daemon leaves either the whole line or a
+ * prefix of it - never an interleaving - and record_open() cuts such a prefix off.
  *
  * Reading: a small strict JSON reader for our own lines. It is fed whatever is in the file
  * (a crash, a disk error or a careless edit may have put anything there), so it is bounded
@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "jsonw.h"
 #include "util.h"
 
 struct record {
@@ -83,39 +84,7 @@ static char *sb_take(struct sbuf *b)
     return s;
 }
 
-/* ---- UTF-8 ------------------------------------------------------------------------------- */
-
-/* Length of the valid UTF-8 sequence at S (AVAIL bytes readable, or a NUL-terminated string
- * with AVAIL = SIZE_MAX: a NUL is never a continuation byte, so reading stops there), or 0
- * when it is not valid: overlong forms, surrogates and code points above U+10FFFF are not. */
-static size_t utf8_len(const unsigned char *s, size_t avail, uint32_t *cp)
-{
-    unsigned c = s[0];
-    size_t n;
-    uint32_t v, min;
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    if (c >= 0xc2 && c <= 0xdf) {
-        n = 2, v = c & 0x1f, min = 0x80;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        n = 3, v = c & 0x0f, min = 0x800;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        n = 4, v = c & 0x07, min = 0x10000;
-    } else {
-        return 0;
-    }
-    for (size_t i = 1; i < n; i++) {
-        if (i >= avail || (s[i] & 0xc0) != 0x80)
-            return 0;
-        v = (v << 6) | (s[i] & 0x3f);
-    }
-    if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-        return 0;
-    *cp = v;
-    return n;
-}
+/* ---- UTF-8 encoding (decoding: jsonw_utf8_len) ------------------------------------------- */
 
 static void sb_put_utf8(struct sbuf *b, uint32_t cp)
 {
@@ -142,38 +111,7 @@ static void sb_put_utf8(struct sbuf *b, uint32_t cp)
     sb_put(b, u, n);
 }
 
-/* ---- escaping ---------------------------------------------------------------------------- */
-
-/* S as a JSON string (null for NULL). Bytes that are not valid UTF-8 become U+FFFD so the
- * line stays valid JSON for every reader; nothing is refused. */
-static void json_put_string(struct sbuf *b, const char *s)
-{
-    if (s == NULL) {
-        sb_puts(b, "null");
-        return;
-    }
-    sb_putc(b, '"');
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
-        uint32_t cp;
-        size_t n = utf8_len(p, SIZE_MAX, &cp);
-        if (n == 0) {
-            sb_puts(b, "\xef\xbf\xbd");
-            p++;
-            continue;
-        }
-        if (cp == '"' || cp == '\\') {
-            sb_putc(b, '\\');
-            sb_putc(b, (char)cp);
-        } else if (cp < 0x20 || cp == 0x7f) {
-            sb_printf(b, "\\u%04x", (unsigned)cp);
-        } else {
-            sb_put(b, p, n);
-        }
-        p += n;
-    }
-    sb_putc(b, '"');
-}
+/* ---- display quoting --------------------------------------------------------------------- */
 
 /* S for a terminal or a log line: nothing in it can start a new line, move the cursor or
  * switch the terminal's mode. With QUOTED, '"' and '\\' are escaped and S is put in quotes. */
@@ -184,7 +122,7 @@ static void put_display(struct sbuf *b, const char *s, bool quoted)
     const unsigned char *p = (const unsigned char *)(s ? s : "");
     while (*p) {
         uint32_t cp;
-        size_t n = utf8_len(p, SIZE_MAX, &cp);
+        size_t n = jsonw_utf8_len(p, SIZE_MAX, &cp);
         if (n == 0) {
             sb_printf(b, "\\x%02x", *p);
             p++;
@@ -328,22 +266,28 @@ char *record_recurrence_text(const struct item_recurrence *rec)
 
 /* ---- writing ----------------------------------------------------------------------------- */
 
-static void json_put_time(struct sbuf *b, time_t t)
+/* ,"KEY": - how every member of the record but the first ("time") starts. */
+static void json_key(FILE *f, const char *key)
 {
-    if (t == 0) {
-        sb_puts(b, "null");
-        return;
-    }
-    char iso[21];
-    util_format_time_utc(t, iso);
-    sb_printf(b, "\"%s\"", iso);
+    fprintf(f, ",\"%s\":", key);
 }
 
-static void json_key(struct sbuf *b, const char *key)
+static void json_string_member(FILE *f, const char *key, const char *value)
 {
-    if (b->len > 1)
-        sb_putc(b, ',');
-    sb_printf(b, "\"%s\":", key);
+    json_key(f, key);
+    jsonw_string(f, value);
+}
+
+static void json_time_member(FILE *f, const char *key, time_t t)
+{
+    json_key(f, key);
+    jsonw_time(f, t);
+}
+
+static void json_bool_member(FILE *f, const char *key, bool v)
+{
+    json_key(f, key);
+    fputs(v ? "true" : "false", f);
 }
 
 static const char *check_outcome_name(enum policy_outcome o)
@@ -363,65 +307,56 @@ char *record_format_line(const struct mailbox_decision *d, bool dry_run, time_t 
 {
     const struct item *it = d->request;
     const struct policy_result *res = d->result;
-    struct sbuf b = {0};
+    char *line = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&line, &len);
+    if (f == NULL)
+        abort(); /* a memory stream fails only for want of memory */
 
-    sb_putc(&b, '{');
-    json_key(&b, "time");
-    json_put_time(&b, when);
-    json_key(&b, "mailbox");
-    json_put_string(&b, d->mailbox);
-    json_key(&b, "address");
-    json_put_string(&b, d->address);
-    json_key(&b, "uid");
-    json_put_string(&b, it->uid);
-    json_key(&b, "item_id");
-    json_put_string(&b, it->id.id);
-    json_key(&b, "organizer");
-    json_put_string(&b, it->organizer.address);
-    json_key(&b, "organizer_name");
-    json_put_string(&b, it->organizer.name);
-    json_key(&b, "subject");
-    json_put_string(&b, it->subject);
-    json_key(&b, "start");
-    json_put_time(&b, it->start);
-    json_key(&b, "end");
-    json_put_time(&b, it->end);
-    json_key(&b, "recurring");
-    sb_puts(&b, it->is_recurring || it->recurrence ? "true" : "false");
-    json_key(&b, "recurrence");
+    fputs("{\"time\":", f);
+    jsonw_time(f, when);
+    json_string_member(f, "mailbox", d->mailbox);
+    json_string_member(f, "address", d->address);
+    json_string_member(f, "uid", it->uid);
+    json_string_member(f, "item_id", it->id.id);
+    json_string_member(f, "organizer", it->organizer.address);
+    json_string_member(f, "organizer_name", it->organizer.name);
+    json_string_member(f, "subject", it->subject);
+    json_time_member(f, "start", it->start);
+    json_time_member(f, "end", it->end);
+    json_bool_member(f, "recurring", it->is_recurring || it->recurrence);
     char *rec = it->recurrence ? record_recurrence_text(it->recurrence) : NULL;
-    json_put_string(&b, rec);
+    json_string_member(f, "recurrence", rec);
     free(rec);
-    json_key(&b, "decision");
-    json_put_string(&b, policy_decision_name(res->decision));
-    json_key(&b, "dry_run");
-    sb_puts(&b, dry_run ? "true" : "false");
-    json_key(&b, "outcome");
-    json_put_string(&b, d->outcome);
-    json_key(&b, "rule");
-    json_put_string(&b, res->rule);
-    json_key(&b, "response");
-    json_put_string(&b, res->response_text);
-    json_key(&b, "declined_occurrences");
-    sb_putc(&b, '[');
+    json_string_member(f, "decision", policy_decision_name(res->decision));
+    json_bool_member(f, "dry_run", dry_run);
+    json_string_member(f, "outcome", d->outcome);
+    json_string_member(f, "rule", res->rule);
+    json_string_member(f, "response", res->response_text);
+    json_key(f, "declined_occurrences");
+    fputc('[', f);
     for (size_t i = 0; i < res->n_declined_occurrences; i++) {
         if (i > 0)
-            sb_putc(&b, ',');
-        json_put_time(&b, res->declined_occurrences[i]);
+            fputc(',', f);
+        jsonw_time(f, res->declined_occurrences[i]);
     }
-    sb_putc(&b, ']');
-    json_key(&b, "checks");
-    sb_putc(&b, '[');
+    fputc(']', f);
+    json_key(f, "checks");
+    fputc('[', f);
     for (size_t i = 0; i < res->n_checks; i++) {
         const struct policy_check *c = &res->checks[i];
-        sb_puts(&b, i > 0 ? ",{\"name\":" : "{\"name\":");
-        json_put_string(&b, c->name);
-        sb_printf(&b, ",\"outcome\":\"%s\",\"reason\":", check_outcome_name(c->outcome));
-        json_put_string(&b, c->reason);
-        sb_putc(&b, '}');
+        fputs(i > 0 ? ",{\"name\":" : "{\"name\":", f);
+        jsonw_string(f, c->name);
+        fprintf(f, ",\"outcome\":\"%s\",\"reason\":", check_outcome_name(c->outcome));
+        jsonw_string(f, c->reason);
+        fputc('}', f);
     }
-    sb_puts(&b, "]}\n");
-    return sb_take(&b);
+    fputs("]}\n", f);
+
+    bool failed = ferror(f) != 0;
+    if (fclose(f) != 0 || failed)
+        abort(); /* as above: out of memory */
+    return line;
 }
 
 /* Reads exactly LEN bytes at OFFSET. */
@@ -480,23 +415,18 @@ struct record *record_open(const char *path, char *err, size_t errlen)
     struct stat st;
     if (fstat(fd, &st) != 0) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        close(fd);
-        return NULL;
-    }
-    if (!S_ISREG(st.st_mode)) {
+    } else if (!S_ISREG(st.st_mode)) {
         snprintf(err, errlen, "%s: not a regular file", path);
-        close(fd);
-        return NULL;
-    }
-    if (cut_partial_line(fd, st.st_size) != 0) {
+    } else if (cut_partial_line(fd, st.st_size) != 0) {
         snprintf(err, errlen, "%s: cannot cut off a partial last record: %s", path,
                  strerror(errno));
-        close(fd);
-        return NULL;
+    } else {
+        struct record *r = xcalloc(1, sizeof(*r));
+        r->fd = fd;
+        return r;
     }
-    struct record *r = xcalloc(1, sizeof(*r));
-    r->fd = fd;
-    return r;
+    close(fd);
+    return NULL;
 }
 
 void record_close(struct record *r)
@@ -618,7 +548,7 @@ static int j_string(struct jparser *jp, char **out)
             goto fail;
         if (c != '\\') {
             uint32_t cp;
-            size_t n = utf8_len(jp->p, (size_t)(jp->end - jp->p), &cp);
+            size_t n = jsonw_utf8_len(jp->p, (size_t)(jp->end - jp->p), &cp);
             if (n == 0)
                 goto fail;
             sb_put(&b, jp->p, n);
@@ -628,36 +558,17 @@ static int j_string(struct jparser *jp, char **out)
         jp->p++;
         if (jp->p >= jp->end)
             goto fail;
+        /* The two-character escapes, and what each stands for. */
+        static const char escapes[] = "\"\\/bfnrt", unescaped[] = "\"\\/\b\f\n\r\t";
         unsigned e = *jp->p++;
-        uint32_t cp;
-        switch (e) {
-        case '"':
-        case '\\':
-        case '/':
-            sb_putc(&b, (char)e);
+        const char *k = e != '\0' ? strchr(escapes, (int)e) : NULL;
+        if (k != NULL) {
+            sb_putc(&b, unescaped[k - escapes]);
             continue;
-        case 'b':
-            sb_putc(&b, '\b');
-            continue;
-        case 'f':
-            sb_putc(&b, '\f');
-            continue;
-        case 'n':
-            sb_putc(&b, '\n');
-            continue;
-        case 'r':
-            sb_putc(&b, '\r');
-            continue;
-        case 't':
-            sb_putc(&b, '\t');
-            continue;
-        case 'u':
-            if (j_hex4(jp, &cp) != 0)
-                goto fail;
-            break;
-        default:
-            goto fail;
         }
+        uint32_t cp;
+        if (e != 'u' || j_hex4(jp, &cp) != 0)
+            goto fail;
         if (cp >= 0xdc00 && cp <= 0xdfff)
             goto fail; /* a low surrogate on its own */
         if (cp >= 0xd800 && cp <= 0xdbff) {
@@ -1098,13 +1009,12 @@ int record_history_stream(FILE *in, const struct record_filter *f, FILE *out,
             continue;
         struct jval root;
         struct hist_entry e;
-        if (too_long || json_parse_object(line.p, line.len, &root) != 0) {
-            if (st.unreadable++ == 0)
-                st.first_unreadable = lineno;
-            continue;
-        }
-        if (entry_from_json(&root, &e) != 0) {
+        bool readable = !too_long && json_parse_object(line.p, line.len, &root) == 0;
+        if (readable && entry_from_json(&root, &e) != 0) {
             jval_free(&root);
+            readable = false;
+        }
+        if (!readable) {
             if (st.unreadable++ == 0)
                 st.first_unreadable = lineno;
             continue;
