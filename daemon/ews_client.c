@@ -4,6 +4,7 @@
 #include "ews_client.h"
 
 #include <ev.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,8 +106,11 @@ static void classify(struct ews_call *call, const struct http_response *resp,
         }
     }
     res->status = EWS_CALL_HTTP;
+    /* Saturated: a Retry-After past UINT_MAX ms must not wrap into a short one. */
     if (resp->retry_after_s > 0)
-        res->backoff_ms = (unsigned)(resp->retry_after_s * 1000);
+        res->backoff_ms = resp->retry_after_s >= (long)(UINT_MAX / 1000)
+                              ? UINT_MAX
+                              : (unsigned)(resp->retry_after_s * 1000);
     snprintf(call->error, sizeof(call->error), "HTTP %ld from the server", resp->status);
     res->error = call->error;
 }

@@ -280,7 +280,9 @@ int ledger_compact(struct ledger *l, time_t keep_after,
                    bool (*still_present)(const char *id, void *userdata), void *userdata)
 {
     char *tmp = xasprintf("%s.tmp", l->path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    /* Opened for appending too: after the rename this descriptor is the ledger's, so no
+     * reopen can fail and leave the ledger writing to the replaced file. */
+    int fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
     if (fd < 0) {
         free(tmp);
         return -1;
@@ -303,14 +305,13 @@ int ledger_compact(struct ledger *l, time_t keep_after,
     }
     if (rc == 0)
         rc = fsync(fd);
-    if (close(fd) != 0)
-        rc = -1;
     if (rc == 0)
         rc = rename(tmp, l->path);
     if (rc == 0)
         sync_parent_dir(l->path); /* make the rename itself durable */
     if (rc != 0) {
         int saved = errno;
+        close(fd);
         unlink(tmp);
         free(tmp);
         free(keep);
@@ -318,14 +319,8 @@ int ledger_compact(struct ledger *l, time_t keep_after,
         return -1;
     }
     free(tmp);
-
-    int nfd = open(l->path, O_RDWR | O_APPEND | O_CLOEXEC);
-    if (nfd < 0) {
-        free(keep);
-        return -1;
-    }
     close(l->fd);
-    l->fd = nfd;
+    l->fd = fd;
 
     /* Rebuild the index from the kept entries; dropped ids are freed. */
     struct ledger_entry *old = l->slots;

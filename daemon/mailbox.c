@@ -30,6 +30,7 @@
 #define BACKOFF_BASE_S 5.0
 #define BACKOFF_BASE_ONCE_S 0.5
 #define BACKOFF_MAX_S 900.0
+#define BACKOFF_SERVER_MAX_S 3600.0     /* the most of a server's BackOffMilliseconds honoured */
 #define ONCE_MAX_ATTEMPTS 8             /* failed polls in a row before --once gives a mailbox up */
 #define ONCE_MAX_PASSES 20              /* polls that acted, before --once stops looking for more */
 #define LEDGER_KEEP_DAYS 30             /* ledger entries younger than this are always kept */
@@ -225,8 +226,13 @@ static void poll_fail(struct mailbox *m, const char *what, const struct ews_call
     if (delay > BACKOFF_MAX_S)
         delay = BACKOFF_MAX_S;
     delay = jitter(delay, 0.2);
-    if (res->backoff_ms > 0 && delay < res->backoff_ms / 1000.0)
-        delay = res->backoff_ms / 1000.0;
+    /* The server's back-off is honoured up to an hour: a larger one is more likely a broken
+     * header than a plan, and would silence the mailbox (or hang --once) for days. */
+    double server_s = res->backoff_ms / 1000.0;
+    if (server_s > BACKOFF_SERVER_MAX_S)
+        server_s = BACKOFF_SERVER_MAX_S;
+    if (delay < server_s)
+        delay = server_s;
 
     const char *reason = res->error ? res->error : ews_error_name(res->code);
     if (res->status == EWS_CALL_OK)
@@ -1050,6 +1056,10 @@ static void on_verified(struct ews_call_result *res, void *userdata)
 {
     struct mailbox *m = userdata;
     m->call = NULL;
+    if (m->stopping) { /* the intent stays: the next start checks again */
+        poll_done(m);
+        return;
+    }
     if (res->status == EWS_CALL_OK && res->code != EWS_OK &&
         ews_error_action(res->code) == EWS_ACTION_ITEM_GONE) {
         /* A declined meeting leaves no calendar item behind. */

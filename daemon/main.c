@@ -120,6 +120,8 @@ static void remove_mailbox(struct daemon *dm, struct mailbox *m)
     mailbox_free(m);
 }
 
+static int add_mailbox(struct daemon *dm, const char *name);
+
 static void on_finished(struct mailbox *m, bool failed, void *userdata)
 {
     struct daemon *dm = userdata;
@@ -131,9 +133,15 @@ static void on_finished(struct mailbox *m, bool failed, void *userdata)
             ev_break(dm->loop, EVBREAK_ALL);
         return;
     }
-    /* Not stopping and not --once: a mailbox removed by a reload has wound down. */
+    /* Not stopping and not --once: a mailbox removed by a reload has wound down. A later
+     * reload may have added it back while it did (find_mailbox still saw this instance):
+     * then a fresh one takes over. */
     dm->finished--;
+    char *name = xstrdup(mailbox_name(m));
     remove_mailbox(dm, m);
+    if (conf_find_mailbox(dm->conf->conf, name) != NULL)
+        add_mailbox(dm, name);
+    free(name);
 }
 
 static struct mailbox *find_mailbox(struct daemon *dm, const char *name)
