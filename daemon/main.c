@@ -216,6 +216,9 @@ static void reload(struct daemon *dm)
     if (http_settings_differ(dm->conf->conf, fresh))
         log_warn("reload: timeout, tls_verify, ca_file and max_concurrent_requests take effect "
                  "at the next restart");
+    if (strcmp(dm->conf->conf->daemon.state_dir, fresh->daemon.state_dir) != 0)
+        log_warn("reload: state_dir takes effect at the next restart (the ledgers and the "
+                 "decision record stay where they are)");
     struct confref *old = dm->conf;
     dm->conf = confref_new_take(fresh);
     apply_log_level(dm, fresh);
