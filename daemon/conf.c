@@ -244,7 +244,7 @@ static const struct key keys[] = {
           "Process requests from outside the internal domains (no: ignore them)."),
     {K(SK_POLICY, "internal_domains", KT_DOMAIN_LIST, POL(internal_domains)),
      .help = "Domains that count as internal; empty = the mailbox's own domain."},
-    PBOOL(enable_response_details, "yes", "Explain in the response why a request was declined."),
+    PBOOL(enable_response_details, "yes", "Give the reasons in every answer: why a request was accepted, held or declined."),
     PBOOL(organizer_info, "yes",
           "Name the organizer of a conflicting meeting when a request is declined."),
     PBOOL(add_additional_response, "no", "Add additional_response to responses."),

@@ -826,6 +826,11 @@ static void set_rewrite(struct decider *d)
 static void accept(struct decider *d)
 {
     d->out->decision = POLICY_ACCEPT;
+    /* Exchange, EnableResponseDetails: "The reasons for accepting or declining a meeting are
+     * included in the response message." The checks the request passed are its reasons. */
+    for (size_t i = 0; i < d->out->n_checks; i++)
+        if (d->out->checks[i].outcome == POLICY_CHECK_PASS)
+            d->tell[i] = true;
     if (d->n_conflict_starts > 0) {
         d->out->declined_occurrences = d->conflict_starts;
         d->out->n_declined_occurrences = d->n_conflict_starts;
@@ -934,14 +939,27 @@ static void decide_auto_accept(struct decider *d)
     bool may_request_out =
         pol->all_request_out_of_policy || list_matches(&pol->request_out_of_policy, d->addr);
     if (!have_who) {
+        /* Exchange, BookInPolicy: "In delegate and principal scenarios, if the delegate or
+         * principal is specified by the BookInPolicy parameter, in-policy meeting requests to
+         * the resource mailbox are automatically approved." A request a delegate sent on the
+         * organizer's behalf names the delegate as its Sender. */
+        const char *sender = nonempty(req->sender.address) ? req->sender.address : NULL;
         bool may_book =
             delegate || pol->all_book_in_policy || list_matches(&pol->book_in_policy, d->addr);
+        bool sender_may_book = sender && d->addr && util_str_casecmp_ascii(sender, d->addr) != 0 &&
+                               list_matches(&pol->book_in_policy, sender);
         bool may_request_in =
             pol->all_request_in_policy || list_matches(&pol->request_in_policy, d->addr);
         if (may_book) {
             who = WHO_BOOK;
             add_check(d, "who", POLICY_CHECK_PASS, false, "%s may book the room%s", d->label,
                       delegate ? " (a delegate of the room)" : "");
+        } else if (sender_may_book) {
+            who = WHO_BOOK;
+            add_check(d, "who", POLICY_CHECK_PASS, false,
+                      "%s may book the room (through %s, who sent the request on the "
+                      "organizer's behalf and may book it)",
+                      d->label, sender);
         } else if (may_request_in || may_request_out) {
             who = WHO_REQUEST;
             add_check(d, "who", POLICY_CHECK_INFO, false,

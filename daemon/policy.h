@@ -111,7 +111,9 @@ time_t policy_booking_window_end(const struct conf_policy *policy, time_t now);
  *   are ignored unless process_external_meeting_messages; an unknown address is external;
  * - the first matching rule declines, ignores, or decides who books (book / request);
  *   otherwise the lists do: book_in_policy (and delegates) book, request_in_policy and
- *   request_out_of_policy are held for approval, anybody else is declined;
+ *   request_out_of_policy are held for approval, anybody else is declined; a request sent
+ *   on the organizer's behalf is judged by the better of organizer and sender (Exchange:
+ *   either the delegate or the principal being on the list suffices);
  * - in policy = booking window, scheduling horizon, recurrence, duration, work hours and
  *   capacity all pass; out of policy, request_out_of_policy organizers (and delegates) are
  *   held for approval, everybody else is declined;

@@ -326,7 +326,10 @@ ORDERED = [("reception", {"organizer": "organizer0@example.com", "action": "book
 
 SCENARIOS = [
     # --- automate (AutomateProcessing) ---------------------------------------------------------
+    # EnableResponseDetails (on by default): "The reasons for accepting or declining a meeting
+    # are included in the response message."
     S("auto_accept_books_a_free_room", answers="Accept",
+      says=["within the 180-day booking window", "no conflict with existing bookings"],
       checks=[("conflicts", "pass"), ("booking_window", "pass"), ("duration", "pass")]),
     S("auto_update_answers_nothing", {"automate": "auto_update"}, answers=None,
       checks=[("automate", "info")], record_says=["automate = auto_update"]),
@@ -848,8 +851,12 @@ SCENARIOS = [
                          "message": "Facilities review offsite bookings."})],
       subject="Planning offsite", answers="Tentative",
       says=["Facilities review offsite bookings."], rule="review"),
+    # The accept names the rule that let the organizer book (EnableResponseDetails: "The
+    # reasons for accepting or declining a meeting are included in the response message."),
+    # so the rule's name may appear; the later rule's message must not.
     S("rule_order_first_match_books", NOBODY, rules=ORDERED, answers="Accept",
-      rule="reception", not_says=["reception"]),
+      rule="reception", says=["lets organizer0@example.com book the room within the policy"],
+      not_says=["Book through reception."]),
     S("rule_order_later_rule_declines_the_rest", NOBODY, rules=ORDERED,
       organizer="organizer1", answers="Decline", says=["Book through reception."],
       rule="nobody-else"),

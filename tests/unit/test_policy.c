@@ -64,6 +64,7 @@ struct pcase {
     const char *subject;  /* "Team sync" */
     const char *org_addr; /* alice@example.com */
     const char *org_name; /* Alice Example */
+    const char *sender;   /* the request's Sender, e.g. the organizer's delegate; NULL = none */
     const char *start, *end;
     const char *occ;   /* the series' occurrences: "weekly:N" or "S/E,S/E,..." */
     const char *range; /* a series: "noend", "end:YYYY-MM-DD", "num:N" */
@@ -105,9 +106,13 @@ struct pcase {
 
 static const struct pcase cases[] = {
     /* ---- automate and defaults ---- */
-    {.name = "defaults accept a normal request",
+    /* Set-CalendarProcessing, EnableResponseDetails ($true is the default): "The reasons for
+     * accepting or declining a meeting are included in the response message." */
+    {.name = "defaults accept a normal request, with the reasons for accepting",
      .decision = POLICY_ACCEPT,
-     .text_null = true,
+     .text = {"alice@example.com may book the room", "within the 180-day booking window",
+              "no conflict with existing bookings"},
+     .text_ordered = true,
      .check = {CHK("booking_window", PASS, "within the 180-day booking window"),
                CHK("duration", PASS, "the meeting lasts 60 minutes (bookings may be at most 1440"),
                CHK("conflicts", PASS, "no conflict")},
@@ -593,6 +598,32 @@ static const struct pcase cases[] = {
     {.name = "book_in_policy glob that does not match",
      .policy = "all_book_in_policy = no\nbook_in_policy = *@*.example.com",
      .decision = POLICY_DECLINE},
+    /* BookInPolicy: "In delegate and principal scenarios, if the delegate or principal is
+     * specified by the BookInPolicy parameter, in-policy meeting requests to the resource
+     * mailbox are automatically approved." */
+    {.name = "book_in_policy names the delegate who sent the request for the organizer",
+     .policy = "all_book_in_policy = no\nbook_in_policy = dan@example.com",
+     .sender = "dan@example.com",
+     .decision = POLICY_ACCEPT,
+     .check = {CHK("who", PASS,
+                   "alice@example.com may book the room (through dan@example.com, who sent")}},
+    {.name = "book_in_policy names the principal, the delegate sent the request",
+     .policy = "all_book_in_policy = no\nbook_in_policy = alice@example.com",
+     .sender = "dan@example.com",
+     .decision = POLICY_ACCEPT,
+     .check = {CHK("who", PASS, "alice@example.com may book the room")}},
+    {.name = "a sender on no list does not help the organizer",
+     .policy = "all_book_in_policy = no\nbook_in_policy = bob@example.com",
+     .sender = "dan@example.com",
+     .decision = POLICY_DECLINE,
+     .text = {"alice@example.com is not allowed to book this room"}},
+    {.name = "a delegate sender out of policy is still declined",
+     .policy = "all_book_in_policy = no\nbook_in_policy = dan@example.com",
+     .sender = "dan@example.com",
+     .start = "2026-12-03T00:00:00Z",
+     .end = "2026-12-05T00:00:00Z",
+     .decision = POLICY_DECLINE,
+     .text = {"bookings may be at most 1440 minutes"}},
     {.name = "request_in_policy: tentative, forwarded to the delegates",
      .policy = "all_book_in_policy = no\nrequest_in_policy = alice@example.com\n"
                "resource_delegates = boss@example.com",
@@ -926,10 +957,13 @@ static const struct pcase cases[] = {
      .decision = POLICY_DECLINE,
      .text = {"Contact the front desk."},
      .no_text = {"already booked"}},
+    /* The accept still carries its reasons: EnableResponseDetails, "The reasons for accepting
+     * or declining a meeting are included in the response message." */
     {.name = "text: additional_response needs add_additional_response",
      .policy = "additional_response = Contact the front desk.",
      .decision = POLICY_ACCEPT,
-     .text_null = true},
+     .text = {"no conflict with existing bookings"},
+     .no_text = {"Contact the front desk."}},
     {.name = "text: reasons, additional response, response_message in order",
      .policy = "add_additional_response = yes\nadditional_response = Contact the front desk.\n"
                "response_message = Room 1 team.\nschedule_only_during_work_hours = yes",
@@ -940,11 +974,17 @@ static const struct pcase cases[] = {
      .text = {"outside the working hours", "already booked", "Contact the front desk.",
               "Room 1 team."},
      .text_ordered = true},
-    {.name = "text: an accepted request says the additional response",
+    /* EnableResponseDetails: "The reasons for accepting or declining a meeting are included
+     * in the response message." - the reasons first, then the additional response. */
+    {.name = "text: an accepted request says its reasons and the additional response",
      .policy = "add_additional_response = yes\nadditional_response = Keys at the desk.",
      .decision = POLICY_ACCEPT,
-     .text = {"Keys at the desk."},
-     .no_text = {"booking window"}},
+     .text = {"within the 180-day booking window", "Keys at the desk."},
+     .text_ordered = true},
+    {.name = "text: an accept without details says nothing",
+     .policy = "enable_response_details = no",
+     .decision = POLICY_ACCEPT,
+     .text_null = true},
 };
 
 #define N_CASES (sizeof(cases) / sizeof(cases[0]))
@@ -1048,6 +1088,7 @@ static void build(const struct pcase *c, struct fixture *f)
     const char *addr = opt(c->org_addr, "alice@example.com");
     r->organizer.name = name ? xstrdup(name) : NULL;
     r->organizer.address = addr ? xstrdup(addr) : NULL;
+    r->sender.address = c->sender ? xstrdup(c->sender) : NULL;
     r->start = t_of(or_default(c->start, START));
     r->end = t_of(or_default(c->end, END));
     for (unsigned i = 0; i < c->required; i++)
