@@ -837,6 +837,32 @@ static void on_forwarded(struct ews_call_result *res, void *userdata)
 }
 
 /* Left alone but forwarded: the forward is the action, recorded like an answer. */
+static void on_marked_free(struct ews_call_result *res, void *userdata)
+{
+    struct mailbox *m = userdata;
+    if (followup_done(m, "UpdateItem", "showing as free the held request", res))
+        item_finished(m);
+}
+
+/* A request held for approval without tentative_pending_approval: nobody answered it, and
+ * the placeholder the server put on the calendar shows Free rather than Tentative, so that
+ * it blocks nothing while the delegates decide. Only the mailbox's own copy changes. */
+static void show_held_request_free(struct mailbox *m)
+{
+    if (!m->result.show_free || m->env.dry_run || m->stopping ||
+        m->cur->associated_calendar_item_id.id == NULL) {
+        item_finished(m);
+        return;
+    }
+    struct ews_item_change change = {
+        .op = EWS_CHANGE_SET, .field = EWS_FIELD_LEGACY_FREE_BUSY, .free_busy = FB_FREE};
+    struct item_id id = {.id = m->cur->associated_calendar_item_id.id};
+    send_call(m, "UpdateItem",
+              ews_build_update_item(&m->ctx, &id, &change, 1, EWS_ALWAYS_OVERWRITE,
+                                    EWS_UPDATE_SEND_TO_NONE),
+              on_marked_free);
+}
+
 static void on_ignored_forwarded(struct ews_call_result *res, void *userdata)
 {
     struct mailbox *m = userdata;
@@ -851,7 +877,7 @@ static void on_ignored_forwarded(struct ews_call_result *res, void *userdata)
     log_info("mailbox %s: forwarded \"%s\" to %zu delegate(s) for approval", m->name,
              m->cur->subject ? m->cur->subject : "", m->policy->resource_delegates.n);
     emit_decision(m, "forwarded to the delegates");
-    item_finished(m);
+    show_held_request_free(m);
 }
 
 /* Answering moves the request to Deleted Items with a new id; Exchange 2013 and later name
@@ -923,7 +949,7 @@ static void answer(struct mailbox *m)
     if (m->result.decision == POLICY_IGNORE) {
         emit_decision(m, m->env.dry_run ? "dry-run" : "left alone");
         record(m, false, m->cur->id.id, action);
-        item_finished(m);
+        show_held_request_free(m);
         return;
     }
     if (m->env.dry_run) {

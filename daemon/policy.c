@@ -851,6 +851,7 @@ static void hold_for_approval(struct decider *d)
     bool have_delegates = pol->resource_delegates.n > 0;
     d->out->forward_to_delegates = pol->forward_requests_to_delegates && have_delegates;
     d->out->decision = pol->tentative_pending_approval ? POLICY_TENTATIVE : POLICY_IGNORE;
+    d->out->show_free = !pol->tentative_pending_approval;
     if (d->out->forward_to_delegates)
         add_check(d, "approval", POLICY_CHECK_INFO, true,
                   "the request awaits the approval of the room's delegates and was forwarded to "

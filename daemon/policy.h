@@ -85,6 +85,10 @@ struct policy_result {
     time_t *declined_occurrences;
     size_t n_declined_occurrences;
     struct policy_rewrite rewrite;
+    /* A request held for approval without tentative_pending_approval: the server's tentative
+     * placeholder on the resource's calendar is to show Free (Exchange: "TentativePendingApproval
+     * false: pending requests show as free"). */
+    bool show_free;
 };
 
 /* True when the policy needs the resource's calendar in the context: for automate =

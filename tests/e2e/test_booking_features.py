@@ -3,7 +3,7 @@ every effect checked in the mailboxes themselves:
 
 - ForwardRequestsToDelegates: a request held for approval reaches the room's delegates as a
   meeting request (after the tentative answer, or instead of one without
-  TentativePendingApproval), and only once;
+  TentativePendingApproval, when the pending request shows as free), and only once;
 - DeleteAttachments: the booked room's calendar item loses its attachments, the organizer's
   and the other attendees' copies keep theirs;
 - RemoveOldMeetingMessages: a request an update superseded leaves the room's Inbox for Deleted
@@ -56,6 +56,7 @@ class BookingFeatures(e2e.TestCase):
         self.assertEqual(w.answers(mid), {A("room0"): ["Tentative"]})
         room_cal = w.calendar("room0", uid)
         self.assertEqual([c["my_response_type"] for c in room_cal], ["Tentative"])
+        self.assertEqual([c["legacy_free_busy_status"] for c in room_cal], ["Tentative"])
         # Each delegate has the request, forwarded by the room: a meeting request of the
         # organizer's meeting that they can answer, with the reason it waits for them.
         for user in ("delegate0", "delegate1"):
@@ -105,6 +106,10 @@ class BookingFeatures(e2e.TestCase):
         self.assertEqual([r["id"] for r in self.inbox(w, "room0")], [req_id])
         self.assertEqual([c["my_response_type"] for c in w.calendar("room0", uid)],
                          ["NoResponseReceived"])
+        # TentativePendingApproval = false: the pending request shows as free on the room's
+        # calendar, blocking nothing while the delegates decide.
+        self.assertEqual([c["legacy_free_busy_status"] for c in w.calendar("room0", uid)],
+                         ["Free"])
         for user in ("delegate0", "delegate1"):
             fwd = self.inbox(w, user)
             self.assertEqual([(f["uid"], f["subject"]) for f in fwd],

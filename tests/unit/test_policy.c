@@ -83,6 +83,7 @@ struct pcase {
     struct check_spec check[3];
     const char *rule; /* expected rule name; NULL = none matched */
     bool forward;
+    bool show_free; /* a held request's placeholder is to show Free */
     size_t n_declined;
     const char *declined[3]; /* first declined occurrence starts */
     bool rw;                 /* check the rewrite */
@@ -642,6 +643,7 @@ static const struct pcase cases[] = {
                "resource_delegates = boss@example.com\ntentative_pending_approval = no",
      .decision = POLICY_IGNORE,
      .forward = true,
+     .show_free = true,
      .text_null = true},
     {.name = "request_in_policy without delegates",
      .policy = "all_book_in_policy = no\nrequest_in_policy = alice@example.com",
@@ -1261,6 +1263,7 @@ static void run_case(void **state)
     else
         expect(r.rule == NULL, c, &r, "no rule should match");
     expect(r.forward_to_delegates == c->forward, c, &r, "forward_to_delegates");
+    expect(r.show_free == c->show_free, c, &r, "show_free");
     expect(r.n_declined_occurrences == c->n_declined, c, &r, "number of declined occurrences");
     for (size_t i = 0; i < 3 && c->declined[i]; i++)
         expect(i < r.n_declined_occurrences && r.declined_occurrences[i] == t_of(c->declined[i]), c,
