@@ -27,6 +27,7 @@ import subprocess
 import sys
 import threading
 import time
+import unittest
 import xml.etree.ElementTree as ET
 from xml.sax.saxutils import escape
 
@@ -347,6 +348,27 @@ class Sim:
         if resp.status != 200:
             raise ValueError(resp.body.decode())
         return json.loads(resp.body)
+
+
+class SimTestCase(unittest.TestCase):
+    """A test class sharing one simulator over all its tests: the class declares MAILBOXES
+    (addresses), and self.ews[address] talks EWS as each. The simulator is stopped (and
+    checked for invalid responses) after the last test."""
+
+    MAILBOXES = ()
+
+    @classmethod
+    def setUpClass(cls):
+        cls.sim = Sim(mailboxes=list(cls.MAILBOXES)).start()
+        cls.ews = {u: Ews(cls.sim, u) for u in cls.MAILBOXES}
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.sim.stop()
+
+    def dump(self, user, folder, subject=""):
+        """The items of USER's FOLDER (inspection endpoint) whose subject contains SUBJECT."""
+        return [i for i in self.sim.mailbox(user)[folder] if subject in (i["subject"] or "")]
 
 
 class Ews:

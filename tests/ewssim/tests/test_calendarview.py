@@ -54,16 +54,13 @@ def occurrences(ews, start, end, subject=None, **kw):
     return items
 
 
-class CalendarView(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.sim = h.Sim(mailboxes=[ORG, ATT, SINGLE]).start()
-        cls.org = h.Ews(cls.sim, ORG)
-        cls.att = h.Ews(cls.sim, ATT)
+class CalendarView(h.SimTestCase):
+    MAILBOXES = (ORG, ATT, SINGLE)
 
     @classmethod
-    def tearDownClass(cls):
-        cls.sim.stop()
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.org, cls.att = cls.ews[ORG], cls.ews[ATT]
 
     def series(self, subject, start, end, recurrence, zone, attendees=(ATT,), ews=None,
                timezone=None):

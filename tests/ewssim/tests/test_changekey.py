@@ -27,16 +27,13 @@ def text(elem, path):
     return elem.findtext(path, namespaces=h.NS)
 
 
-class ChangeKeys(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.sim = h.Sim(mailboxes=[ORG, ATT, OTHER]).start()
-        cls.org = h.Ews(cls.sim, ORG)
-        cls.att = h.Ews(cls.sim, ATT)
+class ChangeKeys(h.SimTestCase):
+    MAILBOXES = (ORG, ATT, OTHER)
 
     @classmethod
-    def tearDownClass(cls):
-        cls.sim.stop()
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.org, cls.att = cls.ews[ORG], cls.ews[ATT]
 
     def appointment(self, subject):
         return self.org.create_meeting(subject, "2026-09-01T10:00:00Z", "2026-09-01T11:00:00Z",

@@ -58,18 +58,8 @@ def forward_xml(ref, to=(DELEGATE,), note="Please approve.", disposition="SendAn
                if note else ""))
 
 
-class ForwardAndAttachments(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.sim = h.Sim(mailboxes=MAILBOXES).start()
-        cls.ews = {u: h.Ews(cls.sim, u) for u in MAILBOXES}
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.sim.stop()
-
-    def dump(self, user, folder, subject):
-        return [i for i in self.sim.mailbox(user)[folder] if subject in (i["subject"] or "")]
+class ForwardAndAttachments(h.SimTestCase):
+    MAILBOXES = MAILBOXES
 
     def create(self, subject, day, attachments, **kw):
         msg = self.ews[ORG].ok(meeting_xml(subject, "2026-09-%02dT10:00:00Z" % day,

@@ -19,18 +19,8 @@ def text(elem, path):
     return elem.findtext(path, namespaces=h.NS)
 
 
-class Meetings(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.sim = h.Sim(mailboxes=MAILBOXES).start()
-        cls.ews = {u: h.Ews(cls.sim, u) for u in MAILBOXES}
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.sim.stop()
-
-    def dump(self, user, folder, subject):
-        return [i for i in self.sim.mailbox(user)[folder] if subject in (i["subject"] or "")]
+class Meetings(h.SimTestCase):
+    MAILBOXES = MAILBOXES
 
     def update(self, user, item, mode, updates, resolution="AlwaysOverwrite"):
         return self.ews[user].call(

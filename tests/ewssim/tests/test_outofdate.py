@@ -27,16 +27,13 @@ def move_meeting(ews, item, start, end, mode="SendToAllAndSaveCopy"):
         "</t:ItemChange></m:ItemChanges></m:UpdateItem>" % (mode, iid, ck, start, end))
 
 
-class OutOfDate(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.sim = h.Sim(mailboxes=[ORG, ATT]).start()
-        cls.org = h.Ews(cls.sim, ORG)
-        cls.att = h.Ews(cls.sim, ATT)
+class OutOfDate(h.SimTestCase):
+    MAILBOXES = (ORG, ATT)
 
     @classmethod
-    def tearDownClass(cls):
-        cls.sim.stop()
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.org, cls.att = cls.ews[ORG], cls.ews[ATT]
 
     def requests(self, subject):
         items = self.att.get([h.item_id(i) for i in self.att.find("inbox")])

@@ -18,14 +18,8 @@ FIND = ('<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>IdOnly</t:Bas
 AUTH = "Basic " + base64.b64encode(b"user@example.com:password").decode()
 
 
-class Protocol(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.sim = h.Sim(mailboxes=[USER]).start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.sim.stop()
+class Protocol(h.SimTestCase):
+    MAILBOXES = (USER,)
 
     def test_response_envelope(self):
         resp = self.sim.post(h.envelope(FIND), USER)

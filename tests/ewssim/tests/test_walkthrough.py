@@ -96,18 +96,15 @@ def attendees(item, tag):
     return out
 
 
-class Walkthrough(unittest.TestCase):
+class Walkthrough(h.SimTestCase):
     """Steps run in order (unittest sorts test names); each relies on the ones before."""
+
+    MAILBOXES = (ORG, A0, A1, A2, A3, ROOM)
 
     @classmethod
     def setUpClass(cls):
-        cls.sim = h.Sim(mailboxes=[ORG, A0, A1, A2, A3, ROOM]).start()
-        cls.ews = {u: h.Ews(cls.sim, u) for u in (ORG, A0, A1, A2, A3, ROOM)}
+        super().setUpClass()
         cls.state = {}
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.sim.stop()
 
     def find(self, user, folder, **kw):
         return self.ews[user].find(folder, **kw)
