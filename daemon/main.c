@@ -479,7 +479,7 @@ int main(int argc, char **argv)
         return 64;
     }
 
-    log_init("meetingd", dm.cli_level_set ? dm.cli_level : LOG_LEVEL_INFO, false);
+    log_init("meetingd", dm.cli_level_set ? dm.cli_level : LOG_LEVEL_INFO, true);
     struct conf_error cerr;
     struct conf *conf = conf_load(dm.conf_path, &cerr);
     if (conf == NULL) {
