@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -21,6 +23,8 @@
 #include "http.h"
 #include "log.h"
 #include "mailbox.h"
+#include "metrics.h"
+#include "metrics_http.h"
 #include "record.h"
 #include "sdnotify.h"
 #include "util.h"
@@ -43,7 +47,10 @@ struct daemon {
     ev_signal sigterm, sigint, sighup;
     ev_timer watchdog;
     ev_timer ready;
+    int state_lock; /* descriptor holding the state directory's lock, -1 before */
 };
+
+#define EXIT_TEMPFAIL 75 /* EX_TEMPFAIL: another meetingd holds the state directory */
 
 static void usage(FILE *out)
 {
@@ -319,6 +326,42 @@ static void raise_fd_limit(size_t n_mailboxes)
                  (unsigned long long)rl.rlim_cur, n_mailboxes);
 }
 
+/* One meetingd per state directory: a second one (or a --once beside the daemon) would
+ * answer the same requests again from its own view of the ledgers. The flock is the kernel's,
+ * so it goes away with the process however it ends; the PID in the file is for the message. */
+static int lock_state_dir(struct daemon *dm, const char *state_dir)
+{
+    char *path = xasprintf("%s/meetingd.lock", state_dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        log_error_errno(errno, "cannot open the lock file %s", path);
+        free(path);
+        return EXIT_FAILURE;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int err = errno;
+        char pid[24] = "";
+        ssize_t n = pread(fd, pid, sizeof(pid) - 1, 0);
+        pid[n > 0 ? strcspn(pid, "\n") : 0] = '\0';
+        if (err == EWOULDBLOCK)
+            log_error("state directory %s is in use by another meetingd%s%s%s; stop it first "
+                      "(one meetingd per state directory)",
+                      state_dir, pid[0] ? " (pid " : "", pid, pid[0] ? ")" : "");
+        else
+            log_error_errno(err, "cannot lock %s", path);
+        close(fd);
+        free(path);
+        return err == EWOULDBLOCK ? EXIT_TEMPFAIL : EXIT_FAILURE;
+    }
+    char pid[24];
+    int len = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)len, 0) != len)
+        log_warn_errno(errno, "cannot write the pid into %s", path);
+    free(path);
+    dm->state_lock = fd;
+    return 0;
+}
+
 static int run(struct daemon *dm)
 {
     const struct conf *conf = dm->conf->conf;
@@ -339,6 +382,12 @@ static int run(struct daemon *dm)
      * this the very first run (no systemd StateDirectory=) would lose its decisions. */
     if (mkdir(conf->daemon.state_dir, 0700) != 0 && errno != EEXIST)
         log_warn("cannot create state directory %s: %s", conf->daemon.state_dir, strerror(errno));
+    int locked = lock_state_dir(dm, conf->daemon.state_dir);
+    if (locked != 0) {
+        http_client_free(dm->http);
+        ev_loop_destroy(dm->loop);
+        return locked;
+    }
     char *record_path = xasprintf("%s/decisions.jsonl", conf->daemon.state_dir);
     dm->record = record_open(record_path, err, sizeof(err));
     free(record_path);
@@ -383,6 +432,7 @@ static int run(struct daemon *dm)
     ev_timer_stop(dm->loop, &dm->watchdog);
     ev_timer_stop(dm->loop, &dm->ready);
     ev_loop_destroy(dm->loop);
+    close(dm->state_lock);
     if (dm->once && (dm->failed > 0 || failed_to_start > 0)) {
         log_error("%u mailbox(es) failed", dm->failed + (unsigned)failed_to_start);
         return EXIT_FAILURE;
@@ -418,7 +468,7 @@ int main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    struct daemon dm = {.conf_path = CONF_DEFAULT_PATH};
+    struct daemon dm = {.conf_path = CONF_DEFAULT_PATH, .state_lock = -1};
     bool check_only = false, history = false;
     struct record_filter filter = {0};
     int opt;
