@@ -24,7 +24,6 @@
 #include "log.h"
 #include "mailbox.h"
 #include "metrics.h"
-#include "metrics_http.h"
 #include "record.h"
 #include "sdnotify.h"
 #include "util.h"
@@ -92,6 +91,7 @@ static void on_decision(const struct mailbox_decision *d, void *userdata)
     free(reasons);
     if (dm->record && record_append(dm->record, d, dm->dry_run) != 0)
         log_error_errno(errno, "cannot append to the decision record");
+    metrics_decision(d->mailbox, d->result->decision, d->outcome, time(NULL));
 }
 
 /* ---- mailboxes ------------------------------------------------------------------------ */
@@ -109,8 +109,7 @@ static void status_update(struct daemon *dm)
 
 static void on_poll(struct mailbox *m, bool ok, void *userdata)
 {
-    (void)m;
-    (void)ok;
+    metrics_poll(mailbox_name(m), ok, mailbox_stats(m)->consecutive_failures, time(NULL));
     status_update(userdata);
 }
 
@@ -124,6 +123,7 @@ static void remove_mailbox(struct daemon *dm, struct mailbox *m)
             break;
         }
     }
+    metrics_mailbox_remove(mailbox_name(m));
     mailbox_free(m);
 }
 
@@ -180,6 +180,7 @@ static int add_mailbox(struct daemon *dm, const char *name)
     }
     dm->mailboxes = xreallocarray(dm->mailboxes, dm->n_mailboxes + 1, sizeof(*dm->mailboxes));
     dm->mailboxes[dm->n_mailboxes++] = m;
+    metrics_mailbox_add(name);
     mailbox_start(m);
     return 0;
 }
@@ -410,6 +411,7 @@ static int run(struct daemon *dm)
     ev_timer_init(&dm->ready, on_ready, 0.0, 0.0);
     ev_timer_start(dm->loop, &dm->ready);
 
+    metrics_init(time(NULL));
     raise_fd_limit(conf->n_mailboxes);
     int failed_to_start = 0;
     for (size_t i = 0; i < conf->n_mailboxes; i++)
@@ -426,6 +428,7 @@ static int run(struct daemon *dm)
     free(dm->mailboxes);
     http_client_free(dm->http);
     record_close(dm->record);
+    metrics_free();
     ev_signal_stop(dm->loop, &dm->sigterm);
     ev_signal_stop(dm->loop, &dm->sigint);
     ev_signal_stop(dm->loop, &dm->sighup);
