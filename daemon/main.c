@@ -24,6 +24,7 @@
 #include "log.h"
 #include "mailbox.h"
 #include "metrics.h"
+#include "metrics_http.h"
 #include "record.h"
 #include "sdnotify.h"
 #include "util.h"
@@ -34,6 +35,7 @@ struct daemon {
     struct confref *conf;
     struct http_client *http;
     struct record *record;
+    struct metrics_http *metrics_http; /* NULL: metrics_listen off */
     struct mailbox **mailboxes;
     size_t n_mailboxes;
     bool once;
@@ -183,6 +185,38 @@ static int add_mailbox(struct daemon *dm, const char *name)
     metrics_mailbox_add(name);
     mailbox_start(m);
     return 0;
+}
+
+/* ---- metrics ------------------------------------------------------------------------- */
+
+static char *render_metrics(void *userdata)
+{
+    struct daemon *dm = userdata;
+    metrics_set_queue(http_queued(dm->http), http_in_flight(dm->http));
+    return metrics_render();
+}
+
+/* Without its metrics page the daemon still answers meetings: a failed bind is logged, and a
+ * scraping Prometheus sees the target down. */
+static void start_metrics(struct daemon *dm, const char *listen)
+{
+    metrics_init(time(NULL));
+    if (listen == NULL)
+        return;
+    char err[256];
+    dm->metrics_http = metrics_http_new(dm->loop, listen, render_metrics, dm, err, sizeof(err));
+    if (dm->metrics_http == NULL) {
+        log_error("metrics_listen %s: %s; running without metrics", listen, err);
+        return;
+    }
+    struct sockaddr_storage addr;
+    socklen_t len;
+    if (metrics_http_parse_listen(listen, &addr, &len, err, sizeof(err)) == 0 &&
+        !metrics_http_is_loopback(&addr))
+        log_warn("metrics_listen %s is not a loopback address: anyone who reaches it reads the "
+                 "mailbox names and counters",
+                 listen);
+    log_notice("metrics at http://%s/metrics", metrics_http_address(dm->metrics_http));
 }
 
 /* ---- configuration -------------------------------------------------------------------- */
@@ -404,7 +438,7 @@ static int run(struct daemon *dm)
     ev_timer_init(&dm->ready, on_ready, 0.0, 0.0);
     ev_timer_start(dm->loop, &dm->ready);
 
-    metrics_init(time(NULL));
+    start_metrics(dm, conf->daemon.metrics_listen);
     raise_fd_limit(conf->n_mailboxes);
     int failed_to_start = 0;
     for (size_t i = 0; i < conf->n_mailboxes; i++)
@@ -421,6 +455,7 @@ static int run(struct daemon *dm)
     free(dm->mailboxes);
     http_client_free(dm->http);
     record_close(dm->record);
+    metrics_http_free(dm->metrics_http);
     metrics_free();
     ev_signal_stop(dm->loop, &dm->sigterm);
     ev_signal_stop(dm->loop, &dm->sigint);
