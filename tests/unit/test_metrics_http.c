@@ -106,13 +106,19 @@ static char *client_read_all(struct fixture *f, int fd)
     return NULL;
 }
 
-static char *exchange(struct fixture *f, const char *request)
+/* Sends LEN bytes of REQUEST on a new connection; the whole answer, caller frees. */
+static char *exchange_bytes(struct fixture *f, const char *request, size_t len)
 {
     int fd = client_connect(f);
-    client_send(fd, request, strlen(request));
+    client_send(fd, request, len);
     char *answer = client_read_all(f, fd);
     close(fd);
     return answer;
+}
+
+static char *exchange(struct fixture *f, const char *request)
+{
+    return exchange_bytes(f, request, strlen(request));
 }
 
 static void test_get_metrics(void **state)
@@ -176,13 +182,10 @@ static void test_request_in_pieces(void **state)
 static void test_request_too_large(void **state)
 {
     struct fixture *f = *state;
-    int fd = client_connect(f);
     char big[METRICS_HTTP_REQUEST_MAX + 512];
     memset(big, 'a', sizeof(big));
     memcpy(big, "GET /metrics HTTP/1.1\r\nX: ", 26);
-    client_send(fd, big, sizeof(big));
-    char *a = client_read_all(f, fd);
-    close(fd);
+    char *a = exchange_bytes(f, big, sizeof(big));
     assert_true(strncmp(a, "HTTP/1.1 431 ", 13) == 0);
     assert_int_equal(f->renders, 0);
     free(a);
@@ -191,10 +194,7 @@ static void test_request_too_large(void **state)
 static void test_nul_byte(void **state)
 {
     struct fixture *f = *state;
-    int fd = client_connect(f);
-    client_send(fd, "GET /metrics\0 HTTP/1.1\r\n\r\n", 26);
-    char *a = client_read_all(f, fd);
-    close(fd);
+    char *a = exchange_bytes(f, "GET /metrics\0 HTTP/1.1\r\n\r\n", 26);
     assert_true(strncmp(a, "HTTP/1.1 400 ", 13) == 0);
     free(a);
 }
