@@ -338,6 +338,25 @@ static void on_ready(struct ev_loop *loop, ev_timer *w, int revents)
 
 /* ---- main ----------------------------------------------------------------------------- */
 
+/* Configuration errors keep their FILE:LINE: form; in the journal each line also carries the
+ * error priority, like everything else meetingd writes there (ExecStartPre's check included). */
+static void print_conf_error(const struct conf_error *cerr)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = log_to_journal() ? open_memstream(&text, &len) : NULL;
+    if (mem == NULL) {
+        conf_error_print(cerr, stderr);
+        return;
+    }
+    conf_error_print(cerr, mem);
+    fclose(mem);
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+        log_error("%s", line);
+    free(text);
+}
+
 /* Each mailbox keeps its ledger open and each request in flight holds a socket, so a daemon
  * for a thousand mailboxes needs more than the usual soft limit of 1024 descriptors: take
  * what the hard limit allows. */
@@ -564,7 +583,7 @@ int main(int argc, char **argv)
     struct conf_error cerr;
     struct conf *conf = conf_load(dm.conf_path, &cerr);
     if (conf == NULL) {
-        conf_error_print(&cerr, stderr);
+        print_conf_error(&cerr);
         return CONF_EXIT_CONFIG;
     }
     if (check_only) {

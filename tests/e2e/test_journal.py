@@ -63,6 +63,27 @@ class Journal(e2e.TestCase):
         self.assertEqual(priority_of(r"^mailbox attendee1: giving up"), 3)
         self.assertEqual(priority_of(r"^meetingd .* started"), 5)
 
+    def test_config_errors_at_priority_error(self):
+        """--check-config (the unit's ExecStartPre) and a start with a broken file: every error
+        line is FILE:LINE: message at priority 3."""
+        bad = self.w.write_file(os.path.join(self.w.dir, "bad.conf"),
+                                "[daemon]\npoll_interval = soon\nlog_level = loud\n")
+        path = os.path.join(self.w.dir, "stderr")
+        for args in (["--check-config"], []):
+            with open(path, "wb") as err:
+                st = os.fstat(err.fileno())
+                env = self.w._env({"JOURNAL_STREAM": "%d:%d" % (st.st_dev, st.st_ino)})
+                proc = subprocess.run([e2e.meetingd_bin(), "-c", bad] + args,
+                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                      stderr=err, env=env, timeout=60 * e2e.SLOW)
+            with open(path, encoding="utf-8") as f:
+                lines = f.read().splitlines()
+            self.assertEqual(proc.returncode, 78)
+            self.assertIn("<3>%s:2: poll_interval: bad duration 'soon'" % bad, "\n".join(lines))
+            self.assertIn("<3>%s:3: log_level: bad value 'loud'" % bad, "\n".join(lines))
+            for line in lines:
+                self.assertRegex(line, r"^<3>%s(:\d+)?: " % re.escape(bad))
+
     def test_timestamps_when_stderr_is_elsewhere(self):
         other = os.path.join(self.w.dir, "not-stderr")
         open(other, "w").close()
