@@ -106,7 +106,7 @@ int metrics_http_parse_listen(const char *spec, struct sockaddr_storage *addr, s
     return -1;
 }
 
-int metrics_http_is_loopback(const struct sockaddr_storage *addr)
+bool metrics_http_is_loopback(const struct sockaddr_storage *addr)
 {
     if (addr->ss_family == AF_INET) {
         const struct sockaddr_in *v4 = (const struct sockaddr_in *)addr;
@@ -114,7 +114,7 @@ int metrics_http_is_loopback(const struct sockaddr_storage *addr)
     }
     if (addr->ss_family == AF_INET6)
         return IN6_IS_ADDR_LOOPBACK(&((const struct sockaddr_in6 *)addr)->sin6_addr);
-    return 0;
+    return false;
 }
 
 static void format_address(const struct sockaddr_storage *addr, char *out, size_t outlen)

@@ -15,6 +15,7 @@
 #ifndef MEETINGD_METRICS_HTTP_H
 #define MEETINGD_METRICS_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
 
@@ -36,7 +37,7 @@ int metrics_http_parse_listen(const char *spec, struct sockaddr_storage *addr, s
                               char *err, size_t errlen);
 
 /* True when ADDR is a loopback address (127.0.0.0/8, ::1). */
-int metrics_http_is_loopback(const struct sockaddr_storage *addr);
+bool metrics_http_is_loopback(const struct sockaddr_storage *addr);
 
 /*
  * Listens on LISTEN (as metrics_http_parse_listen) on LOOP (borrowed). RENDER is called with
