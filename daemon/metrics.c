@@ -63,6 +63,7 @@ static struct registry {
     struct operation_metrics *operations;
     size_t n_operations;
     size_t queued, in_flight;
+    size_t last_page; /* length of the last rendered page */
 } reg;
 
 /* ---- mailbox lookup --------------------------------------------------------------------- */
@@ -272,14 +273,16 @@ void metrics_set_queue(size_t queued, size_t in_flight)
  * escaped. Mailbox names come from the configuration, operation names from the code. */
 static void put_label(FILE *out, const char *name, const char *value)
 {
-    fprintf(out, "%s=\"", name);
-    for (const char *p = value; *p; p++) {
-        if (*p == '\\' || *p == '"')
-            fputc('\\', out);
-        if (*p == '\n')
-            fputs("\\n", out);
-        else
-            fputc(*p, out);
+    fputs(name, out);
+    fputs("=\"", out);
+    for (const char *p = value; *p;) {
+        size_t plain = strcspn(p, "\\\"\n");
+        fwrite(p, 1, plain, out);
+        p += plain;
+        if (*p == '\0')
+            break;
+        fputs(*p == '\n' ? "\\n" : *p == '"' ? "\\\"" : "\\\\", out);
+        p++;
     }
     fputc('"', out);
 }
@@ -440,15 +443,8 @@ static void render_ews(FILE *out)
     fprintf(out, "meetingd_ews_requests_in_flight %zu\n", reg.in_flight);
 }
 
-char *metrics_render(void)
+static void render_all(FILE *out)
 {
-    if (!reg.on)
-        return NULL;
-    char *text = NULL;
-    size_t len = 0;
-    FILE *out = open_memstream(&text, &len);
-    if (out == NULL)
-        return NULL;
     unsigned failing = 0;
     for (size_t i = 0; i < reg.n_mailboxes; i++)
         failing += reg.mailboxes[i]->consecutive_failures > 0;
@@ -464,9 +460,33 @@ char *metrics_render(void)
     render_polls(out);
     render_decisions(out);
     render_ews(out);
-    if (fclose(out) != 0) {
-        free(text);
+}
+
+/* The page is written into a buffer of the last page's size plus room (fmemopen): a growing
+ * memory stream spends most of a thousand-mailbox scrape on reallocating. Should the page
+ * not fit, it is written again into one twice as large. */
+char *metrics_render(void)
+{
+    if (!reg.on)
         return NULL;
+    size_t cap = reg.last_page + reg.last_page / 4 + 65536;
+    for (;;) {
+        char *text = xmalloc(cap);
+        FILE *out = fmemopen(text, cap, "w");
+        if (out == NULL) {
+            free(text);
+            return NULL;
+        }
+        render_all(out);
+        long len = ftell(out);
+        bool fits = !ferror(out) && len >= 0 && (size_t)len < cap - 1;
+        fclose(out);
+        if (fits) {
+            text[len] = '\0';
+            reg.last_page = (size_t)len;
+            return text;
+        }
+        free(text);
+        cap *= 2;
     }
-    return text;
 }
