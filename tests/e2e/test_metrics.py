@@ -129,6 +129,25 @@ class Metrics(e2e.TestCase):
         self.assertRegex(res.stderr, r"meetingctl: meetingd is not answering at %s"
                          % re.escape(self.address))
 
+    def test_reload_drops_a_removed_mailbox(self):
+        w = self.w
+        d = w.start_daemon(self.conf)
+        d.wait_log(r"decision mailbox=attendee1 ")
+        self.assertIn(("meetingd_mailbox_failing", '{mailbox="attendee1"}'),
+                      samples(scrape(self.address)))
+        w.write_config({"attendee0": "accept-all"}, daemon={
+            "metrics_listen": "127.0.0.1:%d" % free_port()})
+        d.send(signal.SIGHUP)
+        d.wait_log(r"reload: metrics_listen takes effect at the next restart")
+        d.wait_log(r"configuration reloaded: 1 mailbox")
+
+        def only_attendee0():
+            s = samples(scrape(self.address))  # still the address it started with
+            names = {labels for (name, labels) in s if name == "meetingd_mailbox_failing"}
+            return s[("meetingd_mailboxes", "")] == 1 and names == {'{mailbox="attendee0"}'}
+        e2e.wait_for(only_attendee0, 20, "attendee1 and attendee2 to leave the page")
+        self.assertEqual(d.stop(signal.SIGTERM), 0)
+
     def test_health_needs_metrics_listen(self):
         conf = self.w.write_config({"attendee0": "accept-all"}, name="plain.conf")
         res = self.health(conf)
