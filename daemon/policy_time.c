@@ -1,6 +1,7 @@
 /*
  * policy_time: local dates and times in a policy's time zone (see policy_time.h).
  */
+#define _XOPEN_SOURCE 700 /* strptime */
 #include "policy_time.h"
 
 #include <stdio.h>
@@ -146,4 +147,32 @@ void policy_time_format_hours(unsigned start_min, unsigned end_min, char *buf, s
 {
     snprintf(buf, len, "%02u:%02u-%02u:%02u", start_min / 60 % 100, start_min % 60,
              end_min / 60 % 100, end_min % 60);
+}
+
+bool policy_time_series_end(const struct item_recurrence *rec, time_t item_end, size_t n_known,
+                            time_t last_known_end, time_t *end)
+{
+    if (rec == NULL) {
+        *end = item_end;
+        return true;
+    }
+    switch (rec->range) {
+    case REC_RANGE_NO_END:
+        *end = 0;
+        return true;
+    case REC_RANGE_END_DATE: {
+        struct tm tm = {0};
+        const char *rest = strptime(rec->end_date, "%Y-%m-%d", &tm);
+        if (rest == NULL || *rest != '\0')
+            return false;
+        *end = timegm(&tm) + 86400; /* the end date is inclusive */
+        return true;
+    }
+    case REC_RANGE_NUMBERED:
+        if (rec->number_of_occurrences < 0 || n_known < (size_t)rec->number_of_occurrences)
+            return false;
+        *end = last_known_end;
+        return true;
+    }
+    return false;
 }

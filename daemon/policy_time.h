@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "item.h"
+
 /* What policy_time_enter() changed, for policy_time_leave(). */
 struct policy_time_scope {
     bool switched;
@@ -68,5 +70,15 @@ void policy_time_format_days(unsigned days, char *buf, size_t len);
 
 /* Formats minutes after midnight as "HH:MM-HH:MM" ("24:00" for 1440). */
 void policy_time_format_hours(unsigned start_min, unsigned end_min, char *buf, size_t len);
+
+/*
+ * When the series of a meeting ends, for the policy's booking horizon: the end of ITEM_END
+ * for a single meeting (REC NULL), 0 for a series without end, the end of its end date (the
+ * date is inclusive, taken as UTC) for an end date, and the end of the last occurrence for a
+ * numbered series whose N_KNOWN listed occurrences (the last ending at LAST_KNOWN_END)
+ * reach its number. Returns false when the end is not known from this.
+ */
+bool policy_time_series_end(const struct item_recurrence *rec, time_t item_end, size_t n_known,
+                            time_t last_known_end, time_t *end);
 
 #endif
