@@ -114,7 +114,7 @@ void policy_time_format_hm(time_t t, char buf[static 6])
 
 void policy_time_format_days(unsigned days, char *buf, size_t len)
 {
-    static const char *const names[7] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    /* The abbreviations are the first three letters of the schema's day names. */
     static const int order[7] = {1, 2, 3, 4, 5, 6, 0}; /* Monday first */
     size_t used = 0;
     if (len == 0)
@@ -131,11 +131,13 @@ void policy_time_format_days(unsigned days, char *buf, size_t len)
         int n;
         const char *sep = used ? ", " : "";
         if (j - i >= 2)
-            n = snprintf(buf + used, len - used, "%s%s-%s", sep, names[order[i]], names[order[j]]);
+            n = snprintf(buf + used, len - used, "%s%.3s-%.3s", sep, item_day_names[order[i]],
+                         item_day_names[order[j]]);
         else if (j > i)
-            n = snprintf(buf + used, len - used, "%s%s, %s", sep, names[order[i]], names[order[j]]);
+            n = snprintf(buf + used, len - used, "%s%.3s, %.3s", sep, item_day_names[order[i]],
+                         item_day_names[order[j]]);
         else
-            n = snprintf(buf + used, len - used, "%s%s", sep, names[order[i]]);
+            n = snprintf(buf + used, len - used, "%s%.3s", sep, item_day_names[order[i]]);
         if (n < 0 || (size_t)n >= len - used)
             return;
         used += (size_t)n;

@@ -1140,24 +1140,6 @@ static void test_delete_attachments(void **state)
 
 /* ---- helpers ---- */
 
-static void test_datetime_format(void **state)
-{
-    char b[32];
-    assert_int_equal(ews_datetime_format(0, b, sizeof(b)), 0);
-    assert_string_equal(b, "1970-01-01T00:00:00Z");
-    assert_int_equal(ews_datetime_format(T0, b, sizeof(b)), 0);
-    assert_string_equal(b, "2026-12-01T13:00:00Z");
-    assert_int_equal(ews_datetime_format((time_t)951782400, b, sizeof(b)), 0);
-    assert_string_equal(b, "2000-02-29T00:00:00Z");
-    assert_int_equal(ews_datetime_format(T0, b, 20), -1);                            /* too small */
-    assert_int_equal(ews_datetime_format((time_t)253402300800LL, b, sizeof(b)), -1); /* 10000 */
-    /* the parser reads back what the formatter writes */
-    time_t back;
-    assert_int_equal(ews_datetime_format(T0 + 59, b, sizeof(b)), 0);
-    assert_int_equal(ews_datetime_parse(b, &back), 0);
-    assert_true(back == T0 + 59);
-}
-
 static void test_field_uri_table(void **state)
 {
     assert_true(ews_field_uri_is_valid("item:Subject"));
@@ -1202,7 +1184,6 @@ int main(void)
         cmocka_unit_test(test_forward),
         cmocka_unit_test(test_delete_attachments),
         cmocka_unit_test(test_get_folder),
-        cmocka_unit_test(test_datetime_format),
         cmocka_unit_test(test_field_uri_table),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
