@@ -285,10 +285,6 @@ char *ews_build_forward(const struct ews_context *ctx, const struct item_id *ref
 char *ews_build_delete_attachments(const struct ews_context *ctx, const struct item_id *ids,
                                    size_t n);
 
-/* m:GetFolder of n >= 1 folders with a base shape. */
-char *ews_build_get_folder(const struct ews_context *ctx, const struct ews_folder_ref *folders,
-                           size_t n, enum ews_base_shape shape);
-
 /* Whether s is an item/message/meeting/meetingRequest/calendar FieldURI of the schema
  * (t:UnindexedFieldURIType), e.g. "item:Subject", "calendar:Start". */
 bool ews_field_uri_is_valid(const char *s);
