@@ -439,21 +439,6 @@ static char *dup_or_null(const char *s)
     return s ? xstrdup(s) : NULL;
 }
 
-static const char *auth_name(enum http_auth auth)
-{
-    switch (auth) {
-    case HTTP_AUTH_NONE:
-        return "none";
-    case HTTP_AUTH_BASIC:
-        return "Basic";
-    case HTTP_AUTH_NTLM:
-        return "NTLM";
-    case HTTP_AUTH_NEGOTIATE:
-        return "Negotiate";
-    }
-    return "?";
-}
-
 struct backend *ews_backend_new(struct http_client *http, const struct ews_backend_config *cfg)
 {
     struct ews_backend *b = xcalloc(1, sizeof(*b));
@@ -478,7 +463,7 @@ struct backend *ews_backend_new(struct http_client *http, const struct ews_backe
         .impersonate_address = b->impersonate,
     };
     const char *user = b->username ? b->username : "";
-    const char *scheme = auth_name(cfg->auth);
+    const char *scheme = cfg->auth_name ? cfg->auth_name : "?";
     /* Exchange charges ErrorServerBusy to the impersonated mailbox under impersonation, to
      * the logged-in account otherwise (delegate access shares the delegate's budget). */
     b->head.keys[BACKEND_SCOPE_SERVER] = xasprintf("server %s", b->url);
@@ -490,7 +475,7 @@ struct backend *ews_backend_new(struct http_client *http, const struct ews_backe
     return &b->head;
 }
 
-static enum http_auth http_auth_of(enum conf_auth auth)
+enum http_auth ews_backend_http_auth(enum conf_auth auth)
 {
     switch (auth) {
     case CONF_AUTH_NTLM:
@@ -507,7 +492,8 @@ struct backend *ews_backend_open(const struct conf *conf, const struct conf_mail
 {
     struct ews_backend_config cfg = {
         .url = conf->server.url,
-        .auth = http_auth_of(conf->server.auth),
+        .auth = ews_backend_http_auth(conf->server.auth),
+        .auth_name = conf_auth_name(conf->server.auth),
         .username = cm->login_username,
         .password = cm->login_password,
         .impersonate = cm->access == CONF_ACCESS_IMPERSONATE ? cm->address : NULL,

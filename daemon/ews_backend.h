@@ -16,6 +16,7 @@
 struct ews_backend_config {
     const char *url;
     enum http_auth auth;
+    const char *auth_name; /* the scheme as logs name it ("ntlm") */
     const char *username;
     const char *password;       /* secret; copied, wiped when freed, never logged */
     const char *impersonate;    /* ExchangeImpersonation of this address, or NULL */
@@ -27,13 +28,15 @@ struct ews_backend_config {
  * CFG are copied. Free with b->ops->free(b). */
 struct backend *ews_backend_new(struct http_client *http, const struct ews_backend_config *cfg);
 
-struct conf;
-struct conf_mailbox;
+#include "conf.h"
 
 /* The backend of mailbox CM under CONF (mailbox_env.open_backend); HTTP is the struct
  * http_client. Delegate access reads the mailbox's folders with the login's rights;
  * impersonation acts as the mailbox. */
 struct backend *ews_backend_open(const struct conf *conf, const struct conf_mailbox *cm,
                                  void *http);
+
+/* The HTTP authentication of a configured scheme (meetingctl's accounts too). */
+enum http_auth ews_backend_http_auth(enum conf_auth auth);
 
 #endif

@@ -85,6 +85,20 @@ const char *mailbox_reason(const struct backend_result *r)
     return r->error ? r->error : backend_status_name(r->status);
 }
 
+void mailbox_take_items(struct backend_result *r, struct item ***items, size_t *n)
+{
+    if (r->n_items > 0)
+        *items = xreallocarray(*items, *n + r->n_items, sizeof(**items));
+    for (size_t i = 0; i < r->n_items; i++) {
+        struct item *it = item_new();
+        *it = r->items[i]; /* moved: the result's array is emptied below */
+        (*items)[(*n)++] = it;
+    }
+    free(r->items);
+    r->items = NULL;
+    r->n_items = 0;
+}
+
 /* ---- the poll object -------------------------------------------------------------------- */
 
 static void item_ids_free(struct item_id *ids, size_t n)

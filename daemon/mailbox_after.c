@@ -224,14 +224,8 @@ void mailbox_show_held_request_free(struct mailbox *m)
 /* Left alone but forwarded: the forward is the action, recorded like an answer. */
 void mailbox_after_forward_held(struct mailbox *m, struct backend_result *r)
 {
-    struct mailbox_work *w = m->poll->work;
-    if (r->status != BACKEND_OK) {
-        mailbox_emit_decision(m, "failed");
-        mailbox_answer_failed(m, "forwarding to the delegates", r);
+    if (!mailbox_action_arrived(m, r, "forwarding to the delegates"))
         return;
-    }
-    mailbox_record(m, false, w->item->id.id, policy_decision_name(w->result.decision));
-    m->poll->acted = true;
     log_forwarded(m);
     mailbox_emit_decision(m, "forwarded to the delegates");
     mailbox_show_held_request_free(m);

@@ -12,8 +12,7 @@
 
 #define GET_BATCH_SIZE 50
 
-static void sweep_stale(struct mailbox *m);
-static void get_batch(struct mailbox *m);
+static void next_inbox_batch(struct mailbox *m);
 
 /* Whether a meeting message finished with ACTION (the ledger's) is of no more use in the
  * Inbox. Exchange itself moves a request it answered and a cancellation it removed to Deleted
@@ -73,32 +72,36 @@ void mailbox_after_find(struct mailbox *m, struct backend_result *r)
         return;
     }
     log_debug("mailbox %s: %zu meeting message(s) to look at", m->name, p->n_candidates);
-    sweep_stale(m);
+    next_inbox_batch(m);
 }
 
-/* The size of the next batch of ids from *POS on (at most GET_BATCH_SIZE of TOTAL); advances
- * *POS past it. */
-static size_t take_batch(size_t *pos, size_t total)
+/* The next batch of IDS (at most GET_BATCH_SIZE of TOTAL) from *POS on, or NULL when none
+ * is left; *N gets its size and *POS moves past it. */
+static const struct item_id *next_batch(const struct item_id *ids, size_t total, size_t *pos,
+                                        size_t *n)
 {
-    size_t n = total - *pos;
-    if (n > GET_BATCH_SIZE)
-        n = GET_BATCH_SIZE;
-    *pos += n;
-    return n;
+    if (*pos >= total)
+        return NULL;
+    const struct item_id *batch = ids + *pos;
+    *n = total - *pos > GET_BATCH_SIZE ? GET_BATCH_SIZE : total - *pos;
+    *pos += *n;
+    return batch;
 }
 
-/* Moves the stale messages found in the Inbox to Deleted Items (batched), then fetches the
- * new ones. Housekeeping: a failure is logged and the poll goes on. */
-static void sweep_stale(struct mailbox *m)
+/* The Inbox in batches: first the stale messages found there go to Deleted Items
+ * (housekeeping: a failure is logged and the poll goes on), then the new ones are fetched;
+ * then their items are worked on. */
+static void next_inbox_batch(struct mailbox *m)
 {
     struct mailbox_poll *p = m->poll;
-    if (p->sweep_pos >= p->n_stale) {
-        get_batch(m);
-        return;
-    }
-    size_t first = p->sweep_pos;
-    size_t n = take_batch(&p->sweep_pos, p->n_stale);
-    MAILBOX_SEND(m, STEP_SWEEP, "DeleteItem", remove, &p->stale[first], n);
+    size_t n = 0;
+    const struct item_id *batch;
+    if ((batch = next_batch(p->stale, p->n_stale, &p->sweep_pos, &n)) != NULL)
+        MAILBOX_SEND(m, STEP_SWEEP, "DeleteItem", remove, batch, n);
+    else if ((batch = next_batch(p->candidates, p->n_candidates, &p->get_pos, &n)) != NULL)
+        MAILBOX_SEND(m, STEP_FETCH, "GetItem", fetch, batch, n);
+    else
+        mailbox_next_item(m);
 }
 
 void mailbox_after_sweep(struct mailbox *m, struct backend_result *r)
@@ -114,19 +117,7 @@ void mailbox_after_sweep(struct mailbox *m, struct backend_result *r)
         log_info("mailbox %s: moved %zu finished meeting message(s) the server left in the "
                  "Inbox to Deleted Items",
                  m->name, r->n_done);
-    sweep_stale(m);
-}
-
-static void get_batch(struct mailbox *m)
-{
-    struct mailbox_poll *p = m->poll;
-    if (p->get_pos >= p->n_candidates) {
-        mailbox_next_item(m);
-        return;
-    }
-    size_t first = p->get_pos;
-    size_t n = take_batch(&p->get_pos, p->n_candidates);
-    MAILBOX_SEND(m, STEP_FETCH, "GetItem", fetch, &p->candidates[first], n);
+    next_inbox_batch(m);
 }
 
 void mailbox_after_fetch(struct mailbox *m, struct backend_result *r)
@@ -138,17 +129,8 @@ void mailbox_after_fetch(struct mailbox *m, struct backend_result *r)
         mailbox_poll_fail(m, "GetItem", r);
         return;
     }
-    if (r->n_items > 0)
-        p->queue = xreallocarray(p->queue, p->n_queue + r->n_items, sizeof(*p->queue));
-    for (size_t i = 0; i < r->n_items; i++) {
-        struct item *copy = item_new();
-        *copy = r->items[i]; /* moved: the result's array is emptied below */
-        p->queue[p->n_queue++] = copy;
-    }
-    free(r->items);
-    r->items = NULL;
-    r->n_items = 0;
-    get_batch(m);
+    mailbox_take_items(r, &p->queue, &p->n_queue);
+    next_inbox_batch(m);
 }
 
 void mailbox_next_item(struct mailbox *m)

@@ -115,6 +115,8 @@ bool mailbox_done_before(const struct mailbox *m, const char *id);
 int mailbox_record(struct mailbox *m, bool intent, const char *id, const char *action);
 bool mailbox_removes_old_messages(const struct mailbox *m);
 const char *mailbox_reason(const struct backend_result *r);
+/* Moves the items of R to the end of *ITEMS (of *N), one heap item each. */
+void mailbox_take_items(struct backend_result *r, struct item ***items, size_t *n);
 
 /* mailbox_inbox.c */
 void mailbox_find_page(struct mailbox *m);
@@ -130,6 +132,10 @@ void mailbox_start_item(struct mailbox *m);
 void mailbox_item_finished(struct mailbox *m);
 void mailbox_item_failed(struct mailbox *m, const char *what, const struct backend_result *r);
 void mailbox_answer_failed(struct mailbox *m, const char *what, const struct backend_result *r);
+/* The outcome of the request that carried out the decision (an answer, or the forward of a
+ * request left alone): recorded as done when it arrived, else sorted by
+ * mailbox_answer_failed(). Returns whether it arrived. */
+bool mailbox_action_arrived(struct mailbox *m, const struct backend_result *r, const char *what);
 void mailbox_emit_decision(struct mailbox *m, const char *outcome);
 void mailbox_remove_old_request(struct mailbox *m);
 void mailbox_after_verify(struct mailbox *m, struct backend_result *r);

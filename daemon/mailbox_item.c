@@ -134,17 +134,25 @@ void mailbox_after_remove_old(struct mailbox *m, struct backend_result *r)
 
 /* ---- answering -------------------------------------------------------------------------- */
 
+bool mailbox_action_arrived(struct mailbox *m, const struct backend_result *r, const char *what)
+{
+    const struct mailbox_work *w = m->poll->work;
+    if (r->status != BACKEND_OK) {
+        mailbox_emit_decision(m, "failed");
+        mailbox_answer_failed(m, what, r);
+        return false;
+    }
+    mailbox_record(m, false, w->item->id.id, policy_decision_name(w->result.decision));
+    m->poll->acted = true;
+    return true;
+}
+
 void mailbox_after_answer(struct mailbox *m, struct backend_result *r)
 {
     struct mailbox_work *w = m->poll->work;
-    if (r->status != BACKEND_OK) {
-        mailbox_emit_decision(m, "failed");
-        mailbox_answer_failed(m, "answering", r);
+    if (!mailbox_action_arrived(m, r, "answering"))
         return;
-    }
-    mailbox_record(m, false, w->item->id.id, policy_decision_name(w->result.decision));
     m->stats.answered++;
-    m->poll->acted = true;
     mailbox_emit_decision(m, "sent");
     if (r->moved_id) {
         free(w->moved_request_id);
@@ -241,23 +249,18 @@ void mailbox_after_calendar(struct mailbox *m, struct backend_result *r)
         mailbox_poll_fail(m, "FindItem (calendar view)", r);
         return;
     }
-    if (r->n_items > 0)
-        w->calendar = xreallocarray(w->calendar, w->n_calendar + r->n_items, sizeof(*w->calendar));
-    for (size_t i = 0; i < r->n_items; i++) {
-        struct item *copy = item_new();
-        *copy = r->items[i]; /* moved: the result's array is emptied below */
-        w->calendar[w->n_calendar++] = copy;
+    size_t first = w->n_calendar;
+    mailbox_take_items(r, &w->calendar, &w->n_calendar);
+    for (size_t i = first; i < w->n_calendar; i++) {
+        const struct item *c = w->calendar[i];
         /* The request's own tentative occurrences tell which occurrences the series has
          * inside the window, without expanding its recurrence here. */
-        if (copy->uid && w->item->uid && strcmp(copy->uid, w->item->uid) == 0) {
+        if (c->uid && w->item->uid && strcmp(c->uid, w->item->uid) == 0) {
             w->occurrences =
                 xreallocarray(w->occurrences, w->n_occurrences + 1, sizeof(*w->occurrences));
-            w->occurrences[w->n_occurrences++] = (struct policy_occurrence){copy->start, copy->end};
+            w->occurrences[w->n_occurrences++] = (struct policy_occurrence){c->start, c->end};
         }
     }
-    free(r->items);
-    r->items = NULL;
-    r->n_items = 0;
     decide(m);
 }
 

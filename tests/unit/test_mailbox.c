@@ -162,8 +162,8 @@ static void fill_message(struct item *it, const struct message *msg)
         it->associated_calendar_item_id.id = xstrdup(msg->calendar_id);
 }
 
-static int op_find(struct backend *b, size_t offset, backend_cb cb, void *ud,
-                   struct backend_call **out)
+static int fake_find(struct backend *b, size_t offset, backend_cb cb, void *ud,
+                     struct backend_call **out)
 {
     struct fake_backend *fb = (struct fake_backend *)b;
     struct backend_call *call = request(fb, "find", NULL, cb, ud, out);
@@ -178,8 +178,8 @@ static int op_find(struct backend *b, size_t offset, backend_cb cb, void *ud,
     return 0;
 }
 
-static int op_fetch(struct backend *b, const struct item_id *ids, size_t n, backend_cb cb, void *ud,
-                    struct backend_call **out)
+static int fake_fetch(struct backend *b, const struct item_id *ids, size_t n, backend_cb cb,
+                      void *ud, struct backend_call **out)
 {
     struct fake_backend *fb = (struct fake_backend *)b;
     struct backend_call *call = request(fb, "fetch", ids[0].id, cb, ud, out);
@@ -191,15 +191,15 @@ static int op_fetch(struct backend *b, const struct item_id *ids, size_t n, back
     return 0;
 }
 
-static int op_calendar_view(struct backend *b, time_t start, time_t end, backend_cb cb, void *ud,
-                            struct backend_call **out)
+static int fake_calendar_view(struct backend *b, time_t start, time_t end, backend_cb cb, void *ud,
+                              struct backend_call **out)
 {
     request((struct fake_backend *)b, "calendar_view", NULL, cb, ud, out);
     return 0;
 }
 
-static int op_verify(struct backend *b, const char *id, backend_cb cb, void *ud,
-                     struct backend_call **out)
+static int fake_verify(struct backend *b, const char *id, backend_cb cb, void *ud,
+                       struct backend_call **out)
 {
     struct fake_backend *fb = (struct fake_backend *)b;
     struct backend_call *call = request(fb, "verify", id, cb, ud, out);
@@ -216,8 +216,8 @@ static int op_verify(struct backend *b, const char *id, backend_cb cb, void *ud,
     return 0;
 }
 
-static int op_respond(struct backend *b, const struct backend_answer *answers, size_t n,
-                      backend_cb cb, void *ud, struct backend_call **out)
+static int fake_respond(struct backend *b, const struct backend_answer *answers, size_t n,
+                        backend_cb cb, void *ud, struct backend_call **out)
 {
     static const char *const names[] = {"accept", "tentative", "decline", "remove"};
     struct fake_backend *fb = (struct fake_backend *)b;
@@ -236,36 +236,36 @@ static int op_respond(struct backend *b, const struct backend_answer *answers, s
     return 0;
 }
 
-static int op_rewrite(struct backend *b, const char *id, const struct backend_rewrite *rw,
-                      backend_cb cb, void *ud, struct backend_call **out)
+static int fake_rewrite(struct backend *b, const char *id, const struct backend_rewrite *rw,
+                        backend_cb cb, void *ud, struct backend_call **out)
 {
     request((struct fake_backend *)b, "rewrite", id, cb, ud, out);
     return 0;
 }
 
-static int op_list_attachments(struct backend *b, const char *id, backend_cb cb, void *ud,
-                               struct backend_call **out)
+static int fake_list_attachments(struct backend *b, const char *id, backend_cb cb, void *ud,
+                                 struct backend_call **out)
 {
     request((struct fake_backend *)b, "list_attachments", id, cb, ud, out);
     return 0;
 }
 
-static int op_delete_attachments(struct backend *b, const struct item_id *ids, size_t n,
-                                 backend_cb cb, void *ud, struct backend_call **out)
+static int fake_delete_attachments(struct backend *b, const struct item_id *ids, size_t n,
+                                   backend_cb cb, void *ud, struct backend_call **out)
 {
     request((struct fake_backend *)b, "delete_attachments", NULL, cb, ud, out);
     return 0;
 }
 
-static int op_forward(struct backend *b, const char *id, const char *const *to, size_t n_to,
-                      const char *note_text, backend_cb cb, void *ud, struct backend_call **out)
+static int fake_forward(struct backend *b, const char *id, const char *const *to, size_t n_to,
+                        const char *note_text, backend_cb cb, void *ud, struct backend_call **out)
 {
     request((struct fake_backend *)b, "forward", id, cb, ud, out);
     return 0;
 }
 
-static int op_remove(struct backend *b, const struct item_id *ids, size_t n, backend_cb cb,
-                     void *ud, struct backend_call **out)
+static int fake_remove(struct backend *b, const struct item_id *ids, size_t n, backend_cb cb,
+                       void *ud, struct backend_call **out)
 {
     struct fake_backend *fb = (struct fake_backend *)b;
     struct backend_call *call = request(fb, "remove", ids[0].id, cb, ud, out);
@@ -278,32 +278,32 @@ static int op_remove(struct backend *b, const struct item_id *ids, size_t n, bac
     return 0;
 }
 
-static void op_cancel(struct backend_call *call)
+static void fake_cancel(struct backend_call *call)
 {
     ev_timer_stop(call->world->loop, &call->timer);
     backend_result_clear(&call->result);
     free(call);
 }
 
-static void op_free(struct backend *b)
+static void fake_free(struct backend *b)
 {
     backend_head_clear(b);
     free(b);
 }
 
 static const struct backend_ops fake_ops = {
-    .find = op_find,
-    .fetch = op_fetch,
-    .calendar_view = op_calendar_view,
-    .verify = op_verify,
-    .respond = op_respond,
-    .rewrite = op_rewrite,
-    .list_attachments = op_list_attachments,
-    .delete_attachments = op_delete_attachments,
-    .forward = op_forward,
-    .remove = op_remove,
-    .cancel = op_cancel,
-    .free = op_free,
+    .find = fake_find,
+    .fetch = fake_fetch,
+    .calendar_view = fake_calendar_view,
+    .verify = fake_verify,
+    .respond = fake_respond,
+    .rewrite = fake_rewrite,
+    .list_attachments = fake_list_attachments,
+    .delete_attachments = fake_delete_attachments,
+    .forward = fake_forward,
+    .remove = fake_remove,
+    .cancel = fake_cancel,
+    .free = fake_free,
 };
 
 /* mailbox_env.open_backend: keys as the EWS backend names them, from the login. */
