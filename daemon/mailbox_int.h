@@ -53,8 +53,7 @@ struct mailbox_work {
     struct item *item; /* borrowed from the poll's queue */
     struct item **calendar;
     size_t n_calendar;
-    struct policy_occurrence *occurrences;
-    size_t n_occurrences;
+    struct policy_occurrence *occurrences; /* the request's, for the policy */
     struct policy_result result;
     bool have_result;
     size_t occ_decline_pos;

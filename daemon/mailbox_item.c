@@ -219,22 +219,13 @@ static void answer(struct mailbox *m)
 static void decide(struct mailbox *m)
 {
     struct mailbox_work *w = m->poll->work;
-    if (w->n_occurrences == 0) {
-        w->occurrences = xcalloc(1, sizeof(*w->occurrences));
-        w->occurrences[0] = (struct policy_occurrence){w->item->start, w->item->end};
-        w->n_occurrences = 1;
-    }
     struct policy_context ctx = {
         .mailbox_address = m->poll->cm->address,
         .now = time(NULL),
         .calendar = (const struct item *const *)w->calendar,
         .n_calendar = w->n_calendar,
-        .occurrences = w->occurrences,
-        .n_occurrences = w->n_occurrences,
     };
-    ctx.series_end_known =
-        policy_time_series_end(w->item->recurrence, w->item->end, w->n_occurrences,
-                               w->occurrences[w->n_occurrences - 1].end, &ctx.series_end);
+    policy_time_series(w->item, ctx.calendar, ctx.n_calendar, &ctx, &w->occurrences);
     policy_decide(m->poll->policy, w->item, &ctx, &w->result);
     w->have_result = true;
     answer(m);
@@ -249,18 +240,7 @@ void mailbox_after_calendar(struct mailbox *m, struct backend_result *r)
         mailbox_poll_fail(m, "FindItem (calendar view)", r);
         return;
     }
-    size_t first = w->n_calendar;
     mailbox_take_items(r, &w->calendar, &w->n_calendar);
-    for (size_t i = first; i < w->n_calendar; i++) {
-        const struct item *c = w->calendar[i];
-        /* The request's own tentative occurrences tell which occurrences the series has
-         * inside the window, without expanding its recurrence here. */
-        if (c->uid && w->item->uid && strcmp(c->uid, w->item->uid) == 0) {
-            w->occurrences =
-                xreallocarray(w->occurrences, w->n_occurrences + 1, sizeof(*w->occurrences));
-            w->occurrences[w->n_occurrences++] = (struct policy_occurrence){c->start, c->end};
-        }
-    }
     decide(m);
 }
 

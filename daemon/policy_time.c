@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "policy.h"
 #include "util.h"
 
 void policy_time_enter(struct policy_time_scope *scope, const char *zone)
@@ -151,11 +152,13 @@ void policy_time_format_hours(unsigned start_min, unsigned end_min, char *buf, s
              end_min / 60 % 100, end_min % 60);
 }
 
-bool policy_time_series_end(const struct item_recurrence *rec, time_t item_end, size_t n_known,
-                            time_t last_known_end, time_t *end)
+/* When the series of REQUEST ends, given its N_KNOWN listed occurrences (the last ending at
+ * LAST_END); false when that does not tell. */
+static bool series_end(const struct item *request, size_t n_known, time_t last_end, time_t *end)
 {
+    const struct item_recurrence *rec = request->recurrence;
     if (rec == NULL) {
-        *end = item_end;
+        *end = request->end;
         return true;
     }
     switch (rec->range) {
@@ -173,8 +176,30 @@ bool policy_time_series_end(const struct item_recurrence *rec, time_t item_end, 
     case REC_RANGE_NUMBERED:
         if (rec->number_of_occurrences < 0 || n_known < (size_t)rec->number_of_occurrences)
             return false;
-        *end = last_known_end;
+        *end = last_end;
         return true;
     }
     return false;
+}
+
+void policy_time_series(const struct item *request, const struct item *const *calendar, size_t n,
+                        struct policy_context *ctx, struct policy_occurrence **occurrences)
+{
+    struct policy_occurrence *occ = NULL;
+    size_t n_occ = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct item *c = calendar[i];
+        if (c->uid && request->uid && strcmp(c->uid, request->uid) == 0) {
+            occ = xreallocarray(occ, n_occ + 1, sizeof(*occ));
+            occ[n_occ++] = (struct policy_occurrence){c->start, c->end};
+        }
+    }
+    if (n_occ == 0) {
+        occ = xcalloc(1, sizeof(*occ));
+        occ[n_occ++] = (struct policy_occurrence){request->start, request->end};
+    }
+    *occurrences = occ;
+    ctx->occurrences = occ;
+    ctx->n_occurrences = n_occ;
+    ctx->series_end_known = series_end(request, n_occ, occ[n_occ - 1].end, &ctx->series_end);
 }

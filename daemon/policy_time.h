@@ -71,14 +71,20 @@ void policy_time_format_days(unsigned days, char *buf, size_t len);
 /* Formats minutes after midnight as "HH:MM-HH:MM" ("24:00" for 1440). */
 void policy_time_format_hours(unsigned start_min, unsigned end_min, char *buf, size_t len);
 
+struct policy_context;
+struct policy_occurrence;
+
 /*
- * When the series of a meeting ends, for the policy's booking horizon: the end of ITEM_END
- * for a single meeting (REC NULL), 0 for a series without end, the end of its end date (the
- * date is inclusive, taken as UTC) for an end date, and the end of the last occurrence for a
- * numbered series whose N_KNOWN listed occurrences (the last ending at LAST_KNOWN_END)
- * reach its number. Returns false when the end is not known from this.
+ * The series facts of REQUEST for the policy's context, from CALENDAR (N items of the
+ * mailbox's calendar view over the request): its occurrences are its own tentative copies
+ * there (same UID; the request itself when there are none), so the recurrence is never
+ * expanded here; the series ends with the request (a single meeting), never, at the end of
+ * its end date (inclusive, taken as UTC), or with the last occurrence of a numbered series
+ * whose occurrences are all listed; otherwise the end is unknown. Sets ctx->occurrences (in
+ * *OCCURRENCES, which the caller frees with free()), n_occurrences, series_end_known and
+ * series_end.
  */
-bool policy_time_series_end(const struct item_recurrence *rec, time_t item_end, size_t n_known,
-                            time_t last_known_end, time_t *end);
+void policy_time_series(const struct item *request, const struct item *const *calendar, size_t n,
+                        struct policy_context *ctx, struct policy_occurrence **occurrences);
 
 #endif
