@@ -1,14 +1,13 @@
 /*
  * mailbox: everything meetingd does for one mailbox, as a small state machine on the loop.
  *
- * A poll: FindItem on the Inbox (meeting requests and cancellations, paged to the end),
- * GetItem on those the ledger has not finished (batched), then one item at a time: gather the
- * policy's context (a CalendarView of the mailbox's calendar over the meeting), decide,
- * record the intent, answer, record the outcome, rewrite the calendar item when the policy
- * says so (subject, body, private flag, then DeleteAttachment of its attachments). A request
- * held for approval is forwarded to the resource's delegates (ForwardItem) after the
- * tentative answer, or instead of an answer without tentative_pending_approval.
- * Cancellations are removed with RemoveItem when the policy says so.
+ * A poll: find the meeting requests and cancellations in the Inbox (paged to the end), fetch
+ * those the ledger has not finished (batched), then one item at a time: gather the policy's
+ * context (a calendar view of the mailbox over the meeting), decide, record the intent,
+ * answer, record the outcome, rewrite the calendar item when the policy says so (subject,
+ * body, private flag, then delete its attachments). A request held for approval is forwarded
+ * to the resource's delegates after the tentative answer, or instead of an answer without
+ * tentative_pending_approval. Cancellations are removed when the policy says so.
  *
  * RemoveOldMeetingMessages (remove_old_meeting_messages, not with automate = none or in a dry
  * run): a request an update superseded is moved to Deleted Items, and meeting messages the
