@@ -42,8 +42,12 @@ static double jitter(double seconds, double fraction)
     return seconds * (1.0 - fraction + 2.0 * fraction * r);
 }
 
+/* A delay counts from now, not from the start of the loop iteration: under load the loop's
+ * cached time can lag behind by the callbacks run before this one, and a server's back-off
+ * would then end early. */
 static void schedule(struct mailbox *m, double seconds)
 {
+    ev_now_update(m->env.loop);
     ev_timer_stop(m->env.loop, &m->timer);
     ev_timer_set(&m->timer, seconds < 0.0 ? 0.0 : seconds, 0.0);
     ev_timer_start(m->env.loop, &m->timer);
@@ -184,6 +188,7 @@ static double share_pause(struct mailbox *m, const struct backend_result *r, dou
 void mailbox_poll_fail(struct mailbox *m, const char *what, const struct backend_result *r)
 {
     bool auth = r->status == BACKEND_AUTH || r->status == BACKEND_ACCOUNT;
+    ev_now_update(m->env.loop); /* the pauses start now (see schedule) */
     /* A poll that answered something before failing made progress: the back-off starts
      * over, so a flaky server slows the mailbox down without making --once give up. */
     if (m->poll && m->poll->acted)
