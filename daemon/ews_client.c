@@ -175,7 +175,6 @@ void ews_call_cancel(struct ews_call *call)
 struct wait_state {
     bool done;
     struct ews_call_result *result;
-    char error[256];
 };
 
 static void on_wait_done(struct ews_call_result *res, void *userdata)
@@ -184,8 +183,8 @@ static void on_wait_done(struct ews_call_result *res, void *userdata)
     *w->result = *res;
     res->response = NULL; /* the waiting caller owns it now */
     if (res->error) {
-        snprintf(w->error, sizeof(w->error), "%s", res->error);
-        w->result->error = w->error;
+        snprintf(w->result->error_text, sizeof(w->result->error_text), "%s", res->error);
+        w->result->error = w->result->error_text;
     }
     w->done = true;
 }
@@ -194,8 +193,9 @@ int ews_call_wait_take(struct ev_loop *loop, struct http_client *http,
                        const struct ews_account *account, const char *operation, char *envelope,
                        struct ews_call_result *result)
 {
-    static struct wait_state w;
-    memset(&w, 0, sizeof(w));
+    /* On the stack: the loop runs until the callback filled it, and a submission that
+     * failed never calls back. */
+    struct wait_state w = {0};
     memset(result, 0, sizeof(*result));
     w.result = result;
     if (ews_call_take(http, account, operation, envelope, on_wait_done, &w, NULL) != 0) {
