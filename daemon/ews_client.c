@@ -115,6 +115,14 @@ static void classify(struct ews_call *call, const struct http_response *resp,
     res->error = call->error;
 }
 
+/* Reads may be re-sent by the HTTP layer when a kept-alive connection died; everything
+ * else (answers, updates, deletions, forwards) leaves at most once (http.h, idempotent). */
+static bool operation_is_read(const char *operation)
+{
+    return strncmp(operation, "Get", 3) == 0 || strncmp(operation, "Find", 4) == 0 ||
+           strcmp(operation, "ResolveNames") == 0;
+}
+
 static void call_free(struct ews_call *call)
 {
     free(call->operation);
@@ -149,6 +157,7 @@ int ews_call_take(struct http_client *http, const struct ews_account *account,
         .auth = account->auth,
         .username = account->username,
         .password = account->password,
+        .idempotent = operation_is_read(operation),
     };
     int rc = http_submit(http, &req, on_http_done, call, &call->http);
     free(envelope); /* http_submit copied it */

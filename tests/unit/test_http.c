@@ -216,6 +216,22 @@ static bool route(struct shared *sh, int fd, const char *path, const char *hdrs,
             snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\nContent-Length: %ld\r\n\r\n", len);
         send_all(fd, head, strlen(head));
         send_x_body(fd, len, chunked);
+    } else if (strncmp(path, "/drop", 5) == 0) {
+        /* Read and "carried out", then closed without one byte of a reply. */
+        keep = false;
+    } else if (strncmp(path, "/fault", 6) == 0) {
+        respond(fd, 500, "Internal Server Error", "Content-Type: text/xml; charset=utf-8\r\n",
+                "<fault/>", 8);
+    } else if (strncmp(path, "/excess", 7) == 0) {
+        /* A response followed, in the same write, by a second one nobody asked for. */
+        const char *r = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirst"
+                        "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstray";
+        send_all(fd, r, strlen(r));
+    } else if (strncmp(path, "/late", 5) == 0) {
+        /* A stray response written a little after the real one. */
+        respond(fd, 200, "OK", NULL, "first", 5);
+        sleep_ms(100);
+        respond(fd, 200, "OK", NULL, "stray", 5);
     } else if (strncmp(path, "/reset", 6) == 0) {
         if (query_long(path, "partial", 0)) {
             const char *part = "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n0123456789";
@@ -812,11 +828,131 @@ static void test_connection_reset(void **state)
     assert_int_equal(submit_get(c, "/reset", 0), 0);
     assert_int_equal(submit_get(c, "/reset?partial=1", 1), 0);
     assert_true(run_until_done(c, 2, 10));
-    assert_int_equal(c->res[0].result, HTTP_ERR_TRANSPORT);
+    /* The request had left: whatever the server did with it is unknown. */
+    assert_int_equal(c->res[0].result, HTTP_ERR_NO_REPLY);
+    assert_true(http_result_fate_unknown(c->res[0].result));
     assert_false(c->res[0].error_null);
     assert_true(c->res[0].body_null);
-    assert_int_equal(c->res[1].result, HTTP_ERR_TRANSPORT);
+    assert_int_equal(c->res[1].result, HTTP_ERR_NO_REPLY);
     assert_int_equal(atomic_load(&c->srv.sh->requests), 2);
+    assert_false(http_result_fate_unknown(HTTP_ERR_CONNECT));
+    assert_string_equal(http_result_str(HTTP_ERR_NO_REPLY), "no reply");
+}
+
+static int times_seen(struct ctx *c, int id)
+{
+    int n = 0, total = atomic_load(&c->srv.sh->order_n);
+    for (int i = 0; i < total && i < MAX_IDS; i++)
+        n += c->srv.sh->order[i] == id;
+    return n;
+}
+
+static int submit_post(struct ctx *c, const char *path, bool idempotent, int slot)
+{
+    char u[512];
+    struct http_request req = {0};
+
+    url(c, u, sizeof(u), path);
+    req.url = u;
+    req.body = "<answer/>";
+    req.body_len = 9;
+    req.idempotent = idempotent;
+    return http_submit(c->client, &req, on_done, &c->res[slot], &c->handles[slot]);
+}
+
+/*
+ * A server that carries a request out and closes the kept-alive connection without a reply:
+ * libcurl would send the request again on a fresh connection. A request that is not
+ * idempotent goes out once and comes back as "no reply"; a read may be repeated.
+ */
+static void test_post_not_resent_when_reused_connection_dies(void **state)
+{
+    struct ctx *c = *state;
+    struct http_client_options o = {.max_concurrent = 1};
+
+    make_client(c, &o);
+    assert_int_equal(submit_get(c, "/hello", 0), 0);
+    assert_int_equal(submit_post(c, "/drop?id=1", false, 1), 0);
+    assert_true(run_until_done(c, 2, 10));
+    assert_int_equal(c->res[0].result, HTTP_OK);
+    assert_int_equal(c->res[1].result, HTTP_ERR_NO_REPLY);
+    assert_true(http_result_fate_unknown(c->res[1].result));
+    assert_int_equal(times_seen(c, 1), 1);
+    assert_int_equal(atomic_load(&c->srv.sh->requests), 2);
+
+    /* The same with a large body, which leaves in several writes. */
+    assert_int_equal(submit_get(c, "/hello", 2), 0);
+    char u[512], *big = malloc(200000);
+    assert_non_null(big);
+    memset(big, 'a', 200000);
+    url(c, u, sizeof(u), "/drop?id=3");
+    struct http_request req = {.url = u, .body = big, .body_len = 200000};
+    assert_int_equal(http_submit(c->client, &req, on_done, &c->res[3], NULL), 0);
+    free(big);
+    assert_true(run_until_done(c, 4, 10));
+    assert_int_equal(c->res[3].result, HTTP_ERR_NO_REPLY);
+    assert_int_equal(times_seen(c, 3), 1);
+
+    /* A read: libcurl tries once more on a fresh connection (which this server drops too). */
+    assert_int_equal(submit_get(c, "/hello", 4), 0);
+    assert_int_equal(submit_post(c, "/drop?id=5", true, 5), 0);
+    assert_true(run_until_done(c, 6, 10));
+    assert_int_equal(times_seen(c, 5), 2);
+    assert_true(http_result_fate_unknown(c->res[5].result));
+
+    /* The client goes on working afterwards. */
+    assert_int_equal(submit_post(c, "/echo?id=6", false, 6), 0);
+    assert_true(run_until_done(c, 7, 10));
+    assert_int_equal(c->res[6].result, HTTP_OK);
+    assert_memory_equal(c->res[6].body, "<answer/>", 9);
+    assert_int_equal(times_seen(c, 6), 1);
+}
+
+/* Only a 200 leaves its connection open for the next request. */
+static void test_error_status_closes_connection(void **state)
+{
+    struct ctx *c = *state;
+    struct http_client_options o = {.max_concurrent = 1};
+    const char *paths[] = {"/hello", "/hello", "/fault",      "/hello",
+                           "/retry", "/hello", "/status/401", "/hello"};
+
+    make_client(c, &o);
+    for (int i = 0; i < 8; i++)
+        assert_int_equal(submit_get(c, paths[i], i), 0);
+    assert_true(run_until_done(c, 8, 10));
+    for (int i = 0; i < 8; i++)
+        assert_int_equal(c->res[i].result, HTTP_OK);
+    assert_int_equal(c->res[2].status, 500);
+    assert_memory_equal(c->res[3].body, "hello, world", 12);
+    /* hello hello fault | hello retry | hello 401 | hello */
+    assert_int_equal(atomic_load(&c->srv.sh->connections), 4);
+}
+
+/* Bytes beyond the declared response never reach the next request as its reply. */
+static void test_stray_bytes_close_connection(void **state)
+{
+    struct ctx *c = *state;
+    struct http_client_options o = {.max_concurrent = 1};
+
+    make_client(c, &o);
+    assert_int_equal(submit_get(c, "/excess", 0), 0);
+    assert_int_equal(submit_get(c, "/hello", 1), 0);
+    assert_true(run_until_done(c, 2, 10));
+    assert_int_equal(c->res[0].result, HTTP_OK);
+    assert_memory_equal(c->res[0].body, "first", 5);
+    assert_int_equal(c->res[1].result, HTTP_OK);
+    assert_memory_equal(c->res[1].body, "hello, world", 12);
+
+    /* The stray response arrives while the connection is idle. */
+    assert_int_equal(submit_get(c, "/late", 2), 0);
+    assert_true(run_until_done(c, 3, 10));
+    assert_memory_equal(c->res[2].body, "first", 5);
+    run_for(c, 0.5);
+    assert_int_equal(submit_get(c, "/hello", 3), 0);
+    assert_true(run_until_done(c, 4, 10));
+    assert_int_equal(c->res[3].result, HTTP_OK);
+    assert_memory_equal(c->res[3].body, "hello, world", 12);
+    assert_int_equal(atomic_load(&c->srv.sh->connections), 3);
 }
 
 static void test_connection_refused(void **state)
@@ -1351,6 +1487,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_body_cap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_default_body_cap_is_16_mib, setup, teardown),
         cmocka_unit_test_setup_teardown(test_connection_reset, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_post_not_resent_when_reused_connection_dies, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_error_status_closes_connection, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stray_bytes_close_connection, setup, teardown),
         cmocka_unit_test_setup_teardown(test_connection_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_connect_timeout_is_connect_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tls_failure, setup, teardown),
