@@ -12,19 +12,16 @@
  */
 #include "http.h"
 #include "http_classify.h"
+#include "http_conns.h"
 
 #include <curl/curl.h>
 #include <ev.h>
 
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
 
 #define HTTP_DEFAULT_MAX_CONCURRENT 8u
 #define HTTP_DEFAULT_TIMEOUT_S 60.0
@@ -85,8 +82,7 @@ struct http_client {
     ev_timer dispatch; /* 0 s: deliver completions produced outside an ev callback */
     struct http_list queued, active, done;
     struct http_sock *socks;
-    struct http_conn_sock *conns; /* every open connection (on_open_socket) */
-    size_t n_conns, cap_conns;
+    struct http_conns conns; /* every open connection (on_open_socket) */
     unsigned max_concurrent;
     long timeout_ms, connect_timeout_ms;
     size_t max_body;
@@ -390,76 +386,29 @@ static size_t on_header(char *line, size_t size, size_t nitems, void *userdata)
     return n;
 }
 
-/*
- * Bytes that arrive on a kept-alive connection between two requests (a stray response, as
- * Gromox writes after a fault) would be read as the next request's reply: libcurl 7.88
- * checks an idle connection for them at most once a second. So just before a request goes
- * out on a connection that already carried a response (on_prereq), the connection is
- * checked here: anything to read, even its end, and it is shut down. Sending then fails
- * before a byte of the request left, and curl makes the request on a fresh connection.
- * curl 7.88 names a connection to callbacks only by its ports, so the client opens and
- * closes the sockets itself and finds a connection's socket by them.
- */
-struct http_conn_sock {
-    curl_socket_t fd;
-    bool answered; /* carried a complete response: the next request reuses it */
-};
-
-static struct http_conn_sock *conn_sock_by_fd(struct http_client *c, curl_socket_t fd)
-{
-    for (size_t i = 0; i < c->n_conns; i++)
-        if (c->conns[i].fd == fd)
-            return &c->conns[i];
-    return NULL;
-}
-
-static int sock_port(curl_socket_t fd, bool peer)
-{
-    struct sockaddr_storage sa;
-    socklen_t len = sizeof(sa);
-    int rc = peer ? getpeername(fd, (struct sockaddr *)&sa, &len)
-                  : getsockname(fd, (struct sockaddr *)&sa, &len);
-    if (rc != 0)
-        return -1;
-    if (sa.ss_family == AF_INET)
-        return ntohs(((struct sockaddr_in *)&sa)->sin_port);
-    if (sa.ss_family == AF_INET6)
-        return ntohs(((struct sockaddr_in6 *)&sa)->sin6_port);
-    return -1;
-}
-
-/* The socket of the connection with these ports, or NULL. */
-static struct http_conn_sock *conn_sock_by_ports(struct http_client *c, long local, long peer)
-{
-    for (size_t i = 0; i < c->n_conns; i++)
-        if (sock_port(c->conns[i].fd, false) == local && sock_port(c->conns[i].fd, true) == peer)
-            return &c->conns[i];
-    return NULL;
-}
-
+/* Sockets: opened and closed by the client itself, so that a connection about to be reused
+ * can be checked for stray bytes (http_conns.h). */
 static curl_socket_t on_open_socket(void *clientp, curlsocktype purpose, struct curl_sockaddr *addr)
 {
     struct http_client *c = clientp;
-
     (void)purpose;
-    curl_socket_t fd = socket(addr->family, addr->socktype | SOCK_CLOEXEC, addr->protocol);
-    if (fd == CURL_SOCKET_BAD)
-        return fd;
-    if (c->n_conns == c->cap_conns) {
-        c->cap_conns = c->cap_conns ? 2 * c->cap_conns : 8;
-        c->conns = http_xrealloc(c->conns, c->cap_conns * sizeof(*c->conns));
-    }
-    c->conns[c->n_conns++] = (struct http_conn_sock){.fd = fd};
-    return fd;
+    return http_conns_open(&c->conns, addr);
 }
 
 static int on_close_socket(void *clientp, curl_socket_t fd)
 {
     struct http_client *c = clientp;
-    struct http_conn_sock *cs = conn_sock_by_fd(c, fd);
-    if (cs)
-        *cs = c->conns[--c->n_conns];
-    return close(fd);
+    return http_conns_close(&c->conns, fd);
+}
+
+static int on_prereq(void *clientp, char *primary_ip, char *local_ip, int primary_port,
+                     int local_port)
+{
+    struct http_handle *h = clientp;
+    (void)primary_ip;
+    (void)local_ip;
+    http_conns_before_request(&h->client->conns, local_port, primary_port);
+    return CURL_PREREQFUNC_OK;
 }
 
 /* A finished transfer's connection stays open for the next request: mark it answered. */
@@ -468,25 +417,7 @@ static void mark_answered(struct http_client *c, CURL *easy)
     long local = 0, peer = 0;
     curl_easy_getinfo(easy, CURLINFO_LOCAL_PORT, &local);
     curl_easy_getinfo(easy, CURLINFO_PRIMARY_PORT, &peer);
-    struct http_conn_sock *cs = conn_sock_by_ports(c, local, peer);
-    if (cs)
-        cs->answered = true;
-}
-
-static int on_prereq(void *clientp, char *primary_ip, char *local_ip, int primary_port,
-                     int local_port)
-{
-    struct http_handle *h = clientp;
-
-    (void)primary_ip;
-    (void)local_ip;
-    struct http_conn_sock *cs = conn_sock_by_ports(h->client, local_port, primary_port);
-    if (cs && cs->answered) {
-        struct pollfd p = {.fd = cs->fd, .events = POLLIN};
-        if (poll(&p, 1, 0) != 0)
-            shutdown(cs->fd, SHUT_RDWR);
-    }
-    return CURL_PREREQFUNC_OK;
+    http_conns_mark_answered(&c->conns, local, peer);
 }
 
 /* ---- queue and completion -------------------------------------------------------------- */
@@ -925,7 +856,7 @@ static void client_destroy(struct http_client *c)
     while (c->socks)
         sock_free(c, c->socks);
     ev_timer_stop(c->loop, &c->timer);
-    free(c->conns);
+    http_conns_free(&c->conns);
     free(c->ca_file);
     free(c->user_agent);
     free(c->proxy);
