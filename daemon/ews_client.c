@@ -135,6 +135,8 @@ static void on_http_done(const struct http_response *resp, void *userdata)
     call->http = NULL;
     struct ews_call_result res = {0};
     classify(call, resp, &res);
+    if (res.status == EWS_CALL_MALFORMED || res.status == EWS_CALL_FAULT)
+        http_response_discard_connection(resp); /* nothing more it carries can be trusted */
     call->cb(&res, call->userdata);
     ews_response_free(res.response);
     call_free(call);

@@ -411,15 +411,6 @@ static int on_prereq(void *clientp, char *primary_ip, char *local_ip, int primar
     return CURL_PREREQFUNC_OK;
 }
 
-/* A finished transfer's connection stays open for the next request: mark it answered. */
-static void mark_answered(struct http_client *c, CURL *easy)
-{
-    long local = 0, peer = 0;
-    curl_easy_getinfo(easy, CURLINFO_LOCAL_PORT, &local);
-    curl_easy_getinfo(easy, CURLINFO_PRIMARY_PORT, &peer);
-    http_conns_mark_answered(&c->conns, local, peer);
-}
-
 /* ---- queue and completion -------------------------------------------------------------- */
 
 /* Hands a queued or new handle to curl. Returns 0, or -1 with the handle untouched. */
@@ -475,7 +466,7 @@ static void collect_done(struct http_client *c)
         h->rc = rc;
         list_append(&c->done, h);
         if (rc == CURLE_OK)
-            mark_answered(c, easy);
+            http_conns_mark_answered(&c->conns, easy);
     }
     promote(c);
 }
@@ -545,6 +536,9 @@ static void deliver(struct http_client *c, struct http_handle *h, bool cancelled
         curl_easy_getinfo(h->easy, CURLINFO_RETRY_AFTER, &retry_after);
         r.content_type = ctype;
         r.retry_after_s = (long)retry_after;
+        r.client_ = c;
+        curl_easy_getinfo(h->easy, CURLINFO_LOCAL_PORT, &r.local_port_);
+        curl_easy_getinfo(h->easy, CURLINFO_PRIMARY_PORT, &r.peer_port_);
         account_traffic(c, h->easy);
         if (r.result == HTTP_OK) {
             r.body = h->buf ? h->buf : "";
@@ -873,6 +867,12 @@ void http_client_free(struct http_client *c)
         return;
     }
     client_destroy(c);
+}
+
+void http_response_discard_connection(const struct http_response *resp)
+{
+    if (resp->client_)
+        http_conns_discard(&resp->client_->conns, resp->local_port_, resp->peer_port_);
 }
 
 size_t http_in_flight(const struct http_client *c)

@@ -106,6 +106,9 @@ struct http_response {
     double elapsed_s;         /* from http_submit() to completion, queue time included */
     const char *content_type; /* response Content-Type or NULL */
     long retry_after_s;       /* Retry-After header in seconds, 0 when absent */
+    /* For http_response_discard_connection() only. */
+    struct http_client *client_;
+    long local_port_, peer_port_;
 };
 
 typedef void (*http_done_cb)(const struct http_response *resp, void *userdata);
@@ -158,6 +161,14 @@ int http_submit(struct http_client *client, const struct http_request *req, http
  * typically tearing down the userdata, already knows), and the handle is freed.
  */
 void http_cancel(struct http_handle *handle);
+
+/*
+ * From inside the callback: the connection that carried RESP is never used for another
+ * request (a body the caller found malformed, a reply that does not match its request:
+ * whatever else the server writes on it cannot be trusted). The HTTP layer itself already
+ * closes a connection after a status other than 200, a truncated body or stray bytes.
+ */
+void http_response_discard_connection(const struct http_response *resp);
 
 /* Requests handed to curl right now (<= max_concurrent). */
 size_t http_in_flight(const struct http_client *client);

@@ -67,11 +67,21 @@ int http_conns_close(struct http_conns *conns, curl_socket_t fd)
     return close(fd);
 }
 
-void http_conns_mark_answered(struct http_conns *conns, long local_port, long peer_port)
+void http_conns_mark_answered(struct http_conns *conns, CURL *easy)
 {
+    long local_port = 0, peer_port = 0;
+    curl_easy_getinfo(easy, CURLINFO_LOCAL_PORT, &local_port);
+    curl_easy_getinfo(easy, CURLINFO_PRIMARY_PORT, &peer_port);
     struct http_conn_sock *cs = by_ports(conns, local_port, peer_port);
     if (cs)
         cs->answered = true;
+}
+
+void http_conns_discard(struct http_conns *conns, long local_port, long peer_port)
+{
+    struct http_conn_sock *cs = by_ports(conns, local_port, peer_port);
+    if (cs)
+        cs->discarded = true;
 }
 
 void http_conns_before_request(struct http_conns *conns, int local_port, int peer_port)
@@ -80,7 +90,7 @@ void http_conns_before_request(struct http_conns *conns, int local_port, int pee
     if (cs == NULL || !cs->answered)
         return; /* a fresh connection: a TLS 1.3 session ticket may be waiting, rightly */
     struct pollfd p = {.fd = cs->fd, .events = POLLIN};
-    if (poll(&p, 1, 0) != 0)
+    if (cs->discarded || poll(&p, 1, 0) != 0)
         shutdown(cs->fd, SHUT_RDWR);
 }
 

@@ -21,7 +21,8 @@
 
 struct http_conn_sock {
     curl_socket_t fd;
-    bool answered; /* carried a complete response: the next request reuses it */
+    bool answered;  /* carried a complete response: the next request reuses it */
+    bool discarded; /* never to carry another request */
 };
 
 /* Zero-initialised: empty. */
@@ -36,11 +37,16 @@ curl_socket_t http_conns_open(struct http_conns *conns, const struct curl_sockad
 /* Forgets FD and closes it; close()'s result. */
 int http_conns_close(struct http_conns *conns, curl_socket_t fd);
 
-/* The connection with these ports (local, peer) carried a complete response. */
-void http_conns_mark_answered(struct http_conns *conns, long local_port, long peer_port);
+/* The connection of the finished transfer EASY carried a complete response; it stays open
+ * for the next request. */
+void http_conns_mark_answered(struct http_conns *conns, CURL *easy);
+
+/* The connection with these ports must carry no other request. */
+void http_conns_discard(struct http_conns *conns, long local_port, long peer_port);
 
 /* Called just before a request goes out on the connection with these ports: shuts it down
- * when it carried a response before and has bytes (or its end) waiting to be read. */
+ * when it was discarded, or carried a response before and has bytes (or its end) waiting
+ * to be read. */
 void http_conns_before_request(struct http_conns *conns, int local_port, int peer_port);
 
 /* Frees the table (the sockets are curl's to close). */

@@ -955,6 +955,37 @@ static void test_stray_bytes_close_connection(void **state)
     assert_int_equal(atomic_load(&c->srv.sh->connections), 3);
 }
 
+static void on_done_discard(const struct http_response *resp, void *ud)
+{
+    record_response(ud, resp);
+    http_response_discard_connection(resp);
+}
+
+/* A caller that found a 200 response unusable (malformed, not its reply) discards its
+ * connection: the next request goes out on a fresh one. */
+static void test_discarded_connection_is_not_reused(void **state)
+{
+    struct ctx *c = *state;
+    struct http_client_options o = {.max_concurrent = 1};
+    char u[512];
+    struct http_request req = {0};
+
+    make_client(c, &o);
+    url(c, u, sizeof(u), "/hello");
+    req.url = u;
+    assert_int_equal(http_submit(c->client, &req, on_done_discard, &c->res[0], NULL), 0);
+    assert_int_equal(submit_get(c, "/hello", 1), 0);
+    assert_int_equal(submit_get(c, "/hello", 2), 0);
+    assert_true(run_until_done(c, 3, 10));
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(c->res[i].result, HTTP_OK);
+        assert_memory_equal(c->res[i].body, "hello, world", 12);
+    }
+    /* The discarded one, then one kept alive for the last two. */
+    assert_int_equal(atomic_load(&c->srv.sh->connections), 2);
+    assert_int_equal(atomic_load(&c->srv.sh->requests), 3);
+}
+
 static void test_connection_refused(void **state)
 {
     struct ctx *c = *state;
@@ -1491,6 +1522,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_error_status_closes_connection, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stray_bytes_close_connection, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_discarded_connection_is_not_reused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_connection_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_connect_timeout_is_connect_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tls_failure, setup, teardown),
