@@ -60,11 +60,11 @@ struct http_handle {
     bool send_once;
     char *body;
     size_t body_len, body_pos;
-    bool body_started;       /* a body byte went to curl: the server may act on it */
-    curl_socket_t body_sock; /* the connection that byte went to */
-    bool auth_challenge;     /* 401/407 since the body started: a new round is allowed */
-    bool resend_refused;     /* curl wanted to send the body a second time; refused */
-    bool conn_bound_auth;    /* NTLM or Negotiate: the handshake needs its connection */
+    bool body_started;    /* a body byte went to curl: the server may act on it */
+    long body_port;       /* the connection that byte went to (its local port) */
+    bool auth_challenge;  /* 401/407 since the body started: a new round is allowed */
+    bool resend_refused;  /* curl wanted to send the body a second time; refused */
+    bool conn_bound_auth; /* NTLM or Negotiate: the handshake needs its connection */
 };
 
 /* One watched socket; attached to curl's socket with curl_multi_assign(). */
@@ -330,10 +330,10 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 static size_t on_read(char *buf, size_t size, size_t nitems, void *userdata)
 {
     struct http_handle *h = userdata;
-    curl_socket_t sock = CURL_SOCKET_BAD;
+    long port = -1; /* curl 7.88 names a transfer's connection to callbacks by its ports */
 
-    curl_easy_getinfo(h->easy, CURLINFO_ACTIVESOCKET, &sock);
-    if (h->body_started && sock != h->body_sock) {
+    curl_easy_getinfo(h->easy, CURLINFO_LOCAL_PORT, &port);
+    if (h->body_started && port != h->body_port) {
         h->resend_refused = true;
         return CURL_READFUNC_ABORT;
     }
@@ -342,7 +342,7 @@ static size_t on_read(char *buf, size_t size, size_t nitems, void *userdata)
         n = size * nitems;
     if (n > 0 && !h->body_started) {
         h->body_started = true;
-        h->body_sock = sock;
+        h->body_port = port;
     }
     memcpy(buf, h->body + h->body_pos, n);
     h->body_pos += n;
@@ -779,7 +779,7 @@ int http_submit(struct http_client *c, const struct http_request *req, http_done
     /* An empty body cannot be told apart from no body by on_read; it is a request whose
      * headers say everything, and EWS never sends one. */
     h->send_once = req->body && req->body_len > 0 && !req->idempotent;
-    h->body_sock = CURL_SOCKET_BAD;
+    h->body_port = -1;
     h->easy = curl_easy_init();
     if (!h->easy || configure_easy(c, h, req) < 0) {
         handle_free(h);
