@@ -54,8 +54,8 @@ static void classify_messages(struct ews_call_result *res)
     }
 }
 
-static void classify(struct ews_call *call, const struct http_response *resp,
-                     struct ews_call_result *res)
+static void classify_response(struct ews_call *call, const struct http_response *resp,
+                              struct ews_call_result *res)
 {
     res->http_result = resp->result;
     res->http_status = resp->status;
@@ -123,6 +123,16 @@ static bool operation_is_read(const char *operation)
            strcmp(operation, "ResolveNames") == 0;
 }
 
+/* classify_response(), and a connection whose response could not be used is discarded: it
+ * carries nothing more that can be trusted. */
+static void classify(struct ews_call *call, const struct http_response *resp,
+                     struct ews_call_result *res)
+{
+    classify_response(call, resp, res);
+    if (res->status == EWS_CALL_MALFORMED || res->status == EWS_CALL_FAULT)
+        http_response_discard_connection(resp);
+}
+
 static void call_free(struct ews_call *call)
 {
     free(call->operation);
@@ -135,8 +145,6 @@ static void on_http_done(const struct http_response *resp, void *userdata)
     call->http = NULL;
     struct ews_call_result res = {0};
     classify(call, resp, &res);
-    if (res.status == EWS_CALL_MALFORMED || res.status == EWS_CALL_FAULT)
-        http_response_discard_connection(resp); /* nothing more it carries can be trusted */
     call->cb(&res, call->userdata);
     ews_response_free(res.response);
     call_free(call);

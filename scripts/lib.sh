@@ -5,7 +5,8 @@ set -euo pipefail
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PACKAGES=(build-essential cmake pkg-config python3 tzdata ca-certificates
           libcurl4-openssl-dev libxml2-dev libxml2-utils libev-dev libinih-dev libcmocka-dev
-          valgrind systemd uthash-dev)
+          valgrind systemd)
+PACKAGES+=(uthash-dev) # the ledger's hash table (header only)
 
 install_missing() {
     local missing=()
