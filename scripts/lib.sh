@@ -6,10 +6,10 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PACKAGES=(build-essential cmake pkg-config python3 tzdata ca-certificates
           libcurl4-openssl-dev libxml2-dev libxml2-utils libev-dev libinih-dev libcmocka-dev
           valgrind systemd)
-PACKAGES+=(uthash-dev) # the ledger's hash table (header only)
 
 install_missing() {
     local missing=()
+    PACKAGES+=(uthash-dev) # the ledger's hash table (header only)
     for p in "${PACKAGES[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
             missing+=("$p")
