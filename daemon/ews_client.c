@@ -55,8 +55,8 @@ static void classify_messages(struct ews_call_result *res)
     }
 }
 
-static void classify(struct ews_call *call, const struct http_response *resp,
-                     struct ews_call_result *res)
+static void classify_response(struct ews_call *call, const struct http_response *resp,
+                              struct ews_call_result *res)
 {
     res->http_result = resp->result;
     res->http_status = resp->status;
@@ -116,6 +116,24 @@ static void classify(struct ews_call *call, const struct http_response *resp,
     res->error = call->error;
 }
 
+/* Reads may be re-sent by the HTTP layer when a kept-alive connection died; everything
+ * else (answers, updates, deletions, forwards) leaves at most once (http.h, idempotent). */
+static bool operation_is_read(const char *operation)
+{
+    return strncmp(operation, "Get", 3) == 0 || strncmp(operation, "Find", 4) == 0 ||
+           strcmp(operation, "ResolveNames") == 0;
+}
+
+/* classify_response(), and a connection whose response could not be used is discarded: it
+ * carries nothing more that can be trusted. */
+static void classify(struct ews_call *call, const struct http_response *resp,
+                     struct ews_call_result *res)
+{
+    classify_response(call, resp, res);
+    if (res->status == EWS_CALL_MALFORMED || res->status == EWS_CALL_FAULT)
+        http_response_discard_connection(resp);
+}
+
 static void call_free(struct ews_call *call)
 {
     free(call->operation);
@@ -151,6 +169,7 @@ int ews_call_take(struct http_client *http, const struct ews_account *account,
         .auth = account->auth,
         .username = account->username,
         .password = account->password,
+        .idempotent = operation_is_read(operation),
     };
     int rc = http_submit(http, &req, on_http_done, call, &call->http);
     free(envelope); /* http_submit copied it */
