@@ -20,7 +20,8 @@ journal of the booted system):
   active; a meeting request gets a decision in `journalctl -u meetingd -p notice` and the
   organizer sees the room's answer; `systemctl reload` takes a changed policy (same main
   process); reinstalling the package keeps the administrator's configuration and restarts the
-  enabled service; `systemctl stop` is clean; a bad configuration fails once (exit 78) and is
+  enabled service; `systemctl stop` is clean; a dry run by hand as the service's user leaves
+  the state directory as it was; a bad configuration fails once (exit 78) and is
   not restarted, nor is a missing credential (243); no secret in the service's journal; the
   simulator saw only schema-valid traffic.
 
@@ -41,6 +42,10 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(REPO, "tests", "e2e"))
+
+# wait_for(predicate, timeout, what): polls until a true value, AssertionError at the deadline.
+from e2e import wait_for  # noqa: E402
 PATH_INSIDE = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 STAGE = "/opt/meetingd-test"          # inside: the package, the simulator, the schema kit
 SIM_PORT = 8080
@@ -57,19 +62,6 @@ def check(cond, what, detail=""):
     if not cond:
         raise Failed("%s%s" % (what, ("\n" + detail) if detail else ""))
     print("ok - %s" % what, flush=True)
-
-
-def wait_for(predicate, timeout, what, interval=0.2):
-    """Polls predicate() until it returns a true value (returned); Failed after timeout s.
-    A deadline for things that happen asynchronously, never a speed assertion."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise Failed("timed out after %d s waiting for %s" % (timeout, what))
-        time.sleep(interval)
 
 
 BOOT_SH = r"""
@@ -255,6 +247,15 @@ def slot(n):
     return start.strftime(fmt), (start + datetime.timedelta(hours=1)).strftime(fmt)
 
 
+# README, "Trying a policy by hand" (the service stopped).
+README_DRY_RUN = """\
+systemd-run --pipe --wait -p DynamicUser=yes -p User=meetingd -p StateDirectory=meetingd \\
+    -p StateDirectoryMode=0700 -p UMask=0077 \\
+    -p LoadCredential=ews-password:/etc/meetingd/ews-password \\
+    meetingd --once --dry-run
+"""
+
+
 def config_text(automate, poll="2s"):
     """The administrator's /etc/meetingd/meetingd.conf: one room, answered by the service
     account through impersonation; the password is the credential ews-password."""
@@ -298,6 +299,7 @@ class Scenario:
         self.reload_takes_new_policy()
         self.reinstall_keeps_config()
         self.stop_clean()
+        self.dry_run_as_the_service()
         self.bad_config_fails_once()
         self.missing_credential_fails_once()
         self.no_secret_in_journal()
@@ -399,7 +401,7 @@ class Scenario:
             return rx.search(self.c.journal("-u", "meetingd", "-p", "notice"))
         try:
             line = wait_for(seen, 60, "a decision on %r at priority notice" % subject)
-        except Failed:
+        except AssertionError:
             anywhere = rx.search(self.c.journal("-u", "meetingd"))
             if anywhere:
                 raise Failed("the decision on %r is in the journal, but not at priority "
@@ -464,6 +466,23 @@ class Scenario:
               "systemctl stop: inactive, result success, exit status 0 (%s)" % s)
         check("meetingd stopped" in c.journal("-u", "meetingd"),
               "meetingd logged its orderly stop")
+
+    def dry_run_as_the_service(self):
+        """The README's way to try a policy by hand on the live state: as the service's
+        dynamic user, with its credential; the state directory keeps its owner and mode."""
+        c = self.c
+        self.create_meeting("Tried by hand", 4)
+        r = c.sh(README_DRY_RUN)
+        check(re.search(r'decision mailbox=room0 .*subject="Tried by hand" .*dry_run=yes '
+                        r'outcome=dry-run', r.stdout + r.stderr) is not None,
+              "meetingd --once --dry-run through systemd-run as the service's user decides "
+              "without answering", r.stdout + r.stderr)
+        state = c.path("/var/lib/private/meetingd")
+        owners = {os.stat(os.path.join(state, f)).st_uid for f in os.listdir(state)}
+        st = os.stat(state)
+        check(owners == {st.st_uid} and st.st_uid != 0 and st.st_mode & 0o777 == 0o700,
+              "the state directory still belongs to the service's user alone (mode %04o)"
+              % (st.st_mode & 0o777))
 
     def failed_once(self, what, status):
         """Starts the service, which must fail with exit STATUS and stay failed: a unit
@@ -537,7 +556,7 @@ def main():
     try:
         c.boot()
         Scenario(c, os.path.abspath(args.deb), schema).run()
-    except (Failed, subprocess.TimeoutExpired) as exc:
+    except (Failed, AssertionError, subprocess.TimeoutExpired) as exc:
         status = 1
         print("FAILED: %s" % exc, flush=True)
         if c.pid:
