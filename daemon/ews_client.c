@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metrics.h"
 #include "util.h"
 
 struct ews_call {
@@ -127,6 +128,7 @@ static void on_http_done(const struct http_response *resp, void *userdata)
     call->http = NULL;
     struct ews_call_result res = {0};
     classify(call, resp, &res);
+    metrics_ews_request(call->operation, res.status, res.elapsed_s);
     call->cb(&res, call->userdata);
     ews_response_free(res.response);
     call_free(call);
