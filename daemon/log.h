@@ -19,10 +19,29 @@
 #include <stdarg.h>
 #include <stdbool.h>
 
+#include "util.h"
+
 #if defined(__GNUC__)
 #define LOG_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
 #else
 #define LOG_PRINTF(fmt, args)
+/*
+ * S for a terminal or a key=value log line, appended to B: nothing in it can start a new line,
+ * move the cursor or switch the terminal's mode. Control characters become \n, \r, \t or
+ * \xNN, and so does every byte that is not part of valid UTF-8 and every UTF-8 encoded C1
+ * control (U+0080..U+009F, as \xC2\xNN); other UTF-8 passes through. With QUOTED, '"' and
+ * '\\' are backslash-escaped and S is put in double quotes. NULL is "".
+ */
+void log_put_display(struct strbuf *b, const char *s, bool quoted);
+
+/* log_put_display(S, quoted) as a new string, caller frees (never NULL). */
+char *log_quote(const char *s);
+
+struct policy_event;
+/* Logs decision E at notice: "decision mailbox=... organizer=... subject="..." start=...
+ * decision=... [dry_run=yes] outcome=... reasons="..."". */
+void log_decision(const struct policy_event *e, bool dry_run);
+
 #endif
 
 /* Ordered from most to least severe; a message is written when its level <= the current
@@ -80,5 +99,22 @@ void log_warn_errno(int errnum, const char *fmt, ...) LOG_PRINTF(2, 3);
 void log_notice_errno(int errnum, const char *fmt, ...) LOG_PRINTF(2, 3);
 void log_info_errno(int errnum, const char *fmt, ...) LOG_PRINTF(2, 3);
 void log_debug_errno(int errnum, const char *fmt, ...) LOG_PRINTF(2, 3);
+
+/*
+ * S for a terminal or a key=value log line, appended to B: nothing in it can start a new line,
+ * move the cursor or switch the terminal's mode. Control characters become \n, \r, \t or
+ * \xNN, and so does every byte that is not part of valid UTF-8 and every UTF-8 encoded C1
+ * control (U+0080..U+009F, as \xC2\xNN); other UTF-8 passes through. With QUOTED, '"' and
+ * '\\' are backslash-escaped and S is put in double quotes. NULL is "".
+ */
+void log_put_display(struct strbuf *b, const char *s, bool quoted);
+
+/* log_put_display(S, quoted) as a new string, caller frees (never NULL). */
+char *log_quote(const char *s);
+
+struct policy_event;
+/* Logs decision E at notice: "decision mailbox=... organizer=... subject="..." start=...
+ * decision=... [dry_run=yes] outcome=... reasons="..."". */
+void log_decision(const struct policy_event *e, bool dry_run);
 
 #endif

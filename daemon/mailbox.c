@@ -539,7 +539,7 @@ static void emit_decision(struct mailbox *m, const char *outcome)
 {
     if (m->env.on_decision == NULL)
         return;
-    struct mailbox_decision d = {
+    struct policy_event d = {
         .mailbox = m->name,
         .address = m->cm->address,
         .request = m->cur,

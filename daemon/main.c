@@ -21,6 +21,8 @@
 #include "http.h"
 #include "log.h"
 #include "mailbox.h"
+#include "history.h"
+#include "log.h"
 #include "record.h"
 #include "sdnotify.h"
 #include "util.h"
@@ -67,22 +69,10 @@ static void usage(FILE *out)
 
 /* ---- decisions ------------------------------------------------------------------------ */
 
-static void on_decision(const struct mailbox_decision *d, void *userdata)
+static void on_decision(const struct policy_event *d, void *userdata)
 {
     struct daemon *dm = userdata;
-    char start[21];
-    util_format_time_utc(d->request->start, start);
-    char *reasons = record_reasons_text(d->result);
-    const char *organizer = d->request->organizer.address ? d->request->organizer.address : "";
-    char *subject = record_quote(d->request->subject ? d->request->subject : "");
-    char *quoted_reasons = record_quote(reasons ? reasons : "");
-    log_notice("decision mailbox=%s organizer=%s subject=%s start=%s decision=%s%s outcome=%s "
-               "reasons=%s",
-               d->mailbox, organizer, subject, start, policy_decision_name(d->result->decision),
-               dm->dry_run ? " dry_run=yes" : "", d->outcome, quoted_reasons);
-    free(subject);
-    free(quoted_reasons);
-    free(reasons);
+    log_decision(d, dm->dry_run);
     if (dm->record && record_append(dm->record, d, dm->dry_run) != 0)
         log_error_errno(errno, "cannot append to the decision record");
 }
@@ -413,7 +403,7 @@ int main(int argc, char **argv)
     };
     struct daemon dm = {.conf_path = CONF_DEFAULT_PATH};
     bool check_only = false, history = false;
-    struct record_filter filter = {0};
+    struct history_filter filter = {0};
     int opt;
     while ((opt = getopt_long(argc, argv, "c:nvqVh", options, NULL)) != -1) {
         switch (opt) {
@@ -489,7 +479,7 @@ int main(int argc, char **argv)
     }
     if (history) {
         char *path = xasprintf("%s/decisions.jsonl", conf->daemon.state_dir);
-        int rc = record_print_history(path, &filter, stdout);
+        int rc = history_print(path, &filter, stdout);
         free(path);
         conf_free(conf);
         return rc == 0 ? EXIT_SUCCESS : EXIT_FAILURE;

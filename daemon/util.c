@@ -647,3 +647,53 @@ bool util_addr_matches(const char *pattern, const char *addr)
     }
     return util_str_casecmp_ascii(pattern, addr) == 0;
 }
+
+/* ---- growable string --------------------------------------------------------------------- */
+
+static void strbuf_reserve(struct strbuf *b, size_t more)
+{
+    if (b->len + more + 1 <= b->cap)
+        return;
+    size_t ncap = b->cap ? b->cap : 256;
+    while (ncap < b->len + more + 1)
+        ncap *= 2;
+    b->p = xrealloc(b->p, ncap);
+    b->cap = ncap;
+}
+
+void strbuf_put(struct strbuf *b, const void *s, size_t n)
+{
+    strbuf_reserve(b, n);
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+void strbuf_putc(struct strbuf *b, char c)
+{
+    strbuf_put(b, &c, 1);
+}
+
+void strbuf_puts(struct strbuf *b, const char *s)
+{
+    strbuf_put(b, s, strlen(s));
+}
+
+void strbuf_printf(struct strbuf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = xvasprintf(fmt, ap);
+    va_end(ap);
+    strbuf_puts(b, s);
+    free(s);
+}
+
+/* The string, owned by the caller from now on (never NULL); B is left empty. */
+char *strbuf_take(struct strbuf *b)
+{
+    char *s = b->p ? b->p : xstrdup("");
+    b->p = NULL;
+    b->len = b->cap = 0;
+    return s;
+}

@@ -114,6 +114,20 @@ void strlist_free(struct strlist *l);
 /* True if the list holds s, compared ASCII case-insensitively. */
 bool strlist_contains_ci(const struct strlist *l, const char *s);
 
+/* ---- growable string --------------------------------------------------------------------- */
+
+/* A string built piece by piece. Zero-initialise ({0}); strbuf_take() hands the string over
+ * (never NULL) and leaves the buffer empty. p is NUL-terminated once anything was put. */
+struct strbuf {
+    char *p;
+    size_t len, cap;
+};
+void strbuf_put(struct strbuf *b, const void *s, size_t n);
+void strbuf_putc(struct strbuf *b, char c);
+void strbuf_puts(struct strbuf *b, const char *s);
+void strbuf_printf(struct strbuf *b, const char *fmt, ...) UTIL_PRINTF(2, 3);
+char *strbuf_take(struct strbuf *b);
+
 /* ---- strings and addresses -------------------------------------------------------------- */
 
 /* strcasecmp for ASCII letters only, independent of the locale. */

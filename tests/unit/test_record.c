@@ -21,6 +21,8 @@
 #include "item.h"
 #include "mailbox.h"
 #include "policy.h"
+#include "history.h"
+#include "log.h"
 #include "record.h"
 #include "util.h"
 
@@ -65,7 +67,7 @@ static time_t T(const char *iso)
 struct sample {
     struct item it;
     struct policy_result res;
-    struct mailbox_decision d;
+    struct policy_event d;
 };
 
 static void sample_init(struct sample *s, const char *mailbox, const char *address,
@@ -82,7 +84,7 @@ static void sample_init(struct sample *s, const char *mailbox, const char *addre
     s->it.end = T("2026-12-03T11:00:00Z");
     memset(&s->res, 0, sizeof(s->res));
     s->res.decision = dec;
-    s->d = (struct mailbox_decision){
+    s->d = (struct policy_event){
         .mailbox = mailbox,
         .address = address,
         .request = &s->it,
@@ -108,7 +110,7 @@ static void sample_clear(struct sample *s)
     policy_result_clear(&s->res);
 }
 
-static void append_at(const char *path, const struct mailbox_decision *d, bool dry_run,
+static void append_at(const char *path, const struct policy_event *d, bool dry_run,
                       const char *when)
 {
     char err[256] = "";
@@ -140,17 +142,17 @@ static void spew(const char *path, const char *data, size_t len, const char *mod
     assert_int_equal(fclose(fp), 0);
 }
 
-/* record_print_history() into a string (caller frees). */
+/* history_print() into a string (caller frees). */
 static char *history(const char *path, const char *mailbox, const char *organizer,
                      const char *since)
 {
-    struct record_filter f = {
+    struct history_filter f = {
         .mailbox = mailbox, .organizer = organizer, .since = since ? T(since) : 0};
     char *buf = NULL;
     size_t len = 0;
     FILE *out = open_memstream(&buf, &len);
     assert_non_null(out);
-    assert_int_equal(record_print_history(path, &f, out), 0);
+    assert_int_equal(history_print(path, &f, out), 0);
     assert_int_equal(fclose(out), 0);
     return buf;
 }
@@ -406,12 +408,12 @@ static void test_truncated_repair(void **state)
     spew(f->path, next, strlen(next) / 2, "a"); /* half of a line, no '\n' */
     free(next);
 
-    struct record_history_stats st;
+    struct history_stats st;
     FILE *in = fopen(f->path, "r");
     FILE *devnull = fopen("/dev/null", "w");
     assert_non_null(in);
     assert_non_null(devnull);
-    assert_int_equal(record_history_stream(in, NULL, devnull, &st), 0);
+    assert_int_equal(history_stream(in, NULL, devnull, &st), 0);
     fclose(in);
     assert_int_equal(st.records, 1);
     assert_int_equal(st.unreadable, 1); /* the half line, before repair */
@@ -435,7 +437,7 @@ static void test_truncated_repair(void **state)
 
     in = fopen(f->path, "r");
     assert_non_null(in);
-    assert_int_equal(record_history_stream(in, NULL, devnull, &st), 0);
+    assert_int_equal(history_stream(in, NULL, devnull, &st), 0);
     fclose(in);
     fclose(devnull);
     assert_int_equal(st.records, 2);
@@ -523,7 +525,7 @@ static void test_garbage_lines(void **state)
     fputs("\n   \n", fp);                          /* blank lines are not records, nor garbage */
     fprintf(fp, "%s\n", odd);
     fputs("{\"time\":\"2026-12-01T00:00:00Z\",\"mailbox\":\"m\",\"decision\":\"x\",\"s\":\"", fp);
-    for (size_t i = 0; i < RECORD_LINE_MAX; i++)
+    for (size_t i = 0; i < HISTORY_LINE_MAX; i++)
         fputc('x', fp);
     fputs("\"}\n", fp); /* too long */
     good[strlen(good) - 1] = '\0';
@@ -533,14 +535,14 @@ static void test_garbage_lines(void **state)
     free(text);
     free(good);
 
-    struct record_history_stats st;
+    struct history_stats st;
     char *out = NULL;
     size_t olen = 0;
     FILE *in = fopen(f->path, "r");
     FILE *mem = open_memstream(&out, &olen);
     assert_non_null(in);
     assert_non_null(mem);
-    assert_int_equal(record_history_stream(in, NULL, mem, &st), 0);
+    assert_int_equal(history_stream(in, NULL, mem, &st), 0);
     fclose(in);
     fclose(mem);
     size_t n_garbage = sizeof(garbage) / sizeof(garbage[0]);
@@ -554,7 +556,7 @@ static void test_garbage_lines(void **state)
                                 "    declined occurrences: ?\n"));
     free(out);
 
-    /* record_print_history() reports them (on stderr) and still succeeds. */
+    /* history_print() reports them (on stderr) and still succeeds. */
     out = history(f->path, NULL, NULL, NULL);
     assert_int_equal(count_entries(out), 3);
     free(out);
@@ -574,7 +576,7 @@ static void test_empty_and_missing(void **state)
 
     FILE *devnull = fopen("/dev/null", "w");
     assert_non_null(devnull);
-    assert_int_equal(record_print_history(f->dir, NULL, devnull), -1);
+    assert_int_equal(history_print(f->dir, NULL, devnull), -1);
     fclose(devnull);
 }
 
@@ -629,7 +631,7 @@ static void test_quote(void **state)
         {"\xc2\xa0", "\"\xc2\xa0\""}, /* no-break space is text */
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        char *q = record_quote(cases[i].in);
+        char *q = log_quote(cases[i].in);
         if (strcmp(q, cases[i].out) != 0)
             fail_msg("case %zu: got %s, want %s", i, q, cases[i].out);
         free(q);
@@ -641,7 +643,7 @@ static void test_reasons_text(void **state)
     (void)state;
     struct policy_result r;
     memset(&r, 0, sizeof(r));
-    char *s = record_reasons_text(&r);
+    char *s = policy_result_reasons_text(&r);
     assert_string_equal(s, "");
     free(s);
 
@@ -651,7 +653,7 @@ static void test_reasons_text(void **state)
     sample_check(&x, "b", POLICY_CHECK_FAIL, "too long");
     sample_check(&x, "c", POLICY_CHECK_INFO, "noted");
     sample_check(&x, "d", POLICY_CHECK_FAIL, "outside hours");
-    s = record_reasons_text(&x.res);
+    s = policy_result_reasons_text(&x.res);
     assert_string_equal(s, "too long; outside hours");
     free(s);
     sample_clear(&x);
@@ -660,7 +662,7 @@ static void test_reasons_text(void **state)
     sample_check(&x, "a", POLICY_CHECK_PASS, "fine");
     sample_check(&x, "b", POLICY_CHECK_INFO, NULL);
     sample_check(&x, "c", POLICY_CHECK_INFO, "noted");
-    s = record_reasons_text(&x.res);
+    s = policy_result_reasons_text(&x.res);
     assert_string_equal(s, "fine; noted");
     free(s);
     sample_clear(&x);
