@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -26,6 +27,9 @@
 #include "record.h"
 #include "sdnotify.h"
 #include "util.h"
+
+/* sysexits.h's EX_CANTCREAT: the state directory cannot be written. */
+#define EXIT_CANTCREAT 73
 
 struct daemon {
     struct ev_loop *loop;
@@ -351,6 +355,9 @@ static int run(struct daemon *dm)
     log_notice("meetingd %s started: %zu mailbox(es)%s%s", MEETINGD_VERSION, dm->n_mailboxes,
                dm->dry_run ? ", dry run" : "", dm->once ? ", once" : "");
 
+    /* Mailboxes were configured but none could open its state: nothing will ever be done.
+     * Exit non-zero so that systemd's Restart=on-failure (and an operator) notices. */
+    bool none_usable = conf->n_mailboxes > 0 && dm->n_mailboxes == 0;
     if (dm->n_mailboxes > 0)
         ev_run(dm->loop, 0);
 
@@ -366,6 +373,11 @@ static int run(struct daemon *dm)
     ev_timer_stop(dm->loop, &dm->watchdog);
     ev_timer_stop(dm->loop, &dm->ready);
     ev_loop_destroy(dm->loop);
+    if (none_usable) {
+        log_error("no mailbox could start: the state directory %s is not usable",
+                  dm->conf->conf->daemon.state_dir);
+        return EXIT_CANTCREAT;
+    }
     if (dm->once && (dm->failed > 0 || failed_to_start > 0)) {
         log_error("%u mailbox(es) failed", dm->failed + (unsigned)failed_to_start);
         return EXIT_FAILURE;
@@ -401,6 +413,10 @@ int main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    /* libcurl holds the password in plain text and base64 while a request is built: no core
+     * dump or ptrace by another user of the same uid may read it. */
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+        perror("meetingd: prctl(PR_SET_DUMPABLE)");
     struct daemon dm = {.conf_path = CONF_DEFAULT_PATH};
     bool check_only = false, history = false;
     struct history_filter filter = {0};
