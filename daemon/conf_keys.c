@@ -228,21 +228,6 @@ const size_t conf_n_keys = sizeof(conf_keys) / sizeof(conf_keys[0]);
 _Static_assert(sizeof(enum conf_auth) == sizeof(int), "enums are stored through int");
 _Static_assert(sizeof(enum log_level) == sizeof(int), "enums are stored through int");
 
-const char *conf_auth_name(enum conf_auth auth)
-{
-    return conf_choice_name(auth_choices, (int)auth);
-}
-
-const char *conf_automate_name(enum conf_automate automate)
-{
-    return conf_choice_name(automate_choices, (int)automate);
-}
-
-const char *conf_action_name(enum conf_action action)
-{
-    return conf_choice_name(action_choices, (int)action);
-}
-
 const char *conf_access_name(enum conf_access access)
 {
     return (unsigned)access < 3 ? access_names[access] : "?";

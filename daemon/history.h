@@ -1,8 +1,8 @@
 /*
  * history: `meetingd --history`, the decision record (STATE_DIR/decisions.jsonl, written by
- * record.c) read back and printed for people. Each line is read with a small strict JSON
- * reader (bounded nesting, bounded line length); a line it cannot read is skipped and
- * counted.
+ * record.c) read back and printed for people. Each line (of bounded length) is parsed by
+ * jansson, strictly (no NUL in strings, no duplicate keys); a line it cannot read is skipped
+ * and counted.
  */
 #ifndef MEETINGD_HISTORY_H
 #define MEETINGD_HISTORY_H

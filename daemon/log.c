@@ -12,7 +12,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "jsonw.h"
 #include "policy.h"
 #include "util.h"
 
@@ -67,11 +66,6 @@ void log_set_level(enum log_level level)
     st.level = level;
 }
 
-enum log_level log_get_level(void)
-{
-    return st.level;
-}
-
 bool log_level_enabled(enum log_level level)
 {
     return level <= st.level;
@@ -81,27 +75,6 @@ bool log_to_journal(void)
 {
     ensure_init();
     return st.journal;
-}
-
-int log_level_parse(const char *s, enum log_level *out)
-{
-    if (s == NULL)
-        return -1;
-    for (size_t i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++) {
-        if (util_str_casecmp_ascii(s, level_names[i]) == 0) {
-            *out = (enum log_level)i;
-            return 0;
-        }
-    }
-    if (util_str_casecmp_ascii(s, "err") == 0) {
-        *out = LOG_LEVEL_ERROR;
-        return 0;
-    }
-    if (util_str_casecmp_ascii(s, "warn") == 0) {
-        *out = LOG_LEVEL_WARNING;
-        return 0;
-    }
-    return -1;
 }
 
 const char *log_level_name(enum log_level level)
@@ -269,7 +242,7 @@ void log_put_display(struct strbuf *b, const char *s, bool quoted)
     const unsigned char *p = (const unsigned char *)(s ? s : "");
     while (*p) {
         uint32_t cp;
-        size_t n = jsonw_utf8_len(p, SIZE_MAX, &cp);
+        size_t n = util_utf8_len(p, SIZE_MAX, &cp);
         if (n == 0) {
             strbuf_printf(b, "\\x%02x", *p);
             p++;

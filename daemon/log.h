@@ -62,17 +62,12 @@ void log_init(const char *ident, enum log_level level, bool to_journal);
 
 /* Changes the level (e.g. from the configuration after a reload). */
 void log_set_level(enum log_level level);
-enum log_level log_get_level(void);
 
 /* True if a message at this level would be written: lets callers skip costly formatting. */
 bool log_level_enabled(enum log_level level);
 
 /* True if lines currently go out in the journal ("<N>") format. */
 bool log_to_journal(void);
-
-/* Parses "error", "warning", "notice", "info", "debug" (also "err" and "warn"), ASCII
- * case-insensitive. Returns 0 and stores the level, or -1. */
-int log_level_parse(const char *s, enum log_level *out);
 
 /* "error", "warning", "notice", "info", "debug" ("unknown" for out-of-range values). */
 const char *log_level_name(enum log_level level);

@@ -1,14 +1,10 @@
 /*
  * record: the decision record, decisions.jsonl (see record.h).
  *
- * Writing: the line is built in memory (with jsonw, on a memory stream) and handed to one
- * write() on an O_APPEND descriptor, so a killed daemon leaves either the whole line or a
- * prefix of it - never an interleaving - and record_open() cuts such a prefix off.
- *
- * Reading: a small strict JSON reader for our own lines. It is fed whatever is in the file
- * (a crash, a disk error or a careless edit may have put anything there), so it is bounded
- * everywhere: line length, nesting depth (recursion never deeper than JSON_MAX_DEPTH), and
- * it refuses rather than guesses.
+ * Writing: the line is built in memory (jansson, through jsonval) and handed to one write()
+ * on an O_APPEND descriptor, so a killed daemon leaves either the whole line or a prefix of
+ * it - never an interleaving - and record_open() cuts such a prefix off. Reading it back is
+ * history.c's job.
  */
 #include "record.h"
 
@@ -21,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "jsonw.h"
+#include "jsonval.h"
 #include "util.h"
 
 struct record {
@@ -116,29 +112,6 @@ char *record_recurrence_text(const struct item_recurrence *rec)
 /* ---- writing ----------------------------------------------------------------------------- */
 
 /* ,"KEY": - how every member of the record but the first ("time") starts. */
-static void json_key(FILE *f, const char *key)
-{
-    fprintf(f, ",\"%s\":", key);
-}
-
-static void json_string_member(FILE *f, const char *key, const char *value)
-{
-    json_key(f, key);
-    jsonw_string(f, value);
-}
-
-static void json_time_member(FILE *f, const char *key, time_t t)
-{
-    json_key(f, key);
-    jsonw_time(f, t);
-}
-
-static void json_bool_member(FILE *f, const char *key, bool v)
-{
-    json_key(f, key);
-    fputs(v ? "true" : "false", f);
-}
-
 static const char *check_outcome_name(enum policy_outcome o)
 {
     switch (o) {
@@ -156,55 +129,45 @@ char *record_format_line(const struct policy_event *d, bool dry_run, time_t when
 {
     const struct item *it = d->request;
     const struct policy_result *res = d->result;
-    char *line = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&line, &len);
-    if (f == NULL)
-        abort(); /* a memory stream fails only for want of memory */
-
-    fputs("{\"time\":", f);
-    jsonw_time(f, when);
-    json_string_member(f, "mailbox", d->mailbox);
-    json_string_member(f, "address", d->address);
-    json_string_member(f, "uid", it->uid);
-    json_string_member(f, "item_id", it->id.id);
-    json_string_member(f, "organizer", it->organizer.address);
-    json_string_member(f, "organizer_name", it->organizer.name);
-    json_string_member(f, "subject", it->subject);
-    json_time_member(f, "start", it->start);
-    json_time_member(f, "end", it->end);
-    json_bool_member(f, "recurring", it->is_recurring || it->recurrence);
     char *rec = it->recurrence ? record_recurrence_text(it->recurrence) : NULL;
-    json_string_member(f, "recurrence", rec);
-    free(rec);
-    json_string_member(f, "decision", policy_decision_name(res->decision));
-    json_bool_member(f, "dry_run", dry_run);
-    json_string_member(f, "outcome", d->outcome);
-    json_string_member(f, "rule", res->rule);
-    json_string_member(f, "response", res->response_text);
-    json_key(f, "declined_occurrences");
-    fputc('[', f);
-    for (size_t i = 0; i < res->n_declined_occurrences; i++) {
-        if (i > 0)
-            fputc(',', f);
-        jsonw_time(f, res->declined_occurrences[i]);
-    }
-    fputc(']', f);
-    json_key(f, "checks");
-    fputc('[', f);
+    json_t *declined = json_array();
+    for (size_t i = 0; i < res->n_declined_occurrences; i++)
+        json_array_append_new(declined, jsonval_time(res->declined_occurrences[i]));
+    json_t *checks = json_array();
     for (size_t i = 0; i < res->n_checks; i++) {
         const struct policy_check *c = &res->checks[i];
-        fputs(i > 0 ? ",{\"name\":" : "{\"name\":", f);
-        jsonw_string(f, c->name);
-        fprintf(f, ",\"outcome\":\"%s\",\"reason\":", check_outcome_name(c->outcome));
-        jsonw_string(f, c->reason);
-        fputc('}', f);
+        json_array_append_new(checks, json_pack("{s:o, s:s, s:o}", "name", jsonval_string(c->name),
+                                                "outcome", check_outcome_name(c->outcome), "reason",
+                                                jsonval_string(c->reason)));
     }
-    fputs("]}\n", f);
-
-    bool failed = ferror(f) != 0;
-    if (fclose(f) != 0 || failed)
-        abort(); /* as above: out of memory */
+    /* jansson keeps members in insertion order: the line reads as the header documents. */
+    json_t *o = json_object();
+    json_object_set_new(o, "time", jsonval_time(when));
+    json_object_set_new(o, "mailbox", jsonval_string(d->mailbox));
+    json_object_set_new(o, "address", jsonval_string(d->address));
+    json_object_set_new(o, "uid", jsonval_string(it->uid));
+    json_object_set_new(o, "item_id", jsonval_string(it->id.id));
+    json_object_set_new(o, "organizer", jsonval_string(it->organizer.address));
+    json_object_set_new(o, "organizer_name", jsonval_string(it->organizer.name));
+    json_object_set_new(o, "subject", jsonval_string(it->subject));
+    json_object_set_new(o, "start", jsonval_time(it->start));
+    json_object_set_new(o, "end", jsonval_time(it->end));
+    json_object_set_new(o, "recurring", json_boolean(it->is_recurring || it->recurrence));
+    json_object_set_new(o, "recurrence", jsonval_string(rec));
+    json_object_set_new(o, "decision", jsonval_string(policy_decision_name(res->decision)));
+    json_object_set_new(o, "dry_run", json_boolean(dry_run));
+    json_object_set_new(o, "outcome", jsonval_string(d->outcome));
+    json_object_set_new(o, "rule", jsonval_string(res->rule));
+    json_object_set_new(o, "response", jsonval_string(res->response_text));
+    json_object_set_new(o, "declined_occurrences", declined);
+    json_object_set_new(o, "checks", checks);
+    free(rec);
+    char *text = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    if (text == NULL)
+        abort(); /* jansson fails only for want of memory here */
+    char *line = xasprintf("%s\n", text);
+    free(text);
     return line;
 }
 

@@ -146,6 +146,13 @@ bool util_utf8_feed(struct util_utf8 *st, unsigned char c);
 bool util_utf8_complete(const struct util_utf8 *st);
 /* True if the n bytes at s are complete, valid UTF-8. */
 bool util_utf8_valid(const char *s, size_t n);
+/* The length of the valid UTF-8 sequence at S (with its code point in *CP), or 0 when S does
+ * not start one. At most AVAIL bytes are read; for a NUL-terminated S pass SIZE_MAX (a NUL
+ * is never a continuation byte, so reading stops there). */
+size_t util_utf8_len(const unsigned char *s, size_t avail, uint32_t *cp);
+/* A copy of S with every byte that is not part of valid UTF-8 replaced by U+FFFD; caller
+ * frees. */
+char *util_utf8_replace_invalid(const char *s);
 
 /* True if addr looks like an e-mail address: one '@', a non-empty local part of printable
  * ASCII without spaces or any of "<>()[],;:\"\\", and a domain of letters, digits, '-' and
@@ -158,9 +165,9 @@ bool util_domain_is_valid(const char *domain);
 /* Matches an address against a pattern, ASCII case-insensitively:
  *   "user@example.com"  the whole address,
  *   "@example.com"      any address whose domain is exactly example.com (not subdomains),
- *   "*@*.example.com"   a glob: '*' matches any run of characters (including none, and
- *                       including '@' and '.'), '?' exactly one character; nothing else
- *                       is special.
+ *   "*@*.example.com"   a glob (fnmatch with FNM_CASEFOLD): '*' matches any run of
+ *                       characters (including none, and including '@' and '.'), '?' exactly
+ *                       one character; '[' is not allowed in configured patterns.
  * NULL or empty pattern / address never match. */
 bool util_addr_matches(const char *pattern, const char *addr);
 
