@@ -193,7 +193,7 @@ static void end_poll(struct mailbox *m, bool ok)
     m->cm = NULL;
     m->policy = NULL;
     m->state = MB_IDLE;
-    m->stats.last_poll = time(NULL);
+    m->stats.last_poll = util_now();
     if (!ok)
         m->stats.failed_polls++;
     if (m->env.on_poll)
@@ -270,7 +270,7 @@ static void compact_ledger(struct mailbox *m)
 {
     if (!m->collect_seen)
         return;
-    time_t now = time(NULL);
+    time_t now = util_now();
     m->last_compact = now;
     if (m->seen.n > 0)
         qsort(m->seen.v, m->seen.n, sizeof(*m->seen.v), compare_strings);
@@ -978,7 +978,7 @@ static void decide(struct mailbox *m)
     }
     struct policy_context ctx = {
         .mailbox_address = m->cm->address,
-        .now = time(NULL),
+        .now = util_now(),
         .calendar = (const struct item *const *)m->calendar,
         .n_calendar = m->n_calendar,
         .occurrences = m->occurrences,
@@ -1049,7 +1049,7 @@ static void gather_context(struct mailbox *m)
     time_t start = m->cur->start, end = m->cur->end;
     if (m->cur->recurrence) {
         /* The policy's booking window ends at a local midnight, not N * 24 h from now. */
-        time_t horizon = policy_booking_window_end(m->policy, time(NULL));
+        time_t horizon = policy_booking_window_end(m->policy, util_now());
         end = horizon > end ? horizon : end;
     }
     if (end - start > MAX_CALENDAR_SPAN)
@@ -1251,7 +1251,7 @@ static void poll_start(struct mailbox *m)
     m->state = MB_BUSY;
     m->acted = false;
     m->collect_seen = !m->env.dry_run && ledger_count(m->ledger) >= LEDGER_COMPACT_MIN &&
-                      time(NULL) - m->last_compact >= LEDGER_COMPACT_EVERY;
+                      util_now() - m->last_compact >= LEDGER_COMPACT_EVERY;
     m->again = false;
     m->item_failures = 0;
     m->stats.polls++;

@@ -280,5 +280,5 @@ int record_append_at(struct record *r, const struct policy_event *d, bool dry_ru
 
 int record_append(struct record *r, const struct policy_event *d, bool dry_run)
 {
-    return record_append_at(r, d, dry_run, time(NULL));
+    return record_append_at(r, d, dry_run, util_now());
 }

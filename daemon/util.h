@@ -93,6 +93,12 @@ void util_secure_free(char *s);
 
 /* ---- clock ------------------------------------------------------------------------------ */
 
+/* The wall clock the daemon decides by: time(NULL). In a build with MEETINGD_TEST_CLOCK
+ * (test builds), MEETINGD_TEST_NOW=<ISO 8601 time> in the environment makes it start at that
+ * time when first read and advance with the real clock from there, so tests can put the
+ * daemon at any time of day instead of waiting for one. Log timestamps stay real. */
+time_t util_now(void);
+
 /* Milliseconds of CLOCK_MONOTONIC: for intervals and timeouts, never for wall-clock time. */
 uint64_t util_monotonic_ms(void);
 
