@@ -98,7 +98,9 @@ static void on_poll(struct mailbox *m, bool ok, void *userdata)
 {
     (void)m;
     (void)ok;
-    status_update(userdata);
+    struct daemon *dm = userdata;
+    record_check(dm->record); /* a removed state directory is reported now, not at restart */
+    status_update(dm);
 }
 
 static void remove_mailbox(struct daemon *dm, struct mailbox *m)

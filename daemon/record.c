@@ -18,10 +18,15 @@
 #include <unistd.h>
 
 #include "jsonval.h"
+#include "log.h"
 #include "util.h"
 
 struct record {
     int fd;
+    char *path;
+    dev_t dev; /* the file fd is open on, to notice it removed or replaced */
+    ino_t ino;
+    bool lost; /* the file was found removed or replaced; reported once until it is back */
 };
 
 static const char *const day_names[] = {"Sun", "Mon", "Tue", "Wed",     "Thu",
@@ -191,9 +196,11 @@ static int pread_full(int fd, char *buf, size_t len, off_t offset)
 }
 
 /* Cuts off whatever follows the last '\n' of the SIZE-byte file: the prefix of a line whose
- * write a crash interrupted. Scans backwards, so a long record costs nothing. */
-static int cut_partial_line(int fd, off_t size)
+ * write a crash interrupted. Scans backwards, so a long record costs nothing. Sets *CUT to the
+ * number of bytes cut off. */
+static int cut_partial_line(int fd, off_t size, off_t *cut)
 {
+    *cut = 0;
     char buf[4096];
     off_t end = size, keep = 0;
     while (end > 0) {
@@ -214,31 +221,52 @@ static int cut_partial_line(int fd, off_t size)
         return 0;
     if (ftruncate(fd, keep) != 0 || fsync(fd) != 0)
         return -1;
+    *cut = size - keep;
     return 0;
 }
 
-struct record *record_open(const char *path, char *err, size_t errlen)
+/* Opens PATH, repairing a torn last line; returns the descriptor or -1 with ERR filled. */
+static int open_file(const char *path, struct stat *st, char *err, size_t errlen)
 {
     int fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (fd < 0) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return NULL;
+        return -1;
     }
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
+    off_t cut = 0;
+    if (fstat(fd, st) != 0) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
-    } else if (!S_ISREG(st.st_mode)) {
+    } else if (!S_ISREG(st->st_mode)) {
         snprintf(err, errlen, "%s: not a regular file", path);
-    } else if (cut_partial_line(fd, st.st_size) != 0) {
+        errno = EISDIR;
+    } else if (cut_partial_line(fd, st->st_size, &cut) != 0) {
         snprintf(err, errlen, "%s: cannot cut off a partial last record: %s", path,
                  strerror(errno));
     } else {
-        struct record *r = xcalloc(1, sizeof(*r));
-        r->fd = fd;
-        return r;
+        if (cut > 0)
+            log_warn("%s: cut off a torn last record (%lld bytes) that an interrupted write "
+                     "left",
+                     path, (long long)cut);
+        return fd;
     }
+    int saved = errno;
     close(fd);
-    return NULL;
+    errno = saved;
+    return -1;
+}
+
+struct record *record_open(const char *path, char *err, size_t errlen)
+{
+    struct stat st;
+    int fd = open_file(path, &st, err, errlen);
+    if (fd < 0)
+        return NULL;
+    struct record *r = xcalloc(1, sizeof(*r));
+    r->fd = fd;
+    r->path = xstrdup(path);
+    r->dev = st.st_dev;
+    r->ino = st.st_ino;
+    return r;
 }
 
 void record_close(struct record *r)
@@ -246,7 +274,63 @@ void record_close(struct record *r)
     if (r == NULL)
         return;
     close(r->fd);
+    free(r->path);
     free(r);
+}
+
+/* Makes sure the descriptor still is the file at the record's path: the state directory or
+ * the file may have been removed or replaced while we ran, and appending to an unlinked file
+ * would lose every record without a word. Reopens (creating the file anew) when the path
+ * names something else; -1 when it cannot, with errno set. Reported at error level, once. */
+static int ensure_same_file(struct record *r)
+{
+    struct stat st;
+    int rc = stat(r->path, &st);
+    if (rc == 0 && st.st_dev == r->dev && st.st_ino == r->ino) {
+        if (r->lost)
+            log_notice("%s: the decision record is back", r->path);
+        r->lost = false;
+        return 0;
+    }
+    char err[512];
+    struct stat fresh;
+    int fd = open_file(r->path, &fresh, err, sizeof(err));
+    int saved = errno;
+    if (!r->lost)
+        log_error("%s: the decision record was %s while meetingd ran; %s", r->path,
+                  rc != 0 ? "removed" : "replaced",
+                  fd >= 0 ? "recording goes on in a new file" : "decisions cannot be recorded");
+    if (fd < 0) {
+        if (!r->lost)
+            log_error("%s", err);
+        r->lost = true;
+        errno = saved;
+        return -1;
+    }
+    close(r->fd);
+    r->fd = fd;
+    r->dev = fresh.st_dev;
+    r->ino = fresh.st_ino;
+    r->lost = false;
+    return 0;
+}
+
+int record_check(struct record *r)
+{
+    return r == NULL ? 0 : ensure_same_file(r);
+}
+
+/* Takes back a failed append: the file ends where it did before, so no torn line is left for
+ * the next record to be glued onto. */
+static void take_back(struct record *r, off_t before)
+{
+    int saved = errno;
+    if (before >= 0 && ftruncate(r->fd, before) != 0)
+        log_error_errno(errno,
+                        "%s: cannot take back a failed append (the next start cuts it "
+                        "off)",
+                        r->path);
+    errno = saved;
 }
 
 int record_append_at(struct record *r, const struct policy_event *d, bool dry_run, time_t when)
@@ -255,6 +339,8 @@ int record_append_at(struct record *r, const struct policy_event *d, bool dry_ru
         errno = EINVAL;
         return -1;
     }
+    if (ensure_same_file(r) != 0)
+        return -1;
     char *line = record_format_line(d, dry_run, when);
     size_t len = strlen(line);
     struct stat st;
@@ -264,18 +350,15 @@ int record_append_at(struct record *r, const struct policy_event *d, bool dry_ru
         n = write(r->fd, line, len);
     while (n < 0 && errno == EINTR);
     free(line);
-    if (n < 0)
-        return -1;
-    if ((size_t)n != len) {
-        /* Short write (disk full, quota): the prefix would glue the next record onto a broken
-         * line, so take it back now rather than at the next start. */
-        if (before >= 0 && ftruncate(r->fd, before) != 0) {
-            /* record_open() cuts it off later */
-        }
-        errno = ENOSPC;
+    if (n >= 0 && (size_t)n != len)
+        errno = ENOSPC; /* short write: disk full, quota, file size limit */
+    /* All or nothing: a write that failed or fell short, or data the disk did not take
+     * (fdatasync fails for a full disk under delayed allocation), is taken back. */
+    if (n < 0 || (size_t)n != len || fdatasync(r->fd) != 0) {
+        take_back(r, before);
         return -1;
     }
-    return fdatasync(r->fd);
+    return 0;
 }
 
 int record_append(struct record *r, const struct policy_event *d, bool dry_run)

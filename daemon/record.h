@@ -14,8 +14,13 @@
  * becomes U+FFFD), with '"', '\\' and control characters escaped, so `jq` reads the file.
  *
  * Durability: a line is written with a single write() on an O_APPEND descriptor and then
- * fdatasync'ed, so the file is never truncated and a killed daemon leaves at most one partial
- * last line, which the next record_open() cuts off.
+ * fdatasync'ed. Each append is all or nothing: a write that fails or falls short, or an
+ * fdatasync that fails, is taken back (the file is truncated to where it was), so a full disk
+ * never leaves a torn line. A killed daemon leaves at most one partial last line, which the
+ * next record_open() cuts off with a warning. Before each append the file at the path is
+ * checked to still be the one open: a record file or state directory removed or replaced
+ * while meetingd runs is logged at error level and the record goes on in a new file (or the
+ * append fails while that cannot be created).
  *
  * `meetingd --history` reads the file back: see history.h.
  */
@@ -39,6 +44,11 @@ struct record;
  * when PATH is not a regular file). Close with record_close().
  */
 struct record *record_open(const char *path, char *err, size_t errlen);
+
+/* Checks that the record file is still the one open (see Durability above), reopening and
+ * reporting as an append would: lets the daemon notice a removed state directory at each
+ * poll, not only at the next decision. 0 (also for NULL), or -1 while no file can be had. */
+int record_check(struct record *r);
 
 /* Closes the file. NULL is allowed. */
 void record_close(struct record *r);

@@ -12,14 +12,15 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "item.h"
-#include "mailbox.h"
 #include "policy.h"
 #include "history.h"
 #include "log.h"
@@ -726,6 +727,157 @@ static void test_recurrence_text(void **state)
     }
 }
 
+/* ---- durability: all-or-nothing appends, a removed or replaced file ---------------------- */
+
+/* Runs with stderr (where log lines go) sent to a file; returns what was written. */
+static int stderr_saved = -1;
+static char stderr_path[160];
+
+static void stderr_capture(const struct fixture *f)
+{
+    snprintf(stderr_path, sizeof(stderr_path), "%s.stderr", f->dir);
+    fflush(stderr);
+    stderr_saved = dup(2);
+    int fd = open(stderr_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    dup2(fd, 2);
+    close(fd);
+}
+
+static char *stderr_release(void)
+{
+    fflush(stderr);
+    dup2(stderr_saved, 2);
+    close(stderr_saved);
+    char *text = slurp(stderr_path, NULL);
+    unlink(stderr_path);
+    return text;
+}
+
+static void test_append_all_or_nothing(void **state)
+{
+    struct fixture *f = *state;
+    struct sample s;
+    sample_init(&s, "room0", "room0@contoso.com", "jane@contoso.com", "Sync", POLICY_ACCEPT);
+    char err[256];
+    struct record *r = record_open(f->path, err, sizeof(err));
+    assert_non_null(r);
+    assert_int_equal(record_append_at(r, &s.d, false, T("2026-12-01T09:00:00Z")), 0);
+    size_t len1;
+    char *before = slurp(f->path, &len1);
+
+    /* The file may grow by 10 bytes only: the kernel writes a prefix of the line and stops
+     * (as a full disk does). The append fails and the prefix is taken back. */
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit old, lim;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim = (struct rlimit){.rlim_cur = (rlim_t)len1 + 10, .rlim_max = old.rlim_max};
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    int rc = record_append_at(r, &s.d, false, T("2026-12-01T09:01:00Z"));
+    int saved = errno;
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, SIG_DFL);
+    assert_int_equal(rc, -1);
+    assert_int_equal(saved, ENOSPC);
+    size_t len2;
+    char *after = slurp(f->path, &len2);
+    assert_int_equal(len2, len1);
+    assert_memory_equal(after, before, len1);
+    free(after);
+    free(before);
+
+    /* Space is back: the next record starts on a line of its own. */
+    assert_int_equal(record_append_at(r, &s.d, false, T("2026-12-01T09:02:00Z")), 0);
+    after = slurp(f->path, &len2);
+    assert_int_equal(count_char(after, len2, '\n'), 2);
+    char *shown = history(f->path, NULL, NULL, NULL);
+    assert_int_equal(count_entries(shown), 2);
+    free(shown);
+    free(after);
+    record_close(r);
+    sample_clear(&s);
+}
+
+static void test_removed_or_replaced(void **state)
+{
+    struct fixture *f = *state;
+    struct sample s;
+    sample_init(&s, "room0", "room0@contoso.com", "jane@contoso.com", "Sync", POLICY_ACCEPT);
+    char err[256];
+    struct record *r = record_open(f->path, err, sizeof(err));
+    assert_non_null(r);
+    assert_int_equal(record_append_at(r, &s.d, false, T("2026-12-01T09:00:00Z")), 0);
+
+    /* The file removed: noticed, reported at error level, recording goes on in a new one. */
+    stderr_capture(f);
+    assert_int_equal(unlink(f->path), 0);
+    assert_int_equal(record_append_at(r, &s.d, false, T("2026-12-01T09:01:00Z")), 0);
+    char *log = stderr_release();
+    assert_non_null(strstr(log, "error: "));
+    assert_non_null(strstr(log, "the decision record was removed while meetingd ran"));
+    free(log);
+    size_t len;
+    char *text = slurp(f->path, &len);
+    assert_int_equal(count_char(text, len, '\n'), 1);
+    assert_non_null(strstr(text, "\"time\":\"2026-12-01T09:01:00Z\""));
+    free(text);
+
+    /* Replaced by a directory: reported once, appends fail until a file can be there. */
+    stderr_capture(f);
+    assert_int_equal(unlink(f->path), 0);
+    assert_int_equal(mkdir(f->path, 0700), 0);
+    assert_int_equal(record_append_at(r, &s.d, false, T("2026-12-01T09:02:00Z")), -1);
+    assert_int_equal(record_append_at(r, &s.d, false, T("2026-12-01T09:03:00Z")), -1);
+    log = stderr_release();
+    assert_non_null(strstr(log, "the decision record was replaced while meetingd ran; "
+                                "decisions cannot be recorded"));
+    assert_null(strstr(strstr(log, "was replaced") + 1, "was replaced"));
+    free(log);
+    assert_int_equal(rmdir(f->path), 0);
+    assert_int_equal(record_append_at(r, &s.d, false, T("2026-12-01T09:03:30Z")), 0);
+
+    /* The whole state directory removed: the same, until it is back. */
+    stderr_capture(f);
+    assert_int_equal(unlink(f->path), 0);
+    assert_int_equal(rmdir(f->dir), 0);
+    assert_int_equal(record_append_at(r, &s.d, false, T("2026-12-01T09:04:00Z")), -1);
+    assert_int_equal(mkdir(f->dir, 0700), 0);
+    assert_int_equal(record_append_at(r, &s.d, false, T("2026-12-01T09:05:00Z")), 0);
+    log = stderr_release();
+    assert_non_null(strstr(log, "the decision record was removed while meetingd ran; decisions "
+                                "cannot be recorded"));
+    assert_non_null(strstr(log, "No such file or directory"));
+    free(log);
+    record_close(r);
+    sample_clear(&s);
+}
+
+static void test_torn_tail_warning(void **state)
+{
+    struct fixture *f = *state;
+    spew(
+        f->path,
+        "{\"time\":\"2026-12-01T09:00:00Z\",\"mailbox\":\"room0\",\"decision\":\"accept\"}\n"
+        "{\"time\":\"2026-12-01T09:0",
+        strlen("{\"time\":\"2026-12-01T09:00:00Z\",\"mailbox\":\"room0\",\"decision\":\"accept\"}\n"
+               "{\"time\":\"2026-12-01T09:0"),
+        "wb");
+    stderr_capture(f);
+    char err[256];
+    struct record *r = record_open(f->path, err, sizeof(err));
+    char *log = stderr_release();
+    assert_non_null(r);
+    assert_non_null(strstr(log, "warning: "));
+    assert_non_null(strstr(log, "cut off a torn last record (24 bytes)"));
+    free(log);
+    record_close(r);
+    size_t len;
+    char *text = slurp(f->path, &len);
+    assert_int_equal(count_char(text, len, '\n'), 1);
+    assert_int_equal(text[len - 1], '\n');
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -736,6 +888,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_garbage_lines, setup, teardown),
         cmocka_unit_test_setup_teardown(test_empty_and_missing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mode, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_append_all_or_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_removed_or_replaced, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_torn_tail_warning, setup, teardown),
         cmocka_unit_test(test_quote),
         cmocka_unit_test(test_reasons_text),
         cmocka_unit_test(test_recurrence_text),
