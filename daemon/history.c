@@ -2,6 +2,7 @@
  * history: `meetingd --history`, the decision record read back and printed for people (see
  * history.h).
  */
+#define _XOPEN_SOURCE 700 /* strptime */
 #include "history.h"
 
 #include <errno.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "jsonval.h"
 #include "log.h"
 #include "util.h"
 
@@ -21,6 +23,60 @@
 static const char *j_get_str(const json_t *obj, const char *key)
 {
     return json_string_value(json_object_get(obj, key));
+}
+
+/* ---- --since / --until ----------------------------------------------------------------- */
+
+/* Local midnight starting the day DAYS after the one holding T. */
+static time_t local_midnight(time_t t, int days)
+{
+    struct tm tm;
+    localtime_r(&t, &tm);
+    tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+    tm.tm_mday += days;
+    tm.tm_isdst = -1;
+    return mktime(&tm);
+}
+
+/* "YYYY-MM-DD", "YYYY-MM-DD HH:MM" or "YYYY-MM-DD HH:MM:SS", in local time. */
+static int parse_local(const char *s, time_t *out)
+{
+    static const char *const forms[] = {"%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"};
+    for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+        struct tm tm = {0};
+        const char *end = strptime(s, forms[i], &tm);
+        if (end == NULL || *end != '\0')
+            continue;
+        tm.tm_isdst = -1;
+        time_t t = mktime(&tm);
+        if (t == (time_t)-1)
+            return -1;
+        *out = t;
+        return 0;
+    }
+    return -1;
+}
+
+int history_parse_when(const char *s, time_t now, time_t *out)
+{
+    static const struct {
+        const char *word;
+        int days;
+    } words[] = {{"today", 0}, {"yesterday", -1}, {"tomorrow", 1}};
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+        if (util_str_casecmp_ascii(s, words[i].word) == 0) {
+            *out = local_midnight(now, words[i].days);
+            return 0;
+        }
+    }
+    unsigned ago;
+    if (s[0] == '-' && util_parse_duration(s + 1, &ago) == 0 && s[1] >= '0' && s[1] <= '9') {
+        *out = now - (time_t)ago;
+        return 0;
+    }
+    if (parse_local(s, out) == 0)
+        return 0;
+    return util_parse_time(s, out);
 }
 
 /* ---- history ----------------------------------------------------------------------------- */
@@ -93,6 +149,8 @@ static bool entry_matches(const struct hist_entry *e, const struct history_filte
     if (f->organizer && *f->organizer && !util_addr_matches(f->organizer, e->organizer))
         return false;
     if (f->since != 0 && e->time < f->since)
+        return false;
+    if (f->until != 0 && e->time >= f->until)
         return false;
     return true;
 }
@@ -273,9 +331,14 @@ int history_stream(FILE *in, const struct history_filter *f, FILE *out, struct h
         }
         st.records++;
         if (entry_matches(&e, f)) {
-            text.len = 0;
-            format_entry(&text, &e);
-            fwrite(text.p, 1, text.len, out);
+            if (f != NULL && f->json) {
+                jsonval_print_take(json_incref(root), out);
+                fputc('\n', out);
+            } else {
+                text.len = 0;
+                format_entry(&text, &e);
+                fwrite(text.p, 1, text.len, out);
+            }
             st.shown++;
         }
         json_decref(root);
@@ -292,10 +355,13 @@ int history_stream(FILE *in, const struct history_filter *f, FILE *out, struct h
 
 int history_print(const char *path, const struct history_filter *f, FILE *out)
 {
+    /* JSON Lines carry nothing but records: "nothing" is an empty output. */
+    bool say_none = f == NULL || !f->json;
     FILE *in = fopen(path, "r");
     if (in == NULL) {
         if (errno == ENOENT) {
-            fprintf(out, "no decisions recorded yet\n");
+            if (say_none)
+                fprintf(out, "no decisions recorded yet\n");
             return 0;
         }
         fprintf(stderr, "meetingd: %s: %s\n", path, strerror(errno));
@@ -309,9 +375,9 @@ int history_print(const char *path, const struct history_filter *f, FILE *out)
         fprintf(stderr, "meetingd: %s: read error: %s\n", path, strerror(saved));
         return -1;
     }
-    if (st.records == 0 && st.unreadable == 0)
+    if (say_none && st.records == 0 && st.unreadable == 0)
         fprintf(out, "no decisions recorded yet\n");
-    else if (st.shown == 0)
+    else if (say_none && st.shown == 0)
         fprintf(out, "no matching decisions (%zu recorded)\n", st.records);
     if (fflush(out) != 0) {
         fprintf(stderr, "meetingd: cannot write the history: %s\n", strerror(errno));

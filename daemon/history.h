@@ -20,7 +20,18 @@ struct history_filter {
     const char *mailbox;   /* the [mailbox NAME] exactly, or the mailbox's address (any case) */
     const char *organizer; /* an address (any case), "@domain" or glob, as util_addr_matches */
     time_t since;          /* decisions taken at or after this time */
+    time_t until;          /* decisions taken before this time */
+    bool json;             /* print each decision as its JSON object, one a line */
 };
+
+/*
+ * Parses a --since / --until time the way journalctl reads them, relative to NOW, in local
+ * time: "today", "yesterday", "tomorrow" (midnight starting that day), "-2h", "-30m", "-1d",
+ * "-1h30m" (that long before NOW), "2026-12-01" (midnight starting that day),
+ * "2026-12-01 09:30[:00]", or an ISO 8601 time with a zone ("2026-12-01T09:30:00Z").
+ * Returns 0 and stores the time, or -1.
+ */
+int history_parse_when(const char *s, time_t now, time_t *out);
 
 /* Counters of one history run. */
 struct history_stats {
@@ -39,9 +50,10 @@ struct history_stats {
  *       FAIL conflicts: the room is already booked from 10:00 to 11:00 ...
  *       ok   booking_window: within the 180-day booking window
  *       response sent: "..."
- * Dry-run decisions are marked "(dry run)". Returns 0 (also when the file does not exist
- * yet: then it prints "no decisions recorded yet"), or -1 on a read error with a message on
- * stderr. Unreadable lines are skipped and reported once, at the end, on stderr.
+ * Dry-run decisions are marked "(dry run)". With F->json each decision is printed as the
+ * JSON object it was recorded as, one a line (JSON Lines, for jq). Returns 0 (also when the file
+ * does not exist yet: then it prints "no decisions recorded yet"), or -1 on a read error with a
+ * message on stderr. Unreadable lines are skipped and reported once, at the end, on stderr.
  */
 int history_print(const char *path, const struct history_filter *f, FILE *out);
 

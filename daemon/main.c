@@ -56,7 +56,7 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: meetingd [-c FILE] [--once] [--dry-run] [--check-config] [-v|-q] [--version]\n"
             "       meetingd [-c FILE] --history [--mailbox NAME] [--organizer ADDRESS]\n"
-            "                [--since DATE]\n"
+            "                [--since WHEN] [--until WHEN] [--json]\n"
             "\n"
             "  -c, --config FILE   configuration file (default " CONF_DEFAULT_PATH ")\n"
             "      --once          process every mailbox until nothing is left to do, then exit\n"
@@ -64,7 +64,10 @@ static void usage(FILE *out)
             "  -n, --dry-run       decide and log, but change nothing on the server\n"
             "      --check-config  validate the configuration, print a summary, exit 0 or 78\n"
             "      --history       print the decision record (why was a booking declined?)\n"
-            "      --mailbox NAME, --organizer ADDRESS, --since DATE   filter --history\n"
+            "      --mailbox NAME, --organizer ADDRESS, --since WHEN, --until WHEN   filter\n"
+            "                      --history; WHEN: today, yesterday, -2h, 2026-12-01,\n"
+            "                      \"2026-12-01 09:30\", 2026-12-01T09:30:00Z\n"
+            "      --json          --history as JSON Lines (one recorded object a line)\n"
             "      --keys          print every configuration key with its default\n"
             "  -v, --verbose       log debug messages\n"
             "  -q, --quiet         log warnings and errors only\n"
@@ -397,6 +400,8 @@ int main(int argc, char **argv)
         OPT_MAILBOX,
         OPT_ORGANIZER,
         OPT_SINCE,
+        OPT_UNTIL,
+        OPT_JSON,
         OPT_KEYS
     };
     static const struct option options[] = {
@@ -408,6 +413,8 @@ int main(int argc, char **argv)
         {"mailbox", required_argument, NULL, OPT_MAILBOX},
         {"organizer", required_argument, NULL, OPT_ORGANIZER},
         {"since", required_argument, NULL, OPT_SINCE},
+        {"until", required_argument, NULL, OPT_UNTIL},
+        {"json", no_argument, NULL, OPT_JSON},
         {"keys", no_argument, NULL, OPT_KEYS},
         {"verbose", no_argument, NULL, 'v'},
         {"quiet", no_argument, NULL, 'q'},
@@ -447,10 +454,16 @@ int main(int argc, char **argv)
             filter.organizer = optarg;
             break;
         case OPT_SINCE:
-            if (util_parse_time(optarg, &filter.since) != 0) {
-                fprintf(stderr, "meetingd: --since: not a date or time: %s\n", optarg);
+        case OPT_UNTIL:
+            if (history_parse_when(optarg, time(NULL),
+                                   opt == OPT_SINCE ? &filter.since : &filter.until) != 0) {
+                fprintf(stderr, "meetingd: --%s: not a date or time: %s\n",
+                        opt == OPT_SINCE ? "since" : "until", optarg);
                 return 64;
             }
+            break;
+        case OPT_JSON:
+            filter.json = true;
             break;
         case OPT_KEYS:
             conf_print_keys(stdout);

@@ -878,6 +878,81 @@ static void test_torn_tail_warning(void **state)
     free(text);
 }
 
+/* ---- --since / --until and --json --------------------------------------------------------- */
+
+static time_t when(const char *s, time_t now)
+{
+    time_t t = 0;
+    if (history_parse_when(s, now, &t) != 0)
+        fail_msg("'%s' not parsed", s);
+    return t;
+}
+
+static void test_parse_when(void **state)
+{
+    (void)state;
+    char *old_tz = getenv("TZ") ? xstrdup(getenv("TZ")) : NULL;
+    setenv("TZ", "UTC", 1);
+    tzset();
+    time_t now = T("2026-12-06T14:00:00Z");
+    assert_int_equal(when("today", now), T("2026-12-06T00:00:00Z"));
+    assert_int_equal(when("Yesterday", now), T("2026-12-05T00:00:00Z"));
+    assert_int_equal(when("tomorrow", now), T("2026-12-07T00:00:00Z"));
+    assert_int_equal(when("-2h", now), T("2026-12-06T12:00:00Z"));
+    assert_int_equal(when("-1h30m", now), T("2026-12-06T12:30:00Z"));
+    assert_int_equal(when("-1d", now), T("2026-12-05T14:00:00Z"));
+    assert_int_equal(when("2026-12-01", now), T("2026-12-01T00:00:00Z"));
+    assert_int_equal(when("2026-12-01 09:30", now), T("2026-12-01T09:30:00Z"));
+    assert_int_equal(when("2026-12-01 09:30:15", now), T("2026-12-01T09:30:15Z"));
+    assert_int_equal(when("2026-12-01T09:30:00Z", now), T("2026-12-01T09:30:00Z"));
+    static const char *const bad[] = {
+        "", "-", "-x", "--2h", "someday", "2026-13-01", "2026-12-01 25:00", "2026-12-01x"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        time_t t;
+        if (history_parse_when(bad[i], now, &t) == 0)
+            fail_msg("'%s' parsed", bad[i]);
+    }
+    /* Local time, as journalctl: midnight in Berlin is 23:00 UTC the day before. */
+    setenv("TZ", "Europe/Berlin", 1);
+    tzset();
+    assert_int_equal(when("today", now), T("2026-12-05T23:00:00Z"));
+    assert_int_equal(when("2026-12-01", now), T("2026-11-30T23:00:00Z"));
+    if (old_tz) {
+        setenv("TZ", old_tz, 1);
+        free(old_tz);
+    } else {
+        unsetenv("TZ");
+    }
+    tzset();
+}
+
+static void test_until_and_json(void **state)
+{
+    struct fixture *f = *state;
+    static const char *const times[] = {"2026-12-01T09:00:00Z", "2026-12-02T09:00:00Z",
+                                        "2026-12-03T09:00:00Z"};
+    for (size_t i = 0; i < 3; i++) {
+        struct sample s;
+        sample_init(&s, "room0", "room0@contoso.com", "jane@contoso.com", "Sync \"q\"\n",
+                    POLICY_ACCEPT);
+        append_at(f->path, &s.d, false, times[i]);
+        sample_clear(&s);
+    }
+    struct history_filter hf = {
+        .since = T("2026-12-02T00:00:00Z"), .until = T("2026-12-03T09:00:00Z"), .json = true};
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    assert_non_null(out);
+    assert_int_equal(history_print(f->path, &hf, out), 0);
+    assert_int_equal(fclose(out), 0);
+    /* Only the second decision (until is exclusive), as its recorded object on one line. */
+    assert_int_equal(count_char(buf, len, '\n'), 1);
+    assert_true(strncmp(buf, "{\"time\":\"2026-12-02T09:00:00Z\",\"mailbox\":\"room0\"", 46) == 0);
+    assert_non_null(strstr(buf, "\"subject\":\"Sync \\\"q\\\"\\n\""));
+    free(buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -891,6 +966,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_append_all_or_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_removed_or_replaced, setup, teardown),
         cmocka_unit_test_setup_teardown(test_torn_tail_warning, setup, teardown),
+        cmocka_unit_test(test_parse_when),
+        cmocka_unit_test_setup_teardown(test_until_and_json, setup, teardown),
         cmocka_unit_test(test_quote),
         cmocka_unit_test(test_reasons_text),
         cmocka_unit_test(test_recurrence_text),
