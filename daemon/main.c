@@ -391,7 +391,15 @@ static int run(struct daemon *dm)
     return EXIT_SUCCESS;
 }
 
-int main(int argc, char **argv)
+/* What the command line asks for besides the daemon's own settings. */
+struct cli {
+    bool check_only;
+    bool history;
+    struct history_filter filter;
+};
+
+/* Reads the options into DM and CLI. Returns -1 to go on, or the exit status to end with. */
+static int parse_options(int argc, char **argv, struct daemon *dm, struct cli *cli)
 {
     enum {
         OPT_ONCE = 256,
@@ -422,59 +430,53 @@ int main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    /* libcurl holds the password in plain text and base64 while a request is built: no core
-     * dump or ptrace by another user of the same uid may read it. */
-    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
-        perror("meetingd: prctl(PR_SET_DUMPABLE)");
-    struct daemon dm = {.conf_path = CONF_DEFAULT_PATH};
-    bool check_only = false, history = false;
-    struct history_filter filter = {0};
     int opt;
     while ((opt = getopt_long(argc, argv, "c:nvqVh", options, NULL)) != -1) {
         switch (opt) {
         case 'c':
-            dm.conf_path = optarg;
+            dm->conf_path = optarg;
             break;
         case OPT_ONCE:
-            dm.once = true;
+            dm->once = true;
             break;
         case 'n':
-            dm.dry_run = true;
+            dm->dry_run = true;
             break;
         case OPT_CHECK:
-            check_only = true;
+            cli->check_only = true;
             break;
         case OPT_HISTORY:
-            history = true;
+            cli->history = true;
             break;
         case OPT_MAILBOX:
-            filter.mailbox = optarg;
+            cli->filter.mailbox = optarg;
             break;
         case OPT_ORGANIZER:
-            filter.organizer = optarg;
+            cli->filter.organizer = optarg;
             break;
         case OPT_SINCE:
         case OPT_UNTIL:
             if (history_parse_when(optarg, time(NULL),
-                                   opt == OPT_SINCE ? &filter.since : &filter.until) != 0) {
+                                   opt == OPT_SINCE ? &cli->filter.since : &cli->filter.until) !=
+                0) {
                 fprintf(stderr, "meetingd: --%s: not a date or time: %s\n",
                         opt == OPT_SINCE ? "since" : "until", optarg);
                 return 64;
             }
             break;
         case OPT_JSON:
-            filter.json = true;
+            cli->filter.json = true;
             break;
         case OPT_KEYS:
             conf_print_keys(stdout);
             return EXIT_SUCCESS;
         case 'v':
-            dm.cli_level = LOG_LEVEL_DEBUG;
-            dm.cli_level_set = true;
+            dm->cli_level = LOG_LEVEL_DEBUG;
+            dm->cli_level_set = true;
             break;
         case 'q':
-            dm.cli_level = LOG_LEVEL_WARNING;
-            dm.cli_level_set = true;
+            dm->cli_level = LOG_LEVEL_WARNING;
+            dm->cli_level_set = true;
             break;
         case 'V':
             printf("meetingd %s\n", MEETINGD_VERSION);
@@ -492,6 +494,20 @@ int main(int argc, char **argv)
         usage(stderr);
         return 64;
     }
+    return -1;
+}
+
+int main(int argc, char **argv)
+{
+    /* libcurl holds the password in plain text and base64 while a request is built: no core
+     * dump or ptrace by another user of the same uid may read it. */
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+        perror("meetingd: prctl(PR_SET_DUMPABLE)");
+    struct daemon dm = {.conf_path = CONF_DEFAULT_PATH};
+    struct cli cli = {0};
+    int end = parse_options(argc, argv, &dm, &cli);
+    if (end >= 0)
+        return end;
 
     log_init("meetingd", dm.cli_level_set ? dm.cli_level : LOG_LEVEL_INFO, false);
     struct conf_error cerr;
@@ -500,7 +516,7 @@ int main(int argc, char **argv)
         conf_error_print(&cerr, stderr);
         return CONF_EXIT_CONFIG;
     }
-    if (check_only) {
+    if (cli.check_only) {
         if (!dm.cli_level_set || dm.cli_level != LOG_LEVEL_WARNING)
             conf_print_summary(conf, stdout);
         conf_log_warnings(conf);
@@ -508,9 +524,9 @@ int main(int argc, char **argv)
         conf_free(conf);
         return EXIT_SUCCESS;
     }
-    if (history) {
+    if (cli.history) {
         char *path = xasprintf("%s/decisions.jsonl", conf->daemon.state_dir);
-        int rc = history_print(path, &filter, stdout);
+        int rc = history_print(path, &cli.filter, stdout);
         free(path);
         conf_free(conf);
         return rc == 0 ? EXIT_SUCCESS : EXIT_FAILURE;

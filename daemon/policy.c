@@ -349,6 +349,53 @@ static void hold_for_approval(struct decider *d)
             "the request awaits approval (the room has no delegates to forward it to)");
 }
 
+/* WHO: the rules in order, the first that matches decides. Returns true when that decided
+ * the request (declined or ignored); otherwise *HAVE_WHO says whether a rule set *WHO. */
+static bool who_by_rules(struct decider *d, bool *have_who, enum who *who)
+{
+    const struct conf_policy *pol = d->pol;
+    *have_who = false;
+    for (size_t i = 0; i < pol->n_rules; i++) {
+        const struct conf_rule *r = pol->rules[i];
+        if (!rule_matches(d, r))
+            continue;
+        d->rule = r;
+        d->out->rule = r->name;
+        switch (r->action) {
+        case CONF_ACTION_DECLINE:
+            d->out->decision = POLICY_DECLINE;
+            if (nonempty(r->message))
+                decider_add_check(d, "rule", POLICY_CHECK_FAIL, false,
+                                  "rule %s declines the request: %s", r->name, r->message);
+            else
+                decider_add_check(d, "rule", POLICY_CHECK_FAIL, true,
+                                  "the request is declined by the room's booking rules (rule %s)",
+                                  r->name);
+            return true;
+        case CONF_ACTION_IGNORE:
+            d->out->decision = POLICY_IGNORE;
+            decider_add_check(d, "rule", POLICY_CHECK_INFO, false,
+                              "rule %s leaves the request unanswered", r->name);
+            return true;
+        case CONF_ACTION_BOOK:
+            decider_add_check(d, "rule", POLICY_CHECK_PASS, false,
+                              "rule %s lets %s book the room within the policy", r->name, d->label);
+            *who = WHO_BOOK;
+            break;
+        case CONF_ACTION_REQUEST:
+            decider_add_check(d, "rule", POLICY_CHECK_INFO, false,
+                              "rule %s holds the request for a delegate's approval", r->name);
+            *who = WHO_REQUEST;
+            break;
+        }
+        *have_who = true;
+        break;
+    }
+    if (!*have_who && pol->n_rules > 0)
+        decider_add_check(d, "rule", POLICY_CHECK_INFO, false, "no rule matches");
+    return false;
+}
+
 static void decide_auto_accept(struct decider *d)
 {
     const struct conf_policy *pol = d->pol;
@@ -382,46 +429,10 @@ static void decide_auto_accept(struct decider *d)
     }
 
     /* WHO: the rules in order, first match decides. */
-    bool have_who = false;
+    bool have_who;
     enum who who = WHO_BOOK;
-    for (size_t i = 0; i < pol->n_rules; i++) {
-        const struct conf_rule *r = pol->rules[i];
-        if (!rule_matches(d, r))
-            continue;
-        d->rule = r;
-        d->out->rule = r->name;
-        switch (r->action) {
-        case CONF_ACTION_DECLINE:
-            d->out->decision = POLICY_DECLINE;
-            if (nonempty(r->message))
-                decider_add_check(d, "rule", POLICY_CHECK_FAIL, false,
-                                  "rule %s declines the request: %s", r->name, r->message);
-            else
-                decider_add_check(d, "rule", POLICY_CHECK_FAIL, true,
-                                  "the request is declined by the room's booking rules (rule %s)",
-                                  r->name);
-            return;
-        case CONF_ACTION_IGNORE:
-            d->out->decision = POLICY_IGNORE;
-            decider_add_check(d, "rule", POLICY_CHECK_INFO, false,
-                              "rule %s leaves the request unanswered", r->name);
-            return;
-        case CONF_ACTION_BOOK:
-            decider_add_check(d, "rule", POLICY_CHECK_PASS, false,
-                              "rule %s lets %s book the room within the policy", r->name, d->label);
-            who = WHO_BOOK;
-            break;
-        case CONF_ACTION_REQUEST:
-            decider_add_check(d, "rule", POLICY_CHECK_INFO, false,
-                              "rule %s holds the request for a delegate's approval", r->name);
-            who = WHO_REQUEST;
-            break;
-        }
-        have_who = true;
-        break;
-    }
-    if (!have_who && pol->n_rules > 0)
-        decider_add_check(d, "rule", POLICY_CHECK_INFO, false, "no rule matches");
+    if (who_by_rules(d, &have_who, &who))
+        return;
 
     /* WHO: the lists. Request-out-of-policy rights include requesting in policy. */
     bool delegate = d->addr && strlist_contains_ci(&pol->resource_delegates, d->addr);
