@@ -103,6 +103,10 @@ static double jitter(double seconds, double fraction)
 
 static void schedule(struct mailbox *m, double seconds)
 {
+    /* libev counts a timer from the loop's cached time, taken before this iteration's work
+     * (parsing, fsyncs): without the update a server's BackOffMilliseconds could be cut short
+     * by that much. */
+    ev_now_update(m->env.loop);
     ev_timer_stop(m->env.loop, &m->timer);
     ev_timer_set(&m->timer, seconds < 0.0 ? 0.0 : seconds, 0.0);
     ev_timer_start(m->env.loop, &m->timer);
