@@ -860,23 +860,3 @@ const struct conf_mailbox *conf_find_mailbox(const struct conf *c, const char *n
             return c->mailboxes[i];
     return NULL;
 }
-
-static bool contains_ci(const char *hay, const char *needle)
-{
-    size_t n = strlen(needle);
-    for (; *hay; hay++)
-        if (util_str_ncasecmp_ascii(hay, needle, n) == 0)
-            return true;
-    return n == 0;
-}
-
-bool conf_rule_subject_matches(const struct conf_rule *r, const char *subject)
-{
-    if (r->subject.pattern == NULL)
-        return true;
-    if (subject == NULL)
-        return false;
-    if (r->subject.is_regex)
-        return regexec(&r->subject.re, subject, 0, NULL, 0) == 0;
-    return contains_ci(subject, r->subject.pattern);
-}

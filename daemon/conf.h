@@ -286,14 +286,8 @@ void conf_print_keys(FILE *out);
 const struct conf_policy *conf_find_policy(const struct conf *conf, const char *name);
 const struct conf_mailbox *conf_find_mailbox(const struct conf *conf, const char *name);
 
-/* True if the rule has no subject condition or subject matches it (NULL subject matches
- * only the absence of a condition). */
-bool conf_rule_subject_matches(const struct conf_rule *rule, const char *subject);
-
-/* Names for printing: "basic", "auto_accept", "book", ... */
+/* How a mailbox is reached, for printing: "own credentials", "impersonation", ... */
 const char *conf_auth_name(enum conf_auth auth);
-const char *conf_automate_name(enum conf_automate automate);
-const char *conf_action_name(enum conf_action action);
 const char *conf_access_name(enum conf_access access);
 
 #endif

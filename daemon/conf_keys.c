@@ -236,16 +236,6 @@ const char *conf_auth_name(enum conf_auth auth)
     return conf_choice_name(auth_choices, (int)auth);
 }
 
-const char *conf_automate_name(enum conf_automate automate)
-{
-    return conf_choice_name(automate_choices, (int)automate);
-}
-
-const char *conf_action_name(enum conf_action action)
-{
-    return conf_choice_name(action_choices, (int)action);
-}
-
 const char *conf_access_name(enum conf_access access)
 {
     return (unsigned)access < 3 ? access_names[access] : "?";

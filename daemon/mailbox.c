@@ -149,7 +149,7 @@ static void end_poll(struct mailbox *m, bool ok)
     poll_free(m->poll);
     m->poll = NULL;
     m->state = MB_IDLE;
-    m->stats.last_poll = time(NULL);
+    m->stats.last_poll = util_now();
     if (!ok)
         m->stats.failed_polls++;
     if (m->env.on_poll)
@@ -234,7 +234,7 @@ static void compact_ledger(struct mailbox *m)
     struct mailbox_poll *p = m->poll;
     if (!p->collect_seen)
         return;
-    time_t now = time(NULL);
+    time_t now = util_now();
     m->last_compact = now;
     if (p->seen.n > 0)
         qsort(p->seen.v, p->seen.n, sizeof(*p->seen.v), compare_strings);
@@ -408,7 +408,7 @@ static void poll_start(struct mailbox *m)
     p->policy = cm->policy;
     p->backend = be;
     p->collect_seen = !m->env.dry_run && ledger_count(m->ledger) >= LEDGER_COMPACT_MIN &&
-                      time(NULL) - m->last_compact >= LEDGER_COMPACT_EVERY;
+                      util_now() - m->last_compact >= LEDGER_COMPACT_EVERY;
     m->poll = p;
     m->state = MB_BUSY;
     m->stats.polls++;

@@ -5,7 +5,7 @@ set -euo pipefail
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PACKAGES=(build-essential cmake pkg-config python3 tzdata ca-certificates
           libcurl4-openssl-dev libxml2-dev libxml2-utils libev-dev libinih-dev libcmocka-dev
-          valgrind systemd prometheus
+          libjansson-dev unicode-cldr-core valgrind systemd prometheus
           uthash-dev) # uthash: the ledger's hash table (header only)
 
 # What scripts/build-deb and scripts/test-systemd need besides PACKAGES: debhelper builds the
