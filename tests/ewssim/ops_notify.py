@@ -7,10 +7,11 @@ Pull and push subscriptions are not modelled (ErrorInvalidSubscriptionRequest).
 GetStreamingEvents names up to any number of SubscriptionIds and a ConnectionTimeout in
 minutes (1-30). The answer is one HTTP response with Transfer-Encoding: chunked that stays
 open: every chunk is a complete SOAP envelope with one GetStreamingEventsResponseMessage:
-  - events as they happen: m:Notifications, one t:Notification per subscription with its
-    CreatedEvent / NewMailEvent / ModifiedEvent / DeletedEvent elements (the schema puts
-    Notification in the types namespace; Microsoft's example shows m:, clients should
-    accept both);
+  - events as they happen: m:Notifications, one m:Notification per subscription with its
+    CreatedEvent / NewMailEvent / ModifiedEvent / DeletedEvent elements. The element is
+    m:Notification, as Exchange and Microsoft's documentation write it, although the
+    schema says t:Notification (the schema kit's one documented exception, which the
+    validator allows);
   - a heartbeat every --heartbeat-seconds without events: m:ConnectionStatus OK;
   - when the timeout is reached: m:ConnectionStatus Closed, then the last chunk.
 Ids the simulator does not know are answered first, in one Error message
@@ -225,7 +226,7 @@ class Stream:
         msg = response_message("GetStreamingEvents")
         notes = ET.SubElement(msg, m("Notifications"))
         for sid, events in batches:
-            note = ET.SubElement(notes, t("Notification"))
+            note = ET.SubElement(notes, m("Notification"))
             ET.SubElement(note, t("SubscriptionId")).text = sid
             for event in events:
                 _event_elem(note, event)
@@ -294,6 +295,7 @@ class Stream:
                 self._chunk(handler, check, self._error("ErrorExpiredSubscription", expired))
             deadline = time.monotonic() + self.minutes * hub.minute_seconds
             next_beat = time.monotonic() + hub.heartbeat_seconds
+            opened = bool(live)
             while live:
                 what = self._next(live, deadline, next_beat, drops)
                 if what[0] == "dropped":
@@ -308,7 +310,8 @@ class Stream:
                     next_beat = time.monotonic() + hub.heartbeat_seconds
                 elif what[0] == "closed":
                     break
-            self._chunk(handler, check, self._status("Closed"))
+            if opened:  # nothing to stream: the error messages were the whole answer
+                self._chunk(handler, check, self._status("Closed"))
             handler.wfile.write(b"0\r\n\r\n")
             handler.wfile.flush()
         except OSError:
