@@ -84,41 +84,35 @@ static bool folder_ref_ok(const struct ews_folder_ref *f)
 /* A writer of the operation element only (prefixes m: and t: are declared by the shell);
  * the first failure sticks and makes op_finish() return NULL. */
 struct op {
-    xmlBufferPtr buf;
-    xmlTextWriterPtr tw;
     bool failed;
+    xmlTextWriterPtr tw;
+    xmlBufferPtr buf;
 };
-
-static void op_note(struct op *o, int rc)
-{
-    if (rc < 0)
-        o->failed = true;
-}
 
 static void op_open(struct op *o, const char *qname)
 {
     if (!o->failed)
-        op_note(o, xmlTextWriterStartElement(o->tw, (const xmlChar *)qname));
+        o->failed = xmlTextWriterStartElement(o->tw, (const xmlChar *)qname) < 0;
 }
 
 static void op_close(struct op *o)
 {
     if (!o->failed)
-        op_note(o, xmlTextWriterEndElement(o->tw));
+        o->failed = xmlTextWriterEndElement(o->tw) < 0;
 }
 
 static void op_attr(struct op *o, const char *name, const char *value)
 {
     if (!o->failed)
-        op_note(o,
-                xmlTextWriterWriteAttribute(o->tw, (const xmlChar *)name, (const xmlChar *)value));
+        o->failed =
+            xmlTextWriterWriteAttribute(o->tw, (const xmlChar *)name, (const xmlChar *)value) < 0;
 }
 
 static void op_leaf(struct op *o, const char *qname, const char *value)
 {
     if (!o->failed)
-        op_note(o,
-                xmlTextWriterWriteElement(o->tw, (const xmlChar *)qname, (const xmlChar *)value));
+        o->failed =
+            xmlTextWriterWriteElement(o->tw, (const xmlChar *)qname, (const xmlChar *)value) < 0;
 }
 
 static void op_leaf_int(struct op *o, const char *qname, int v)
@@ -168,7 +162,7 @@ static char *op_finish(struct op *o, const struct ews_context *ctx)
 {
     op_close(o);
     if (!o->failed)
-        op_note(o, xmlTextWriterFlush(o->tw));
+        o->failed = xmlTextWriterFlush(o->tw) < 0;
     if (o->tw != NULL)
         xmlFreeTextWriter(o->tw);
     char *out = NULL;
