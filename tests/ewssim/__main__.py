@@ -103,6 +103,9 @@ def main(argv=None):
     ap.add_argument("--heartbeat-seconds", type=float, default=30.0,
                     help="seconds between ConnectionStatus OK heartbeats of a "
                     "GetStreamingEvents response without events (default 30)")
+    ap.add_argument("--hanging-connection-limit", type=int, default=0, metavar="N",
+                    help="open GetStreamingEvents responses per impersonated mailbox or "
+                    "account before ErrorExceededConnectionCount (default 0: no limit)")
     ap.add_argument("--streaming-minute-seconds", type=float, default=60.0,
                     help="length of a ConnectionTimeout minute in seconds (default 60; "
                     "tests shorten it)")
@@ -125,7 +128,8 @@ def main(argv=None):
     ops_notify.install(store, streaming=not args.no_streaming,
                        sync=not args.no_sync_folder_items,
                        heartbeat_seconds=args.heartbeat_seconds,
-                       minute_seconds=args.streaming_minute_seconds)
+                       minute_seconds=args.streaming_minute_seconds,
+                       connection_limit=args.hanging_connection_limit)
     for address, name, password in args.mailbox:
         if store.mailbox(address) is not None:
             ap.error("mailbox %s declared twice" % address)

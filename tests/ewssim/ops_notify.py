@@ -16,7 +16,9 @@ open: every chunk is a complete SOAP envelope with one GetStreamingEventsRespons
   - when the timeout is reached: m:ConnectionStatus Closed, then the last chunk.
 Ids the simulator does not know are answered first, in one Error message
 ErrorSubscriptionNotFound listing them in m:ErrorSubscriptionIds; expired ones likewise
-with ErrorExpiredSubscription; the others keep streaming (if none is left the response
+with ErrorExpiredSubscription, and those another account created with
+ErrorSubscriptionAccessDenied (a subscription belongs to the account that authenticated,
+also when it impersonated a mailbox); the others keep streaming (if none is left the response
 ends there). Events that happen while no connection carries a subscription wait for the
 next one; a subscription moves to the newest connection that names it.
 
@@ -25,6 +27,10 @@ connection without its last chunk (a dropped connection: the events keep waiting
 /sim/subscriptions/expire (body: an address, or empty for all) expires subscriptions:
 open connections report them in an ErrorExpiredSubscription message and close if nothing
 is left; /sim/sync/expire makes every sync state issued so far too old.
+
+--hanging-connection-limit N: at most N open GetStreamingEvents responses per budget (the
+impersonated mailbox, else the account; Exchange 2013 allows 3, Exchange Online 10); one
+more is answered ErrorExceededConnectionCount.
 
 --no-streaming answers Subscribe for streaming and GetStreamingEvents as a server whose
 schema predates streaming notifications (Exchange 2007, Exchange 2010 RTM): a
@@ -47,12 +53,26 @@ EVENT_TYPES = ("CopiedEvent", "CreatedEvent", "DeletedEvent", "ModifiedEvent", "
                "NewMailEvent", "FreeBusyChangedEvent")
 
 
+def owner_of(ctx):
+    """The account a subscription belongs to: the one that authenticated (a service account
+    impersonating a mailbox owns what it subscribes to, "Maintain affinity...")."""
+    kind, who = getattr(ctx, "principal", ("service", None))
+    return (who.address if kind == "mailbox" else who or "").lower()
+
+
+def budget_of(ctx):
+    """What a streaming connection is charged to: the impersonated mailbox, else the
+    account (Microsoft's "What throttling values do I need to take into consideration")."""
+    return ctx.mailbox.address.lower() if ctx.mailbox is not None else owner_of(ctx)
+
+
 class Subscription:
-    __slots__ = ("sid", "mailbox", "folders", "event_types", "pending", "expired",
+    __slots__ = ("sid", "owner", "mailbox", "folders", "event_types", "pending", "expired",
                  "stream")
 
-    def __init__(self, sid, mailbox, folders, event_types):
+    def __init__(self, sid, owner, mailbox, folders, event_types):
         self.sid = sid
+        self.owner = owner
         self.mailbox = mailbox
         self.folders = folders  # folder tokens, or None for every folder
         self.event_types = event_types
@@ -64,9 +84,12 @@ class Subscription:
 class Hub:
     """Subscriptions and the connections streaming them; a store observer."""
 
-    def __init__(self, store, streaming=True, heartbeat_seconds=30.0, minute_seconds=60.0):
+    def __init__(self, store, streaming=True, heartbeat_seconds=30.0, minute_seconds=60.0,
+                 connection_limit=0):
         self.store = store
         self.streaming = streaming
+        self.connection_limit = connection_limit  # open streams per budget; 0 = no limit
+        self.open_streams = {}  # budget -> number of open GetStreamingEvents responses
         self.heartbeat_seconds = heartbeat_seconds
         self.minute_seconds = minute_seconds
         self.cond = threading.Condition()
@@ -93,11 +116,24 @@ class Hub:
                         sub.pending.append((name, item.token, ck, folder, stamp))
             self.cond.notify_all()
 
-    def add(self, mailbox, folders, event_types):
+    def add(self, owner, mailbox, folders, event_types):
         sid = base64.b64encode(b"\x1c\x00" + os.urandom(30)).decode("ascii")
         with self.cond:
-            self.subscriptions[sid] = Subscription(sid, mailbox, folders, event_types)
+            self.subscriptions[sid] = Subscription(sid, owner, mailbox, folders, event_types)
         return sid
+
+    def open_stream(self, budget):
+        """Count a new streaming connection against budget; False over the limit."""
+        with self.cond:
+            n = self.open_streams.get(budget, 0)
+            if self.connection_limit and n >= self.connection_limit:
+                return False
+            self.open_streams[budget] = n + 1
+            return True
+
+    def close_stream(self, budget):
+        with self.cond:
+            self.open_streams[budget] -= 1
 
     def expire(self, address=None):
         with self.cond:
@@ -149,7 +185,8 @@ def subscribe(ctx, op):
     except EwsError as err:
         return [error_message("Subscribe", err)]
     msg = response_message("Subscribe")
-    ET.SubElement(msg, m("SubscriptionId")).text = hub.add(mailbox, folders, types)
+    ET.SubElement(msg, m("SubscriptionId")).text = hub.add(owner_of(ctx), mailbox, folders,
+                                                           types)
     return [msg]
 
 
@@ -160,6 +197,8 @@ def unsubscribe(ctx, op):
         sub = hub.subscriptions.get(sid)
         if sub is None:
             return [error_message("Unsubscribe", EwsError("ErrorSubscriptionNotFound"))]
+        if sub.owner != owner_of(ctx):
+            return [error_message("Unsubscribe", EwsError("ErrorSubscriptionAccessDenied"))]
         del hub.subscriptions[sid]
         hub.cond.notify_all()
     return [response_message("Unsubscribe")]
@@ -178,7 +217,9 @@ def get_streaming_events(ctx, op):
     if not 1 <= minutes <= 30:
         err = EwsError("ErrorInvalidRequest", "ConnectionTimeout must be 1 to 30 minutes.")
         return [error_message("GetStreamingEvents", err)]
-    return Stream(hub, ids, minutes)
+    if not hub.open_stream(budget_of(ctx)):
+        return [error_message("GetStreamingEvents", EwsError("ErrorExceededConnectionCount"))]
+    return Stream(hub, ids, minutes, owner_of(ctx), budget_of(ctx))
 
 
 def _event_elem(parent, event):
@@ -199,10 +240,12 @@ class Stream:
     """One open GetStreamingEvents response; served by the HTTP handler outside the store
     lock (server.py hands it the connection)."""
 
-    def __init__(self, hub, ids, minutes):
+    def __init__(self, hub, ids, minutes, owner, budget):
         self.hub = hub
         self.ids = ids
         self.minutes = minutes
+        self.owner = owner
+        self.budget = budget
         self.chunks = 0
 
     # --- messages -------------------------------------------------------------------------
@@ -235,20 +278,23 @@ class Stream:
     # --- the connection -------------------------------------------------------------------
 
     def _claim(self):
-        """Take the subscriptions this request names: (live ones, unknown ids, expired)."""
-        live, unknown, expired = [], [], []
+        """Take the subscriptions this request names: (live ones, unknown ids, expired,
+        other accounts' ids)."""
+        live, unknown, expired, denied = [], [], [], []
         with self.hub.cond:
             for sid in self.ids:
                 sub = self.hub.subscriptions.get(sid)
                 if sub is None:
                     unknown.append(sid)
+                elif sub.owner != self.owner:
+                    denied.append(sid)
                 elif sub.expired:
                     expired.append(sid)
                 elif sub not in live:
                     sub.stream = self
                     live.append(sub)
             self.hub.cond.notify_all()  # a connection that carried them lets go
-        return live, unknown, expired
+        return live, unknown, expired, denied
 
     def _next(self, live, deadline, next_beat, drops):
         """Wait for something to send: ("events", batches) | ("expired", ids) | ("beat",)
@@ -283,7 +329,7 @@ class Stream:
         """Write the chunked response on handler's connection; check(bytes) validates each
         envelope. Returns when the connection ends."""
         hub = self.hub
-        live, unknown, expired = self._claim()
+        live, unknown, expired, denied = self._claim()
         drops = hub.drops
         try:
             handler.wfile.write(("HTTP/1.1 200 OK\r\nContent-Type: text/xml; charset=utf-8\r\n"
@@ -293,6 +339,9 @@ class Stream:
                 self._chunk(handler, check, self._error("ErrorSubscriptionNotFound", unknown))
             if expired:
                 self._chunk(handler, check, self._error("ErrorExpiredSubscription", expired))
+            if denied:
+                self._chunk(handler, check, self._error("ErrorSubscriptionAccessDenied",
+                                                        denied))
             deadline = time.monotonic() + self.minutes * hub.minute_seconds
             next_beat = time.monotonic() + hub.heartbeat_seconds
             opened = bool(live)
@@ -339,6 +388,7 @@ class Stream:
             for sub in self.hub.subscriptions.values():
                 if sub.stream is self:
                     sub.stream = None
+        self.hub.close_stream(self.budget)
 
 
 # --- control endpoints (server.py routes POST /sim/... here) --------------------------------
@@ -360,9 +410,10 @@ def control(store, path, body):
     return None
 
 
-def install(store, streaming, sync, heartbeat_seconds, minute_seconds):
+def install(store, streaming, sync, heartbeat_seconds, minute_seconds, connection_limit=0):
     """Attach the sync journal and the subscription hub to a fresh store."""
     import ops_sync
     store.sync_journal = ops_sync.SyncJournal(store) if sync else None
-    store.streaming_hub = Hub(store, streaming, heartbeat_seconds, minute_seconds)
+    store.streaming_hub = Hub(store, streaming, heartbeat_seconds, minute_seconds,
+                              connection_limit)
     return store

@@ -194,6 +194,7 @@ class Simulator:
                                 "The simulator does not implement the %s operation."
                                 % op_name)
             ctx = OpContext(self.store, mailbox, header_zone, header_zone_id)
+            ctx.principal = principal  # who authenticated (subscriptions are theirs)
             with self.store.lock:
                 try:
                     messages = handler(ctx, request.op)

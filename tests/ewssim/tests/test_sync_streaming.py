@@ -164,6 +164,18 @@ class StreamingTest(unittest.TestCase):
         conn.sock.sendall(b"GET /sim/stats HTTP/1.1\r\nHost: x\r\n\r\n")
         self.assertTrue(conn.file.readline().startswith(b"HTTP/1.1 200"))
 
+    def test_subscriptions_belong_to_the_account_that_made_them(self):
+        sid = self.subscribe(ROOMS[0])  # the service account, impersonating room0
+        own = StreamingConnection(self.sim, ROOMS[0], [sid], 1)  # room0 itself
+        self.addCleanup(own.close)
+        first = own.next_chunk()
+        self.assertEqual(first.code, "ErrorSubscriptionAccessDenied")
+        self.assertEqual(first.error_ids, [sid])
+        self.assertIsNone(own.next_chunk())
+        resp = h.Ews(self.sim, ROOMS[0]).call(
+            "<m:Unsubscribe><m:SubscriptionId>%s</m:SubscriptionId></m:Unsubscribe>" % sid)
+        self.assertEqual(resp.codes(), ["ErrorSubscriptionAccessDenied"])
+
     def test_pull_subscriptions_are_refused(self):
         resp = self.as_service(ROOMS[0]).call(
             "<m:Subscribe><m:PullSubscriptionRequest><t:FolderIds>"
@@ -205,6 +217,32 @@ class ConcurrentStreamsTest(unittest.TestCase):
             for th in threads:
                 th.join(60)
             self.assertEqual(sorted(results), sorted(ROOMS))
+
+
+class ConnectionLimitTest(unittest.TestCase):
+    def test_one_connection_too_many(self):
+        args = SIM_ARGS + ["--hanging-connection-limit", "2"]
+        with h.Sim(mailboxes=ROOMS[:2], impersonators=[SVC + ":" + SVC_PW],
+                   extra_args=args) as sim:
+            svc = h.Ews(sim, SVC, SVC_PW, impersonate=ROOMS[0])
+            sids = [svc.ok(subscribe_xml())[0].findtext("m:SubscriptionId", namespaces=h.NS)
+                    for _ in range(4)]
+            conns = [StreamingConnection(sim, SVC, [sids[i]], 1, impersonate=ROOMS[0])
+                     for i in range(2)]
+            for conn in conns:
+                self.addCleanup(conn.close)
+                self.assertEqual(conn.next_chunk().code, "NoError")
+            over = svc.call(get_streaming_events_xml([sids[2]]))
+            self.assertEqual(over.codes(), ["ErrorExceededConnectionCount"])
+            # Charged to the impersonated mailbox: another one has its own budget.
+            other = StreamingConnection(sim, SVC, [sids[2]], 1, impersonate=ROOMS[1])
+            self.addCleanup(other.close)
+            self.assertEqual(other.next_chunk().code, "NoError")
+            # A connection that ended gives its place back.
+            conns[0].until(lambda c: c.status == "Closed")
+            again = StreamingConnection(sim, SVC, [sids[3]], 1, impersonate=ROOMS[0])
+            self.addCleanup(again.close)
+            self.assertEqual(again.next_chunk().code, "NoError")
 
 
 class WithoutStreamingTest(unittest.TestCase):
