@@ -18,6 +18,8 @@ Phases (each with a fresh simulator and state directory):
   sync-idle  idle cost of one mailbox whose Inbox keeps 5,000 answered requests, on the
            simulator directly: FindItem paging (what meetingd sends per poll today) vs one
            SyncFolderItems with the previous state (what sync = syncfolderitems will send).
+  notify   invitation sent -> NewMailEvent read on an open GetStreamingEvents, on the
+           simulator alone (its part of the streaming path).
   latency  arrival-to-answer delay in daemon mode with a short poll_interval: invitations
            created at random times, answers seen in the simulator's --log.
   callgrind  instructions of a fixed --once workload under valgrind --tool=callgrind.
@@ -745,6 +747,52 @@ def report_sync_idle(r):
           "requests per hour need the daemon side.")
 
 
+# ---- phase: notification delivery on the simulator -----------------------------------------
+
+def phase_notify(args, root):
+    """How long after an invitation is sent its NewMailEvent arrives on an open
+    GetStreamingEvents response (the simulator's part of the streaming path; the daemon's
+    invitation-to-answer latency needs the daemon side). Invitations are sent one at a
+    time, each after the previous event arrived."""
+    sys.path.insert(0, os.path.join(SIM_DIR, "tests"))
+    import streamclient  # noqa: E402  (the simulator tests' streaming client)
+    work = tempfile.mkdtemp(prefix="notify-", dir=root)
+    room = "room0@" + DOMAIN
+    sim = Sim(work, [ORGANIZER, room])
+    try:
+        mbx, org = EwsSession(sim, room), Organizer(sim)
+        data, _ = mbx.call(streamclient.subscribe_xml())
+        sid = re.search(rb"<m:SubscriptionId>([^<]+)<", data).group(1).decode()
+        sim.passwords = {room: PASSWORD}  # where StreamingConnection looks for it
+        conn = streamclient.StreamingConnection(sim, room, [sid], 30)
+        base, delays = first_slot(), []
+        for i in range(args.invites):
+            start = base + datetime.timedelta(hours=i)
+            t0 = time.monotonic()
+            org.create_meeting("Notify %d" % i, start, start + datetime.timedelta(minutes=30),
+                               resources=(room,))
+            conn.until(lambda c: any(n == "NewMailEvent" for _, n, _ in c.events()))
+            delays.append(time.monotonic() - t0)
+        conn.close()
+        mbx.close()
+        org.close()
+        delays.sort()
+        return {"invites": len(delays), "p50": percentile(delays, 50),
+                "p99": percentile(delays, 99), "max": delays[-1]}
+    finally:
+        sim.stop()
+
+
+def report_notify(r):
+    print()
+    print("== Invitation sent -> NewMailEvent read on an open GetStreamingEvents (simulator "
+          "only, %d invitations one at a time)" % r["invites"])
+    table(["invitations", "p50 ms", "p99 ms", "max ms"],
+          [[r["invites"], ms(r["p50"]), ms(r["p99"]), ms(r["max"])]])
+    print("   Includes the organizer's CreateItem (the invitation's delivery); the daemon's "
+          "SyncFolderItems and answer come on top once it streams.")
+
+
 # ---- phase: arrival-to-answer latency -------------------------------------------------------
 
 class LogTail(threading.Thread):
@@ -1137,9 +1185,9 @@ def parse_args(argv):
     ap.add_argument("--quick", action="store_true",
                     help="small sizes and short windows (~30 s), for a smoke run")
     ap.add_argument("--phases", metavar="LIST",
-                    default="calls,idle,backlog,sync-idle,latency,callgrind",
-                    help="comma-separated subset of calls,idle,backlog,sync-idle,latency,"
-                    "callgrind")
+                    default="calls,idle,backlog,sync-idle,notify,latency,callgrind",
+                    help="comma-separated subset of calls,idle,backlog,sync-idle,notify,"
+                    "latency,callgrind")
     ap.add_argument("--meetings", metavar="N", type=int,
                     help="calls: invitations answered per policy in one --once run "
                     "(default 200; quick 50)")
@@ -1200,8 +1248,8 @@ def parse_args(argv):
     if args.callgrind is None:
         args.callgrind = not q
     args.phase_set = set(p.strip() for p in args.phases.split(",") if p.strip())
-    unknown = args.phase_set - {"calls", "idle", "backlog", "sync-idle", "latency",
-                                "callgrind"}
+    unknown = args.phase_set - {"calls", "idle", "backlog", "sync-idle", "notify",
+                                "latency", "callgrind"}
     if unknown:
         ap.error("--phases: unknown %s" % ", ".join(sorted(unknown)))
     if not args.callgrind:
@@ -1239,6 +1287,9 @@ def main(argv=None):
         if "sync-idle" in args.phase_set:
             results["sync_idle"] = phase_sync_idle(args, root)
             report_sync_idle(results["sync_idle"])
+        if "notify" in args.phase_set:
+            results["notify"] = phase_notify(args, root)
+            report_notify(results["notify"])
         if "latency" in args.phase_set:
             results["latency"] = phase_latency(args, root)
             report_latency(results["latency"])
