@@ -98,6 +98,8 @@ class Hub:
         store.observers.append(self.observe)
 
     def observe(self, event, item):
+        if not self.subscriptions:
+            return  # the common case: nothing to tell anyone
         folder = item.folder
         stamp = timeutil.format_utc(timeutil.now())
         names = {"added": ["CreatedEvent"], "modified": ["ModifiedEvent"],

@@ -93,19 +93,20 @@ class SyncJournal:
         log.last[token] = self.seq
         log.seqs.append(self.seq)
         log.tokens.append(token)
+        if event == "removed":
+            log.gone[token] = self.seq
+            log.seen.pop(token, None)
+            return
+        now = (_fingerprint(item), item.is_read)
+        before = log.seen.get(token)
+        if event == "modified" and before is not None and before[0] == now[0] \
+                and before[1] != now[1]:
+            log.read[token] = self.seq
+        else:
+            log.content[token] = self.seq
         if event == "added":
             log.born[token] = self.seq
-            log.content[token] = self.seq
-        elif event == "removed":
-            log.gone[token] = self.seq
-        else:
-            now = (_fingerprint(item), item.is_read)
-            before = log.seen.get(token)
-            if before is not None and before[0] == now[0] and before[1] != now[1]:
-                log.read[token] = self.seq
-            else:
-                log.content[token] = self.seq
-        log.seen[token] = (_fingerprint(item), item.is_read)
+        log.seen[token] = now
 
     def expire_states(self):
         """Every state issued so far becomes too old (ErrorInvalidSyncStateData)."""
