@@ -12,6 +12,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import faults as faults_mod  # noqa: E402
+import ops_notify  # noqa: E402
 from server import SimHTTPServer, Simulator  # noqa: E402
 from store import Store  # noqa: E402
 
@@ -98,6 +99,20 @@ def main(argv=None):
                     help="misbehave as grommunio Gromox does: after a SOAP fault, the next "
                     "request on that connection first gets a stray copy of an earlier "
                     "response to the same operation, then its own")
+    ap.add_argument("--no-streaming", action="store_true",
+                    help="answer streaming Subscribe and GetStreamingEvents as a server "
+                    "without streaming notifications (a schema-validation fault)")
+    ap.add_argument("--no-sync-folder-items", action="store_true",
+                    help="answer SyncFolderItems as an operation the server lacks")
+    ap.add_argument("--heartbeat-seconds", type=float, default=30.0,
+                    help="seconds between ConnectionStatus OK heartbeats of a "
+                    "GetStreamingEvents response without events (default 30)")
+    ap.add_argument("--hanging-connection-limit", type=int, default=0, metavar="N",
+                    help="open GetStreamingEvents responses per impersonated mailbox or "
+                    "account before ErrorExceededConnectionCount (default 0: no limit)")
+    ap.add_argument("--streaming-minute-seconds", type=float, default=60.0,
+                    help="length of a ConnectionTimeout minute in seconds (default 60; "
+                    "tests shorten it)")
     ap.add_argument("--log", metavar="FILE", help="append one JSON line per request")
     ap.add_argument("--log-bodies", action="store_true",
                     help="also write request and response bodies to the log")
@@ -114,6 +129,11 @@ def main(argv=None):
 
     store = Store()
     store.keep_answered_requests = args.keep_answered_requests
+    ops_notify.install(store, streaming=not args.no_streaming,
+                       sync=not args.no_sync_folder_items,
+                       heartbeat_seconds=args.heartbeat_seconds,
+                       minute_seconds=args.streaming_minute_seconds,
+                       connection_limit=args.hanging_connection_limit)
     for address, name, password in args.mailbox:
         if store.mailbox(address) is not None:
             ap.error("mailbox %s declared twice" % address)

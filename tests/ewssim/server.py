@@ -28,6 +28,8 @@ import ops_create
 import ops_delete
 import ops_find
 import ops_get
+import ops_notify
+import ops_sync
 import ops_update
 import soap
 import timeutil
@@ -47,6 +49,10 @@ OPERATIONS = {
     "CreateAttachment": ops_attach.create_attachment,
     "DeleteAttachment": ops_attach.delete_attachment,
     "GetAttachment": ops_attach.get_attachment,
+    "SyncFolderItems": ops_sync.sync_folder_items,
+    "Subscribe": ops_notify.subscribe,
+    "Unsubscribe": ops_notify.unsubscribe,
+    "GetStreamingEvents": ops_notify.get_streaming_events,
 }
 
 # Response message types whose schema requires m:Items (or m:Attachments) even on error.
@@ -192,6 +198,7 @@ class Simulator:
                                 "The simulator does not implement the %s operation."
                                 % op_name)
             ctx = OpContext(self.store, mailbox, header_zone, header_zone_id)
+            ctx.principal = principal  # who authenticated (subscriptions are theirs)
             with self.store.lock:
                 try:
                     messages = handler(ctx, request.op)
@@ -200,6 +207,8 @@ class Simulator:
                     if op_name in ERROR_CONTAINER:
                         ET.SubElement(msg, m(ERROR_CONTAINER[op_name]))
                     messages = [msg]
+            if isinstance(messages, ops_notify.Stream):  # served by Handler._ews
+                return 200, messages, op_name, acting, ["NoError"]
             response = soap.operation_response(op_name, messages)
             codes = [e.text for e in response.iter(m("ResponseCode"))]
             return 200, soap.envelope(response), op_name, acting, codes
@@ -404,6 +413,9 @@ class Handler(BaseHTTPRequestHandler):
     def _sim_post(self, path, body):
         if not self._local_only():
             return
+        answer = ops_notify.control(self.sim.store, path, body)
+        if answer is not None:
+            return self._json(*answer)
         if path == "/sim/faults":
             try:
                 specs = faults_mod.parse_lines(body.decode("utf-8"))
@@ -458,6 +470,9 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(status, data, ctype)
 
         status, data, op_name, acting, codes = sim.handle_soap(principal, body)
+        if isinstance(data, ops_notify.Stream):
+            self._account(op_name, acting, status, codes, None)
+            return data.serve(self, lambda chunk: sim.check_response(chunk, op_name))
         sim.check_response(data, op_name)
         self._account(op_name, acting, status, codes, fault)
         sim.log(time=timeutil.format_utc(timeutil.now()), status=status, operation=op_name,

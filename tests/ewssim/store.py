@@ -320,6 +320,14 @@ class Store:
         self._occ_tokens = {}  # (master key, index) -> id
         self._next_key = 1
         self._secret = os.urandom(16)
+        # Callables (event, item) with event "added" / "modified" / "removed", called with
+        # the lock held after an item entered a folder or changed, before it leaves one
+        # (the sync journal and streaming subscriptions listen; see ops_sync, ops_notify).
+        self.observers = []
+
+    def _observe(self, event, item):
+        for observer in self.observers:
+            observer(event, item)
 
     # --- ids --------------------------------------------------------------------------------
 
@@ -455,6 +463,7 @@ class Store:
         self._by_token[item.token] = ("item", item.key)
         item.folder.items[item.key] = item
         self._register_attachments(item)
+        self._observe("added", item)
         return item
 
     def touch(self, item):
@@ -463,11 +472,14 @@ class Store:
         item.change_key = new_change_key()
         item.last_modified = timeutil.now()
         self._register_attachments(item)
+        if item.key in self.items:
+            self._observe("modified", item)
 
     def move(self, item, folder_name):
         """Move item to another folder of its mailbox; it gets a new id and ChangeKey."""
         if item.folder.name == folder_name:
             return item
+        self._observe("removed", item)
         del item.folder.items[item.key]
         del self._by_token[item.token]
         item.token = self._new_token(_KIND_ITEM)
@@ -476,11 +488,14 @@ class Store:
         item.folder.items[item.key] = item
         # Exchange's attachment ids embed their item's id: they change with it.
         self._register_attachments(item, renew=True)
+        self._observe("added", item)
         self.touch(item)
         return item
 
     def delete(self, item):
         """Remove item for good; its id (and its occurrences' ids) become unknown."""
+        if item.key in self.items:
+            self._observe("removed", item)
         item.folder.items.pop(item.key, None)
         self._by_token.pop(item.token, None)
         self.items.pop(item.key, None)
