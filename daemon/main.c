@@ -441,6 +441,7 @@ static int run(struct daemon *dm)
     int locked = lock_state_dir(dm, conf->daemon.state_dir);
     if (locked != 0) {
         http_client_free(dm->http);
+        backoff_free(dm->backoff);
         ev_loop_destroy(dm->loop);
         return locked;
     }
