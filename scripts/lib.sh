@@ -5,13 +5,19 @@ set -euo pipefail
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PACKAGES=(build-essential cmake pkg-config python3 tzdata ca-certificates
           libcurl4-openssl-dev libxml2-dev libxml2-utils libev-dev libinih-dev libcmocka-dev
-          valgrind systemd)
+          valgrind systemd nodejs npm openssl)
+
+# provided NAME: an installed package provides NAME (a nodejs build that bundles npm does).
+provided() {
+    dpkg-query -W -f='${Status}|${Provides}\n' 2>/dev/null |
+        grep "^install ok installed|" | grep -E "[|, ]$1( |,|\$)" >/dev/null
+}
 
 install_missing() {
     local missing=()
     for p in "${PACKAGES[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
-            missing+=("$p")
+            provided "$p" || missing+=("$p")
     done
     [ ${#missing[@]} -eq 0 ] && return 0
     if [ "$(id -u)" -ne 0 ]; then

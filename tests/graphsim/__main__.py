@@ -3,6 +3,7 @@
 import argparse
 import os
 import signal
+import ssl
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -35,6 +36,8 @@ def main(argv):
     p.add_argument("--mailbox-concurrency", type=int, default=4)
     p.add_argument("--token-lifetime", type=int, default=3600)
     p.add_argument("--hang-seconds", type=float, default=30)
+    p.add_argument("--tls-cert", help="serve HTTPS with this PEM certificate chain")
+    p.add_argument("--tls-key", help="the certificate's PEM private key")
     args = p.parse_args(argv)
     try:
         specs = [faultmod.parse_spec(f) for f in args.fault]
@@ -60,6 +63,13 @@ def main(argv):
     app = server.GraphApp(store, issuer, schema, faultmod.Faults(specs, args.seed),
                           args.retry_after, args.mailbox_concurrency, args.hang_seconds)
     httpd = server.make_server(host or "127.0.0.1", int(port), app)
+    if args.tls_cert:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+        # The handshake runs in the connection's thread, not in the accepting one.
+        httpd.socket = context.wrap_socket(httpd.socket, server_side=True,
+                                           do_handshake_on_connect=False)
+        app.scheme = "https"
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     print("%s:%d" % httpd.server_address[:2], flush=True)
     try:

@@ -16,6 +16,9 @@ import urllib.parse
 AUDIENCE = "https://graph.microsoft.com"
 SCOPE = "https://graph.microsoft.com/.default"
 ROLES = ["Calendars.ReadWrite", "Mail.ReadWrite"]
+# Scopes the endpoint issues tokens for (scope -> audience); Graph accepts only its own.
+RESOURCES = {SCOPE: AUDIENCE,
+             "https://outlook.office365.com/.default": "https://outlook.office365.com"}
 
 
 def b64url(data):
@@ -69,11 +72,12 @@ class Issuer:
         if not hmac.compare_digest(form.get("client_secret", ""), self.clients[client]):
             raise TokenError(401, "invalid_client",
                              "AADSTS7000215: Invalid client secret provided.")
-        if form.get("scope") != SCOPE:
+        audience = RESOURCES.get(form.get("scope"))
+        if audience is None:
             raise TokenError(400, "invalid_scope",
                              "AADSTS1002012: The provided value for scope is not valid.")
         now = int(time.time())
-        claims = {"aud": AUDIENCE, "iss": "https://sts.windows.net/%s/" % self.tenant,
+        claims = {"aud": audience, "iss": "https://sts.windows.net/%s/" % self.tenant,
                   "tid": self.tenant, "appid": client, "roles": ROLES, "iat": now, "nbf": now,
                   "exp": now + self.lifetime}
         return {"token_type": "Bearer", "expires_in": self.lifetime,

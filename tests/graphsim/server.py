@@ -29,6 +29,7 @@ class GraphApp:
         self.store, self.issuer, self.schema, self.faults = store, issuer, schema, faults
         self.retry_after, self.concurrency = retry_after, concurrency
         self.hang_seconds = hang_seconds
+        self.scheme = "http"
         self.in_flight = collections.Counter()
         self.flight_lock = threading.Lock()
         self.stats = {"requests": 0, "operations": collections.Counter(),
@@ -332,7 +333,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send(status, out, body)
             return
         headers = {k.lower(): v for k, v in self.headers.items()}
-        base_url = "http://%s/v1.0" % self.headers.get("Host", "%s:%d" % self.server.server_address)
+        host = self.headers.get("Host") or "%s:%d" % self.server.server_address[:2]
+        base_url = "%s://%s/v1.0" % (app.scheme, host)
         if method == "POST" and path.rstrip("/") == "/v1.0/$batch":
             status, out, body = app.batch(raw, headers, base_url)
             fault = None
