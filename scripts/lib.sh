@@ -4,7 +4,7 @@ set -euo pipefail
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PACKAGES=(build-essential cmake pkg-config python3 tzdata ca-certificates
-          libcurl4-openssl-dev libxml2-dev libxml2-utils libev-dev libinih-dev libcmocka-dev
+          libcurl4-openssl-dev libxml2-dev libxml2-utils libjansson-dev libev-dev libinih-dev libcmocka-dev
           valgrind systemd nodejs npm openssl)
 
 # provided NAME: an installed package provides NAME (a nodejs build that bundles npm does).
