@@ -34,6 +34,8 @@ def main(argv):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--retry-after", type=int, default=1)
     p.add_argument("--mailbox-concurrency", type=int, default=4)
+    p.add_argument("--mailbox-budget", type=int, default=10000,
+                   help="requests per app and mailbox per 10 minutes before 429")
     p.add_argument("--token-lifetime", type=int, default=3600)
     p.add_argument("--hang-seconds", type=float, default=30)
     p.add_argument("--tls-cert", help="serve HTTPS with this PEM certificate chain")
@@ -61,7 +63,8 @@ def main(argv):
     store = Store([parse_mailbox(m) for m in args.mailbox])
     issuer = oauth2.Issuer(args.tenant, clients, args.token_lifetime)
     app = server.GraphApp(store, issuer, schema, faultmod.Faults(specs, args.seed),
-                          args.retry_after, args.mailbox_concurrency, args.hang_seconds)
+                          args.retry_after, args.mailbox_concurrency, args.hang_seconds,
+                          args.mailbox_budget)
     httpd = server.make_server(host or "127.0.0.1", int(port), app)
     if args.tls_cert:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

@@ -4,6 +4,7 @@ import collections
 import datetime as dt
 import http.server
 import json
+import math
 import socket
 import struct
 import sys
@@ -22,12 +23,16 @@ from schema import SchemaError
 from store import GraphError
 
 MAX_BATCH = 20
+BUDGET_WINDOW = 600
 
 
 class GraphApp:
-    def __init__(self, store, issuer, schema, faults, retry_after, concurrency, hang_seconds):
+    def __init__(self, store, issuer, schema, faults, retry_after, concurrency, hang_seconds,
+                 budget=10000):
         self.store, self.issuer, self.schema, self.faults = store, issuer, schema, faults
         self.retry_after, self.concurrency = retry_after, concurrency
+        self.budget = budget                        # requests per app and mailbox per window
+        self.recent = collections.defaultdict(collections.deque)   # key -> request times
         self.hang_seconds = hang_seconds
         self.scheme = "http"
         self.in_flight = collections.Counter()
@@ -47,7 +52,7 @@ class GraphApp:
                 self.stats[key][sub] += 1
 
     # ---- one Graph request (direct or inside $batch)
-    def dispatch(self, method, target, headers, raw_body, base_url, transport):
+    def dispatch(self, method, target, headers, raw_body, base_url, transport, app_id=""):
         """(status, headers, JSON-able body or None, transport fault kind or None)."""
         parsed = urllib.parse.urlsplit(target)
         path = parsed.path
@@ -66,6 +71,11 @@ class GraphApp:
         if fault in ("throttle", "http-503", "http-500"):
             self.count("faults_injected", fault)
             return self.fault_reply(fault) + (None,)
+        wait = self.over_budget(app_id, user_key)
+        if wait:
+            self.count("throttled")
+            return self.throttled("Application is over its MailboxRequests limit.",
+                                  wait) + (None,)
         if not self.enter(user_key):
             self.count("throttled")
             return self.throttled("Application is over its MailboxConcurrency limit.") + (None,)
@@ -142,13 +152,26 @@ class GraphApp:
             self.in_flight[key] += 1
             return True
 
+    def over_budget(self, app_id, user_key):
+        """Seconds to wait when this app used its budget on this mailbox in the last
+        BUDGET_WINDOW seconds (Outlook's 10,000 requests per 10 minutes), else 0."""
+        now = time.monotonic()
+        with self.flight_lock:
+            times = self.recent[(app_id, (user_key or "").lower())]
+            while times and times[0] <= now - BUDGET_WINDOW:
+                times.popleft()
+            if len(times) >= self.budget:
+                return max(1, math.ceil(times[0] + BUDGET_WINDOW - now))
+            times.append(now)
+            return 0
+
     def leave(self, user_key):
         with self.flight_lock:
             self.in_flight[(user_key or "").lower()] -= 1
 
-    def throttled(self, message):
+    def throttled(self, message, wait=None):
         status, headers, body = self.error(GraphError(429, "ApplicationThrottled", message))
-        headers["Retry-After"] = str(self.retry_after)
+        headers["Retry-After"] = str(wait or self.retry_after)
         return status, headers, body
 
     def fault_reply(self, kind):
@@ -171,7 +194,7 @@ class GraphApp:
                                                          "client-request-id": request_id}}}
 
     # ---- $batch
-    def batch(self, raw_body, headers, base_url):
+    def batch(self, raw_body, headers, base_url, app_id=""):
         self.count("batches")
         try:
             body = json.loads(raw_body)
@@ -189,10 +212,10 @@ class GraphApp:
                                          "unique string id."))
         results, statuses = [], {}
         for item in requests:
-            results.append(self.batch_item(item, headers, base_url, statuses))
+            results.append(self.batch_item(item, headers, base_url, statuses, app_id))
         return 200, {}, {"responses": results}
 
-    def batch_item(self, item, headers, base_url, statuses):
+    def batch_item(self, item, headers, base_url, statuses, app_id):
         rid, method, url = item["id"], item.get("method", ""), item.get("url", "")
         depends = item.get("dependsOn") or []
         if any(statuses.get(d, 424) >= 400 for d in depends):
@@ -207,7 +230,7 @@ class GraphApp:
             inner_headers.setdefault("prefer", headers.get("prefer", ""))
             raw = json.dumps(item["body"]) if item.get("body") is not None else ""
             status, out, body, _ = self.dispatch(method.upper(), "/" + url.lstrip("/"),
-                                                 inner_headers, raw, base_url, False)
+                                                 inner_headers, raw, base_url, False, app_id)
         statuses[rid] = status
         result = {"id": rid, "status": status, "headers": out}
         if body is not None:
@@ -324,7 +347,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send(404, {}, None)
             return
         try:
-            app.issuer.verify(self.headers.get("Authorization"))
+            claims = app.issuer.verify(self.headers.get("Authorization"))
         except TokenError as exc:
             app.count("unauthorized")
             status, out, body = app.error(GraphError(401, exc.error, exc.description))
@@ -336,11 +359,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         host = self.headers.get("Host") or "%s:%d" % self.server.server_address[:2]
         base_url = "%s://%s/v1.0" % (app.scheme, host)
         if method == "POST" and path.rstrip("/") == "/v1.0/$batch":
-            status, out, body = app.batch(raw, headers, base_url)
+            status, out, body = app.batch(raw, headers, base_url, claims.get("appid", ""))
             fault = None
         else:
             status, out, body, fault = app.dispatch(method, self.path, headers, raw, base_url,
-                                                    True)
+                                                    True, claims.get("appid", ""))
         app.count("http_status", str(status))
         self.send(status, out, body, fault)
 

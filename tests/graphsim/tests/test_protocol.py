@@ -144,5 +144,24 @@ class Throttling(h.SimTest):
         self.assertEqual(self.sim.call("GET", "/users/%s" % ORG).status, 200)
 
 
+class Budget(h.SimTest):
+    MAILBOXES = [ORG, ROOM]
+
+    @classmethod
+    def setUpClass(cls):
+        h.skip_without_schema()
+        cls.sim = h.Sim(cls.MAILBOXES, extra_args=["--mailbox-budget", "3"]).start()
+
+    def test_requests_per_mailbox(self):
+        for _ in range(3):
+            self.sim.ok("GET", "/users/%s" % ROOM)
+        r = self.sim.call("GET", "/users/%s/events" % ROOM)
+        self.assertEqual(r.status, 429)
+        self.assertTrue(1 <= int(r.headers["retry-after"]) <= 600, r.headers)
+        self.assertIn("MailboxRequests", r.json["error"]["message"])
+        # Another mailbox has its own budget.
+        self.sim.ok("GET", "/users/%s" % ORG)
+
+
 if __name__ == "__main__":
     unittest.main()
