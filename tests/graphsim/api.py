@@ -93,10 +93,12 @@ def get_event(store, user, req, event_id):
 
 
 def patch_event(store, user, req, event_id):
-    extra = set(req.body) - {"subject", "body", "sensitivity"}
+    extra = set(req.body) - {"subject", "body", "sensitivity", "attendees", "start", "end",
+                             "location"}
     if extra:
         raise GraphError(400, "ErrorInvalidRequest", "PATCH of %s is not modelled (subject, "
-                         "body and sensitivity are)" % ", ".join(sorted(extra)))
+                         "body, sensitivity and, by the organizer, attendees, start, end and "
+                         "location are)" % ", ".join(sorted(extra)))
     return Reply(200, render.event(store.update_event(user, event_id, req.body)),
                  ("event", False))
 

@@ -169,17 +169,7 @@ class Store:
                  "_tz": (body.get("start") or {}).get("timeZone") or "UTC", "_deleted": set(),
                  "_overrides": {}, "_conversation": new_id("AAQk")}
         event["_uid"] = event["iCalUId"]
-        for att in body.get("attendees") or []:
-            address = ((att.get("emailAddress") or {}).get("address") or "").strip()
-            if not address:
-                raise GraphError(400, "ErrorInvalidRecipients", "An attendee has no address.")
-            known = self.users.get(address.lower())
-            name = (att.get("emailAddress") or {}).get("name") or (
-                known.name if known else address)
-            event["attendees"].append({"type": att.get("type", "required"),
-                                       "emailAddress": {"name": name, "address": address},
-                                       "status": {"response": "none",
-                                                  "time": "0001-01-01T00:00:00Z"}})
+        event["attendees"] = self.attendee_entries(body.get("attendees") or [], [])
         self.stamp(event)
         organizer.events[event["id"]] = event
         for att in event["attendees"]:
@@ -187,6 +177,26 @@ class Store:
             if attendee is not None and attendee is not organizer:
                 self.invite(organizer, attendee, event)
         return event
+
+    def attendee_entries(self, wanted, current):
+        """The attendees list for a create or an organizer's PATCH; those already there keep
+        their status."""
+        entries = []
+        for att in wanted:
+            address = ((att.get("emailAddress") or {}).get("address") or "").strip()
+            if not address:
+                raise GraphError(400, "ErrorInvalidRecipients", "An attendee has no address.")
+            known = self.users.get(address.lower())
+            name = (att.get("emailAddress") or {}).get("name") or (
+                known.name if known else address)
+            old = next((a for a in current
+                        if a["emailAddress"]["address"].lower() == address.lower()), None)
+            status = old["status"] if old else {"response": "none",
+                                                "time": "0001-01-01T00:00:00Z"}
+            entries.append({"type": att.get("type", "required"),
+                            "emailAddress": {"name": name, "address": address},
+                            "status": copy.deepcopy(status)})
+        return entries
 
     def stamp(self, event):
         event["changeKey"] = new_id("DwAAA")[:24]
@@ -264,21 +274,26 @@ class Store:
             del user.events[event["id"]]
         for att in event["attendees"]:
             attendee = self.users.get(att["emailAddress"]["address"].lower())
-            if attendee is None or attendee is user:
-                continue
-            copy_ = next((e for e in attendee.events.values() if e["_uid"] == event["_uid"]),
-                         None)
-            if copy_ is None:
-                continue
-            if occ is None:
-                copy_["isCancelled"] = True
-                copy_["subject"] = "Canceled: " + event["subject"]
-            else:
-                copy_["_deleted"].add(occ.isoformat())
-            self.stamp(copy_)
-            self.deliver(user, attendee, "eventMessage", "Canceled: " + event["subject"],
-                         {"contentType": "text", "content": comment or ""}, copy_,
-                         {"meetingMessageType": "meetingCancelled"})
+            if attendee is not None and attendee is not user:
+                self.cancel_for(user, event, attendee, comment, occ)
+
+    def cancel_for(self, organizer, event, attendee, comment, occ=None):
+        """One attendee's cancellation: the copy is marked (or the occurrence dropped) and an
+        eventMessage meetingCancelled arrives."""
+        if attendee is None:
+            return
+        copy_ = next((e for e in attendee.events.values() if e["_uid"] == event["_uid"]), None)
+        if copy_ is None:
+            return
+        if occ is None:
+            copy_["isCancelled"] = True
+            copy_["subject"] = "Canceled: " + event["subject"]
+        else:
+            copy_["_deleted"].add(occ.isoformat())
+        self.stamp(copy_)
+        self.deliver(organizer, attendee, "eventMessage", "Canceled: " + event["subject"],
+                     {"contentType": "text", "content": comment or ""}, copy_,
+                     {"meetingMessageType": "meetingCancelled"})
 
     def delete_event(self, user, event_id):
         event, occ = self.event(user, event_id)
@@ -297,11 +312,72 @@ class Store:
         if occ is not None:
             raise GraphError(400, "ErrorInvalidRequest",
                              "Updating a single occurrence is not modelled.")
+        if event["isOrganizer"] and set(body) & {"attendees", "start", "end", "location"}:
+            return self.organizer_update(user, event, body)
+        if set(body) - {"subject", "body", "sensitivity"}:
+            raise GraphError(400, "ErrorInvalidRequest", "An attendee's copy takes subject, "
+                             "body and sensitivity only (others are not modelled).")
         for key in ("subject", "body", "sensitivity"):
             if key in body:
                 event[key] = body[key]
         self.stamp(event)
         return event
+
+    def organizer_update(self, organizer, event, body):
+        """The organizer changes the meeting: removed attendees get a cancellation, new ones
+        an invitation, the others an update — a full update (their answer reset) when the
+        time or the place changed, an informational one otherwise."""
+        start = tu.parse_dttz(body["start"]) if "start" in body else event["_start"]
+        end = tu.parse_dttz(body["end"]) if "end" in body else event["_end"]
+        if end <= start:
+            raise GraphError(400, "ErrorInvalidRequest", "The end time must be after the start.")
+        before = {a["emailAddress"]["address"].lower() for a in event["attendees"]}
+        if "attendees" in body:
+            event["attendees"] = self.attendee_entries(body["attendees"], event["attendees"])
+        after = {a["emailAddress"]["address"].lower() for a in event["attendees"]}
+        full = (start, end) != (event["_start"], event["_end"]) or (
+            "location" in body and body["location"] != event.get("location"))
+        event["_start"], event["_end"] = start, end
+        for key in ("subject", "body", "sensitivity", "location"):
+            if key in body:
+                event[key] = body[key]
+        if full:
+            for att in event["attendees"]:
+                att["status"] = {"response": "none", "time": "0001-01-01T00:00:00Z"}
+        self.stamp(event)
+        for address in before - after:
+            self.cancel_for(organizer, event, self.users.get(address), "")
+        for address in after:
+            attendee = self.users.get(address)
+            if attendee is None or attendee is organizer:
+                continue
+            if address not in before:
+                self.invite(organizer, attendee, event)
+            else:
+                self.update_copy(organizer, attendee, event, full)
+        return event
+
+    def update_copy(self, organizer, attendee, event, full):
+        copy_ = next((e for e in attendee.events.values() if e["_uid"] == event["_uid"]), None)
+        if copy_ is None:       # declined earlier: the update places the meeting again
+            copy_ = self.place_copy(attendee, event)
+        for key in ("subject", "body", "location", "sensitivity", "attendees", "_start", "_end"):
+            copy_[key] = copy.deepcopy(event[key])
+        if full:
+            copy_["responseStatus"] = {"response": "notResponded",
+                                       "time": "0001-01-01T00:00:00Z"}
+            copy_["showAs"] = "tentative"
+        self.stamp(copy_)
+        for msg in attendee.messages.values():
+            if msg["_event"] == copy_["id"] and msg.get("meetingMessageType") == "meetingRequest":
+                msg["isOutOfDate"] = True
+                self.touch_message(attendee, msg)
+        self.deliver(organizer, attendee, "eventMessageRequest", event["subject"], event["body"],
+                     copy_, {"meetingMessageType": "meetingRequest",
+                             "meetingRequestType": "fullUpdate" if full else
+                             "informationalUpdate",
+                             "responseRequested": event["responseRequested"],
+                             "allowNewTimeProposals": event["allowNewTimeProposals"]})
 
     def forward(self, user, message_id, body):
         msg = self.message(user, message_id)
