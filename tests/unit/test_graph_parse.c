@@ -211,6 +211,55 @@ static void test_delta_page(void **state)
     graph_page_clear(&page);
 }
 
+/* Pages graphsim produced (kept in the fuzz corpus): what meetingd will read from it. */
+static char *read_file(const char *name, size_t *len)
+{
+    char path[256];
+    snprintf(path, sizeof(path), "../fuzz/corpus/fuzz_graph_parse/%s", name);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    static char buf[65536];
+    *len = fread(buf, 1, sizeof(buf), f);
+    fclose(f);
+    return buf;
+}
+
+static void test_graphsim_pages(void **state)
+{
+    size_t len;
+    const char *json = read_file("graphsim-delta-first-page.json", &len);
+    struct graph_page page;
+    char err[200];
+    assert_int_equal(graph_parse_page(json, len, GRAPH_MESSAGES, &page, err, sizeof(err)), 0);
+    assert_int_equal(page.n_items, 1);
+    assert_int_equal(page.n_invalid, 0);
+    const struct item *it = &page.items[0];
+    assert_int_equal(it->kind, ITEM_MEETING_REQUEST);
+    assert_string_equal(it->subject, "Series");
+    assert_string_equal(it->organizer.address, "org@example.com");
+    assert_int_equal(it->calendar_item_type, CAL_RECURRING_MASTER);
+    assert_non_null(it->recurrence);
+    assert_int_equal(it->recurrence->days_of_week, ITEM_DOW_MONDAY);
+    assert_int_equal(it->my_response, RESPONSE_NO_RESPONSE_RECEIVED);
+    assert_non_null(it->uid);
+    assert_non_null(it->associated_calendar_item_id.id);
+    time_t t;
+    assert_int_equal(util_parse_time("2027-03-01T10:00:00Z", &t), 0);
+    assert_int_equal(it->start, t);
+    assert_non_null(page.next_link);
+    assert_null(page.delta_link);
+    graph_page_clear(&page);
+
+    json = read_file("graphsim-delta-removed-and-cancel.json", &len);
+    assert_int_equal(graph_parse_page(json, len, GRAPH_MESSAGES, &page, err, sizeof(err)), 0);
+    assert_int_equal(page.n_removed, 1);
+    assert_int_equal(page.n_items, 1);
+    assert_int_equal(page.items[0].kind, ITEM_MEETING_CANCELLATION);
+    assert_true(page.items[0].is_cancelled);
+    assert_non_null(page.delta_link);
+    graph_page_clear(&page);
+}
+
 static void test_error_body(void **state)
 {
     const char *json = "{\"error\":{\"code\":\"syncStateNotFound\",\"message\":\"expired\","
@@ -235,6 +284,7 @@ int main(void)
         cmocka_unit_test(test_event_with_recurrence),
         cmocka_unit_test(test_bad_items),
         cmocka_unit_test(test_delta_page),
+        cmocka_unit_test(test_graphsim_pages),
         cmocka_unit_test(test_error_body),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
