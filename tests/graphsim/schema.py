@@ -1,7 +1,7 @@
 """Checks JSON bodies against Microsoft Graph's CSDL (v1.0-metadata.xml, read at start).
 
 Property names must exist on the type or its BaseType chain (or on the derived type an
-"@odata.type" annotation names), values must have the JSON type the Edm type implies, and enum
+"@odata.type" annotation names; open types other than Outlook items also take dynamic ones), values must have the JSON type the Edm type implies, and enum
 values must be members. Instance annotations ("@odata.*", "name@odata.*", "@removed") pass.
 Action bodies are checked against the bound action's parameters (names compared
 case-insensitively, as Graph does).
@@ -24,6 +24,7 @@ class Schema:
     def __init__(self, path):
         root = ET.parse(path).getroot()
         self.types = {}      # name -> (base name or None, {prop: (type, nullable)})
+        self.open_types = set()   # OpenType="true": undeclared (dynamic) properties allowed
         self.enums = {}      # name -> (set of members, is_flags)
         self.actions = {}    # (name, binding type) -> {lower param: type}
         for schema in root.iter(EDM + "Schema"):
@@ -36,6 +37,8 @@ class Schema:
                     for p in el:
                         if p.tag in (EDM + "Property", EDM + "NavigationProperty"):
                             props[p.get("Name")] = (p.get("Type"), p.get("Nullable") != "false")
+                    if el.get("OpenType") == "true":
+                        self.open_types.add(el.get("Name"))
                     base = el.get("BaseType")
                     self.types[el.get("Name")] = (base.split(".")[-1] if base else None, props)
                 elif tag == "EnumType":
@@ -55,6 +58,12 @@ class Schema:
                 return True
             name = self.types.get(name, (None, None))[0]
         return False
+
+    def is_dynamic(self, type_name):
+        """Open types take undeclared properties, except Outlook items (event, message and
+        the types derived from them): there every property meetingd or the simulator writes
+        must be a declared one, which is the point of checking them."""
+        return type_name in self.open_types and not self.is_derived(type_name, "outlookItem")
 
     def prop(self, type_name, name):
         while type_name:
@@ -78,6 +87,8 @@ class Schema:
             if key.startswith("@") or "@" in key:
                 continue
             found = self.prop(type_name, key)
+            if found is None and self.is_dynamic(type_name):
+                continue
             if found is None:
                 raise SchemaError("%s: %s has no property %s" % (where, type_name, key))
             self.check_value(item, found[0], found[1], "%s.%s" % (where, key))

@@ -185,13 +185,15 @@ class GraphApp:
         return self.error(GraphError(500, "generalException", "An internal server error "
                                      "occurred."))
 
-    @staticmethod
-    def error(exc):
+    def error(self, exc):
         now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
         request_id = str(uuid.uuid4())
-        return exc.status, {}, {"error": {"code": exc.code, "message": exc.message,
-                                          "innerError": {"date": now, "request-id": request_id,
-                                                         "client-request-id": request_id}}}
+        body = {"error": {"code": exc.code, "message": exc.message,
+                          "innerError": {"date": now, "request-id": request_id,
+                                         "client-request-id": request_id}}}
+        if self.schema is not None:
+            self.check_response(body, ("publicErrorResponse", False))
+        return exc.status, {}, body
 
     # ---- $batch
     def batch(self, raw_body, headers, base_url, app_id=""):

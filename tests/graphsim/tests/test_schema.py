@@ -48,6 +48,15 @@ class Checker(unittest.TestCase):
         self.bad({"id": None}, "event", "non-nullable")
         self.bad({"colour": "red"}, "event", "no property colour")
 
+    def test_open_types(self):
+        # publicInnerError is open: Graph's request-id and date pass; event is open in the
+        # CSDL too, but checked closed.
+        self.s.check({"error": {"code": "x", "message": "m", "innerError": {
+            "date": "2027-01-01T00:00:00", "request-id": "r"}}}, "publicErrorResponse")
+        self.bad({"error": {"code": "x", "reason": "y"}}, "publicErrorResponse", "no property")
+        self.assertIn("event", self.s.open_types)
+        self.bad({"mood": "good"}, "event", "no property mood")
+
     def test_actions_and_collections(self):
         self.s.check_action({"comment": "x", "SendResponse": False}, "accept", "event")
         with self.assertRaises(schemamod.SchemaError):
