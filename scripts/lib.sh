@@ -5,7 +5,7 @@ set -euo pipefail
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PACKAGES=(build-essential cmake pkg-config python3 tzdata ca-certificates
           libcurl4-openssl-dev libxml2-dev libxml2-utils libjansson-dev libev-dev libinih-dev libcmocka-dev
-          valgrind systemd nodejs npm openssl)
+          valgrind systemd prometheus nodejs npm openssl)
 
 # provided NAME: an installed package provides NAME (a nodejs build that bundles npm does).
 provided() {
@@ -15,6 +15,7 @@ provided() {
 
 install_missing() {
     local missing=()
+    PACKAGES+=(uthash-dev) # the ledger's hash table (header only)
     for p in "${PACKAGES[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
             provided "$p" || missing+=("$p")
