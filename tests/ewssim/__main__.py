@@ -12,6 +12,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import faults as faults_mod  # noqa: E402
+import flavor as flavor_mod  # noqa: E402
 from server import SimHTTPServer, Simulator  # noqa: E402
 from store import Store  # noqa: E402
 
@@ -94,6 +95,9 @@ def main(argv=None):
     ap.add_argument("--keep-answered-requests", action="store_true",
                     help="leave answered meeting requests in the Inbox instead of moving "
                     "them to Deleted Items (as grommunio does)")
+    ap.add_argument("--flavor", choices=flavor_mod.NAMES, default="exchange",
+                    help="which server to answer like (default exchange; gromox: "
+                    "grommunio Gromox 3.10, see ../shared/gromox/README.md)")
     ap.add_argument("--log", metavar="FILE", help="append one JSON line per request")
     ap.add_argument("--log-bodies", action="store_true",
                     help="also write request and response bodies to the log")
@@ -109,7 +113,9 @@ def main(argv=None):
             return 2
 
     store = Store()
-    store.keep_answered_requests = args.keep_answered_requests
+    store.flavor = flavor_mod.by_name(args.flavor)
+    store.keep_answered_requests = args.keep_answered_requests or \
+        store.flavor.keeps_answered_requests
     for address, name, password in args.mailbox:
         if store.mailbox(address) is not None:
             ap.error("mailbox %s declared twice" % address)

@@ -49,8 +49,10 @@ def _apply(ctx, work, changes):
     for kind, uri, value in changes:
         if kind == "SetItemField":
             fields.set_field(ctx, work, uri, value)
-        elif kind == "AppendToItemField":
+        elif kind == "AppendToItemField" and ctx.store.flavor.append_to_item_field:
             fields.append_field(ctx, work, uri, value)
+        elif kind == "AppendToItemField":
+            pass  # answered NoError, nothing changed (flavor gromox)
         else:
             fields.delete_field(ctx, work, uri)
 
