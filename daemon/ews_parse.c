@@ -383,9 +383,19 @@ static int datetime_from(char *s, void *out)
     return ews_datetime_parse(s, out);
 }
 
+/* An xs:date, or an xs:dateTime whose date part is taken: Gromox writes a Recurrence's
+ * StartDate as "2026-12-09T00:00:00.000000Z". The whole dateTime must be valid. */
 static int date_from(char *s, void *out)
 {
-    return ews_date_parse(s, out);
+    if (ews_date_parse(s, out) == 0)
+        return 0;
+    time_t ignored;
+    const char *t = ep_trim(s);
+    if (ews_datetime_parse(t, &ignored) < 0)
+        return -1;
+    memcpy(out, t, 10);
+    ((char *)out)[10] = '\0';
+    return 0;
 }
 
 int int_from(char *s, void *out)
@@ -580,13 +590,51 @@ static xmlDoc *read_document(struct pctx *p, const char *body, size_t len)
     return doc;
 }
 
-int ews_parse_response_capped(const char *body, size_t len, size_t max_bytes, const char *operation,
-                              struct ews_response **out, char *err, size_t errlen)
+/* The containers whose children each get one response message, in request order. */
+static const char *const request_lists[] = {"ItemIds",    "Items",           "ItemChanges",
+                                            "FolderIds",  "ParentFolderIds", "AttachmentIds",
+                                            "Attachments"};
+
+size_t ews_request_message_count(const char *envelope, size_t len)
+{
+    struct pctx p;
+    memset(&p, 0, sizeof(p));
+    if (envelope == NULL || len == 0 || len > INT_MAX)
+        return 0;
+    xmlDoc *doc = read_document(&p, envelope, len);
+    if (doc == NULL)
+        return 0;
+    size_t count = 0;
+    const xmlNode *env = xmlDocGetRootElement(doc), *body = NULL, *op = NULL;
+    FOR_EACH_EL(c, env)
+    {
+        if (is_el(c, NS_SOAP, "Body"))
+            body = c;
+    }
+    op = body != NULL ? first_el(body) : NULL;
+    for (const xmlNode *c = op != NULL ? first_el(op) : NULL; c != NULL && count == 0;
+         c = next_el(c)) {
+        for (size_t i = 0; i < NELEM(request_lists); i++) {
+            if (!is_el(c, NS_M, request_lists[i]))
+                continue;
+            FOR_EACH_EL(e, c)
+            count++;
+        }
+    }
+    if (op != NULL && count == 0)
+        count = 1; /* SyncFolderItems, GetUserAvailability...: one message */
+    xmlFreeDoc(doc);
+    return count;
+}
+
+static int parse_reply(const char *body, size_t len, size_t max_bytes, const char *operation,
+                       size_t expect_messages, struct ews_response **out, char *err, size_t errlen)
 {
     struct pctx p;
     memset(&p, 0, sizeof(p));
     p.err = err;
     p.errlen = errlen;
+    p.expect_messages = expect_messages;
     if (err != NULL && errlen > 0)
         err[0] = '\0';
     if (out == NULL)
@@ -611,6 +659,18 @@ int ews_parse_response_capped(const char *body, size_t len, size_t max_bytes, co
     }
     *out = r;
     return 0;
+}
+
+int ews_parse_response_capped(const char *body, size_t len, size_t max_bytes, const char *operation,
+                              struct ews_response **out, char *err, size_t errlen)
+{
+    return parse_reply(body, len, max_bytes, operation, 0, out, err, errlen);
+}
+
+int ews_parse_reply(const char *body, size_t len, const char *operation, size_t expect_messages,
+                    struct ews_response **out, char *err, size_t errlen)
+{
+    return parse_reply(body, len, 0, operation, expect_messages, out, err, errlen);
 }
 
 int ews_parse_response(const char *body, size_t len, const char *operation,

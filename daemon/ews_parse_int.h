@@ -31,10 +31,15 @@ struct pctx {
     size_t errlen;
     bool failed;
     bool saw_doctype;
-    char xml_error[200]; /* first libxml2 diagnostic, for "malformed XML" reports */
-    char where[96];      /* "ResponseMessage 2, item 3 (t:MeetingRequest)" */
-    size_t attendee_cap; /* capacity of the current item's attendee array */
+    char xml_error[200];    /* first libxml2 diagnostic, for "malformed XML" reports */
+    char where[96];         /* "ResponseMessage 2, item 3 (t:MeetingRequest)" */
+    size_t attendee_cap;    /* capacity of the current item's attendee array */
+    char skipped[240];      /* why the last field or item that was passed over failed */
+    size_t expect_messages; /* the request's count of items (0: not checked) */
 };
+
+/* parse_item(): this item cannot be used (the response can). */
+#define ITEM_UNUSABLE (-2)
 
 /* Converts TEXT (a copy of ours, which it may change) into *OUT; returns 0 or -1. */
 typedef int value_parser(char *text, void *out);
@@ -76,7 +81,8 @@ int el_date(struct pctx *p, const xmlNode *n, char out[11]);
 
 /* ews_parse_item.c */
 int parse_item(struct pctx *p, const xmlNode *n, struct item *it);
-int parse_items(struct pctx *p, const xmlNode *items, int msg_no, struct item **arr, size_t *n);
+int parse_items(struct pctx *p, const xmlNode *items, int msg_no, struct item **arr, size_t *n,
+                size_t *n_dropped);
 
 /* ews_parse_response.c */
 int parse_envelope(struct pctx *p, const xmlDoc *doc, const char *operation,

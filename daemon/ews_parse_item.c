@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "ews_parse_int.h"
+#include "log.h"
 #include "util.h"
 
 /* An EmailAddressType element (t:Mailbox). */
@@ -398,36 +399,44 @@ static const char *const meeting_request_type_values[] = {
     "Outdated", "SilentUpdate", "PrincipalWantsCopy",  NULL};
 static const char *const *const enum_lists[] = {sensitivity_values, meeting_request_type_values};
 
+/* What losing a field that cannot be parsed costs. NEEDED: meetingd decides with it (who,
+ * when, which answer, which series): the item is unusable without it and is left out.
+ * SPARE: display or bookkeeping only: the field is left absent and the item kept. */
+enum field_need { NEEDED, SPARE };
+
 struct item_field {
     const char *name;
     enum field_kind kind;
     size_t offset;
     int aux;
+    enum field_need need;
 };
 
-#define FLD(name, kind, member, aux)                                                               \
+#define FLD(name, kind, member, aux) FLD_NEED(name, kind, member, aux, NEEDED)
+#define SPARE_FLD(name, kind, member, aux) FLD_NEED(name, kind, member, aux, SPARE)
+#define FLD_NEED(name, kind, member, aux, need)                                                    \
     {                                                                                              \
-        name, kind, offsetof(struct item, member), aux                                             \
+        name, kind, offsetof(struct item, member), aux, need                                       \
     }
 
 static const struct item_field item_fields[] = {
     FLD("ItemClass", F_STR, item_class, 0),
     FLD("ItemId", F_ID, id, 0),
-    FLD("ParentFolderId", F_ID, parent_folder_id, 0),
+    SPARE_FLD("ParentFolderId", F_ID, parent_folder_id, 0),
     FLD("Subject", F_STR, subject, 0),
     FLD("Sensitivity", F_STR_ENUM, sensitivity, 0),
-    FLD("Body", F_BODY, body, 0),
+    SPARE_FLD("Body", F_BODY, body, 0),
     FLD("Attachments", F_ATTACHMENTS, attachment_ids, 0),
-    FLD("DateTimeReceived", F_TIME, date_time_received, 0),
-    FLD("DateTimeSent", F_TIME, date_time_sent, 0),
+    SPARE_FLD("DateTimeReceived", F_TIME, date_time_received, 0),
+    SPARE_FLD("DateTimeSent", F_TIME, date_time_sent, 0),
     FLD("HasAttachments", F_BOOL, has_attachments, 0),
-    FLD("Sender", F_MAILBOX, sender, 0),
-    FLD("From", F_MAILBOX, from, 0),
-    FLD("IsResponseRequested", F_BOOL, is_response_requested, 0),
+    SPARE_FLD("Sender", F_MAILBOX, sender, 0),
+    SPARE_FLD("From", F_MAILBOX, from, 0),
+    SPARE_FLD("IsResponseRequested", F_BOOL, is_response_requested, 0),
     FLD("AssociatedCalendarItemId", F_ID, associated_calendar_item_id, 0),
-    FLD("IsDelegated", F_BOOL, is_delegated, 0),
+    SPARE_FLD("IsDelegated", F_BOOL, is_delegated, 0),
     FLD("IsOutOfDate", F_BOOL, is_out_of_date, 0),
-    FLD("HasBeenProcessed", F_BOOL, has_been_processed, 0),
+    SPARE_FLD("HasBeenProcessed", F_BOOL, has_been_processed, 0),
     FLD("ResponseType", F_RESPONSE, response_type, 0),
     FLD("UID", F_STR, uid, 0),
     FLD("MeetingRequestType", F_STR_ENUM, meeting_request_type, 1),
@@ -447,19 +456,19 @@ static const struct item_field item_fields[] = {
     FLD("RequiredAttendees", F_ATTENDEES, attendees, ROLE_REQUIRED),
     FLD("OptionalAttendees", F_ATTENDEES, attendees, ROLE_OPTIONAL),
     FLD("Resources", F_ATTENDEES, attendees, ROLE_RESOURCE),
-    FLD("ConflictingMeetingCount", F_INT, conflicting_meeting_count, 0),
-    FLD("AdjacentMeetingCount", F_INT, adjacent_meeting_count, 0),
-    FLD("TimeZone", F_STR, time_zone, 0),
-    FLD("AppointmentSequenceNumber", F_INT, appointment_sequence_number, 0),
+    SPARE_FLD("ConflictingMeetingCount", F_INT, conflicting_meeting_count, 0),
+    SPARE_FLD("AdjacentMeetingCount", F_INT, adjacent_meeting_count, 0),
+    SPARE_FLD("TimeZone", F_STR, time_zone, 0),
+    SPARE_FLD("AppointmentSequenceNumber", F_INT, appointment_sequence_number, 0),
     FLD("Recurrence", F_RECURRENCE, recurrence, 0),
-    FLD("FirstOccurrence", F_OCCURRENCE, first_occurrence, 0),
-    FLD("LastOccurrence", F_OCCURRENCE, last_occurrence, 0),
+    SPARE_FLD("FirstOccurrence", F_OCCURRENCE, first_occurrence, 0),
+    SPARE_FLD("LastOccurrence", F_OCCURRENCE, last_occurrence, 0),
     FLD("ModifiedOccurrences", F_MODIFIED_OCCURRENCES, modified_occurrences, 0),
     FLD("DeletedOccurrences", F_DELETED_OCCURRENCES, deleted_occurrences, 0),
     FLD("StartTimeZone", F_TZ_DEFINITION, start_time_zone_id, 0),
     FLD("StartTimeZoneId", F_STR, start_time_zone_id, 0),
-    FLD("ProposedStart", F_TIME, proposed_start, 0),
-    FLD("ProposedEnd", F_TIME, proposed_end, 0),
+    SPARE_FLD("ProposedStart", F_TIME, proposed_start, 0),
+    SPARE_FLD("ProposedEnd", F_TIME, proposed_end, 0),
 };
 
 #define N_ITEM_FIELDS NELEM(item_fields)
@@ -551,7 +560,45 @@ static enum item_kind kind_of(const char *element)
     return ITEM_OTHER;
 }
 
-/* Parse one item element (any element of the types namespace) into *it (initialised). */
+/* Undo what a failed read of the SPARE field F left behind, so that it reads as absent.
+ * The scalar readers write nothing on failure; these kinds may have written part. */
+static void spare_field_reset(const struct item_field *f, struct item *it)
+{
+    void *dst = (char *)it + f->offset;
+    if (f->kind == F_MAILBOX) {
+        item_mailbox_clear(dst);
+    } else if (f->kind == F_OCCURRENCE) {
+        struct item_occurrence *o = dst;
+        item_id_clear(&o->id);
+        o->start = o->end = o->original_start = 0;
+    }
+}
+
+/* Read field F from C. A value that cannot be parsed fails only that field when it is SPARE
+ * (one warning, the field left absent; returns 0) and the item when it is NEEDED (returns
+ * ITEM_UNUSABLE with the reason in p->skipped); the response goes on either way. */
+static int read_field_tolerant(struct pctx *p, const struct item_field *f, const xmlNode *c,
+                               struct item *it)
+{
+    char *err = p->err;
+    size_t errlen = p->errlen;
+    p->err = p->skipped;
+    p->errlen = sizeof(p->skipped);
+    int rc = read_field(p, f, c, it);
+    p->err = err;
+    p->errlen = errlen;
+    if (rc == 0)
+        return 0;
+    p->failed = false; /* this field failed, not the parse */
+    if (f->need == NEEDED)
+        return ITEM_UNUSABLE;
+    spare_field_reset(f, it);
+    log_warn("EWS response: %s; the field is ignored", p->skipped);
+    return 0;
+}
+
+/* Parse one item element (any element of the types namespace) into *it (initialised).
+ * Returns 0, -1 (the response is unusable) or ITEM_UNUSABLE (this item is). */
 int parse_item(struct pctx *p, const xmlNode *n, struct item *it)
 {
     if (!ns_is(n, NS_T))
@@ -571,27 +618,38 @@ int parse_item(struct pctx *p, const xmlNode *n, struct item *it)
             if (seen & (UINT64_C(1) << i))
                 return ep_fail(p, "duplicate t:%s", f->name);
             seen |= UINT64_C(1) << i;
-            if (read_field(p, f, c, it) < 0)
-                return -1;
+            int rc = read_field_tolerant(p, f, c, it);
+            if (rc < 0)
+                return rc;
             break;
         }
     }
     return 0;
 }
 
-/* Parse the item children of an Items element into a growing array. */
-int parse_items(struct pctx *p, const xmlNode *items, int msg_no, struct item **arr, size_t *n)
+/* Parse the item children of an Items element into a growing array. An item that cannot be
+ * used (a NEEDED field failed) is left out with a warning and counted in *n_dropped. */
+int parse_items(struct pctx *p, const xmlNode *items, int msg_no, struct item **arr, size_t *n,
+                size_t *n_dropped)
 {
-    size_t cap = *n;
+    size_t cap = *n, position = 0;
     FOR_EACH_EL(c, items)
     {
         *arr = ep_grow(*arr, *n, &cap, sizeof(**arr));
         struct item *it = &(*arr)[(*n)++];
         item_init(it);
-        snprintf(p->where, sizeof(p->where), "ResponseMessage %d, item %zu (%s%.40s)", msg_no, *n,
-                 prefix_of(c), (const char *)c->name);
-        if (parse_item(p, c, it) < 0)
+        snprintf(p->where, sizeof(p->where), "ResponseMessage %d, item %zu (%s%.40s)", msg_no,
+                 ++position, prefix_of(c), (const char *)c->name);
+        int rc = parse_item(p, c, it);
+        if (rc == ITEM_UNUSABLE) {
+            log_warn("EWS response: %s; the item (id %.60s) is left out", p->skipped,
+                     it->id.id != NULL ? it->id.id : "unknown");
+            item_clear(it);
+            (*n)--;
+            (*n_dropped)++;
+        } else if (rc < 0) {
             return -1;
+        }
     }
     snprintf(p->where, sizeof(p->where), "ResponseMessage %d", msg_no);
     return 0;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ews_parse_int.h"
+#include "log.h"
 #include "util.h"
 
 /* ---- response messages ---- */
@@ -48,6 +49,19 @@ static int root_folder_attr(struct pctx *p, const xmlNode *rf, const char *name,
     return rc;
 }
 
+/* Child C of PARENT that meetingd does not read: an element of another namespace than
+ * SOAP's and EWS's (a server's extension) carries nothing for us and is skipped with one
+ * debug line; anything else in the EWS namespaces is a surprise that fails the parse. */
+static int extension_or_unexpected(struct pctx *p, const xmlNode *parent, const xmlNode *c)
+{
+    if (c->ns == NULL || ns_is(c, NS_M) || ns_is(c, NS_T) || ns_is(c, NS_SOAP) || ns_is(c, NS_E))
+        return ep_unexpected(p, parent, c);
+    log_debug("EWS response: %s: extension element {%.80s}%.60s in %s%s is skipped", p->where,
+              (const char *)c->ns->href, (const char *)c->name, prefix_of(parent),
+              (const char *)parent->name);
+    return 0;
+}
+
 static int parse_root_folder(struct pctx *p, const xmlNode *rf, int msg_no,
                              struct ews_response_message *m)
 {
@@ -62,13 +76,17 @@ static int parse_root_folder(struct pctx *p, const xmlNode *rf, int msg_no,
     {
         if (is_el(c, NS_T, "Items") && !got_items) {
             got_items = true;
-            if (parse_items(p, c, msg_no, &m->items, &m->n_items) < 0)
+            if (parse_items(p, c, msg_no, &m->items, &m->n_items, &m->n_dropped_items) < 0)
                 return -1;
+        } else if (is_el(c, NS_T, "Groups") && first_el(c) == NULL) {
+            /* Gromox sends an empty one after t:Items in every FindItem reply: no group, no
+             * item, nothing to read. */
+            log_debug("EWS response: %s: an empty t:Groups is skipped", p->where);
         } else if (is_el(c, NS_T, "Groups")) {
-            /* We never send GroupBy, so grouped results mean a confused server. */
+            /* We never send GroupBy; items in groups would be items we do not see. */
             return ep_fail(p, "m:RootFolder: grouped results (t:Groups) were not requested");
         } else {
-            return ep_unexpected(p, rf, c);
+            return extension_or_unexpected(p, rf, c);
         }
     }
     return 0;
@@ -170,7 +188,10 @@ static int parse_changes(struct pctx *p, const xmlNode *ch, int msg_no,
         if (kind == EWS_SYNC_CREATE || kind == EWS_SYNC_UPDATE) {
             if (e == NULL || next_el(e) != NULL)
                 return ep_fail(p, "must hold exactly one item");
-            if (parse_item(p, e, &sc->item) < 0)
+            int rc = parse_item(p, e, &sc->item);
+            if (rc == ITEM_UNUSABLE)
+                return ep_fail(p, "%s", p->skipped);
+            if (rc < 0)
                 return -1;
         } else {
             if (!is_el(e, NS_T, "ItemId"))
@@ -244,8 +265,11 @@ static int parse_response_message(struct pctx *p, const xmlNode *rm, int msg_no,
     unsigned seen = 0;
     FOR_EACH_EL(c, rm)
     {
-        if (!ns_is(c, NS_M))
-            return ep_fail(p, "unexpected element %s%s", prefix_of(c), (const char *)c->name);
+        if (!ns_is(c, NS_M)) {
+            if (extension_or_unexpected(p, rm, c) < 0)
+                return -1;
+            continue;
+        }
         const char *name = (const char *)c->name;
         int rc = 0;
         if (strcmp(name, "MessageText") == 0) {
@@ -257,7 +281,7 @@ static int parse_response_message(struct pctx *p, const xmlNode *rm, int msg_no,
         } else if (strcmp(name, "Items") == 0) {
             rc = once(p, &seen, SEEN_ITEMS, c) < 0
                      ? -1
-                     : parse_items(p, c, msg_no, &m->items, &m->n_items);
+                     : parse_items(p, c, msg_no, &m->items, &m->n_items, &m->n_dropped_items);
         } else if (strcmp(name, "RootFolder") == 0) {
             rc = once(p, &seen, SEEN_ROOT, c) < 0 ? -1 : parse_root_folder(p, c, msg_no, m);
         } else if (strcmp(name, "Folders") == 0) {
@@ -379,8 +403,8 @@ static int parse_operation_response(struct pctx *p, const xmlNode *resp, const c
     {
         if (is_el(c, NS_M, "ResponseMessages") && rms == NULL)
             rms = c;
-        else
-            return ep_unexpected(p, resp, c);
+        else if (extension_or_unexpected(p, resp, c) < 0)
+            return -1;
     }
     if (rms == NULL)
         return ep_fail(p, "m:%s without m:ResponseMessages", (const char *)resp->name);
@@ -399,6 +423,11 @@ static int parse_operation_response(struct pctx *p, const xmlNode *resp, const c
     p->where[0] = '\0';
     if (r->n_messages == 0)
         return ep_fail(p, "m:ResponseMessages is empty");
+    /* One message per item, id or folder asked for: any other count is not the answer to
+     * this request (another request's reply on a reused connection, say). */
+    if (p->expect_messages != 0 && r->n_messages != p->expect_messages)
+        return ep_fail(p, "%zu response messages answer a request for %zu", r->n_messages,
+                       p->expect_messages);
     return 0;
 }
 
