@@ -7,9 +7,12 @@ On this server answered requests stay in the Inbox, a decline keeps the calendar
 the organizer's item records no responses: the answers are counted where they arrive, in the
 organizer's Inbox."""
 
+import datetime
+import json
 import signal
 
 import e2e
+import simharness as h
 
 MAILBOXES = {"attendee0": "accept-all", "attendee1": "tentative-all",
              "attendee2": "decline-all", "room0": "accept-all"}
@@ -79,6 +82,34 @@ class GromoxWalkthrough(e2e.TestCase):
         self.assertEqual(d.stop(signal.SIGTERM), 0)
         self.assertEqual(w.count_responses(), 4)
         self.assertEqual(len(d.log().split("decision mailbox=")) - 1, 4)
+
+    def test_recurring_request_is_answered_and_listed(self):
+        """Gromox writes the series' StartDate as an xs:dateTime with microseconds, and every
+        FindItem reply carries an empty t:Groups: neither blocks the mailbox or the listing."""
+        w, conf = self.w, self.conf
+        start, end = e2e.slot(3)
+        org = h.Ews(w.sim, A("organizer0"), password=w.passwords["organizer0"])
+        day = start[:10]
+        weekday = datetime.date.fromisoformat(day).strftime("%A")
+        org.create_meeting("Weekly on Gromox", start, end, required=[A("attendee0")],
+                           extra=WEEKLY % (weekday, day))
+        req = [r for r in w.requests("attendee0") if r["subject"] == "Weekly on Gromox"]
+        att = h.Ews(w.sim, A("attendee0"), password=w.passwords["attendee0"])
+        raw = att.get([req[0]["id"]])[0]
+        self.assertEqual(raw.findtext("t:Recurrence/t:NumberedRecurrence/t:StartDate",
+                                      namespaces=h.NS), day + "T00:00:00.000000Z")
+        listed = json.loads(w.ctl(conf, "--json", "list", "inbox", as_user="attendee0").stdout)
+        self.assertIn("Weekly on Gromox", [it["subject"] for it in listed])
+        w.once(conf)
+        self.assertEqual([c["my_response_type"] for c in w.calendar("attendee0", req[0]["uid"])],
+                         ["Accept"])
+        self.assertEqual(w.count_responses(), 5)  # the walkthrough's 4 and this one
+
+
+WEEKLY = ("<t:Recurrence><t:WeeklyRecurrence><t:Interval>1</t:Interval><t:DaysOfWeek>%s"
+          "</t:DaysOfWeek></t:WeeklyRecurrence><t:NumberedRecurrence><t:StartDate>%s"
+          "</t:StartDate><t:NumberOfOccurrences>3</t:NumberOfOccurrences>"
+          "</t:NumberedRecurrence></t:Recurrence><t:StartTimeZone Id=\"UTC\"/>")
 
 
 if __name__ == "__main__":
