@@ -65,6 +65,9 @@ class Flavor:
     updates_to_everyone = False
     # CreateItem of a meeting without t:UID still gives every copy the same UID.
     uid_without_t_uid = True
+    # t:Recurrence only where asked for (else also whenever calendar:CalendarItemType,
+    # ModifiedOccurrences or DeletedOccurrences is: one store property holds them all).
+    recurrence_only_when_asked = True
 
     def remove_item_fault(self):
         """(HTTP status, body, code) of the fault for RemoveItem, or None when it works."""
@@ -95,6 +98,7 @@ class Gromox(Flavor):
     append_to_item_field = False
     updates_to_everyone = True
     uid_without_t_uid = False
+    recurrence_only_when_asked = False
 
     def remove_item_fault(self):
         return 200, fault_bytes("SOAP:Client", GROMOX_UNKNOWN_NODE % "RemoveItem"), "Client"
@@ -171,6 +175,19 @@ def rewrite_start_date(flavor, recurrence_parent):
 
 ATTENDEE_LISTS = ("calendar:RequiredAttendees", "calendar:OptionalAttendees",
                   "calendar:Resources")
+
+
+# The FieldURIs Gromox reads from the one property that also holds the recurrence.
+RECURRENCE_SHARERS = ("calendar:CalendarItemType", "calendar:ModifiedOccurrences",
+                      "calendar:DeletedOccurrences", "calendar:Recurrence")
+
+
+def added(flavor, uri, shape):
+    """Whether the flavor writes uri although the shape does not include it."""
+    if uri != "calendar:Recurrence" or flavor.recurrence_only_when_asked:
+        return False
+    return shape.base == "AllProperties" or any(u in shape.additional
+                                                for u in RECURRENCE_SHARERS)
 
 
 def left_out(flavor, uri, shape):

@@ -506,7 +506,8 @@ def render_item(store, item, parent, shape):
     ctx = RenderContext(store, shape)
     elem = sub(parent, item.kind)
     for uri, flags, emit in LAYOUT[item.kind]:
-        if shape.includes(uri, flags) and not flavor_mod.left_out(store.flavor, uri, shape):
+        if (shape.includes(uri, flags) or flavor_mod.added(store.flavor, uri, shape)) and \
+                not flavor_mod.left_out(store.flavor, uri, shape):
             emit(ctx, elem, item)
     return elem
 
