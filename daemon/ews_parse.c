@@ -617,8 +617,8 @@ size_t ews_request_message_count(const char *envelope, size_t len)
         for (size_t i = 0; i < NELEM(request_lists); i++) {
             if (!is_el(c, NS_M, request_lists[i]))
                 continue;
-            FOR_EACH_EL(e, c)
-            count++;
+            for (const xmlNode *e = first_el(c); e != NULL; e = next_el(e))
+                count++;
         }
     }
     if (op != NULL && count == 0)
