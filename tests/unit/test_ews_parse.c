@@ -991,6 +991,51 @@ static void test_extensions_skipped(void **state)
                 "unexpected element t:Items");
 }
 
+/* A FindItem CalendarView reply of Gromox 3.10 (grommunio), byte for byte as it answered the
+ * kit's server on loopback: the series comes as its RecurringMaster with a Recurrence nobody
+ * asked for, its StartDate an xs:dateTime with microseconds, DateTimeReceived with seven
+ * fractional digits, and an empty t:Groups after t:Items. */
+static const char gromox_live_finditem[] =
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?><SOAP:Envelope xmlns:SOAP=\"http://schemas.xmlsoap."
+    "org/soap/envelope/\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xmlns:xsd=\"htt"
+    "p://www.w3.org/2001/XMLSchema\"><SOAP:Header><t:ServerVersionInfo xmlns:t=\"http://schemas"
+    ".microsoft.com/exchange/services/2006/types\" MajorVersion=\"15\" MinorVersion=\"0\" MajorBui"
+    "ldNumber=\"847\" MinorBuildNumber=\"4040\" Version=\"V2017_07_11\"/></SOAP:Header><SOAP:Body><"
+    "m:FindItemResponse xmlns:m=\"http://schemas.microsoft.com/exchange/services/2006/messages"
+    "\" xmlns:t=\"http://schemas.microsoft.com/exchange/services/2006/types\"><m:ResponseMessage"
+    "s><m:FindItemResponseMessage ResponseClass=\"Success\"><m:ResponseCode>NoError</m:Response"
+    "Code><m:RootFolder IncludesLastItemInRange=\"true\" TotalItemsInView=\"1\"><t:Items><t:Calen"
+    "darItem><t:ItemId Id=\"AAAAAJU5tXHOPu5FlmswqEabCjgHAAEAAAClGHtvvNzqHtA8VlcAAAAAAA8AAAEAAA"
+    "ClGHtvvNzqHtA8VlcAAAAJAAEAAAM=\" ChangeKey=\"AQAAAKUYe2+83Ooe0DxWVwAAAAAAKg==\"/><t:Subject"
+    ">Live series</t:Subject><t:DateTimeReceived>2026-12-06T14:55:23.959940200Z</t:DateTimeRe"
+    "ceived><t:Start>2026-12-09T09:00:00Z</t:Start><t:IsRecurring>true</t:IsRecurring><t:Cale"
+    "ndarItemType>RecurringMaster</t:CalendarItemType><t:Recurrence><t:WeeklyRecurrence><t:In"
+    "terval>1</t:Interval><t:DaysOfWeek>Wednesday</t:DaysOfWeek><t:FirstDayOfWeek>Monday</t:F"
+    "irstDayOfWeek></t:WeeklyRecurrence><t:NumberedRecurrence><t:StartDate>2026-12-09T00:00:0"
+    "0.000000Z</t:StartDate><t:NumberOfOccurrences>4</t:NumberOfOccurrences></t:NumberedRecur"
+    "rence></t:Recurrence></t:CalendarItem></t:Items><t:Groups/></m:RootFolder></m:FindItemRe"
+    "sponseMessage></m:ResponseMessages></m:FindItemResponse></SOAP:Body></SOAP:Envelope>";
+
+static void test_gromox_live_finditem(void **state)
+{
+    (void)state;
+    struct ews_response *r = parse_ok(gromox_live_finditem, "FindItem");
+    assert_string_equal(r->server_version, "V2017_07_11");
+    struct ews_response_message *m = &r->messages[0];
+    assert_int_equal(m->n_items, 1);
+    assert_int_equal(m->n_dropped_items, 0);
+    const struct item *it = &m->items[0];
+    assert_string_equal(it->subject, "Live series");
+    assert_int_equal(it->calendar_item_type, CAL_RECURRING_MASTER);
+    assert_non_null(it->recurrence);
+    assert_int_equal(it->recurrence->pattern, REC_WEEKLY);
+    assert_int_equal(it->recurrence->days_of_week, ITEM_DOW_WEDNESDAY);
+    assert_string_equal(it->recurrence->start_date, "2026-12-09");
+    assert_int_equal(it->recurrence->number_of_occurrences, 4);
+    assert_true(it->date_time_received > 0);
+    ews_response_free(r);
+}
+
 /* ---- a reply must match its request ---- */
 
 static struct ews_response *reply(const char *xml, const char *op, size_t expect)
@@ -1650,6 +1695,7 @@ int main(void)
         cmocka_unit_test(test_no_stderr_noise),
         cmocka_unit_test(test_attachment_ids),
         cmocka_unit_test(test_gromox_finditem),
+        cmocka_unit_test(test_gromox_live_finditem),
         cmocka_unit_test(test_date_fields_take_both_forms),
         cmocka_unit_test(test_bad_item_spares_the_others),
         cmocka_unit_test(test_extensions_skipped),
