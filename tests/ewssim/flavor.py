@@ -68,6 +68,14 @@ class Flavor:
     # t:Recurrence only where asked for (else also whenever calendar:CalendarItemType,
     # ModifiedOccurrences or DeletedOccurrences is: one store property holds them all).
     recurrence_only_when_asked = True
+    # SetItemField on one attendee list changes that list only (else it replaces every
+    # recipient: the other two lists are emptied).
+    attendee_lists_apart = True
+    # Attendees an update removes get a cancellation.
+    cancels_removed_attendees = True
+    # Answering a request that has no calendar item yet creates one, a decline too (else a
+    # decline creates none).
+    decline_creates_calendar_item = True
 
     def remove_item_fault(self):
         """(HTTP status, body, code) of the fault for RemoveItem, or None when it works."""
@@ -99,6 +107,9 @@ class Gromox(Flavor):
     updates_to_everyone = True
     uid_without_t_uid = False
     recurrence_only_when_asked = False
+    attendee_lists_apart = False
+    cancels_removed_attendees = False
+    decline_creates_calendar_item = False
 
     def remove_item_fault(self):
         return 200, fault_bytes("SOAP:Client", GROMOX_UNKNOWN_NODE % "RemoveItem"), "Client"
@@ -173,8 +184,9 @@ def rewrite_start_date(flavor, recurrence_parent):
         elem.text = elem.text[:10] + "T00:00:00.000000Z"
 
 
-ATTENDEE_LISTS = ("calendar:RequiredAttendees", "calendar:OptionalAttendees",
-                  "calendar:Resources")
+# The attendee lists and the role each holds (as parse.ATTENDEE_ROLES).
+ATTENDEE_LISTS = {"calendar:RequiredAttendees": "Required",
+                  "calendar:OptionalAttendees": "Optional", "calendar:Resources": "Resource"}
 
 
 # The FieldURIs Gromox reads from the one property that also holds the recurrence.
@@ -188,6 +200,15 @@ def added(flavor, uri, shape):
         return False
     return shape.base == "AllProperties" or any(u in shape.additional
                                                 for u in RECURRENCE_SHARERS)
+
+
+def after_set_attendees(flavor, item, uri):
+    """SetItemField of one attendee list: Gromox keeps one recipient table and replaces it
+    whole, so the other two lists are gone."""
+    if flavor.attendee_lists_apart or uri not in ATTENDEE_LISTS:
+        return
+    role = ATTENDEE_LISTS[uri]
+    item.attendees = [a for a in item.attendees if a.role == role]
 
 
 def left_out(flavor, uri, shape):

@@ -315,7 +315,8 @@ def respond(store, mailbox, target, response, disposition, body=None, proposed=N
             raise EwsError("ErrorCalendarMeetingRequestIsOutOfDate")
         index = target.instance_index
         cal = store.calendar_item_by_uid(mailbox, target.uid)
-        if cal is None and index is None:
+        if cal is None and index is None and (
+                response != "Decline" or store.flavor.decline_creates_calendar_item):
             # The attendee deleted the tentative item: answering re-creates it.
             cal = Item("CalendarItem", "IPM.Appointment")
             _copy_meeting(target, cal)
@@ -499,6 +500,8 @@ def after_organizer_update(store, org_mbx, item, before, mode):
         elif send_all or meeting_changed:
             recipients.append((a, "FullUpdate" if time_changed else "InformationalUpdate"))
     removed = [a for addr, a in old.items() if addr not in new and addr != me]
+    if not store.flavor.cancels_removed_attendees:
+        removed = []
     if not recipients and not removed:
         return
     item.sequence += 1

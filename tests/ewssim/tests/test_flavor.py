@@ -170,12 +170,38 @@ class Gromox(h.SimTestCase):
             "DeclineItem", h.item_id(request_of(self, B, "Kept")))], ["NoError"])
         self.assertEqual(len(self.dump(A, "inbox", "Kept")), 1)
         self.assertEqual(len(self.dump(B, "inbox", "Kept")), 1)
-        declined = self.dump(B, "calendar", "Kept")
-        self.assertEqual([i["my_response_type"] for i in declined], ["Decline"])
+        # B had no calendar item (no placeholder on delivery) and a decline makes none.
+        self.assertEqual(self.dump(B, "calendar", "Kept"), [])
         org_item = self.dump(ORG, "calendar", "Kept")[0]
         self.assertEqual({a["address"]: a["response_type"] for a in org_item["attendees"]},
                          {A: "Unknown", B: "Unknown"})
         self.assertEqual(len(self.dump(ORG, "inbox", "Kept")), 2)  # the answers did arrive
+
+    def test_set_attendees_replaces_every_recipient_and_tells_nobody_removed(self):
+        item = self.meeting("One table", required=(A, B), resources=(ROOM,))
+        resp = self.ews[ORG].call(
+            '<m:UpdateItem ConflictResolution="AlwaysOverwrite" '
+            'SendMeetingInvitationsOrCancellations="SendToAllAndSaveCopy"><m:ItemChanges>'
+            '<t:ItemChange><t:ItemId Id="%s"/><t:Updates><t:SetItemField>'
+            '<t:FieldURI FieldURI="calendar:RequiredAttendees"/><t:CalendarItem>'
+            "<t:RequiredAttendees><t:Attendee><t:Mailbox><t:EmailAddress>%s</t:EmailAddress>"
+            "</t:Mailbox></t:Attendee></t:RequiredAttendees></t:CalendarItem>"
+            "</t:SetItemField></t:Updates></t:ItemChange></m:ItemChanges></m:UpdateItem>"
+            % (item[0], A))
+        self.assertEqual(resp.codes(), ["NoError"])
+        self.assertEqual([(a["address"], a["role"]) for a in
+                          self.dump(ORG, "calendar", "One table")[0]["attendees"]],
+                         [(A, "Required")])
+        for user in (B, ROOM):
+            self.assertEqual([i["kind"] for i in self.dump(user, "inbox", "One table")],
+                             ["MeetingRequest"], user)
+        self.assertEqual(len(self.dump(A, "inbox", "One table")), 2)
+
+    def test_decline_of_a_request_creates_no_calendar_item(self):
+        self.meeting("Declined unseen", required=(B,))
+        self.assertEqual([h.code(x) for x in self.ews[B].respond(
+            "DeclineItem", h.item_id(request_of(self, B, "Declined unseen")))], ["NoError"])
+        self.assertEqual(self.dump(B, "calendar", "Declined unseen"), [])
 
     def test_append_to_item_field_is_ignored_with_no_error(self):
         item = self.meeting("Append")
