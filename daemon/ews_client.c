@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "metrics.h"
 #include "util.h"
 
 struct ews_call {
@@ -55,8 +56,8 @@ static void classify_messages(struct ews_call_result *res)
     }
 }
 
-static void classify(struct ews_call *call, const struct http_response *resp,
-                     struct ews_call_result *res)
+static void classify_response(struct ews_call *call, const struct http_response *resp,
+                              struct ews_call_result *res)
 {
     res->http_result = resp->result;
     res->http_status = resp->status;
@@ -116,6 +117,24 @@ static void classify(struct ews_call *call, const struct http_response *resp,
     res->error = call->error;
 }
 
+/* Reads may be re-sent by the HTTP layer when a kept-alive connection died; everything
+ * else (answers, updates, deletions, forwards) leaves at most once (http.h, idempotent). */
+static bool operation_is_read(const char *operation)
+{
+    return strncmp(operation, "Get", 3) == 0 || strncmp(operation, "Find", 4) == 0 ||
+           strcmp(operation, "ResolveNames") == 0;
+}
+
+/* classify_response(), and a connection whose response could not be used is discarded: it
+ * carries nothing more that can be trusted. */
+static void classify(struct ews_call *call, const struct http_response *resp,
+                     struct ews_call_result *res)
+{
+    classify_response(call, resp, res);
+    if (res->status == EWS_CALL_MALFORMED || res->status == EWS_CALL_FAULT)
+        http_response_discard_connection(resp);
+}
+
 static void call_free(struct ews_call *call)
 {
     free(call->operation);
@@ -128,6 +147,7 @@ static void on_http_done(const struct http_response *resp, void *userdata)
     call->http = NULL;
     struct ews_call_result res = {0};
     classify(call, resp, &res);
+    metrics_ews_request(call->operation, res.status, res.elapsed_s);
     call->cb(&res, call->userdata);
     ews_response_free(res.response);
     call_free(call);
@@ -151,6 +171,7 @@ int ews_call_take(struct http_client *http, const struct ews_account *account,
         .auth = account->auth,
         .username = account->username,
         .password = account->password,
+        .idempotent = operation_is_read(operation),
     };
     int rc = http_submit(http, &req, on_http_done, call, &call->http);
     free(envelope); /* http_submit copied it */
@@ -175,7 +196,6 @@ void ews_call_cancel(struct ews_call *call)
 struct wait_state {
     bool done;
     struct ews_call_result *result;
-    char error[256];
 };
 
 static void on_wait_done(struct ews_call_result *res, void *userdata)
@@ -184,8 +204,8 @@ static void on_wait_done(struct ews_call_result *res, void *userdata)
     *w->result = *res;
     res->response = NULL; /* the waiting caller owns it now */
     if (res->error) {
-        snprintf(w->error, sizeof(w->error), "%s", res->error);
-        w->result->error = w->error;
+        snprintf(w->result->error_text, sizeof(w->result->error_text), "%s", res->error);
+        w->result->error = w->result->error_text;
     }
     w->done = true;
 }
@@ -194,8 +214,9 @@ int ews_call_wait_take(struct ev_loop *loop, struct http_client *http,
                        const struct ews_account *account, const char *operation, char *envelope,
                        struct ews_call_result *result)
 {
-    static struct wait_state w;
-    memset(&w, 0, sizeof(w));
+    /* On the stack: the loop runs until the callback filled it, and a submission that
+     * failed never calls back. */
+    struct wait_state w = {0};
     memset(result, 0, sizeof(*result));
     w.result = result;
     if (ews_call_take(http, account, operation, envelope, on_wait_done, &w, NULL) != 0) {

@@ -12,8 +12,10 @@
 #include <strings.h>
 
 #include "conf.h"
+#include "ews_backend.h"
 #include "ews_build.h"
 #include "ews_client.h"
+#include "health.h"
 #include "jsonw.h"
 #include "log.h"
 #include "util.h"
@@ -38,6 +40,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: meetingctl [-c FILE] --as ADDRESS [--password-file FILE] [--json] COMMAND ...\n"
+            "       meetingctl [-c FILE] health\n"
             "\n"
             "commands:\n"
             "  create --subject S --start T --end T [--location L] [--body B]\n"
@@ -52,6 +55,8 @@ static void usage(FILE *out)
             "  list FOLDER         list inbox, calendar, sentitems, deleteditems or drafts\n"
             "  respond ID accept|tentative|decline [--message M]\n"
             "                      answer a meeting request\n"
+            "  health              the running meetingd at a glance, from its metrics_listen page\n"
+            "                      (0: fine, 1: a mailbox failing, 69: no answer; no --as)\n"
             "\n"
             "Times are ISO 8601 (2026-12-03T10:00:00Z or with an offset). LIST is comma-separated\n"
             "addresses. Credentials: the [mailbox] whose address is ADDRESS, else the [server]\n"
@@ -79,9 +84,7 @@ static int setup_account(struct ctl *c)
     struct conf_server const *srv = &conf->server;
     c->account.url = srv->url;
     c->account.server_version = srv->server_version;
-    c->account.auth = srv->auth == CONF_AUTH_NTLM        ? HTTP_AUTH_NTLM
-                      : srv->auth == CONF_AUTH_NEGOTIATE ? HTTP_AUTH_NEGOTIATE
-                                                         : HTTP_AUTH_BASIC;
+    c->account.auth = ews_backend_http_auth(srv->auth);
     if (c->password_file) {
         char err[256];
         c->password = util_read_secret_file(c->password_file, err, sizeof(err));
@@ -430,6 +433,61 @@ static void list_change(struct ews_item_change *ch, size_t *n, enum ews_change_o
         .op = op, .field = field, .addresses = (const char *const *)l->v, .n_addresses = l->n};
 }
 
+/* What `meetingctl update` was asked to change. */
+struct update_args {
+    const char *subject, *location;
+    time_t start, end;
+    struct strlist set_req, add_opt, add_res, remove;
+    bool have_set_req;
+    struct strlist keep_req, keep_opt, keep_res; /* the lists that remain after --remove */
+};
+
+static void update_args_free(struct update_args *a)
+{
+    struct strlist *lists[] = {&a->set_req,  &a->add_opt,  &a->add_res, &a->remove,
+                               &a->keep_req, &a->keep_opt, &a->keep_res};
+    for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+        strlist_free(lists[i]);
+}
+
+/* The UpdateItem changes A asks for on the meeting IT, into CH (room for 12); their count. */
+static size_t update_changes(struct update_args *a, const struct item *it,
+                             struct ews_item_change *ch)
+{
+    size_t n = 0;
+    if (a->subject)
+        ch[n++] = (struct ews_item_change){
+            .op = EWS_CHANGE_SET, .field = EWS_FIELD_SUBJECT, .text = a->subject};
+    if (a->location)
+        ch[n++] = (struct ews_item_change){
+            .op = EWS_CHANGE_SET, .field = EWS_FIELD_LOCATION, .text = a->location};
+    if (a->start)
+        ch[n++] = (struct ews_item_change){
+            .op = EWS_CHANGE_SET, .field = EWS_FIELD_START, .time = a->start};
+    if (a->end)
+        ch[n++] =
+            (struct ews_item_change){.op = EWS_CHANGE_SET, .field = EWS_FIELD_END, .time = a->end};
+    /* Removing attendees rewrites each list that held one; --set-required replaces the
+     * required list outright. The server sends cancellations to whoever left a list. */
+    if (a->have_set_req) {
+        list_change(ch, &n, EWS_CHANGE_SET, EWS_FIELD_REQUIRED_ATTENDEES, &a->set_req);
+    } else if (a->remove.n) {
+        attendees_of(it, ROLE_REQUIRED, &a->remove, &a->keep_req);
+        list_change(ch, &n, EWS_CHANGE_SET, EWS_FIELD_REQUIRED_ATTENDEES, &a->keep_req);
+    }
+    if (a->remove.n) {
+        attendees_of(it, ROLE_OPTIONAL, &a->remove, &a->keep_opt);
+        attendees_of(it, ROLE_RESOURCE, &a->remove, &a->keep_res);
+        list_change(ch, &n, EWS_CHANGE_SET, EWS_FIELD_OPTIONAL_ATTENDEES, &a->keep_opt);
+        list_change(ch, &n, EWS_CHANGE_SET, EWS_FIELD_RESOURCES, &a->keep_res);
+    }
+    if (a->add_opt.n)
+        list_change(ch, &n, EWS_CHANGE_APPEND, EWS_FIELD_OPTIONAL_ATTENDEES, &a->add_opt);
+    if (a->add_res.n)
+        list_change(ch, &n, EWS_CHANGE_APPEND, EWS_FIELD_RESOURCES, &a->add_res);
+    return n;
+}
+
 static int cmd_update(struct ctl *c, int argc, char **argv)
 {
     static const struct option opts[] = {{"subject", required_argument, NULL, 's'},
@@ -441,41 +499,37 @@ static int cmd_update(struct ctl *c, int argc, char **argv)
                                          {"add-resource", required_argument, NULL, 'R'},
                                          {"remove", required_argument, NULL, 'x'},
                                          {NULL, 0, NULL, 0}};
-    const char *subject = NULL, *location = NULL;
-    time_t start = 0, end = 0;
-    struct strlist set_req = {0}, add_opt = {0}, add_res = {0}, remove = {0};
-    struct strlist keep_req = {0}, keep_opt = {0}, keep_res = {0};
-    bool have_set_req = false;
+    struct update_args a = {0};
     int o, rc = EXIT_FAILURE;
     optind = 0;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (o) {
         case 's':
-            subject = optarg;
+            a.subject = optarg;
             break;
         case 'S':
-            if (parse_time_arg("--start", optarg, &start) != 0)
+            if (parse_time_arg("--start", optarg, &a.start) != 0)
                 goto out;
             break;
         case 'E':
-            if (parse_time_arg("--end", optarg, &end) != 0)
+            if (parse_time_arg("--end", optarg, &a.end) != 0)
                 goto out;
             break;
         case 'l':
-            location = optarg;
+            a.location = optarg;
             break;
         case 'r':
-            split_list(optarg, &set_req);
-            have_set_req = true;
+            split_list(optarg, &a.set_req);
+            a.have_set_req = true;
             break;
         case 'o':
-            split_list(optarg, &add_opt);
+            split_list(optarg, &a.add_opt);
             break;
         case 'R':
-            split_list(optarg, &add_res);
+            split_list(optarg, &a.add_res);
             break;
         case 'x':
-            split_list(optarg, &remove);
+            split_list(optarg, &a.remove);
             break;
         default:
             usage(stderr);
@@ -496,37 +550,7 @@ static int cmd_update(struct ctl *c, int argc, char **argv)
         goto out;
     }
     struct ews_item_change ch[12];
-    size_t n = 0;
-    if (subject)
-        ch[n++] = (struct ews_item_change){
-            .op = EWS_CHANGE_SET, .field = EWS_FIELD_SUBJECT, .text = subject};
-    if (location)
-        ch[n++] = (struct ews_item_change){
-            .op = EWS_CHANGE_SET, .field = EWS_FIELD_LOCATION, .text = location};
-    if (start)
-        ch[n++] =
-            (struct ews_item_change){.op = EWS_CHANGE_SET, .field = EWS_FIELD_START, .time = start};
-    if (end)
-        ch[n++] =
-            (struct ews_item_change){.op = EWS_CHANGE_SET, .field = EWS_FIELD_END, .time = end};
-    /* Removing attendees rewrites each list that held one; --set-required replaces the
-     * required list outright. The server sends cancellations to whoever left a list. */
-    if (have_set_req) {
-        list_change(ch, &n, EWS_CHANGE_SET, EWS_FIELD_REQUIRED_ATTENDEES, &set_req);
-    } else if (remove.n) {
-        attendees_of(it, ROLE_REQUIRED, &remove, &keep_req);
-        list_change(ch, &n, EWS_CHANGE_SET, EWS_FIELD_REQUIRED_ATTENDEES, &keep_req);
-    }
-    if (remove.n) {
-        attendees_of(it, ROLE_OPTIONAL, &remove, &keep_opt);
-        attendees_of(it, ROLE_RESOURCE, &remove, &keep_res);
-        list_change(ch, &n, EWS_CHANGE_SET, EWS_FIELD_OPTIONAL_ATTENDEES, &keep_opt);
-        list_change(ch, &n, EWS_CHANGE_SET, EWS_FIELD_RESOURCES, &keep_res);
-    }
-    if (add_opt.n)
-        list_change(ch, &n, EWS_CHANGE_APPEND, EWS_FIELD_OPTIONAL_ATTENDEES, &add_opt);
-    if (add_res.n)
-        list_change(ch, &n, EWS_CHANGE_APPEND, EWS_FIELD_RESOURCES, &add_res);
+    size_t n = update_changes(&a, it, ch);
     if (n == 0) {
         fail("update: nothing to change");
         ews_response_free(res.response);
@@ -544,13 +568,7 @@ static int cmd_update(struct ctl *c, int argc, char **argv)
         ews_response_free(ures.response);
     }
 out:
-    strlist_free(&set_req);
-    strlist_free(&add_opt);
-    strlist_free(&add_res);
-    strlist_free(&remove);
-    strlist_free(&keep_req);
-    strlist_free(&keep_opt);
-    strlist_free(&keep_res);
+    update_args_free(&a);
     return rc;
 }
 
@@ -703,6 +721,37 @@ static int cmd_list(struct ctl *c, int argc, char **argv)
     return EXIT_SUCCESS;
 }
 
+/* The daemon's own view, from the page Prometheus scrapes: no account, no EWS. */
+static int cmd_health(const char *conf_path)
+{
+    struct conf_error cerr;
+    struct conf *conf = conf_load(conf_path, &cerr);
+    if (conf == NULL) {
+        conf_error_print(&cerr, stderr);
+        return CONF_EXIT_CONFIG;
+    }
+    if (conf->daemon.metrics_listen == NULL) {
+        fprintf(stderr,
+                "%s: [daemon] metrics_listen is not set: health reads the running "
+                "meetingd's metrics page (e.g. metrics_listen = 127.0.0.1:9873)\n",
+                conf->path);
+        conf_free(conf);
+        return CONF_EXIT_CONFIG;
+    }
+    char err[256];
+    char *page = health_fetch(conf->daemon.metrics_listen, 10.0, err, sizeof(err));
+    int rc = HEALTH_UNAVAILABLE;
+    if (page == NULL)
+        fail("meetingd is not answering at %s: %s", conf->daemon.metrics_listen, err);
+    else if ((rc = health_report(page, time(NULL), stdout)) < 0) {
+        fail("what answers at %s is not meetingd", conf->daemon.metrics_listen);
+        rc = HEALTH_UNAVAILABLE;
+    }
+    free(page);
+    conf_free(conf);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     struct ctl c = {.conf_path = CONF_DEFAULT_PATH};
@@ -739,6 +788,10 @@ int main(int argc, char **argv)
             usage(stderr);
             return EX_USAGE_CODE;
         }
+    }
+    if (optind < argc && strcmp(argv[optind], "health") == 0 && optind + 1 == argc) {
+        log_init("meetingctl", LOG_LEVEL_WARNING, false);
+        return cmd_health(c.conf_path);
     }
     if (optind >= argc || c.as == NULL) {
         usage(stderr);

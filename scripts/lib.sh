@@ -5,11 +5,21 @@ set -euo pipefail
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PACKAGES=(build-essential cmake pkg-config python3 tzdata ca-certificates
           libcurl4-openssl-dev libxml2-dev libxml2-utils libev-dev libinih-dev libcmocka-dev
-          valgrind systemd)
+          valgrind systemd prometheus
+          uthash-dev) # uthash: the ledger's hash table (header only)
 
+# What scripts/build-deb and scripts/test-systemd need besides PACKAGES: debhelper builds the
+# package, lintian checks it, man-db renders the manual pages, debootstrap makes the Debian 12
+# root the real systemd boots in.
+PACKAGING_PACKAGES=(debhelper lintian man-db)
+SYSTEMD_TEST_PACKAGES=(debootstrap util-linux)
+
+# install_missing [PACKAGE...]: installs those of PACKAGES (default) or of the arguments that are
+# missing.
 install_missing() {
-    local missing=()
-    for p in "${PACKAGES[@]}"; do
+    local missing=() wanted=("$@")
+    [ ${#wanted[@]} -gt 0 ] || wanted=("${PACKAGES[@]}")
+    for p in "${wanted[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
             missing+=("$p")
     done

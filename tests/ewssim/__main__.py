@@ -98,6 +98,10 @@ def main(argv=None):
     ap.add_argument("--flavor", choices=flavor_mod.NAMES, default="exchange",
                     help="which server to answer like (default exchange; gromox: "
                     "grommunio Gromox 3.10, see ../shared/gromox/README.md)")
+    ap.add_argument("--stray-response-after-fault", action="store_true",
+                    help="misbehave as grommunio Gromox does: after a SOAP fault, the next "
+                    "request on that connection first gets a stray copy of an earlier "
+                    "response to the same operation, then its own")
     ap.add_argument("--log", metavar="FILE", help="append one JSON line per request")
     ap.add_argument("--log-bodies", action="store_true",
                     help="also write request and response bodies to the log")
@@ -131,6 +135,7 @@ def main(argv=None):
                     validator=validator, backoff_ms=args.backoff_ms,
                     hang_seconds=args.hang_seconds, log_file=log_file,
                     log_bodies=args.log_bodies)
+    sim.stray_after_fault = args.stray_response_after_fault
     try:
         httpd = SimHTTPServer(args.listen, sim)
     except OSError as exc:
