@@ -14,6 +14,7 @@
 
 struct ews_call {
     char *operation;
+    size_t expect_messages; /* response messages the request calls for */
     ews_call_cb cb;
     void *userdata;
     struct http_handle *http;
@@ -81,8 +82,8 @@ static void classify_response(struct ews_call *call, const struct http_response 
     if (resp->status == 200 || resp->status == 500) {
         char perr[160] = "";
         struct ews_response *parsed = NULL;
-        if (ews_parse_response(resp->body, resp->body_len, call->operation, &parsed, perr,
-                               sizeof(perr)) == 0) {
+        if (ews_parse_reply(resp->body, resp->body_len, call->operation, call->expect_messages,
+                            &parsed, perr, sizeof(perr)) == 0) {
             res->response = parsed;
             if (parsed->is_fault) {
                 res->status = EWS_CALL_FAULT;
@@ -160,6 +161,7 @@ int ews_call_take(struct http_client *http, const struct ews_account *account,
         return -1;
     struct ews_call *call = xcalloc(1, sizeof(*call));
     call->operation = xstrdup(operation);
+    call->expect_messages = ews_request_message_count(envelope, strlen(envelope));
     call->cb = cb;
     call->userdata = userdata;
     struct http_request req = {

@@ -13,6 +13,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import faults as faults_mod  # noqa: E402
 import ops_notify  # noqa: E402
+import flavor as flavor_mod  # noqa: E402
 from server import SimHTTPServer, Simulator  # noqa: E402
 from store import Store  # noqa: E402
 
@@ -95,6 +96,9 @@ def main(argv=None):
     ap.add_argument("--keep-answered-requests", action="store_true",
                     help="leave answered meeting requests in the Inbox instead of moving "
                     "them to Deleted Items (as grommunio does)")
+    ap.add_argument("--flavor", choices=flavor_mod.NAMES, default="exchange",
+                    help="which server to answer like (default exchange; gromox: "
+                    "grommunio Gromox 3.10, see ../shared/gromox/README.md)")
     ap.add_argument("--stray-response-after-fault", action="store_true",
                     help="misbehave as grommunio Gromox does: after a SOAP fault, the next "
                     "request on that connection first gets a stray copy of an earlier "
@@ -128,7 +132,9 @@ def main(argv=None):
             return 2
 
     store = Store()
-    store.keep_answered_requests = args.keep_answered_requests
+    store.flavor = flavor_mod.by_name(args.flavor)
+    store.keep_answered_requests = args.keep_answered_requests or \
+        store.flavor.keeps_answered_requests
     ops_notify.install(store, streaming=not args.no_streaming,
                        sync=not args.no_sync_folder_items,
                        heartbeat_seconds=args.heartbeat_seconds,

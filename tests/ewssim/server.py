@@ -23,6 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import dump
 import faults as faults_mod
+import flavor as flavor_mod
 import ops_attach
 import ops_create
 import ops_delete
@@ -214,6 +215,8 @@ class Simulator:
             return 200, soap.envelope(response), op_name, acting, codes
         except SoapFault as fault:
             return 500, soap.fault_bytes(fault), op_name, acting, [fault.code]
+        except flavor_mod.RawFault as fault:
+            return fault.status, fault.body, op_name, acting, [fault.code]
         except Exception:  # a simulator bug: report it as Exchange reports its own
             with self.stats.lock:
                 self.stats.internal_errors += 1
@@ -239,7 +242,7 @@ class Simulator:
         """Validate an outgoing envelope; an invalid one is a simulator bug, said loudly."""
         if self.validator is None:
             return
-        errors = self.validator.validate(data)
+        errors = self.validator.validate(self.store.flavor.schema_view(data))
         if errors:
             with self.stats.lock:
                 self.stats.invalid_responses += 1
@@ -481,8 +484,22 @@ class Handler(BaseHTTPRequestHandler):
                 request_body=body, response_body=data)
         if fault is None:
             self._stray.after(self, op_name, status, data)
-            return self._send(status, data)
+            self._send(status, data)
+            return self._send_stray(sim.store.flavor.stray_response(status, data))
         self._deliver_badly(fault, status, data)
+
+    def _send_stray(self, stray):
+        """A flavor's unasked second response on the same connection (Gromox after a
+        fault): a client that reuses the connection reads it as its next answer."""
+        if stray is None:
+            return
+        with self.sim.stats.lock:
+            Stats._bump(self.sim.stats.faults, "stray-response")
+        try:
+            self.wfile.write(stray)
+            self.wfile.flush()
+        except OSError:
+            self.close_connection = True
 
     @property
     def _stray(self):
