@@ -11,6 +11,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import auth as auth_mod  # noqa: E402
 import faults as faults_mod  # noqa: E402
 from server import SimHTTPServer, Simulator  # noqa: E402
 from store import Store  # noqa: E402
@@ -47,6 +48,13 @@ def parse_impersonator(spec):
     if not sep or not user.strip():
         raise argparse.ArgumentTypeError("impersonator %r: expected USER:PASSWORD" % spec)
     return user.strip(), password
+
+
+def parse_pair(spec):
+    key, sep, value = spec.partition(":")
+    if not sep or not key.strip() or not value:
+        raise argparse.ArgumentTypeError("%r: expected ID:VALUE" % spec)
+    return key.strip(), value
 
 
 def parse_listen(spec):
@@ -94,6 +102,19 @@ def main(argv=None):
     ap.add_argument("--keep-answered-requests", action="store_true",
                     help="leave answered meeting requests in the Inbox instead of moving "
                     "them to Deleted Items (as grommunio does)")
+    ap.add_argument("--auth", type=auth_mod.parse_schemes, default=["basic"],
+                    metavar="LIST", help="authentication schemes accepted and advertised, "
+                    "comma-separated: basic, ntlm, negotiate, bearer (default basic)")
+    ap.add_argument("--keytab", metavar="FILE",
+                    help="keytab with the HTTP/ service keys (--auth negotiate)")
+    ap.add_argument("--oauth2-client", type=parse_pair, action="append", default=[],
+                    metavar="ID:SECRET", help="an app that gets tokens with a client "
+                    "secret (--auth bearer; repeatable)")
+    ap.add_argument("--oauth2-client-cert", type=parse_pair, action="append", default=[],
+                    metavar="ID:CERT.pem", help="an app that gets tokens with a JWT "
+                    "assertion signed by this certificate's key (repeatable)")
+    ap.add_argument("--oauth2-token-lifetime", type=int, default=3600, metavar="SECONDS",
+                    help="lifetime of issued access tokens (default 3600)")
     ap.add_argument("--log", metavar="FILE", help="append one JSON line per request")
     ap.add_argument("--log-bodies", action="store_true",
                     help="also write request and response bodies to the log")
@@ -125,6 +146,13 @@ def main(argv=None):
                     validator=validator, backoff_ms=args.backoff_ms,
                     hang_seconds=args.hang_seconds, log_file=log_file,
                     log_bodies=args.log_bodies)
+    token_service = None
+    if "bearer" in args.auth:
+        import entra
+        token_service = entra.TokenService(args.oauth2_client, args.oauth2_client_cert,
+                                           args.oauth2_token_lifetime)
+    sim.auth = auth_mod.Authenticator(sim, args.auth, keytab=args.keytab,
+                                      token_service=token_service)
     try:
         httpd = SimHTTPServer(args.listen, sim)
     except OSError as exc:
