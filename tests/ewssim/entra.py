@@ -15,6 +15,7 @@ authentication is enabled.
 import base64
 import hashlib
 import json
+import re
 import threading
 import time
 import urllib.parse
@@ -48,9 +49,9 @@ class TokenError(Exception):
         self.description = description
 
     def body(self):
+        code = re.match(r"AADSTS(\d+):", self.description)
         return {"error": self.error, "error_description": self.description,
-                "error_codes": [int(self.description[6:13])]
-                if self.description.startswith("AADSTS") else [],
+                "error_codes": [int(code.group(1))] if code else [],
                 "timestamp": time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime()),
                 "trace_id": str(uuid.uuid4()), "correlation_id": str(uuid.uuid4())}
 
