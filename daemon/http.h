@@ -89,6 +89,7 @@ struct http_response {
     double elapsed_s;         /* from http_submit() to completion, queue time included */
     const char *content_type; /* response Content-Type or NULL */
     long retry_after_s;       /* Retry-After header in seconds, 0 when absent */
+    const char *bearer_challenge; /* a 401's "WWW-Authenticate: Bearer ..." value, or NULL */
 };
 
 typedef void (*http_done_cb)(const struct http_response *resp, void *userdata);
