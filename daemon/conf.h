@@ -1,16 +1,20 @@
 /*
  * conf: the configuration file, parsed (with inih) into a fully validated struct.
  *
- * One table of keys (section, name, type, bounds, default, help) drives parsing, validation,
- * defaults, the --check-config summary and the key reference (conf_print_keys). Errors are
- * reported as "FILE:LINE: message". conf_load() builds a fresh struct and returns it only when
- * everything in it is valid, so a reload can swap it in or keep the old one.
+ * One table of keys (section, name, type, bounds, default, flags, help) drives parsing,
+ * validation, defaults, the --check-config summary, the key reference (conf_print_keys) and
+ * which keys a reload cannot change. Three parts: conf.c reads files and checks sections and
+ * the whole, conf_keys.c holds the table, conf_types.c parses values, conf_print.c prints.
+ * Errors are reported as "FILE:LINE: message", every error of the files, not only the first.
+ * conf_load() builds a fresh struct and returns it only when everything in it is valid, so a
+ * reload can swap it in or keep the old one.
  *
  * File syntax (inih): "[section]" headers, "key = value" lines, comments on lines starting
  * with '#' or ';', and after a value from a ';' preceded by whitespace (on continuation lines
  * too). Keys may be indented. An indented line that is not "key = value" continues the list
- * or text of the key above (lists append, texts are joined with a space). Lines other than
- * comments are limited to 198 characters (inih's buffer). Sections:
+ * or text of the key above (lists append, texts are joined with a space). The text is UTF-8
+ * (a byte order mark is allowed). Lines other than comments are limited to 198 characters
+ * (inih's buffer); no line is ever held whole beyond that, however long. Sections:
  *   [server]          the Exchange (EWS) endpoint and the service account, once
  *   [daemon]          the daemon itself, once
  *   [mailbox NAME]    a mailbox to handle; NAME is unique among mailboxes
@@ -43,15 +47,21 @@
 /* Exit code of meetingd / --check-config on a configuration error (sysexits EX_CONFIG). */
 #define CONF_EXIT_CONFIG 78
 
-/* Where and why loading failed. line is 0 when the error concerns a whole file (cannot
- * open it, a section missing from it). */
+/* Where and why loading failed: the first error in file, line and message (line is 0 when
+ * the error concerns a whole file: cannot open it, a section missing from it); count is the
+ * number of errors found, and others holds the second and later ones, printed, one a line
+ * (as many as fit). */
 struct conf_error {
     char file[PATH_MAX];
     unsigned line;
     char message[512];
+    unsigned count;
+    unsigned n_others; /* errors in others */
+    char others[4096];
 };
 
-/* Writes "FILE:LINE: message\n" ("FILE: message\n" when line is 0). */
+/* Writes every error, "FILE:LINE: message\n" ("FILE: message\n" when line is 0), the
+ * first first, then "FILE: N more errors" if not all of them fit in the struct. */
 void conf_error_print(const struct conf_error *err, FILE *out);
 
 /* Day bits as in struct tm's tm_wday: bit 0 = Sunday ... bit 6 = Saturday. */
@@ -245,7 +255,8 @@ struct conf {
 
 /* Loads and validates the configuration at path (CONF_DEFAULT_PATH when NULL), then the
  * include_dir files. Returns a new struct the caller frees with conf_free(), or NULL with
- * *err filled in (the first error found). Reads password files; does not log. */
+ * *err filled in (every error found, the first one in file/line/message). Reads password
+ * files; does not log. */
 struct conf *conf_load(const char *path, struct conf_error *err);
 
 /* Frees everything, wiping the secrets. NULL is allowed. */
@@ -260,6 +271,11 @@ void conf_print_summary(const struct conf *conf, FILE *out);
 /* Logs a warning for each rule that can never match (FILE:LINE: rule 'x' never matches:
  * reason). Returns the number of warnings. */
 size_t conf_log_warnings(const struct conf *conf);
+
+/* Names the restart-only keys whose values differ between OLD and FRESH (", "-separated, in
+ * table order) into buf, and returns how many: a reload keeps their running values. */
+size_t conf_restart_changes(const struct conf *old, const struct conf *fresh, char *buf,
+                            size_t len);
 
 /* Prints the key table as Markdown (per section: key, type, default, description): the
  * reference from which the README's configuration section is generated. */

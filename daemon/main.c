@@ -193,32 +193,25 @@ static void warn_insecure(const struct conf *conf)
         log_warn("server url %s is plain http: credentials travel unencrypted", conf->server.url);
 }
 
-static bool http_settings_differ(const struct conf *a, const struct conf *b)
-{
-    return a->server.timeout_s != b->server.timeout_s ||
-           a->server.tls_verify != b->server.tls_verify ||
-           a->daemon.max_concurrent_requests != b->daemon.max_concurrent_requests ||
-           (a->server.ca_file == NULL) != (b->server.ca_file == NULL) ||
-           (a->server.ca_file && strcmp(a->server.ca_file, b->server.ca_file) != 0);
-}
-
 static void reload(struct daemon *dm)
 {
     sdnotify_reloading();
     struct conf_error cerr;
     struct conf *fresh = conf_load(dm->conf_path, &cerr);
     if (fresh == NULL) {
-        log_error("reload failed, keeping the running configuration: %s:%u: %s", cerr.file,
-                  cerr.line, cerr.message);
+        log_error("reload failed, keeping the running configuration: %s:%u: %s%s", cerr.file,
+                  cerr.line, cerr.message,
+                  cerr.count > 1 ? " (and more errors: meetingd --check-config lists them)" : "");
         sdnotify_ready();
         return;
     }
-    if (http_settings_differ(dm->conf->conf, fresh))
-        log_warn("reload: timeout, tls_verify, ca_file and max_concurrent_requests take effect "
-                 "at the next restart");
-    if (strcmp(dm->conf->conf->daemon.state_dir, fresh->daemon.state_dir) != 0)
-        log_warn("reload: state_dir takes effect at the next restart (the ledgers and the "
-                 "decision record stay where they are)");
+    char changed[256];
+    size_t n_changed = conf_restart_changes(dm->conf->conf, fresh, changed, sizeof(changed));
+    if (n_changed > 0)
+        log_warn("reload: %s %s effect at the next restart (until then the running value%s "
+                 "stay%s)",
+                 changed, n_changed > 1 ? "take" : "takes", n_changed > 1 ? "s" : "",
+                 n_changed > 1 ? "" : "s");
     struct confref *old = dm->conf;
     dm->conf = confref_new_take(fresh);
     apply_log_level(dm, fresh);

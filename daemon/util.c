@@ -509,6 +509,54 @@ bool strlist_contains_ci(const struct strlist *l, const char *s)
 
 /* ---- strings and addresses -------------------------------------------------------------- */
 
+bool util_utf8_feed(struct util_utf8 *st, unsigned char c)
+{
+    if (st->need > 0) {
+        if (c < st->lo || c > st->hi)
+            return false;
+        st->need--;
+        st->lo = 0x80;
+        st->hi = 0xBF;
+        return true;
+    }
+    st->lo = 0x80;
+    st->hi = 0xBF;
+    if (c < 0x80)
+        return true;
+    if (c >= 0xC2 && c <= 0xDF) {
+        st->need = 1;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        st->need = 2;
+        if (c == 0xE0)
+            st->lo = 0xA0; /* no overlong three-byte forms */
+        else if (c == 0xED)
+            st->hi = 0x9F; /* no UTF-16 surrogates */
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        st->need = 3;
+        if (c == 0xF0)
+            st->lo = 0x90; /* no overlong four-byte forms */
+        else if (c == 0xF4)
+            st->hi = 0x8F; /* nothing above U+10FFFF */
+    } else {
+        return false;
+    }
+    return true;
+}
+
+bool util_utf8_complete(const struct util_utf8 *st)
+{
+    return st->need == 0;
+}
+
+bool util_utf8_valid(const char *s, size_t n)
+{
+    struct util_utf8 st = {0};
+    for (size_t i = 0; i < n; i++)
+        if (!util_utf8_feed(&st, (unsigned char)s[i]))
+            return false;
+    return util_utf8_complete(&st);
+}
+
 int util_str_casecmp_ascii(const char *a, const char *b)
 {
     for (;; a++, b++) {

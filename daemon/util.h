@@ -120,6 +120,19 @@ bool strlist_contains_ci(const struct strlist *l, const char *s);
 int util_str_casecmp_ascii(const char *a, const char *b);
 int util_str_ncasecmp_ascii(const char *a, const char *b, size_t n);
 
+/* UTF-8 validation byte by byte, for text read in bounded pieces: zero-initialise the state,
+ * feed every byte; false at the first byte that cannot continue valid UTF-8 (overlong forms,
+ * surrogates and code points above U+10FFFF are invalid). At the end of the text the input
+ * was complete only if util_utf8_complete() is true. */
+struct util_utf8 {
+    unsigned need;        /* continuation bytes still expected */
+    unsigned char lo, hi; /* range of the next continuation byte */
+};
+bool util_utf8_feed(struct util_utf8 *st, unsigned char c);
+bool util_utf8_complete(const struct util_utf8 *st);
+/* True if the n bytes at s are complete, valid UTF-8. */
+bool util_utf8_valid(const char *s, size_t n);
+
 /* True if addr looks like an e-mail address: one '@', a non-empty local part of printable
  * ASCII without spaces or any of "<>()[],;:\"\\", and a domain of letters, digits, '-' and
  * '.' with no empty label. */

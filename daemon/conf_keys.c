@@ -1,0 +1,257 @@
+/*
+ * conf_keys: the key table (one row per key: section, name, type, bounds, default, flags,
+ * help) and one parser per type of value, found through the type table. conf.c calls
+ * conf_parse_value() for each "key = value" line and for the defaults.
+ */
+#include "conf_keys.h"
+
+#include <stddef.h>
+
+const char *const conf_sect_names[SK_COUNT] = {"server", "daemon", "mailbox", "policy", "rule"};
+
+/* ---- the key table ---------------------------------------------------------------------- */
+
+static const struct choice auth_choices[] = {
+    {"basic", CONF_AUTH_BASIC, NULL},
+    {"ntlm", CONF_AUTH_NTLM, NULL},
+    {"negotiate", CONF_AUTH_NEGOTIATE, NULL},
+    {"oauth2", -1, "is not supported yet"},
+    {NULL, 0, NULL},
+};
+
+/* The EWS ExchangeVersionType enumeration (types.xsd). */
+static const struct choice version_choices[] = {
+    {"Exchange2007", 0, NULL},     {"Exchange2007_SP1", 0, NULL},
+    {"Exchange2010", 0, NULL},     {"Exchange2010_SP1", 0, NULL},
+    {"Exchange2010_SP2", 0, NULL}, {"Exchange2013", 0, NULL},
+    {"Exchange2013_SP1", 0, NULL}, {"Exchange2015", 0, NULL},
+    {"Exchange2016", 0, NULL},     {"V2015_10_05", 0, NULL},
+    {"V2016_01_06", 0, NULL},      {"V2016_04_13", 0, NULL},
+    {"V2016_07_13", 0, NULL},      {NULL, 0, NULL},
+};
+
+static const struct choice log_level_choices[] = {
+    {"error", LOG_LEVEL_ERROR, NULL},   {"warning", LOG_LEVEL_WARNING, NULL},
+    {"notice", LOG_LEVEL_NOTICE, NULL}, {"info", LOG_LEVEL_INFO, NULL},
+    {"debug", LOG_LEVEL_DEBUG, NULL},   {NULL, 0, NULL},
+};
+
+static const struct choice automate_choices[] = {
+    {"auto_accept", CONF_AUTOMATE_AUTO_ACCEPT, NULL},
+    {"auto_update", CONF_AUTOMATE_AUTO_UPDATE, NULL},
+    {"none", CONF_AUTOMATE_NONE, NULL},
+    {"accept", CONF_AUTOMATE_ACCEPT, NULL},
+    {"tentative", CONF_AUTOMATE_TENTATIVE, NULL},
+    {"decline", CONF_AUTOMATE_DECLINE, NULL},
+    {NULL, 0, NULL},
+};
+
+static const struct choice action_choices[] = {
+    {"book", CONF_ACTION_BOOK, NULL},
+    {"request", CONF_ACTION_REQUEST, NULL},
+    {"decline", CONF_ACTION_DECLINE, NULL},
+    {"ignore", CONF_ACTION_IGNORE, NULL},
+    {NULL, 0, NULL},
+};
+
+static const char *const access_names[] = {"own credentials", "impersonation", "delegate access"};
+
+#define SRV(f) offsetof(struct conf_server, f)
+#define DMN(f) offsetof(struct conf_daemon, f)
+#define MBX(f) offsetof(struct conf_mailbox, f)
+#define POL(f) offsetof(struct conf_policy, f)
+#define RUL(f) offsetof(struct conf_rule, f)
+#define K(k, n, t, o) .kind = k, .name = n, .type = t, .off = o
+
+/* Policy booleans and numbers all follow one pattern. */
+#define PBOOL(n, d, h)                                                                             \
+    {                                                                                              \
+        K(SK_POLICY, #n, KT_BOOL, POL(n)), .def = d, .help = h                                     \
+    }
+#define PUINT(n, lo, hi, d, h)                                                                     \
+    {                                                                                              \
+        K(SK_POLICY, #n, KT_UINT, POL(n)), .min = lo, .max = hi, .def = d, .help = h               \
+    }
+
+const struct key conf_keys[] = {
+    /* [server] */
+    {K(SK_SERVER, "url", KT_URL, SRV(url)), .flags = KF_REQUIRED,
+     .help = "EWS endpoint, e.g. https://mail.example.com/EWS/Exchange.asmx."},
+    {K(SK_SERVER, "auth", KT_ENUM, SRV(auth)), .def = "basic", .choices = auth_choices,
+     .help = "HTTP authentication: basic, ntlm or negotiate (oauth2 is not supported yet)."},
+    {K(SK_SERVER, "username", KT_STRING, SRV(username)),
+     .help = "Service account (user@domain or DOMAIN\\user); needs password_file."},
+    {K(SK_SERVER, "password_file", KT_SECRET_FILE, SRV(password_file)), .off2 = SRV(password),
+     .help = "File holding the service account's password (mode 0600 or stricter, or a "
+             "systemd credential; relative names are looked up in $CREDENTIALS_DIRECTORY)."},
+    {K(SK_SERVER, "impersonation", KT_BOOL, SRV(impersonation)), .def = "no",
+     .help = "Reach mailboxes without own credentials through ExchangeImpersonation as the "
+             "service account (needs username and password_file)."},
+    {K(SK_SERVER, "server_version", KT_CHOICE_STR, SRV(server_version)), .def = "Exchange2013_SP1",
+     .choices = version_choices,
+     .help = "RequestServerVersion sent with every request (an ExchangeVersionType value)."},
+    {K(SK_SERVER, "timeout", KT_DURATION, SRV(timeout_s)), .min = 1, .max = 3600, .def = "60s",
+     .flags = KF_RESTART, .help = "Time limit for one EWS request."},
+    {K(SK_SERVER, "ca_file", KT_CA_FILE, SRV(ca_file)), .flags = KF_RESTART,
+     .help = "CA certificates (PEM) to verify the server with, instead of the system store."},
+    {K(SK_SERVER, "tls_verify", KT_BOOL, SRV(tls_verify)), .def = "yes", .flags = KF_RESTART,
+     .help = "Verify the server's certificate and host name. Turn off only for tests."},
+
+    /* [daemon] */
+    {K(SK_DAEMON, "poll_interval", KT_DURATION, DMN(poll_interval_s)), .min = 1, .max = 86400,
+     .def = "60s", .help = "Time between two polls of a mailbox (each mailbox may override)."},
+    {K(SK_DAEMON, "max_concurrent_requests", KT_UINT, DMN(max_concurrent_requests)), .min = 1,
+     .max = 256, .def = "8", .flags = KF_RESTART,
+     .help = "EWS requests in flight at once, over all mailboxes."},
+    {K(SK_DAEMON, "state_dir", KT_ABSPATH, DMN(state_dir)), .def = "/var/lib/meetingd",
+     .flags = KF_RESTART,
+     .help = "Directory for the daemon's state (decision records, sync state)."},
+    {K(SK_DAEMON, "log_level", KT_ENUM, DMN(log_level)), .def = "info",
+     .choices = log_level_choices, .help = "error, warning, notice, info or debug."},
+    {K(SK_DAEMON, "include_dir", KT_INCLUDE_DIR, DMN(include_dir)),
+     .help = "Directory whose *.conf files are read after this file, in sorted order "
+             "(main file only; default: none)."},
+
+    /* [mailbox NAME] */
+    {K(SK_MAILBOX, "address", KT_ADDRESS, MBX(address)), .flags = KF_REQUIRED,
+     .help = "SMTP address of the mailbox."},
+    {K(SK_MAILBOX, "policy", KT_POLICY_REF, MBX(policy_name)), .off2 = MBX(policy_line),
+     .flags = KF_REQUIRED, .help = "Name of the [policy NAME] that decides for this mailbox."},
+    {K(SK_MAILBOX, "username", KT_STRING, MBX(username)),
+     .help = "Log in as the mailbox itself with this account (with password_file); without "
+             "them [server]'s account is used."},
+    {K(SK_MAILBOX, "password_file", KT_SECRET_FILE, MBX(password_file)), .off2 = MBX(password),
+     .help = "Password file for username (like [server]'s)."},
+    {K(SK_MAILBOX, "poll_interval", KT_DURATION, MBX(poll_interval_s)), .min = 1, .max = 86400,
+     .flags = KF_HAS, .has_off = MBX(has_poll_interval),
+     .help = "Overrides [daemon] poll_interval for this mailbox."},
+
+    /* [policy NAME] */
+    {K(SK_POLICY, "automate", KT_ENUM, POL(automate)), .def = "auto_accept",
+     .choices = automate_choices,
+     .help = "auto_accept (decide by this policy), auto_update (only mark tentative), none, "
+             "or accept / tentative / decline to answer every request that way."},
+    {K(SK_POLICY, "response_message", KT_TEXT, POL(response_message)), .def = "",
+     .help = "Text added to every response."},
+    PBOOL(remove_canceled_meetings, "no", "Remove cancelled meetings from the calendar."),
+    PBOOL(allow_conflicts, "no", "Accept requests that overlap existing bookings."),
+    PUINT(conflict_percentage_allowed, 0, 100, "0",
+          "Percentage of a series' occurrences that may conflict (0-100)."),
+    PUINT(max_conflict_instances, 0, 1000, "0",
+          "Number of a series' occurrences that may conflict."),
+    PUINT(booking_window_days, 0, 1080, "180", "How many days ahead meetings may be booked."),
+    PBOOL(enforce_scheduling_horizon, "yes",
+          "Decline recurring meetings that end after the booking window (no: accept up to it)."),
+    PUINT(max_duration_minutes, 0, 525600, "1440", "Longest meeting accepted (0 = no limit)."),
+    PUINT(min_duration_minutes, 0, 525600, "0", "Shortest meeting accepted."),
+    PBOOL(allow_recurring_meetings, "yes", "Accept recurring meetings."),
+    PBOOL(schedule_only_during_work_hours, "no",
+          "Accept only meetings within work_days and work_hours."),
+    {K(SK_POLICY, "work_days", KT_DAYS, POL(work_days)), .def = "Mon-Fri", .flags = KF_NONEMPTY,
+     .help = "Working days: names (Mon or Monday), lists (Mon,Wed,Fri), ranges (Mon-Fri), "
+             "Weekdays, Weekend, AllDays."},
+    {K(SK_POLICY, "work_hours", KT_HOURS, POL(work_start_min)), .off2 = POL(work_end_min),
+     .def = "08:00-17:00", .help = "Working hours, HH:MM-HH:MM in time_zone (end up to 24:00)."},
+    {K(SK_POLICY, "time_zone", KT_TIME_ZONE, POL(time_zone)), .def = "",
+     .help = "IANA time zone of work hours and rule hours, e.g. Europe/Berlin; empty = the "
+             "host's."},
+    PUINT(capacity, 0, 100000, "0", "Seats of the room (0 = unknown)."),
+    PBOOL(enforce_capacity, "no", "Decline meetings with more attendees than capacity."),
+    PBOOL(all_book_in_policy, "yes", "Everyone may book within the policy."),
+    {K(SK_POLICY, "book_in_policy", KT_ADDR_LIST, POL(book_in_policy)),
+     .help = "Who may book within the policy (addresses, @domains, globs)."},
+    PBOOL(all_request_in_policy, "no", "Everyone may request (delegates approve) in policy."),
+    {K(SK_POLICY, "request_in_policy", KT_ADDR_LIST, POL(request_in_policy)),
+     .help = "Who may request within the policy (addresses, @domains, globs)."},
+    PBOOL(all_request_out_of_policy, "no", "Everyone may request outside the policy."),
+    {K(SK_POLICY, "request_out_of_policy", KT_ADDR_LIST, POL(request_out_of_policy)),
+     .help = "Who may request outside the policy (addresses, @domains, globs)."},
+    {K(SK_POLICY, "resource_delegates", KT_PLAIN_ADDRS, POL(resource_delegates)),
+     .help = "Addresses of the delegates who approve requests."},
+    PBOOL(forward_requests_to_delegates, "yes", "Forward requests to the delegates."),
+    PBOOL(tentative_pending_approval, "yes", "Mark requests tentative until approved."),
+    PBOOL(process_external_meeting_messages, "no",
+          "Process requests from outside the internal domains (no: ignore them)."),
+    {K(SK_POLICY, "internal_domains", KT_DOMAIN_LIST, POL(internal_domains)),
+     .help = "Domains that count as internal; empty = the mailbox's own domain."},
+    PBOOL(enable_response_details, "yes",
+          "Give the reasons in every answer: why a request was accepted, held or declined."),
+    PBOOL(organizer_info, "yes",
+          "Name the organizer of a conflicting meeting when a request is declined."),
+    PBOOL(add_additional_response, "no", "Add additional_response to responses."),
+    {K(SK_POLICY, "additional_response", KT_TEXT, POL(additional_response)), .def = "",
+     .help = "Extra text for responses when add_additional_response is yes."},
+    PBOOL(add_organizer_to_subject, "yes", "Put the organizer's name in the booked subject."),
+    PBOOL(delete_subject, "yes", "Remove the subject of booked meetings."),
+    PBOOL(delete_comments, "yes", "Remove the body of booked meetings."),
+    PBOOL(remove_private_property, "yes", "Clear the private flag of booked meetings."),
+    PBOOL(delete_attachments, "yes", "Remove attachments of booked meetings."),
+    PBOOL(remove_old_meeting_messages, "yes", "Remove outdated meeting messages."),
+
+    /* [rule NAME] */
+    {K(SK_RULE, "policy", KT_POLICY_REF, RUL(policy_name)), .off2 = RUL(policy_line),
+     .flags = KF_REQUIRED, .help = "Policy this rule belongs to."},
+    {K(SK_RULE, "organizer", KT_ADDR_LIST, RUL(organizer)), .flags = KF_COND,
+     .help = "Condition: the organizer matches one of these addresses, @domains or globs."},
+    {K(SK_RULE, "subject", KT_SUBJECT, RUL(subject)), .flags = KF_COND,
+     .help = "Condition: the subject contains this text (case-insensitive), or matches "
+             "/regex/ (POSIX extended, case-insensitive)."},
+    {K(SK_RULE, "min_duration", KT_DURATION, RUL(min_duration_s)), .max = 366 * 86400u,
+     .flags = KF_COND | KF_HAS, .has_off = RUL(has_min_duration),
+     .help = "Condition: the meeting lasts at least this long (e.g. 30m)."},
+    {K(SK_RULE, "max_duration", KT_DURATION, RUL(max_duration_s)), .max = 366 * 86400u,
+     .flags = KF_COND | KF_HAS, .has_off = RUL(has_max_duration),
+     .help = "Condition: the meeting lasts at most this long (e.g. 2h)."},
+    {K(SK_RULE, "days", KT_DAYS, RUL(days)), .flags = KF_COND | KF_HAS, .has_off = RUL(has_days),
+     .help = "Condition: the meeting starts on one of these days."},
+    {K(SK_RULE, "hours", KT_HOURS, RUL(hours_start_min)), .off2 = RUL(hours_end_min),
+     .flags = KF_COND | KF_HAS, .has_off = RUL(has_hours),
+     .help = "Condition: the meeting lies within HH:MM-HH:MM (policy time zone)."},
+    {K(SK_RULE, "recurring", KT_COND_BOOL, RUL(recurring)), .flags = KF_COND,
+     .help = "Condition: the meeting is (yes) or is not (no) recurring."},
+    {K(SK_RULE, "min_attendees", KT_UINT, RUL(min_attendees)), .max = 100000,
+     .flags = KF_COND | KF_HAS, .has_off = RUL(has_min_attendees),
+     .help = "Condition: at least this many attendees."},
+    {K(SK_RULE, "max_attendees", KT_UINT, RUL(max_attendees)), .max = 100000,
+     .flags = KF_COND | KF_HAS, .has_off = RUL(has_max_attendees),
+     .help = "Condition: at most this many attendees."},
+    {K(SK_RULE, "external", KT_COND_BOOL, RUL(external)), .flags = KF_COND,
+     .help = "Condition: the organizer is (yes) or is not (no) external."},
+    {K(SK_RULE, "action", KT_ENUM, RUL(action)), .flags = KF_REQUIRED, .choices = action_choices,
+     .help = "What to do with a matching request: book, request, decline or ignore."},
+    {K(SK_RULE, "message", KT_TEXT, RUL(message)),
+     .help = "Text for the response to a matching request."},
+};
+
+const size_t conf_n_keys = sizeof(conf_keys) / sizeof(conf_keys[0]);
+
+_Static_assert(sizeof(enum conf_auth) == sizeof(int), "enums are stored through int");
+_Static_assert(sizeof(enum log_level) == sizeof(int), "enums are stored through int");
+
+const char *conf_auth_name(enum conf_auth auth)
+{
+    return conf_choice_name(auth_choices, (int)auth);
+}
+
+const char *conf_automate_name(enum conf_automate automate)
+{
+    return conf_choice_name(automate_choices, (int)automate);
+}
+
+const char *conf_action_name(enum conf_action action)
+{
+    return conf_choice_name(action_choices, (int)action);
+}
+
+const char *conf_access_name(enum conf_access access)
+{
+    return (unsigned)access < 3 ? access_names[access] : "?";
+}
+
+int conf_find_key(enum sect_kind kind, const char *name)
+{
+    for (size_t i = 0; i < conf_n_keys; i++)
+        if (conf_keys[i].kind == kind && util_str_casecmp_ascii(conf_keys[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
