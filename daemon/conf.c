@@ -31,6 +31,7 @@
 
 #include "conf_keys.h"
 #include "log.h"
+#include "oauth2_assert.h"
 #include "util.h"
 
 /* ---- errors ------------------------------------------------------------------------------ */
@@ -148,6 +149,115 @@ static unsigned check_required(struct parser *p, const struct sect *s)
     return missing;
 }
 
+/* ---- [server] authentication: the keys each scheme needs ------------------------------- */
+
+static unsigned line_of(const struct sect *s, const char *key)
+{
+    return s->key_line[conf_find_key(s->kind, key)];
+}
+
+/* Keys of one scheme given with another: said, not silently ignored. */
+static bool refuse_foreign_keys(struct parser *p, const struct sect *s, const char *const *keys,
+                                const char *scheme)
+{
+    bool refused = false;
+    for (const char *const *k = keys; *k; k++) {
+        unsigned l = line_of(s, *k);
+        if (l != 0) {
+            conf_fail_at(p, s->file, l, "%s is only used with auth = %s", *k, scheme);
+            refused = true;
+        }
+    }
+    return refused;
+}
+
+/* auth = oauth2: an app registration with a secret or a certificate, acting by impersonation;
+ * fills srv->oauth2. The certificate and key are loaded once here so that a bad file is a
+ * configuration error, not a failure at the first poll. */
+static void check_oauth2(struct parser *p, const struct sect *s, struct conf_server *srv)
+{
+    static const char *const login_keys[] = {"username", "password_file", NULL};
+    unsigned al = line_of(s, "auth");
+    if (refuse_foreign_keys(p, s, login_keys, "basic, ntlm or negotiate"))
+        return;
+    if (srv->client_id == NULL || (srv->tenant == NULL && srv->token_url == NULL)) {
+        conf_fail_at(p, s->file, al, "auth = oauth2 needs client_id and tenant (or token_url)");
+        return;
+    }
+    bool secret = srv->client_secret_file != NULL;
+    bool cert = srv->client_certificate != NULL || srv->client_key != NULL;
+    if (secret == cert || (cert && (srv->client_certificate == NULL || srv->client_key == NULL))) {
+        conf_fail_at(p, s->file, al,
+                     "auth = oauth2 needs either client_secret_file or both client_certificate "
+                     "and client_key");
+        return;
+    }
+    if (!srv->impersonation) {
+        conf_fail_at(p, s->file, al,
+                     "auth = oauth2 acts for mailboxes only by impersonation: set impersonation = "
+                     "yes");
+        return;
+    }
+    if (cert) {
+        char err[512];
+        struct oauth2_signer *signer =
+            oauth2_signer_new(srv->client_certificate, srv->client_key, err, sizeof(err));
+        if (signer == NULL) {
+            conf_fail_at(p, s->file, line_of(s, "client_key"), "%s", err);
+            return;
+        }
+        oauth2_signer_free(signer);
+    }
+    if (srv->token_url == NULL)
+        srv->token_url = xasprintf(OAUTH2_TOKEN_URL_FMT, srv->tenant);
+    srv->oauth2 = (struct oauth2_params){
+        .token_url = srv->token_url,
+        .client_id = srv->client_id,
+        .client_secret = srv->client_secret,
+        .certificate = srv->client_certificate,
+        .private_key = srv->client_key,
+        .scope = srv->scope,
+    };
+}
+
+/* The login keys of [server] for its auth scheme. */
+static void check_server_auth(struct parser *p, const struct sect *s)
+{
+    static const char *const oauth2_keys[] = {
+        "tenant",     "client_id", "client_secret_file", "client_certificate", "client_key",
+        "token_url",  "scope",     NULL};
+    static const char *const negotiate_keys[] = {"keytab", NULL};
+    struct conf_server *srv = s->obj;
+    unsigned ul = line_of(s, "username"), pl = line_of(s, "password_file");
+    unsigned il = line_of(s, "impersonation");
+    if (srv->auth != CONF_AUTH_OAUTH2 && refuse_foreign_keys(p, s, oauth2_keys, "oauth2"))
+        return;
+    if (srv->auth != CONF_AUTH_NEGOTIATE && refuse_foreign_keys(p, s, negotiate_keys, "negotiate"))
+        return;
+    switch (srv->auth) {
+    case CONF_AUTH_OAUTH2:
+        check_oauth2(p, s, srv);
+        return;
+    case CONF_AUTH_NEGOTIATE:
+        /* Kerberos needs no password: the keytab or the credential cache proves who we are. */
+        if (srv->impersonation && ul == 0)
+            conf_fail_at(p, s->file, il, "impersonation = yes needs username in [server]");
+        return;
+    case CONF_AUTH_BASIC:
+    case CONF_AUTH_NTLM:
+        break;
+    }
+    if ((ul == 0) != (pl == 0)) {
+        conf_fail_at(p, s->file, ul ? ul : pl,
+                     "username and password_file must be given together (%s is missing)",
+                     ul ? "password_file" : "username");
+        return;
+    }
+    if (srv->impersonation && ul == 0)
+        conf_fail_at(p, s->file, il,
+                     "impersonation = yes needs username and password_file in [server]");
+}
+
 /* Checks that need the whole section: required keys and keys that go together. */
 static void finish_section(struct parser *p)
 {
@@ -157,7 +267,9 @@ static void finish_section(struct parser *p)
     p->skipping = false;
     if (s == NULL || check_required(p, s) > 0)
         return;
-    if (s->kind == SK_SERVER || s->kind == SK_MAILBOX) {
+    if (s->kind == SK_SERVER) {
+        check_server_auth(p, s);
+    } else if (s->kind == SK_MAILBOX) {
         unsigned ul = s->key_line[conf_find_key(s->kind, "username")];
         unsigned pl = s->key_line[conf_find_key(s->kind, "password_file")];
         if ((ul == 0) != (pl == 0)) {
@@ -165,15 +277,6 @@ static void finish_section(struct parser *p)
                          "username and password_file must be given together (%s is missing)",
                          ul ? "password_file" : "username");
             return;
-        }
-        if (s->kind == SK_SERVER) {
-            const struct conf_server *srv = s->obj;
-            unsigned il = s->key_line[conf_find_key(SK_SERVER, "impersonation")];
-            if (srv->impersonation && ul == 0) {
-                conf_fail_at(p, s->file, il,
-                             "impersonation = yes needs username and password_file in [server]");
-                return;
-            }
         }
     } else if (s->kind == SK_POLICY) {
         const struct conf_policy *pol = s->obj;
@@ -701,22 +804,31 @@ static void resolve_access(struct parser *p)
 {
     struct conf *c = p->conf;
     const struct conf_server *srv = &c->server;
-    bool server_creds = srv->username != NULL && srv->password != NULL;
+    /* Kerberos proves who the account is without a password; an OAuth2 app logs in as
+     * itself (client_id). */
+    bool server_creds = (srv->username != NULL && srv->password != NULL) ||
+                        (srv->auth == CONF_AUTH_NEGOTIATE && srv->username != NULL) ||
+                        (srv->auth == CONF_AUTH_OAUTH2 && srv->oauth2.client_id != NULL);
     /* [server]'s password file was refused (reported there): saying each mailbox lacks
      * credentials would only repeat that. */
-    bool server_refused = srv->username != NULL && srv->password == NULL;
+    bool server_refused = !server_creds && (srv->username != NULL || srv->client_id != NULL);
     for (size_t i = 0; i < c->n_mailboxes; i++) {
         struct conf_mailbox *m = c->mailboxes[i];
         if (!m->has_poll_interval)
             m->poll_interval_s = c->daemon.poll_interval_s;
-        if (m->username != NULL) {
+        if (m->username != NULL && srv->auth == CONF_AUTH_OAUTH2) {
+            conf_fail_at(p, m->file, m->line,
+                         "mailbox %s: with auth = oauth2 every mailbox is reached by "
+                         "impersonation; remove username and password_file",
+                         m->name);
+        } else if (m->username != NULL) {
             m->access = CONF_ACCESS_OWN;
             m->login_username = m->username;
             m->login_password = m->password;
         } else if (server_creds) {
             m->access = srv->impersonation ? CONF_ACCESS_IMPERSONATE : CONF_ACCESS_DELEGATE;
-            m->login_username = srv->username;
-            m->login_password = srv->password;
+            m->login_username = srv->auth == CONF_AUTH_OAUTH2 ? srv->client_id : srv->username;
+            m->login_password = srv->auth == CONF_AUTH_OAUTH2 ? srv->client_secret : srv->password;
         } else if (!server_refused) {
             conf_fail_at(p, m->file, m->line,
                          "mailbox %s has no credentials: set username and password_file here, "

@@ -1216,6 +1216,8 @@ static enum http_auth http_auth_of(enum conf_auth auth)
         return HTTP_AUTH_NTLM;
     case CONF_AUTH_NEGOTIATE:
         return HTTP_AUTH_NEGOTIATE;
+    case CONF_AUTH_OAUTH2:
+        return HTTP_AUTH_NONE; /* the EWS client sends the bearer token */
     case CONF_AUTH_BASIC:
         break;
     }
@@ -1243,6 +1245,7 @@ static void poll_start(struct mailbox *m)
         .password = cm->login_password,
         .impersonate = cm->access == CONF_ACCESS_IMPERSONATE ? cm->address : NULL,
         .server_version = c->server.server_version,
+        .oauth2 = c->server.auth == CONF_AUTH_OAUTH2 ? &c->server.oauth2 : NULL,
     };
     m->ctx = (struct ews_context){
         .server_version = c->server.server_version,

@@ -19,8 +19,10 @@
 #include "conf.h"
 #include "confref.h"
 #include "http.h"
+#include "krb5env.h"
 #include "log.h"
 #include "mailbox.h"
+#include "oauth2.h"
 #include "record.h"
 #include "sdnotify.h"
 #include "util.h"
@@ -368,6 +370,7 @@ static int run(struct daemon *dm)
     while (dm->n_mailboxes > 0)
         remove_mailbox(dm, dm->mailboxes[dm->n_mailboxes - 1]);
     free(dm->mailboxes);
+    oauth2_shared_free(dm->http);
     http_client_free(dm->http);
     record_close(dm->record);
     ev_signal_stop(dm->loop, &dm->sigterm);
@@ -499,6 +502,7 @@ int main(int argc, char **argv)
     warn_insecure(conf);
     conf_log_warnings(conf);
     signal(SIGPIPE, SIG_IGN);
+    krb5env_apply(&conf->server);
     srand((unsigned)time(NULL) ^ (unsigned)getpid());
     if (http_global_init() != 0) {
         log_error("libcurl initialisation failed");

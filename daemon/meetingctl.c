@@ -15,7 +15,9 @@
 #include "ews_build.h"
 #include "ews_client.h"
 #include "jsonw.h"
+#include "krb5env.h"
 #include "log.h"
+#include "oauth2.h"
 #include "util.h"
 
 #define EX_USAGE_CODE 64
@@ -81,7 +83,10 @@ static int setup_account(struct ctl *c)
     c->account.server_version = srv->server_version;
     c->account.auth = srv->auth == CONF_AUTH_NTLM        ? HTTP_AUTH_NTLM
                       : srv->auth == CONF_AUTH_NEGOTIATE ? HTTP_AUTH_NEGOTIATE
+                      : srv->auth == CONF_AUTH_OAUTH2    ? HTTP_AUTH_NONE
                                                          : HTTP_AUTH_BASIC;
+    if (srv->auth == CONF_AUTH_OAUTH2 && c->password_file == NULL)
+        c->account.oauth2 = &srv->oauth2; /* the app, impersonating (below) */
     if (c->password_file) {
         char err[256];
         c->password = util_read_secret_file(c->password_file, err, sizeof(err));
@@ -103,7 +108,9 @@ static int setup_account(struct ctl *c)
             c->folder_mailbox = m->address;
         return 0;
     }
-    if (srv->username && srv->password) {
+    /* Kerberos needs no password; an OAuth2 app has its client id instead of a username. */
+    if ((srv->username && (srv->password || srv->auth == CONF_AUTH_NEGOTIATE)) ||
+        srv->auth == CONF_AUTH_OAUTH2) {
         c->account.username = srv->username;
         c->account.password = srv->password;
         if (srv->impersonation)
@@ -767,6 +774,7 @@ int main(int argc, char **argv)
         conf_free(c.conf);
         return EXIT_FAILURE;
     }
+    krb5env_apply(&c.conf->server);
     c.ctx = (struct ews_context){.server_version = c.account.server_version,
                                  .impersonate_address = c.account.impersonate};
     if (http_global_init() != 0) {
@@ -799,6 +807,7 @@ int main(int argc, char **argv)
         usage(stderr);
         rc = EX_USAGE_CODE;
     }
+    oauth2_shared_free(c.http);
     http_client_free(c.http);
     ev_loop_destroy(c.loop);
     http_global_cleanup();
