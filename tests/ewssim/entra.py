@@ -85,6 +85,12 @@ class TokenService:
         self.seen_jti = {}
         self.lock = threading.Lock()
 
+    def revoke_all(self):
+        """A new signing key: every token issued so far fails its signature check (as after
+        a revocation, or a key rollover the client has not seen)."""
+        from cryptography.hazmat.primitives.asymmetric import rsa
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
     # --- JWT --------------------------------------------------------------------------------
 
     def _sign(self, header, claims):

@@ -402,6 +402,9 @@ class Handler(BaseHTTPRequestHandler):
                 return self._json(400, {"error": str(exc)})
             self.sim.plan.replace(specs)
             return self._json(200, [s.as_dict() for s in specs])
+        if path == "/sim/revoke-tokens" and self.sim.auth.tokens is not None:
+            self.sim.auth.tokens.revoke_all()
+            return self._json(200, {"revoked": True})
         self._send(404, b"Not Found", "text/plain")
 
     # --- EWS --------------------------------------------------------------------------------
