@@ -66,6 +66,7 @@ struct mailbox {
     size_t n_queue;
     size_t queue_pos;
     bool acted;             /* this poll answered or removed something */
+    enum mailbox_failure failure; /* why it gave up (--once) */
     bool again;             /* a superseded request: look again right away */
     unsigned item_failures; /* items that failed permanently in this poll */
     unsigned once_passes;
@@ -246,6 +247,10 @@ static void poll_fail(struct mailbox *m, const char *what, const struct ews_call
     }
     if (m->env.once && (auth || n >= ONCE_MAX_ATTEMPTS)) {
         log_error("mailbox %s: giving up: %s", m->name, reason);
+        m->failure = auth ? MAILBOX_FAIL_AUTH
+                     : res->status == EWS_CALL_TRANSPORT && res->http_result == HTTP_ERR_CONNECT
+                         ? MAILBOX_FAIL_UNREACHABLE
+                         : MAILBOX_FAIL_OTHER;
         finish(m, true);
         return;
     }
@@ -1334,6 +1339,11 @@ void mailbox_stop(struct mailbox *m)
 const char *mailbox_name(const struct mailbox *m)
 {
     return m->name;
+}
+
+enum mailbox_failure mailbox_failure(const struct mailbox *m)
+{
+    return m->failure;
 }
 
 bool mailbox_is_busy(const struct mailbox *m)

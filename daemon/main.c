@@ -14,6 +14,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include "conf.h"
@@ -39,6 +40,7 @@ struct daemon {
     bool dry_run;
     bool stopping;
     unsigned failed; /* --once: mailboxes that gave up */
+    unsigned failed_auth, failed_unreachable; /* ... refused credentials, no connection */
     unsigned finished;
     enum log_level cli_level; /* -v / -q override the configured level */
     bool cli_level_set;
@@ -56,7 +58,8 @@ static void usage(FILE *out)
             "\n"
             "  -c, --config FILE   configuration file (default " CONF_DEFAULT_PATH ")\n"
             "      --once          process every mailbox until nothing is left to do, then exit\n"
-            "                      (0: all done, 1: a mailbox failed)\n"
+            "                      (0: all done, 77: credentials refused, 69: server\n"
+            "                      unreachable, 1: a mailbox failed otherwise)\n"
             "  -n, --dry-run       decide and log, but change nothing on the server\n"
             "      --check-config  validate the configuration, print a summary, exit 0 or 78\n"
             "      --history       print the decision record (why was a booking declined?)\n"
@@ -128,8 +131,11 @@ static void on_finished(struct mailbox *m, bool failed, void *userdata)
 {
     struct daemon *dm = userdata;
     dm->finished++;
-    if (failed)
+    if (failed) {
         dm->failed++;
+        dm->failed_auth += mailbox_failure(m) == MAILBOX_FAIL_AUTH;
+        dm->failed_unreachable += mailbox_failure(m) == MAILBOX_FAIL_UNREACHABLE;
+    }
     if (dm->stopping || dm->once) {
         if (dm->finished >= dm->n_mailboxes)
             ev_break(dm->loop, EVBREAK_ALL);
@@ -381,6 +387,12 @@ static int run(struct daemon *dm)
     ev_loop_destroy(dm->loop);
     if (dm->once && (dm->failed > 0 || failed_to_start > 0)) {
         log_error("%u mailbox(es) failed", dm->failed + (unsigned)failed_to_start);
+        /* EX_NOPERM (77) when credentials were refused (an administrator must act;
+         * retrying risks a lockout), EX_UNAVAILABLE (69) when the server was never reached. */
+        if (dm->failed_auth > 0)
+            return EX_NOPERM;
+        if (failed_to_start == 0 && dm->failed_unreachable == dm->failed)
+            return EX_UNAVAILABLE;
         return EXIT_FAILURE;
     }
     log_notice("meetingd stopped");

@@ -32,7 +32,7 @@ class NtlmOwnCredentials(authe2e.AuthWalkthrough):
         w = self.w
         w.write_secret("attendee0", "not-the-password-of-attendee0")
         res = w.once(self.daemon_conf, expect=None)
-        self.assertNotEqual(res.returncode, 0)
+        self.assertEqual(res.returncode, 77)  # EX_NOPERM
         self.assertRegex(res.stderr, r"mailbox attendee0: giving up")
         self.assertGreaterEqual(w.sim.stats()["auth_failures"], 1)
 

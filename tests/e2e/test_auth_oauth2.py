@@ -58,7 +58,7 @@ class ClientSecret(OAuth2, authe2e.AuthWalkthrough):
     def test_wrong_secret_fails(self):
         self.w.write_secret("app.secret", "not-the-secret")
         res = self.w.once(self.daemon_conf, expect=None)
-        self.assertNotEqual(res.returncode, 0)
+        self.assertEqual(res.returncode, 77)  # EX_NOPERM
         self.assertRegex(res.stderr, r"invalid_client")
         self.assertEqual(self.w.sim.stats()["requests"], 0, "no EWS request without a token")
 
