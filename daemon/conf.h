@@ -130,14 +130,14 @@ struct conf_server {
      * client_secret) and is what the EWS client uses. */
     char *tenant;
     char *client_id;
-    char *client_secret_file;        /* resolved path; NULL when a certificate is used */
-    char *client_secret;             /* SECRET read from client_secret_file */
-    char *client_certificate;        /* PEM certificate registered with the app */
-    char *client_key;                /* its PEM private key (a secret file) */
-    char *token_url;                 /* default: Microsoft's endpoint for the tenant */
-    char *scope;                     /* default: https://outlook.office365.com/.default */
+    char *client_secret_file; /* resolved path; NULL when a certificate is used */
+    char *client_secret;      /* SECRET read from client_secret_file */
+    char *client_certificate; /* PEM certificate registered with the app */
+    char *client_key;         /* its PEM private key (a secret file) */
+    char *token_url;          /* default: Microsoft's endpoint for the tenant */
+    char *scope;              /* default: https://outlook.office365.com/.default */
     struct oauth2_params oauth2;
-    const char *file;           /* where [server] is defined */
+    const char *file; /* where [server] is defined */
     unsigned line;
 };
 

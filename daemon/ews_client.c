@@ -190,8 +190,7 @@ static void on_token(enum oauth2_status status, const char *token, const char *e
         fail_early(call, EWS_CALL_TRANSPORT, "the request could not be submitted", NULL);
         return;
     }
-    fail_early(call,
-               status == OAUTH2_REFUSED ? EWS_CALL_AUTH : EWS_CALL_TRANSPORT,
+    fail_early(call, status == OAUTH2_REFUSED ? EWS_CALL_AUTH : EWS_CALL_TRANSPORT,
                "OAuth2 token request", error);
 }
 

@@ -65,10 +65,10 @@ struct mailbox {
     struct item **queue;
     size_t n_queue;
     size_t queue_pos;
-    bool acted;             /* this poll answered or removed something */
+    bool acted;                   /* this poll answered or removed something */
     enum mailbox_failure failure; /* why it gave up (--once) */
-    bool again;             /* a superseded request: look again right away */
-    unsigned item_failures; /* items that failed permanently in this poll */
+    bool again;                   /* a superseded request: look again right away */
+    unsigned item_failures;       /* items that failed permanently in this poll */
     unsigned once_passes;
     struct item_id *stale; /* finished meeting messages the server left in the Inbox */
     size_t n_stale;

@@ -39,7 +39,7 @@ struct daemon {
     bool once;
     bool dry_run;
     bool stopping;
-    unsigned failed; /* --once: mailboxes that gave up */
+    unsigned failed;                          /* --once: mailboxes that gave up */
     unsigned failed_auth, failed_unreachable; /* ... refused credentials, no connection */
     unsigned finished;
     enum log_level cli_level; /* -v / -q override the configured level */

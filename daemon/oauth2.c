@@ -40,8 +40,8 @@ struct oauth2 {
     char *token_url, *client_id, *client_secret, *certificate, *private_key, *scope;
     struct oauth2_signer *signer; /* certificate credentials only */
     enum oauth2_step step;
-    char *token;            /* SECRET */
-    uint64_t fresh_until;   /* monotonic ms */
+    char *token;          /* SECRET */
+    uint64_t fresh_until; /* monotonic ms */
     struct http_handle *request;
     struct oauth2_wait *waiters;
     unsigned long fetches;
@@ -54,8 +54,7 @@ static bool same(const char *a, const char *b)
     return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
 }
 
-static bool matches(const struct oauth2 *o, struct http_client *http,
-                    const struct oauth2_params *p)
+static bool matches(const struct oauth2 *o, struct http_client *http, const struct oauth2_params *p)
 {
     const char *scope = p->scope ? p->scope : OAUTH2_DEFAULT_SCOPE;
     return o->http == http && same(o->token_url, p->token_url) &&
@@ -224,8 +223,7 @@ static enum oauth2_status parse_answer(const struct http_response *r, char **tok
     long life = json_is_integer(exp)  ? (long)json_integer_value(exp)
                 : json_is_string(exp) ? strtol(json_string_value(exp), NULL, 10)
                                       : 0;
-    if (r->status == 200 && tok && *tok && type && strcasecmp(type, "Bearer") == 0 &&
-        life > 0) {
+    if (r->status == 200 && tok && *tok && type && strcasecmp(type, "Bearer") == 0 && life > 0) {
         *token = xstrdup(tok);
         *lifetime_s = life;
         st = OAUTH2_OK;
@@ -279,8 +277,8 @@ static void on_token(const struct http_response *r, void *userdata)
         util_secure_free(o->token);
         o->token = token;
         o->step = OA_READY;
-        o->fresh_until = util_monotonic_ms() + (uint64_t)((double)life * 1000.0 *
-                                                          OAUTH2_REFRESH_SHARE);
+        o->fresh_until =
+            util_monotonic_ms() + (uint64_t)((double)life * 1000.0 * OAUTH2_REFRESH_SHARE);
         o->fetches++;
         log_info("oauth2: new access token for app %s, valid %ld s", o->client_id, life);
     } else {

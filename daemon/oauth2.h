@@ -35,9 +35,9 @@ struct oauth2_params {
 
 enum oauth2_status {
     OAUTH2_OK,
-    OAUTH2_REFUSED,    /* the token endpoint refused the credentials (4xx) */
-    OAUTH2_FAILED,     /* no usable answer: transport error, 5xx, malformed JSON */
-    OAUTH2_CANCELLED,  /* the HTTP client shut down */
+    OAUTH2_REFUSED,   /* the token endpoint refused the credentials (4xx) */
+    OAUTH2_FAILED,    /* no usable answer: transport error, 5xx, malformed JSON */
+    OAUTH2_CANCELLED, /* the HTTP client shut down */
 };
 
 /* TOKEN (OAUTH2_OK only; valid during the callback) or ERROR (why, never a secret). */

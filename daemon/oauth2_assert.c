@@ -156,17 +156,15 @@ static char *random_uuid(void)
                      b[13], b[14], b[15]);
 }
 
-char *oauth2_signer_assertion(struct oauth2_signer *s, const char *client_id,
-                              const char *audience)
+char *oauth2_signer_assertion(struct oauth2_signer *s, const char *client_id, const char *audience)
 {
     char *jti = random_uuid();
     if (jti == NULL)
         return NULL;
     json_int_t now = (json_int_t)time(NULL);
     json_t *hdr = json_pack("{s:s,s:s,s:s}", "alg", "RS256", "typ", "JWT", "x5t", s->x5t);
-    json_t *clm = json_pack("{s:s,s:s,s:s,s:s,s:I,s:I}", "aud", audience, "iss", client_id,
-                            "sub", client_id, "jti", jti, "nbf", now, "exp",
-                            now + ASSERTION_LIFETIME_S);
+    json_t *clm = json_pack("{s:s,s:s,s:s,s:s,s:I,s:I}", "aud", audience, "iss", client_id, "sub",
+                            client_id, "jti", jti, "nbf", now, "exp", now + ASSERTION_LIFETIME_S);
     char *header = hdr ? json_dumps(hdr, JSON_COMPACT) : NULL;
     char *claims = clm ? json_dumps(clm, JSON_COMPACT) : NULL;
     json_decref(hdr);

@@ -25,6 +25,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 KDC_DIR = os.path.join(REPO, "tests", "kdc")
 
+# The request every authentication test sends: the Inbox's item ids.
+FIND_INBOX = ('<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>IdOnly'
+              '</t:BaseShape></m:ItemShape><m:ParentFolderIds>'
+              '<t:DistinguishedFolderId Id="inbox"/></m:ParentFolderIds></m:FindItem>')
+
 
 class Kdc:
     """tests/kdc/start DIR ... tests/kdc/stop DIR around a block (or start()/stop())."""

@@ -17,9 +17,7 @@ import simharness as h  # noqa: E402
 ROOM = "room0@example.com"
 TENANT = "contoso.onmicrosoft.com"
 SCOPE = "https://outlook.office365.com/.default"
-FIND_INBOX = ('<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>IdOnly'
-              '</t:BaseShape></m:ItemShape><m:ParentFolderIds>'
-              '<t:DistinguishedFolderId Id="inbox"/></m:ParentFolderIds></m:FindItem>')
+FIND_INBOX = authkit.FIND_INBOX
 
 
 def claims_of(token):

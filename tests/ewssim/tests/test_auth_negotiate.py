@@ -13,9 +13,7 @@ import simharness as h  # noqa: E402
 
 ROOM = "room0@example.com"
 SVC = "svc@example.com"
-FIND_INBOX = ('<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>IdOnly'
-              '</t:BaseShape></m:ItemShape><m:ParentFolderIds>'
-              '<t:DistinguishedFolderId Id="inbox"/></m:ParentFolderIds></m:FindItem>')
+FIND_INBOX = authkit.FIND_INBOX
 
 
 class Negotiate(unittest.TestCase):

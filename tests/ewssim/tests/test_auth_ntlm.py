@@ -16,9 +16,7 @@ import ntlm  # noqa: E402
 
 ROOM = "room0@example.com"
 SVC = "svc@example.com"
-FIND_INBOX = ('<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>IdOnly'
-              '</t:BaseShape></m:ItemShape><m:ParentFolderIds>'
-              '<t:DistinguishedFolderId Id="inbox"/></m:ParentFolderIds></m:FindItem>')
+FIND_INBOX = authkit.FIND_INBOX
 HEADERS = {"Content-Type": "text/xml; charset=utf-8"}
 
 
