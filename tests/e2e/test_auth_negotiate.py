@@ -55,6 +55,13 @@ class Negotiate(authe2e.AuthWalkthrough):
             self.assertTrue(re.search(r"TGS_REQ .* svc@EXAMPLE.COM for HTTP/127.0.0.1@EXAMPLE.COM",
                                       f.read()))
 
+    def test_meetingctl_with_the_keytab(self):
+        w = self.w
+        w.create_meeting(self.conf, "Seen by svc", resources=["room0"])
+        res = w.ctl(self.daemon_conf, "--json", "list", "inbox", as_user="room0",
+                    password_file=False)
+        self.assertIn("Seen by svc", res.stdout)
+
 
 if __name__ == "__main__":
     e2e.main()

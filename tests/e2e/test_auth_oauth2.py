@@ -55,6 +55,17 @@ class ClientSecret(OAuth2, authe2e.AuthWalkthrough):
         keys["client_secret_file"] = self.w.write_secret("app.secret", self.secret)
         return keys
 
+    def test_meetingctl_as_the_app(self):
+        w = self.w
+        mid = w.create_meeting(self.conf, "Seen by the app", resources=["room0"])
+        # meetingctl with meetingd's configuration: the app impersonating room0.
+        res = w.ctl(self.daemon_conf, "--json", "list", "inbox", as_user="room0",
+                    password_file=False)
+        self.assertIn("Seen by the app", res.stdout)
+        self.assertTrue(mid)
+        tokens = [x for x in self.request_log() if x["operation"] == "token"]
+        self.assertEqual(len(tokens), 1)
+
     def test_wrong_secret_fails(self):
         self.w.write_secret("app.secret", "not-the-secret")
         res = self.w.once(self.daemon_conf, expect=None)
