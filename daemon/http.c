@@ -437,7 +437,7 @@ static void account_traffic(struct http_client *c, CURL *easy)
 /* The final response's WWW-Authenticate challenge of SCHEME (e.g. "Bearer"), or NULL;
  * OAuth2 callers read its error="invalid_token" to tell an expired token from bad
  * credentials. Valid until the handle is freed. */
-static const char *auth_challenge(CURL *easy, const char *scheme)
+static const char *challenge_of_scheme(CURL *easy, const char *scheme)
 {
     struct curl_header *hdr = NULL;
     size_t n = strlen(scheme);
@@ -473,7 +473,7 @@ static void deliver(struct http_client *c, struct http_handle *h, bool cancelled
         r.content_type = ctype;
         r.retry_after_s = (long)retry_after;
         if (r.status == 401)
-            r.bearer_challenge = auth_challenge(h->easy, "Bearer");
+            r.bearer_challenge = challenge_of_scheme(h->easy, "Bearer");
         account_traffic(c, h->easy);
         if (r.result == HTTP_OK) {
             r.body = h->buf ? h->buf : "";
