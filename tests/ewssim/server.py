@@ -307,6 +307,7 @@ class Handler(BaseHTTPRequestHandler):
     def setup(self):
         super().setup()
         self.auth_conn = auth_mod.Connection()  # what this TCP connection has proven
+        self.auth_reply = []  # headers auth.py adds to the next response
         # Responses go out in one write and without Nagle's delay: a keep-alive client that
         # waits for the rest of a response must not wait for a delayed ACK.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -328,6 +329,9 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         for k, v in (extra.items() if isinstance(extra, dict) else extra or ()):
             self.send_header(k, v)
+        for k, v in self.auth_reply:
+            self.send_header(k, v)
+        self.auth_reply = []
         self._headers_buffer.append(b"\r\n")
         if self.command != "HEAD":
             self._headers_buffer.append(body)
@@ -416,6 +420,8 @@ class Handler(BaseHTTPRequestHandler):
         principal = outcome.principal
         if principal is None:
             return self._unauthorized(outcome, body)
+        # Negotiate's mutual-authentication token goes out with the response, whatever it is.
+        self.auth_reply = outcome.headers
         op_guess = soap.peek_operation(body)
         fault = sim.plan.draw(op_guess)
         user = principal[1].address if principal[0] == "mailbox" else principal[1]
@@ -453,7 +459,7 @@ class Handler(BaseHTTPRequestHandler):
                 ms=round((time.monotonic() - started) * 1000, 1),
                 request_body=body, response_body=data)
         if fault is None:
-            return self._send(status, data, extra=outcome.headers)
+            return self._send(status, data)
         self._deliver_badly(fault, status, data)
 
     def _unauthorized(self, outcome, body):
