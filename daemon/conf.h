@@ -146,6 +146,7 @@ struct conf_daemon {
     unsigned poll_interval_s;         /* default interval between two polls of a mailbox */
     unsigned max_concurrent_requests; /* cap on EWS requests in flight, all mailboxes */
     char *state_dir;                  /* absolute path of the state directory */
+    char *metrics_listen;             /* HOST:PORT of the metrics page; NULL = off */
     enum log_level log_level;
     char *include_dir; /* resolved path of the include directory; NULL = none */
     const char *file;  /* where [daemon] is defined; NULL when the section is absent */

@@ -132,6 +132,9 @@ const struct key conf_keys[] = {
      .help = "Directory for the daemon's state (decision records, sync state)."},
     {K(SK_DAEMON, "log_level", KT_ENUM, DMN(log_level)), .def = "info",
      .choices = log_level_choices, .help = "error, warning, notice, info or debug."},
+    {K(SK_DAEMON, "metrics_listen", KT_LISTEN, DMN(metrics_listen)), .flags = KF_RESTART,
+     .help = "Where Prometheus scrapes GET /metrics, e.g. 127.0.0.1:9873 or [::1]:9873 (no "
+             "authentication: keep it on loopback; default: off)."},
     {K(SK_DAEMON, "include_dir", KT_INCLUDE_DIR, DMN(include_dir)),
      .help = "Directory whose *.conf files are read after this file, in sorted order "
              "(main file only; default: none)."},

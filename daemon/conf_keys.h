@@ -32,6 +32,7 @@ enum key_type {
     KT_CHOICE_STR,  /* const char *, canonical spelling from choices */
     KT_URL,         /* char *, http:// or https:// */
     KT_ABSPATH,     /* char *, absolute path */
+    KT_LISTEN,      /* char *, HOST:PORT with a numeric host (metrics_http_parse_listen) */
     KT_INCLUDE_DIR, /* char *, resolved path, main file only */
     KT_CA_FILE,     /* char *, resolved path of an existing readable file */
     KT_SECRET_FILE, /* char * path at off, char * secret at off2 */

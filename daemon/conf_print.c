@@ -19,6 +19,7 @@ static bool key_present(const struct key *k, const void *obj)
     case KT_STRING:
     case KT_URL:
     case KT_ABSPATH:
+    case KT_LISTEN:
     case KT_INCLUDE_DIR:
     case KT_CA_FILE:
     case KT_SECRET_FILE:
@@ -101,6 +102,7 @@ static void print_key(FILE *out, const struct key *k, const void *obj)
     case KT_STRING:
     case KT_URL:
     case KT_ABSPATH:
+    case KT_LISTEN:
     case KT_INCLUDE_DIR:
     case KT_CA_FILE:
     case KT_ADDRESS:
@@ -263,6 +265,8 @@ static const char *type_name(const struct key *k, char *buf, size_t len)
         return "URL";
     case KT_ABSPATH:
         return "absolute path";
+    case KT_LISTEN:
+        return "address:port";
     case KT_INCLUDE_DIR:
         return "directory";
     case KT_CA_FILE:

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "conf_keys.h"
+#include "metrics_http.h"
 
 /* ---- helpers ---------------------------------------------------------------------------- */
 
@@ -448,6 +449,19 @@ static int parse_abspath(struct parser *p, const struct key *k, void *obj, const
     return 0;
 }
 
+static int parse_listen(struct parser *p, const struct key *k, void *obj, const char *v, bool cont)
+{
+    struct sockaddr_storage addr;
+    socklen_t len;
+    char why[160];
+    if (metrics_http_parse_listen(v, &addr, &len, why, sizeof(why)) != 0) {
+        conf_fail(p, "%s: %s", k->name, why);
+        return -1;
+    }
+    set_string_take(obj, k->off, xstrdup(v));
+    return 0;
+}
+
 static int parse_include_dir(struct parser *p, const struct key *k, void *obj, const char *v,
                              bool cont)
 {
@@ -668,6 +682,7 @@ static const struct {
     [KT_CHOICE_STR] = {parse_choice, false, NULL},
     [KT_URL] = {parse_url, false, release_string},
     [KT_ABSPATH] = {parse_abspath, false, release_string},
+    [KT_LISTEN] = {parse_listen, false, release_string},
     [KT_INCLUDE_DIR] = {parse_include_dir, false, release_string},
     [KT_CA_FILE] = {parse_ca_file, false, release_string},
     [KT_SECRET_FILE] = {parse_secret_file, false, release_secret},

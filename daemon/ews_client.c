@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "oauth2.h"
 #include "util.h"
 
@@ -135,6 +136,7 @@ static void call_free(struct ews_call *call)
 
 static void deliver(struct ews_call *call, struct ews_call_result *res)
 {
+    metrics_ews_request(call->operation, res->status, res->elapsed_s);
     call->cb(res, call->userdata);
     ews_response_free(res->response);
     call_free(call);

@@ -23,6 +23,7 @@
 #include "ews_client.h"
 #include "ledger.h"
 #include "log.h"
+#include "metrics.h"
 #include "util.h"
 
 #define FIND_PAGE_SIZE 100
@@ -254,6 +255,7 @@ static void poll_fail(struct mailbox *m, const char *what, const struct ews_call
         finish(m, true);
         return;
     }
+    metrics_backoff(m->name, res);
     schedule(m, delay);
 }
 

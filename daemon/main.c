@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -23,6 +25,8 @@
 #include "krb5env.h"
 #include "log.h"
 #include "mailbox.h"
+#include "metrics.h"
+#include "metrics_http.h"
 #include "oauth2.h"
 #include "record.h"
 #include "sdnotify.h"
@@ -34,6 +38,7 @@ struct daemon {
     struct confref *conf;
     struct http_client *http;
     struct record *record;
+    struct metrics_http *metrics_http; /* NULL: metrics_listen off */
     struct mailbox **mailboxes;
     size_t n_mailboxes;
     bool once;
@@ -47,7 +52,10 @@ struct daemon {
     ev_signal sigterm, sigint, sighup;
     ev_timer watchdog;
     ev_timer ready;
+    int state_lock; /* descriptor holding the state directory's lock, -1 before */
 };
+
+#define EXIT_TEMPFAIL 75 /* EX_TEMPFAIL: another meetingd holds the state directory */
 
 static void usage(FILE *out)
 {
@@ -90,6 +98,7 @@ static void on_decision(const struct mailbox_decision *d, void *userdata)
     free(reasons);
     if (dm->record && record_append(dm->record, d, dm->dry_run) != 0)
         log_error_errno(errno, "cannot append to the decision record");
+    metrics_decision(d->mailbox, d->result->decision, d->outcome, time(NULL));
 }
 
 /* ---- mailboxes ------------------------------------------------------------------------ */
@@ -107,8 +116,7 @@ static void status_update(struct daemon *dm)
 
 static void on_poll(struct mailbox *m, bool ok, void *userdata)
 {
-    (void)m;
-    (void)ok;
+    metrics_poll(mailbox_name(m), ok, mailbox_stats(m)->consecutive_failures, time(NULL));
     status_update(userdata);
 }
 
@@ -122,6 +130,7 @@ static void remove_mailbox(struct daemon *dm, struct mailbox *m)
             break;
         }
     }
+    metrics_mailbox_remove(mailbox_name(m));
     mailbox_free(m);
 }
 
@@ -181,8 +190,41 @@ static int add_mailbox(struct daemon *dm, const char *name)
     }
     dm->mailboxes = xreallocarray(dm->mailboxes, dm->n_mailboxes + 1, sizeof(*dm->mailboxes));
     dm->mailboxes[dm->n_mailboxes++] = m;
+    metrics_mailbox_add(name);
     mailbox_start(m);
     return 0;
+}
+
+/* ---- metrics ------------------------------------------------------------------------- */
+
+static char *render_metrics(void *userdata)
+{
+    struct daemon *dm = userdata;
+    metrics_set_queue(http_queued(dm->http), http_in_flight(dm->http));
+    return metrics_render();
+}
+
+/* Without its metrics page the daemon still answers meetings: a failed bind is logged, and a
+ * scraping Prometheus sees the target down. */
+static void start_metrics(struct daemon *dm, const char *listen)
+{
+    metrics_init(time(NULL));
+    if (listen == NULL)
+        return;
+    char err[256];
+    dm->metrics_http = metrics_http_new(dm->loop, listen, render_metrics, dm, err, sizeof(err));
+    if (dm->metrics_http == NULL) {
+        log_error("metrics_listen %s: %s; running without metrics", listen, err);
+        return;
+    }
+    struct sockaddr_storage addr;
+    socklen_t len;
+    if (metrics_http_parse_listen(listen, &addr, &len, err, sizeof(err)) == 0 &&
+        !metrics_http_is_loopback(&addr))
+        log_warn("metrics_listen %s is not a loopback address: anyone who reaches it reads the "
+                 "mailbox names and counters",
+                 listen);
+    log_notice("metrics at http://%s/metrics", metrics_http_address(dm->metrics_http));
 }
 
 /* ---- configuration -------------------------------------------------------------------- */
@@ -304,6 +346,25 @@ static void on_ready(struct ev_loop *loop, ev_timer *w, int revents)
 
 /* ---- main ----------------------------------------------------------------------------- */
 
+/* Configuration errors keep their FILE:LINE: form; in the journal each line also carries the
+ * error priority, like everything else meetingd writes there (ExecStartPre's check included). */
+static void print_conf_error(const struct conf_error *cerr)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = log_to_journal() ? open_memstream(&text, &len) : NULL;
+    if (mem == NULL) {
+        conf_error_print(cerr, stderr);
+        return;
+    }
+    conf_error_print(cerr, mem);
+    fclose(mem);
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+        log_error("%s", line);
+    free(text);
+}
+
 /* Each mailbox keeps its ledger open and each request in flight holds a socket, so a daemon
  * for a thousand mailboxes needs more than the usual soft limit of 1024 descriptors: take
  * what the hard limit allows. */
@@ -318,6 +379,42 @@ static void raise_fd_limit(size_t n_mailboxes)
     else if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < n_mailboxes + 64)
         log_warn("open file limit %llu is low for %zu mailboxes (set LimitNOFILE=)",
                  (unsigned long long)rl.rlim_cur, n_mailboxes);
+}
+
+/* One meetingd per state directory: a second one (or a --once beside the daemon) would
+ * answer the same requests again from its own view of the ledgers. The flock is the kernel's,
+ * so it goes away with the process however it ends; the PID in the file is for the message. */
+static int lock_state_dir(struct daemon *dm, const char *state_dir)
+{
+    char *path = xasprintf("%s/meetingd.lock", state_dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        log_error_errno(errno, "cannot open the lock file %s", path);
+        free(path);
+        return EXIT_FAILURE;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int err = errno;
+        char pid[24] = "";
+        ssize_t n = pread(fd, pid, sizeof(pid) - 1, 0);
+        pid[n > 0 ? strcspn(pid, "\n") : 0] = '\0';
+        if (err == EWOULDBLOCK)
+            log_error("state directory %s is in use by another meetingd%s%s%s; stop it first "
+                      "(one meetingd per state directory)",
+                      state_dir, pid[0] ? " (pid " : "", pid, pid[0] ? ")" : "");
+        else
+            log_error_errno(err, "cannot lock %s", path);
+        close(fd);
+        free(path);
+        return err == EWOULDBLOCK ? EXIT_TEMPFAIL : EXIT_FAILURE;
+    }
+    char pid[24];
+    int len = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)len, 0) != len)
+        log_warn_errno(errno, "cannot write the pid into %s", path);
+    free(path);
+    dm->state_lock = fd;
+    return 0;
 }
 
 static int run(struct daemon *dm)
@@ -340,6 +437,12 @@ static int run(struct daemon *dm)
      * this the very first run (no systemd StateDirectory=) would lose its decisions. */
     if (mkdir(conf->daemon.state_dir, 0700) != 0 && errno != EEXIST)
         log_warn("cannot create state directory %s: %s", conf->daemon.state_dir, strerror(errno));
+    int locked = lock_state_dir(dm, conf->daemon.state_dir);
+    if (locked != 0) {
+        http_client_free(dm->http);
+        ev_loop_destroy(dm->loop);
+        return locked;
+    }
     char *record_path = xasprintf("%s/decisions.jsonl", conf->daemon.state_dir);
     dm->record = record_open(record_path, err, sizeof(err));
     free(record_path);
@@ -362,6 +465,7 @@ static int run(struct daemon *dm)
     ev_timer_init(&dm->ready, on_ready, 0.0, 0.0);
     ev_timer_start(dm->loop, &dm->ready);
 
+    start_metrics(dm, conf->daemon.metrics_listen);
     raise_fd_limit(conf->n_mailboxes);
     int failed_to_start = 0;
     for (size_t i = 0; i < conf->n_mailboxes; i++)
@@ -379,12 +483,15 @@ static int run(struct daemon *dm)
     oauth2_shared_free(dm->http);
     http_client_free(dm->http);
     record_close(dm->record);
+    metrics_http_free(dm->metrics_http);
+    metrics_free();
     ev_signal_stop(dm->loop, &dm->sigterm);
     ev_signal_stop(dm->loop, &dm->sigint);
     ev_signal_stop(dm->loop, &dm->sighup);
     ev_timer_stop(dm->loop, &dm->watchdog);
     ev_timer_stop(dm->loop, &dm->ready);
     ev_loop_destroy(dm->loop);
+    close(dm->state_lock);
     if (dm->once && (dm->failed > 0 || failed_to_start > 0)) {
         log_error("%u mailbox(es) failed", dm->failed + (unsigned)failed_to_start);
         /* EX_NOPERM (77) when credentials were refused (an administrator must act;
@@ -426,7 +533,7 @@ int main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    struct daemon dm = {.conf_path = CONF_DEFAULT_PATH};
+    struct daemon dm = {.conf_path = CONF_DEFAULT_PATH, .state_lock = -1};
     bool check_only = false, history = false;
     struct record_filter filter = {0};
     int opt;
@@ -487,11 +594,11 @@ int main(int argc, char **argv)
         return 64;
     }
 
-    log_init("meetingd", dm.cli_level_set ? dm.cli_level : LOG_LEVEL_INFO, false);
+    log_init("meetingd", dm.cli_level_set ? dm.cli_level : LOG_LEVEL_INFO, true);
     struct conf_error cerr;
     struct conf *conf = conf_load(dm.conf_path, &cerr);
     if (conf == NULL) {
-        conf_error_print(&cerr, stderr);
+        print_conf_error(&cerr);
         return CONF_EXIT_CONFIG;
     }
     if (check_only) {

@@ -14,6 +14,7 @@
 #include "conf.h"
 #include "ews_build.h"
 #include "ews_client.h"
+#include "health.h"
 #include "jsonw.h"
 #include "krb5env.h"
 #include "log.h"
@@ -40,6 +41,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: meetingctl [-c FILE] --as ADDRESS [--password-file FILE] [--json] COMMAND ...\n"
+            "       meetingctl [-c FILE] health\n"
             "\n"
             "commands:\n"
             "  create --subject S --start T --end T [--location L] [--body B]\n"
@@ -54,6 +56,8 @@ static void usage(FILE *out)
             "  list FOLDER         list inbox, calendar, sentitems, deleteditems or drafts\n"
             "  respond ID accept|tentative|decline [--message M]\n"
             "                      answer a meeting request\n"
+            "  health              the running meetingd at a glance, from its metrics_listen page\n"
+            "                      (0: fine, 1: a mailbox failing, 69: no answer; no --as)\n"
             "\n"
             "Times are ISO 8601 (2026-12-03T10:00:00Z or with an offset). LIST is comma-separated\n"
             "addresses. Credentials: the [mailbox] whose address is ADDRESS, else the [server]\n"
@@ -710,6 +714,37 @@ static int cmd_list(struct ctl *c, int argc, char **argv)
     return EXIT_SUCCESS;
 }
 
+/* The daemon's own view, from the page Prometheus scrapes: no account, no EWS. */
+static int cmd_health(const char *conf_path)
+{
+    struct conf_error cerr;
+    struct conf *conf = conf_load(conf_path, &cerr);
+    if (conf == NULL) {
+        conf_error_print(&cerr, stderr);
+        return CONF_EXIT_CONFIG;
+    }
+    if (conf->daemon.metrics_listen == NULL) {
+        fprintf(stderr,
+                "%s: [daemon] metrics_listen is not set: health reads the running "
+                "meetingd's metrics page (e.g. metrics_listen = 127.0.0.1:9873)\n",
+                conf->path);
+        conf_free(conf);
+        return CONF_EXIT_CONFIG;
+    }
+    char err[256];
+    char *page = health_fetch(conf->daemon.metrics_listen, 10.0, err, sizeof(err));
+    int rc = HEALTH_UNAVAILABLE;
+    if (page == NULL)
+        fail("meetingd is not answering at %s: %s", conf->daemon.metrics_listen, err);
+    else if ((rc = health_report(page, time(NULL), stdout)) < 0) {
+        fail("what answers at %s is not meetingd", conf->daemon.metrics_listen);
+        rc = HEALTH_UNAVAILABLE;
+    }
+    free(page);
+    conf_free(conf);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     struct ctl c = {.conf_path = CONF_DEFAULT_PATH};
@@ -746,6 +781,10 @@ int main(int argc, char **argv)
             usage(stderr);
             return EX_USAGE_CODE;
         }
+    }
+    if (optind < argc && strcmp(argv[optind], "health") == 0 && optind + 1 == argc) {
+        log_init("meetingctl", LOG_LEVEL_WARNING, false);
+        return cmd_health(c.conf_path);
     }
     if (optind >= argc || c.as == NULL) {
         usage(stderr);

@@ -5,7 +5,7 @@ set -euo pipefail
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PACKAGES=(build-essential cmake pkg-config python3 tzdata ca-certificates
           libcurl4-openssl-dev libxml2-dev libxml2-utils libev-dev libinih-dev libcmocka-dev
-          valgrind systemd
+          valgrind systemd prometheus
           krb5-kdc krb5-admin-server python3-gssapi python3-requests-ntlm python3-cryptography
           libjansson-dev libssl-dev)
 

@@ -198,6 +198,7 @@ static void test_defaults(void **state)
     assert_int_equal(d->max_concurrent_requests, 8);
     assert_string_equal(d->state_dir, "/var/lib/meetingd");
     assert_int_equal(d->log_level, LOG_LEVEL_INFO);
+    assert_null(d->metrics_listen);
     assert_null(d->include_dir);
     assert_null(d->file);
 
@@ -299,6 +300,7 @@ static const char full_fmt[] = "[server]\n"
                                "max_concurrent_requests = 256\n"
                                "state_dir = /srv/meetingd\n"
                                "log_level = debug\n"
+                               "metrics_listen = [::1]:9873\n"
                                "include_dir = inc\n"
                                "[mailbox own]\n"
                                "address = Room-1@Example.com\n"
@@ -418,6 +420,7 @@ static void test_every_key(void **state)
     assert_int_equal(d->max_concurrent_requests, 256);
     assert_string_equal(d->state_dir, "/srv/meetingd");
     assert_int_equal(d->log_level, LOG_LEVEL_DEBUG);
+    assert_string_equal(d->metrics_listen, "[::1]:9873");
     path = xasprintf("%s/inc", tmpdir);
     assert_string_equal(d->include_dir, path);
     free(path);
@@ -542,7 +545,7 @@ static void test_key_table(void **state)
     for (const char *p = full_fmt; *p; p++)
         lines += *p == '\n' && p[1] != '[' && p[1] != '\0';
     /* full_fmt has one line per key per section; mailbox keys appear twice in it. */
-    assert_int_equal(rows, 78);
+    assert_int_equal(rows, 79);
     assert_true(lines >= rows);
     free(buf);
 }
