@@ -22,6 +22,11 @@
 
 #include "item.h"
 
+/* t:ExchangeVersionType (types.xsd), oldest first: every RequestServerVersion a request may
+ * carry. The configuration's server_version is one of these. */
+#define EWS_SERVER_VERSIONS 16
+extern const char *const ews_server_versions[EWS_SERVER_VERSIONS];
+
 /* Shared per-request context; all pointers are borrowed for the duration of the call. */
 struct ews_context {
     const char *server_version;      /* RequestServerVersion, e.g. "Exchange2013_SP1";
@@ -279,14 +284,6 @@ char *ews_build_forward(const struct ews_context *ctx, const struct item_id *ref
  * DeleteAttachmentResponseMessage per id, with the item's new ChangeKey in m:RootItemId. */
 char *ews_build_delete_attachments(const struct ews_context *ctx, const struct item_id *ids,
                                    size_t n);
-
-/* m:GetFolder of n >= 1 folders with a base shape. */
-char *ews_build_get_folder(const struct ews_context *ctx, const struct ews_folder_ref *folders,
-                           size_t n, enum ews_base_shape shape);
-
-/* Format t as "YYYY-MM-DDTHH:MM:SSZ" into buf (at least 21 bytes). Returns 0, or -1 when t is
- * outside years 1..9999. */
-int ews_datetime_format(time_t t, char *buf, size_t buflen);
 
 /* Whether s is an item/message/meeting/meetingRequest/calendar FieldURI of the schema
  * (t:UnindexedFieldURIType), e.g. "item:Subject", "calendar:Start". */

@@ -64,8 +64,8 @@ static void classify_messages(struct ews_call_result *res)
     }
 }
 
-static void classify(struct ews_call *call, const struct http_response *resp,
-                     struct ews_call_result *res)
+static void classify_response(struct ews_call *call, const struct http_response *resp,
+                              struct ews_call_result *res)
 {
     res->http_result = resp->result;
     res->http_status = resp->status;
@@ -123,6 +123,24 @@ static void classify(struct ews_call *call, const struct http_response *resp,
                               : (unsigned)(resp->retry_after_s * 1000);
     snprintf(call->error, sizeof(call->error), "HTTP %ld from the server", resp->status);
     res->error = call->error;
+}
+
+/* Reads may be re-sent by the HTTP layer when a kept-alive connection died; everything
+ * else (answers, updates, deletions, forwards) leaves at most once (http.h, idempotent). */
+static bool operation_is_read(const char *operation)
+{
+    return strncmp(operation, "Get", 3) == 0 || strncmp(operation, "Find", 4) == 0 ||
+           strcmp(operation, "ResolveNames") == 0;
+}
+
+/* classify_response(), and a connection whose response could not be used is discarded: it
+ * carries nothing more that can be trusted. */
+static void classify(struct ews_call *call, const struct http_response *resp,
+                     struct ews_call_result *res)
+{
+    classify_response(call, resp, res);
+    if (res->status == EWS_CALL_MALFORMED || res->status == EWS_CALL_FAULT)
+        http_response_discard_connection(resp);
 }
 
 static void call_free(struct ews_call *call)
@@ -229,6 +247,7 @@ static int submit_http(struct ews_call *call)
         .username = a->username,
         .password = a->password,
         .headers = headers,
+        .idempotent = operation_is_read(call->operation),
     };
     int rc = http_submit(call->client, &req, on_http_done, call, &call->http);
     util_secure_free(bearer);
@@ -284,7 +303,6 @@ void ews_call_cancel(struct ews_call *call)
 struct wait_state {
     bool done;
     struct ews_call_result *result;
-    char error[256];
 };
 
 static void on_wait_done(struct ews_call_result *res, void *userdata)
@@ -293,8 +311,8 @@ static void on_wait_done(struct ews_call_result *res, void *userdata)
     *w->result = *res;
     res->response = NULL; /* the waiting caller owns it now */
     if (res->error) {
-        snprintf(w->error, sizeof(w->error), "%s", res->error);
-        w->result->error = w->error;
+        snprintf(w->result->error_text, sizeof(w->result->error_text), "%s", res->error);
+        w->result->error = w->result->error_text;
     }
     w->done = true;
 }
@@ -303,8 +321,9 @@ int ews_call_wait_take(struct ev_loop *loop, struct http_client *http,
                        const struct ews_account *account, const char *operation, char *envelope,
                        struct ews_call_result *result)
 {
-    static struct wait_state w;
-    memset(&w, 0, sizeof(w));
+    /* On the stack: the loop runs until the callback filled it, and a submission that
+     * failed never calls back. */
+    struct wait_state w = {0};
     memset(result, 0, sizeof(*result));
     w.result = result;
     if (ews_call_take(http, account, operation, envelope, on_wait_done, &w, NULL) != 0) {

@@ -54,6 +54,7 @@ struct ews_call_result {
      * the callback returns; a callback may keep it by setting the field to NULL. */
     struct ews_response *response;
     double elapsed_s;
+    char error_text[256]; /* ews_call_wait_take(): where error points */
 };
 
 typedef void (*ews_call_cb)(struct ews_call_result *result, void *userdata);
@@ -80,7 +81,7 @@ void ews_call_cancel(struct ews_call *call);
 /*
  * For command-line tools: posts ENVELOPE (taken) and runs LOOP until the answer arrived.
  * Fills *RESULT; the caller owns RESULT->response (free with ews_response_free) and
- * RESULT->error points to a static or result-owned string valid until the next call.
+ * RESULT->error points to a static string or into RESULT itself.
  * Returns 0 when the call completed with EWS_CALL_OK, -1 otherwise.
  */
 int ews_call_wait_take(struct ev_loop *loop, struct http_client *http,

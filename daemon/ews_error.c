@@ -173,24 +173,3 @@ enum ews_error_action ews_error_action(enum ews_error e)
         return EWS_ACTION_PERMANENT;
     return ews_error_rows[e].action;
 }
-
-const char *ews_error_action_name(enum ews_error_action a)
-{
-    switch (a) {
-    case EWS_ACTION_NONE:
-        return "none";
-    case EWS_ACTION_RETRY_LATER:
-        return "retry-later";
-    case EWS_ACTION_ITEM_GONE:
-        return "item-gone";
-    case EWS_ACTION_CONFLICT:
-        return "conflict";
-    case EWS_ACTION_OUT_OF_DATE:
-        return "out-of-date";
-    case EWS_ACTION_AUTH:
-        return "auth";
-    case EWS_ACTION_PERMANENT:
-        return "permanent";
-    }
-    return "invalid";
-}

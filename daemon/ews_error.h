@@ -141,7 +141,5 @@ enum ews_error ews_error_from_name(const char *name);
 /* How to react to e. EWS_ERROR_OTHER (unknown code) is EWS_ACTION_PERMANENT. */
 enum ews_error_action ews_error_action(enum ews_error e);
 
-/* "none", "retry-later", "item-gone", "conflict", "out-of-date", "auth", "permanent". */
-const char *ews_error_action_name(enum ews_error_action a);
 
 #endif

@@ -257,128 +257,15 @@ static int parse_bool(const char *text, bool *out)
     return 0;
 }
 
-static int two_digits(const char *s, int *v)
-{
-    if (s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9')
-        return -1;
-    *v = (s[0] - '0') * 10 + (s[1] - '0');
-    return 0;
-}
-
-static bool is_leap(int y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static int days_in_month(int y, int m)
-{
-    static const int dim[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    return m == 2 && is_leap(y) ? 29 : dim[m - 1];
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (the classic era-based formula). */
-static long long days_from_civil(int y, int m, int d)
-{
-    y -= m <= 2;
-    long long era = (y >= 0 ? y : y - 399) / 400;
-    long long yoe = y - era * 400;
-    long long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-/* "YYYY-MM-DD" at s; returns the number of characters consumed or -1. */
-static int parse_ymd(const char *s, int *y, int *m, int *d)
-{
-    int c, yy, mm, dd;
-    if (two_digits(s, &c) < 0 || two_digits(s + 2, &yy) < 0 || s[4] != '-' ||
-        two_digits(s + 5, &mm) < 0 || s[7] != '-' || two_digits(s + 8, &dd) < 0)
-        return -1;
-    *y = c * 100 + yy;
-    if (*y < 1 || mm < 1 || mm > 12 || dd < 1 || dd > days_in_month(*y, mm))
-        return -1;
-    *m = mm;
-    *d = dd;
-    return 10;
-}
-
-/* Optional time zone at s: "" (none, *has = false), "Z", "+HH:MM" or "-HH:MM". Sets the
- * offset in seconds east of UTC. Returns 0 if the rest of the string is exactly that. */
-static int parse_tz(const char *s, bool *has, long *offset)
-{
-    *has = false;
-    *offset = 0;
-    if (*s == '\0')
-        return 0;
-    *has = true;
-    if (strcmp(s, "Z") == 0)
-        return 0;
-    int hh, mm;
-    if ((s[0] != '+' && s[0] != '-') || two_digits(s + 1, &hh) < 0 || s[3] != ':' ||
-        two_digits(s + 4, &mm) < 0 || s[6] != '\0')
-        return -1;
-    if (hh > 14 || mm > 59 || (hh == 14 && mm != 0))
-        return -1;
-    *offset = (hh * 3600L + mm * 60L) * (s[0] == '-' ? -1 : 1);
-    return 0;
-}
-
+/* The xs:dateTime / xs:date codec is util's (one for the whole daemon). */
 int ews_datetime_parse(const char *text, time_t *out)
 {
-    char buf[64];
-    const char *s = text != NULL ? trimmed_copy(text, buf, sizeof(buf)) : NULL;
-    if (s == NULL || out == NULL)
-        return -1;
-
-    int y, mo, d, hh, mi, ss;
-    if (parse_ymd(s, &y, &mo, &d) < 0 || s[10] != 'T')
-        return -1;
-    s += 11;
-    if (two_digits(s, &hh) < 0 || s[2] != ':' || two_digits(s + 3, &mi) < 0 || s[5] != ':' ||
-        two_digits(s + 6, &ss) < 0)
-        return -1;
-    s += 8;
-    bool frac_nonzero = false;
-    if (*s == '.') {
-        s++;
-        if (*s < '0' || *s > '9')
-            return -1;
-        while (*s >= '0' && *s <= '9')
-            frac_nonzero |= *s++ != '0';
-    }
-    bool has_tz;
-    long offset;
-    if (parse_tz(s, &has_tz, &offset) < 0 || !has_tz)
-        return -1;
-    if (mi > 59 || ss > 59)
-        return -1;
-    if (hh == 24) {
-        if (mi != 0 || ss != 0 || frac_nonzero)
-            return -1;
-    } else if (hh > 23) {
-        return -1;
-    }
-    long long t = days_from_civil(y, mo, d) * 86400LL + hh * 3600LL + mi * 60LL + ss - offset;
-    if ((long long)(time_t)t != t)
-        return -1;
-    *out = (time_t)t;
-    return 0;
+    return out != NULL ? util_parse_xs_datetime(text, out) : -1;
 }
 
 int ews_date_parse(const char *text, char out[11])
 {
-    char buf[32];
-    const char *s = text != NULL ? trimmed_copy(text, buf, sizeof(buf)) : NULL;
-    if (s == NULL)
-        return -1;
-    int y, m, d;
-    bool has_tz;
-    long offset;
-    if (parse_ymd(s, &y, &m, &d) < 0 || parse_tz(s + 10, &has_tz, &offset) < 0)
-        return -1;
-    memcpy(out, s, 10);
-    out[10] = '\0';
-    return 0;
+    return util_parse_xs_date(text, out);
 }
 
 /* ---- typed element readers ---- */

@@ -11,6 +11,8 @@
  * is what makes submitting, cancelling and freeing from a user callback safe.
  */
 #include "http.h"
+#include "http_classify.h"
+#include "http_conns.h"
 
 #include <curl/curl.h>
 #include <ev.h>
@@ -53,6 +55,16 @@ struct http_handle {
     CURLcode rc;          /* set when state == HS_DONE */
     const char *fail_msg; /* our own error text, overrides curl's */
     char errbuf[CURL_ERROR_SIZE];
+    /* A request that is not idempotent hands its body to curl only through on_read, so that
+     * no copy of it can leave without us knowing (see send_once_rules). */
+    bool send_once;
+    char *body;
+    size_t body_len, body_pos;
+    bool body_started;    /* a body byte went to curl: the server may act on it */
+    long body_port;       /* the connection that byte went to (its local port) */
+    bool auth_challenge;  /* 401/407 since the body started: a new round is allowed */
+    bool resend_refused;  /* curl wanted to send the body a second time; refused */
+    bool conn_bound_auth; /* NTLM or Negotiate: the handshake needs its connection */
 };
 
 /* One watched socket; attached to curl's socket with curl_multi_assign(). */
@@ -70,6 +82,7 @@ struct http_client {
     ev_timer dispatch; /* 0 s: deliver completions produced outside an ev callback */
     struct http_list queued, active, done;
     struct http_sock *socks;
+    struct http_conns conns; /* every open connection (on_open_socket) */
     unsigned max_concurrent;
     long timeout_ms, connect_timeout_ms;
     size_t max_body;
@@ -170,6 +183,7 @@ static void handle_free(struct http_handle *h)
         curl_easy_cleanup(h->easy);
     curl_slist_free_all(h->headers);
     free(h->buf);
+    free(h->body);
     free(h);
 }
 
@@ -302,6 +316,101 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *userdata)
     return n;
 }
 
+/*
+ * send_once_rules: libcurl re-sends a request on a fresh connection when a reused one died
+ * before any byte of the reply ("Connection died, retrying a fresh connect"); for a POST it
+ * rewinds the body first. A server that carried the request out and then closed the
+ * connection would get it twice. So the body of a request that is not idempotent comes from
+ * on_read, byte by byte once: a rewind (on_seek) is refused, and so is reading on another
+ * connection than the one the body started on; the request then ends with CURLE_SEND_FAIL_
+ * REWIND or CURLE_ABORTED_BY_CALLBACK, reported as HTTP_ERR_NO_REPLY. The one exception is
+ * an authentication challenge (401/407, seen by on_header): the server refused the request
+ * unread, and NTLM / Negotiate must send it again to complete the handshake.
+ */
+static size_t on_read(char *buf, size_t size, size_t nitems, void *userdata)
+{
+    struct http_handle *h = userdata;
+    long port = -1; /* curl 7.88 names a transfer's connection to callbacks by its ports */
+
+    curl_easy_getinfo(h->easy, CURLINFO_LOCAL_PORT, &port);
+    if (h->body_started && port != h->body_port) {
+        h->resend_refused = true;
+        return CURL_READFUNC_ABORT;
+    }
+    size_t n = h->body_len - h->body_pos;
+    if (n > size * nitems)
+        n = size * nitems;
+    if (n > 0 && !h->body_started) {
+        h->body_started = true;
+        h->body_port = port;
+    }
+    memcpy(buf, h->body + h->body_pos, n);
+    h->body_pos += n;
+    return n;
+}
+
+static int on_seek(void *userdata, curl_off_t offset, int origin)
+{
+    struct http_handle *h = userdata;
+
+    if (offset != 0 || origin != SEEK_SET || (h->body_started && !h->auth_challenge)) {
+        h->resend_refused = true;
+        return CURL_SEEKFUNC_FAIL;
+    }
+    h->body_pos = 0;
+    h->body_started = false;
+    h->auth_challenge = false;
+    return CURL_SEEKFUNC_OK;
+}
+
+/*
+ * CURLOPT_HEADERFUNCTION: sees each status line. A final status other than 200 (a SOAP
+ * fault is a 500, then any error, redirect or refusal) closes the connection after this
+ * transfer: Gromox, for one, writes a stray second response after a fault. The challenge
+ * of an NTLM or Negotiate handshake is the exception: the handshake goes on on its
+ * connection, and curl never reuses such a connection for other credentials.
+ */
+static size_t on_header(char *line, size_t size, size_t nitems, void *userdata)
+{
+    struct http_handle *h = userdata;
+    size_t n = size * nitems;
+    int status = 0;
+
+    if (n > 9 && strncmp(line, "HTTP/", 5) == 0 && sscanf(line + 5, "%*s %3d", &status) == 1 &&
+        status >= 200) {
+        if (status == 401 || status == 407)
+            h->auth_challenge = true;
+        if (status != 200 && !(h->auth_challenge && h->conn_bound_auth))
+            curl_easy_setopt(h->easy, CURLOPT_FORBID_REUSE, 1L);
+    }
+    return n;
+}
+
+/* Sockets: opened and closed by the client itself, so that a connection about to be reused
+ * can be checked for stray bytes (http_conns.h). */
+static curl_socket_t on_open_socket(void *clientp, curlsocktype purpose, struct curl_sockaddr *addr)
+{
+    struct http_client *c = clientp;
+    (void)purpose;
+    return http_conns_open(&c->conns, addr);
+}
+
+static int on_close_socket(void *clientp, curl_socket_t fd)
+{
+    struct http_client *c = clientp;
+    return http_conns_close(&c->conns, fd);
+}
+
+static int on_prereq(void *clientp, char *primary_ip, char *local_ip, int primary_port,
+                     int local_port)
+{
+    struct http_handle *h = clientp;
+    (void)primary_ip;
+    (void)local_ip;
+    http_conns_before_request(&h->client->conns, local_port, primary_port);
+    return CURL_PREREQFUNC_OK;
+}
+
 /* ---- queue and completion -------------------------------------------------------------- */
 
 /* Hands a queued or new handle to curl. Returns 0, or -1 with the handle untouched. */
@@ -356,57 +465,29 @@ static void collect_done(struct http_client *c)
         h->state = HS_DONE;
         h->rc = rc;
         list_append(&c->done, h);
+        if (rc == CURLE_OK)
+            http_conns_mark_answered(&c->conns, easy);
     }
     promote(c);
 }
 
-static bool is_tls_error(CURLcode rc)
+/* Whether the request may have reached the server: the body started (send_once), or
+ * curl wrote any of the request. */
+static bool request_left(struct http_handle *h)
 {
-    switch (rc) {
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CERTPROBLEM:
-    case CURLE_SSL_CIPHER:
-    case CURLE_SSL_CACERT_BADFILE:
-    case CURLE_SSL_ENGINE_NOTFOUND:
-    case CURLE_SSL_ENGINE_SETFAILED:
-    case CURLE_SSL_ENGINE_INITFAILED:
-    case CURLE_SSL_SHUTDOWN_FAILED:
-    case CURLE_SSL_CRL_BADFILE:
-    case CURLE_SSL_ISSUER_ERROR:
-    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-    case CURLE_SSL_INVALIDCERTSTATUS:
-    case CURLE_SSL_CLIENTCERT:
-    case CURLE_USE_SSL_FAILED:
-        return true;
-    default:
-        return false;
-    }
+    long req_size = 0;
+
+    if (h->send_once)
+        return h->body_started || h->resend_refused;
+    curl_easy_getinfo(h->easy, CURLINFO_REQUEST_SIZE, &req_size);
+    return req_size > 0;
 }
 
 static enum http_result classify(struct http_handle *h)
 {
-    CURLcode rc = h->rc;
-    long req_size = 0;
-
-    switch (rc) {
-    case CURLE_OK:
+    if (h->rc == CURLE_OK)
         return HTTP_OK;
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_RESOLVE_PROXY:
-    case CURLE_COULDNT_CONNECT:
-        return HTTP_ERR_CONNECT;
-    case CURLE_FILESIZE_EXCEEDED:
-        return HTTP_ERR_TOO_LARGE;
-    case CURLE_WRITE_ERROR:
-        return h->too_large ? HTTP_ERR_TOO_LARGE : HTTP_ERR_TRANSPORT;
-    case CURLE_OPERATION_TIMEDOUT:
-        /* Nothing sent yet means the connection never came up: safe to retry. */
-        curl_easy_getinfo(h->easy, CURLINFO_REQUEST_SIZE, &req_size);
-        return req_size > 0 ? HTTP_ERR_TIMEOUT : HTTP_ERR_CONNECT;
-    default:
-        return is_tls_error(rc) ? HTTP_ERR_TLS : HTTP_ERR_TRANSPORT;
-    }
+    return http_classify_curl(h->rc, h->too_large, h->resend_refused, request_left(h));
 }
 
 static void account_traffic(struct http_client *c, CURL *easy)
@@ -474,6 +555,9 @@ static void deliver(struct http_client *c, struct http_handle *h, bool cancelled
         r.retry_after_s = (long)retry_after;
         if (r.status == 401)
             r.bearer_challenge = challenge_of_scheme(h->easy, "Bearer");
+        r.client_ = c;
+        curl_easy_getinfo(h->easy, CURLINFO_LOCAL_PORT, &r.local_port_);
+        curl_easy_getinfo(h->easy, CURLINFO_PRIMARY_PORT, &r.peer_port_);
         account_traffic(c, h->easy);
         if (r.result == HTTP_OK) {
             r.body = h->buf ? h->buf : "";
@@ -484,6 +568,9 @@ static void deliver(struct http_client *c, struct http_handle *h, bool cancelled
             if (r.result == HTTP_ERR_TOO_LARGE) {
                 snprintf(msg, sizeof(msg), "response body exceeds %zu bytes", c->max_body);
                 r.error = msg;
+            } else if (h->resend_refused) {
+                r.error = "the connection closed before the reply; the request is not sent "
+                          "again, as the server may have carried it out";
             } else if (h->fail_msg) {
                 r.error = h->fail_msg;
             } else if (h->errbuf[0]) {
@@ -633,6 +720,14 @@ static int configure_easy(struct http_client *c, struct http_handle *h,
     SET(CURLOPT_HTTPHEADER, h->headers);
     SET(CURLOPT_WRITEFUNCTION, on_write);
     SET(CURLOPT_WRITEDATA, h);
+    SET(CURLOPT_HEADERFUNCTION, on_header);
+    SET(CURLOPT_HEADERDATA, h);
+    SET(CURLOPT_PREREQFUNCTION, on_prereq);
+    SET(CURLOPT_PREREQDATA, h);
+    SET(CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+    SET(CURLOPT_OPENSOCKETDATA, c);
+    SET(CURLOPT_CLOSESOCKETFUNCTION, on_close_socket);
+    SET(CURLOPT_CLOSESOCKETDATA, c);
     SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)c->max_body);
     SET(CURLOPT_CONNECTTIMEOUT_MS, c->connect_timeout_ms);
     SET(CURLOPT_TIMEOUT_MS, req->timeout_s > 0 ? seconds_to_ms(req->timeout_s) : c->timeout_ms);
@@ -642,7 +737,17 @@ static int configure_easy(struct http_client *c, struct http_handle *h,
         SET(CURLOPT_CAINFO, c->ca_file);
     if (c->proxy)
         SET(CURLOPT_PROXY, c->proxy);
-    if (req->body) {
+    if (h->send_once) {
+        h->body = http_xmalloc(req->body_len);
+        memcpy(h->body, req->body, req->body_len);
+        h->body_len = req->body_len;
+        SET(CURLOPT_POST, 1L);
+        SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+        SET(CURLOPT_READFUNCTION, on_read);
+        SET(CURLOPT_READDATA, h);
+        SET(CURLOPT_SEEKFUNCTION, on_seek);
+        SET(CURLOPT_SEEKDATA, h);
+    } else if (req->body) {
         /* Size first: COPYPOSTFIELDS copies exactly that many bytes (binary-safe). */
         SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
         SET(CURLOPT_COPYPOSTFIELDS, req->body_len ? req->body : "");
@@ -662,6 +767,7 @@ static int configure_easy(struct http_client *c, struct http_handle *h,
     default:
         return -1;
     }
+    h->conn_bound_auth = auth == CURLAUTH_NTLM || auth == CURLAUTH_NEGOTIATE;
     if (auth != CURLAUTH_NONE) {
         SET(CURLOPT_HTTPAUTH, auth);
         /* Negotiate takes its identity from the credential cache; "" just enables it. */
@@ -689,6 +795,10 @@ int http_submit(struct http_client *c, const struct http_request *req, http_done
     h->cb = cb;
     h->userdata = userdata;
     h->t_submit = mono_now();
+    /* An empty body cannot be told apart from no body by on_read; it is a request whose
+     * headers say everything, and EWS never sends one. */
+    h->send_once = req->body && req->body_len > 0 && !req->idempotent;
+    h->body_port = -1;
     h->easy = curl_easy_init();
     if (!h->easy || configure_easy(c, h, req) < 0) {
         handle_free(h);
@@ -759,6 +869,7 @@ static void client_destroy(struct http_client *c)
     while (c->socks)
         sock_free(c, c->socks);
     ev_timer_stop(c->loop, &c->timer);
+    http_conns_free(&c->conns);
     free(c->ca_file);
     free(c->user_agent);
     free(c->proxy);
@@ -777,6 +888,12 @@ void http_client_free(struct http_client *c)
     client_destroy(c);
 }
 
+void http_response_discard_connection(const struct http_response *resp)
+{
+    if (resp->client_)
+        http_conns_discard(&resp->client_->conns, resp->local_port_, resp->peer_port_);
+}
+
 size_t http_in_flight(const struct http_client *c)
 {
     return c ? c->active.n : 0;
@@ -793,25 +910,4 @@ void http_client_stats(const struct http_client *c, struct http_stats *out)
         *out = c->stats;
     else
         memset(out, 0, sizeof(*out));
-}
-
-const char *http_result_str(enum http_result r)
-{
-    switch (r) {
-    case HTTP_OK:
-        return "ok";
-    case HTTP_ERR_TIMEOUT:
-        return "timeout";
-    case HTTP_ERR_CONNECT:
-        return "connect failed";
-    case HTTP_ERR_TLS:
-        return "TLS failure";
-    case HTTP_ERR_TOO_LARGE:
-        return "response too large";
-    case HTTP_ERR_TRANSPORT:
-        return "transport error";
-    case HTTP_CANCELLED:
-        return "cancelled";
-    }
-    return "unknown";
 }

@@ -4,7 +4,10 @@
  * One struct http_client per loop. Requests are submitted with a completion callback and
  * never block the loop: sockets are watched with ev_io, curl's timeouts with one ev_timer.
  * At most `max_concurrent` requests are handed to curl at once; the others wait in a FIFO
- * queue inside the client. Connections are kept alive and reused across requests.
+ * queue inside the client. Connections are kept alive and reused across requests, except
+ * one whose response was not a plain 200 (a SOAP fault, any error status), was truncated or
+ * malformed, or carried bytes beyond it: curl closes those, so nothing a misbehaving server
+ * writes after a response can be read as the reply to the next request.
  *
  * Callback rules (the contract every caller relies on):
  *  - A callback runs exactly once per submitted request, always from the event loop (never
@@ -29,7 +32,12 @@ struct ev_loop;
 struct http_client;
 struct http_handle;
 
-/* Outcome of a request. Only HTTP_OK carries an HTTP status; any status (401, 500...) is OK. */
+/*
+ * Outcome of a request. Only HTTP_OK carries an HTTP status; any status (401, 500...) is OK.
+ * HTTP_ERR_NO_REPLY and HTTP_ERR_TIMEOUT are "unknown fate": the request left, and the server
+ * may have carried it out (http_result_fate_unknown). A caller must find out from the
+ * server's state before it sends a non-idempotent request again.
+ */
 enum http_result {
     HTTP_OK = 0,        /* a complete HTTP response arrived (any status) */
     HTTP_ERR_TIMEOUT,   /* request sent (at least partly), no complete answer in time */
@@ -37,7 +45,9 @@ enum http_result {
                            so retrying cannot duplicate the request */
     HTTP_ERR_TLS,       /* TLS handshake or certificate verification failed */
     HTTP_ERR_TOO_LARGE, /* response body exceeded max_body_bytes; transfer aborted */
-    HTTP_ERR_TRANSPORT, /* connection reset, malformed response, any other transport error */
+    HTTP_ERR_TRANSPORT, /* malformed response, any other transport error */
+    HTTP_ERR_NO_REPLY,  /* request sent (at least partly), then the connection closed or was
+                           reset before a complete answer; not re-sent (see idempotent) */
     HTTP_CANCELLED,     /* only delivered by http_client_free(), see there */
 };
 
@@ -78,6 +88,13 @@ struct http_request {
     const char *password;       /* copied; never logged */
     const char *const *headers; /* optional NULL-terminated "Name: value" list (copied) */
     double timeout_s;           /* 0 = the client's timeout_s */
+    /* true: harmless to repeat (a read). libcurl may then re-send it on a fresh connection
+     * when a kept-alive one died before the reply. false (the default) for a POST with a
+     * body: the body leaves at most once; a connection that dies after it left ends the
+     * request with HTTP_ERR_NO_REPLY instead of a silent second copy. Only an
+     * authentication challenge (401/407) lets the body go out again, as the server then
+     * did not act on it. */
+    bool idempotent;
 };
 
 struct http_response {
@@ -90,6 +107,9 @@ struct http_response {
     const char *content_type;     /* response Content-Type or NULL */
     long retry_after_s;           /* Retry-After header in seconds, 0 when absent */
     const char *bearer_challenge; /* a 401's "WWW-Authenticate: Bearer ..." value, or NULL */
+    /* For http_response_discard_connection() only. */
+    struct http_client *client_;
+    long local_port_, peer_port_;
 };
 
 typedef void (*http_done_cb)(const struct http_response *resp, void *userdata);
@@ -143,6 +163,14 @@ int http_submit(struct http_client *client, const struct http_request *req, http
  */
 void http_cancel(struct http_handle *handle);
 
+/*
+ * From inside the callback: the connection that carried RESP is never used for another
+ * request (a body the caller found malformed, a reply that does not match its request:
+ * whatever else the server writes on it cannot be trusted). The HTTP layer itself already
+ * closes a connection after a status other than 200, a truncated body or stray bytes.
+ */
+void http_response_discard_connection(const struct http_response *resp);
+
 /* Requests handed to curl right now (<= max_concurrent). */
 size_t http_in_flight(const struct http_client *client);
 
@@ -151,6 +179,9 @@ size_t http_queued(const struct http_client *client);
 
 /* Copies the client's counters into *out. */
 void http_client_stats(const struct http_client *client, struct http_stats *out);
+
+/* True when the request may have reached the server without an answer (TIMEOUT, NO_REPLY). */
+bool http_result_fate_unknown(enum http_result result);
 
 /* Static name of a result ("ok", "timeout", ...), for logs. */
 const char *http_result_str(enum http_result result);

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "util.h"
+
 const char *const item_day_names[ITEM_DAY_NAMES] = {
     "Sunday", "Monday",   "Tuesday", "Wednesday", "Thursday",
     "Friday", "Saturday", "Day",     "Weekday",   "WeekendDay"};
@@ -17,26 +19,6 @@ const char *const item_week_index_names[ITEM_WEEK_INDEX_NAMES] = {"First", "Seco
 const char *const item_month_names[ITEM_MONTH_NAMES] = {
     "January", "February", "March",     "April",   "May",      "June",
     "July",    "August",   "September", "October", "November", "December"};
-
-/* This module must build alone (util.c is written in parallel), hence its own tiny
- * allocation helpers: they abort on out-of-memory like the rest of the daemon. */
-static void *item_xcalloc(size_t n, size_t size)
-{
-    void *p = calloc(n == 0 ? 1 : n, size == 0 ? 1 : size);
-    if (p == NULL)
-        abort();
-    return p;
-}
-
-static char *item_xstrdup(const char *s)
-{
-    if (s == NULL)
-        return NULL;
-    char *p = strdup(s);
-    if (p == NULL)
-        abort();
-    return p;
-}
 
 void item_init(struct item *it)
 {
@@ -103,7 +85,7 @@ void item_clear(struct item *it)
 
 struct item *item_new(void)
 {
-    struct item *it = item_xcalloc(1, sizeof(*it));
+    struct item *it = xcalloc(1, sizeof(*it));
     item_init(it);
     return it;
 }
@@ -114,91 +96,6 @@ void item_free(struct item *it)
         return;
     item_clear(it);
     free(it);
-}
-
-static void id_copy(struct item_id *dst, const struct item_id *src)
-{
-    dst->id = item_xstrdup(src->id);
-    dst->change_key = item_xstrdup(src->change_key);
-}
-
-static void mailbox_copy(struct item_mailbox *dst, const struct item_mailbox *src)
-{
-    dst->name = item_xstrdup(src->name);
-    dst->address = item_xstrdup(src->address);
-}
-
-static void occurrence_copy(struct item_occurrence *dst, const struct item_occurrence *src)
-{
-    *dst = *src;
-    id_copy(&dst->id, &src->id);
-}
-
-void item_copy(struct item *dst, const struct item *src)
-{
-    /* Start from a bitwise copy for the scalars, then replace every pointer by a copy. */
-    *dst = *src;
-    dst->item_class = item_xstrdup(src->item_class);
-    id_copy(&dst->id, &src->id);
-    id_copy(&dst->parent_folder_id, &src->parent_folder_id);
-    dst->subject = item_xstrdup(src->subject);
-    dst->body = item_xstrdup(src->body);
-    dst->location = item_xstrdup(src->location);
-    dst->uid = item_xstrdup(src->uid);
-    dst->sensitivity = item_xstrdup(src->sensitivity);
-    dst->meeting_request_type = item_xstrdup(src->meeting_request_type);
-    dst->start_time_zone_id = item_xstrdup(src->start_time_zone_id);
-    dst->time_zone = item_xstrdup(src->time_zone);
-    mailbox_copy(&dst->organizer, &src->organizer);
-    mailbox_copy(&dst->from, &src->from);
-    mailbox_copy(&dst->sender, &src->sender);
-    id_copy(&dst->recurring_master_id, &src->recurring_master_id);
-    id_copy(&dst->associated_calendar_item_id, &src->associated_calendar_item_id);
-
-    dst->attendees = NULL;
-    if (src->n_attendees > 0) {
-        dst->attendees = item_xcalloc(src->n_attendees, sizeof(*dst->attendees));
-        for (size_t i = 0; i < src->n_attendees; i++) {
-            dst->attendees[i] = src->attendees[i];
-            mailbox_copy(&dst->attendees[i].mailbox, &src->attendees[i].mailbox);
-        }
-    }
-    dst->recurrence = NULL;
-    if (src->recurrence != NULL) {
-        dst->recurrence = item_xcalloc(1, sizeof(*dst->recurrence));
-        *dst->recurrence = *src->recurrence;
-    }
-    occurrence_copy(&dst->first_occurrence, &src->first_occurrence);
-    occurrence_copy(&dst->last_occurrence, &src->last_occurrence);
-    dst->modified_occurrences = NULL;
-    if (src->n_modified_occurrences > 0) {
-        dst->modified_occurrences =
-            item_xcalloc(src->n_modified_occurrences, sizeof(*dst->modified_occurrences));
-        for (size_t i = 0; i < src->n_modified_occurrences; i++)
-            occurrence_copy(&dst->modified_occurrences[i], &src->modified_occurrences[i]);
-    }
-    dst->deleted_occurrences = NULL;
-    if (src->n_deleted_occurrences > 0) {
-        dst->deleted_occurrences =
-            item_xcalloc(src->n_deleted_occurrences, sizeof(*dst->deleted_occurrences));
-        memcpy(dst->deleted_occurrences, src->deleted_occurrences,
-               src->n_deleted_occurrences * sizeof(*dst->deleted_occurrences));
-    }
-    dst->attachment_ids = NULL;
-    if (src->n_attachment_ids > 0) {
-        dst->attachment_ids = item_xcalloc(src->n_attachment_ids, sizeof(*dst->attachment_ids));
-        for (size_t i = 0; i < src->n_attachment_ids; i++)
-            id_copy(&dst->attachment_ids[i], &src->attachment_ids[i]);
-    }
-}
-
-struct item *item_dup(const struct item *it)
-{
-    if (it == NULL)
-        return NULL;
-    struct item *copy = item_xcalloc(1, sizeof(*copy));
-    item_copy(copy, it);
-    return copy;
 }
 
 void item_array_free(struct item *items, size_t n)
@@ -213,16 +110,11 @@ void item_array_free(struct item *items, size_t n)
 void item_add_attendee(struct item *it, enum attendee_role role, const char *name,
                        const char *address, enum item_response response)
 {
-    if (it->n_attendees >= SIZE_MAX / sizeof(*it->attendees) - 1)
-        abort();
-    struct item_attendee *a = realloc(it->attendees, (it->n_attendees + 1) * sizeof(*a));
-    if (a == NULL)
-        abort();
-    it->attendees = a;
-    struct item_attendee *at = &a[it->n_attendees++];
+    it->attendees = xreallocarray(it->attendees, it->n_attendees + 1, sizeof(*it->attendees));
+    struct item_attendee *at = &it->attendees[it->n_attendees++];
     memset(at, 0, sizeof(*at));
-    at->mailbox.name = item_xstrdup(name);
-    at->mailbox.address = item_xstrdup(address);
+    at->mailbox.name = name ? xstrdup(name) : NULL;
+    at->mailbox.address = address ? xstrdup(address) : NULL;
     at->role = role;
     at->response = response;
 }
@@ -261,21 +153,6 @@ static const char *const calendar_type_names[] = {
     [CAL_OCCURRENCE] = "Occurrence",
     [CAL_EXCEPTION] = "Exception",
     [CAL_RECURRING_MASTER] = "RecurringMaster",
-};
-
-static const char *const kind_names[] = {
-    [ITEM_OTHER] = "Item",
-    [ITEM_MESSAGE] = "Message",
-    [ITEM_MEETING_REQUEST] = "MeetingRequest",
-    [ITEM_MEETING_CANCELLATION] = "MeetingCancellation",
-    [ITEM_MEETING_RESPONSE] = "MeetingResponse",
-    [ITEM_CALENDAR] = "CalendarItem",
-};
-
-static const char *const role_names[] = {
-    [ROLE_REQUIRED] = "Required",
-    [ROLE_OPTIONAL] = "Optional",
-    [ROLE_RESOURCE] = "Resource",
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -323,11 +200,6 @@ int item_free_busy_from_string(const char *s, enum free_busy *out)
     return 0;
 }
 
-const char *item_calendar_type_to_string(enum calendar_item_type t)
-{
-    return name_of(calendar_type_names, NELEM(calendar_type_names), (unsigned)t);
-}
-
 int item_calendar_type_from_string(const char *s, enum calendar_item_type *out)
 {
     int i = index_of(calendar_type_names, NELEM(calendar_type_names), s);
@@ -335,14 +207,4 @@ int item_calendar_type_from_string(const char *s, enum calendar_item_type *out)
         return -1;
     *out = (enum calendar_item_type)i;
     return 0;
-}
-
-const char *item_kind_to_string(enum item_kind k)
-{
-    return name_of(kind_names, NELEM(kind_names), (unsigned)k);
-}
-
-const char *item_role_to_string(enum attendee_role role)
-{
-    return name_of(role_names, NELEM(role_names), (unsigned)role);
 }

@@ -12,7 +12,7 @@
  *   was absent on the wire; an element present but empty gives "".
  * - Times are UTC seconds since the epoch; 0 means "not present" (no meeting is at 1970-01-01).
  * - Counters are 0 when absent.
- * - item_clear() / item_free() release everything; item_dup() deep-copies.
+ * - item_clear() / item_free() release everything.
  */
 #ifndef MEETINGD_ITEM_H
 #define MEETINGD_ITEM_H
@@ -222,14 +222,8 @@ void item_clear(struct item *it);
 /* Allocate an initialised item; the caller frees it with item_free(). Aborts on OOM. */
 struct item *item_new(void);
 
-/* Clear and free a heap item from item_new() / item_dup(). NULL is fine. */
+/* Clear and free a heap item from item_new(). NULL is fine. */
 void item_free(struct item *it);
-
-/* Deep copy; the caller frees the result with item_free(). Aborts on OOM. */
-struct item *item_dup(const struct item *it);
-
-/* Deep copy src into the uninitialised *dst (for arrays). Aborts on OOM. */
-void item_copy(struct item *dst, const struct item *src);
 
 /* Clear every item of an array and free the array itself (as held by ews_response). */
 void item_array_free(struct item *items, size_t n);
@@ -255,13 +249,6 @@ const char *item_response_to_string(enum item_response r);
 int item_response_from_string(const char *s, enum item_response *out);
 const char *item_free_busy_to_string(enum free_busy fb);
 int item_free_busy_from_string(const char *s, enum free_busy *out);
-const char *item_calendar_type_to_string(enum calendar_item_type t);
 int item_calendar_type_from_string(const char *s, enum calendar_item_type *out);
-
-/* Element name of a kind ("MeetingRequest", "CalendarItem", ...; "Item" for ITEM_OTHER). */
-const char *item_kind_to_string(enum item_kind k);
-
-/* "Required", "Optional" or "Resource" (for logs). */
-const char *item_role_to_string(enum attendee_role role);
 
 #endif

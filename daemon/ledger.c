@@ -2,10 +2,11 @@
  * ledger: append-only, fsync'ed record of answered meeting messages (see ledger.h).
  *
  * Line format: "<kind> <unix-time> <action> <id>\n" with kind "I" (intent) or "D" (done).
- * The in-memory index is an open-addressing hash table from id to the last record.
+ * The in-memory index maps each id to its last record (uthash, keyed by the id string).
  */
 #include "ledger.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -15,81 +16,70 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "util.h"
+
+/* uthash's default on a failed allocation is exit(-1); the rest of meetingd aborts. */
+#define uthash_fatal(msg) abort()
+#include <uthash.h>
 
 #define LEDGER_ACTION_MAX 32
 #define LEDGER_ID_MAX 1024
 
 struct ledger_entry {
-    char *id; /* NULL marks an empty slot */
+    char *id; /* the key */
     enum ledger_state state;
     time_t when;
     char action[LEDGER_ACTION_MAX];
+    bool keep; /* ledger_compact's mark */
+    UT_hash_handle hh;
 };
 
 struct ledger {
     char *path;
     int fd;
-    struct ledger_entry *slots;
-    size_t capacity; /* power of two */
-    size_t count;
+    off_t size;  /* bytes of complete records: where a failed append is cut back to */
+    bool broken; /* a failed append could not be cut back: refuse appends until reopened */
+    struct ledger_entry *entries;
 };
 
-static uint64_t hash_id(const char *s)
+static struct ledger_entry *find(const struct ledger *l, const char *id)
 {
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
-static struct ledger_entry *find_slot(struct ledger_entry *slots, size_t capacity, const char *id)
-{
-    size_t i = hash_id(id) & (capacity - 1);
-    while (slots[i].id != NULL && strcmp(slots[i].id, id) != 0)
-        i = (i + 1) & (capacity - 1);
-    return &slots[i];
-}
-
-static void grow(struct ledger *l)
-{
-    size_t ncap = l->capacity ? l->capacity * 2 : 64;
-    struct ledger_entry *nslots = xcalloc(ncap, sizeof(*nslots));
-    for (size_t i = 0; i < l->capacity; i++) {
-        if (l->slots[i].id != NULL)
-            *find_slot(nslots, ncap, l->slots[i].id) = l->slots[i];
-    }
-    free(l->slots);
-    l->slots = nslots;
-    l->capacity = ncap;
+    struct ledger_entry *e = NULL;
+    HASH_FIND_STR(l->entries, id, e);
+    return e;
 }
 
 static void remember(struct ledger *l, const char *id, enum ledger_state state, time_t when,
                      const char *action)
 {
-    /* ACTION may be ledger_action()'s pointer into the table that grow() frees or the very
-     * field written below: copy it first. */
+    /* ACTION may be ledger_action()'s pointer into the very field written below. */
     char copy[LEDGER_ACTION_MAX];
     snprintf(copy, sizeof(copy), "%s", action);
-    action = copy;
-    if ((l->count + 1) * 2 > l->capacity)
-        grow(l);
-    struct ledger_entry *e = find_slot(l->slots, l->capacity, id);
-    if (e->id == NULL) {
+    struct ledger_entry *e = find(l, id);
+    if (e == NULL) {
+        e = xcalloc(1, sizeof(*e));
         e->id = xstrdup(id);
-        l->count++;
+        HASH_ADD_KEYPTR(hh, l->entries, e->id, strlen(e->id), e);
     }
     e->state = state;
     e->when = when;
-    snprintf(e->action, sizeof(e->action), "%s", action);
+    snprintf(e->action, sizeof(e->action), "%s", copy);
+}
+
+static void forget(struct ledger *l, struct ledger_entry *e)
+{
+    HASH_DEL(l->entries, e);
+    free(e->id);
+    free(e);
 }
 
 /* An id or action that would break the line format is refused rather than escaped: EWS ids
  * are base64 and the actions are our own words. */
 static bool token_ok(const char *s, size_t max)
 {
+    if (s == NULL)
+        return false;
     size_t n = strlen(s);
     if (n == 0 || n >= max)
         return false;
@@ -100,18 +90,59 @@ static bool token_ok(const char *s, size_t max)
     return true;
 }
 
-static int parse_line(struct ledger *l, char *line)
+/* One complete record: exactly "K TIME ACTION ID", K one of I and D, TIME all digits. */
+static bool parse_record(const char *line, char *kind, long long *when, char *action, char *id)
 {
-    char kind;
+    char k[2], t[24], extra[2];
+    if (sscanf(line, "%1s %23s %31s %1023s %1s", k, t, action, id, extra) != 4)
+        return false;
+    if ((k[0] != 'I' && k[0] != 'D') || line[0] != k[0] || line[1] != ' ')
+        return false;
+    for (const char *p = t; *p; p++)
+        if (!isdigit((unsigned char)*p))
+            return false;
+    *kind = k[0];
+    *when = strtoll(t, NULL, 10);
+    return true;
+}
+
+/* Parses LINE; a line that is not a record may be a torn record with a complete one glued
+ * on ("I 1796560811 tenI 1796560837 tentative AUmEC9"): the record at its end is taken.
+ * Returns 0 for a record, 1 for a recovered one, -1 for a line without one. */
+static int parse_line(struct ledger *l, const char *line)
+{
+    char kind, action[LEDGER_ACTION_MAX], id[LEDGER_ID_MAX];
     long long when;
-    char action[LEDGER_ACTION_MAX];
-    char id[LEDGER_ID_MAX];
-    if (sscanf(line, "%c %lld %31s %1023s", &kind, &when, action, id) != 4)
-        return -1;
-    if (kind != 'I' && kind != 'D')
-        return -1;
+    int rc = 0;
+    const char *p = line;
+    while (!parse_record(p, &kind, &when, action, id)) {
+        rc = 1;
+        p = strpbrk(p + 1, "ID");
+        if (p == NULL)
+            return -1;
+    }
     remember(l, id, kind == 'I' ? LEDGER_INTENT : LEDGER_DONE, (time_t)when, action);
-    return 0;
+    return rc;
+}
+
+static char *read_whole(int fd, size_t size)
+{
+    char *buf = xmalloc(size + 1);
+    size_t got = 0;
+    while (got < size) {
+        ssize_t n = pread(fd, buf + got, size - got, (off_t)got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            if (n == 0)
+                errno = EIO; /* shorter than fstat said */
+            free(buf);
+            return NULL;
+        }
+        got += (size_t)n;
+    }
+    buf[size] = '\0';
+    return buf;
 }
 
 static int load(struct ledger *l, char *err, size_t errlen)
@@ -122,21 +153,11 @@ static int load(struct ledger *l, char *err, size_t errlen)
         return -1;
     }
     size_t size = (size_t)st.st_size;
-    char *buf = xmalloc(size + 1);
-    size_t got = 0;
-    while (got < size) {
-        ssize_t n = pread(l->fd, buf + got, size - got, (off_t)got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            snprintf(err, errlen, "%s: read failed: %s", l->path,
-                     n < 0 ? strerror(errno) : "short read");
-            free(buf);
-            return -1;
-        }
-        got += (size_t)n;
+    char *buf = read_whole(l->fd, size);
+    if (buf == NULL) {
+        snprintf(err, errlen, "%s: read failed: %s", l->path, strerror(errno));
+        return -1;
     }
-    buf[size] = '\0';
 
     /* A crash while appending can leave a partial last line: cut it off so that the next
      * record starts on a line of its own. The record it held was never acted on, because
@@ -144,16 +165,29 @@ static int load(struct ledger *l, char *err, size_t errlen)
     size_t complete = size;
     while (complete > 0 && buf[complete - 1] != '\n')
         complete--;
-    if (complete != size && ftruncate(l->fd, (off_t)complete) != 0) {
-        snprintf(err, errlen, "%s: cannot cut partial record: %s", l->path, strerror(errno));
-        free(buf);
-        return -1;
+    if (complete != size) {
+        if (ftruncate(l->fd, (off_t)complete) != 0) {
+            snprintf(err, errlen, "%s: cannot cut partial record: %s", l->path, strerror(errno));
+            free(buf);
+            return -1;
+        }
+        log_warn("%s: cut off a torn last record (%zu bytes) left by an interrupted write", l->path,
+                 size - complete);
     }
     buf[complete] = '\0';
+    l->size = (off_t)complete;
 
+    unsigned recovered = 0, skipped = 0;
     char *save = NULL;
-    for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-        (void)parse_line(l, line); /* an unreadable line is ignored, never fatal */
+    for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        int rc = parse_line(l, line); /* an unreadable line is skipped, never fatal */
+        recovered += rc == 1;
+        skipped += rc == -1;
+    }
+    if (recovered > 0)
+        log_warn("%s: %u record(s) recovered from torn lines", l->path, recovered);
+    if (skipped > 0)
+        log_warn("%s: %u unreadable line(s) skipped", l->path, skipped);
     free(buf);
     return 0;
 }
@@ -168,7 +202,6 @@ struct ledger *ledger_open(const char *path, char *err, size_t errlen)
         ledger_close(l);
         return NULL;
     }
-    grow(l);
     if (load(l, err, errlen) != 0) {
         ledger_close(l);
         return NULL;
@@ -182,23 +215,25 @@ void ledger_close(struct ledger *l)
         return;
     if (l->fd >= 0)
         close(l->fd);
-    for (size_t i = 0; i < l->capacity; i++)
-        free(l->slots[i].id);
-    free(l->slots);
+    struct ledger_entry *e, *tmp;
+    HASH_ITER(hh, l->entries, e, tmp)
+    {
+        forget(l, e);
+    }
     free(l->path);
     free(l);
 }
 
 enum ledger_state ledger_state(const struct ledger *l, const char *id)
 {
-    const struct ledger_entry *e = find_slot(l->slots, l->capacity, id);
-    return e->id ? e->state : LEDGER_UNKNOWN;
+    const struct ledger_entry *e = find(l, id);
+    return e ? e->state : LEDGER_UNKNOWN;
 }
 
 const char *ledger_action(const struct ledger *l, const char *id)
 {
-    const struct ledger_entry *e = find_slot(l->slots, l->capacity, id);
-    return e->id ? e->action : NULL;
+    const struct ledger_entry *e = find(l, id);
+    return e ? e->action : NULL;
 }
 
 static int write_all(int fd, const char *buf, size_t len)
@@ -215,47 +250,109 @@ static int write_all(int fd, const char *buf, size_t len)
     return 0;
 }
 
-static int append(struct ledger *l, char kind, const char *id, const char *action)
+/* Whether PATH is still the file the ledger writes to: a removed state_dir or a file put in
+ * its place would take every record written from now on with it. */
+static int still_in_place(const struct ledger *l)
 {
-    if (!token_ok(id, LEDGER_ID_MAX) || !token_ok(action, LEDGER_ACTION_MAX)) {
-        errno = EINVAL;
+    struct stat by_path, by_fd;
+    if (stat(l->path, &by_path) != 0)
+        return -1; /* errno from stat: ENOENT when removed */
+    if (fstat(l->fd, &by_fd) != 0)
+        return -1;
+    if (by_path.st_dev != by_fd.st_dev || by_path.st_ino != by_fd.st_ino) {
+        errno = ESTALE;
         return -1;
     }
+    return 0;
+}
+
+/* Appends LEN bytes of complete lines durably, or nothing: a failed write or flush is cut
+ * back to the last complete record. */
+static int append_durably(struct ledger *l, const char *buf, size_t len)
+{
+    if (l->broken) {
+        errno = EIO;
+        return -1;
+    }
+    if (still_in_place(l) != 0)
+        return -1;
+    if (write_all(l->fd, buf, len) == 0 && fdatasync(l->fd) == 0) {
+        l->size += (off_t)len;
+        return 0;
+    }
+    int saved = errno;
+    if (ftruncate(l->fd, l->size) != 0 || fdatasync(l->fd) != 0) {
+        /* The file may end in a torn line: no more appends until a restart repairs it. */
+        l->broken = true;
+        log_error("%s: a failed append could not be undone (%s); the ledger takes no more "
+                  "records until meetingd restarts",
+                  l->path, strerror(errno));
+    }
+    errno = saved;
+    return -1;
+}
+
+int ledger_append_many(struct ledger *l, const struct ledger_record *records, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!token_ok(records[i].id, LEDGER_ID_MAX) ||
+            !token_ok(records[i].action, LEDGER_ACTION_MAX) ||
+            (records[i].state != LEDGER_INTENT && records[i].state != LEDGER_DONE)) {
+            errno = EINVAL;
+            return -1;
+        }
+    }
+    if (n == 0)
+        return 0;
     time_t now = time(NULL);
-    char *line = xasprintf("%c %lld %s %s\n", kind, (long long)now, action, id);
-    int rc = write_all(l->fd, line, strlen(line));
-    free(line);
-    if (rc == 0)
-        rc = fdatasync(l->fd);
+    size_t len = 0, cap = 0;
+    char *buf = NULL;
+    for (size_t i = 0; i < n; i++) {
+        char *line = xasprintf("%c %lld %s %s\n", records[i].state == LEDGER_INTENT ? 'I' : 'D',
+                               (long long)now, records[i].action, records[i].id);
+        size_t ll = strlen(line);
+        if (len + ll > cap) {
+            cap = 2 * (len + ll);
+            buf = xrealloc(buf, cap);
+        }
+        memcpy(buf + len, line, ll);
+        len += ll;
+        free(line);
+    }
+    int rc = append_durably(l, buf, len);
+    free(buf);
     if (rc != 0)
         return -1;
-    remember(l, id, kind == 'I' ? LEDGER_INTENT : LEDGER_DONE, now, action);
+    for (size_t i = 0; i < n; i++)
+        remember(l, records[i].id, records[i].state, now, records[i].action);
     return 0;
 }
 
 int ledger_intent(struct ledger *l, const char *id, const char *action)
 {
-    return append(l, 'I', id, action);
+    struct ledger_record r = {.state = LEDGER_INTENT, .id = id, .action = action};
+    return ledger_append_many(l, &r, 1);
 }
 
 int ledger_done(struct ledger *l, const char *id, const char *action)
 {
-    return append(l, 'D', id, action);
+    struct ledger_record r = {.state = LEDGER_DONE, .id = id, .action = action};
+    return ledger_append_many(l, &r, 1);
 }
 
 void ledger_foreach_pending(const struct ledger *l,
                             void (*fn)(const char *id, const char *action, void *userdata),
                             void *userdata)
 {
-    for (size_t i = 0; i < l->capacity; i++) {
-        if (l->slots[i].id != NULL && l->slots[i].state == LEDGER_INTENT)
-            fn(l->slots[i].id, l->slots[i].action, userdata);
+    for (const struct ledger_entry *e = l->entries; e != NULL; e = e->hh.next) {
+        if (e->state == LEDGER_INTENT)
+            fn(e->id, e->action, userdata);
     }
 }
 
 size_t ledger_count(const struct ledger *l)
 {
-    return l->count;
+    return HASH_COUNT(l->entries);
 }
 
 static void sync_parent_dir(const char *path)
@@ -276,9 +373,32 @@ static void sync_parent_dir(const char *path)
     free(dir);
 }
 
+/* Writes the entries marked keep to FD; the byte count in *SIZE. */
+static int write_kept(const struct ledger *l, int fd, off_t *size)
+{
+    *size = 0;
+    for (const struct ledger_entry *e = l->entries; e != NULL; e = e->hh.next) {
+        if (!e->keep)
+            continue;
+        char *line = xasprintf("%c %lld %s %s\n", e->state == LEDGER_INTENT ? 'I' : 'D',
+                               (long long)e->when, e->action, e->id);
+        size_t n = strlen(line);
+        int rc = write_all(fd, line, n);
+        free(line);
+        if (rc != 0)
+            return -1;
+        *size += (off_t)n;
+    }
+    return 0;
+}
+
 int ledger_compact(struct ledger *l, time_t keep_after,
                    bool (*still_present)(const char *id, void *userdata), void *userdata)
 {
+    if (l->broken) {
+        errno = EIO;
+        return -1;
+    }
     char *tmp = xasprintf("%s.tmp", l->path);
     /* Opened for appending too: after the rename this descriptor is the ledger's, so no
      * reopen can fail and leave the ledger writing to the replaced file. */
@@ -287,22 +407,11 @@ int ledger_compact(struct ledger *l, time_t keep_after,
         free(tmp);
         return -1;
     }
-    struct ledger_entry *keep = xcalloc(l->capacity, sizeof(*keep));
-    int rc = 0;
-    for (size_t i = 0; i < l->capacity && rc == 0; i++) {
-        struct ledger_entry *e = &l->slots[i];
-        if (e->id == NULL)
-            continue;
-        bool kept = e->state == LEDGER_INTENT || e->when >= keep_after ||
-                    (still_present && still_present(e->id, userdata));
-        if (!kept)
-            continue;
-        char *line = xasprintf("%c %lld %s %s\n", e->state == LEDGER_INTENT ? 'I' : 'D',
-                               (long long)e->when, e->action, e->id);
-        rc = write_all(fd, line, strlen(line));
-        free(line);
-        keep[i] = *e;
-    }
+    for (struct ledger_entry *e = l->entries; e != NULL; e = e->hh.next)
+        e->keep = e->state == LEDGER_INTENT || e->when >= keep_after ||
+                  (still_present && still_present(e->id, userdata));
+    off_t size = 0;
+    int rc = write_kept(l, fd, &size);
     if (rc == 0)
         rc = fsync(fd);
     if (rc == 0)
@@ -314,30 +423,19 @@ int ledger_compact(struct ledger *l, time_t keep_after,
         close(fd);
         unlink(tmp);
         free(tmp);
-        free(keep);
         errno = saved;
         return -1;
     }
     free(tmp);
     close(l->fd);
     l->fd = fd;
+    l->size = size;
 
-    /* Rebuild the index from the kept entries; dropped ids are freed. */
-    struct ledger_entry *old = l->slots;
-    size_t oldcap = l->capacity;
-    l->slots = xcalloc(oldcap, sizeof(*l->slots));
-    l->count = 0;
-    for (size_t i = 0; i < oldcap; i++) {
-        if (old[i].id == NULL)
-            continue;
-        if (keep[i].id != NULL) {
-            *find_slot(l->slots, l->capacity, old[i].id) = old[i];
-            l->count++;
-        } else {
-            free(old[i].id);
-        }
+    struct ledger_entry *e, *next;
+    HASH_ITER(hh, l->entries, e, next)
+    {
+        if (!e->keep)
+            forget(l, e);
     }
-    free(old);
-    free(keep);
     return 0;
 }

@@ -8,8 +8,13 @@
  * its "done" is an answer that may or may not have reached the server: the mailbox module
  * checks the server's state for it before answering again (ledger_pending).
  *
- * The file is append-only text, one record per line, written with a single write() and
- * fdatasync(): a crash leaves at most one partial last line, which loading cuts off.
+ * The file is append-only text, one record per line. Every append is all-or-nothing: its
+ * lines go out in one write() and one fdatasync(); when either fails (a full disk), the file
+ * is cut back to where it was and the caller told, so no record is ever glued onto a torn
+ * one and nothing is sent without its intent on disk. A crash can still leave one partial
+ * last line: loading cuts it off, with a warning, and recovers a complete record glued onto
+ * a torn one (as versions before this one wrote after a failed append). An append also
+ * fails when the file was removed or replaced under the ledger (a deleted state_dir).
  * Ids are stored as-is; EWS ids are base64 and contain no white space (others are refused).
  */
 #ifndef MEETINGD_LEDGER_H
@@ -45,6 +50,19 @@ int ledger_intent(struct ledger *, const char *id, const char *action);
 
 /* Records that ID is finished with ACTION (answered, removed, skipped). Durable as above. */
 int ledger_done(struct ledger *, const char *id, const char *action);
+
+/* One record of a group commit. */
+struct ledger_record {
+    enum ledger_state state; /* LEDGER_INTENT or LEDGER_DONE */
+    const char *id;
+    const char *action;
+};
+
+/* Group commit: appends the N records with one write() and one fdatasync(), all or none.
+ * 0 when all are durable; -1 with errno when none was recorded (EINVAL: a record is not
+ * writable, nothing was tried). For answering a batch: each answer's intent durable at the
+ * cost of one disk flush for the batch. */
+int ledger_append_many(struct ledger *, const struct ledger_record *records, size_t n);
 
 /* Calls FN for every id whose last record is an intent (answers of unknown outcome). */
 void ledger_foreach_pending(const struct ledger *,

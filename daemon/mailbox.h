@@ -1,14 +1,13 @@
 /*
  * mailbox: everything meetingd does for one mailbox, as a small state machine on the loop.
  *
- * A poll: FindItem on the Inbox (meeting requests and cancellations, paged to the end),
- * GetItem on those the ledger has not finished (batched), then one item at a time: gather the
- * policy's context (a CalendarView of the mailbox's calendar over the meeting), decide,
- * record the intent, answer, record the outcome, rewrite the calendar item when the policy
- * says so (subject, body, private flag, then DeleteAttachment of its attachments). A request
- * held for approval is forwarded to the resource's delegates (ForwardItem) after the
- * tentative answer, or instead of an answer without tentative_pending_approval.
- * Cancellations are removed with RemoveItem when the policy says so.
+ * A poll: find the meeting requests and cancellations in the Inbox (paged to the end), fetch
+ * those the ledger has not finished (batched), then one item at a time: gather the policy's
+ * context (a calendar view of the mailbox over the meeting), decide, record the intent,
+ * answer, record the outcome, rewrite the calendar item when the policy says so (subject,
+ * body, private flag, then delete its attachments). A request held for approval is forwarded
+ * to the resource's delegates after the tentative answer, or instead of an answer without
+ * tentative_pending_approval. Cancellations are removed when the policy says so.
  *
  * RemoveOldMeetingMessages (remove_old_meeting_messages, not with automate = none or in a dry
  * run): a request an update superseded is moved to Deleted Items, and meeting messages the
@@ -18,7 +17,11 @@
  *
  * One item's failure never stops the others; a poll that fails (server busy, transport,
  * authentication) is retried after an exponential back-off honouring the server's
- * BackOffMilliseconds, without touching any other mailbox.
+ * BackOffMilliseconds. The pause is shared (backoff.h) with every mailbox whose requests the
+ * server throttles together: the same budget owner, server or credentials.
+ *
+ * The mailbox talks to the server only through a backend (backend.h): it knows meetings,
+ * decisions and its ledger, not the protocol.
  */
 #ifndef MEETINGD_MAILBOX_H
 #define MEETINGD_MAILBOX_H
@@ -30,8 +33,11 @@
 #include "confref.h"
 #include "policy.h"
 
+struct backend;
+struct backoff;
+struct conf;
+struct conf_mailbox;
 struct ev_loop;
-struct http_client;
 struct mailbox;
 
 /* One decision, handed to the environment's sink (log line, decision record). */
@@ -45,9 +51,13 @@ struct mailbox_decision {
 
 struct mailbox_env {
     struct ev_loop *loop;
-    struct http_client *http;
-    bool dry_run; /* decide and log, change nothing on the server */
-    bool once;    /* stop when nothing actionable is left */
+    /* Opens the backend a poll of mailbox CM under CONF talks to; the poll frees it. */
+    struct backend *(*open_backend)(const struct conf *conf, const struct conf_mailbox *cm,
+                                    void *backend_userdata);
+    void *backend_userdata;
+    struct backoff *backoff; /* shared by every mailbox (borrowed) */
+    bool dry_run;            /* decide and log, change nothing on the server */
+    bool once;               /* stop when nothing actionable is left */
     /* Called for every decision (may be NULL). */
     void (*on_decision)(const struct mailbox_decision *decision, void *userdata);
     /* Called when a mailbox stops for good: in --once mode when it is finished (FAILED
@@ -94,7 +104,7 @@ struct mailbox_stats {
     unsigned consecutive_failures;
     unsigned answered;
     unsigned removed;
-    unsigned ews_calls;
+    unsigned requests; /* sent to the server */
     time_t last_poll;
 };
 const struct mailbox_stats *mailbox_stats(const struct mailbox *mailbox);

@@ -19,8 +19,10 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "backoff.h"
 #include "conf.h"
 #include "confref.h"
+#include "ews_backend.h"
 #include "http.h"
 #include "krb5env.h"
 #include "log.h"
@@ -37,6 +39,7 @@ struct daemon {
     const char *conf_path;
     struct confref *conf;
     struct http_client *http;
+    struct backoff *backoff; /* pauses the mailboxes share */
     struct record *record;
     struct metrics_http *metrics_http; /* NULL: metrics_listen off */
     struct mailbox **mailboxes;
@@ -174,7 +177,9 @@ static int add_mailbox(struct daemon *dm, const char *name)
 {
     struct mailbox_env env = {
         .loop = dm->loop,
-        .http = dm->http,
+        .open_backend = ews_backend_open,
+        .backend_userdata = dm->http,
+        .backoff = dm->backoff,
         .dry_run = dm->dry_run,
         .once = dm->once,
         .on_decision = on_decision,
@@ -432,6 +437,9 @@ static int run(struct daemon *dm)
         log_error("cannot create the HTTP client");
         return EXIT_FAILURE;
     }
+    struct backoff_options bopts;
+    backoff_options_default(&bopts, dm->once);
+    dm->backoff = backoff_new(&bopts);
     char err[512];
     /* The mailboxes create the state directory too, but the record is opened first: without
      * this the very first run (no systemd StateDirectory=) would lose its decisions. */
@@ -482,6 +490,7 @@ static int run(struct daemon *dm)
     free(dm->mailboxes);
     oauth2_shared_free(dm->http);
     http_client_free(dm->http);
+    backoff_free(dm->backoff);
     record_close(dm->record);
     metrics_http_free(dm->metrics_http);
     metrics_free();

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "conf.h"
+#include "ews_backend.h"
 #include "ews_build.h"
 #include "ews_client.h"
 #include "health.h"
@@ -85,10 +86,7 @@ static int setup_account(struct ctl *c)
     struct conf_server const *srv = &conf->server;
     c->account.url = srv->url;
     c->account.server_version = srv->server_version;
-    c->account.auth = srv->auth == CONF_AUTH_NTLM        ? HTTP_AUTH_NTLM
-                      : srv->auth == CONF_AUTH_NEGOTIATE ? HTTP_AUTH_NEGOTIATE
-                      : srv->auth == CONF_AUTH_OAUTH2    ? HTTP_AUTH_NONE
-                                                         : HTTP_AUTH_BASIC;
+    c->account.auth = ews_backend_http_auth(srv->auth);
     if (srv->auth == CONF_AUTH_OAUTH2 && c->password_file == NULL)
         c->account.oauth2 = &srv->oauth2; /* the app, impersonating (below) */
     if (c->password_file) {
@@ -441,6 +439,61 @@ static void list_change(struct ews_item_change *ch, size_t *n, enum ews_change_o
         .op = op, .field = field, .addresses = (const char *const *)l->v, .n_addresses = l->n};
 }
 
+/* What `meetingctl update` was asked to change. */
+struct update_args {
+    const char *subject, *location;
+    time_t start, end;
+    struct strlist set_req, add_opt, add_res, remove;
+    bool have_set_req;
+    struct strlist keep_req, keep_opt, keep_res; /* the lists that remain after --remove */
+};
+
+static void update_args_free(struct update_args *a)
+{
+    struct strlist *lists[] = {&a->set_req,  &a->add_opt,  &a->add_res, &a->remove,
+                               &a->keep_req, &a->keep_opt, &a->keep_res};
+    for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+        strlist_free(lists[i]);
+}
+
+/* The UpdateItem changes A asks for on the meeting IT, into CH (room for 12); their count. */
+static size_t update_changes(struct update_args *a, const struct item *it,
+                             struct ews_item_change *ch)
+{
+    size_t n = 0;
+    if (a->subject)
+        ch[n++] = (struct ews_item_change){
+            .op = EWS_CHANGE_SET, .field = EWS_FIELD_SUBJECT, .text = a->subject};
+    if (a->location)
+        ch[n++] = (struct ews_item_change){
+            .op = EWS_CHANGE_SET, .field = EWS_FIELD_LOCATION, .text = a->location};
+    if (a->start)
+        ch[n++] = (struct ews_item_change){
+            .op = EWS_CHANGE_SET, .field = EWS_FIELD_START, .time = a->start};
+    if (a->end)
+        ch[n++] =
+            (struct ews_item_change){.op = EWS_CHANGE_SET, .field = EWS_FIELD_END, .time = a->end};
+    /* Removing attendees rewrites each list that held one; --set-required replaces the
+     * required list outright. The server sends cancellations to whoever left a list. */
+    if (a->have_set_req) {
+        list_change(ch, &n, EWS_CHANGE_SET, EWS_FIELD_REQUIRED_ATTENDEES, &a->set_req);
+    } else if (a->remove.n) {
+        attendees_of(it, ROLE_REQUIRED, &a->remove, &a->keep_req);
+        list_change(ch, &n, EWS_CHANGE_SET, EWS_FIELD_REQUIRED_ATTENDEES, &a->keep_req);
+    }
+    if (a->remove.n) {
+        attendees_of(it, ROLE_OPTIONAL, &a->remove, &a->keep_opt);
+        attendees_of(it, ROLE_RESOURCE, &a->remove, &a->keep_res);
+        list_change(ch, &n, EWS_CHANGE_SET, EWS_FIELD_OPTIONAL_ATTENDEES, &a->keep_opt);
+        list_change(ch, &n, EWS_CHANGE_SET, EWS_FIELD_RESOURCES, &a->keep_res);
+    }
+    if (a->add_opt.n)
+        list_change(ch, &n, EWS_CHANGE_APPEND, EWS_FIELD_OPTIONAL_ATTENDEES, &a->add_opt);
+    if (a->add_res.n)
+        list_change(ch, &n, EWS_CHANGE_APPEND, EWS_FIELD_RESOURCES, &a->add_res);
+    return n;
+}
+
 static int cmd_update(struct ctl *c, int argc, char **argv)
 {
     static const struct option opts[] = {{"subject", required_argument, NULL, 's'},
@@ -452,41 +505,37 @@ static int cmd_update(struct ctl *c, int argc, char **argv)
                                          {"add-resource", required_argument, NULL, 'R'},
                                          {"remove", required_argument, NULL, 'x'},
                                          {NULL, 0, NULL, 0}};
-    const char *subject = NULL, *location = NULL;
-    time_t start = 0, end = 0;
-    struct strlist set_req = {0}, add_opt = {0}, add_res = {0}, remove = {0};
-    struct strlist keep_req = {0}, keep_opt = {0}, keep_res = {0};
-    bool have_set_req = false;
+    struct update_args a = {0};
     int o, rc = EXIT_FAILURE;
     optind = 0;
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (o) {
         case 's':
-            subject = optarg;
+            a.subject = optarg;
             break;
         case 'S':
-            if (parse_time_arg("--start", optarg, &start) != 0)
+            if (parse_time_arg("--start", optarg, &a.start) != 0)
                 goto out;
             break;
         case 'E':
-            if (parse_time_arg("--end", optarg, &end) != 0)
+            if (parse_time_arg("--end", optarg, &a.end) != 0)
                 goto out;
             break;
         case 'l':
-            location = optarg;
+            a.location = optarg;
             break;
         case 'r':
-            split_list(optarg, &set_req);
-            have_set_req = true;
+            split_list(optarg, &a.set_req);
+            a.have_set_req = true;
             break;
         case 'o':
-            split_list(optarg, &add_opt);
+            split_list(optarg, &a.add_opt);
             break;
         case 'R':
-            split_list(optarg, &add_res);
+            split_list(optarg, &a.add_res);
             break;
         case 'x':
-            split_list(optarg, &remove);
+            split_list(optarg, &a.remove);
             break;
         default:
             usage(stderr);
@@ -507,37 +556,7 @@ static int cmd_update(struct ctl *c, int argc, char **argv)
         goto out;
     }
     struct ews_item_change ch[12];
-    size_t n = 0;
-    if (subject)
-        ch[n++] = (struct ews_item_change){
-            .op = EWS_CHANGE_SET, .field = EWS_FIELD_SUBJECT, .text = subject};
-    if (location)
-        ch[n++] = (struct ews_item_change){
-            .op = EWS_CHANGE_SET, .field = EWS_FIELD_LOCATION, .text = location};
-    if (start)
-        ch[n++] =
-            (struct ews_item_change){.op = EWS_CHANGE_SET, .field = EWS_FIELD_START, .time = start};
-    if (end)
-        ch[n++] =
-            (struct ews_item_change){.op = EWS_CHANGE_SET, .field = EWS_FIELD_END, .time = end};
-    /* Removing attendees rewrites each list that held one; --set-required replaces the
-     * required list outright. The server sends cancellations to whoever left a list. */
-    if (have_set_req) {
-        list_change(ch, &n, EWS_CHANGE_SET, EWS_FIELD_REQUIRED_ATTENDEES, &set_req);
-    } else if (remove.n) {
-        attendees_of(it, ROLE_REQUIRED, &remove, &keep_req);
-        list_change(ch, &n, EWS_CHANGE_SET, EWS_FIELD_REQUIRED_ATTENDEES, &keep_req);
-    }
-    if (remove.n) {
-        attendees_of(it, ROLE_OPTIONAL, &remove, &keep_opt);
-        attendees_of(it, ROLE_RESOURCE, &remove, &keep_res);
-        list_change(ch, &n, EWS_CHANGE_SET, EWS_FIELD_OPTIONAL_ATTENDEES, &keep_opt);
-        list_change(ch, &n, EWS_CHANGE_SET, EWS_FIELD_RESOURCES, &keep_res);
-    }
-    if (add_opt.n)
-        list_change(ch, &n, EWS_CHANGE_APPEND, EWS_FIELD_OPTIONAL_ATTENDEES, &add_opt);
-    if (add_res.n)
-        list_change(ch, &n, EWS_CHANGE_APPEND, EWS_FIELD_RESOURCES, &add_res);
+    size_t n = update_changes(&a, it, ch);
     if (n == 0) {
         fail("update: nothing to change");
         ews_response_free(res.response);
@@ -555,13 +574,7 @@ static int cmd_update(struct ctl *c, int argc, char **argv)
         ews_response_free(ures.response);
     }
 out:
-    strlist_free(&set_req);
-    strlist_free(&add_opt);
-    strlist_free(&add_res);
-    strlist_free(&remove);
-    strlist_free(&keep_req);
-    strlist_free(&keep_opt);
-    strlist_free(&keep_res);
+    update_args_free(&a);
     return rc;
 }
 

@@ -18,18 +18,19 @@
 static const double latency_buckets[] = {0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
 #define N_BUCKETS (sizeof(latency_buckets) / sizeof(latency_buckets[0]))
 
+/* The causes are the backend's failure statuses (backend.h), named for the operator. */
 enum backoff_cause {
     CAUSE_SERVER_BUSY,
     CAUSE_AUTH,
     CAUSE_TRANSPORT,
-    CAUSE_HTTP,
-    CAUSE_MALFORMED,
-    CAUSE_SOAP_FAULT,
-    CAUSE_EWS_ERROR,
+    CAUSE_SERVER_UNAVAILABLE,
+    CAUSE_TRY_LATER,
+    CAUSE_ACCOUNT,
+    CAUSE_FAILED,
     N_CAUSES
 };
 static const char *const cause_names[N_CAUSES] = {
-    "server-busy", "auth", "transport", "http", "malformed", "soap-fault", "ews-error",
+    "server-busy", "auth", "transport", "server-unavailable", "try-later", "account", "failed",
 };
 
 struct mailbox_metrics {
@@ -201,26 +202,25 @@ void metrics_poll(const char *mailbox, bool ok, unsigned consecutive_failures, t
     mm->consecutive_failures = consecutive_failures;
 }
 
-const char *metrics_backoff_cause(const struct ews_call_result *res)
+const char *metrics_backoff_cause(const struct backend_result *res)
 {
-    enum backoff_cause c = CAUSE_EWS_ERROR;
-    if (res->backoff_ms > 0)
+    enum backoff_cause c = CAUSE_FAILED;
+    if (res->status == BACKEND_BUSY || res->retry_ms > 0)
         c = CAUSE_SERVER_BUSY;
-    else if (res->status == EWS_CALL_AUTH ||
-             (res->status != EWS_CALL_TRANSPORT && ews_error_action(res->code) == EWS_ACTION_AUTH))
+    else if (res->status == BACKEND_AUTH)
         c = CAUSE_AUTH;
-    else if (res->status == EWS_CALL_TRANSPORT)
+    else if (res->status == BACKEND_TRANSPORT)
         c = CAUSE_TRANSPORT;
-    else if (res->status == EWS_CALL_HTTP)
-        c = CAUSE_HTTP;
-    else if (res->status == EWS_CALL_MALFORMED)
-        c = CAUSE_MALFORMED;
-    else if (res->status == EWS_CALL_FAULT)
-        c = CAUSE_SOAP_FAULT;
+    else if (res->status == BACKEND_SERVER)
+        c = CAUSE_SERVER_UNAVAILABLE;
+    else if (res->status == BACKEND_TRY_LATER)
+        c = CAUSE_TRY_LATER;
+    else if (res->status == BACKEND_ACCOUNT)
+        c = CAUSE_ACCOUNT;
     return cause_names[c];
 }
 
-void metrics_backoff(const char *mailbox, const struct ews_call_result *res)
+void metrics_backoff(const char *mailbox, const struct backend_result *res)
 {
     struct mailbox_metrics *mm = find_mailbox(mailbox);
     if (mm == NULL || res == NULL)

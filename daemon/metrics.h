@@ -36,6 +36,7 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "backend.h"
 #include "ews_client.h"
 #include "policy.h"
 
@@ -59,7 +60,7 @@ void metrics_decision(const char *mailbox, enum policy_decision decision, const 
 void metrics_poll(const char *mailbox, bool ok, unsigned consecutive_failures, time_t when);
 
 /* Hook of the back-off: MAILBOX waits before its next poll because of RES. */
-void metrics_backoff(const char *mailbox, const struct ews_call_result *res);
+void metrics_backoff(const char *mailbox, const struct backend_result *res);
 
 /* Hook of an EWS call's completion: OPERATION ended with STATUS after SECONDS. */
 void metrics_ews_request(const char *operation, enum ews_call_status status, double seconds);
@@ -68,7 +69,7 @@ void metrics_ews_request(const char *operation, enum ews_call_status status, dou
 void metrics_set_queue(size_t queued, size_t in_flight);
 
 /* The cause label metrics_backoff() files RES under (static string). */
-const char *metrics_backoff_cause(const struct ews_call_result *res);
+const char *metrics_backoff_cause(const struct backend_result *res);
 
 /* The whole exposition, caller frees; NULL before metrics_init(). */
 char *metrics_render(void);

@@ -1,6 +1,7 @@
 /*
  * policy_time: local dates and times in a policy's time zone (see policy_time.h).
  */
+#define _XOPEN_SOURCE 700 /* strptime */
 #include "policy_time.h"
 
 #include <stdio.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 
 #include "conf.h"
+#include "policy.h"
 #include "util.h"
 
 void policy_time_enter(struct policy_time_scope *scope, const char *zone)
@@ -113,7 +115,7 @@ void policy_time_format_hm(time_t t, char buf[static 6])
 
 void policy_time_format_days(unsigned days, char *buf, size_t len)
 {
-    static const char *const names[7] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    /* The abbreviations are the first three letters of the schema's day names. */
     static const int order[7] = {1, 2, 3, 4, 5, 6, 0}; /* Monday first */
     size_t used = 0;
     if (len == 0)
@@ -130,11 +132,13 @@ void policy_time_format_days(unsigned days, char *buf, size_t len)
         int n;
         const char *sep = used ? ", " : "";
         if (j - i >= 2)
-            n = snprintf(buf + used, len - used, "%s%s-%s", sep, names[order[i]], names[order[j]]);
+            n = snprintf(buf + used, len - used, "%s%.3s-%.3s", sep, item_day_names[order[i]],
+                         item_day_names[order[j]]);
         else if (j > i)
-            n = snprintf(buf + used, len - used, "%s%s, %s", sep, names[order[i]], names[order[j]]);
+            n = snprintf(buf + used, len - used, "%s%.3s, %.3s", sep, item_day_names[order[i]],
+                         item_day_names[order[j]]);
         else
-            n = snprintf(buf + used, len - used, "%s%s", sep, names[order[i]]);
+            n = snprintf(buf + used, len - used, "%s%.3s", sep, item_day_names[order[i]]);
         if (n < 0 || (size_t)n >= len - used)
             return;
         used += (size_t)n;
@@ -146,4 +150,56 @@ void policy_time_format_hours(unsigned start_min, unsigned end_min, char *buf, s
 {
     snprintf(buf, len, "%02u:%02u-%02u:%02u", start_min / 60 % 100, start_min % 60,
              end_min / 60 % 100, end_min % 60);
+}
+
+/* When the series of REQUEST ends, given its N_KNOWN listed occurrences (the last ending at
+ * LAST_END); false when that does not tell. */
+static bool series_end(const struct item *request, size_t n_known, time_t last_end, time_t *end)
+{
+    const struct item_recurrence *rec = request->recurrence;
+    if (rec == NULL) {
+        *end = request->end;
+        return true;
+    }
+    switch (rec->range) {
+    case REC_RANGE_NO_END:
+        *end = 0;
+        return true;
+    case REC_RANGE_END_DATE: {
+        struct tm tm = {0};
+        const char *rest = strptime(rec->end_date, "%Y-%m-%d", &tm);
+        if (rest == NULL || *rest != '\0')
+            return false;
+        *end = timegm(&tm) + 86400; /* the end date is inclusive */
+        return true;
+    }
+    case REC_RANGE_NUMBERED:
+        if (rec->number_of_occurrences < 0 || n_known < (size_t)rec->number_of_occurrences)
+            return false;
+        *end = last_end;
+        return true;
+    }
+    return false;
+}
+
+void policy_time_series(const struct item *request, const struct item *const *calendar, size_t n,
+                        struct policy_context *ctx, struct policy_occurrence **occurrences)
+{
+    struct policy_occurrence *occ = NULL;
+    size_t n_occ = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct item *c = calendar[i];
+        if (c->uid && request->uid && strcmp(c->uid, request->uid) == 0) {
+            occ = xreallocarray(occ, n_occ + 1, sizeof(*occ));
+            occ[n_occ++] = (struct policy_occurrence){c->start, c->end};
+        }
+    }
+    if (n_occ == 0) {
+        occ = xcalloc(1, sizeof(*occ));
+        occ[n_occ++] = (struct policy_occurrence){request->start, request->end};
+    }
+    *occurrences = occ;
+    ctx->occurrences = occ;
+    ctx->n_occurrences = n_occ;
+    ctx->series_end_known = series_end(request, n_occ, occ[n_occ - 1].end, &ctx->series_end);
 }

@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "item.h"
+
 /* What policy_time_enter() changed, for policy_time_leave(). */
 struct policy_time_scope {
     bool switched;
@@ -68,5 +70,21 @@ void policy_time_format_days(unsigned days, char *buf, size_t len);
 
 /* Formats minutes after midnight as "HH:MM-HH:MM" ("24:00" for 1440). */
 void policy_time_format_hours(unsigned start_min, unsigned end_min, char *buf, size_t len);
+
+struct policy_context;
+struct policy_occurrence;
+
+/*
+ * The series facts of REQUEST for the policy's context, from CALENDAR (N items of the
+ * mailbox's calendar view over the request): its occurrences are its own tentative copies
+ * there (same UID; the request itself when there are none), so the recurrence is never
+ * expanded here; the series ends with the request (a single meeting), never, at the end of
+ * its end date (inclusive, taken as UTC), or with the last occurrence of a numbered series
+ * whose occurrences are all listed; otherwise the end is unknown. Sets ctx->occurrences (in
+ * *OCCURRENCES, which the caller frees with free()), n_occurrences, series_end_known and
+ * series_end.
+ */
+void policy_time_series(const struct item *request, const struct item *const *calendar, size_t n,
+                        struct policy_context *ctx, struct policy_occurrence **occurrences);
 
 #endif

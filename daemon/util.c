@@ -204,158 +204,197 @@ int util_parse_bool(const char *s, bool *out)
     return -1;
 }
 
-/* Reads exactly n digits; returns -1 if there are fewer. */
-static int digits(const char **p, int n)
+/* ---- times: the one xs:dateTime codec --------------------------------------------------- */
+
+/* Whether S starts with PATTERN, where 'd' stands for a digit and anything else for itself. */
+static bool shaped(const char *s, const char *pattern)
+{
+    for (; *pattern; s++, pattern++)
+        if (*pattern == 'd' ? !is_digit(*s) : *s != *pattern)
+            return false;
+    return true;
+}
+
+/* The number of the digits at S (as many as WIDTH). */
+static int number(const char *s, int width)
 {
     int v = 0;
-    for (int i = 0; i < n; i++) {
-        if (!is_digit((*p)[i]))
-            return -1;
-        v = v * 10 + ((*p)[i] - '0');
-    }
-    *p += n;
+    for (int i = 0; i < width; i++)
+        v = v * 10 + (s[i] - '0');
     return v;
 }
 
-static bool is_leap(long long y)
+/* Seconds since the epoch of the start of a date "YYYY-MM-DD" at S, checked against the
+ * calendar: timegm() normalises a 30 February into March, which the round trip shows. */
+static int date_start(const char *s, long long *out)
 {
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (!shaped(s, "dddd-dd-dd"))
+        return -1;
+    int y = number(s, 4), m = number(s + 5, 2), d = number(s + 8, 2);
+    struct tm tm = {.tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d};
+    time_t t = timegm(&tm);
+    if (m < 1 || m > 12 || tm.tm_year != y - 1900 || tm.tm_mon != m - 1 || tm.tm_mday != d)
+        return -1;
+    *out = (long long)t;
+    return 0;
 }
 
-static int days_in_month(long long y, int m)
+/* The time zone designator at S, the whole rest of the string: "Z", "+HH:MM", "-HH:MM" (XS:
+ * what xs:dateTime allows, up to 14:00), or also "z", "+HHMM", "+HH" (ISO 8601). Sets the
+ * offset east of UTC in seconds. */
+static int zone_offset(const char *s, bool xs, long *offset)
 {
-    static const int d[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    return m == 2 && is_leap(y) ? 29 : d[m - 1];
+    *offset = 0;
+    if (strcmp(s, "Z") == 0 || (!xs && strcmp(s, "z") == 0))
+        return 0;
+    if ((*s != '+' && *s != '-') || !shaped(s + 1, "dd"))
+        return -1;
+    int sign = *s == '-' ? -1 : 1, hh = number(s + 1, 2), mm = 0;
+    const char *rest = s + 3;
+    if (shaped(rest, ":dd")) {
+        mm = number(rest + 1, 2);
+        rest += 3;
+    } else if (!xs && shaped(rest, "dd")) {
+        mm = number(rest, 2);
+        rest += 2;
+    } else if (xs) {
+        return -1;
+    }
+    if (*rest != '\0' || mm > 59 || hh > (xs ? 14 : 23) || (xs && hh == 14 && mm != 0))
+        return -1;
+    *offset = sign * (hh * 3600L + mm * 60L);
+    return 0;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date: count whole years in 400-year eras
- * starting in March, so that the leap day is the last day of the shifted year. */
-static long long days_from_civil(long long y, int m, int d)
+/* Seconds after midnight of "HH:MM[:SS[.fff]]" at *S (advanced past it). XS: seconds
+ * required, 24:00:00 (the end of the day) allowed, no leap second; else a leap second rolls
+ * over. */
+static int time_of_day(const char **s, bool xs, long *out)
 {
-    y -= m <= 2;
-    long long era = (y >= 0 ? y : y - 399) / 400;
-    long long yoe = y - era * 400;                                   /* [0, 399] */
-    long long doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1; /* [0, 365] */
-    long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;           /* [0, 146096] */
-    return era * 146097 + doe - 719468;
+    const char *p = *s;
+    if (!shaped(p, "dd:dd"))
+        return -1;
+    int hh = number(p, 2), mi = number(p + 3, 2), ss = 0;
+    p += 5;
+    if (shaped(p, ":dd")) {
+        ss = number(p + 1, 2);
+        p += 3;
+    } else if (xs) {
+        return -1;
+    }
+    bool fraction = false; /* a fraction is truncated, but 24:00:00.5 is no time */
+    if (*p == '.' || (!xs && *p == ',')) {
+        if (!is_digit(*++p))
+            return -1;
+        for (; is_digit(*p); p++)
+            fraction |= *p != '0';
+    }
+    bool end_of_day = xs && hh == 24 && mi == 0 && ss == 0 && !fraction;
+    if ((hh > 23 && !end_of_day) || mi > 59 || ss > (xs ? 59 : 60))
+        return -1;
+    *out = hh * 3600L + mi * 60L + ss;
+    *s = p;
+    return 0;
+}
+
+/* XML whitespace around a value is not part of it. Copies the trimmed S into BUF (of LEN). */
+static const char *trim_xml(const char *s, char *buf, size_t len)
+{
+    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r'))
+        n--;
+    if (n >= len)
+        return NULL;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    return buf;
+}
+
+/* The one parser behind util_parse_time (ISO 8601, lenient) and util_parse_xs_datetime. */
+static int parse_datetime(const char *s, bool xs, time_t *out)
+{
+    char buf[64];
+    if (s == NULL || (xs && (s = trim_xml(s, buf, sizeof(buf))) == NULL))
+        return -1;
+    long long t;
+    if (date_start(s, &t) != 0 || (xs && number(s, 4) < 1))
+        return -1;
+    s += 10;
+    if (*s == '\0' && !xs) { /* a date alone: its midnight, UTC */
+        *out = (time_t)t;
+        return 0;
+    }
+    long secs, offset = 0;
+    if (*s++ != 'T' || time_of_day(&s, xs, &secs) != 0)
+        return -1;
+    /* Without a zone a time is UTC (EWS writes UTC); xs:dateTime from EWS must say so, or a
+     * local time would silently shift meetings. */
+    if ((*s != '\0' || xs) && zone_offset(s, xs, &offset) != 0)
+        return -1;
+    t += secs - offset;
+    if ((long long)(time_t)t != t)
+        return -1;
+    *out = (time_t)t;
+    return 0;
 }
 
 int util_parse_time(const char *s, time_t *out)
 {
-    if (s == NULL)
+    return parse_datetime(s, false, out);
+}
+
+int util_parse_xs_datetime(const char *s, time_t *out)
+{
+    return parse_datetime(s, true, out);
+}
+
+int util_parse_xs_date(const char *s, char out[static 11])
+{
+    char buf[32];
+    long long t;
+    long offset;
+    if (s == NULL || (s = trim_xml(s, buf, sizeof(buf))) == NULL || date_start(s, &t) != 0 ||
+        number(s, 4) < 1 || (s[10] != '\0' && zone_offset(s + 10, true, &offset) != 0))
         return -1;
-    const char *p = s;
-    int year = digits(&p, 4);
-    if (year < 0 || *p++ != '-')
+    memcpy(out, s, 10);
+    out[10] = '\0';
+    return 0;
+}
+
+/* The fields of T, or false when its year is outside 0..9999 (or gmtime_r cannot say). */
+static bool four_digit_year(time_t t, struct tm *tm)
+{
+    return gmtime_r(&t, tm) != NULL && tm->tm_year >= -1900 && tm->tm_year <= 9999 - 1900;
+}
+
+static void format_tm(const struct tm *tm, char buf[static 21])
+{
+    /* Unsigned and reduced: the fields are in range here, which the truncation check of
+     * snprintf cannot see otherwise. */
+    snprintf(buf, 21, "%04u-%02u-%02uT%02u:%02u:%02uZ", (unsigned)(tm->tm_year + 1900) % 10000u,
+             (unsigned)(tm->tm_mon + 1) % 100u, (unsigned)tm->tm_mday % 100u,
+             (unsigned)tm->tm_hour % 100u, (unsigned)tm->tm_min % 100u,
+             (unsigned)tm->tm_sec % 100u);
+}
+
+int util_format_xs_datetime(time_t t, char buf[static 21])
+{
+    struct tm tm;
+    if (!four_digit_year(t, &tm) || tm.tm_year < 1 - 1900)
         return -1;
-    int mon = digits(&p, 2);
-    if (mon < 1 || mon > 12 || *p++ != '-')
-        return -1;
-    int day = digits(&p, 2);
-    if (day < 1 || day > days_in_month(year, mon))
-        return -1;
-    long long secs = days_from_civil(year, mon, day) * 86400LL;
-    if (*p == '\0') {
-        *out = (time_t)secs;
-        return 0;
-    }
-    if (*p++ != 'T')
-        return -1;
-    int hour = digits(&p, 2);
-    if (hour < 0 || hour > 23 || *p++ != ':')
-        return -1;
-    int min = digits(&p, 2);
-    if (min < 0 || min > 59)
-        return -1;
-    int sec = 0;
-    if (*p == ':') {
-        p++;
-        sec = digits(&p, 2);
-        if (sec < 0 || sec > 60)
-            return -1;
-        if (*p == '.' || *p == ',') {
-            p++;
-            if (!is_digit(*p))
-                return -1;
-            while (is_digit(*p))
-                p++;
-        }
-    }
-    secs += hour * 3600LL + min * 60LL + sec;
-    if (*p == 'Z' || *p == 'z') {
-        p++;
-    } else if (*p == '+' || *p == '-') {
-        int sign = *p++ == '+' ? 1 : -1;
-        int oh = digits(&p, 2);
-        if (oh < 0 || oh > 23)
-            return -1;
-        int om = 0;
-        if (*p == ':') {
-            p++;
-            om = digits(&p, 2);
-            if (om < 0)
-                return -1;
-        } else if (is_digit(*p)) {
-            om = digits(&p, 2);
-            if (om < 0)
-                return -1;
-        }
-        if (om > 59)
-            return -1;
-        /* Local time = UTC + offset, so UTC = local - offset. */
-        secs -= sign * (oh * 3600LL + om * 60LL);
-    }
-    if (*p != '\0')
-        return -1;
-    *out = (time_t)secs;
+    format_tm(&tm, buf);
     return 0;
 }
 
 void util_format_time_utc(time_t t, char buf[static 21])
 {
-    const long long min_t = days_from_civil(0, 1, 1) * 86400LL;
-    const long long max_t = days_from_civil(9999, 12, 31) * 86400LL + 86399;
-    long long v = (long long)t;
-    if (v < min_t)
-        v = min_t;
-    if (v > max_t)
-        v = max_t;
-    /* Civil date from days since the epoch: the inverse of days_from_civil. */
-    long long days = v >= 0 ? v / 86400 : -((-v + 86399) / 86400);
-    long long rem = v - days * 86400;
-    long long z = days + 719468;
-    long long era = (z >= 0 ? z : z - 146096) / 146097;
-    long long doe = z - era * 146097;
-    long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    long long y = yoe + era * 400;
-    long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    long long mp = (5 * doy + 2) / 153;
-    int d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    int m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    y += m <= 2;
-    /* Digits written by hand: every field is range-bound here, which snprintf's truncation
-     * analysis cannot see. */
-    const struct {
-        long long v;
-        int width;
-        char sep;
-    } f[] = {{y, 4, '-'},
-             {m, 2, '-'},
-             {d, 2, 'T'},
-             {rem / 3600, 2, ':'},
-             {rem % 3600 / 60, 2, ':'},
-             {rem % 60, 2, 'Z'}};
-    char *o = buf;
-    for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
-        long long x = f[i].v;
-        for (int w = f[i].width - 1; w >= 0; w--) {
-            o[w] = (char)('0' + x % 10);
-            x /= 10;
-        }
-        o += f[i].width;
-        *o++ = f[i].sep;
-    }
-    *o = '\0';
+    static const time_t first = -62167219200LL; /* 0000-01-01T00:00:00Z */
+    static const time_t last = 253402300799LL;  /* 9999-12-31T23:59:59Z */
+    struct tm tm;
+    four_digit_year(t < first ? first : t > last ? last : t, &tm);
+    format_tm(&tm, buf);
 }
 
 /* ---- secrets ---------------------------------------------------------------------------- */

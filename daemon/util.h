@@ -63,7 +63,10 @@ void util_format_duration(unsigned seconds, char *buf, size_t len);
 /* Parses yes/no, true/false, on/off, 1/0 (ASCII case-insensitive). Returns 0 or -1. */
 int util_parse_bool(const char *s, bool *out);
 
-/* Parses an ISO 8601 / xs:dateTime time into seconds since the epoch (UTC):
+/* ---- times: the one xs:dateTime / ISO 8601 codec -------------------------------------- */
+
+/* Parses an ISO 8601 time (the configuration, the command line, the decision record) into
+ * seconds since the epoch (UTC):
  *   "2026-12-03T10:00:00Z", "2026-12-03T10:00:00.1234567Z" (fraction truncated),
  *   "2026-12-03T11:00:00+01:00" (also "+0100" and "+01"), "2026-12-03T10:00Z" (no seconds),
  *   "2026-12-03" (midnight UTC).
@@ -72,7 +75,24 @@ int util_parse_bool(const char *s, bool *out);
  * 0-59, second 0-60). Returns 0 or -1 on anything else. */
 int util_parse_time(const char *s, time_t *out);
 
-/* Formats t as "YYYY-MM-DDTHH:MM:SSZ" (20 characters + NUL). Times before year 0 or after
+/*
+ * Strict xs:dateTime as EWS sends it: "YYYY-MM-DDTHH:MM:SS" with optional fractional seconds
+ * (truncated) and a time zone "Z" or "+HH:MM"/"-HH:MM" (converted to UTC, at most 14:00). A
+ * value without a time zone is rejected (a local time would silently shift meetings).
+ * "24:00:00" is accepted as the end of that day; years 0001-9999. Leading/trailing XML
+ * whitespace is allowed. Returns 0 and sets *out, or -1.
+ */
+int util_parse_xs_datetime(const char *s, time_t *out);
+
+/* Strict xs:date ("YYYY-MM-DD", optional "Z" / "+HH:MM" suffix which is dropped): copies the
+ * date part into out. Returns 0 or -1. */
+int util_parse_xs_date(const char *s, char out[static 11]);
+
+/* Formats t as "YYYY-MM-DDTHH:MM:SSZ" (20 characters + NUL). Returns 0, or -1 when t is
+ * outside years 1..9999 (what an xs:dateTime request may carry). */
+int util_format_xs_datetime(time_t t, char buf[static 21]);
+
+/* Formats t as "YYYY-MM-DDTHH:MM:SSZ" for logs and records. Times before year 0 or after
  * 9999 are clamped to 0000-01-01T00:00:00Z / 9999-12-31T23:59:59Z. */
 void util_format_time_utc(time_t t, char buf[static 21]);
 

@@ -115,6 +115,10 @@ def main(argv=None):
                     "assertion signed by this certificate's key (repeatable)")
     ap.add_argument("--oauth2-token-lifetime", type=int, default=3600, metavar="SECONDS",
                     help="lifetime of issued access tokens (default 3600)")
+    ap.add_argument("--stray-response-after-fault", action="store_true",
+                    help="misbehave as grommunio Gromox does: after a SOAP fault, the next "
+                    "request on that connection first gets a stray copy of an earlier "
+                    "response to the same operation, then its own")
     ap.add_argument("--log", metavar="FILE", help="append one JSON line per request")
     ap.add_argument("--log-bodies", action="store_true",
                     help="also write request and response bodies to the log")
@@ -153,6 +157,7 @@ def main(argv=None):
                                            args.oauth2_token_lifetime)
     sim.auth = auth_mod.Authenticator(sim, args.auth, keytab=args.keytab,
                                       token_service=token_service)
+    sim.stray_after_fault = args.stray_response_after_fault
     try:
         httpd = SimHTTPServer(args.listen, sim)
     except OSError as exc:

@@ -13,6 +13,9 @@ Kinds (see README for what a client sees):
   http-500, http-503   an IIS-style error page, request not processed
   hang                 processed, then nothing sent for --hang-seconds, then the
                        connection is closed
+  drop                 processed, then the connection is closed at once without a
+                       single byte of response (what a client that re-sends on a
+                       fresh connection turns into a duplicate)
   reset                processed, part of the response sent, then a TCP RST
   truncate             processed, Content-Length promises more than is sent, then close
   malformed            processed, HTTP 200 whose body is not well-formed XML
@@ -21,8 +24,8 @@ Kinds (see README for what a client sees):
 import random
 import threading
 
-KINDS = ("server-busy", "server-busy-message", "http-500", "http-503", "hang", "reset",
-         "truncate", "malformed")
+KINDS = ("server-busy", "server-busy-message", "http-500", "http-503", "hang", "drop",
+         "reset", "truncate", "malformed")
 
 # Kinds decided before the request is processed (nothing in the mailbox changes).
 BEFORE = {"server-busy", "server-busy-message", "http-500", "http-503"}

@@ -80,6 +80,7 @@ class Stats:
         self.invalid_requests = 0
         self.invalid_responses = 0
         self.internal_errors = 0
+        self.stray_responses = 0
 
     @staticmethod
     def _bump(table, key, n=1):
@@ -97,11 +98,14 @@ class Stats:
                     "auth_rejected": dict(self.auth_rejected),
                     "invalid_requests": self.invalid_requests,
                     "invalid_responses": self.invalid_responses,
-                    "internal_errors": self.internal_errors}
+                    "internal_errors": self.internal_errors,
+                    "stray_responses": self.stray_responses}
 
 
 class Simulator:
     """Everything the handlers share: store, accounts, faults, validator, stats, log."""
+
+    stray_after_fault = False  # --stray-response-after-fault (see StrayResponses)
 
     def __init__(self, store, impersonators, plan, validator=None, backoff_ms=200,
                  hang_seconds=30.0, log_file=None, log_bodies=False):
@@ -443,6 +447,7 @@ class Handler(BaseHTTPRequestHandler):
                 data, codes, ctype = ERROR_PAGE[status], [], "text/html"
             if ctype.startswith("text/xml"):
                 sim.check_response(data, op_guess)
+            self._stray.after(self, op_guess, status, data)
             self._account(op_guess, user, status, codes, fault)
             sim.log(time=timeutil.format_utc(timeutil.now()), status=status,
                     operation=op_guess, user=user, fault=fault,
@@ -459,6 +464,7 @@ class Handler(BaseHTTPRequestHandler):
                 ms=round((time.monotonic() - started) * 1000, 1),
                 request_body=body, response_body=data)
         if fault is None:
+            self._stray.after(self, op_name, status, data)
             return self._send(status, data)
         self._deliver_badly(fault, status, data)
 
@@ -492,6 +498,12 @@ class Handler(BaseHTTPRequestHandler):
         self._send(status, json.dumps(answer).encode(), "application/json; charset=utf-8",
                    {"Cache-Control": "no-store", "Pragma": "no-cache"})
 
+    @property
+    def _stray(self):
+        if getattr(self, "_stray_state", None) is None:
+            self._stray_state = StrayResponses()
+        return self._stray_state
+
     def _account(self, op_name, acting, status, codes, fault):
         stats = self.sim.stats
         with stats.lock:
@@ -509,6 +521,12 @@ class Handler(BaseHTTPRequestHandler):
         self.close_connection = True
         if fault == "hang":
             self.sim.stopping.wait(self.sim.hang_seconds)
+            return
+        if fault == "drop":
+            try:  # FIN, no byte of the response: the request was processed all the same
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
             return
         if fault == "malformed":
             cut = data[:max(1, len(data) // 2)]
@@ -528,6 +546,43 @@ class Handler(BaseHTTPRequestHandler):
                 self.connection.shutdown(socket.SHUT_WR)
         except OSError:
             pass
+
+
+class StrayResponses:
+    """--stray-response-after-fault: grommunio Gromox, after a fault, writes a second HTTP
+    response on the same connection. Modelled deterministically: the next request on a
+    connection that carried a SOAP fault (HTTP 500) first gets a stray copy of the last
+    successful response to the same operation (any mailbox's), then its own. A client that
+    reuses such a connection takes the stray response as its reply, and every later reply
+    on that connection as the reply to the request after it. stats.stray_responses counts
+    the stray responses written."""
+
+    last_ok = {}  # operation -> the last HTTP 200 body sent for it, shared by connections
+    lock = threading.Lock()
+
+    def __init__(self):
+        self.poisoned = False
+
+    def after(self, handler, op_name, status, data):
+        """Called with each EWS response just before it is sent on HANDLER's connection."""
+        sim = handler.sim
+        if not sim.stray_after_fault:
+            return
+        with StrayResponses.lock:
+            stray = StrayResponses.last_ok.get(op_name)
+            if status == 200:
+                StrayResponses.last_ok[op_name] = data
+        if self.poisoned:
+            self.poisoned = False
+            body = stray if stray is not None else data
+            try:
+                handler.wfile.write(handler._head_bytes(200, len(body)) + body)
+            except OSError:
+                return
+            with sim.stats.lock:
+                sim.stats.stray_responses += 1
+        if status == 500:
+            self.poisoned = True
 
 
 class SimHTTPServer(ThreadingHTTPServer):

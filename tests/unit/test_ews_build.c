@@ -945,31 +945,6 @@ static void test_cancel_meeting(void **state)
     assert_null(ews_build_cancel_meeting(&ctx_plain, NULL, "x"));
 }
 
-static void test_get_folder(void **state)
-{
-    struct ews_folder_ref f[] = {
-        {.distinguished_id = "calendar"},
-        {.distinguished_id = "inbox", .mailbox = "room721@contoso.com"},
-        {.folder_id = "AAMkF=", .change_key = "AQAA"},
-    };
-    char *xml = ews_build_get_folder(&ctx_plain, f, 3, EWS_SHAPE_DEFAULT);
-    xmlDocPtr doc = valid_doc(xml);
-    assert_xp_str(doc, "//m:GetFolder/m:FolderShape/t:BaseShape", "Default");
-    assert_xp_count(doc, "//m:FolderIds/*", 3);
-    assert_xp_str(doc, "//m:FolderIds/t:DistinguishedFolderId[1]/@Id", "calendar");
-    assert_xp_str(doc, "//m:FolderIds/t:DistinguishedFolderId[2]/t:Mailbox/t:EmailAddress",
-                  "room721@contoso.com");
-    assert_xp_str(doc, "//m:FolderIds/t:FolderId/@ChangeKey", "AQAA");
-    xmlFreeDoc(doc);
-    free(xml);
-
-    struct ews_folder_ref bad = {.distinguished_id = "nosuchfolder"};
-    assert_null(ews_build_get_folder(&ctx_plain, &bad, 1, EWS_SHAPE_ID_ONLY));
-    struct ews_folder_ref bad2 = {.folder_id = "AAMk", .mailbox = "x@contoso.com"};
-    assert_null(ews_build_get_folder(&ctx_plain, &bad2, 1, EWS_SHAPE_ID_ONLY));
-    assert_null(ews_build_get_folder(&ctx_plain, f, 0, EWS_SHAPE_ID_ONLY));
-}
-
 static void test_create_meeting_attachments(void **state)
 {
     static const unsigned char bytes[] = {0x00, 0xff, 0x10, 'h', 'i', '<', '&'};
@@ -1140,24 +1115,6 @@ static void test_delete_attachments(void **state)
 
 /* ---- helpers ---- */
 
-static void test_datetime_format(void **state)
-{
-    char b[32];
-    assert_int_equal(ews_datetime_format(0, b, sizeof(b)), 0);
-    assert_string_equal(b, "1970-01-01T00:00:00Z");
-    assert_int_equal(ews_datetime_format(T0, b, sizeof(b)), 0);
-    assert_string_equal(b, "2026-12-01T13:00:00Z");
-    assert_int_equal(ews_datetime_format((time_t)951782400, b, sizeof(b)), 0);
-    assert_string_equal(b, "2000-02-29T00:00:00Z");
-    assert_int_equal(ews_datetime_format(T0, b, 20), -1);                            /* too small */
-    assert_int_equal(ews_datetime_format((time_t)253402300800LL, b, sizeof(b)), -1); /* 10000 */
-    /* the parser reads back what the formatter writes */
-    time_t back;
-    assert_int_equal(ews_datetime_format(T0 + 59, b, sizeof(b)), 0);
-    assert_int_equal(ews_datetime_parse(b, &back), 0);
-    assert_true(back == T0 + 59);
-}
-
 static void test_field_uri_table(void **state)
 {
     assert_true(ews_field_uri_is_valid("item:Subject"));
@@ -1201,8 +1158,6 @@ int main(void)
         cmocka_unit_test(test_create_meeting_attachments),
         cmocka_unit_test(test_forward),
         cmocka_unit_test(test_delete_attachments),
-        cmocka_unit_test(test_get_folder),
-        cmocka_unit_test(test_datetime_format),
         cmocka_unit_test(test_field_uri_table),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);

@@ -62,8 +62,7 @@ static void expect_action(const char *name, enum ews_error_action want)
     if (e == EWS_ERROR_OTHER)
         fail_msg("%s is not in the table", name);
     if (ews_error_action(e) != want)
-        fail_msg("%s: action %s, want %s", name, ews_error_action_name(ews_error_action(e)),
-                 ews_error_action_name(want));
+        fail_msg("%s: action %d, want %d", name, (int)ews_error_action(e), (int)want);
 }
 
 static void test_actions(void **state)
@@ -131,9 +130,6 @@ static void test_actions(void **state)
         assert_true(a >= EWS_ACTION_NONE && a <= EWS_ACTION_PERMANENT);
         assert_int_equal(a == EWS_ACTION_NONE, e == EWS_OK);
     }
-    assert_string_equal(ews_error_action_name(EWS_ACTION_RETRY_LATER), "retry-later");
-    assert_string_equal(ews_error_action_name(EWS_ACTION_OUT_OF_DATE), "out-of-date");
-    assert_string_equal(ews_error_action_name((enum ews_error_action)99), "invalid");
 }
 
 static const char *schema_dir(void)

@@ -170,6 +170,86 @@ static void reset_connection(int fd)
     setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 }
 
+/* ---- a minimal NTLM server: enough of the handshake to see whose connection it is ----- */
+
+static const char B64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static size_t b64_decode(const char *in, unsigned char *out, size_t cap)
+{
+    size_t n = 0;
+    unsigned acc = 0;
+    int bits = 0;
+    for (; *in && *in != '='; in++) {
+        const char *p = strchr(B64, *in);
+        if (!p)
+            break;
+        acc = (acc << 6) | (unsigned)(p - B64);
+        bits += 6;
+        if (bits >= 8 && n < cap) {
+            bits -= 8;
+            out[n++] = (unsigned char)(acc >> bits);
+        }
+    }
+    return n;
+}
+
+static void b64_encode(const unsigned char *in, size_t len, char *out)
+{
+    for (size_t i = 0; i < len; i += 3) {
+        unsigned v = (unsigned)in[i] << 16 | (i + 1 < len ? (unsigned)in[i + 1] << 8 : 0) |
+                     (i + 2 < len ? in[i + 2] : 0);
+        *out++ = B64[v >> 18 & 63];
+        *out++ = B64[v >> 12 & 63];
+        *out++ = i + 1 < len ? B64[v >> 6 & 63] : '=';
+        *out++ = i + 2 < len ? B64[v & 63] : '=';
+    }
+    *out = '\0';
+}
+
+/* The user the connection authenticated as (one process per connection), "" before, and
+ * the connection's number. */
+static char ntlm_user[64];
+static int conn_number;
+
+/* NTLM is bound to the connection: once the handshake is done, requests on it come without
+ * an Authorization header and are that user's. The body names the user and the connection. */
+static void route_ntlm(int fd, const char *hdrs, size_t hlen, int conn_no)
+{
+    char auth[512], body[128];
+    unsigned char msg[384];
+    size_t n = 0;
+    get_header(hdrs, hlen, "Authorization", auth, sizeof(auth));
+    if (strncmp(auth, "NTLM ", 5) == 0)
+        n = b64_decode(auth + 5, msg, sizeof(msg));
+    if (n >= 12 && msg[8] == 1) {
+        /* Type 2: signature, type, empty target name, flags (Unicode, NTLM), challenge. */
+        unsigned char t2[32] = "NTLMSSP";
+        t2[8] = 2;
+        t2[16] = 32;
+        t2[20] = 0x01;
+        t2[21] = 0x02;
+        memcpy(t2 + 24, "chllenge", 8);
+        char head[160] = "WWW-Authenticate: NTLM ";
+        b64_encode(t2, sizeof(t2), head + strlen(head));
+        strcat(head, "\r\n");
+        respond(fd, 401, "Unauthorized", head, "", 0);
+        return;
+    }
+    if (n >= 44 && msg[8] == 3) {
+        size_t ulen = (size_t)(msg[36] | msg[37] << 8), uoff = (size_t)(msg[40] | msg[41] << 8);
+        size_t k = 0;
+        for (size_t i = uoff; i < uoff + ulen && i < n && k + 1 < sizeof(ntlm_user); i += 2)
+            ntlm_user[k++] = (char)msg[i]; /* UTF-16LE, ASCII names */
+        ntlm_user[k] = '\0';
+    }
+    if (ntlm_user[0] == '\0') {
+        respond(fd, 401, "Unauthorized", "WWW-Authenticate: NTLM\r\n", "", 0);
+        return;
+    }
+    int len = snprintf(body, sizeof(body), "user=%s conn=%d", ntlm_user, conn_no);
+    respond(fd, 200, "OK", NULL, body, (size_t)len);
+}
+
 /* Answers one request. Returns false when the connection must end. */
 static bool route(struct shared *sh, int fd, const char *path, const char *hdrs, size_t hlen,
                   const char *body, size_t blen)
@@ -197,6 +277,8 @@ static bool route(struct shared *sh, int fd, const char *path, const char *hdrs,
         else
             respond(fd, 401, "Unauthorized", "WWW-Authenticate: Basic realm=\"test\"\r\n", "denied",
                     6);
+    } else if (strncmp(path, "/ntlm2", 6) == 0) {
+        route_ntlm(fd, hdrs, hlen, conn_number);
     } else if (strncmp(path, "/ntlm", 5) == 0) {
         respond(fd, 401, "Unauthorized", "WWW-Authenticate: NTLM\r\n", "denied", 6);
     } else if (strncmp(path, "/retry", 6) == 0) {
@@ -216,6 +298,22 @@ static bool route(struct shared *sh, int fd, const char *path, const char *hdrs,
             snprintf(head, sizeof(head), "HTTP/1.1 200 OK\r\nContent-Length: %ld\r\n\r\n", len);
         send_all(fd, head, strlen(head));
         send_x_body(fd, len, chunked);
+    } else if (strncmp(path, "/drop", 5) == 0) {
+        /* Read and "carried out", then closed without one byte of a reply. */
+        keep = false;
+    } else if (strncmp(path, "/fault", 6) == 0) {
+        respond(fd, 500, "Internal Server Error", "Content-Type: text/xml; charset=utf-8\r\n",
+                "<fault/>", 8);
+    } else if (strncmp(path, "/excess", 7) == 0) {
+        /* A response followed, in the same write, by a second one nobody asked for. */
+        const char *r = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirst"
+                        "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nstray";
+        send_all(fd, r, strlen(r));
+    } else if (strncmp(path, "/late", 5) == 0) {
+        /* A stray response written a little after the real one. */
+        respond(fd, 200, "OK", NULL, "first", 5);
+        sleep_ms(100);
+        respond(fd, 200, "OK", NULL, "stray", 5);
     } else if (strncmp(path, "/reset", 6) == 0) {
         if (query_long(path, "partial", 0)) {
             const char *part = "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n0123456789";
@@ -319,7 +417,7 @@ static void acceptor(struct shared *sh, int lfd)
             if (getppid() == 1)
                 _exit(0);
             close(lfd);
-            atomic_fetch_add(&sh->connections, 1);
+            conn_number = atomic_fetch_add(&sh->connections, 1) + 1;
             bump_max(&sh->cur_conns, &sh->max_conns);
             serve_connection(sh, fd);
             atomic_fetch_sub(&sh->cur_conns, 1);
@@ -812,11 +910,202 @@ static void test_connection_reset(void **state)
     assert_int_equal(submit_get(c, "/reset", 0), 0);
     assert_int_equal(submit_get(c, "/reset?partial=1", 1), 0);
     assert_true(run_until_done(c, 2, 10));
-    assert_int_equal(c->res[0].result, HTTP_ERR_TRANSPORT);
+    /* The request had left: whatever the server did with it is unknown. */
+    assert_int_equal(c->res[0].result, HTTP_ERR_NO_REPLY);
+    assert_true(http_result_fate_unknown(c->res[0].result));
     assert_false(c->res[0].error_null);
     assert_true(c->res[0].body_null);
-    assert_int_equal(c->res[1].result, HTTP_ERR_TRANSPORT);
+    assert_int_equal(c->res[1].result, HTTP_ERR_NO_REPLY);
     assert_int_equal(atomic_load(&c->srv.sh->requests), 2);
+    assert_false(http_result_fate_unknown(HTTP_ERR_CONNECT));
+    assert_string_equal(http_result_str(HTTP_ERR_NO_REPLY), "no reply");
+}
+
+static int times_seen(struct ctx *c, int id)
+{
+    int n = 0, total = atomic_load(&c->srv.sh->order_n);
+    for (int i = 0; i < total && i < MAX_IDS; i++)
+        n += c->srv.sh->order[i] == id;
+    return n;
+}
+
+static int submit_post(struct ctx *c, const char *path, bool idempotent, int slot)
+{
+    char u[512];
+    struct http_request req = {0};
+
+    url(c, u, sizeof(u), path);
+    req.url = u;
+    req.body = "<answer/>";
+    req.body_len = 9;
+    req.idempotent = idempotent;
+    return http_submit(c->client, &req, on_done, &c->res[slot], &c->handles[slot]);
+}
+
+/*
+ * A server that carries a request out and closes the kept-alive connection without a reply:
+ * libcurl would send the request again on a fresh connection. A request that is not
+ * idempotent goes out once and comes back as "no reply"; a read may be repeated.
+ */
+static void test_post_not_resent_when_reused_connection_dies(void **state)
+{
+    struct ctx *c = *state;
+    struct http_client_options o = {.max_concurrent = 1};
+
+    make_client(c, &o);
+    assert_int_equal(submit_get(c, "/hello", 0), 0);
+    assert_int_equal(submit_post(c, "/drop?id=1", false, 1), 0);
+    assert_true(run_until_done(c, 2, 10));
+    assert_int_equal(c->res[0].result, HTTP_OK);
+    assert_int_equal(c->res[1].result, HTTP_ERR_NO_REPLY);
+    assert_true(http_result_fate_unknown(c->res[1].result));
+    assert_int_equal(times_seen(c, 1), 1);
+    assert_int_equal(atomic_load(&c->srv.sh->requests), 2);
+
+    /* The same with a large body, which leaves in several writes. */
+    assert_int_equal(submit_get(c, "/hello", 2), 0);
+    char u[512], *big = malloc(200000);
+    assert_non_null(big);
+    memset(big, 'a', 200000);
+    url(c, u, sizeof(u), "/drop?id=3");
+    struct http_request req = {.url = u, .body = big, .body_len = 200000};
+    assert_int_equal(http_submit(c->client, &req, on_done, &c->res[3], NULL), 0);
+    free(big);
+    assert_true(run_until_done(c, 4, 10));
+    assert_int_equal(c->res[3].result, HTTP_ERR_NO_REPLY);
+    assert_int_equal(times_seen(c, 3), 1);
+
+    /* A read: libcurl tries once more on a fresh connection (which this server drops too). */
+    assert_int_equal(submit_get(c, "/hello", 4), 0);
+    assert_int_equal(submit_post(c, "/drop?id=5", true, 5), 0);
+    assert_true(run_until_done(c, 6, 10));
+    assert_int_equal(times_seen(c, 5), 2);
+    assert_true(http_result_fate_unknown(c->res[5].result));
+
+    /* The client goes on working afterwards. */
+    assert_int_equal(submit_post(c, "/echo?id=6", false, 6), 0);
+    assert_true(run_until_done(c, 7, 10));
+    assert_int_equal(c->res[6].result, HTTP_OK);
+    assert_memory_equal(c->res[6].body, "<answer/>", 9);
+    assert_int_equal(times_seen(c, 6), 1);
+}
+
+/* Only a 200 leaves its connection open for the next request. */
+static void test_error_status_closes_connection(void **state)
+{
+    struct ctx *c = *state;
+    struct http_client_options o = {.max_concurrent = 1};
+    const char *paths[] = {"/hello", "/hello", "/fault",      "/hello",
+                           "/retry", "/hello", "/status/401", "/hello"};
+
+    make_client(c, &o);
+    for (int i = 0; i < 8; i++)
+        assert_int_equal(submit_get(c, paths[i], i), 0);
+    assert_true(run_until_done(c, 8, 10));
+    for (int i = 0; i < 8; i++)
+        assert_int_equal(c->res[i].result, HTTP_OK);
+    assert_int_equal(c->res[2].status, 500);
+    assert_memory_equal(c->res[3].body, "hello, world", 12);
+    /* hello hello fault | hello retry | hello 401 | hello */
+    assert_int_equal(atomic_load(&c->srv.sh->connections), 4);
+}
+
+/* Bytes beyond the declared response never reach the next request as its reply. */
+static void test_stray_bytes_close_connection(void **state)
+{
+    struct ctx *c = *state;
+    struct http_client_options o = {.max_concurrent = 1};
+
+    make_client(c, &o);
+    assert_int_equal(submit_get(c, "/excess", 0), 0);
+    assert_int_equal(submit_get(c, "/hello", 1), 0);
+    assert_true(run_until_done(c, 2, 10));
+    assert_int_equal(c->res[0].result, HTTP_OK);
+    assert_memory_equal(c->res[0].body, "first", 5);
+    assert_int_equal(c->res[1].result, HTTP_OK);
+    assert_memory_equal(c->res[1].body, "hello, world", 12);
+
+    /* The stray response arrives while the connection is idle. */
+    assert_int_equal(submit_get(c, "/late", 2), 0);
+    assert_true(run_until_done(c, 3, 10));
+    assert_memory_equal(c->res[2].body, "first", 5);
+    run_for(c, 0.5);
+    assert_int_equal(submit_get(c, "/hello", 3), 0);
+    assert_true(run_until_done(c, 4, 10));
+    assert_int_equal(c->res[3].result, HTTP_OK);
+    assert_memory_equal(c->res[3].body, "hello, world", 12);
+    assert_int_equal(atomic_load(&c->srv.sh->connections), 3);
+}
+
+/*
+ * NTLM authenticates a connection, not a request: a connection authenticated for one
+ * account must never carry another account's request. Two accounts alternate, one request
+ * at a time; each answer must be its own account's.
+ */
+static void test_ntlm_connections_are_not_shared_between_accounts(void **state)
+{
+    struct ctx *c = *state;
+    struct http_client_options o = {.max_concurrent = 1};
+    const char *users[] = {"alice", "bob", "alice", "bob", "alice", "alice"};
+    char u[512];
+
+    make_client(c, &o);
+    url(c, u, sizeof(u), "/ntlm2");
+    for (int i = 0; i < 6; i++) {
+        struct http_request req = {.url = u,
+                                   .body = "<answer/>",
+                                   .body_len = 9,
+                                   .auth = HTTP_AUTH_NTLM,
+                                   .username = users[i],
+                                   .password = "pw"};
+        assert_int_equal(http_submit(c->client, &req, on_done, &c->res[i], NULL), 0);
+    }
+    assert_true(run_until_done(c, 6, 20));
+    int conn_of[2] = {-1, -1}; /* alice, bob: the connection each used last */
+    for (int i = 0; i < 6; i++) {
+        char want[32], user[32] = "";
+        int conn = -1, me = strcmp(users[i], "alice") == 0 ? 0 : 1;
+        assert_int_equal(c->res[i].result, HTTP_OK);
+        assert_int_equal(c->res[i].status, 200);
+        snprintf(want, sizeof(want), "user=%s ", users[i]);
+        assert_int_equal(strncmp(c->res[i].body, want, strlen(want)), 0);
+        assert_int_equal(sscanf(c->res[i].body, "user=%31s conn=%d", user, &conn), 2);
+        assert_int_not_equal(conn, conn_of[1 - me]);
+        conn_of[me] = conn;
+    }
+    /* The body went out once per request, after the handshake. */
+    assert_int_equal(c->srv.sh->body_len, 9);
+}
+
+static void on_done_discard(const struct http_response *resp, void *ud)
+{
+    record_response(ud, resp);
+    http_response_discard_connection(resp);
+}
+
+/* A caller that found a 200 response unusable (malformed, not its reply) discards its
+ * connection: the next request goes out on a fresh one. */
+static void test_discarded_connection_is_not_reused(void **state)
+{
+    struct ctx *c = *state;
+    struct http_client_options o = {.max_concurrent = 1};
+    char u[512];
+    struct http_request req = {0};
+
+    make_client(c, &o);
+    url(c, u, sizeof(u), "/hello");
+    req.url = u;
+    assert_int_equal(http_submit(c->client, &req, on_done_discard, &c->res[0], NULL), 0);
+    assert_int_equal(submit_get(c, "/hello", 1), 0);
+    assert_int_equal(submit_get(c, "/hello", 2), 0);
+    assert_true(run_until_done(c, 3, 10));
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(c->res[i].result, HTTP_OK);
+        assert_memory_equal(c->res[i].body, "hello, world", 12);
+    }
+    /* The discarded one, then one kept alive for the last two. */
+    assert_int_equal(atomic_load(&c->srv.sh->connections), 2);
+    assert_int_equal(atomic_load(&c->srv.sh->requests), 3);
 }
 
 static void test_connection_refused(void **state)
@@ -1351,6 +1640,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_body_cap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_default_body_cap_is_16_mib, setup, teardown),
         cmocka_unit_test_setup_teardown(test_connection_reset, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_post_not_resent_when_reused_connection_dies, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_error_status_closes_connection, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stray_bytes_close_connection, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_discarded_connection_is_not_reused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ntlm_connections_are_not_shared_between_accounts,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_connection_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_connect_timeout_is_connect_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tls_failure, setup, teardown),

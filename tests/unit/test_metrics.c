@@ -145,20 +145,22 @@ static void test_polls_and_failing(void **state)
 static void test_backoff_causes(void **state)
 {
     (void)state;
-    struct ews_call_result busy = {
-        .status = EWS_CALL_OK, .code = EWS_ERR_SERVER_BUSY, .backoff_ms = 5000};
-    struct ews_call_result auth = {.status = EWS_CALL_AUTH, .http_status = 401};
-    struct ews_call_result reset = {.status = EWS_CALL_TRANSPORT,
-                                    .http_result = HTTP_ERR_TRANSPORT};
-    struct ews_call_result http = {.status = EWS_CALL_HTTP, .http_status = 503};
-    struct ews_call_result bad = {.status = EWS_CALL_MALFORMED};
-    struct ews_call_result fault = {.status = EWS_CALL_FAULT, .code = EWS_ERROR_OTHER};
+    struct backend_result busy = {.status = BACKEND_BUSY, .retry_ms = 5000};
+    struct backend_result auth = {.status = BACKEND_AUTH};
+    struct backend_result reset = {.status = BACKEND_TRANSPORT};
+    struct backend_result http = {.status = BACKEND_SERVER};
+    struct backend_result later = {.status = BACKEND_TRY_LATER};
+    struct backend_result account = {.status = BACKEND_ACCOUNT};
+    struct backend_result bad = {.status = BACKEND_FAILED};
+    struct backend_result waited = {.status = BACKEND_SERVER, .retry_ms = 2000};
     assert_string_equal(metrics_backoff_cause(&busy), "server-busy");
     assert_string_equal(metrics_backoff_cause(&auth), "auth");
     assert_string_equal(metrics_backoff_cause(&reset), "transport");
-    assert_string_equal(metrics_backoff_cause(&http), "http");
-    assert_string_equal(metrics_backoff_cause(&bad), "malformed");
-    assert_string_equal(metrics_backoff_cause(&fault), "soap-fault");
+    assert_string_equal(metrics_backoff_cause(&http), "server-unavailable");
+    assert_string_equal(metrics_backoff_cause(&later), "try-later");
+    assert_string_equal(metrics_backoff_cause(&account), "account");
+    assert_string_equal(metrics_backoff_cause(&bad), "failed");
+    assert_string_equal(metrics_backoff_cause(&waited), "server-busy");
 
     metrics_init(1);
     metrics_mailbox_add("room0");

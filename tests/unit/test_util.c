@@ -273,6 +273,57 @@ static void test_time_bad(void **state)
     assert_int_equal(util_parse_time(NULL, &t), -1);
 }
 
+/* The strict xs:dateTime of EWS: a zone, seconds, 24:00:00, years 1-9999. */
+static void test_xs_datetime(void **state)
+{
+    time_t t;
+    assert_int_equal(util_parse_xs_datetime("2026-12-03T11:00:00+01:00", &t), 0);
+    assert_true(t == (time_t)1796292000);
+    assert_int_equal(util_parse_xs_datetime(" 2026-12-03T10:00:00.999Z\n", &t), 0);
+    assert_true(t == (time_t)1796292000);
+    assert_int_equal(util_parse_xs_datetime("2026-12-02T24:00:00Z", &t), 0);
+    assert_true(t == (time_t)1796256000);
+    assert_int_equal(util_parse_xs_datetime("2026-12-03T10:00:00+14:00", &t), 0);
+    static const char *const bad[] = {
+        "2026-12-03T10:00:00",       "2026-12-03T10:00Z",         "2026-12-03",
+        "2026-12-03T10:00:00z",      "2026-12-03T10:00:00+0100",  "2026-12-03T10:00:00+01",
+        "2026-12-03T10:00:00+14:01", "2026-12-03T10:00:00+15:00", "2026-12-03T10:00:60Z",
+        "2026-12-03T24:00:00.5Z",    "2026-12-03T24:00:01Z",      "0000-01-01T00:00:00Z",
+        "2026-12-03T10:00:00,5Z",    "2026-02-29T10:00:00Z",      "",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        if (util_parse_xs_datetime(bad[i], &t) == 0)
+            fail_msg("'%s' accepted", bad[i]);
+    assert_int_equal(util_parse_xs_datetime(NULL, &t), -1);
+
+    char d[11];
+    assert_int_equal(util_parse_xs_date("2014-01-07-08:00", d), 0);
+    assert_string_equal(d, "2014-01-07");
+    assert_int_equal(util_parse_xs_date(" 2014-01-07Z ", d), 0);
+    assert_int_equal(util_parse_xs_date("2014-02-30", d), -1);
+    assert_int_equal(util_parse_xs_date("0000-01-01", d), -1);
+    assert_int_equal(util_parse_xs_date("2014-01-07T00:00:00Z", d), -1);
+    assert_int_equal(util_parse_xs_date(NULL, d), -1);
+}
+
+static void test_xs_datetime_format(void **state)
+{
+    char b[21];
+    assert_int_equal(util_format_xs_datetime(0, b), 0);
+    assert_string_equal(b, "1970-01-01T00:00:00Z");
+    assert_int_equal(util_format_xs_datetime((time_t)951782400, b), 0);
+    assert_string_equal(b, "2000-02-29T00:00:00Z");
+    assert_int_equal(util_format_xs_datetime((time_t)253402300799LL, b), 0);
+    assert_string_equal(b, "9999-12-31T23:59:59Z");
+    assert_int_equal(util_format_xs_datetime((time_t)253402300800LL, b), -1); /* 10000 */
+    assert_int_equal(util_format_xs_datetime((time_t)-62135596801LL, b), -1); /* year 0 */
+    /* The parser reads back what the formatter writes. */
+    time_t back;
+    assert_int_equal(util_format_xs_datetime((time_t)1796292059, b), 0);
+    assert_int_equal(util_parse_xs_datetime(b, &back), 0);
+    assert_true(back == (time_t)1796292059);
+}
+
 static void test_time_format(void **state)
 {
     (void)state;
@@ -711,6 +762,8 @@ int main(void)
         cmocka_unit_test(test_time_ok),
         cmocka_unit_test(test_time_bad),
         cmocka_unit_test(test_time_format),
+        cmocka_unit_test(test_xs_datetime),
+        cmocka_unit_test(test_xs_datetime_format),
         cmocka_unit_test(test_secret_ok),
         cmocka_unit_test(test_secret_refused),
         cmocka_unit_test(test_secret_credentials_dir),

@@ -115,6 +115,15 @@ class Faults(unittest.TestCase):
         # The request itself was carried out: only the answer was lost.
         self.assertIn("hung again", self.drafts())
 
+    def test_drop(self):
+        self.sim.set_faults(["drop:1:CreateItem"])
+        data, how = self.raw(draft("dropped"))
+        # Not one byte of a response, a clean close at once ...
+        self.assertEqual((data, how), (b"", "eof"))
+        # ... after the request was carried out.
+        self.assertIn("dropped", self.drafts())
+        self.assertEqual(self.sim.stats()["faults_injected"].get("drop"), 1)
+
     def test_reset(self):
         self.sim.set_faults(["reset:1"])
         data, how = self.raw(draft("reset"))
@@ -191,6 +200,62 @@ class FaultOptions(unittest.TestCase):
             self.assertEqual(sim.post(GET_FOLDER, USER).status, 200)
             busy = sim.post(FIND, USER).fault.find("detail/t:MessageXml/t:Value", h.NS)
             self.assertEqual(busy.text, "200")  # the default --backoff-ms
+
+
+class StrayResponseAfterFault(unittest.TestCase):
+    """--stray-response-after-fault: after a SOAP fault, the next request on the same
+    connection first gets a stray copy of an earlier response to its operation."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.sim = h.Sim(mailboxes=[USER], extra_args=["--stray-response-after-fault"]).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.sim.stop()
+
+    def exchange(self, sock, body):
+        """Sends BODY on SOCK; returns the responses that arrived within half a second."""
+        sock.sendall(raw_request(body))
+        data = b""
+        sock.settimeout(0.5)
+        try:
+            while True:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        except socket.timeout:
+            pass
+        return [r for r in data.split(b"HTTP/1.1 ")[1:]]
+
+    def test_stray_response_only_on_a_connection_reused_after_a_fault(self):
+        self.assertEqual(self.sim.post(draft("first"), USER).status, 200)
+        sock = socket.create_connection((self.sim.host, self.sim.port), timeout=5)
+        try:
+            self.assertEqual(len(self.exchange(sock, draft("ok"))), 1)
+            self.sim.set_faults(["server-busy:1"])
+            got = self.exchange(sock, draft("busy"))
+            self.assertEqual(len(got), 1)
+            self.assertTrue(got[0].startswith(b"500"))
+            self.sim.set_faults([])
+            # Reused after the fault: a stray CreateItem response arrives first, then its own.
+            got = self.exchange(sock, draft("after the fault"))
+            self.assertEqual(len(got), 2)
+            self.assertTrue(all(r.startswith(b"200") for r in got))
+            self.assertIn(b"CreateItemResponse", got[0])
+            self.assertEqual(self.sim.stats()["stray_responses"], 1)
+            # One stray per fault: the connection answers normally again afterwards.
+            self.assertEqual(len(self.exchange(sock, FIND)), 1)
+        finally:
+            sock.close()
+        # A client that closed the connection after the fault never meets the stray one.
+        self.sim.set_faults(["server-busy:1"])
+        self.assertEqual(self.sim.post(FIND, USER).status, 500)
+        self.sim.set_faults([])
+        self.sim._close_connections()
+        self.assertEqual(self.sim.post(FIND, USER).status, 200)
+        self.assertEqual(self.sim.stats()["stray_responses"], 1)
 
 
 if __name__ == "__main__":

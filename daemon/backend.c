@@ -1,0 +1,78 @@
+/*
+ * backend: the protocol-independent helpers of backend.h.
+ */
+#include "backend.h"
+
+#include <stdlib.h>
+
+int backend_status_scope(enum backend_status status)
+{
+    switch (status) {
+    case BACKEND_BUSY:
+        return BACKEND_SCOPE_BUDGET;
+    case BACKEND_SERVER:
+    case BACKEND_TRANSPORT:
+        return BACKEND_SCOPE_SERVER;
+    case BACKEND_AUTH:
+        return BACKEND_SCOPE_CREDENTIALS;
+    default:
+        return -1;
+    }
+}
+
+bool backend_request_failed(enum backend_status status)
+{
+    switch (status) {
+    case BACKEND_OK:
+    case BACKEND_ITEM_GONE:
+    case BACKEND_OUT_OF_DATE:
+    case BACKEND_ITEM_REFUSED:
+        return false;
+    default:
+        return true;
+    }
+}
+
+bool backend_throttled(const struct backend_result *r)
+{
+    return r->retry_ms > 0 || r->status == BACKEND_BUSY || r->status == BACKEND_TRY_LATER;
+}
+
+const char *backend_status_name(enum backend_status status)
+{
+    static const char *const names[] = {
+        [BACKEND_OK] = "ok",
+        [BACKEND_ITEM_GONE] = "item-gone",
+        [BACKEND_OUT_OF_DATE] = "out-of-date",
+        [BACKEND_ITEM_REFUSED] = "item-refused",
+        [BACKEND_BUSY] = "busy",
+        [BACKEND_TRY_LATER] = "try-later",
+        [BACKEND_SERVER] = "server-unavailable",
+        [BACKEND_TRANSPORT] = "transport",
+        [BACKEND_AUTH] = "authentication",
+        [BACKEND_ACCOUNT] = "account",
+        [BACKEND_FAILED] = "failed",
+    };
+    if ((unsigned)status < sizeof(names) / sizeof(names[0]) && names[status])
+        return names[status];
+    return "unknown";
+}
+
+void backend_result_clear(struct backend_result *r)
+{
+    item_array_free(r->items, r->n_items);
+    r->items = NULL;
+    r->n_items = 0;
+    free(r->moved_id);
+    r->moved_id = NULL;
+}
+
+void backend_head_clear(struct backend *b)
+{
+    for (int i = 0; i < BACKEND_SCOPES; i++) {
+        free(b->keys[i]);
+        b->keys[i] = NULL;
+    }
+    free(b->credentials_name);
+    b->credentials_name = NULL;
+}

@@ -1,0 +1,156 @@
+/*
+ * backend: what a mailbox asks of a mail server, independent of the protocol.
+ *
+ * The mailbox knows meetings, decisions and its ledger; a backend knows how to ask a server
+ * for them (EWS today: ews_backend.c; Microsoft Graph would be another ops table). Every
+ * operation is one asynchronous request: it returns a handle, and its callback runs once from
+ * the loop with a struct backend_result; nothing is retried or resent behind the caller's
+ * back. A mailbox has at most one request in flight.
+ *
+ * Room to grow: respond() already takes n answers (the EWS backend sends them in one
+ * CreateItem); a subscribe operation (streaming notifications instead of polling) would be
+ * one more member, NULL in backends without it.
+ */
+#ifndef MEETINGD_BACKEND_H
+#define MEETINGD_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "item.h"
+
+/* How a request ended, sorted by what the caller does about it. */
+enum backend_status {
+    BACKEND_OK,
+    /* This item only; the request as a whole was answered. */
+    BACKEND_ITEM_GONE,    /* the item no longer exists, or its meeting was cancelled */
+    BACKEND_OUT_OF_DATE,  /* a newer meeting request superseded the one addressed */
+    BACKEND_ITEM_REFUSED, /* the server refused this item for good (conflict, invalid...) */
+    /* The whole request failed. */
+    BACKEND_BUSY,      /* the server throttles the account's budget (retry_ms says how long) */
+    BACKEND_TRY_LATER, /* a passing trouble of the server with this mailbox (store, move) */
+    BACKEND_SERVER,    /* the server is unavailable (HTTP 503, 429) */
+    BACKEND_TRANSPORT, /* no complete answer: timeout, reset, refused connection, TLS */
+    BACKEND_AUTH,      /* the server refused the credentials */
+    BACKEND_ACCOUNT,   /* the mailbox cannot be used: rights, impersonation, address, quota */
+    BACKEND_FAILED,    /* any other failure: a fault, a malformed or unexpected answer */
+};
+
+/* What a pause after a failure applies to (see backoff.h): the key names it. */
+enum backend_scope {
+    BACKEND_SCOPE_SERVER,      /* the whole server */
+    BACKEND_SCOPE_BUDGET,      /* the account the server charges (login or impersonated) */
+    BACKEND_SCOPE_CREDENTIALS, /* every mailbox logging in with these credentials */
+    BACKEND_SCOPES
+};
+
+struct backend_result {
+    enum backend_status status;
+    unsigned retry_ms; /* the server asked to wait this long (0: it did not say) */
+    const char *error; /* a reason for logs (NULL on success), valid in the callback */
+
+    /* Owned by the result and freed after the callback; a callback may keep a member by
+     * taking it (setting it to NULL). */
+    struct item *items; /* find (ids only), fetch, calendar_view, verify (the calendar
+                           item), list_attachments (its attachment ids) */
+    size_t n_items;
+    bool more;          /* find: another page follows at next_offset */
+    size_t next_offset; /* find */
+    char *moved_id;     /* respond: where answering moved the request, NULL if unknown */
+    size_t n_done;      /* delete, delete_attachments: how many succeeded */
+};
+
+typedef void (*backend_cb)(struct backend_result *result, void *userdata);
+
+struct backend;
+struct backend_call;
+
+/* An answer to a meeting request, or the removal of a cancelled meeting. */
+enum backend_answer_kind {
+    BACKEND_ACCEPT,
+    BACKEND_TENTATIVE,
+    BACKEND_DECLINE,
+    BACKEND_REMOVE, /* a cancellation: take the meeting off the calendar, send nothing */
+};
+
+struct backend_answer {
+    enum backend_answer_kind kind;
+    const struct item_id *ref; /* the meeting request (or cancellation, or occurrence) */
+    const char *text;          /* the answer's text, NULL for none */
+};
+
+/* Changes to a calendar item: only the mailbox's own copy, nobody is notified. */
+struct backend_rewrite {
+    const char *subject; /* NULL = unchanged */
+    bool clear_body;
+    bool make_public; /* sensitivity Normal */
+    bool show_free;   /* free/busy Free */
+};
+
+/* Every operation returns 0 with *CALL set (for backend_cancel), or -1 when nothing was
+ * submitted (the callback never runs). Argument strings are borrowed for the call only. */
+struct backend_ops {
+    /* One page of the meeting requests and cancellations in the Inbox, oldest first, from
+     * OFFSET: ids and classes only. */
+    int (*find)(struct backend *b, size_t offset, backend_cb cb, void *ud,
+                struct backend_call **call);
+    /* Everything the policy reads of N messages; items gone are left out. */
+    int (*fetch)(struct backend *b, const struct item_id *ids, size_t n, backend_cb cb, void *ud,
+                 struct backend_call **call);
+    /* The calendar's items over [START, END), series expanded to occurrences. */
+    int (*calendar_view)(struct backend *b, time_t start, time_t end, backend_cb cb, void *ud,
+                         struct backend_call **call);
+    /* Whether the calendar item ID carries an answer (items[0].my_response), or
+     * BACKEND_ITEM_GONE. */
+    int (*verify)(struct backend *b, const char *id, backend_cb cb, void *ud,
+                  struct backend_call **call);
+    /* Sends N answers (REMOVE saves only); the status is that of the first that failed. */
+    int (*respond)(struct backend *b, const struct backend_answer *answers, size_t n, backend_cb cb,
+                   void *ud, struct backend_call **call);
+    int (*rewrite)(struct backend *b, const char *id, const struct backend_rewrite *rw,
+                   backend_cb cb, void *ud, struct backend_call **call);
+    /* The attachment ids of item ID, as items[0].attachment_ids. */
+    int (*list_attachments)(struct backend *b, const char *id, backend_cb cb, void *ud,
+                            struct backend_call **call);
+    int (*delete_attachments)(struct backend *b, const struct item_id *ids, size_t n, backend_cb cb,
+                              void *ud, struct backend_call **call);
+    /* Forwards item ID to N_TO addresses with NOTE above its body. */
+    int (*forward)(struct backend *b, const char *id, const char *const *to, size_t n_to,
+                   const char *note, backend_cb cb, void *ud, struct backend_call **call);
+    /* Moves N messages to Deleted Items. */
+    int (*remove)(struct backend *b, const struct item_id *ids, size_t n, backend_cb cb, void *ud,
+                  struct backend_call **call);
+    /* Cancels a call whose callback has not run; the callback is not called. */
+    void (*cancel)(struct backend_call *call);
+    void (*free)(struct backend *b);
+};
+
+/* The common head of every backend. */
+struct backend {
+    const struct backend_ops *ops;
+    /* backoff.h keys per scope, and the credentials as logs name them ("user (NTLM) at URL",
+     * never the secret). Owned by the backend. */
+    char *keys[BACKEND_SCOPES];
+    char *credentials_name;
+};
+
+/* The scope a failed STATUS pauses, or -1 when it concerns this mailbox only. */
+int backend_status_scope(enum backend_status status);
+
+/* Whether the whole request failed (not one item). */
+bool backend_request_failed(enum backend_status status);
+
+/* A throttled server wants no request at all before its back-off is over. */
+bool backend_throttled(const struct backend_result *r);
+
+/* Static name of a status, for logs and tests. */
+const char *backend_status_name(enum backend_status status);
+
+/* Releases what a result holds (the backends call it after the callback). */
+void backend_result_clear(struct backend_result *r);
+
+/* Frees the common head's strings (for the backends' free). */
+void backend_head_clear(struct backend *b);
+
+#endif

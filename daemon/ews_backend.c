@@ -1,0 +1,508 @@
+/*
+ * ews_backend: backend operations as EWS requests (see ews_backend.h).
+ */
+#include "ews_backend.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "ews_build.h"
+#include "ews_client.h"
+#include "util.h"
+
+#define FIND_PAGE_SIZE 100
+
+struct ews_backend {
+    struct backend head; /* first: a struct backend * is a struct ews_backend * */
+    struct http_client *http;
+    char *url, *username, *password, *impersonate, *folder_owner, *server_version;
+    struct ews_account account;
+    struct ews_context ctx;
+};
+
+/* How the answer of one operation becomes a backend result. */
+enum ews_op {
+    OP_FIND,
+    OP_FETCH,
+    OP_CALENDAR_VIEW,
+    OP_VERIFY,
+    OP_RESPOND,
+    OP_STATUS_ONLY, /* rewrite, forward */
+    OP_LIST_ATTACHMENTS,
+    OP_COUNT_DONE, /* remove, delete_attachments */
+};
+
+struct backend_call {
+    struct ews_call *ews;
+    enum ews_op op;
+    backend_cb cb;
+    void *ud;
+    size_t offset;     /* OP_FIND */
+    char *answered_id; /* OP_RESPOND: the request answered */
+};
+
+/* ---- answers ---------------------------------------------------------------------------- */
+
+/* The backend status of an EWS outcome. Only a ResponseMessage error concerns one item; a
+ * SOAP fault always fails the whole request. */
+static enum backend_status status_of(const struct ews_call_result *res)
+{
+    switch (res->status) {
+    case EWS_CALL_OK:
+    case EWS_CALL_FAULT:
+        break;
+    case EWS_CALL_AUTH:
+        return BACKEND_AUTH;
+    case EWS_CALL_HTTP:
+        return res->http_status == 503 || res->http_status == 429 ? BACKEND_SERVER : BACKEND_FAILED;
+    case EWS_CALL_TRANSPORT:
+        return BACKEND_TRANSPORT;
+    case EWS_CALL_MALFORMED:
+        return BACKEND_FAILED;
+    }
+    if (res->status == EWS_CALL_OK && res->code == EWS_OK)
+        return BACKEND_OK;
+    switch (ews_error_action(res->code)) {
+    case EWS_ACTION_RETRY_LATER:
+        return res->code == EWS_ERR_SERVER_BUSY ? BACKEND_BUSY : BACKEND_TRY_LATER;
+    case EWS_ACTION_AUTH:
+        return BACKEND_ACCOUNT;
+    default:
+        break;
+    }
+    if (res->status == EWS_CALL_FAULT)
+        return BACKEND_FAILED;
+    switch (ews_error_action(res->code)) {
+    case EWS_ACTION_ITEM_GONE:
+        return BACKEND_ITEM_GONE;
+    case EWS_ACTION_OUT_OF_DATE:
+        return BACKEND_OUT_OF_DATE;
+    default:
+        return BACKEND_ITEM_REFUSED;
+    }
+}
+
+static const struct ews_response_message *only_message(const struct ews_call_result *res)
+{
+    return res->response && res->response->n_messages == 1 ? &res->response->messages[0] : NULL;
+}
+
+static void take_items(struct ews_response_message *msg, struct backend_result *r)
+{
+    struct item *items = NULL;
+    size_t n = ews_response_message_take_items(msg, &items);
+    if (n == 0) {
+        free(items);
+        return;
+    }
+    r->items = xreallocarray(r->items, r->n_items + n, sizeof(*r->items));
+    memcpy(r->items + r->n_items, items, n * sizeof(*items));
+    r->n_items += n;
+    free(items);
+}
+
+/* An answer that succeeded but does not have the one message (and item) asked for. */
+static void unexpected(struct backend_result *r)
+{
+    r->status = BACKEND_FAILED;
+    r->error = "an unexpected answer";
+}
+
+static void fill_find(struct backend_call *call, struct ews_call_result *res,
+                      struct backend_result *r)
+{
+    struct ews_response_message *msg = (struct ews_response_message *)only_message(res);
+    if (msg == NULL) {
+        unexpected(r);
+        return;
+    }
+    size_t n = msg->n_items;
+    take_items(msg, r);
+    /* Paging ends when the server says so; an empty page ends it too, so that a server that
+     * never sets IncludesLastItemInRange cannot keep us here. */
+    r->more = !msg->includes_last_item_in_range && n > 0;
+    r->next_offset =
+        msg->indexed_paging_offset > 0 && (size_t)msg->indexed_paging_offset > call->offset
+            ? (size_t)msg->indexed_paging_offset
+            : call->offset + n;
+}
+
+/* The items of every message that did not fail: an item gone since it was found is
+ * expected, anything else fails the request. */
+static void fill_fetch(struct ews_call_result *res, struct backend_result *r)
+{
+    if (r->status == BACKEND_ITEM_GONE)
+        r->status = BACKEND_OK;
+    if (r->status != BACKEND_OK)
+        return;
+    for (size_t i = 0; i < res->response->n_messages; i++)
+        if (res->response->messages[i].cls != EWS_CLASS_ERROR)
+            take_items(&res->response->messages[i], r);
+}
+
+/* Answering moves the request to Deleted Items with a new id; Exchange 2013 and later name
+ * it in the answer's m:Items (Exchange 2007 returned none, some servers do not move it). */
+static void fill_respond(struct backend_call *call, struct ews_call_result *res,
+                         struct backend_result *r)
+{
+    const struct ews_response_message *msg = only_message(res);
+    for (size_t i = 0; msg != NULL && i < msg->n_items; i++) {
+        const struct item *it = &msg->items[i];
+        if (it->kind == ITEM_MEETING_REQUEST && it->id.id != NULL &&
+            strcmp(it->id.id, call->answered_id) != 0) {
+            free(r->moved_id);
+            r->moved_id = xstrdup(it->id.id);
+        }
+    }
+}
+
+static void fill(struct backend_call *call, struct ews_call_result *res, struct backend_result *r)
+{
+    if (r->status != BACKEND_OK && call->op != OP_FETCH && call->op != OP_COUNT_DONE)
+        return;
+    struct ews_response_message *one = (struct ews_response_message *)only_message(res);
+    switch (call->op) {
+    case OP_FIND:
+        fill_find(call, res, r);
+        return;
+    case OP_FETCH:
+        fill_fetch(res, r);
+        return;
+    case OP_CALENDAR_VIEW:
+        if (one == NULL)
+            unexpected(r);
+        else
+            take_items(one, r);
+        return;
+    case OP_VERIFY:
+        if (one == NULL || one->n_items != 1)
+            unexpected(r);
+        else
+            take_items(one, r);
+        return;
+    case OP_LIST_ATTACHMENTS:
+        if (one != NULL && one->n_items == 1)
+            take_items(one, r);
+        return;
+    case OP_RESPOND:
+        fill_respond(call, res, r);
+        return;
+    case OP_COUNT_DONE:
+        for (size_t i = 0; res->response && i < res->response->n_messages; i++)
+            r->n_done += res->response->messages[i].code == EWS_OK;
+        return;
+    case OP_STATUS_ONLY:
+        return;
+    }
+}
+
+static void call_free(struct backend_call *call)
+{
+    free(call->answered_id);
+    free(call);
+}
+
+static void on_ews_done(struct ews_call_result *res, void *userdata)
+{
+    struct backend_call *call = userdata;
+    struct backend_result r = {
+        .status = status_of(res),
+        .retry_ms = res->backoff_ms,
+    };
+    if (r.status != BACKEND_OK)
+        r.error = res->status == EWS_CALL_OK || res->error == NULL ? ews_error_name(res->code)
+                                                                   : res->error;
+    fill(call, res, &r);
+    call->cb(&r, call->ud);
+    backend_result_clear(&r);
+    call_free(call);
+}
+
+/* ---- requests --------------------------------------------------------------------------- */
+
+static int post(struct ews_backend *b, const char *operation, char *envelope, enum ews_op op,
+                backend_cb cb, void *ud, struct backend_call **out)
+{
+    if (envelope == NULL)
+        return -1;
+    struct backend_call *call = xcalloc(1, sizeof(*call));
+    call->op = op;
+    call->cb = cb;
+    call->ud = ud;
+    if (ews_call_take(b->http, &b->account, operation, envelope, on_ews_done, call, &call->ews) !=
+        0) {
+        call_free(call);
+        return -1;
+    }
+    *out = call;
+    return 0;
+}
+
+static const char *const MEETING_CLASSES[] = {
+    "IPM.Schedule.Meeting.Request",
+    "IPM.Schedule.Meeting.Canceled",
+};
+static const char *const ITEM_CLASS_FIELD[] = {"item:ItemClass"};
+static const char *const ATTACHMENTS_FIELD[] = {"item:Attachments"};
+
+static int op_find(struct backend *be, size_t offset, backend_cb cb, void *ud,
+                   struct backend_call **call)
+{
+    struct ews_backend *b = (struct ews_backend *)be;
+    struct ews_find_item_args args = {
+        .folder = {.distinguished_id = "inbox", .mailbox = b->folder_owner},
+        .shape = EWS_SHAPE_ID_ONLY,
+        .additional_fields = ITEM_CLASS_FIELD,
+        .n_additional_fields = 1,
+        .view = EWS_VIEW_INDEXED,
+        .offset = offset > 1000000 ? 1000000 : (int)offset,
+        .max_entries = FIND_PAGE_SIZE,
+        .item_class_prefixes = MEETING_CLASSES,
+        .n_item_class_prefixes = 2,
+        .sort = EWS_SORT_RECEIVED_ASCENDING,
+    };
+    int rc = post(b, "FindItem", ews_build_find_item(&b->ctx, &args), OP_FIND, cb, ud, call);
+    if (rc == 0)
+        (*call)->offset = offset;
+    return rc;
+}
+
+static int op_fetch(struct backend *be, const struct item_id *ids, size_t n, backend_cb cb,
+                    void *ud, struct backend_call **call)
+{
+    struct ews_backend *b = (struct ews_backend *)be;
+    return post(b, "GetItem",
+                ews_build_get_item(&b->ctx, ids, n, EWS_SHAPE_ALL_PROPERTIES, NULL, 0), OP_FETCH,
+                cb, ud, call);
+}
+
+static int op_calendar_view(struct backend *be, time_t start, time_t end, backend_cb cb, void *ud,
+                            struct backend_call **call)
+{
+    struct ews_backend *b = (struct ews_backend *)be;
+    struct ews_find_item_args args = {
+        .folder = {.distinguished_id = "calendar", .mailbox = b->folder_owner},
+        .shape = EWS_SHAPE_ALL_PROPERTIES,
+        .view = EWS_VIEW_CALENDAR,
+        .start = start,
+        .end = end,
+    };
+    return post(b, "FindItem", ews_build_find_item(&b->ctx, &args), OP_CALENDAR_VIEW, cb, ud, call);
+}
+
+static int op_verify(struct backend *be, const char *id, backend_cb cb, void *ud,
+                     struct backend_call **call)
+{
+    struct ews_backend *b = (struct ews_backend *)be;
+    struct item_id ref = {.id = (char *)id};
+    return post(b, "GetItem", ews_build_get_item(&b->ctx, &ref, 1, EWS_SHAPE_DEFAULT, NULL, 0),
+                OP_VERIFY, cb, ud, call);
+}
+
+static int op_respond(struct backend *be, const struct backend_answer *answers, size_t n,
+                      backend_cb cb, void *ud, struct backend_call **call)
+{
+    static const enum ews_respond_kind kinds[] = {
+        [BACKEND_ACCEPT] = EWS_ACCEPT,
+        [BACKEND_TENTATIVE] = EWS_TENTATIVE,
+        [BACKEND_DECLINE] = EWS_DECLINE,
+        [BACKEND_REMOVE] = EWS_REMOVE,
+    };
+    struct ews_backend *b = (struct ews_backend *)be;
+    if (n == 0 || answers[0].ref == NULL || answers[0].ref->id == NULL)
+        return -1;
+    /* Removing a cancelled meeting sends nothing; one request cannot mix both. */
+    bool remove = answers[0].kind == BACKEND_REMOVE;
+    struct ews_respond_spec *specs = xcalloc(n, sizeof(*specs));
+    for (size_t i = 0; i < n; i++) {
+        if ((answers[i].kind == BACKEND_REMOVE) != remove ||
+            (unsigned)answers[i].kind >= sizeof(kinds) / sizeof(kinds[0])) {
+            free(specs);
+            return -1;
+        }
+        specs[i] =
+            (struct ews_respond_spec){kinds[answers[i].kind], answers[i].ref, answers[i].text};
+    }
+    char *env =
+        ews_build_respond_batch(&b->ctx, specs, n, remove ? EWS_SAVE_ONLY : EWS_SEND_AND_SAVE_COPY);
+    free(specs);
+    int rc = post(b, "CreateItem", env, OP_RESPOND, cb, ud, call);
+    if (rc == 0)
+        (*call)->answered_id = xstrdup(answers[0].ref->id);
+    return rc;
+}
+
+static int op_rewrite(struct backend *be, const char *id, const struct backend_rewrite *rw,
+                      backend_cb cb, void *ud, struct backend_call **call)
+{
+    struct ews_backend *b = (struct ews_backend *)be;
+    struct ews_item_change changes[4];
+    size_t n = 0;
+    if (rw->subject)
+        changes[n++] = (struct ews_item_change){
+            .op = EWS_CHANGE_SET, .field = EWS_FIELD_SUBJECT, .text = rw->subject};
+    if (rw->clear_body)
+        changes[n++] =
+            (struct ews_item_change){.op = EWS_CHANGE_SET, .field = EWS_FIELD_BODY, .text = ""};
+    if (rw->make_public)
+        changes[n++] = (struct ews_item_change){
+            .op = EWS_CHANGE_SET, .field = EWS_FIELD_SENSITIVITY, .text = "Normal"};
+    if (rw->show_free)
+        changes[n++] = (struct ews_item_change){
+            .op = EWS_CHANGE_SET, .field = EWS_FIELD_LEGACY_FREE_BUSY, .free_busy = FB_FREE};
+    /* Answering just changed the item's ChangeKey: it is addressed by id alone. */
+    struct item_id ref = {.id = (char *)id};
+    return post(b, "UpdateItem",
+                ews_build_update_item(&b->ctx, &ref, changes, n, EWS_ALWAYS_OVERWRITE,
+                                      EWS_UPDATE_SEND_TO_NONE),
+                OP_STATUS_ONLY, cb, ud, call);
+}
+
+static int op_list_attachments(struct backend *be, const char *id, backend_cb cb, void *ud,
+                               struct backend_call **call)
+{
+    struct ews_backend *b = (struct ews_backend *)be;
+    struct item_id ref = {.id = (char *)id};
+    return post(b, "GetItem",
+                ews_build_get_item(&b->ctx, &ref, 1, EWS_SHAPE_ID_ONLY, ATTACHMENTS_FIELD, 1),
+                OP_LIST_ATTACHMENTS, cb, ud, call);
+}
+
+static int op_delete_attachments(struct backend *be, const struct item_id *ids, size_t n,
+                                 backend_cb cb, void *ud, struct backend_call **call)
+{
+    struct ews_backend *b = (struct ews_backend *)be;
+    return post(b, "DeleteAttachment", ews_build_delete_attachments(&b->ctx, ids, n), OP_COUNT_DONE,
+                cb, ud, call);
+}
+
+static int op_forward(struct backend *be, const char *id, const char *const *to, size_t n_to,
+                      const char *note, backend_cb cb, void *ud, struct backend_call **call)
+{
+    struct ews_backend *b = (struct ews_backend *)be;
+    struct item_id ref = {.id = (char *)id};
+    return post(b, "CreateItem",
+                ews_build_forward(&b->ctx, &ref, to, n_to, note, EWS_SEND_AND_SAVE_COPY),
+                OP_STATUS_ONLY, cb, ud, call);
+}
+
+static int op_remove(struct backend *be, const struct item_id *ids, size_t n, backend_cb cb,
+                     void *ud, struct backend_call **call)
+{
+    struct ews_backend *b = (struct ews_backend *)be;
+    return post(b, "DeleteItem",
+                ews_build_delete_item(&b->ctx, ids, n, EWS_MOVE_TO_DELETED_ITEMS, EWS_SEND_TO_NONE),
+                OP_COUNT_DONE, cb, ud, call);
+}
+
+static void op_cancel(struct backend_call *call)
+{
+    if (call == NULL)
+        return;
+    ews_call_cancel(call->ews);
+    call_free(call);
+}
+
+static void op_free(struct backend *be)
+{
+    struct ews_backend *b = (struct ews_backend *)be;
+    if (b == NULL)
+        return;
+    backend_head_clear(&b->head);
+    free(b->url);
+    free(b->username);
+    util_secure_free(b->password);
+    free(b->impersonate);
+    free(b->folder_owner);
+    free(b->server_version);
+    free(b);
+}
+
+static const struct backend_ops ews_ops = {
+    .find = op_find,
+    .fetch = op_fetch,
+    .calendar_view = op_calendar_view,
+    .verify = op_verify,
+    .respond = op_respond,
+    .rewrite = op_rewrite,
+    .list_attachments = op_list_attachments,
+    .delete_attachments = op_delete_attachments,
+    .forward = op_forward,
+    .remove = op_remove,
+    .cancel = op_cancel,
+    .free = op_free,
+};
+
+static char *dup_or_null(const char *s)
+{
+    return s ? xstrdup(s) : NULL;
+}
+
+struct backend *ews_backend_new(struct http_client *http, const struct ews_backend_config *cfg)
+{
+    struct ews_backend *b = xcalloc(1, sizeof(*b));
+    b->head.ops = &ews_ops;
+    b->http = http;
+    b->url = xstrdup(cfg->url);
+    b->username = dup_or_null(cfg->username);
+    b->password = dup_or_null(cfg->password);
+    b->impersonate = dup_or_null(cfg->impersonate);
+    b->folder_owner = dup_or_null(cfg->folder_owner);
+    b->server_version = dup_or_null(cfg->server_version);
+    b->account = (struct ews_account){
+        .url = b->url,
+        .auth = cfg->auth,
+        .username = b->username,
+        .password = b->password,
+        .impersonate = b->impersonate,
+        .server_version = b->server_version,
+        .oauth2 = cfg->oauth2,
+    };
+    b->ctx = (struct ews_context){
+        .server_version = b->server_version,
+        .impersonate_address = b->impersonate,
+    };
+    const char *user = b->username ? b->username : "";
+    const char *scheme = cfg->auth_name ? cfg->auth_name : "?";
+    /* Exchange charges ErrorServerBusy to the impersonated mailbox under impersonation, to
+     * the logged-in account otherwise (delegate access shares the delegate's budget). */
+    b->head.keys[BACKEND_SCOPE_SERVER] = xasprintf("server %s", b->url);
+    b->head.keys[BACKEND_SCOPE_BUDGET] =
+        xasprintf("budget %s %s", b->url, b->impersonate ? b->impersonate : user);
+    b->head.keys[BACKEND_SCOPE_CREDENTIALS] =
+        xasprintf("credentials %s %s %s", b->url, scheme, user);
+    b->head.credentials_name = xasprintf("%s (%s) at %s", user, scheme, b->url);
+    return &b->head;
+}
+
+enum http_auth ews_backend_http_auth(enum conf_auth auth)
+{
+    switch (auth) {
+    case CONF_AUTH_NTLM:
+        return HTTP_AUTH_NTLM;
+    case CONF_AUTH_NEGOTIATE:
+        return HTTP_AUTH_NEGOTIATE;
+    case CONF_AUTH_OAUTH2:
+        return HTTP_AUTH_NONE; /* the EWS client sends the bearer token */
+    case CONF_AUTH_BASIC:
+        break;
+    }
+    return HTTP_AUTH_BASIC;
+}
+
+struct backend *ews_backend_open(const struct conf *conf, const struct conf_mailbox *cm, void *http)
+{
+    struct ews_backend_config cfg = {
+        .url = conf->server.url,
+        .auth = ews_backend_http_auth(conf->server.auth),
+        .auth_name = conf_auth_name(conf->server.auth),
+        .username = cm->login_username,
+        .password = cm->login_password,
+        .impersonate = cm->access == CONF_ACCESS_IMPERSONATE ? cm->address : NULL,
+        .folder_owner = cm->access == CONF_ACCESS_DELEGATE ? cm->address : NULL,
+        .server_version = conf->server.server_version,
+        .oauth2 = conf->server.auth == CONF_AUTH_OAUTH2 ? &conf->server.oauth2 : NULL,
+    };
+    return ews_backend_new(http, &cfg);
+}

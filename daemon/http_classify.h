@@ -1,0 +1,22 @@
+/*
+ * http_classify: libcurl's result codes sorted into what a caller of http can act on
+ * (enum http_result). Internal to http.c; a module of its own so that the sorting can be
+ * read, and tested, apart from the event-loop glue.
+ */
+#ifndef MEETINGD_HTTP_CLASSIFY_H
+#define MEETINGD_HTTP_CLASSIFY_H
+
+#include <curl/curl.h>
+#include <stdbool.h>
+
+#include "http.h"
+
+/*
+ * The result of a transfer that ended with RC (not CURLE_OK). TOO_LARGE: the body cap
+ * aborted it; RESEND_REFUSED: curl wanted to send a non-idempotent body a second time;
+ * REQUEST_LEFT: any of the request may have reached the server.
+ */
+enum http_result http_classify_curl(CURLcode rc, bool too_large, bool resend_refused,
+                                    bool request_left);
+
+#endif

@@ -1,0 +1,145 @@
+/*
+ * mailbox_inbox: the Inbox part of a poll (see mailbox_int.h): find the meeting messages
+ * page by page, move the finished ones the server left there to Deleted Items, fetch the new
+ * ones in batches, then hand them to mailbox_item one at a time.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ledger.h"
+#include "log.h"
+#include "mailbox_int.h"
+
+#define GET_BATCH_SIZE 50
+
+static void next_inbox_batch(struct mailbox *m);
+
+/* Whether a meeting message finished with ACTION (the ledger's) is of no more use in the
+ * Inbox. Exchange itself moves a request it answered and a cancellation it removed to Deleted
+ * Items, and RemoveOldMeetingMessages a request an update superseded; servers that leave them
+ * in the Inbox (grommunio) get the same result from the sweep. Requests left alone
+ * ("ignore": awaiting a delegate, or not ours to answer) and cancellations kept ("keep") stay
+ * where a person can see them. */
+static bool finished_with(const char *action)
+{
+    static const char *const finished[] = {"accept", "tentative", "decline", "remove",
+                                           "superseded"};
+    for (size_t i = 0; action != NULL && i < sizeof(finished) / sizeof(finished[0]); i++)
+        if (strcmp(action, finished[i]) == 0)
+            return true;
+    return false;
+}
+
+static void add_id(struct item_id **ids, size_t *n, const struct item_id *id)
+{
+    *ids = xreallocarray(*ids, *n + 1, sizeof(**ids));
+    (*ids)[*n].id = xstrdup(id->id);
+    (*ids)[*n].change_key = id->change_key ? xstrdup(id->change_key) : NULL;
+    (*n)++;
+}
+
+void mailbox_find_page(struct mailbox *m)
+{
+    MAILBOX_SEND(m, STEP_FIND, "FindItem", find, m->poll->find_offset);
+}
+
+void mailbox_after_find(struct mailbox *m, struct backend_result *r)
+{
+    struct mailbox_poll *p = m->poll;
+    if (r->status != BACKEND_OK) {
+        mailbox_poll_fail(m, "FindItem", r);
+        return;
+    }
+    for (size_t i = 0; i < r->n_items; i++) {
+        const struct item *it = &r->items[i];
+        if (it->id.id == NULL)
+            continue;
+        if (p->collect_seen)
+            strlist_add(&p->seen, it->id.id);
+        if (mailbox_done_before(m, it->id.id)) {
+            if (mailbox_removes_old_messages(m) &&
+                finished_with(ledger_action(m->ledger, it->id.id))) {
+                struct item_id id = {.id = it->id.id};
+                add_id(&p->stale, &p->n_stale, &id);
+            }
+            continue;
+        }
+        add_id(&p->candidates, &p->n_candidates, &it->id);
+    }
+    if (r->more) {
+        p->find_offset = r->next_offset;
+        mailbox_find_page(m);
+        return;
+    }
+    log_debug("mailbox %s: %zu meeting message(s) to look at", m->name, p->n_candidates);
+    next_inbox_batch(m);
+}
+
+/* The next batch of IDS (at most GET_BATCH_SIZE of TOTAL) from *POS on, or NULL when none
+ * is left; *N gets its size and *POS moves past it. */
+static const struct item_id *next_batch(const struct item_id *ids, size_t total, size_t *pos,
+                                        size_t *n)
+{
+    if (*pos >= total)
+        return NULL;
+    const struct item_id *batch = ids + *pos;
+    *n = total - *pos > GET_BATCH_SIZE ? GET_BATCH_SIZE : total - *pos;
+    *pos += *n;
+    return batch;
+}
+
+/* The Inbox in batches: first the stale messages found there go to Deleted Items
+ * (housekeeping: a failure is logged and the poll goes on), then the new ones are fetched;
+ * then their items are worked on. */
+static void next_inbox_batch(struct mailbox *m)
+{
+    struct mailbox_poll *p = m->poll;
+    size_t n = 0;
+    const struct item_id *batch;
+    if ((batch = next_batch(p->stale, p->n_stale, &p->sweep_pos, &n)) != NULL)
+        MAILBOX_SEND(m, STEP_SWEEP, "DeleteItem", remove, batch, n);
+    else if ((batch = next_batch(p->candidates, p->n_candidates, &p->get_pos, &n)) != NULL)
+        MAILBOX_SEND(m, STEP_FETCH, "GetItem", fetch, batch, n);
+    else
+        mailbox_next_item(m);
+}
+
+void mailbox_after_sweep(struct mailbox *m, struct backend_result *r)
+{
+    if (r->status != BACKEND_OK && backend_throttled(r)) {
+        mailbox_poll_fail(m, "DeleteItem (moving finished meeting messages)", r);
+        return;
+    }
+    if (backend_request_failed(r->status))
+        log_warn("mailbox %s: moving finished meeting messages out of the Inbox failed: %s",
+                 m->name, mailbox_reason(r));
+    else if (r->n_done > 0)
+        log_info("mailbox %s: moved %zu finished meeting message(s) the server left in the "
+                 "Inbox to Deleted Items",
+                 m->name, r->n_done);
+    next_inbox_batch(m);
+}
+
+void mailbox_after_fetch(struct mailbox *m, struct backend_result *r)
+{
+    struct mailbox_poll *p = m->poll;
+    /* Items gone since they were found are left out by the backend; anything else that
+     * failed stops the poll. */
+    if (r->status != BACKEND_OK) {
+        mailbox_poll_fail(m, "GetItem", r);
+        return;
+    }
+    mailbox_take_items(r, &p->queue, &p->n_queue);
+    next_inbox_batch(m);
+}
+
+void mailbox_next_item(struct mailbox *m)
+{
+    struct mailbox_poll *p = m->poll;
+    if (m->stopping || p->queue_pos >= p->n_queue) {
+        mailbox_poll_done(m);
+        return;
+    }
+    p->work = mailbox_work_new(p->queue[p->queue_pos++]);
+    mailbox_start_item(m);
+}

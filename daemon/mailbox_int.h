@@ -1,0 +1,171 @@
+/*
+ * mailbox_int: the mailbox's state, shared by its parts (not for other modules).
+ *
+ *   mailbox.c          life cycle, the poll object, the dispatcher, failures and back-off
+ *   mailbox_inbox.c    the Inbox: finding, sweeping finished messages, fetching
+ *   mailbox_item.c     one item: checking an unsettled answer, context, decision, answer
+ *   mailbox_after.c    what follows an answer: occurrences, rewrite, attachments, forward
+ *
+ * A poll is a struct mailbox_poll, the item being worked on a struct mailbox_work; each has
+ * its own free function, so ending a poll early (failure, stop) cannot leave a field behind.
+ * Every request goes out through MAILBOX_SEND with the step it is for; its answer comes back
+ * through one dispatcher (mailbox_on_result), which clears the pending call, handles a stop
+ * and calls the step's handler.
+ */
+#ifndef MEETINGD_MAILBOX_INT_H
+#define MEETINGD_MAILBOX_INT_H
+
+#include <ev.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "backend.h"
+#include "conf.h"
+#include "mailbox.h"
+#include "util.h"
+
+struct ledger;
+struct backoff;
+
+/* What the request in flight is for: the dispatcher calls the step's handler. */
+enum mailbox_step {
+    STEP_NONE,
+    STEP_FIND,               /* a page of the Inbox */
+    STEP_SWEEP,              /* finished meeting messages to Deleted Items */
+    STEP_FETCH,              /* a batch of new meeting messages */
+    STEP_VERIFY,             /* did an answer whose outcome is unknown reach the server? */
+    STEP_CALENDAR,           /* the calendar over the meeting, for the policy */
+    STEP_ANSWER,             /* accept, tentative, decline */
+    STEP_FORWARD_HELD,       /* left alone, forwarded to the delegates instead */
+    STEP_REMOVE_CANCELLED,   /* a cancelled meeting off the calendar */
+    STEP_REMOVE_OLD,         /* a superseded request to Deleted Items */
+    STEP_DECLINE_OCCURRENCE, /* one conflicting occurrence of an accepted series */
+    STEP_REWRITE,            /* the booked calendar item: subject, body, private flag */
+    STEP_LIST_ATTACHMENTS,   /* the booked calendar item's attachments ... */
+    STEP_DELETE_ATTACHMENTS, /* ... removed */
+    STEP_FORWARD,            /* a tentatively booked request to the delegates */
+    STEP_SHOW_FREE,          /* a held request's placeholder shows Free */
+    STEP_COUNT
+};
+
+/* The item being worked on. */
+struct mailbox_work {
+    struct item *item; /* borrowed from the poll's queue */
+    struct item **calendar;
+    size_t n_calendar;
+    struct policy_occurrence *occurrences; /* the request's, for the policy */
+    struct policy_result result;
+    bool have_result;
+    size_t occ_decline_pos;
+    char *moved_request_id; /* where answering moved the request, NULL if unknown */
+};
+
+/* One poll, from the first page of the Inbox to the last item. */
+struct mailbox_poll {
+    struct confref *conf; /* the configuration this poll runs with (a reference) */
+    const struct conf_mailbox *cm;
+    const struct conf_policy *policy;
+    struct backend *backend;
+    struct backend_call *call; /* the request in flight, or NULL */
+    enum mailbox_step step;    /* what it is for */
+
+    size_t find_offset;
+    struct item_id *candidates; /* new meeting messages, to fetch */
+    size_t n_candidates, get_pos;
+    struct item_id *stale; /* finished meeting messages the server left in the Inbox */
+    size_t n_stale, sweep_pos;
+    struct item **queue; /* fetched messages, worked on in order */
+    size_t n_queue, queue_pos;
+    struct mailbox_work *work;
+
+    bool acted;             /* this poll answered or removed something */
+    bool again;             /* a superseded request: look again right away */
+    unsigned item_failures; /* items that failed for good in this poll */
+    bool collect_seen;      /* this poll lists the Inbox for the ledger's compaction */
+    struct strlist seen;    /* ids of every meeting message in the Inbox (collect_seen) */
+};
+
+enum mailbox_state { MB_IDLE, MB_BUSY, MB_STOPPED };
+
+struct mailbox {
+    struct mailbox_env env;
+    char *name;
+    struct confref *conf; /* newest configuration */
+    struct ledger *ledger;
+    ev_timer timer;
+    enum mailbox_state state;
+    bool stopping;
+    struct mailbox_stats stats;
+    struct strlist dry_run_seen; /* ids decided in --dry-run (the ledger stays untouched) */
+    unsigned once_passes;
+    time_t last_compact;
+    struct mailbox_poll *poll;    /* the running poll, or NULL */
+    enum mailbox_failure failure; /* why it gave up (--once) */
+};
+
+/* mailbox.c */
+void mailbox_on_result(struct backend_result *r, void *userdata);
+/* Whether a request may go out for STEP (else the poll ended: the mailbox is stopping). */
+bool mailbox_send_begin(struct mailbox *m, enum mailbox_step step);
+/* After an operation returned RC: a request that could not be submitted fails the poll. */
+void mailbox_send_end(struct mailbox *m, const char *what, int rc);
+void mailbox_poll_fail(struct mailbox *m, const char *what, const struct backend_result *r);
+void mailbox_poll_done(struct mailbox *m);
+bool mailbox_done_before(const struct mailbox *m, const char *id);
+int mailbox_record(struct mailbox *m, bool intent, const char *id, const char *action);
+bool mailbox_removes_old_messages(const struct mailbox *m);
+const char *mailbox_reason(const struct backend_result *r);
+/* Moves the items of R to the end of *ITEMS (of *N), one heap item each. */
+void mailbox_take_items(struct backend_result *r, struct item ***items, size_t *n);
+
+/* mailbox_inbox.c */
+void mailbox_find_page(struct mailbox *m);
+void mailbox_after_find(struct mailbox *m, struct backend_result *r);
+void mailbox_after_sweep(struct mailbox *m, struct backend_result *r);
+void mailbox_after_fetch(struct mailbox *m, struct backend_result *r);
+void mailbox_next_item(struct mailbox *m);
+
+/* mailbox_item.c */
+struct mailbox_work *mailbox_work_new(struct item *item);
+void mailbox_work_free(struct mailbox_work *w);
+void mailbox_start_item(struct mailbox *m);
+void mailbox_item_finished(struct mailbox *m);
+void mailbox_item_failed(struct mailbox *m, const char *what, const struct backend_result *r);
+void mailbox_answer_failed(struct mailbox *m, const char *what, const struct backend_result *r);
+/* The outcome of the request that carried out the decision (an answer, or the forward of a
+ * request left alone): recorded as done when it arrived, else sorted by
+ * mailbox_answer_failed(). Returns whether it arrived. */
+bool mailbox_action_arrived(struct mailbox *m, const struct backend_result *r, const char *what);
+void mailbox_emit_decision(struct mailbox *m, const char *outcome);
+void mailbox_remove_old_request(struct mailbox *m);
+void mailbox_after_verify(struct mailbox *m, struct backend_result *r);
+void mailbox_after_calendar(struct mailbox *m, struct backend_result *r);
+void mailbox_after_answer(struct mailbox *m, struct backend_result *r);
+void mailbox_after_remove_cancelled(struct mailbox *m, struct backend_result *r);
+void mailbox_after_remove_old(struct mailbox *m, struct backend_result *r);
+
+/* mailbox_after.c */
+void mailbox_decline_next_occurrence(struct mailbox *m);
+void mailbox_forward_to_delegates(struct mailbox *m, const char *reference, enum mailbox_step step);
+void mailbox_show_held_request_free(struct mailbox *m);
+void mailbox_after_decline_occurrence(struct mailbox *m, struct backend_result *r);
+void mailbox_after_rewrite(struct mailbox *m, struct backend_result *r);
+void mailbox_after_list_attachments(struct mailbox *m, struct backend_result *r);
+void mailbox_after_delete_attachments(struct mailbox *m, struct backend_result *r);
+void mailbox_after_forward(struct mailbox *m, struct backend_result *r);
+void mailbox_after_forward_held(struct mailbox *m, struct backend_result *r);
+void mailbox_after_show_free(struct mailbox *m, struct backend_result *r);
+
+/* Sends one request of the poll's backend for STEP: OP(backend, ARGS..., callback, m, &call).
+ * WHAT names it in the log when it cannot be submitted. Nothing follows it in the caller. */
+#define MAILBOX_SEND(m, step, what, op, ...)                                                       \
+    do {                                                                                           \
+        if (mailbox_send_begin((m), (step))) {                                                     \
+            struct backend *be_ = (m)->poll->backend;                                              \
+            mailbox_send_end(                                                                      \
+                (m), (what),                                                                       \
+                be_->ops->op(be_, __VA_ARGS__, mailbox_on_result, (m), &(m)->poll->call));         \
+        }                                                                                          \
+    } while (0)
+
+#endif

@@ -1,0 +1,396 @@
+/*
+ * mailbox_item: one meeting message of a poll (see mailbox_int.h): check an answer whose
+ * outcome is unknown, gather the policy's context, decide, record the intent, answer, record
+ * the outcome; remove cancelled meetings; set superseded requests aside.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ledger.h"
+#include "log.h"
+#include "mailbox_int.h"
+#include "policy_time.h"
+
+#define MAX_CALENDAR_SPAN (730 * 86400) /* Exchange refuses longer CalendarViews */
+
+static const char *subject_of(const struct mailbox *m)
+{
+    const struct item *it = m->poll->work->item;
+    return it && it->subject ? it->subject : "";
+}
+
+/* ---- the work object -------------------------------------------------------------------- */
+
+struct mailbox_work *mailbox_work_new(struct item *item)
+{
+    struct mailbox_work *w = xcalloc(1, sizeof(*w));
+    w->item = item;
+    return w;
+}
+
+void mailbox_work_free(struct mailbox_work *w)
+{
+    if (w == NULL)
+        return;
+    for (size_t i = 0; i < w->n_calendar; i++)
+        item_free(w->calendar[i]);
+    free(w->calendar);
+    free(w->occurrences);
+    if (w->have_result)
+        policy_result_clear(&w->result);
+    free(w->moved_request_id);
+    free(w);
+}
+
+void mailbox_item_finished(struct mailbox *m)
+{
+    mailbox_work_free(m->poll->work);
+    m->poll->work = NULL;
+    mailbox_next_item(m);
+}
+
+/* An answer failed for this item only: keep the ledger's intent (so the next poll checks
+ * and retries) and go on with the others. */
+void mailbox_item_failed(struct mailbox *m, const char *what, const struct backend_result *r)
+{
+    m->poll->item_failures++;
+    log_error("mailbox %s: %s for \"%s\" failed: %s", m->name, what, subject_of(m),
+              mailbox_reason(r));
+    mailbox_item_finished(m);
+}
+
+void mailbox_emit_decision(struct mailbox *m, const char *outcome)
+{
+    if (m->env.on_decision == NULL)
+        return;
+    struct mailbox_decision d = {
+        .mailbox = m->name,
+        .address = m->poll->cm->address,
+        .request = m->poll->work->item,
+        .result = &m->poll->work->result,
+        .outcome = outcome,
+    };
+    m->env.on_decision(&d, m->env.userdata);
+}
+
+/* Sorts a failed answer into: done anyway, this item only, or the whole poll. */
+void mailbox_answer_failed(struct mailbox *m, const char *what, const struct backend_result *r)
+{
+    const char *id = m->poll->work->item->id.id;
+    switch (r->status) {
+    case BACKEND_ITEM_GONE:
+        log_info("mailbox %s: \"%s\" is gone (%s)", m->name, subject_of(m), mailbox_reason(r));
+        mailbox_record(m, false, id, "gone");
+        mailbox_item_finished(m);
+        return;
+    case BACKEND_OUT_OF_DATE:
+        /* The organizer changed the meeting after this request was sent; its successor is
+         * in the Inbox and is answered instead. */
+        log_info("mailbox %s: \"%s\" was superseded by an update; answering that instead", m->name,
+                 subject_of(m));
+        mailbox_record(m, false, id, "superseded");
+        m->poll->again = true;
+        mailbox_remove_old_request(m);
+        return;
+    case BACKEND_ITEM_REFUSED:
+        mailbox_item_failed(m, what, r);
+        return;
+    default:
+        mailbox_poll_fail(m, what, r);
+        return;
+    }
+}
+
+/* ---- superseded requests ---------------------------------------------------------------- */
+
+/* RemoveOldMeetingMessages: a request an update superseded goes to Deleted Items (a failure
+ * is left to the next poll's sweep). */
+void mailbox_remove_old_request(struct mailbox *m)
+{
+    if (m->stopping || !mailbox_removes_old_messages(m)) {
+        mailbox_item_finished(m);
+        return;
+    }
+    struct item_id id = {.id = m->poll->work->item->id.id};
+    MAILBOX_SEND(m, STEP_REMOVE_OLD, "DeleteItem", remove, &id, 1);
+}
+
+void mailbox_after_remove_old(struct mailbox *m, struct backend_result *r)
+{
+    if (r->status != BACKEND_OK && backend_throttled(r)) {
+        /* Recorded as superseded already: the next poll's sweep moves it. */
+        mailbox_poll_fail(m, "DeleteItem (moving an out-of-date request)", r);
+        return;
+    }
+    if (r->status == BACKEND_OK)
+        log_info("mailbox %s: moved the out-of-date \"%s\" to Deleted Items", m->name,
+                 subject_of(m));
+    else if (r->status != BACKEND_ITEM_GONE)
+        log_warn("mailbox %s: moving the out-of-date \"%s\" to Deleted Items failed: %s", m->name,
+                 subject_of(m), mailbox_reason(r));
+    mailbox_item_finished(m);
+}
+
+/* ---- answering -------------------------------------------------------------------------- */
+
+bool mailbox_action_arrived(struct mailbox *m, const struct backend_result *r, const char *what)
+{
+    const struct mailbox_work *w = m->poll->work;
+    if (r->status != BACKEND_OK) {
+        mailbox_emit_decision(m, "failed");
+        mailbox_answer_failed(m, what, r);
+        return false;
+    }
+    mailbox_record(m, false, w->item->id.id, policy_decision_name(w->result.decision));
+    m->poll->acted = true;
+    return true;
+}
+
+void mailbox_after_answer(struct mailbox *m, struct backend_result *r)
+{
+    struct mailbox_work *w = m->poll->work;
+    if (!mailbox_action_arrived(m, r, "answering"))
+        return;
+    m->stats.answered++;
+    mailbox_emit_decision(m, "sent");
+    if (r->moved_id) {
+        free(w->moved_request_id);
+        w->moved_request_id = r->moved_id;
+        r->moved_id = NULL;
+    }
+    if (w->result.decision == POLICY_ACCEPT) {
+        mailbox_decline_next_occurrence(m);
+    } else if (w->result.forward_to_delegates && !m->stopping) {
+        /* The request moved; the delegates get it, or the meeting's calendar item, which
+         * Exchange forwards as a meeting request too. */
+        const char *ref = w->moved_request_id ? w->moved_request_id
+                          : w->item->associated_calendar_item_id.id
+                              ? w->item->associated_calendar_item_id.id
+                              : w->item->id.id;
+        mailbox_forward_to_delegates(m, ref, STEP_FORWARD);
+    } else {
+        mailbox_item_finished(m);
+    }
+}
+
+static void answer(struct mailbox *m)
+{
+    static const enum backend_answer_kind kinds[] = {
+        [POLICY_ACCEPT] = BACKEND_ACCEPT,
+        [POLICY_TENTATIVE] = BACKEND_TENTATIVE,
+        [POLICY_DECLINE] = BACKEND_DECLINE,
+    };
+    struct mailbox_work *w = m->poll->work;
+    const char *id = w->item->id.id;
+    const char *action = policy_decision_name(w->result.decision);
+    if (w->result.decision == POLICY_IGNORE && w->result.forward_to_delegates && !m->env.dry_run) {
+        /* Nothing to answer, but the delegates must hear of it: intent first, as for an
+         * answer, so that a crash before the forward leads to a forward. */
+        if (mailbox_record(m, true, id, action) != 0) {
+            m->poll->item_failures++;
+            mailbox_item_finished(m);
+            return;
+        }
+        mailbox_forward_to_delegates(m, id, STEP_FORWARD_HELD);
+        return;
+    }
+    if (w->result.decision == POLICY_IGNORE) {
+        mailbox_emit_decision(m, m->env.dry_run ? "dry-run" : "left alone");
+        mailbox_record(m, false, id, action);
+        mailbox_show_held_request_free(m);
+        return;
+    }
+    if (m->env.dry_run) {
+        mailbox_emit_decision(m, "dry-run");
+        mailbox_record(m, false, id, action);
+        mailbox_item_finished(m);
+        return;
+    }
+    if (mailbox_record(m, true, id, action) != 0) {
+        m->poll->item_failures++;
+        mailbox_item_finished(m);
+        return;
+    }
+    struct backend_answer a = {kinds[w->result.decision], &w->item->id, w->result.response_text};
+    MAILBOX_SEND(m, STEP_ANSWER, "CreateItem", respond, &a, 1);
+}
+
+static void decide(struct mailbox *m)
+{
+    struct mailbox_work *w = m->poll->work;
+    struct policy_context ctx = {
+        .mailbox_address = m->poll->cm->address,
+        .now = time(NULL),
+        .calendar = (const struct item *const *)w->calendar,
+        .n_calendar = w->n_calendar,
+    };
+    policy_time_series(w->item, ctx.calendar, ctx.n_calendar, &ctx, &w->occurrences);
+    policy_decide(m->poll->policy, w->item, &ctx, &w->result);
+    w->have_result = true;
+    answer(m);
+}
+
+/* ---- context ---------------------------------------------------------------------------- */
+
+void mailbox_after_calendar(struct mailbox *m, struct backend_result *r)
+{
+    struct mailbox_work *w = m->poll->work;
+    if (r->status != BACKEND_OK) {
+        mailbox_poll_fail(m, "FindItem (calendar view)", r);
+        return;
+    }
+    mailbox_take_items(r, &w->calendar, &w->n_calendar);
+    decide(m);
+}
+
+static void gather_context(struct mailbox *m)
+{
+    const struct item *it = m->poll->work->item;
+    if (!policy_needs_calendar(m->poll->policy)) {
+        decide(m);
+        return;
+    }
+    time_t start = it->start, end = it->end;
+    if (it->recurrence) {
+        /* The policy's booking window ends at a local midnight, not N * 24 h from now. */
+        time_t horizon = policy_booking_window_end(m->poll->policy, time(NULL));
+        end = horizon > end ? horizon : end;
+    }
+    if (end - start > MAX_CALENDAR_SPAN)
+        end = start + MAX_CALENDAR_SPAN;
+    if (end <= start)
+        end = start + 60;
+    MAILBOX_SEND(m, STEP_CALENDAR, "FindItem", calendar_view, start, end);
+}
+
+/* ---- unsettled answers ------------------------------------------------------------------ */
+
+/* The answer recorded as an intent did reach the server: it is finished, as recorded. */
+static void earlier_answer_arrived(struct mailbox *m)
+{
+    const char *id = m->poll->work->item->id.id;
+    log_notice("mailbox %s: an earlier answer to \"%s\" whose outcome was unknown reached the "
+               "server",
+               m->name, subject_of(m));
+    mailbox_record(m, false, id, ledger_action(m->ledger, id));
+    mailbox_item_finished(m);
+}
+
+void mailbox_after_verify(struct mailbox *m, struct backend_result *r)
+{
+    if (r->status == BACKEND_ITEM_GONE) {
+        /* A declined meeting leaves no calendar item behind. */
+        earlier_answer_arrived(m);
+        return;
+    }
+    if (r->status != BACKEND_OK || r->n_items != 1) {
+        mailbox_poll_fail(m, "GetItem (verify)", r);
+        return;
+    }
+    enum item_response resp = r->items[0].my_response;
+    if (resp == RESPONSE_ACCEPT || resp == RESPONSE_TENTATIVE || resp == RESPONSE_DECLINE) {
+        earlier_answer_arrived(m);
+        return;
+    }
+    gather_context(m);
+}
+
+/* An intent without its outcome: the answer may or may not have reached the server before a
+ * crash. The attendee's calendar item tells: answered ones carry the response (or are gone,
+ * when declined). */
+static void verify_pending(struct mailbox *m)
+{
+    const struct item *it = m->poll->work->item;
+    if (it->associated_calendar_item_id.id == NULL) {
+        const char *action = ledger_action(m->ledger, it->id.id);
+        if (action != NULL && strcmp(action, "decline") == 0) {
+            /* Declining deleted the calendar item, and with it the request's link to it (a
+             * server that keeps answered requests in the Inbox shows exactly this): the
+             * decline went through, and answering again would send a second one. */
+            earlier_answer_arrived(m);
+            return;
+        }
+        gather_context(m);
+        return;
+    }
+    MAILBOX_SEND(m, STEP_VERIFY, "GetItem", verify, it->associated_calendar_item_id.id);
+}
+
+/* ---- cancellations ---------------------------------------------------------------------- */
+
+void mailbox_after_remove_cancelled(struct mailbox *m, struct backend_result *r)
+{
+    if (r->status != BACKEND_OK) {
+        mailbox_answer_failed(m, "removing a cancelled meeting", r);
+        return;
+    }
+    mailbox_record(m, false, m->poll->work->item->id.id, "remove");
+    m->stats.removed++;
+    m->poll->acted = true;
+    log_info("mailbox %s: removed cancelled meeting \"%s\" from the calendar", m->name,
+             subject_of(m));
+    mailbox_item_finished(m);
+}
+
+static void handle_cancellation(struct mailbox *m)
+{
+    const struct conf_policy *policy = m->poll->policy;
+    struct item *it = m->poll->work->item;
+    if (!policy->remove_canceled_meetings || policy->automate == CONF_AUTOMATE_NONE) {
+        mailbox_record(m, false, it->id.id, "keep");
+        mailbox_item_finished(m);
+        return;
+    }
+    if (m->env.dry_run) {
+        log_info("mailbox %s: dry run: would remove cancelled meeting \"%s\"", m->name,
+                 subject_of(m));
+        mailbox_record(m, false, it->id.id, "remove");
+        mailbox_item_finished(m);
+        return;
+    }
+    if (mailbox_record(m, true, it->id.id, "remove") != 0) {
+        m->poll->item_failures++;
+        mailbox_item_finished(m);
+        return;
+    }
+    struct backend_answer a = {BACKEND_REMOVE, &it->id, NULL};
+    MAILBOX_SEND(m, STEP_REMOVE_CANCELLED, "CreateItem", respond, &a, 1);
+}
+
+static void handle_request(struct mailbox *m)
+{
+    const struct item *it = m->poll->work->item;
+    if (it->is_out_of_date) {
+        log_info("mailbox %s: \"%s\" is out of date (a newer update exists); not answering it",
+                 m->name, subject_of(m));
+        mailbox_record(m, false, it->id.id, "superseded");
+        mailbox_remove_old_request(m);
+        return;
+    }
+    if (!m->env.dry_run && ledger_state(m->ledger, it->id.id) == LEDGER_INTENT)
+        verify_pending(m);
+    else
+        gather_context(m);
+}
+
+void mailbox_start_item(struct mailbox *m)
+{
+    const struct item *it = m->poll->work->item;
+    if (it->id.id == NULL || mailbox_done_before(m, it->id.id)) {
+        mailbox_item_finished(m);
+        return;
+    }
+    switch (it->kind) {
+    case ITEM_MEETING_REQUEST:
+        handle_request(m);
+        return;
+    case ITEM_MEETING_CANCELLATION:
+        handle_cancellation(m);
+        return;
+    default:
+        /* Responses and anything else are the organizer's business, not ours. */
+        mailbox_item_finished(m);
+        return;
+    }
+}
