@@ -143,7 +143,8 @@ struct conf_server {
 
 /* [daemon] */
 struct conf_daemon {
-    unsigned poll_interval_s;         /* default interval between two polls of a mailbox */
+    unsigned poll_interval_s; /* default interval between two polls of a mailbox */
+    unsigned auth_retry_s;    /* first pause after refused credentials (doubles, up to 30x) */
     unsigned max_concurrent_requests; /* cap on EWS requests in flight, all mailboxes */
     char *state_dir;                  /* absolute path of the state directory */
     char *metrics_listen;             /* HOST:PORT of the metrics page; NULL = off */

@@ -122,6 +122,11 @@ const struct key conf_keys[] = {
      .help = "auth = oauth2: the scope asked for."},
 
     /* [daemon] */
+    {K(SK_DAEMON, "auth_retry", KT_DURATION, DMN(auth_retry_s)), .min = 1, .max = 86400,
+     .def = "2m", .flags = KF_RESTART,
+     .help = "After the server refused credentials, every mailbox using them waits this long "
+             "before one of them tries again; each refusal doubles it, up to 30 times as long "
+             "(a lockout policy counts failed logins over minutes)."},
     {K(SK_DAEMON, "poll_interval", KT_DURATION, DMN(poll_interval_s)), .min = 1, .max = 86400,
      .def = "60s", .help = "Time between two polls of a mailbox (each mailbox may override)."},
     {K(SK_DAEMON, "max_concurrent_requests", KT_UINT, DMN(max_concurrent_requests)), .min = 1,

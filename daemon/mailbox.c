@@ -372,9 +372,12 @@ static double shared_wait(struct mailbox *m, const struct backend *be)
         double w = backoff_wait(m->env.backoff, be->keys[s], now);
         wait = w > wait ? w : wait;
     }
-    if (wait == 0.0)
+    if (wait == 0.0) {
+        /* Untried credentials: this mailbox probes them, the others wait for its outcome. */
+        backoff_claim_untried(m->env.backoff, be->keys[BACKEND_SCOPE_CREDENTIALS], now);
         for (int s = 0; s < BACKEND_SCOPES; s++)
             backoff_claim(m->env.backoff, be->keys[s], now);
+    }
     return wait;
 }
 

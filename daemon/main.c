@@ -439,6 +439,8 @@ static int run(struct daemon *dm)
     }
     struct backoff_options bopts;
     backoff_options_default(&bopts, dm->once);
+    bopts.credentials_base_s = conf->daemon.auth_retry_s;
+    bopts.credentials_max_s = 30.0 * conf->daemon.auth_retry_s;
     dm->backoff = backoff_new(&bopts);
     char err[512];
     /* The mailboxes create the state directory too, but the record is opened first: without
