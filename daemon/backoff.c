@@ -174,6 +174,15 @@ void backoff_claim_untried(struct backoff *b, const char *key, double now)
     get(b, key)->probe_until = now + b->opts.probe_s;
 }
 
+void backoff_untried_unknown(struct backoff *b, const char *key)
+{
+    struct backoff_key *e = find(b, key);
+    if (e == NULL || e->refusals > 0 || e->paused_until > 0.0)
+        return;
+    free(e->key);
+    *e = b->keys[--b->n_keys];
+}
+
 bool backoff_refusing(const struct backoff *b, const char *key)
 {
     const struct backoff_key *e = find(b, key);

@@ -82,6 +82,10 @@ void backoff_claim(struct backoff *b, const char *key, double now);
  */
 void backoff_claim_untried(struct backoff *b, const char *key, double now);
 
+/* The probe of untried KEY failed without an answer about the credentials (transport, a
+ * busy server): the next caller probes them instead of everyone waiting for probe_s. */
+void backoff_untried_unknown(struct backoff *b, const char *key);
+
 /* Whether KEY is paused for refused credentials (--once gives up instead of waiting). */
 bool backoff_refusing(const struct backoff *b, const char *key);
 

@@ -197,6 +197,8 @@ void mailbox_poll_fail(struct mailbox *m, const char *what, const struct backend
         m->stats.consecutive_failures = 0;
     unsigned n = ++m->stats.consecutive_failures;
     double delay = backoff_delay(m->env.backoff, n, auth && !m->env.once, r->retry_ms);
+    if (r->status != BACKEND_AUTH && m->poll)
+        backoff_untried_unknown(m->env.backoff, m->poll->backend->keys[BACKEND_SCOPE_CREDENTIALS]);
     delay = share_pause(m, r, delay);
     const char *reason = mailbox_reason(r);
     log_warn("mailbox %s: %s failed: %s; retrying in %.1f s (failure %u)", m->name, what, reason,
