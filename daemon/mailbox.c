@@ -114,6 +114,14 @@ static void item_ids_free(struct item_id *ids, size_t n)
     free(ids);
 }
 
+/* A poll that ends before it learned whether untried credentials work (a transport failure,
+ * a busy server, a stop) hands their probe over to the next mailbox (see backoff.h). */
+static void release_untried(struct mailbox *m)
+{
+    if (m->poll && m->poll->backend)
+        backoff_untried_unknown(m->env.backoff, m->poll->backend->keys[BACKEND_SCOPE_CREDENTIALS]);
+}
+
 static void poll_free(struct mailbox_poll *p)
 {
     if (p == NULL)
@@ -137,6 +145,7 @@ static void poll_free(struct mailbox_poll *p)
 static void finish(struct mailbox *m, bool failed)
 {
     ev_timer_stop(m->env.loop, &m->timer);
+    release_untried(m);
     poll_free(m->poll);
     m->poll = NULL;
     m->state = MB_STOPPED;
@@ -146,6 +155,7 @@ static void finish(struct mailbox *m, bool failed)
 
 static void end_poll(struct mailbox *m, bool ok)
 {
+    release_untried(m);
     poll_free(m->poll);
     m->poll = NULL;
     m->state = MB_IDLE;
@@ -197,8 +207,6 @@ void mailbox_poll_fail(struct mailbox *m, const char *what, const struct backend
         m->stats.consecutive_failures = 0;
     unsigned n = ++m->stats.consecutive_failures;
     double delay = backoff_delay(m->env.backoff, n, auth && !m->env.once, r->retry_ms);
-    if (r->status != BACKEND_AUTH && m->poll)
-        backoff_untried_unknown(m->env.backoff, m->poll->backend->keys[BACKEND_SCOPE_CREDENTIALS]);
     delay = share_pause(m, r, delay);
     const char *reason = mailbox_reason(r);
     log_warn("mailbox %s: %s failed: %s; retrying in %.1f s (failure %u)", m->name, what, reason,
@@ -462,6 +470,7 @@ void mailbox_free(struct mailbox *m)
     if (m == NULL)
         return;
     ev_timer_stop(m->env.loop, &m->timer);
+    release_untried(m);
     poll_free(m->poll);
     confref_put(m->conf);
     ledger_close(m->ledger);
