@@ -114,6 +114,14 @@ static void item_ids_free(struct item_id *ids, size_t n)
     free(ids);
 }
 
+/* A poll that ends before it learned whether untried credentials work (a transport failure,
+ * a busy server, a stop) hands their probe over to the next mailbox (see backoff.h). */
+static void release_untried(struct mailbox *m)
+{
+    if (m->poll && m->poll->backend)
+        backoff_untried_unknown(m->env.backoff, m->poll->backend->keys[BACKEND_SCOPE_CREDENTIALS]);
+}
+
 static void poll_free(struct mailbox_poll *p)
 {
     if (p == NULL)
@@ -137,6 +145,7 @@ static void poll_free(struct mailbox_poll *p)
 static void finish(struct mailbox *m, bool failed)
 {
     ev_timer_stop(m->env.loop, &m->timer);
+    release_untried(m);
     poll_free(m->poll);
     m->poll = NULL;
     m->state = MB_STOPPED;
@@ -146,6 +155,7 @@ static void finish(struct mailbox *m, bool failed)
 
 static void end_poll(struct mailbox *m, bool ok)
 {
+    release_untried(m);
     poll_free(m->poll);
     m->poll = NULL;
     m->state = MB_IDLE;
@@ -208,6 +218,9 @@ void mailbox_poll_fail(struct mailbox *m, const char *what, const struct backend
     }
     if (m->env.once && (auth || n >= ONCE_MAX_ATTEMPTS)) {
         log_error("mailbox %s: giving up: %s", m->name, reason);
+        m->failure = auth                             ? MAILBOX_FAIL_AUTH
+                     : r->status == BACKEND_TRANSPORT ? MAILBOX_FAIL_UNREACHABLE
+                                                      : MAILBOX_FAIL_OTHER;
         finish(m, true);
         return;
     }
@@ -369,9 +382,12 @@ static double shared_wait(struct mailbox *m, const struct backend *be)
         double w = backoff_wait(m->env.backoff, be->keys[s], now);
         wait = w > wait ? w : wait;
     }
-    if (wait == 0.0)
+    if (wait == 0.0) {
+        /* Untried credentials: this mailbox probes them, the others wait for its outcome. */
+        backoff_claim_untried(m->env.backoff, be->keys[BACKEND_SCOPE_CREDENTIALS], now);
         for (int s = 0; s < BACKEND_SCOPES; s++)
             backoff_claim(m->env.backoff, be->keys[s], now);
+    }
     return wait;
 }
 
@@ -391,6 +407,7 @@ static void poll_start(struct mailbox *m)
     if (m->env.once && backoff_refusing(m->env.backoff, be->keys[BACKEND_SCOPE_CREDENTIALS])) {
         log_error("mailbox %s: giving up: the server refused the credentials of %s", m->name,
                   be->credentials_name);
+        m->failure = MAILBOX_FAIL_AUTH;
         be->ops->free(be);
         finish(m, true);
         return;
@@ -453,6 +470,7 @@ void mailbox_free(struct mailbox *m)
     if (m == NULL)
         return;
     ev_timer_stop(m->env.loop, &m->timer);
+    release_untried(m);
     poll_free(m->poll);
     confref_put(m->conf);
     ledger_close(m->ledger);
@@ -486,6 +504,11 @@ void mailbox_stop(struct mailbox *m)
 const char *mailbox_name(const struct mailbox *m)
 {
     return m->name;
+}
+
+enum mailbox_failure mailbox_failure(const struct mailbox *m)
+{
+    return m->failure;
 }
 
 bool mailbox_is_busy(const struct mailbox *m)

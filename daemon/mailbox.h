@@ -78,6 +78,15 @@ void mailbox_reconfigure(struct mailbox *mailbox, struct confref *conf);
 void mailbox_stop(struct mailbox *mailbox);
 
 const char *mailbox_name(const struct mailbox *mailbox);
+
+/* Why a mailbox gave up (--once), for meetingd's exit status. */
+enum mailbox_failure {
+    MAILBOX_FAIL_NONE,
+    MAILBOX_FAIL_AUTH,        /* the server (or the token endpoint) refused the credentials */
+    MAILBOX_FAIL_UNREACHABLE, /* no connection to the server */
+    MAILBOX_FAIL_OTHER,
+};
+enum mailbox_failure mailbox_failure(const struct mailbox *mailbox);
 bool mailbox_is_busy(const struct mailbox *mailbox);
 
 struct mailbox_stats {

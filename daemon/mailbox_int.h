@@ -99,7 +99,8 @@ struct mailbox {
     struct strlist dry_run_seen; /* ids decided in --dry-run (the ledger stays untouched) */
     unsigned once_passes;
     time_t last_compact;
-    struct mailbox_poll *poll; /* the running poll, or NULL */
+    struct mailbox_poll *poll;    /* the running poll, or NULL */
+    enum mailbox_failure failure; /* why it gave up (--once) */
 };
 
 /* mailbox.c */

@@ -17,6 +17,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include "backoff.h"
@@ -24,11 +25,13 @@
 #include "confref.h"
 #include "ews_backend.h"
 #include "http.h"
+#include "krb5env.h"
 #include "log.h"
 #include "mailbox.h"
 #include "metrics.h"
 #include "metrics_http.h"
 #include "history.h"
+#include "oauth2.h"
 #include "record.h"
 #include "sdnotify.h"
 #include "util.h"
@@ -49,7 +52,8 @@ struct daemon {
     bool once;
     bool dry_run;
     bool stopping;
-    unsigned failed; /* --once: mailboxes that gave up */
+    unsigned failed;                          /* --once: mailboxes that gave up */
+    unsigned failed_auth, failed_unreachable; /* ... refused credentials, no connection */
     unsigned finished;
     enum log_level cli_level; /* -v / -q override the configured level */
     bool cli_level_set;
@@ -70,7 +74,8 @@ static void usage(FILE *out)
             "\n"
             "  -c, --config FILE   configuration file (default " CONF_DEFAULT_PATH ")\n"
             "      --once          process every mailbox until nothing is left to do, then exit\n"
-            "                      (0: all done, 1: a mailbox failed)\n"
+            "                      (0: all done, 77: credentials refused, 69: server\n"
+            "                      unreachable, 1: a mailbox failed otherwise)\n"
             "  -n, --dry-run       decide and log, but change nothing on the server\n"
             "      --check-config  validate the configuration, print a summary, exit 0 or 78\n"
             "      --history       print the decision record (why was a booking declined?)\n"
@@ -136,8 +141,11 @@ static void on_finished(struct mailbox *m, bool failed, void *userdata)
 {
     struct daemon *dm = userdata;
     dm->finished++;
-    if (failed)
+    if (failed) {
         dm->failed++;
+        dm->failed_auth += mailbox_failure(m) == MAILBOX_FAIL_AUTH;
+        dm->failed_unreachable += mailbox_failure(m) == MAILBOX_FAIL_UNREACHABLE;
+    }
     if (dm->stopping || dm->once) {
         if (dm->finished >= dm->n_mailboxes)
             ev_break(dm->loop, EVBREAK_ALL);
@@ -432,6 +440,8 @@ static int run(struct daemon *dm)
     }
     struct backoff_options bopts;
     backoff_options_default(&bopts, dm->once);
+    bopts.credentials_base_s = conf->daemon.auth_retry_s;
+    bopts.credentials_max_s = 30.0 * conf->daemon.auth_retry_s;
     dm->backoff = backoff_new(&bopts);
     char err[512];
     /* The mailboxes create the state directory too, but the record is opened first: without
@@ -485,6 +495,7 @@ static int run(struct daemon *dm)
     while (dm->n_mailboxes > 0)
         remove_mailbox(dm, dm->mailboxes[dm->n_mailboxes - 1]);
     free(dm->mailboxes);
+    oauth2_shared_free(dm->http);
     http_client_free(dm->http);
     backoff_free(dm->backoff);
     record_close(dm->record);
@@ -504,6 +515,12 @@ static int run(struct daemon *dm)
     }
     if (dm->once && (dm->failed > 0 || failed_to_start > 0)) {
         log_error("%u mailbox(es) failed", dm->failed + (unsigned)failed_to_start);
+        /* EX_NOPERM (77) when credentials were refused (an administrator must act;
+         * retrying risks a lockout), EX_UNAVAILABLE (69) when the server was never reached. */
+        if (dm->failed_auth > 0)
+            return EX_NOPERM;
+        if (failed_to_start == 0 && dm->failed_unreachable == dm->failed)
+            return EX_UNAVAILABLE;
         return EXIT_FAILURE;
     }
     log_notice("meetingd stopped");
@@ -655,6 +672,7 @@ int main(int argc, char **argv)
     warn_insecure(conf);
     conf_log_warnings(conf);
     signal(SIGPIPE, SIG_IGN);
+    krb5env_apply(&conf->server);
     srand((unsigned)time(NULL) ^ (unsigned)getpid());
     if (http_global_init() != 0) {
         log_error("libcurl initialisation failed");

@@ -18,7 +18,9 @@
 #include "ews_client.h"
 #include "health.h"
 #include "jsonval.h"
+#include "krb5env.h"
 #include "log.h"
+#include "oauth2.h"
 #include "util.h"
 
 #define EX_USAGE_CODE 64
@@ -86,6 +88,8 @@ static int setup_account(struct ctl *c)
     c->account.url = srv->url;
     c->account.server_version = srv->server_version;
     c->account.auth = ews_backend_http_auth(srv->auth);
+    if (srv->auth == CONF_AUTH_OAUTH2 && c->password_file == NULL)
+        c->account.oauth2 = &srv->oauth2; /* the app, impersonating (below) */
     if (c->password_file) {
         char err[256];
         c->password = util_read_secret_file(c->password_file, err, sizeof(err));
@@ -107,7 +111,9 @@ static int setup_account(struct ctl *c)
             c->folder_mailbox = m->address;
         return 0;
     }
-    if (srv->username && srv->password) {
+    /* Kerberos needs no password; an OAuth2 app has its client id instead of a username. */
+    if ((srv->username && (srv->password || srv->auth == CONF_AUTH_NEGOTIATE)) ||
+        srv->auth == CONF_AUTH_OAUTH2) {
         c->account.username = srv->username;
         c->account.password = srv->password;
         if (srv->impersonation)
@@ -812,6 +818,7 @@ int main(int argc, char **argv)
         conf_free(c.conf);
         return EXIT_FAILURE;
     }
+    krb5env_apply(&c.conf->server);
     c.ctx = (struct ews_context){.server_version = c.account.server_version,
                                  .impersonate_address = c.account.impersonate};
     if (http_global_init() != 0) {
@@ -844,6 +851,7 @@ int main(int argc, char **argv)
         usage(stderr);
         rc = EX_USAGE_CODE;
     }
+    oauth2_shared_free(c.http);
     http_client_free(c.http);
     ev_loop_destroy(c.loop);
     http_global_cleanup();

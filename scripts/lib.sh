@@ -6,6 +6,8 @@ TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PACKAGES=(build-essential cmake pkg-config python3 tzdata ca-certificates
           libcurl4-openssl-dev libxml2-dev libxml2-utils libev-dev libinih-dev libcmocka-dev
           libjansson-dev unicode-cldr-core valgrind systemd prometheus nodejs npm openssl
+          krb5-kdc krb5-admin-server python3-gssapi python3-requests-ntlm python3-cryptography
+          libssl-dev
           uthash-dev) # uthash: the ledger's hash table (header only)
 
 # provided NAME: an installed package provides NAME (a nodejs build that bundles npm does).

@@ -11,6 +11,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import auth as auth_mod  # noqa: E402
 import faults as faults_mod  # noqa: E402
 import ops_notify  # noqa: E402
 import flavor as flavor_mod  # noqa: E402
@@ -49,6 +50,13 @@ def parse_impersonator(spec):
     if not sep or not user.strip():
         raise argparse.ArgumentTypeError("impersonator %r: expected USER:PASSWORD" % spec)
     return user.strip(), password
+
+
+def parse_pair(spec):
+    key, sep, value = spec.partition(":")
+    if not sep or not key.strip() or not value:
+        raise argparse.ArgumentTypeError("%r: expected ID:VALUE" % spec)
+    return key.strip(), value
 
 
 def parse_listen(spec):
@@ -99,6 +107,19 @@ def main(argv=None):
     ap.add_argument("--flavor", choices=flavor_mod.NAMES, default="exchange",
                     help="which server to answer like (default exchange; gromox: "
                     "grommunio Gromox 3.10, see ../shared/gromox/README.md)")
+    ap.add_argument("--auth", type=auth_mod.parse_schemes, default=["basic"],
+                    metavar="LIST", help="authentication schemes accepted and advertised, "
+                    "comma-separated: basic, ntlm, negotiate, bearer (default basic)")
+    ap.add_argument("--keytab", metavar="FILE",
+                    help="keytab with the HTTP/ service keys (--auth negotiate)")
+    ap.add_argument("--oauth2-client", type=parse_pair, action="append", default=[],
+                    metavar="ID:SECRET", help="an app that gets tokens with a client "
+                    "secret (--auth bearer; repeatable)")
+    ap.add_argument("--oauth2-client-cert", type=parse_pair, action="append", default=[],
+                    metavar="ID:CERT.pem", help="an app that gets tokens with a JWT "
+                    "assertion signed by this certificate's key (repeatable)")
+    ap.add_argument("--oauth2-token-lifetime", type=int, default=3600, metavar="SECONDS",
+                    help="lifetime of issued access tokens (default 3600)")
     ap.add_argument("--stray-response-after-fault", action="store_true",
                     help="misbehave as grommunio Gromox does: after a SOAP fault, the next "
                     "request on that connection first gets a stray copy of an earlier "
@@ -155,6 +176,13 @@ def main(argv=None):
                     validator=validator, backoff_ms=args.backoff_ms,
                     hang_seconds=args.hang_seconds, log_file=log_file,
                     log_bodies=args.log_bodies)
+    token_service = None
+    if "bearer" in args.auth:
+        import entra
+        token_service = entra.TokenService(args.oauth2_client, args.oauth2_client_cert,
+                                           args.oauth2_token_lifetime)
+    sim.auth = auth_mod.Authenticator(sim, args.auth, keytab=args.keytab,
+                                      token_service=token_service)
     sim.stray_after_fault = args.stray_response_after_fault
     try:
         httpd = SimHTTPServer(args.listen, sim)

@@ -1,14 +1,13 @@
-"""HTTP/1.1 front end: routing, Basic authentication, impersonation, fault injection,
+"""HTTP/1.1 front end: routing, authentication (auth.py), impersonation, fault injection,
 schema validation of requests and responses, statistics and the request log.
 
-POST /EWS/Exchange.asmx  SOAP 1.1 (no SOAPAction needed), Basic auth, keep-alive.
+POST /EWS/Exchange.asmx  SOAP 1.1 (no SOAPAction needed), --auth schemes, keep-alive.
+POST /TENANT/oauth2/v2.0/token  Entra-ID-shaped token endpoint (--auth bearer; entra.py)
 GET  /sim/mailboxes/ADDR  inspection dump (JSON)            } loopback clients only,
 GET  /sim/stats           request counts (JSON)             } no authentication
 GET  /sim/faults, POST /sim/faults (body: fault specs, one per line; replaces the set)
 """
 
-import base64
-import binascii
 import json
 import re
 import socket
@@ -21,6 +20,7 @@ import urllib.parse
 import xml.etree.ElementTree as ET
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import auth as auth_mod
 import dump
 import faults as faults_mod
 import flavor as flavor_mod
@@ -82,6 +82,8 @@ class Stats:
         self.faults = {}
         self.http_status = {}
         self.unauthorized = 0
+        self.auth_failures = 0  # failed logons and expired tokens, not handshake steps
+        self.auth_rejected = {}  # 401s by auth.py's reason
         self.invalid_requests = 0
         self.invalid_responses = 0
         self.internal_errors = 0
@@ -99,6 +101,8 @@ class Stats:
                     "faults_injected": dict(self.faults),
                     "http_status": dict(self.http_status),
                     "unauthorized": self.unauthorized,
+                    "auth_failures": self.auth_failures,
+                    "auth_rejected": dict(self.auth_rejected),
                     "invalid_requests": self.invalid_requests,
                     "invalid_responses": self.invalid_responses,
                     "internal_errors": self.internal_errors,
@@ -123,31 +127,16 @@ class Simulator:
         self.log_bodies = log_bodies
         self.log_lock = threading.Lock()
         self.stopping = threading.Event()
+        self.auth = auth_mod.Authenticator(self, ["basic"])  # __main__ sets --auth's
 
     # --- authentication -------------------------------------------------------------------
 
-    def authenticate(self, header):
-        """Authorization header -> ("mailbox", Mailbox) | ("service", name) | None."""
-        if not header or not header.startswith("Basic "):
-            return None
-        try:
-            raw = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
-        except (binascii.Error, ValueError, UnicodeDecodeError):
-            return None
-        user, sep, password = raw.partition(":")
-        if not sep:
-            return None
-        key = user.strip().lower()
-        if key in self.impersonators:
-            return ("service", user) if self.impersonators[key] == password else None
-        mbx = self.store.mailbox(key)
-        if mbx is not None and mbx.password == password:
-            return ("mailbox", mbx)
-        return None
-
-    def acting_mailbox(self, principal, request):
+    def acting_mailbox(self, principal, request, anchor=None):
         """Resolve t:ExchangeImpersonation; SoapFault where Exchange refuses."""
         imp = request.header_child("ExchangeImpersonation")
+        if imp is None and principal[0] == "app":
+            raise SoapFault("ErrorInvalidExchangeImpersonationHeaderData",
+                            auth_mod.app_anchor_problem(principal, anchor, None))
         if imp is None:
             return principal[1] if principal[0] == "mailbox" else None
         sid = imp.find(t("ConnectingSID"))
@@ -169,11 +158,14 @@ class Simulator:
         mbx = self.store.mailbox(target)
         if mbx is None:
             raise SoapFault("ErrorNonExistentMailbox")
+        problem = auth_mod.app_anchor_problem(principal, anchor, mbx.address)
+        if problem:
+            raise SoapFault("ErrorInvalidRequest", problem)
         return mbx
 
     # --- one SOAP request -----------------------------------------------------------------
 
-    def handle_soap(self, principal, body):
+    def handle_soap(self, principal, body, anchor=None):
         """-> (HTTP status, response bytes, op name, acting address, response codes)."""
         op_name = soap.peek_operation(body)
         acting = principal[1].address if principal[0] == "mailbox" else principal[1]
@@ -189,7 +181,7 @@ class Simulator:
                     raise _schema_fault(errors)
             request = soap.parse_request(body)
             op_name = request.op_name
-            mailbox = self.acting_mailbox(principal, request)
+            mailbox = self.acting_mailbox(principal, request, anchor)
             if mailbox is not None:
                 acting = mailbox.address
             header_zone, header_zone_id = _timezone_context(request)
@@ -330,6 +322,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def setup(self):
         super().setup()
+        self.auth_conn = auth_mod.Connection()  # what this TCP connection has proven
+        self.auth_reply = []  # headers auth.py adds to the next response
         # Responses go out in one write and without Nagle's delay: a keep-alive client that
         # waits for the rest of a response must not wait for a delayed ACK.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -349,8 +343,11 @@ class Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
-        for k, v in (extra or {}).items():
+        for k, v in (extra.items() if isinstance(extra, dict) else extra or ()):
             self.send_header(k, v)
+        for k, v in self.auth_reply:
+            self.send_header(k, v)
+        self.auth_reply = []
         self._headers_buffer.append(b"\r\n")
         if self.command != "HEAD":
             self._headers_buffer.append(body)
@@ -385,6 +382,8 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(413, b"Request Entity Too Large", "text/plain")
         if path.startswith("/sim/"):
             return self._sim_post(path, body)
+        if self.sim.auth.tokens is not None and path.endswith("/oauth2/v2.0/token"):
+            return self._token(path, body)
         if path.lower() != EWS_PATH:
             return self._send(404, b"Not Found", "text/plain")
         self._ews(body)
@@ -426,6 +425,9 @@ class Handler(BaseHTTPRequestHandler):
                 return self._json(400, {"error": str(exc)})
             self.sim.plan.replace(specs)
             return self._json(200, [s.as_dict() for s in specs])
+        if path == "/sim/revoke-tokens" and self.sim.auth.tokens is not None:
+            self.sim.auth.tokens.revoke_all()
+            return self._json(200, {"revoked": True})
         self._send(404, b"Not Found", "text/plain")
 
     # --- EWS --------------------------------------------------------------------------------
@@ -433,16 +435,12 @@ class Handler(BaseHTTPRequestHandler):
     def _ews(self, body):
         sim = self.sim
         started = time.monotonic()
-        principal = sim.authenticate(self.headers.get("Authorization"))
+        outcome = sim.auth.check(self.auth_conn, self.headers.get("Authorization"))
+        principal = outcome.principal
         if principal is None:
-            with sim.stats.lock:
-                sim.stats.unauthorized += 1
-                Stats._bump(sim.stats.http_status, "401")
-            sim.log(time=timeutil.format_utc(timeutil.now()), status=401,
-                    operation=soap.peek_operation(body), user=None)
-            return self._send(401, b"401 - Unauthorized: Access is denied due to invalid "
-                              b"credentials.", "text/html",
-                              {"WWW-Authenticate": 'Basic realm="ewssim"'})
+            return self._unauthorized(outcome, body)
+        # Negotiate's mutual-authentication token goes out with the response, whatever it is.
+        self.auth_reply = outcome.headers
         op_guess = soap.peek_operation(body)
         fault = sim.plan.draw(op_guess)
         user = principal[1].address if principal[0] == "mailbox" else principal[1]
@@ -472,7 +470,8 @@ class Handler(BaseHTTPRequestHandler):
                     request_body=body, response_body=data)
             return self._send(status, data, ctype)
 
-        status, data, op_name, acting, codes = sim.handle_soap(principal, body)
+        status, data, op_name, acting, codes = sim.handle_soap(
+            principal, body, self.headers.get("X-AnchorMailbox"))
         if isinstance(data, ops_notify.Stream):
             self._account(op_name, acting, status, codes, None)
             return data.serve(self, lambda chunk: sim.check_response(chunk, op_name))
@@ -500,6 +499,36 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
         except OSError:
             self.close_connection = True
+
+    def _unauthorized(self, outcome, body):
+        sim = self.sim
+        with sim.stats.lock:
+            sim.stats.unauthorized += 1
+            Stats._bump(sim.stats.http_status, "401")
+            Stats._bump(sim.stats.auth_rejected, outcome.reason)
+            if outcome.reason in auth_mod.FAILURES:
+                sim.stats.auth_failures += 1
+        sim.log(time=timeutil.format_utc(timeutil.now()), status=401,
+                operation=soap.peek_operation(body), user=outcome.claimed,
+                auth=outcome.reason)
+        self._send(401, b"401 - Unauthorized: Access is denied due to invalid "
+                   b"credentials.", "text/html", outcome.headers)
+
+    def _token(self, path, body):
+        """The token endpoint (entra.py); logged as operation "token"."""
+        import entra
+        tenant = path.split("/")[1]
+        url = "http://%s%s" % (self.headers.get("Host", ""), path)
+        try:
+            client_id, answer = self.sim.auth.tokens.issue(tenant, url, body)
+            status = 200
+        except entra.TokenError as err:
+            client_id, status, answer = None, err.status, err.body()
+        self.sim.log(time=timeutil.format_utc(timeutil.now()), status=status,
+                     operation="token", user=client_id, tenant=tenant,
+                     error=answer.get("error"))
+        self._send(status, json.dumps(answer).encode(), "application/json; charset=utf-8",
+                   {"Cache-Control": "no-store", "Pragma": "no-cache"})
 
     @property
     def _stray(self):

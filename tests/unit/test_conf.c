@@ -288,8 +288,17 @@ static const char full_fmt[] = "[server]\n"
                                "timeout = 2m30s\n"
                                "ca_file = ca.pem\n"
                                "tls_verify = off\n"
+                               "keytab = ca.pem\n"
+                               "tenant = contoso.onmicrosoft.com\n"
+                               "client_id = 6d1f7a1c-app\n"
+                               "client_secret_file = %s/server.pw\n"
+                               "client_certificate = ca.pem\n"
+                               "client_key = ca.pem\n"
+                               "token_url = https://login.example/t/oauth2/v2.0/token\n"
+                               "scope = https://outlook.office365.com/.default\n"
                                "[daemon]\n"
                                "poll_interval = 5m\n"
+                               "auth_retry = 3m\n"
                                "max_concurrent_requests = 256\n"
                                "state_dir = /srv/meetingd\n"
                                "log_level = debug\n"
@@ -366,7 +375,7 @@ static struct conf *load_full(void)
     char *inc = xasprintf("%s/inc", tmpdir);
     if (access(inc, F_OK) != 0)
         assert_int_equal(mkdir(inc, 0755), 0);
-    char *text = xasprintf(full_fmt, tmpdir);
+    char *text = xasprintf(full_fmt, tmpdir, tmpdir);
     struct conf_error err;
     struct conf *c = load_text_as("full.conf", text, &err);
     if (c == NULL)
@@ -399,6 +408,14 @@ static void test_every_key(void **state)
     assert_string_equal(s->ca_file, path);
     free(path);
     assert_false(s->tls_verify);
+    path = xasprintf("%s/ca.pem", tmpdir);
+    assert_string_equal(s->keytab, path);
+    free(path);
+    assert_string_equal(s->tenant, "contoso.onmicrosoft.com");
+    assert_string_equal(s->client_id, "6d1f7a1c-app");
+    assert_string_equal(s->client_secret, SECRET);
+    assert_string_equal(s->token_url, "https://login.example/t/oauth2/v2.0/token");
+    assert_string_equal(s->scope, "https://outlook.office365.com/.default");
 
     const struct conf_daemon *d = &c->daemon;
     assert_int_equal(d->poll_interval_s, 300);
@@ -409,7 +426,7 @@ static void test_every_key(void **state)
     path = xasprintf("%s/inc", tmpdir);
     assert_string_equal(d->include_dir, path);
     free(path);
-    assert_int_equal(d->line, 11);
+    assert_int_equal(d->line, 19);
 
     assert_int_equal(c->n_mailboxes, 2);
     const struct conf_mailbox *own = c->mailboxes[0], *shared = c->mailboxes[1];
@@ -512,7 +529,7 @@ static void test_key_table(void **state)
     assert_non_null(strstr(buf, "### [rule NAME]"));
     assert_non_null(strstr(buf, "| `url` | URL | (required) |"));
     assert_non_null(strstr(buf, "| `poll_interval` | duration 1s..1d | 60s |"));
-    assert_non_null(strstr(buf, "| `auth` | basic \\| ntlm \\| negotiate | basic |"));
+    assert_non_null(strstr(buf, "| `auth` | basic \\| ntlm \\| negotiate \\| oauth2 | basic |"));
     assert_non_null(strstr(buf, "| `max_concurrent_requests` | integer 1..256 | 8 |"));
     assert_non_null(strstr(buf, "| `work_days` | days | Mon-Fri |"));
     assert_non_null(strstr(buf, "| `include_dir` | directory | (none) |"));
@@ -530,7 +547,7 @@ static void test_key_table(void **state)
     for (const char *p = full_fmt; *p; p++)
         lines += *p == '\n' && p[1] != '[' && p[1] != '\0';
     /* full_fmt has one line per key per section; mailbox keys appear twice in it. */
-    assert_int_equal(rows, 71);
+    assert_int_equal(rows, 80);
     assert_true(lines >= rows);
     free(buf);
 }
