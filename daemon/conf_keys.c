@@ -101,8 +101,8 @@ const struct key conf_keys[] = {
     /* Authentication beyond a password: Kerberos keytab, OAuth2 app registration. */
     {K(SK_SERVER, "keytab", KT_CA_FILE, SRV(keytab)), .flags = KF_RESTART,
      .help = "auth = negotiate: client keytab with the keys of username (made with ktutil or "
-             "msktutil); tickets are fetched and renewed from it. Default: the credential "
-             "cache."},
+             "msktutil); tickets are fetched and renewed from it. Without it, the "
+             "default credential cache is used."},
     {K(SK_SERVER, "tenant", KT_STRING, SRV(tenant)),
      .help = "auth = oauth2: the Entra ID tenant (domain or id) that issues the tokens."},
     {K(SK_SERVER, "client_id", KT_STRING, SRV(client_id)),

@@ -108,7 +108,9 @@ class Install(unittest.TestCase):
                     continue
                 name, default = cells[0].strip("`"), cells[2]
                 total += 1
-                m = re.search(r"^ {7}%s\b.*?Default: ([^\n]*)\." % name, part, re.M | re.S)
+                # The entry's last line, "Type: ….  Default: ….", within the entry (no blank line).
+                m = re.search(r"^ {7}%s\b(?:(?!\n\n).)*?Type: (?:(?!\n\n).)*?Default: ([^\n]*)\.$"
+                              % name, part, re.M | re.S)
                 self.assertIsNotNone(m, "%s %s is not in meetingd.conf(5)" % (heading, name))
                 self.assertEqual(m.group(1), default.strip(), "%s %s" % (heading, name))
         self.assertGreater(total, 60)
