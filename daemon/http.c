@@ -515,23 +515,6 @@ static void account_traffic(struct http_client *c, CURL *easy)
     c->stats.connects += (uint64_t)(nconn > 0 ? nconn : 0);
 }
 
-/* The final response's WWW-Authenticate challenge of SCHEME (e.g. "Bearer"), or NULL;
- * OAuth2 callers read its error="invalid_token" to tell an expired token from bad
- * credentials. Valid until the handle is freed. */
-static const char *challenge_of_scheme(CURL *easy, const char *scheme)
-{
-    struct curl_header *hdr = NULL;
-    size_t n = strlen(scheme);
-    for (size_t i = 0;
-         curl_easy_header(easy, "WWW-Authenticate", i, CURLH_HEADER, -1, &hdr) == CURLHE_OK; i++) {
-        if (strncasecmp(hdr->value, scheme, n) == 0 && (hdr->value[n] == ' ' || !hdr->value[n]))
-            return hdr->value;
-        if (i + 1 >= hdr->amount)
-            break;
-    }
-    return NULL;
-}
-
 /* Runs the user callback of one finished handle, then frees it. */
 static void deliver(struct http_client *c, struct http_handle *h, bool cancelled)
 {
@@ -554,7 +537,7 @@ static void deliver(struct http_client *c, struct http_handle *h, bool cancelled
         r.content_type = ctype;
         r.retry_after_s = (long)retry_after;
         if (r.status == 401)
-            r.bearer_challenge = challenge_of_scheme(h->easy, "Bearer");
+            r.bearer_challenge = http_classify_challenge(h->easy, "Bearer");
         r.client_ = c;
         curl_easy_getinfo(h->easy, CURLINFO_LOCAL_PORT, &r.local_port_);
         curl_easy_getinfo(h->easy, CURLINFO_PRIMARY_PORT, &r.peer_port_);
