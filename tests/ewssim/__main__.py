@@ -95,6 +95,9 @@ def main(argv=None):
     ap.add_argument("--keep-answered-requests", action="store_true",
                     help="leave answered meeting requests in the Inbox instead of moving "
                     "them to Deleted Items (as grommunio does)")
+    ap.add_argument("--no-associated-calendar-item-id", action="store_true",
+                    help="never send AssociatedCalendarItemId on meeting messages (as "
+                    "grommunio Gromox does); clients must find the calendar item by UID")
     ap.add_argument("--stray-response-after-fault", action="store_true",
                     help="misbehave as grommunio Gromox does: after a SOAP fault, the next "
                     "request on that connection first gets a stray copy of an earlier "
@@ -129,6 +132,7 @@ def main(argv=None):
 
     store = Store()
     store.keep_answered_requests = args.keep_answered_requests
+    store.no_associated_calendar_item_id = args.no_associated_calendar_item_id
     ops_notify.install(store, streaming=not args.no_streaming,
                        sync=not args.no_sync_folder_items,
                        heartbeat_seconds=args.heartbeat_seconds,
