@@ -100,6 +100,10 @@ struct mailbox {
     unsigned once_passes;
     time_t last_compact;
     struct mailbox_poll *poll; /* the running poll, or NULL */
+    /* The server has linked a meeting message to its calendar item (AssociatedCalendarItemId):
+     * it puts requests on the calendar when they arrive, so a request without its calendar
+     * item was declined or deleted. grommunio Gromox links nothing and puts nothing there. */
+    bool server_links_calendar;
 };
 
 /* mailbox.c */

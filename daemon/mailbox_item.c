@@ -243,7 +243,8 @@ static enum own_item own_calendar_item(const struct mailbox_work *w)
 }
 
 /* A person (or another client) answered the request already: never overrule them. A
- * calendar item that is gone was declined or deleted by hand, which is an answer too. An
+ * calendar item that is gone (on a server that puts every request on the calendar) was
+ * declined or deleted by hand, which is an answer too. An
  * update keeps the answer given to the meeting before it (an informational update keeps
  * Accept), so there the calendar item's answer is not one to this request: updates are
  * answered as before. */
@@ -253,7 +254,7 @@ static bool answered_elsewhere(struct mailbox *m)
     const char *type = w->item->meeting_request_type;
     bool first_request = type == NULL || strcmp(type, "NewMeetingRequest") == 0;
     enum own_item own = own_calendar_item(w);
-    if (own != OWN_GONE && !(own == OWN_ANSWERED && first_request))
+    if (own == OWN_GONE ? !m->server_links_calendar : !(own == OWN_ANSWERED && first_request))
         return false;
     log_notice("mailbox %s: \"%s\" was answered elsewhere (%s); leaving it alone", m->name,
                subject_of(m),
@@ -460,6 +461,8 @@ static void handle_request(struct mailbox *m)
 void mailbox_start_item(struct mailbox *m)
 {
     const struct item *it = m->poll->work->item;
+    if (it->associated_calendar_item_id.id != NULL)
+        m->server_links_calendar = true;
     if (it->id.id == NULL || mailbox_done_before(m, it->id.id)) {
         mailbox_item_finished(m);
         return;
