@@ -65,18 +65,39 @@ void mailbox_after_list_attachments(struct mailbox *m, struct backend_result *r)
                  cal->attachment_ids, cal->n_attachment_ids);
 }
 
+/* The id of the mailbox's own calendar item for the request: the server's link
+ * (AssociatedCalendarItemId) or, on servers that never send it (grommunio Gromox), the item of
+ * the calendar view with the request's UID (a single item or the series, not an occurrence).
+ * NULL when neither is there. */
+static const char *own_calendar_item_id(const struct mailbox *m)
+{
+    const struct mailbox_work *w = m->poll->work;
+    if (w->item->associated_calendar_item_id.id != NULL)
+        return w->item->associated_calendar_item_id.id;
+    for (size_t i = 0; w->item->uid != NULL && i < w->n_calendar; i++) {
+        const struct item *c = w->calendar[i];
+        if (c->id.id != NULL && c->uid != NULL && strcmp(c->uid, w->item->uid) == 0 &&
+            (c->calendar_item_type == CAL_SINGLE || c->calendar_item_type == CAL_RECURRING_MASTER))
+            return c->id.id;
+    }
+    log_warn("mailbox %s: no calendar item found for \"%s\" (no link, none with its UID): "
+             "it is left as the organizer sent it",
+             m->name, subject_of(m));
+    return NULL;
+}
+
 /* DeleteAttachments: the resource's calendar item keeps no attachments. Their ids are the
  * calendar item's own (the request's are others), so they are read from it first. */
 static void delete_attachments(struct mailbox *m)
 {
     const struct mailbox_work *w = m->poll->work;
+    const char *cal_id = NULL;
     if (m->stopping || !w->result.rewrite.delete_attachments ||
-        w->item->associated_calendar_item_id.id == NULL) {
+        (cal_id = own_calendar_item_id(m)) == NULL) {
         mailbox_item_finished(m);
         return;
     }
-    MAILBOX_SEND(m, STEP_LIST_ATTACHMENTS, "GetItem", list_attachments,
-                 w->item->associated_calendar_item_id.id);
+    MAILBOX_SEND(m, STEP_LIST_ATTACHMENTS, "GetItem", list_attachments, cal_id);
 }
 
 /* ---- rewriting -------------------------------------------------------------------------- */
@@ -94,7 +115,8 @@ static void rewrite_calendar_item(struct mailbox *m)
 {
     const struct mailbox_work *w = m->poll->work;
     const struct policy_rewrite *rw = &w->result.rewrite;
-    if (m->stopping || !rw->needed || w->item->associated_calendar_item_id.id == NULL) {
+    const char *cal_id = NULL;
+    if (m->stopping || !rw->needed || (cal_id = own_calendar_item_id(m)) == NULL) {
         mailbox_item_finished(m);
         return;
     }
@@ -107,8 +129,7 @@ static void rewrite_calendar_item(struct mailbox *m)
         delete_attachments(m);
         return;
     }
-    MAILBOX_SEND(m, STEP_REWRITE, "UpdateItem", rewrite, w->item->associated_calendar_item_id.id,
-                 &change);
+    MAILBOX_SEND(m, STEP_REWRITE, "UpdateItem", rewrite, cal_id, &change);
 }
 
 /* ---- occurrences ------------------------------------------------------------------------ */
@@ -211,14 +232,14 @@ void mailbox_after_show_free(struct mailbox *m, struct backend_result *r)
 void mailbox_show_held_request_free(struct mailbox *m)
 {
     const struct mailbox_work *w = m->poll->work;
+    const char *cal_id = NULL;
     if (!w->result.show_free || m->env.dry_run || m->stopping ||
-        w->item->associated_calendar_item_id.id == NULL) {
+        (cal_id = own_calendar_item_id(m)) == NULL) {
         mailbox_item_finished(m);
         return;
     }
     struct backend_rewrite change = {.show_free = true};
-    MAILBOX_SEND(m, STEP_SHOW_FREE, "UpdateItem", rewrite, w->item->associated_calendar_item_id.id,
-                 &change);
+    MAILBOX_SEND(m, STEP_SHOW_FREE, "UpdateItem", rewrite, cal_id, &change);
 }
 
 /* Left alone but forwarded: the forward is the action, recorded like an answer. */

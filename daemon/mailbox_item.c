@@ -217,6 +217,54 @@ static void answer(struct mailbox *m)
     MAILBOX_SEND(m, STEP_ANSWER, "CreateItem", respond, &a, 1);
 }
 
+/* ---- a person's own answer --------------------------------------------------------------- */
+
+/* The request's own calendar item, found by its UID in the calendar view. */
+enum own_item { OWN_UNANSWERED, OWN_ANSWERED, OWN_GONE, OWN_UNKNOWN };
+
+static enum own_item own_calendar_item(const struct mailbox_work *w)
+{
+    const char *uid = w->item->uid;
+    if (uid == NULL)
+        return OWN_UNKNOWN;
+    bool found = false;
+    for (size_t i = 0; i < w->n_calendar; i++) {
+        const struct item *c = w->calendar[i];
+        if (c->uid == NULL || strcmp(c->uid, uid) != 0)
+            continue;
+        found = true;
+        /* Delivery leaves a Tentative placeholder whose MyResponseType stays
+         * NoResponseReceived: only an answer sets Accept, Tentative or Decline. */
+        if (c->my_response == RESPONSE_ACCEPT || c->my_response == RESPONSE_TENTATIVE ||
+            c->my_response == RESPONSE_DECLINE)
+            return OWN_ANSWERED;
+    }
+    return found ? OWN_UNANSWERED : OWN_GONE;
+}
+
+/* A person (or another client) answered the request already: never overrule them. A
+ * calendar item that is gone (on a server that puts every request on the calendar) was
+ * declined or deleted by hand, which is an answer too. An
+ * update keeps the answer given to the meeting before it (an informational update keeps
+ * Accept), so there the calendar item's answer is not one to this request: updates are
+ * answered as before. */
+static bool answered_elsewhere(struct mailbox *m)
+{
+    struct mailbox_work *w = m->poll->work;
+    const char *type = w->item->meeting_request_type;
+    bool first_request = type == NULL || strcmp(type, "NewMeetingRequest") == 0;
+    enum own_item own = own_calendar_item(w);
+    if (own == OWN_GONE ? !m->server_links_calendar : !(own == OWN_ANSWERED && first_request))
+        return false;
+    log_notice("mailbox %s: \"%s\" was answered elsewhere (%s); leaving it alone", m->name,
+               subject_of(m),
+               own == OWN_GONE ? "its calendar item is gone" : "its calendar item has an answer");
+    mailbox_emit_decision(m, "answered elsewhere");
+    mailbox_record(m, false, w->item->id.id, "answered-elsewhere");
+    mailbox_item_finished(m);
+    return true;
+}
+
 static void decide(struct mailbox *m)
 {
     struct mailbox_work *w = m->poll->work;
@@ -229,8 +277,12 @@ static void decide(struct mailbox *m)
     policy_time_series(w->item, ctx.calendar, ctx.n_calendar, &ctx, &w->occurrences);
     policy_decide(m->poll->policy, w->item, &ctx, &w->result);
     w->have_result = true;
+    if (answered_elsewhere(m))
+        return;
     answer(m);
 }
+
+static bool settle_by_uid(struct mailbox *m);
 
 /* ---- context ---------------------------------------------------------------------------- */
 
@@ -242,18 +294,19 @@ void mailbox_after_calendar(struct mailbox *m, struct backend_result *r)
         return;
     }
     mailbox_take_items(r, &w->calendar, &w->n_calendar);
+    if (!m->env.dry_run && ledger_state(m->ledger, w->item->id.id) == LEDGER_INTENT &&
+        settle_by_uid(m))
+        return;
     decide(m);
 }
 
 static void gather_context(struct mailbox *m)
 {
     const struct item *it = m->poll->work->item;
-    if (!policy_needs_calendar(m->poll->policy)) {
-        decide(m);
-        return;
-    }
+    /* The calendar is always read: the request's own calendar item tells whether someone
+     * answered it already (answered_elsewhere), whatever the policy needs. */
     time_t start = it->start, end = it->end;
-    if (it->recurrence) {
+    if (it->recurrence && policy_needs_calendar(m->poll->policy)) {
         /* The policy's booking window ends at a local midnight, not N * 24 h from now. */
         time_t horizon = policy_booking_window_end(m->poll->policy, util_now());
         end = horizon > end ? horizon : end;
@@ -276,6 +329,36 @@ static void earlier_answer_arrived(struct mailbox *m)
                m->name, subject_of(m));
     mailbox_record(m, false, id, ledger_action(m->ledger, id));
     mailbox_item_finished(m);
+}
+
+/* An unsettled answer on a server that gave no link to the calendar item: the item found by
+ * the request's UID tells instead. When nothing can confirm the earlier answer, the request
+ * is left as "unconfirmed": answering again could send a second answer. */
+static bool settle_by_uid(struct mailbox *m)
+{
+    const char *id = m->poll->work->item->id.id;
+    const char *action = ledger_action(m->ledger, id);
+    switch (own_calendar_item(m->poll->work)) {
+    case OWN_UNANSWERED:
+        return false;
+    case OWN_ANSWERED:
+        earlier_answer_arrived(m);
+        return true;
+    case OWN_GONE:
+        if (action != NULL && strcmp(action, "decline") == 0) {
+            earlier_answer_arrived(m);
+            return true;
+        }
+        break;
+    case OWN_UNKNOWN:
+        break;
+    }
+    log_warn("mailbox %s: cannot confirm whether an earlier answer to \"%s\" reached the "
+             "server; leaving it unanswered rather than risk a second answer",
+             m->name, subject_of(m));
+    mailbox_record(m, false, id, "unconfirmed");
+    mailbox_item_finished(m);
+    return true;
 }
 
 void mailbox_after_verify(struct mailbox *m, struct backend_result *r)
@@ -378,6 +461,8 @@ static void handle_request(struct mailbox *m)
 void mailbox_start_item(struct mailbox *m)
 {
     const struct item *it = m->poll->work->item;
+    if (it->associated_calendar_item_id.id != NULL)
+        m->server_links_calendar = true;
     if (it->id.id == NULL || mailbox_done_before(m, it->id.id)) {
         mailbox_item_finished(m);
         return;

@@ -136,7 +136,16 @@ class BookingFeatures(e2e.TestCase):
     # --- DeleteAttachments -------------------------------------------------------------------
 
     def test_attachments_removed_from_the_booked_room_only(self):
-        w = self.world(users=USERS)
+        self.check_attachments_removed_from_the_booked_room_only(())
+
+    def test_attachments_removed_without_a_link_to_the_calendar_item(self):
+        # grommunio Gromox never sends AssociatedCalendarItemId: the room's calendar item is
+        # found by the meeting's UID.
+        self.check_attachments_removed_from_the_booked_room_only(
+            ["--no-associated-calendar-item-id"])
+
+    def check_attachments_removed_from_the_booked_room_only(self, sim_args):
+        w = self.world(users=USERS, sim_args=sim_args)
         files = []
         for name, data in (("agenda.txt", b"1. budget\n2. rooms\n"),
                            ("plan.bin", bytes(range(256)) * 3)):

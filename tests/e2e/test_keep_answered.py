@@ -79,6 +79,45 @@ class KeepAnswered(e2e.TestCase):
         self.check_answered_once(w, mids + [mid])
         self.assertEqual(w.count_responses(), 12)
 
+    def test_answers_by_hand_are_never_overruled(self):
+        """A person answers before meetingd's first poll; the request stays in the Inbox
+        (same id, nothing in the ledger), and meetingd must still never answer it."""
+        w = self.world(users=["organizer0"] + ATTENDEES, keep_answered=True)
+        conf = w.write_config({"attendee0": "accept-all", "attendee1": "decline-all",
+                               "room0": "tentative-all"}, policies=policies(False))
+        # An earlier meeting, left to meetingd: its request is linked to its calendar item,
+        # which shows meetingd that this server puts requests on the calendar (so that a
+        # request whose calendar item is gone was declined).
+        first = w.create_meeting(conf, "Left to meetingd", required=["attendee0"], n=0)
+        mid = w.create_meeting(conf, "By hand", required=ATTENDEES[:2], resources=["room0"],
+                               n=1)
+        # attendee0 (whose policy accepts) declines; attendee1 (whose policy declines)
+        # accepts; room0 is left to meetingd.
+        for user, answer in (("attendee0", "decline"), ("attendee1", "accept")):
+            req = [r["id"] for r in w.requests(user) if r["subject"] == "By hand"][0]
+            res = w.ctl(conf, "respond", req, answer, as_user=user)
+            self.assertEqual(res.stdout.strip(), answer + " sent")
+        want = {A("attendee0"): ["Decline"], A("attendee1"): ["Accept"],
+                A("room0"): ["Tentative"]}
+        w.once(conf)
+        self.assertEqual(w.answers(mid), want)
+        self.assertEqual(w.answers(first), {A("attendee0"): ["Accept"]})
+        for user in ATTENDEES[:2]:
+            self.assertEqual(len([r for r in w.requests(user) if r["subject"] == "By hand"]),
+                             1, "%s: the request stayed" % user)
+        w.once(conf)
+        d = w.start_daemon(conf)
+        polls = {u: w.sim.stats()["mailboxes"].get(A(u), 0) for u in ATTENDEES}
+        e2e.wait_for(lambda: all(w.sim.stats()["mailboxes"].get(A(u), 0) >= polls[u] + 2
+                                 for u in ATTENDEES), 20, "several polls of every mailbox")
+        self.assertEqual(d.stop(signal.SIGTERM), 0)
+        self.assertEqual(w.answers(mid), want)
+        self.assertEqual(w.count_responses(), 4)
+        outcomes = sorted((r["mailbox"], r["outcome"]) for r in w.decisions())
+        self.assertEqual(outcomes, [("attendee0", "answered elsewhere"), ("attendee0", "sent"),
+                                    ("attendee1", "answered elsewhere"),
+                                    ("room0", "sent")])
+
 
 if __name__ == "__main__":
     e2e.main()

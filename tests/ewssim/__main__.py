@@ -120,6 +120,9 @@ def main(argv=None):
                     "assertion signed by this certificate's key (repeatable)")
     ap.add_argument("--oauth2-token-lifetime", type=int, default=3600, metavar="SECONDS",
                     help="lifetime of issued access tokens (default 3600)")
+    ap.add_argument("--no-associated-calendar-item-id", action="store_true",
+                    help="never send AssociatedCalendarItemId on meeting messages (as "
+                    "grommunio Gromox does); clients must find the calendar item by UID")
     ap.add_argument("--stray-response-after-fault", action="store_true",
                     help="misbehave as grommunio Gromox does: after a SOAP fault, the next "
                     "request on that connection first gets a stray copy of an earlier "
@@ -156,6 +159,7 @@ def main(argv=None):
     store.flavor = flavor_mod.by_name(args.flavor)
     store.keep_answered_requests = args.keep_answered_requests or \
         store.flavor.keeps_answered_requests
+    store.no_associated_calendar_item_id = args.no_associated_calendar_item_id
     ops_notify.install(store, streaming=not args.no_streaming,
                        sync=not args.no_sync_folder_items,
                        heartbeat_seconds=args.heartbeat_seconds,

@@ -291,6 +291,8 @@ def _emit_response_objects(ctx, parent, item):
 
 
 def _emit_associated(ctx, parent, item):
+    if getattr(ctx.store, "no_associated_calendar_item_id", False):
+        return
     cal = ctx.store.items.get(item.associated_key) if item.associated_key else None
     if cal is not None:
         sub(parent, "AssociatedCalendarItemId", attrs={"Id": cal.token,

@@ -41,6 +41,7 @@ struct message {
 
 struct calendar_entry {
     const char *id;
+    const char *message; /* the request it came with: its UID is "uid-MESSAGE" */
     enum item_response response;
     bool gone;
 };
@@ -194,7 +195,20 @@ static int fake_fetch(struct backend *b, const struct item_id *ids, size_t n, ba
 static int fake_calendar_view(struct backend *b, time_t start, time_t end, backend_cb cb, void *ud,
                               struct backend_call **out)
 {
-    request((struct fake_backend *)b, "calendar_view", NULL, cb, ud, out);
+    struct fake_backend *fb = (struct fake_backend *)b;
+    struct backend_call *call = request(fb, "calendar_view", NULL, cb, ud, out);
+    for (size_t i = 0; call && i < fb->world->n_calendar; i++) {
+        const struct calendar_entry *c = &fb->world->calendar[i];
+        if (c->gone)
+            continue;
+        struct item *it = add_item(&call->result);
+        it->kind = ITEM_CALENDAR;
+        it->id.id = xstrdup(c->id);
+        it->uid = xasprintf("uid-%s", c->message);
+        it->start = T0 + 86400;
+        it->end = T0 + 86400 + 3600;
+        it->my_response = c->response;
+    }
     return 0;
 }
 
@@ -450,8 +464,8 @@ static void add_message(struct bed *bed, const char *id, enum item_kind kind, co
     bed->world.inbox[bed->world.n_inbox++] =
         (struct message){.id = id, .kind = kind, .subject = id, .calendar_id = cal};
     if (cal)
-        bed->world.calendar[bed->world.n_calendar++] =
-            (struct calendar_entry){.id = cal, .response = RESPONSE_NO_RESPONSE_RECEIVED};
+        bed->world.calendar[bed->world.n_calendar++] = (struct calendar_entry){
+            .id = cal, .message = id, .response = RESPONSE_NO_RESPONSE_RECEIVED};
 }
 
 static void add_fault(struct bed *bed, const char *op, enum backend_status status,
@@ -514,7 +528,7 @@ static void test_success(void **state)
     bed_once(bed, m);
     assert_int_equal(bed->failed, 0);
     /* A second pass (the first acted) finds only the response, the organizer's business. */
-    assert_string_equal(bed->world.log, "find; fetch req1; respond accept req1; "
+    assert_string_equal(bed->world.log, "find; fetch req1; calendar_view; respond accept req1; "
                                         "respond remove cancel1; find; fetch resp1");
     assert_string_equal(bed->outcomes, "req1:sent");
     assert_ledger(bed, "room", "req1", "done:accept");
@@ -535,7 +549,7 @@ static void test_dry_run(void **state)
     bed_once(bed, m);
     assert_int_equal(bed->failed, 0);
     /* Decided and logged, nothing changed, the ledger untouched; one pass. */
-    assert_string_equal(bed->world.log, "find; fetch req1");
+    assert_string_equal(bed->world.log, "find; fetch req1; calendar_view");
     assert_string_equal(bed->outcomes, "req1:dry-run");
     assert_ledger(bed, "room", "req1", "-");
     assert_ledger(bed, "room", "cancel1", "-");
@@ -553,9 +567,10 @@ static void test_server_busy_backs_off_and_retries(void **state)
     bed_once(bed, m);
     assert_int_equal(bed->failed, 0);
     /* The refused answer is checked (intent without outcome), then sent once. */
-    assert_string_equal(bed->world.log, "find; fetch req1; respond accept req1; "
-                                        "find; fetch req1; verify cal1; respond accept req1; "
-                                        "find");
+    assert_string_equal(bed->world.log,
+                        "find; fetch req1; calendar_view; respond accept req1; "
+                        "find; fetch req1; verify cal1; calendar_view; respond accept req1; "
+                        "find");
     assert_int_equal(bed->world.answers, 1);
     assert_ledger(bed, "room", "req1", "done:accept");
     assert_int_equal(mailbox_stats(m)->failed_polls, 1);
@@ -598,7 +613,7 @@ static void test_transport_failure_retries(void **state)
     bed_once(bed, m);
     assert_int_equal(bed->failed, 0);
     assert_string_equal(bed->world.log, "find; fetch req1; find; fetch req1; find; fetch req1; "
-                                        "respond accept req1; find");
+                                        "calendar_view; respond accept req1; find");
     assert_int_equal(mailbox_stats(m)->failed_polls, 2);
     assert_float_equal(backoff_wait(bed->backoff, "server https://ex.example.com/EWS/Exchange.asmx",
                                     ev_now(bed->world.loop)),
@@ -674,9 +689,9 @@ static void test_item_refused_fails_that_item_only(void **state)
     /* req2 is answered; the next pass checks req1's intent and tries it again. */
     assert_int_equal(bed->failed, 0);
     assert_string_equal(bed->outcomes, "req1:failed; req2:sent; req1:sent");
-    assert_string_equal(bed->world.log, "find; fetch req1; respond accept req1; "
-                                        "respond accept req2; find; fetch req1; verify cal1; "
-                                        "respond accept req1; find");
+    assert_string_equal(bed->world.log, "find; fetch req1; calendar_view; respond accept req1; "
+                                        "calendar_view; respond accept req2; find; fetch req1; "
+                                        "verify cal1; calendar_view; respond accept req1; find");
     assert_ledger(bed, "room", "req1", "done:accept");
     assert_ledger(bed, "room", "req2", "done:accept");
     bed_free(bed);
@@ -722,7 +737,8 @@ static void test_out_of_date_is_set_aside(void **state)
     assert_int_equal(bed->failed, 0);
     assert_ledger(bed, "room", "req1", "done:superseded");
     /* RemoveOldMeetingMessages moves it to Deleted Items, and the poll looks again. */
-    assert_string_equal(bed->world.log, "find; fetch req1; respond accept req1; remove req1; find");
+    assert_string_equal(bed->world.log,
+                        "find; fetch req1; calendar_view; respond accept req1; remove req1; find");
     bed_free(bed);
 }
 
@@ -767,9 +783,95 @@ static void test_unsettled_answer_that_was_lost(void **state)
     struct mailbox *m = bed_mailbox(bed, "room", true, false);
     bed_once(bed, m);
     assert_int_equal(bed->failed, 0);
-    assert_string_equal(bed->world.log, "find; fetch req1; verify cal1; respond accept req1; find");
+    assert_string_equal(bed->world.log,
+                        "find; fetch req1; verify cal1; calendar_view; respond accept req1; find");
     assert_int_equal(bed->world.answers, 1);
     assert_ledger(bed, "room", "req1", "done:accept");
+    bed_free(bed);
+}
+
+/* A server that gives no AssociatedCalendarItemId: the calendar item found by the request's
+ * UID confirms the earlier answer. */
+static void test_unsettled_answer_found_by_uid(void **state)
+{
+    struct bed *bed = bed_new(ACCEPT_ALL, "desk@example.com");
+    add_message(bed, "req1", ITEM_MEETING_REQUEST, "cal1");
+    bed->world.inbox[0].calendar_id = NULL;
+    bed->world.calendar[0].response = RESPONSE_ACCEPT;
+    leave_intent(bed, "room", "req1", "accept");
+    struct mailbox *m = bed_mailbox(bed, "room", true, false);
+    bed_once(bed, m);
+    assert_string_equal(bed->world.log, "find; fetch req1; calendar_view");
+    assert_int_equal(bed->world.answers, 0);
+    assert_ledger(bed, "room", "req1", "done:accept");
+    bed_free(bed);
+}
+
+/* Nothing confirms an earlier acceptance (no link, no calendar item): never a second answer. */
+static void test_unsettled_answer_unconfirmed(void **state)
+{
+    struct bed *bed = bed_new(ACCEPT_ALL, "desk@example.com");
+    add_message(bed, "req1", ITEM_MEETING_REQUEST, "cal1");
+    bed->world.inbox[0].calendar_id = NULL;
+    bed->world.calendar[0].gone = true;
+    leave_intent(bed, "room", "req1", "accept");
+    struct mailbox *m = bed_mailbox(bed, "room", true, false);
+    bed_once(bed, m);
+    assert_int_equal(bed->failed, 0);
+    assert_string_equal(bed->world.log, "find; fetch req1; calendar_view");
+    assert_int_equal(bed->world.answers, 0);
+    assert_ledger(bed, "room", "req1", "done:unconfirmed");
+    bed_free(bed);
+}
+
+/* ---- a person's own answer -------------------------------------------------------------- */
+
+/* Someone accepted the request by hand before meetingd saw it: it is left alone. */
+static void test_answered_by_hand(void **state)
+{
+    struct bed *bed = bed_new("automate = decline", "desk@example.com");
+    add_message(bed, "req1", ITEM_MEETING_REQUEST, "cal1");
+    bed->world.calendar[0].response = RESPONSE_TENTATIVE;
+    struct mailbox *m = bed_mailbox(bed, "room", true, false);
+    bed_once(bed, m);
+    assert_int_equal(bed->failed, 0);
+    assert_string_equal(bed->world.log, "find; fetch req1; calendar_view");
+    assert_int_equal(bed->world.answers, 0);
+    assert_string_equal(bed->outcomes, "req1:answered elsewhere");
+    assert_ledger(bed, "room", "req1", "done:answered-elsewhere");
+    bed_free(bed);
+}
+
+/* A server that never links requests to calendar items (grommunio Gromox) puts nothing on
+ * the calendar before an answer either: no calendar item is no answer. */
+static void test_no_calendar_item_on_a_server_without_links(void **state)
+{
+    struct bed *bed = bed_new(ACCEPT_ALL, "desk@example.com");
+    add_message(bed, "req1", ITEM_MEETING_REQUEST, "cal1");
+    bed->world.inbox[0].calendar_id = NULL;
+    bed->world.calendar[0].gone = true;
+    struct mailbox *m = bed_mailbox(bed, "room", true, false);
+    bed_once(bed, m);
+    assert_int_equal(bed->world.answers, 1);
+    assert_string_equal(bed->outcomes, "req1:sent");
+    bed_free(bed);
+}
+
+/* Declined by hand: the calendar item (and the request's link to it) is gone, on a server
+ * that links the others (req2 comes first). */
+static void test_declined_by_hand(void **state)
+{
+    struct bed *bed = bed_new(ACCEPT_ALL, "desk@example.com");
+    add_message(bed, "req2", ITEM_MEETING_REQUEST, "cal2");
+    add_message(bed, "req1", ITEM_MEETING_REQUEST, "cal1");
+    bed->world.inbox[1].calendar_id = NULL;
+    bed->world.calendar[1].gone = true;
+    struct mailbox *m = bed_mailbox(bed, "room", true, false);
+    bed_once(bed, m);
+    assert_int_equal(bed->world.answers, 1);
+    assert_string_equal(bed->outcomes, "req2:sent; req1:answered elsewhere");
+    assert_ledger(bed, "room", "req1", "done:answered-elsewhere");
+    assert_ledger(bed, "room", "req2", "done:accept");
     bed_free(bed);
 }
 
@@ -789,7 +891,7 @@ static void test_stop_during_an_answer(void **state)
     ev_run(bed->world.loop, 0);
     assert_int_equal(bed->finished, 1);
     assert_int_equal(bed->failed, 0);
-    assert_string_equal(bed->world.log, "find; fetch req1; respond accept req1");
+    assert_string_equal(bed->world.log, "find; fetch req1; calendar_view; respond accept req1");
     assert_ledger(bed, "room", "req1", "done:accept");
     assert_ledger(bed, "room", "req2", "-");
     bed_free(bed);
@@ -844,6 +946,11 @@ int main(void)
         cmocka_unit_test(test_unsettled_answer_that_arrived),
         cmocka_unit_test(test_unsettled_decline_calendar_item_gone),
         cmocka_unit_test(test_unsettled_answer_that_was_lost),
+        cmocka_unit_test(test_unsettled_answer_found_by_uid),
+        cmocka_unit_test(test_unsettled_answer_unconfirmed),
+        cmocka_unit_test(test_answered_by_hand),
+        cmocka_unit_test(test_declined_by_hand),
+        cmocka_unit_test(test_no_calendar_item_on_a_server_without_links),
         cmocka_unit_test(test_stop_during_an_answer),
         cmocka_unit_test(test_stop_during_a_read),
         cmocka_unit_test(test_free_with_a_request_in_flight),
