@@ -98,6 +98,9 @@ class ScrapedByPrometheus(e2e.TestCase):
         d = w.start_daemon(conf)
         e2e.wait_for(lambda: all(len(w.answers(mid)) == 2 for mid in mids), 30,
                      "both mailboxes to answer every meeting")
+        # An answer reaches the organizer before meetingd has read the server's reply and
+        # recorded the decision: wait for the record too.
+        e2e.wait_for(lambda: len(w.decisions()) >= 2 * MEETINGS, 10, "the decision record")
 
         record = w.decisions()
         self.assertEqual(len(record), 2 * MEETINGS, record)
