@@ -187,26 +187,43 @@ static double share_pause(struct mailbox *m, const struct backend_result *r, dou
     return pause > delay ? pause : delay;
 }
 
+/* A failure that waiting will not cure: someone has to change the configuration, the
+ * server's certificate or the account. */
+static bool lasting_failure(enum backend_status status)
+{
+    return status == BACKEND_AUTH || status == BACKEND_ACCOUNT || status == BACKEND_UNUSABLE;
+}
+
 void mailbox_poll_fail(struct mailbox *m, const char *what, const struct backend_result *r)
 {
-    bool auth = r->status == BACKEND_AUTH || r->status == BACKEND_ACCOUNT;
+    bool lasting = lasting_failure(r->status);
     ev_now_update(m->env.loop); /* the pauses start now (see schedule) */
-    /* A poll that answered something before failing made progress: the back-off starts
-     * over, so a flaky server slows the mailbox down without making --once give up. */
-    if (m->poll && m->poll->acted)
+    /* A poll that answered something before failing made progress: no back-off at all (the
+     * server's own pauses still apply), so a flaky server slows the mailbox down only by
+     * the requests it fails, and --once does not give up. */
+    bool progressed = m->poll && m->poll->acted && !lasting;
+    if (progressed)
         m->stats.consecutive_failures = 0;
-    unsigned n = ++m->stats.consecutive_failures;
-    double delay = backoff_delay(m->env.backoff, n, auth && !m->env.once, r->retry_ms);
+    unsigned n = progressed ? 0 : ++m->stats.consecutive_failures;
+    double delay = progressed && r->retry_ms == 0
+                       ? 0.0
+                       : backoff_delay(m->env.backoff, n ? n : 1, lasting && !m->env.once,
+                                       r->retry_ms);
     delay = share_pause(m, r, delay);
     const char *reason = mailbox_reason(r);
-    log_warn("mailbox %s: %s failed: %s; retrying in %.1f s (failure %u)", m->name, what, reason,
-             delay, n);
+    if (lasting && !m->env.once)
+        log_error("mailbox %s: %s failed: %s; this will not pass by itself (check the "
+                  "configuration, the server's certificate, the account); retrying in %.0f s",
+                  m->name, what, reason, delay);
+    else
+        log_warn("mailbox %s: %s failed: %s; retrying in %.1f s (failure %u)", m->name, what,
+                 reason, delay, n);
     end_poll(m, false);
     if (m->stopping) {
         finish(m, false);
         return;
     }
-    if (m->env.once && (auth || n >= ONCE_MAX_ATTEMPTS)) {
+    if (m->env.once && (lasting || n >= ONCE_MAX_ATTEMPTS)) {
         log_error("mailbox %s: giving up: %s", m->name, reason);
         finish(m, true);
         return;

@@ -72,6 +72,8 @@ struct mailbox_poll {
     size_t find_offset;
     struct item_id *candidates; /* new meeting messages, to fetch */
     size_t n_candidates, get_pos;
+    size_t get_max; /* the largest fetch batch (halved after an answer over the size limit) */
+    size_t get_n;   /* the size of the fetch in flight */
     struct item_id *stale; /* finished meeting messages the server left in the Inbox */
     size_t n_stale, sweep_pos;
     struct item **queue; /* fetched messages, worked on in order */

@@ -27,7 +27,7 @@ static void test_delay_doubles_and_caps(void **state)
     assert_float_equal(backoff_delay(b, 1, false, 0), 5.0, 1e-9);
     assert_float_equal(backoff_delay(b, 2, false, 0), 10.0, 1e-9);
     assert_float_equal(backoff_delay(b, 4, false, 0), 40.0, 1e-9);
-    assert_float_equal(backoff_delay(b, 100, false, 0), 900.0, 1e-9);
+    assert_float_equal(backoff_delay(b, 100, false, 0), 180.0, 1e-9);
     backoff_free(b);
     b = exact(true);
     assert_float_equal(backoff_delay(b, 1, false, 0), 0.5, 1e-9);
