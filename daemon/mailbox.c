@@ -272,6 +272,7 @@ void mailbox_poll_done(struct mailbox *m)
     bool acted = p->acted || p->again;
     bool again = p->again;
     bool failures = p->item_failures > 0;
+    m->once_undone |= failures;
     if (!failures && !m->stopping)
         compact_ledger(m);
     m->stats.consecutive_failures = 0;
@@ -288,7 +289,7 @@ void mailbox_poll_done(struct mailbox *m)
             schedule(m, 0.0);
             return;
         }
-        finish(m, failures);
+        finish(m, m->once_undone);
         return;
     }
     schedule(m, again ? 0.0 : jitter(poll_interval(m), 0.1));
