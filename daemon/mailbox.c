@@ -202,7 +202,10 @@ void mailbox_poll_fail(struct mailbox *m, const char *what, const struct backend
      * server's own pauses still apply), so a flaky server slows the mailbox down only by
      * the requests it fails, and --once does not give up. */
     bool progressed = m->poll && m->poll->acted && !lasting;
-    if (progressed)
+    /* A poll some of whose requests got through met a server that is there and failing now
+     * and then (a storm of 503s): the retry stays brief. Only failures in a row from the
+     * first request on (a server down) make the delay grow. */
+    if (progressed || (m->poll && m->poll->reached && !lasting))
         m->stats.consecutive_failures = 0;
     unsigned n = progressed ? 0 : ++m->stats.consecutive_failures;
     double delay = progressed && r->retry_ms == 0
@@ -369,6 +372,7 @@ void mailbox_on_result(struct backend_result *r, void *userdata)
     enum mailbox_step step = p->step;
     p->call = NULL;
     p->step = STEP_NONE;
+    p->reached |= !backend_request_failed(r->status);
     clear_proven_keys(m, r);
     if (m->stopping && only_reads(step)) {
         mailbox_poll_done(m);

@@ -81,6 +81,7 @@ struct mailbox_poll {
     struct mailbox_work *work;
 
     bool acted;             /* this poll answered or removed something */
+    bool reached;           /* a request of this poll got through: the server is there */
     bool again;             /* a superseded request: look again right away */
     unsigned item_failures; /* items that failed for good in this poll */
     bool collect_seen;      /* this poll lists the Inbox for the ledger's compaction */

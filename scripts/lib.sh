@@ -10,6 +10,7 @@ PACKAGES=(build-essential cmake pkg-config python3 tzdata ca-certificates
 install_missing() {
     local missing=()
     PACKAGES+=(uthash-dev) # the ledger's hash table (header only)
+    PACKAGES+=(openssl) # e2e certificates (ca-certificates pulls it in already)
     for p in "${PACKAGES[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
             missing+=("$p")

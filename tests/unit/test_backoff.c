@@ -24,9 +24,9 @@ static struct backoff *exact(bool once)
 static void test_delay_doubles_and_caps(void **state)
 {
     struct backoff *b = exact(false);
-    assert_float_equal(backoff_delay(b, 1, false, 0), 5.0, 1e-9);
-    assert_float_equal(backoff_delay(b, 2, false, 0), 10.0, 1e-9);
-    assert_float_equal(backoff_delay(b, 4, false, 0), 40.0, 1e-9);
+    assert_float_equal(backoff_delay(b, 1, false, 0), 1.0, 1e-9);
+    assert_float_equal(backoff_delay(b, 2, false, 0), 2.0, 1e-9);
+    assert_float_equal(backoff_delay(b, 4, false, 0), 8.0, 1e-9);
     assert_float_equal(backoff_delay(b, 100, false, 0), 180.0, 1e-9);
     backoff_free(b);
     b = exact(true);
