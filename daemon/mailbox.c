@@ -216,8 +216,9 @@ void mailbox_poll_fail(struct mailbox *m, const char *what, const struct backend
     const char *reason = mailbox_reason(r);
     if (lasting && !m->env.once)
         log_error("mailbox %s: %s failed: %s; this will not pass by itself (check the "
-                  "configuration, the server's certificate, the account); retrying in %.0f s",
-                  m->name, what, reason, delay);
+                  "configuration, the server's certificate, the account); retrying in %.0f s "
+                  "(failure %u)",
+                  m->name, what, reason, delay, n);
     else
         log_warn("mailbox %s: %s failed: %s; retrying in %.1f s (failure %u)", m->name, what,
                  reason, delay, n);
@@ -275,7 +276,6 @@ void mailbox_poll_done(struct mailbox *m)
     bool acted = p->acted || p->again;
     bool again = p->again;
     bool failures = p->item_failures > 0;
-    m->once_undone |= failures;
     if (!failures && !m->stopping)
         compact_ledger(m);
     m->stats.consecutive_failures = 0;
@@ -292,7 +292,7 @@ void mailbox_poll_done(struct mailbox *m)
             schedule(m, 0.0);
             return;
         }
-        finish(m, m->once_undone);
+        finish(m, failures || m->once_undone);
         return;
     }
     schedule(m, again ? 0.0 : jitter(poll_interval(m), 0.1));

@@ -134,6 +134,7 @@ static void skip_unfetchable(struct mailbox *m, const struct item_id *id, const 
     if (mailbox_record(m, false, id->id, "unfetchable") != 0)
         return; /* not recorded: it is tried again next poll */
     m->poll->item_failures++;
+    m->once_undone = true; /* the next pass finds it done: --once must still say so */
     if (m->env.on_decision == NULL)
         return;
     struct item request = {.id = {.id = id->id}};

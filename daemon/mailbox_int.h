@@ -101,7 +101,7 @@ struct mailbox {
     struct mailbox_stats stats;
     struct strlist dry_run_seen; /* ids decided in --dry-run (the ledger stays untouched) */
     unsigned once_passes;
-    bool once_undone; /* --once: an earlier pass left an item undone (exit non-zero) */
+    bool once_undone; /* --once: a message was left alone for good (exit non-zero) */
     time_t last_compact;
     struct mailbox_poll *poll; /* the running poll, or NULL */
 };
