@@ -13,6 +13,7 @@ import socket
 import ssl
 import subprocess
 import threading
+import time
 
 import e2e
 
@@ -50,6 +51,40 @@ class TlsServer:
                     tls.recv(1)
             except (OSError, ssl.SSLError):
                 pass
+
+    def close(self):
+        self.sock.close()
+
+
+class Trickle:
+    """Reads a request, then answers one byte a second, for ever."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.trickle, args=(conn,), daemon=True).start()
+
+    @staticmethod
+    def trickle(conn):
+        try:
+            conn.recv(65536)
+            for byte in b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n" + b"x" * 100000:
+                conn.sendall(bytes([byte]))
+                time.sleep(1)
+        except OSError:
+            pass
+        finally:
+            conn.close()
 
     def close(self):
         self.sock.close()
@@ -97,6 +132,19 @@ class BackoffFit(e2e.TestCase):
                        r"by itself.*retrying in ([0-9]+) s")
         self.assertGreaterEqual(float(m.group(1)), 60 * 0.8)
         self.assertEqual(d.stop(), 0)
+
+    def test_once_deadline_with_a_trickling_server(self):
+        """--once against a server that answers a byte a second stops at once_deadline,
+        exit 1, saying so (before once_deadline it took ~100 s to give up)."""
+        w = self.world(users=["attendee0"])
+        srv = Trickle()
+        self.addCleanup(srv.close)
+        url = "http://127.0.0.1:%d/EWS/Exchange.asmx" % srv.port
+        conf = w.write_config({"attendee0": "accept-all"}, server={"url": url, "timeout": "30s"},
+                              daemon={"once_deadline": "10s"})
+        # The run's own limit is far beyond the deadline plus its grace: a bound, not a timing.
+        res = w.once(conf, expect=1, timeout=60)
+        self.assertIn("once_deadline (10 s) passed with work left undone", res.stderr)
 
 
 if __name__ == "__main__":
