@@ -22,13 +22,14 @@ struct backoff {
     struct backoff_options opts;
     struct backoff_key *keys;
     size_t n_keys;
+    struct strlist accepted; /* keys the server has accepted a request on at least once */
 };
 
 void backoff_options_default(struct backoff_options *o, bool once)
 {
     *o = (struct backoff_options){
         .base_s = once ? 0.5 : 1.0, /* transient troubles mostly pass within seconds */
-        .max_s = 180.0, /* transient troubles: a few minutes at most between two tries */
+        .max_s = 180.0,     /* transient troubles: a few minutes at most between two tries */
         .long_min_s = 60.0, /* a wrong setting will not fix itself in seconds */
         .server_max_s = 3600.0,
         .credentials_base_s = 60.0,
@@ -56,6 +57,7 @@ void backoff_free(struct backoff *b)
     for (size_t i = 0; i < b->n_keys; i++)
         free(b->keys[i].key);
     free(b->keys);
+    strlist_free(&b->accepted);
     free(b);
 }
 
@@ -137,6 +139,8 @@ double backoff_refused(struct backoff *b, const char *key, double now, bool *fir
 
 void backoff_clear(struct backoff *b, const char *key)
 {
+    if (key != NULL && !strlist_contains_ci(&b->accepted, key))
+        strlist_add(&b->accepted, key);
     struct backoff_key *e = find(b, key);
     if (e == NULL)
         return;
@@ -161,6 +165,22 @@ void backoff_claim(struct backoff *b, const char *key, double now)
     struct backoff_key *e = find(b, key);
     if (e != NULL && now >= e->paused_until && now >= e->probe_until)
         e->probe_until = now + b->opts.probe_s;
+}
+
+void backoff_claim_untried(struct backoff *b, const char *key, double now)
+{
+    if (key == NULL || find(b, key) != NULL || strlist_contains_ci(&b->accepted, key))
+        return;
+    get(b, key)->probe_until = now + b->opts.probe_s;
+}
+
+void backoff_untried_unknown(struct backoff *b, const char *key)
+{
+    struct backoff_key *e = find(b, key);
+    if (e == NULL || e->refusals > 0 || e->paused_until > 0.0)
+        return;
+    free(e->key);
+    *e = b->keys[--b->n_keys];
 }
 
 bool backoff_refusing(const struct backoff *b, const char *key)

@@ -74,6 +74,18 @@ double backoff_wait(const struct backoff *b, const char *key, double now);
  * caller becomes its probe until it reports. */
 void backoff_claim(struct backoff *b, const char *key, double now);
 
+/*
+ * The caller is about to send on KEY, which the server has never accepted a request on:
+ * it becomes the probe, so that credentials nobody has tried yet are tried by one mailbox
+ * first, not by every mailbox at start-up at once (a wrong password would cost one failed
+ * login per mailbox before the first refusal is known). Nothing on a key already known.
+ */
+void backoff_claim_untried(struct backoff *b, const char *key, double now);
+
+/* The probe of untried KEY failed without an answer about the credentials (transport, a
+ * busy server): the next caller probes them instead of everyone waiting for probe_s. */
+void backoff_untried_unknown(struct backoff *b, const char *key);
+
 /* Whether KEY is paused for refused credentials (--once gives up instead of waiting). */
 bool backoff_refusing(const struct backoff *b, const char *key);
 

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "conf_keys.h"
+#include "conf_auth.h"
 #include "log.h"
 #include "util.h"
 
@@ -157,7 +158,9 @@ static void finish_section(struct parser *p)
     p->skipping = false;
     if (s == NULL || check_required(p, s) > 0)
         return;
-    if (s->kind == SK_SERVER || s->kind == SK_MAILBOX) {
+    if (s->kind == SK_SERVER) {
+        conf_check_server_auth(p, s);
+    } else if (s->kind == SK_MAILBOX) {
         unsigned ul = s->key_line[conf_find_key(s->kind, "username")];
         unsigned pl = s->key_line[conf_find_key(s->kind, "password_file")];
         if ((ul == 0) != (pl == 0)) {
@@ -165,15 +168,6 @@ static void finish_section(struct parser *p)
                          "username and password_file must be given together (%s is missing)",
                          ul ? "password_file" : "username");
             return;
-        }
-        if (s->kind == SK_SERVER) {
-            const struct conf_server *srv = s->obj;
-            unsigned il = s->key_line[conf_find_key(SK_SERVER, "impersonation")];
-            if (srv->impersonation && ul == 0) {
-                conf_fail_at(p, s->file, il,
-                             "impersonation = yes needs username and password_file in [server]");
-                return;
-            }
         }
     } else if (s->kind == SK_POLICY) {
         const struct conf_policy *pol = s->obj;
@@ -701,22 +695,31 @@ static void resolve_access(struct parser *p)
 {
     struct conf *c = p->conf;
     const struct conf_server *srv = &c->server;
-    bool server_creds = srv->username != NULL && srv->password != NULL;
+    /* Kerberos proves who the account is without a password; an OAuth2 app logs in as
+     * itself (client_id). */
+    bool server_creds = (srv->username != NULL && srv->password != NULL) ||
+                        (srv->auth == CONF_AUTH_NEGOTIATE && srv->username != NULL) ||
+                        (srv->auth == CONF_AUTH_OAUTH2 && srv->oauth2.client_id != NULL);
     /* [server]'s password file was refused (reported there): saying each mailbox lacks
      * credentials would only repeat that. */
-    bool server_refused = srv->username != NULL && srv->password == NULL;
+    bool server_refused = !server_creds && (srv->username != NULL || srv->client_id != NULL);
     for (size_t i = 0; i < c->n_mailboxes; i++) {
         struct conf_mailbox *m = c->mailboxes[i];
         if (!m->has_poll_interval)
             m->poll_interval_s = c->daemon.poll_interval_s;
-        if (m->username != NULL) {
+        if (m->username != NULL && srv->auth == CONF_AUTH_OAUTH2) {
+            conf_fail_at(p, m->file, m->line,
+                         "mailbox %s: with auth = oauth2 every mailbox is reached by "
+                         "impersonation; remove username and password_file",
+                         m->name);
+        } else if (m->username != NULL) {
             m->access = CONF_ACCESS_OWN;
             m->login_username = m->username;
             m->login_password = m->password;
         } else if (server_creds) {
             m->access = srv->impersonation ? CONF_ACCESS_IMPERSONATE : CONF_ACCESS_DELEGATE;
-            m->login_username = srv->username;
-            m->login_password = srv->password;
+            m->login_username = srv->auth == CONF_AUTH_OAUTH2 ? srv->client_id : srv->username;
+            m->login_password = srv->auth == CONF_AUTH_OAUTH2 ? srv->client_secret : srv->password;
         } else if (!server_refused) {
             conf_fail_at(p, m->file, m->line,
                          "mailbox %s has no credentials: set username and password_file here, "
@@ -859,24 +862,4 @@ const struct conf_mailbox *conf_find_mailbox(const struct conf *c, const char *n
         if (strcmp(c->mailboxes[i]->name, name) == 0)
             return c->mailboxes[i];
     return NULL;
-}
-
-static bool contains_ci(const char *hay, const char *needle)
-{
-    size_t n = strlen(needle);
-    for (; *hay; hay++)
-        if (util_str_ncasecmp_ascii(hay, needle, n) == 0)
-            return true;
-    return n == 0;
-}
-
-bool conf_rule_subject_matches(const struct conf_rule *r, const char *subject)
-{
-    if (r->subject.pattern == NULL)
-        return true;
-    if (subject == NULL)
-        return false;
-    if (r->subject.is_regex)
-        return regexec(&r->subject.re, subject, 0, NULL, 0) == 0;
-    return contains_ci(subject, r->subject.pattern);
 }

@@ -38,6 +38,8 @@
 #include <regex.h>
 #include <stdbool.h>
 #include <stddef.h>
+
+#include "oauth2.h"
 #include <stdio.h>
 
 #include "log.h"
@@ -73,6 +75,7 @@ enum conf_auth {
     CONF_AUTH_BASIC,
     CONF_AUTH_NTLM,
     CONF_AUTH_NEGOTIATE,
+    CONF_AUTH_OAUTH2, /* app-only bearer tokens (Entra ID), always with impersonation */
 };
 
 /* AutomateProcessing, plus shorthands that answer every request the same way. */
@@ -120,13 +123,28 @@ struct conf_server {
     unsigned timeout_s;         /* per-request timeout in seconds */
     char *ca_file;              /* CA bundle (resolved path); NULL = system store */
     bool tls_verify;            /* verify the server certificate and host name */
-    const char *file;           /* where [server] is defined */
+    /* auth = negotiate: the service account's client keytab (resolved path), or NULL for the
+     * default credential cache. */
+    char *keytab;
+    /* auth = oauth2: the app registration; oauth2 points into these fields (and
+     * client_secret) and is what the EWS client uses. */
+    char *tenant;
+    char *client_id;
+    char *client_secret_file; /* resolved path; NULL when a certificate is used */
+    char *client_secret;      /* SECRET read from client_secret_file */
+    char *client_certificate; /* PEM certificate registered with the app */
+    char *client_key;         /* its PEM private key (a secret file) */
+    char *token_url;          /* default: Microsoft's endpoint for the tenant */
+    char *scope;              /* default: https://outlook.office365.com/.default */
+    struct oauth2_params oauth2;
+    const char *file; /* where [server] is defined */
     unsigned line;
 };
 
 /* [daemon] */
 struct conf_daemon {
-    unsigned poll_interval_s;         /* default interval between two polls of a mailbox */
+    unsigned poll_interval_s; /* default interval between two polls of a mailbox */
+    unsigned auth_retry_s;    /* first pause after refused credentials (doubles, up to 30x) */
     unsigned max_concurrent_requests; /* cap on EWS requests in flight, all mailboxes */
     unsigned once_deadline_s;         /* --once gives up on what is left after this long */
     char *state_dir;                  /* absolute path of the state directory */
@@ -287,14 +305,8 @@ void conf_print_keys(FILE *out);
 const struct conf_policy *conf_find_policy(const struct conf *conf, const char *name);
 const struct conf_mailbox *conf_find_mailbox(const struct conf *conf, const char *name);
 
-/* True if the rule has no subject condition or subject matches it (NULL subject matches
- * only the absence of a condition). */
-bool conf_rule_subject_matches(const struct conf_rule *rule, const char *subject);
-
-/* Names for printing: "basic", "auto_accept", "book", ... */
+/* How a mailbox is reached, for printing: "own credentials", "impersonation", ... */
 const char *conf_auth_name(enum conf_auth auth);
-const char *conf_automate_name(enum conf_automate automate);
-const char *conf_action_name(enum conf_action action);
 const char *conf_access_name(enum conf_access access);
 
 #endif

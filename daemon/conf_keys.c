@@ -15,7 +15,7 @@ static const struct choice auth_choices[] = {
     {"basic", CONF_AUTH_BASIC, NULL},
     {"ntlm", CONF_AUTH_NTLM, NULL},
     {"negotiate", CONF_AUTH_NEGOTIATE, NULL},
-    {"oauth2", -1, "is not supported yet"},
+    {"oauth2", CONF_AUTH_OAUTH2, NULL},
     {NULL, 0, NULL},
 };
 
@@ -78,9 +78,11 @@ const struct key conf_keys[] = {
     {K(SK_SERVER, "url", KT_URL, SRV(url)), .flags = KF_REQUIRED,
      .help = "EWS endpoint, e.g. https://mail.example.com/EWS/Exchange.asmx."},
     {K(SK_SERVER, "auth", KT_ENUM, SRV(auth)), .def = "basic", .choices = auth_choices,
-     .help = "HTTP authentication: basic, ntlm or negotiate (oauth2 is not supported yet)."},
+     .help = "HTTP authentication: basic, ntlm, negotiate (Kerberos) or oauth2 (app-only "
+             "tokens from Microsoft Entra ID; needs impersonation = yes)."},
     {K(SK_SERVER, "username", KT_STRING, SRV(username)),
-     .help = "Service account (user@domain or DOMAIN\\user); needs password_file."},
+     .help = "Service account (user@domain or DOMAIN\\user); needs password_file, except with "
+             "auth = negotiate (keytab or the default credential cache)."},
     {K(SK_SERVER, "password_file", KT_SECRET_FILE, SRV(password_file)), .off2 = SRV(password),
      .help = "File holding the service account's password (mode 0600 or stricter, or a "
              "systemd credential; relative names are looked up in $CREDENTIALS_DIRECTORY)."},
@@ -96,8 +98,35 @@ const struct key conf_keys[] = {
      .help = "CA certificates (PEM) to verify the server with, instead of the system store."},
     {K(SK_SERVER, "tls_verify", KT_BOOL, SRV(tls_verify)), .def = "yes", .flags = KF_RESTART,
      .help = "Verify the server's certificate and host name. Turn off only for tests."},
+    /* Authentication beyond a password: Kerberos keytab, OAuth2 app registration. */
+    {K(SK_SERVER, "keytab", KT_CA_FILE, SRV(keytab)), .flags = KF_RESTART,
+     .help = "auth = negotiate: client keytab with the keys of username (made with ktutil or "
+             "msktutil); tickets are fetched and renewed from it. Without it, the "
+             "default credential cache is used."},
+    {K(SK_SERVER, "tenant", KT_STRING, SRV(tenant)),
+     .help = "auth = oauth2: the Entra ID tenant (domain or id) that issues the tokens."},
+    {K(SK_SERVER, "client_id", KT_STRING, SRV(client_id)),
+     .help = "auth = oauth2: the application (client) id of the app registration."},
+    {K(SK_SERVER, "client_secret_file", KT_SECRET_FILE, SRV(client_secret_file)),
+     .off2 = SRV(client_secret),
+     .help = "auth = oauth2: file holding the client secret (like password_file)."},
+    {K(SK_SERVER, "client_certificate", KT_CA_FILE, SRV(client_certificate)),
+     .help = "auth = oauth2: PEM certificate registered with the app (instead of a secret); "
+             "needs client_key."},
+    {K(SK_SERVER, "client_key", KT_CA_FILE, SRV(client_key)),
+     .help = "auth = oauth2: the certificate's PEM private key (mode 0600 or stricter)."},
+    {K(SK_SERVER, "token_url", KT_URL, SRV(token_url)),
+     .help = "auth = oauth2: token endpoint. Default: "
+             "https://login.microsoftonline.com/TENANT/oauth2/v2.0/token."},
+    {K(SK_SERVER, "scope", KT_STRING, SRV(scope)), .def = OAUTH2_DEFAULT_SCOPE,
+     .help = "auth = oauth2: the scope asked for."},
 
     /* [daemon] */
+    {K(SK_DAEMON, "auth_retry", KT_DURATION, DMN(auth_retry_s)), .min = 1, .max = 86400,
+     .def = "2m", .flags = KF_RESTART,
+     .help = "After the server refused credentials, every mailbox using them waits this long "
+             "before one of them tries again; each refusal doubles it, up to 30 times as long "
+             "(a lockout policy counts failed logins over minutes)."},
     {K(SK_DAEMON, "poll_interval", KT_DURATION, DMN(poll_interval_s)), .min = 1, .max = 86400,
      .def = "60s", .help = "Time between two polls of a mailbox (each mailbox may override)."},
     {K(SK_DAEMON, "once_deadline", KT_DURATION, DMN(once_deadline_s)), .min = 10, .max = 86400,
@@ -238,16 +267,6 @@ _Static_assert(sizeof(enum log_level) == sizeof(int), "enums are stored through 
 const char *conf_auth_name(enum conf_auth auth)
 {
     return conf_choice_name(auth_choices, (int)auth);
-}
-
-const char *conf_automate_name(enum conf_automate automate)
-{
-    return conf_choice_name(automate_choices, (int)automate);
-}
-
-const char *conf_action_name(enum conf_action action)
-{
-    return conf_choice_name(action_choices, (int)action);
 }
 
 const char *conf_access_name(enum conf_access access)

@@ -466,6 +466,7 @@ struct backend *ews_backend_new(struct http_client *http, const struct ews_backe
         .password = b->password,
         .impersonate = b->impersonate,
         .server_version = b->server_version,
+        .oauth2 = cfg->oauth2,
     };
     b->ctx = (struct ews_context){
         .server_version = b->server_version,
@@ -491,6 +492,8 @@ enum http_auth ews_backend_http_auth(enum conf_auth auth)
         return HTTP_AUTH_NTLM;
     case CONF_AUTH_NEGOTIATE:
         return HTTP_AUTH_NEGOTIATE;
+    case CONF_AUTH_OAUTH2:
+        return HTTP_AUTH_NONE; /* the EWS client sends the bearer token */
     case CONF_AUTH_BASIC:
         break;
     }
@@ -508,6 +511,7 @@ struct backend *ews_backend_open(const struct conf *conf, const struct conf_mail
         .impersonate = cm->access == CONF_ACCESS_IMPERSONATE ? cm->address : NULL,
         .folder_owner = cm->access == CONF_ACCESS_DELEGATE ? cm->address : NULL,
         .server_version = conf->server.server_version,
+        .oauth2 = conf->server.auth == CONF_AUTH_OAUTH2 ? &conf->server.oauth2 : NULL,
     };
     return ews_backend_new(http, &cfg);
 }

@@ -22,6 +22,8 @@ struct ews_backend_config {
     const char *impersonate;    /* ExchangeImpersonation of this address, or NULL */
     const char *folder_owner;   /* delegate access: the mailbox whose folders are read */
     const char *server_version; /* RequestServerVersion */
+    /* auth = oauth2: the app registration (borrowed from the configuration the poll holds) */
+    const struct oauth2_params *oauth2;
 };
 
 /* A backend for one mailbox on HTTP (borrowed; it must outlive the backend). The strings of

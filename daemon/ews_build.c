@@ -129,6 +129,28 @@ char *ews_build_get_item(const struct ews_context *ctx, const struct item_id *id
     return out;
 }
 
+/* ---- folders ---- */
+
+char *ews_build_get_folder(const struct ews_context *ctx, const struct ews_folder_ref *folders,
+                           size_t n, enum ews_base_shape shape)
+{
+    if (folders == NULL || n == 0 || (unsigned)shape >= EB_SHAPES)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        if (!eb_folder_ok(&folders[i]))
+            return NULL;
+    struct eb_writer w;
+    eb_begin(&w, ctx, "GetFolder");
+    eb_el(&w, "m", "FolderShape");
+    eb_write_shape(&w, shape, NULL, 0);
+    eb_end(&w);
+    eb_el(&w, "m", "FolderIds");
+    for (size_t i = 0; i < n; i++)
+        eb_write_folder(&w, &folders[i]);
+    eb_end(&w);
+    return eb_finish(&w);
+}
+
 /* ---- meeting responses ---- */
 
 static const char *const respond_elements[] = {

@@ -289,4 +289,9 @@ char *ews_build_delete_attachments(const struct ews_context *ctx, const struct i
  * (t:UnindexedFieldURIType), e.g. "item:Subject", "calendar:Start". */
 bool ews_field_uri_is_valid(const char *s);
 
+/* m:GetFolder of n >= 1 folders with a base shape (also the envelope ews_sync writes its
+ * operations into). */
+char *ews_build_get_folder(const struct ews_context *ctx, const struct ews_folder_ref *folders,
+                           size_t n, enum ews_base_shape shape);
+
 #endif

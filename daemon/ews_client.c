@@ -9,14 +9,24 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "metrics.h"
+#include "oauth2.h"
 #include "util.h"
 
 struct ews_call {
     char *operation;
+    size_t expect_messages; /* response messages the request calls for */
     ews_call_cb cb;
     void *userdata;
     struct http_handle *http;
+    struct http_client *client;
+    struct ews_account account; /* its strings are borrowed, see ews_account */
+    char *envelope;             /* kept for an OAuth2 call: sent again after invalid_token */
+    struct oauth2 *tokens;      /* OAuth2 token source, or NULL */
+    struct oauth2_wait *wait;   /* waiting for a token */
+    char *token;                /* SECRET: the bearer token the request carries */
+    bool token_retried;         /* a 401 invalid_token was already retried */
     char error[256];
 };
 
@@ -81,8 +91,8 @@ static void classify_response(struct ews_call *call, const struct http_response 
     if (resp->status == 200 || resp->status == 500) {
         char perr[160] = "";
         struct ews_response *parsed = NULL;
-        if (ews_parse_response(resp->body, resp->body_len, call->operation, &parsed, perr,
-                               sizeof(perr)) == 0) {
+        if (ews_parse_reply(resp->body, resp->body_len, call->operation, call->expect_messages,
+                            &parsed, perr, sizeof(perr)) == 0) {
             res->response = parsed;
             if (parsed->is_fault) {
                 res->status = EWS_CALL_FAULT;
@@ -136,20 +146,114 @@ static void classify(struct ews_call *call, const struct http_response *resp,
 
 static void call_free(struct ews_call *call)
 {
+    oauth2_cancel(call->wait);
+    free(call->envelope);
+    util_secure_free(call->token);
     free(call->operation);
     free(call);
+}
+
+static void deliver(struct ews_call *call, struct ews_call_result *res)
+{
+    metrics_ews_request(call->operation, res->status, res->elapsed_s);
+    call->cb(res, call->userdata);
+    ews_response_free(res->response);
+    call_free(call);
+}
+
+static int submit_http(struct ews_call *call);
+
+/* An expired or revoked token (RFC 6750 error="invalid_token"), not wrong credentials. */
+static bool token_invalid(const struct http_response *resp)
+{
+    return resp->result == HTTP_OK && resp->status == 401 && resp->bearer_challenge &&
+           strstr(resp->bearer_challenge, "error=\"invalid_token\"") != NULL;
 }
 
 static void on_http_done(const struct http_response *resp, void *userdata)
 {
     struct ews_call *call = userdata;
     call->http = NULL;
+    if (call->tokens && !call->token_retried && token_invalid(resp)) {
+        call->token_retried = true;
+        oauth2_reject(call->tokens, call->token);
+        if (submit_http(call) == 0)
+            return;
+    }
     struct ews_call_result res = {0};
     classify(call, resp, &res);
-    metrics_ews_request(call->operation, res.status, res.elapsed_s);
-    call->cb(&res, call->userdata);
-    ews_response_free(res.response);
-    call_free(call);
+    deliver(call, &res);
+}
+
+/* A call that ends before any EWS answer (no token, or nothing could be submitted). */
+static void fail_early(struct ews_call *call, enum ews_call_status status, const char *what,
+                       const char *why)
+{
+    struct ews_call_result res = {0};
+    res.status = status;
+    res.code = EWS_ERROR_OTHER;
+    res.http_result = status == EWS_CALL_AUTH ? HTTP_OK : HTTP_ERR_CONNECT;
+    snprintf(call->error, sizeof(call->error), "%s: %s", what, why ? why : "failed");
+    res.error = call->error;
+    deliver(call, &res);
+}
+
+static void on_token(enum oauth2_status status, const char *token, const char *error,
+                     void *userdata)
+{
+    struct ews_call *call = userdata;
+    call->wait = NULL;
+    if (status == OAUTH2_OK) {
+        util_secure_free(call->token);
+        call->token = xstrdup(token);
+        if (submit_http(call) == 0)
+            return;
+        fail_early(call, EWS_CALL_TRANSPORT, "the request could not be submitted", NULL);
+        return;
+    }
+    fail_early(call, status == OAUTH2_REFUSED ? EWS_CALL_AUTH : EWS_CALL_TRANSPORT,
+               "OAuth2 token request", error);
+}
+
+/*
+ * Submits the HTTP request; with OAuth2 it carries a fresh token, or first waits for one
+ * (then on_token submits). Returns 0, or -1 when nothing was submitted.
+ */
+static int submit_http(struct ews_call *call)
+{
+    const struct ews_account *a = &call->account;
+    const char *token = NULL;
+    if (call->tokens) {
+        token = oauth2_fresh_token(call->tokens);
+        if (token == NULL)
+            return oauth2_wait_token(call->tokens, on_token, call, &call->wait);
+        if (call->token != token) {
+            util_secure_free(call->token);
+            call->token = xstrdup(token);
+        }
+    }
+    char *bearer = call->tokens ? xasprintf("Authorization: Bearer %s", call->token) : NULL;
+    char *anchor = a->impersonate ? xasprintf("X-AnchorMailbox: %s", a->impersonate) : NULL;
+    const char *headers[3] = {NULL, NULL, NULL};
+    size_t n = 0;
+    if (bearer)
+        headers[n++] = bearer;
+    if (anchor)
+        headers[n++] = anchor;
+    struct http_request req = {
+        .url = a->url,
+        .body = call->envelope,
+        .body_len = strlen(call->envelope),
+        .auth = a->auth,
+        .username = a->username,
+        .password = a->password,
+        .headers = headers,
+        .idempotent = operation_is_read(call->operation),
+    };
+    int rc = http_submit(call->client, &req, on_http_done, call, &call->http);
+    util_secure_free(bearer);
+    free(anchor);
+    return rc;
 }
 
 int ews_call_take(struct http_client *http, const struct ews_account *account,
@@ -160,19 +264,26 @@ int ews_call_take(struct http_client *http, const struct ews_account *account,
         return -1;
     struct ews_call *call = xcalloc(1, sizeof(*call));
     call->operation = xstrdup(operation);
+    call->expect_messages = ews_request_message_count(envelope, strlen(envelope));
     call->cb = cb;
     call->userdata = userdata;
-    struct http_request req = {
-        .url = account->url,
-        .body = envelope,
-        .body_len = strlen(envelope),
-        .auth = account->auth,
-        .username = account->username,
-        .password = account->password,
-        .idempotent = operation_is_read(operation),
-    };
-    int rc = http_submit(http, &req, on_http_done, call, &call->http);
-    free(envelope); /* http_submit copied it */
+    call->client = http;
+    call->account = *account;
+    call->envelope = envelope;
+    if (account->oauth2) {
+        char err[256];
+        call->tokens = oauth2_shared(http, account->oauth2, err, sizeof(err));
+        if (call->tokens == NULL) {
+            log_error("OAuth2: %s", err);
+            call_free(call);
+            return -1;
+        }
+    }
+    int rc = submit_http(call);
+    if (call->tokens == NULL) { /* only an OAuth2 call may need its envelope again */
+        free(call->envelope);
+        call->envelope = NULL;
+    }
     if (rc != 0) {
         call_free(call);
         return -1;
@@ -188,7 +299,7 @@ void ews_call_cancel(struct ews_call *call)
         return;
     if (call->http)
         http_cancel(call->http);
-    call_free(call);
+    call_free(call); /* also cancels a wait for a token */
 }
 
 struct wait_state {

@@ -17,6 +17,7 @@
 #include "http.h"
 
 struct ev_loop;
+struct oauth2_params;
 
 /* How to reach one mailbox. Borrowed strings; they must outlive every call made with it. */
 struct ews_account {
@@ -26,6 +27,9 @@ struct ews_account {
     const char *password;       /* secret; never logged */
     const char *impersonate;    /* SMTP address to act for (ExchangeImpersonation), or NULL */
     const char *server_version; /* RequestServerVersion, e.g. "Exchange2013_SP1" */
+    /* OAuth2 app credentials (auth is then HTTP_AUTH_NONE and every call carries a bearer
+     * token from the shared token source), or NULL. */
+    const struct oauth2_params *oauth2;
 };
 
 enum ews_call_status {
@@ -60,6 +64,11 @@ typedef void (*ews_call_cb)(struct ews_call_result *result, void *userdata);
  * operation name the response element must carry, e.g. "FindItem"). CB runs once from the
  * loop with the outcome. HANDLE_OUT (optional) receives a handle for ews_call_cancel() valid
  * until the callback starts. Returns 0, or -1 when nothing was submitted (no callback).
+ *
+ * With OAuth2 the call first waits for a token when none is fresh (a refused token request
+ * is EWS_CALL_AUTH), and a 401 invalid_token (an expired or revoked token) is retried once
+ * with a new one: EWS refused that request before acting on it. With impersonation every
+ * call sends X-AnchorMailbox, by which Exchange Online routes it.
  */
 struct ews_call;
 int ews_call_take(struct http_client *http, const struct ews_account *account,

@@ -76,6 +76,9 @@ struct ews_response_message {
 
     struct item *items;
     size_t n_items;
+    /* Items left out because a field meetingd decides with could not be parsed (each one
+     * logged as a warning); the rest of the message is whole. */
+    size_t n_dropped_items;
 
     /* FindItem m:RootFolder paging (has_root_folder false when absent). */
     bool has_root_folder;
@@ -130,6 +133,21 @@ int ews_parse_response(const char *body, size_t len, const char *operation,
 /* Same with an explicit size cap in bytes (0 = EWS_PARSE_DEFAULT_MAX_BYTES). */
 int ews_parse_response_capped(const char *body, size_t len, size_t max_bytes, const char *operation,
                               struct ews_response **out, char *err, size_t errlen);
+
+/*
+ * The parse of a reply to a known request: as ews_parse_response(), and besides the operation
+ * (a FindItemResponse never answers a GetItem) the count of response messages must be
+ * EXPECT_MESSAGES (0: not checked), the count ews_request_message_count() gives for the
+ * request. A SOAP fault is a reply to anything. A mismatch is a parse failure: an error of
+ * this call only.
+ */
+int ews_parse_reply(const char *body, size_t len, const char *operation, size_t expect_messages,
+                    struct ews_response **out, char *err, size_t errlen);
+
+/* How many response messages the request ENVELOPE (our own) calls for: one per item, id,
+ * item change, folder, parent folder or attachment it names, else 1; 0 if it is not a SOAP
+ * request we can read. */
+size_t ews_request_message_count(const char *envelope, size_t len);
 
 /* Free a response and everything in it. NULL is fine. */
 void ews_response_free(struct ews_response *resp);

@@ -536,6 +536,8 @@ static void deliver(struct http_client *c, struct http_handle *h, bool cancelled
         curl_easy_getinfo(h->easy, CURLINFO_RETRY_AFTER, &retry_after);
         r.content_type = ctype;
         r.retry_after_s = (long)retry_after;
+        if (r.status == 401)
+            r.bearer_challenge = http_classify_challenge(h->easy, "Bearer");
         r.client_ = c;
         curl_easy_getinfo(h->easy, CURLINFO_LOCAL_PORT, &r.local_port_);
         curl_easy_getinfo(h->easy, CURLINFO_PRIMARY_PORT, &r.peer_port_);

@@ -99,13 +99,14 @@ struct http_request {
 
 struct http_response {
     enum http_result result;
-    long status;              /* HTTP status when known (also set for TOO_LARGE), else 0 */
-    const char *body;         /* HTTP_OK: body, NUL-terminated ("" when empty); else NULL */
-    size_t body_len;          /* bytes in body, not counting the terminating NUL */
-    const char *error;        /* NULL for HTTP_OK; else a human-readable reason */
-    double elapsed_s;         /* from http_submit() to completion, queue time included */
-    const char *content_type; /* response Content-Type or NULL */
-    long retry_after_s;       /* Retry-After header in seconds, 0 when absent */
+    long status;                  /* HTTP status when known (also set for TOO_LARGE), else 0 */
+    const char *body;             /* HTTP_OK: body, NUL-terminated ("" when empty); else NULL */
+    size_t body_len;              /* bytes in body, not counting the terminating NUL */
+    const char *error;            /* NULL for HTTP_OK; else a human-readable reason */
+    double elapsed_s;             /* from http_submit() to completion, queue time included */
+    const char *content_type;     /* response Content-Type or NULL */
+    long retry_after_s;           /* Retry-After header in seconds, 0 when absent */
+    const char *bearer_challenge; /* a 401's "WWW-Authenticate: Bearer ..." value, or NULL */
     /* For http_response_discard_connection() only. */
     struct http_client *client_;
     long local_port_, peer_port_;

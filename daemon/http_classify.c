@@ -1,8 +1,11 @@
 /*
- * http_classify: libcurl result codes -> enum http_result (see http_classify.h), and the
- * names of the results.
+ * http_classify: libcurl result codes -> enum http_result (see http_classify.h), the names of
+ * the results, and the authentication challenge a 401 carried.
  */
 #include "http_classify.h"
+
+#include <string.h>
+#include <strings.h>
 
 static bool is_tls_error(CURLcode rc)
 {
@@ -86,4 +89,18 @@ const char *http_result_str(enum http_result r)
         return "cancelled";
     }
     return "unknown";
+}
+
+const char *http_classify_challenge(CURL *easy, const char *scheme)
+{
+    struct curl_header *hdr = NULL;
+    size_t n = strlen(scheme);
+    for (size_t i = 0;
+         curl_easy_header(easy, "WWW-Authenticate", i, CURLH_HEADER, -1, &hdr) == CURLHE_OK; i++) {
+        if (strncasecmp(hdr->value, scheme, n) == 0 && (hdr->value[n] == ' ' || !hdr->value[n]))
+            return hdr->value;
+        if (i + 1 >= hdr->amount)
+            break;
+    }
+    return NULL;
 }

@@ -19,4 +19,9 @@
 enum http_result http_classify_curl(CURLcode rc, bool too_large, bool resend_refused,
                                     bool request_left);
 
+/* The final response's WWW-Authenticate challenge of SCHEME (e.g. "Bearer"), or NULL;
+ * OAuth2 callers read its error="invalid_token" to tell an expired token from bad
+ * credentials. Valid until the handle is freed. */
+const char *http_classify_challenge(CURL *easy, const char *scheme);
+
 #endif

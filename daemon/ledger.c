@@ -40,6 +40,7 @@ struct ledger {
     int fd;
     off_t size;  /* bytes of complete records: where a failed append is cut back to */
     bool broken; /* a failed append could not be cut back: refuse appends until reopened */
+    bool gone;   /* the file was found removed: said once, until it is written again */
     struct ledger_entry *entries;
 };
 
@@ -266,6 +267,29 @@ static int still_in_place(const struct ledger *l)
     return 0;
 }
 
+/* The ledger's file was removed under us (a state_dir deleted while meetingd runs): every
+ * entry is still in memory, so the file is written anew from them as soon as its directory
+ * exists again. Until then appends fail, and nothing is sent without its intent. A file put in
+ * the ledger's place (ESTALE) is not overwritten: that needs a person. */
+static int restore_removed(struct ledger *l)
+{
+    if (errno != ENOENT)
+        return -1;
+    if (!l->gone)
+        log_error("%s: the ledger was removed while meetingd ran; nothing is answered until it "
+                  "can be written again from memory",
+                  l->path);
+    l->gone = true;
+    if (ledger_compact(l, 0, NULL, NULL) != 0) {
+        errno = ENOENT;
+        return -1;
+    }
+    l->gone = false;
+    log_notice("%s: the ledger was written again with its %zu entries", l->path,
+               ledger_count(l));
+    return 0;
+}
+
 /* Appends LEN bytes of complete lines durably, or nothing: a failed write or flush is cut
  * back to the last complete record. */
 static int append_durably(struct ledger *l, const char *buf, size_t len)
@@ -274,7 +298,7 @@ static int append_durably(struct ledger *l, const char *buf, size_t len)
         errno = EIO;
         return -1;
     }
-    if (still_in_place(l) != 0)
+    if (still_in_place(l) != 0 && restore_removed(l) != 0)
         return -1;
     if (write_all(l->fd, buf, len) == 0 && fdatasync(l->fd) == 0) {
         l->size += (off_t)len;

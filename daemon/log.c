@@ -4,6 +4,7 @@
 #include "log.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "policy.h"
 #include "util.h"
 
 #define LOG_LINE_MAX 8192
@@ -64,11 +66,6 @@ void log_set_level(enum log_level level)
     st.level = level;
 }
 
-enum log_level log_get_level(void)
-{
-    return st.level;
-}
-
 bool log_level_enabled(enum log_level level)
 {
     return level <= st.level;
@@ -78,27 +75,6 @@ bool log_to_journal(void)
 {
     ensure_init();
     return st.journal;
-}
-
-int log_level_parse(const char *s, enum log_level *out)
-{
-    if (s == NULL)
-        return -1;
-    for (size_t i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++) {
-        if (util_str_casecmp_ascii(s, level_names[i]) == 0) {
-            *out = (enum log_level)i;
-            return 0;
-        }
-    }
-    if (util_str_casecmp_ascii(s, "err") == 0) {
-        *out = LOG_LEVEL_ERROR;
-        return 0;
-    }
-    if (util_str_casecmp_ascii(s, "warn") == 0) {
-        *out = LOG_LEVEL_WARNING;
-        return 0;
-    }
-    return -1;
 }
 
 const char *log_level_name(enum log_level level)
@@ -254,3 +230,67 @@ LOG_FN(log_warn, LOG_LEVEL_WARNING)
 LOG_FN(log_notice, LOG_LEVEL_NOTICE)
 LOG_FN(log_info, LOG_LEVEL_INFO)
 LOG_FN(log_debug, LOG_LEVEL_DEBUG)
+
+/* ---- display quoting --------------------------------------------------------------------- */
+
+/* S for a terminal or a log line: nothing in it can start a new line, move the cursor or
+ * switch the terminal's mode. With QUOTED, '"' and '\\' are escaped and S is put in quotes. */
+void log_put_display(struct strbuf *b, const char *s, bool quoted)
+{
+    if (quoted)
+        strbuf_putc(b, '"');
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    while (*p) {
+        uint32_t cp;
+        size_t n = util_utf8_len(p, SIZE_MAX, &cp);
+        if (n == 0) {
+            strbuf_printf(b, "\\x%02x", *p);
+            p++;
+            continue;
+        }
+        if (quoted && (cp == '"' || cp == '\\')) {
+            strbuf_putc(b, '\\');
+            strbuf_putc(b, (char)cp);
+        } else if (cp == '\n') {
+            strbuf_puts(b, "\\n");
+        } else if (cp == '\r') {
+            strbuf_puts(b, "\\r");
+        } else if (cp == '\t') {
+            strbuf_puts(b, "\\t");
+        } else if (cp < 0x20 || cp == 0x7f) {
+            strbuf_printf(b, "\\x%02x", (unsigned)cp);
+        } else if (cp >= 0x80 && cp <= 0x9f) {
+            /* C1 controls: some terminals take U+009B as CSI. */
+            strbuf_printf(b, "\\x%02x\\x%02x", p[0], p[1]);
+        } else {
+            strbuf_put(b, p, n);
+        }
+        p += n;
+    }
+    if (quoted)
+        strbuf_putc(b, '"');
+}
+
+char *log_quote(const char *s)
+{
+    struct strbuf b = {0};
+    log_put_display(&b, s, true);
+    return strbuf_take(&b);
+}
+
+void log_decision(const struct policy_event *e, bool dry_run)
+{
+    char start[21];
+    util_format_time_utc(e->request->start, start);
+    char *reasons = policy_result_reasons_text(e->result);
+    const char *organizer = e->request->organizer.address ? e->request->organizer.address : "";
+    char *subject = log_quote(e->request->subject ? e->request->subject : "");
+    char *quoted_reasons = log_quote(reasons);
+    log_notice("decision mailbox=%s organizer=%s subject=%s start=%s decision=%s%s outcome=%s "
+               "reasons=%s",
+               e->mailbox, organizer, subject, start, policy_decision_name(e->result->decision),
+               dry_run ? " dry_run=yes" : "", e->outcome, quoted_reasons);
+    free(subject);
+    free(quoted_reasons);
+    free(reasons);
+}

@@ -19,10 +19,29 @@
 #include <stdarg.h>
 #include <stdbool.h>
 
+#include "util.h"
+
 #if defined(__GNUC__)
 #define LOG_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
 #else
 #define LOG_PRINTF(fmt, args)
+/*
+ * S for a terminal or a key=value log line, appended to B: nothing in it can start a new line,
+ * move the cursor or switch the terminal's mode. Control characters become \n, \r, \t or
+ * \xNN, and so does every byte that is not part of valid UTF-8 and every UTF-8 encoded C1
+ * control (U+0080..U+009F, as \xC2\xNN); other UTF-8 passes through. With QUOTED, '"' and
+ * '\\' are backslash-escaped and S is put in double quotes. NULL is "".
+ */
+void log_put_display(struct strbuf *b, const char *s, bool quoted);
+
+/* log_put_display(S, quoted) as a new string, caller frees (never NULL). */
+char *log_quote(const char *s);
+
+struct policy_event;
+/* Logs decision E at notice: "decision mailbox=... organizer=... subject="..." start=...
+ * decision=... [dry_run=yes] outcome=... reasons="..."". */
+void log_decision(const struct policy_event *e, bool dry_run);
+
 #endif
 
 /* Ordered from most to least severe; a message is written when its level <= the current
@@ -43,17 +62,12 @@ void log_init(const char *ident, enum log_level level, bool to_journal);
 
 /* Changes the level (e.g. from the configuration after a reload). */
 void log_set_level(enum log_level level);
-enum log_level log_get_level(void);
 
 /* True if a message at this level would be written: lets callers skip costly formatting. */
 bool log_level_enabled(enum log_level level);
 
 /* True if lines currently go out in the journal ("<N>") format. */
 bool log_to_journal(void);
-
-/* Parses "error", "warning", "notice", "info", "debug" (also "err" and "warn"), ASCII
- * case-insensitive. Returns 0 and stores the level, or -1. */
-int log_level_parse(const char *s, enum log_level *out);
 
 /* "error", "warning", "notice", "info", "debug" ("unknown" for out-of-range values). */
 const char *log_level_name(enum log_level level);
@@ -80,5 +94,22 @@ void log_warn_errno(int errnum, const char *fmt, ...) LOG_PRINTF(2, 3);
 void log_notice_errno(int errnum, const char *fmt, ...) LOG_PRINTF(2, 3);
 void log_info_errno(int errnum, const char *fmt, ...) LOG_PRINTF(2, 3);
 void log_debug_errno(int errnum, const char *fmt, ...) LOG_PRINTF(2, 3);
+
+/*
+ * S for a terminal or a key=value log line, appended to B: nothing in it can start a new line,
+ * move the cursor or switch the terminal's mode. Control characters become \n, \r, \t or
+ * \xNN, and so does every byte that is not part of valid UTF-8 and every UTF-8 encoded C1
+ * control (U+0080..U+009F, as \xC2\xNN); other UTF-8 passes through. With QUOTED, '"' and
+ * '\\' are backslash-escaped and S is put in double quotes. NULL is "".
+ */
+void log_put_display(struct strbuf *b, const char *s, bool quoted);
+
+/* log_put_display(S, quoted) as a new string, caller frees (never NULL). */
+char *log_quote(const char *s);
+
+struct policy_event;
+/* Logs decision E at notice: "decision mailbox=... organizer=... subject="..." start=...
+ * decision=... [dry_run=yes] outcome=... reasons="..."". */
+void log_decision(const struct policy_event *e, bool dry_run);
 
 #endif

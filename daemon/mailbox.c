@@ -114,6 +114,14 @@ static void item_ids_free(struct item_id *ids, size_t n)
     free(ids);
 }
 
+/* A poll that ends before it learned whether untried credentials work (a transport failure,
+ * a busy server, a stop) hands their probe over to the next mailbox (see backoff.h). */
+static void release_untried(struct mailbox *m)
+{
+    if (m->poll && m->poll->backend)
+        backoff_untried_unknown(m->env.backoff, m->poll->backend->keys[BACKEND_SCOPE_CREDENTIALS]);
+}
+
 static void poll_free(struct mailbox_poll *p)
 {
     if (p == NULL)
@@ -137,6 +145,7 @@ static void poll_free(struct mailbox_poll *p)
 static void finish(struct mailbox *m, bool failed)
 {
     ev_timer_stop(m->env.loop, &m->timer);
+    release_untried(m);
     poll_free(m->poll);
     m->poll = NULL;
     m->state = MB_STOPPED;
@@ -146,10 +155,11 @@ static void finish(struct mailbox *m, bool failed)
 
 static void end_poll(struct mailbox *m, bool ok)
 {
+    release_untried(m);
     poll_free(m->poll);
     m->poll = NULL;
     m->state = MB_IDLE;
-    m->stats.last_poll = time(NULL);
+    m->stats.last_poll = util_now();
     if (!ok)
         m->stats.failed_polls++;
     if (m->env.on_poll)
@@ -208,10 +218,10 @@ void mailbox_poll_fail(struct mailbox *m, const char *what, const struct backend
     if (progressed || (m->poll && m->poll->reached && !lasting))
         m->stats.consecutive_failures = 0;
     unsigned n = progressed ? 0 : ++m->stats.consecutive_failures;
-    double delay = progressed && r->retry_ms == 0
-                       ? 0.0
-                       : backoff_delay(m->env.backoff, n ? n : 1, lasting && !m->env.once,
-                                       r->retry_ms);
+    double delay =
+        progressed && r->retry_ms == 0
+            ? 0.0
+            : backoff_delay(m->env.backoff, n ? n : 1, lasting && !m->env.once, r->retry_ms);
     delay = share_pause(m, r, delay);
     const char *reason = mailbox_reason(r);
     if (lasting && !m->env.once)
@@ -229,6 +239,10 @@ void mailbox_poll_fail(struct mailbox *m, const char *what, const struct backend
     }
     if (m->env.once && (lasting || n >= ONCE_MAX_ATTEMPTS)) {
         log_error("mailbox %s: giving up: %s", m->name, reason);
+        bool auth = r->status == BACKEND_AUTH || r->status == BACKEND_ACCOUNT;
+        m->failure = auth                             ? MAILBOX_FAIL_AUTH
+                     : r->status == BACKEND_TRANSPORT ? MAILBOX_FAIL_UNREACHABLE
+                                                      : MAILBOX_FAIL_OTHER;
         finish(m, true);
         return;
     }
@@ -255,7 +269,7 @@ static void compact_ledger(struct mailbox *m)
     struct mailbox_poll *p = m->poll;
     if (!p->collect_seen)
         return;
-    time_t now = time(NULL);
+    time_t now = util_now();
     m->last_compact = now;
     if (p->seen.n > 0)
         qsort(p->seen.v, p->seen.n, sizeof(*p->seen.v), compare_strings);
@@ -391,9 +405,12 @@ static double shared_wait(struct mailbox *m, const struct backend *be)
         double w = backoff_wait(m->env.backoff, be->keys[s], now);
         wait = w > wait ? w : wait;
     }
-    if (wait == 0.0)
+    if (wait == 0.0) {
+        /* Untried credentials: this mailbox probes them, the others wait for its outcome. */
+        backoff_claim_untried(m->env.backoff, be->keys[BACKEND_SCOPE_CREDENTIALS], now);
         for (int s = 0; s < BACKEND_SCOPES; s++)
             backoff_claim(m->env.backoff, be->keys[s], now);
+    }
     return wait;
 }
 
@@ -413,6 +430,7 @@ static void poll_start(struct mailbox *m)
     if (m->env.once && backoff_refusing(m->env.backoff, be->keys[BACKEND_SCOPE_CREDENTIALS])) {
         log_error("mailbox %s: giving up: the server refused the credentials of %s", m->name,
                   be->credentials_name);
+        m->failure = MAILBOX_FAIL_AUTH;
         be->ops->free(be);
         finish(m, true);
         return;
@@ -430,7 +448,7 @@ static void poll_start(struct mailbox *m)
     p->policy = cm->policy;
     p->backend = be;
     p->collect_seen = !m->env.dry_run && ledger_count(m->ledger) >= LEDGER_COMPACT_MIN &&
-                      time(NULL) - m->last_compact >= LEDGER_COMPACT_EVERY;
+                      util_now() - m->last_compact >= LEDGER_COMPACT_EVERY;
     m->poll = p;
     m->state = MB_BUSY;
     m->stats.polls++;
@@ -475,6 +493,7 @@ void mailbox_free(struct mailbox *m)
     if (m == NULL)
         return;
     ev_timer_stop(m->env.loop, &m->timer);
+    release_untried(m);
     poll_free(m->poll);
     confref_put(m->conf);
     ledger_close(m->ledger);
@@ -508,6 +527,11 @@ void mailbox_stop(struct mailbox *m)
 const char *mailbox_name(const struct mailbox *m)
 {
     return m->name;
+}
+
+enum mailbox_failure mailbox_failure(const struct mailbox *m)
+{
+    return m->failure;
 }
 
 bool mailbox_is_busy(const struct mailbox *m)

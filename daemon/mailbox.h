@@ -40,15 +40,6 @@ struct conf_mailbox;
 struct ev_loop;
 struct mailbox;
 
-/* One decision, handed to the environment's sink (log line, decision record). */
-struct mailbox_decision {
-    const char *mailbox; /* the [mailbox NAME] */
-    const char *address; /* the mailbox's SMTP address */
-    const struct item *request;
-    const struct policy_result *result;
-    const char *outcome; /* "sent", "dry-run", "failed: ..." */
-};
-
 struct mailbox_env {
     struct ev_loop *loop;
     /* Opens the backend a poll of mailbox CM under CONF talks to; the poll frees it. */
@@ -59,7 +50,7 @@ struct mailbox_env {
     bool dry_run;            /* decide and log, change nothing on the server */
     bool once;               /* stop when nothing actionable is left */
     /* Called for every decision (may be NULL). */
-    void (*on_decision)(const struct mailbox_decision *decision, void *userdata);
+    void (*on_decision)(const struct policy_event *decision, void *userdata);
     /* Called when a mailbox stops for good: in --once mode when it is finished (FAILED
      * says whether it gave up), or after mailbox_stop() once in-flight work ended. */
     void (*on_finished)(struct mailbox *mailbox, bool failed, void *userdata);
@@ -87,6 +78,15 @@ void mailbox_reconfigure(struct mailbox *mailbox, struct confref *conf);
 void mailbox_stop(struct mailbox *mailbox);
 
 const char *mailbox_name(const struct mailbox *mailbox);
+
+/* Why a mailbox gave up (--once), for meetingd's exit status. */
+enum mailbox_failure {
+    MAILBOX_FAIL_NONE,
+    MAILBOX_FAIL_AUTH,        /* the server (or the token endpoint) refused the credentials */
+    MAILBOX_FAIL_UNREACHABLE, /* no connection to the server */
+    MAILBOX_FAIL_OTHER,
+};
+enum mailbox_failure mailbox_failure(const struct mailbox *mailbox);
 bool mailbox_is_busy(const struct mailbox *mailbox);
 
 struct mailbox_stats {

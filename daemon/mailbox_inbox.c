@@ -100,8 +100,8 @@ static void next_inbox_batch(struct mailbox *m)
         p->get_max = GET_BATCH_SIZE;
     if ((batch = next_batch(p->stale, p->n_stale, &p->sweep_pos, GET_BATCH_SIZE, &n)) != NULL)
         MAILBOX_SEND(m, STEP_SWEEP, "DeleteItem", remove, batch, n);
-    else if ((batch = next_batch(p->candidates, p->n_candidates, &p->get_pos, p->get_max,
-                                 &n)) != NULL) {
+    else if ((batch = next_batch(p->candidates, p->n_candidates, &p->get_pos, p->get_max, &n)) !=
+             NULL) {
         p->get_n = n;
         MAILBOX_SEND(m, STEP_FETCH, "GetItem", fetch, batch, n);
     } else
@@ -140,11 +140,11 @@ static void skip_unfetchable(struct mailbox *m, const struct item_id *id, const 
     struct item request = {.id = {.id = id->id}};
     struct policy_result result = {.decision = POLICY_IGNORE};
     char *outcome = xasprintf("failed: cannot be fetched: %s", reason);
-    struct mailbox_decision d = {.mailbox = m->name,
-                                 .address = m->poll->cm->address,
-                                 .request = &request,
-                                 .result = &result,
-                                 .outcome = outcome};
+    struct policy_event d = {.mailbox = m->name,
+                             .address = m->poll->cm->address,
+                             .request = &request,
+                             .result = &result,
+                             .outcome = outcome};
     m->env.on_decision(&d, m->env.userdata);
     free(outcome);
 }

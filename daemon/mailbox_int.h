@@ -103,7 +103,8 @@ struct mailbox {
     unsigned once_passes;
     bool once_undone; /* --once: a message was left alone for good (exit non-zero) */
     time_t last_compact;
-    struct mailbox_poll *poll; /* the running poll, or NULL */
+    struct mailbox_poll *poll;    /* the running poll, or NULL */
+    enum mailbox_failure failure; /* why it gave up (--once) */
 };
 
 /* mailbox.c */

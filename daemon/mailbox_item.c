@@ -10,6 +10,7 @@
 #include "ledger.h"
 #include "log.h"
 #include "mailbox_int.h"
+#include "util.h"
 #include "policy_time.h"
 
 #define MAX_CALENDAR_SPAN (730 * 86400) /* Exchange refuses longer CalendarViews */
@@ -64,7 +65,7 @@ void mailbox_emit_decision(struct mailbox *m, const char *outcome)
 {
     if (m->env.on_decision == NULL)
         return;
-    struct mailbox_decision d = {
+    struct policy_event d = {
         .mailbox = m->name,
         .address = m->poll->cm->address,
         .request = m->poll->work->item,
@@ -221,7 +222,7 @@ static void decide(struct mailbox *m)
     struct mailbox_work *w = m->poll->work;
     struct policy_context ctx = {
         .mailbox_address = m->poll->cm->address,
-        .now = time(NULL),
+        .now = util_now(),
         .calendar = (const struct item *const *)w->calendar,
         .n_calendar = w->n_calendar,
     };
@@ -254,7 +255,7 @@ static void gather_context(struct mailbox *m)
     time_t start = it->start, end = it->end;
     if (it->recurrence) {
         /* The policy's booking window ends at a local midnight, not N * 24 h from now. */
-        time_t horizon = policy_booking_window_end(m->poll->policy, time(NULL));
+        time_t horizon = policy_booking_window_end(m->poll->policy, util_now());
         end = horizon > end ? horizon : end;
     }
     if (end - start > MAX_CALENDAR_SPAN)

@@ -13,9 +13,11 @@
 #include <string.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include "backoff.h"
@@ -23,13 +25,19 @@
 #include "confref.h"
 #include "ews_backend.h"
 #include "http.h"
+#include "krb5env.h"
 #include "log.h"
 #include "mailbox.h"
 #include "metrics.h"
 #include "metrics_http.h"
+#include "history.h"
+#include "oauth2.h"
 #include "record.h"
 #include "sdnotify.h"
 #include "util.h"
+
+/* sysexits.h's EX_CANTCREAT: the state directory cannot be written. */
+#define EXIT_CANTCREAT 73
 
 struct daemon {
     struct ev_loop *loop;
@@ -44,16 +52,17 @@ struct daemon {
     bool once;
     bool dry_run;
     bool stopping;
-    unsigned failed; /* --once: mailboxes that gave up */
+    unsigned failed;                          /* --once: mailboxes that gave up */
+    unsigned failed_auth, failed_unreachable; /* ... refused credentials, no connection */
     unsigned finished;
     enum log_level cli_level; /* -v / -q override the configured level */
     bool cli_level_set;
     ev_signal sigterm, sigint, sighup;
     ev_timer watchdog;
     ev_timer ready;
-    ev_timer deadline;   /* --once: once_deadline, then a short grace for answers in flight */
+    ev_timer deadline;    /* --once: once_deadline, then a short grace for answers in flight */
     bool deadline_passed; /* --once ran out of time: something was left undone */
-    int state_lock; /* descriptor holding the state directory's lock, -1 before */
+    int state_lock;       /* descriptor holding the state directory's lock, -1 before */
 };
 
 #define EXIT_TEMPFAIL 75 /* EX_TEMPFAIL: another meetingd holds the state directory */
@@ -63,15 +72,19 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: meetingd [-c FILE] [--once] [--dry-run] [--check-config] [-v|-q] [--version]\n"
             "       meetingd [-c FILE] --history [--mailbox NAME] [--organizer ADDRESS]\n"
-            "                [--since DATE]\n"
+            "                [--since WHEN] [--until WHEN] [--json]\n"
             "\n"
             "  -c, --config FILE   configuration file (default " CONF_DEFAULT_PATH ")\n"
             "      --once          process every mailbox until nothing is left to do, then exit\n"
-            "                      (0: all done, 1: a mailbox failed)\n"
+            "                      (0: all done, 77: credentials refused, 69: server\n"
+            "                      unreachable, 1: a mailbox failed otherwise)\n"
             "  -n, --dry-run       decide and log, but change nothing on the server\n"
             "      --check-config  validate the configuration, print a summary, exit 0 or 78\n"
             "      --history       print the decision record (why was a booking declined?)\n"
-            "      --mailbox NAME, --organizer ADDRESS, --since DATE   filter --history\n"
+            "      --mailbox NAME, --organizer ADDRESS, --since WHEN, --until WHEN   filter\n"
+            "                      --history; WHEN: today, yesterday, -2h, 2026-12-01,\n"
+            "                      \"2026-12-01 09:30\", 2026-12-01T09:30:00Z\n"
+            "      --json          --history as JSON Lines (one recorded object a line)\n"
             "      --keys          print every configuration key with its default\n"
             "  -v, --verbose       log debug messages\n"
             "  -q, --quiet         log warnings and errors only\n"
@@ -80,22 +93,10 @@ static void usage(FILE *out)
 
 /* ---- decisions ------------------------------------------------------------------------ */
 
-static void on_decision(const struct mailbox_decision *d, void *userdata)
+static void on_decision(const struct policy_event *d, void *userdata)
 {
     struct daemon *dm = userdata;
-    char start[21];
-    util_format_time_utc(d->request->start, start);
-    char *reasons = record_reasons_text(d->result);
-    const char *organizer = d->request->organizer.address ? d->request->organizer.address : "";
-    char *subject = record_quote(d->request->subject ? d->request->subject : "");
-    char *quoted_reasons = record_quote(reasons ? reasons : "");
-    log_notice("decision mailbox=%s organizer=%s subject=%s start=%s decision=%s%s outcome=%s "
-               "reasons=%s",
-               d->mailbox, organizer, subject, start, policy_decision_name(d->result->decision),
-               dm->dry_run ? " dry_run=yes" : "", d->outcome, quoted_reasons);
-    free(subject);
-    free(quoted_reasons);
-    free(reasons);
+    log_decision(d, dm->dry_run);
     if (dm->record && record_append(dm->record, d, dm->dry_run) != 0)
         log_error_errno(errno, "cannot append to the decision record");
     metrics_decision(d->mailbox, d->result->decision, d->outcome, time(NULL));
@@ -116,8 +117,10 @@ static void status_update(struct daemon *dm)
 
 static void on_poll(struct mailbox *m, bool ok, void *userdata)
 {
-    metrics_poll(mailbox_name(m), ok, mailbox_stats(m)->consecutive_failures, time(NULL));
-    status_update(userdata);
+    struct daemon *dm = userdata;
+    metrics_poll(mailbox_name(m), ok, mailbox_stats(m)->consecutive_failures, util_now());
+    record_check(dm->record); /* a removed state directory is reported now, not at restart */
+    status_update(dm);
 }
 
 static void remove_mailbox(struct daemon *dm, struct mailbox *m)
@@ -140,8 +143,11 @@ static void on_finished(struct mailbox *m, bool failed, void *userdata)
 {
     struct daemon *dm = userdata;
     dm->finished++;
-    if (failed)
+    if (failed) {
         dm->failed++;
+        dm->failed_auth += mailbox_failure(m) == MAILBOX_FAIL_AUTH;
+        dm->failed_unreachable += mailbox_failure(m) == MAILBOX_FAIL_UNREACHABLE;
+    }
     if (dm->stopping || dm->once) {
         if (dm->finished >= dm->n_mailboxes)
             ev_break(dm->loop, EVBREAK_ALL);
@@ -411,9 +417,12 @@ static int lock_state_dir(struct daemon *dm, const char *state_dir)
     char *path = xasprintf("%s/meetingd.lock", state_dir);
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
-        log_error_errno(errno, "cannot open the lock file %s", path);
+        log_error_errno(errno,
+                        "no mailbox could start: the state directory %s is not usable "
+                        "(cannot open its lock file)",
+                        state_dir);
         free(path);
-        return EXIT_FAILURE;
+        return EXIT_CANTCREAT;
     }
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
         int err = errno;
@@ -456,6 +465,8 @@ static int run(struct daemon *dm)
     }
     struct backoff_options bopts;
     backoff_options_default(&bopts, dm->once);
+    bopts.credentials_base_s = conf->daemon.auth_retry_s;
+    bopts.credentials_max_s = 30.0 * conf->daemon.auth_retry_s;
     dm->backoff = backoff_new(&bopts);
     char err[512];
     /* The mailboxes create the state directory too, but the record is opened first: without
@@ -465,6 +476,7 @@ static int run(struct daemon *dm)
     int locked = lock_state_dir(dm, conf->daemon.state_dir);
     if (locked != 0) {
         http_client_free(dm->http);
+        backoff_free(dm->backoff);
         ev_loop_destroy(dm->loop);
         return locked;
     }
@@ -502,6 +514,9 @@ static int run(struct daemon *dm)
     log_notice("meetingd %s started: %zu mailbox(es)%s%s", MEETINGD_VERSION, dm->n_mailboxes,
                dm->dry_run ? ", dry run" : "", dm->once ? ", once" : "");
 
+    /* Mailboxes were configured but none could open its state: nothing will ever be done.
+     * Exit non-zero so that systemd's Restart=on-failure (and an operator) notices. */
+    bool none_usable = conf->n_mailboxes > 0 && dm->n_mailboxes == 0;
     if (dm->n_mailboxes > 0)
         ev_run(dm->loop, 0);
 
@@ -509,6 +524,7 @@ static int run(struct daemon *dm)
     while (dm->n_mailboxes > 0)
         remove_mailbox(dm, dm->mailboxes[dm->n_mailboxes - 1]);
     free(dm->mailboxes);
+    oauth2_shared_free(dm->http);
     http_client_free(dm->http);
     backoff_free(dm->backoff);
     record_close(dm->record);
@@ -522,16 +538,35 @@ static int run(struct daemon *dm)
     ev_timer_stop(dm->loop, &dm->deadline);
     ev_loop_destroy(dm->loop);
     close(dm->state_lock);
+    if (none_usable) {
+        log_error("no mailbox could start: the state directory %s is not usable",
+                  dm->conf->conf->daemon.state_dir);
+        return EXIT_CANTCREAT;
+    }
     if (dm->once && (dm->failed > 0 || failed_to_start > 0 || dm->deadline_passed)) {
         log_error("%u mailbox(es) failed%s", dm->failed + (unsigned)failed_to_start,
                   dm->deadline_passed ? ", once_deadline passed" : "");
+        /* EX_NOPERM (77) when credentials were refused (an administrator must act;
+         * retrying risks a lockout), EX_UNAVAILABLE (69) when the server was never reached. */
+        if (dm->failed_auth > 0)
+            return EX_NOPERM;
+        if (failed_to_start == 0 && dm->failed > 0 && dm->failed_unreachable == dm->failed)
+            return EX_UNAVAILABLE;
         return EXIT_FAILURE;
     }
     log_notice("meetingd stopped");
     return EXIT_SUCCESS;
 }
 
-int main(int argc, char **argv)
+/* What the command line asks for besides the daemon's own settings. */
+struct cli {
+    bool check_only;
+    bool history;
+    struct history_filter filter;
+};
+
+/* Reads the options into DM and CLI. Returns -1 to go on, or the exit status to end with. */
+static int parse_options(int argc, char **argv, struct daemon *dm, struct cli *cli)
 {
     enum {
         OPT_ONCE = 256,
@@ -540,6 +575,8 @@ int main(int argc, char **argv)
         OPT_MAILBOX,
         OPT_ORGANIZER,
         OPT_SINCE,
+        OPT_UNTIL,
+        OPT_JSON,
         OPT_KEYS
     };
     static const struct option options[] = {
@@ -551,6 +588,8 @@ int main(int argc, char **argv)
         {"mailbox", required_argument, NULL, OPT_MAILBOX},
         {"organizer", required_argument, NULL, OPT_ORGANIZER},
         {"since", required_argument, NULL, OPT_SINCE},
+        {"until", required_argument, NULL, OPT_UNTIL},
+        {"json", no_argument, NULL, OPT_JSON},
         {"keys", no_argument, NULL, OPT_KEYS},
         {"verbose", no_argument, NULL, 'v'},
         {"quiet", no_argument, NULL, 'q'},
@@ -558,49 +597,53 @@ int main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    struct daemon dm = {.conf_path = CONF_DEFAULT_PATH, .state_lock = -1};
-    bool check_only = false, history = false;
-    struct record_filter filter = {0};
     int opt;
     while ((opt = getopt_long(argc, argv, "c:nvqVh", options, NULL)) != -1) {
         switch (opt) {
         case 'c':
-            dm.conf_path = optarg;
+            dm->conf_path = optarg;
             break;
         case OPT_ONCE:
-            dm.once = true;
+            dm->once = true;
             break;
         case 'n':
-            dm.dry_run = true;
+            dm->dry_run = true;
             break;
         case OPT_CHECK:
-            check_only = true;
+            cli->check_only = true;
             break;
         case OPT_HISTORY:
-            history = true;
+            cli->history = true;
             break;
         case OPT_MAILBOX:
-            filter.mailbox = optarg;
+            cli->filter.mailbox = optarg;
             break;
         case OPT_ORGANIZER:
-            filter.organizer = optarg;
+            cli->filter.organizer = optarg;
             break;
         case OPT_SINCE:
-            if (util_parse_time(optarg, &filter.since) != 0) {
-                fprintf(stderr, "meetingd: --since: not a date or time: %s\n", optarg);
+        case OPT_UNTIL:
+            if (history_parse_when(optarg, time(NULL),
+                                   opt == OPT_SINCE ? &cli->filter.since : &cli->filter.until) !=
+                0) {
+                fprintf(stderr, "meetingd: --%s: not a date or time: %s\n",
+                        opt == OPT_SINCE ? "since" : "until", optarg);
                 return 64;
             }
+            break;
+        case OPT_JSON:
+            cli->filter.json = true;
             break;
         case OPT_KEYS:
             conf_print_keys(stdout);
             return EXIT_SUCCESS;
         case 'v':
-            dm.cli_level = LOG_LEVEL_DEBUG;
-            dm.cli_level_set = true;
+            dm->cli_level = LOG_LEVEL_DEBUG;
+            dm->cli_level_set = true;
             break;
         case 'q':
-            dm.cli_level = LOG_LEVEL_WARNING;
-            dm.cli_level_set = true;
+            dm->cli_level = LOG_LEVEL_WARNING;
+            dm->cli_level_set = true;
             break;
         case 'V':
             printf("meetingd %s\n", MEETINGD_VERSION);
@@ -618,6 +661,20 @@ int main(int argc, char **argv)
         usage(stderr);
         return 64;
     }
+    return -1;
+}
+
+int main(int argc, char **argv)
+{
+    /* libcurl holds the password in plain text and base64 while a request is built: no core
+     * dump or ptrace by another user of the same uid may read it. */
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+        perror("meetingd: prctl(PR_SET_DUMPABLE)");
+    struct daemon dm = {.conf_path = CONF_DEFAULT_PATH, .state_lock = -1};
+    struct cli cli = {0};
+    int end = parse_options(argc, argv, &dm, &cli);
+    if (end >= 0)
+        return end;
 
     log_init("meetingd", dm.cli_level_set ? dm.cli_level : LOG_LEVEL_INFO, true);
     struct conf_error cerr;
@@ -626,7 +683,7 @@ int main(int argc, char **argv)
         print_conf_error(&cerr);
         return CONF_EXIT_CONFIG;
     }
-    if (check_only) {
+    if (cli.check_only) {
         if (!dm.cli_level_set || dm.cli_level != LOG_LEVEL_WARNING)
             conf_print_summary(conf, stdout);
         conf_log_warnings(conf);
@@ -634,9 +691,9 @@ int main(int argc, char **argv)
         conf_free(conf);
         return EXIT_SUCCESS;
     }
-    if (history) {
+    if (cli.history) {
         char *path = xasprintf("%s/decisions.jsonl", conf->daemon.state_dir);
-        int rc = record_print_history(path, &filter, stdout);
+        int rc = history_print(path, &cli.filter, stdout);
         free(path);
         conf_free(conf);
         return rc == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
@@ -646,6 +703,7 @@ int main(int argc, char **argv)
     warn_insecure(conf);
     conf_log_warnings(conf);
     signal(SIGPIPE, SIG_IGN);
+    krb5env_apply(&conf->server);
     srand((unsigned)time(NULL) ^ (unsigned)getpid());
     if (http_global_init() != 0) {
         log_error("libcurl initialisation failed");

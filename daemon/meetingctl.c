@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <strings.h>
 
 #include "conf.h"
@@ -16,8 +17,10 @@
 #include "ews_build.h"
 #include "ews_client.h"
 #include "health.h"
-#include "jsonw.h"
+#include "jsonval.h"
+#include "krb5env.h"
 #include "log.h"
+#include "oauth2.h"
 #include "util.h"
 
 #define EX_USAGE_CODE 64
@@ -85,6 +88,8 @@ static int setup_account(struct ctl *c)
     c->account.url = srv->url;
     c->account.server_version = srv->server_version;
     c->account.auth = ews_backend_http_auth(srv->auth);
+    if (srv->auth == CONF_AUTH_OAUTH2 && c->password_file == NULL)
+        c->account.oauth2 = &srv->oauth2; /* the app, impersonating (below) */
     if (c->password_file) {
         char err[256];
         c->password = util_read_secret_file(c->password_file, err, sizeof(err));
@@ -106,7 +111,9 @@ static int setup_account(struct ctl *c)
             c->folder_mailbox = m->address;
         return 0;
     }
-    if (srv->username && srv->password) {
+    /* Kerberos needs no password; an OAuth2 app has its client id instead of a username. */
+    if ((srv->username && (srv->password || srv->auth == CONF_AUTH_NEGOTIATE)) ||
+        srv->auth == CONF_AUTH_OAUTH2) {
         c->account.username = srv->username;
         c->account.password = srv->password;
         if (srv->impersonation)
@@ -305,11 +312,10 @@ static int cmd_create(struct ctl *c, int argc, char **argv)
         fail("CreateItem: the server returned no item id");
     } else {
         if (c->json) {
-            fputs("{\"id\":", stdout);
-            jsonw_string(stdout, m->items[0].id.id);
-            fputs(",\"change_key\":", stdout);
-            jsonw_string(stdout, m->items[0].id.change_key);
-            fputs("}\n", stdout);
+            jsonval_print_take(json_pack("{s:o, s:o}", "id", jsonval_string(m->items[0].id.id),
+                                         "change_key", jsonval_string(m->items[0].id.change_key)),
+                               stdout);
+            fputc('\n', stdout);
         } else {
             printf("%s\n", m->items[0].id.id);
         }
@@ -362,30 +368,23 @@ static int cmd_status(struct ctl *c, int argc, char **argv)
     util_format_time_utc(it->start, start);
     util_format_time_utc(it->end, end);
     if (c->json) {
-        fputs("{\"id\":", stdout);
-        jsonw_string(stdout, it->id.id);
-        fputs(",\"subject\":", stdout);
-        jsonw_string(stdout, it->subject);
-        fputs(",\"start\":", stdout);
-        jsonw_time(stdout, it->start);
-        fputs(",\"end\":", stdout);
-        jsonw_time(stdout, it->end);
-        fputs(",\"location\":", stdout);
-        jsonw_string(stdout, it->location);
-        fprintf(stdout, ",\"is_cancelled\":%s,\"attendees\":[",
-                it->is_cancelled ? "true" : "false");
+        json_t *attendees = json_array();
         for (size_t i = 0; i < it->n_attendees; i++) {
             const struct item_attendee *a = &it->attendees[i];
-            fputs(i ? ",{\"name\":" : "{\"name\":", stdout);
-            jsonw_string(stdout, a->mailbox.name);
-            fputs(",\"address\":", stdout);
-            jsonw_string(stdout, a->mailbox.address);
-            fprintf(stdout, ",\"role\":\"%s\",\"response\":\"%s\",\"last_response_time\":",
-                    role_name(a->role), response_name(a->response));
-            jsonw_time(stdout, a->last_response_time);
-            fputc('}', stdout);
+            json_array_append_new(
+                attendees,
+                json_pack("{s:o, s:o, s:s, s:s, s:o}", "name", jsonval_string(a->mailbox.name),
+                          "address", jsonval_string(a->mailbox.address), "role", role_name(a->role),
+                          "response", response_name(a->response), "last_response_time",
+                          jsonval_time(a->last_response_time)));
         }
-        fputs("]}\n", stdout);
+        jsonval_print_take(
+            json_pack("{s:o, s:o, s:o, s:o, s:o, s:b, s:o}", "id", jsonval_string(it->id.id),
+                      "subject", jsonval_string(it->subject), "start", jsonval_time(it->start),
+                      "end", jsonval_time(it->end), "location", jsonval_string(it->location),
+                      "is_cancelled", (int)it->is_cancelled, "attendees", attendees),
+            stdout);
+        fputc('\n', stdout);
     } else {
         printf("Subject:  %s\nStart:    %s\nEnd:      %s\n", it->subject ? it->subject : "", start,
                end);
@@ -686,21 +685,17 @@ static int cmd_list(struct ctl *c, int argc, char **argv)
         for (size_t i = 0; i < m->n_items; i++) {
             const struct item *it = &m->items[i];
             if (c->json) {
-                fputs(first ? "{\"id\":" : ",{\"id\":", stdout);
-                jsonw_string(stdout, it->id.id);
-                fputs(",\"kind\":", stdout);
-                jsonw_string(stdout, kind_name(it->kind));
-                fputs(",\"item_class\":", stdout);
-                jsonw_string(stdout, it->item_class);
-                fputs(",\"subject\":", stdout);
-                jsonw_string(stdout, it->subject);
-                fputs(",\"start\":", stdout);
-                jsonw_time(stdout, it->start);
-                fputs(",\"end\":", stdout);
-                jsonw_time(stdout, it->end);
-                fputs(",\"my_response\":", stdout);
-                jsonw_string(stdout, response_name(it->my_response));
-                fprintf(stdout, ",\"is_cancelled\":%s}", it->is_cancelled ? "true" : "false");
+                if (!first)
+                    fputc(',', stdout);
+                jsonval_print_take(
+                    json_pack(
+                        "{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b}", "id", jsonval_string(it->id.id),
+                        "kind", jsonval_string(kind_name(it->kind)), "item_class",
+                        jsonval_string(it->item_class), "subject", jsonval_string(it->subject),
+                        "start", jsonval_time(it->start), "end", jsonval_time(it->end),
+                        "my_response", jsonval_string(response_name(it->my_response)),
+                        "is_cancelled", (int)it->is_cancelled),
+                    stdout);
             } else {
                 char start[21] = "-";
                 if (it->start)
@@ -754,6 +749,9 @@ static int cmd_health(const char *conf_path)
 
 int main(int argc, char **argv)
 {
+    /* The password is in memory (and in libcurl's plain and base64 copies): no core dumps. */
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+        perror("meetingctl: prctl(PR_SET_DUMPABLE)");
     struct ctl c = {.conf_path = CONF_DEFAULT_PATH};
     static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
                                          {"as", required_argument, NULL, 'a'},
@@ -820,6 +818,7 @@ int main(int argc, char **argv)
         conf_free(c.conf);
         return EXIT_FAILURE;
     }
+    krb5env_apply(&c.conf->server);
     c.ctx = (struct ews_context){.server_version = c.account.server_version,
                                  .impersonate_address = c.account.impersonate};
     if (http_global_init() != 0) {
@@ -852,6 +851,7 @@ int main(int argc, char **argv)
         usage(stderr);
         rc = EX_USAGE_CODE;
     }
+    oauth2_shared_free(c.http);
     http_client_free(c.http);
     ev_loop_destroy(c.loop);
     http_global_cleanup();

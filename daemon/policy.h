@@ -139,10 +139,28 @@ void policy_decide(const struct conf_policy *policy, const struct item *request,
 
 void policy_result_clear(struct policy_result *result);
 
+/* True if M (a rule's subject condition) is absent or SUBJECT matches it: a substring, ASCII
+ * case-insensitively, or the /regex/ compiled when the configuration was loaded. A NULL
+ * SUBJECT matches only an absent condition. */
+bool policy_subject_matches(const struct conf_text_match *m, const char *subject);
+
+/* One decision taken for a mailbox, as the daemon reports it (log line, decision record). */
+struct policy_event {
+    const char *mailbox; /* the [mailbox NAME] */
+    const char *address; /* the mailbox's SMTP address */
+    const struct item *request;
+    const struct policy_result *result;
+    const char *outcome; /* "sent", "dry-run", "failed: ..." */
+};
+
 /* Static lower-case names: "accept", "tentative", "decline", "ignore". */
 const char *policy_decision_name(enum policy_decision decision);
 
-/* All reasons of failed checks joined with "; " (caller frees), or NULL when none. */
-char *policy_result_reasons(const struct policy_result *result);
+/*
+ * Reasons of RESULT for a log line or a summary, caller frees (never NULL): the reasons of the
+ * failed checks joined with "; "; if none failed, the reasons of all checks joined; "" when
+ * there are no checks (or RESULT is NULL). Checks without a reason are skipped.
+ */
+char *policy_result_reasons_text(const struct policy_result *result);
 
 #endif

@@ -14,11 +14,15 @@
  * becomes U+FFFD), with '"', '\\' and control characters escaped, so `jq` reads the file.
  *
  * Durability: a line is written with a single write() on an O_APPEND descriptor and then
- * fdatasync'ed, so the file is never truncated and a killed daemon leaves at most one partial
- * last line, which the next record_open() cuts off.
+ * fdatasync'ed. Each append is all or nothing: a write that fails or falls short, or an
+ * fdatasync that fails, is taken back (the file is truncated to where it was), so a full disk
+ * never leaves a torn line. A killed daemon leaves at most one partial last line, which the
+ * next record_open() cuts off with a warning. Before each append the file at the path is
+ * checked to still be the one open: a record file or state directory removed or replaced
+ * while meetingd runs is logged at error level and the record goes on in a new file (or the
+ * append fails while that cannot be created).
  *
- * `meetingd --history` reads the file back with a small strict JSON reader (bounded nesting,
- * bounded line length) and prints it readably; a line it cannot read is skipped and counted.
+ * `meetingd --history` reads the file back: see history.h.
  */
 #ifndef MEETINGD_RECORD_H
 #define MEETINGD_RECORD_H
@@ -29,11 +33,7 @@
 #include <time.h>
 
 #include "item.h"
-#include "mailbox.h"
 #include "policy.h"
-
-/* Lines longer than this are not read back (counted as unreadable); ours stay far below. */
-#define RECORD_LINE_MAX (1024 * 1024)
 
 struct record;
 
@@ -45,6 +45,11 @@ struct record;
  */
 struct record *record_open(const char *path, char *err, size_t errlen);
 
+/* Checks that the record file is still the one open (see Durability above), reopening and
+ * reporting as an append would: lets the daemon notice a removed state directory at each
+ * poll, not only at the next decision. 0 (also for NULL), or -1 while no file can be had. */
+int record_check(struct record *r);
+
 /* Closes the file. NULL is allowed. */
 void record_close(struct record *r);
 
@@ -54,30 +59,15 @@ void record_close(struct record *r);
  * with errno set (EINVAL for a NULL record or decision); after a short write the partial line
  * is cut off again so the file stays line-aligned.
  */
-int record_append(struct record *r, const struct mailbox_decision *d, bool dry_run);
+int record_append(struct record *r, const struct policy_event *d, bool dry_run);
 
 /* record_append() with an explicit decision time WHEN (tests, replays). */
-int record_append_at(struct record *r, const struct mailbox_decision *d, bool dry_run, time_t when);
+int record_append_at(struct record *r, const struct policy_event *d, bool dry_run, time_t when);
 
 /*
  * The JSON line (with its final '\n') that record_append_at() would write. Caller frees.
  */
-char *record_format_line(const struct mailbox_decision *d, bool dry_run, time_t when);
-
-/*
- * Reasons of policy result R for a log line, caller frees (never NULL): the reasons of the
- * failed checks joined with "; "; if none failed, the reasons of all checks joined; "" when
- * there are no checks. Checks without a reason are skipped.
- */
-char *record_reasons_text(const struct policy_result *r);
-
-/*
- * S in double quotes for key=value log lines and terminal output, caller frees (never NULL;
- * NULL gives ""): '"' and '\\' are backslash-escaped, control characters become \n, \r, \t
- * or \xNN, and so does every byte that is not part of valid UTF-8 and every UTF-8 encoded C1
- * control (U+0080..U+009F, as \xC2\xNN). Other UTF-8 passes through unchanged.
- */
-char *record_quote(const char *s);
+char *record_format_line(const struct policy_event *d, bool dry_run, time_t when);
 
 /*
  * A short English description of a recurrence, caller frees, e.g.
@@ -86,43 +76,5 @@ char *record_quote(const char *s);
  *   "monthly every 1 month(s) on the last Friday from 2026-12-01, no end".
  */
 char *record_recurrence_text(const struct item_recurrence *rec);
-
-/* What --history shows. Every member is optional (NULL / 0 = no filter). */
-struct record_filter {
-    const char *mailbox;   /* the [mailbox NAME] exactly, or the mailbox's address (any case) */
-    const char *organizer; /* an address (any case), "@domain" or glob, as util_addr_matches */
-    time_t since;          /* decisions taken at or after this time */
-};
-
-/* Counters of one history run. */
-struct record_history_stats {
-    size_t records;          /* readable records */
-    size_t shown;            /* records that passed the filter and were printed */
-    size_t unreadable;       /* non-empty lines that were skipped */
-    size_t first_unreadable; /* line number (1-based) of the first of them, 0 = none */
-};
-
-/*
- * Prints the decisions of the record file PATH that pass filter F (NULL = all) to OUT, oldest
- * first, one block per decision:
- *   2026-12-01 09:14:03Z  room0  DECLINE  "Weekly sync" by jane@contoso.com
- *       meeting 2026-12-03 10:00Z - 11:00Z, weekly every 1 week(s) on Thu from ...
- *       rule: no-externals
- *       FAIL conflicts: the room is already booked from 10:00 to 11:00 ...
- *       ok   booking_window: within the 180-day booking window
- *       response sent: "..."
- * Dry-run decisions are marked "(dry run)". Returns 0 (also when the file does not exist
- * yet: then it prints "no decisions recorded yet"), or -1 on a read error with a message on
- * stderr. Unreadable lines are skipped and reported once, at the end, on stderr.
- */
-int record_print_history(const char *path, const struct record_filter *f, FILE *out);
-
-/*
- * The reader behind record_print_history(): reads decisions.jsonl content from IN and prints
- * the matching decisions to OUT, writing nothing else (no "no decisions" line, nothing on
- * stderr). Fills *STATS if not NULL. Returns 0, or -1 when reading IN failed (ferror).
- */
-int record_history_stream(FILE *in, const struct record_filter *f, FILE *out,
-                          struct record_history_stats *stats);
 
 #endif

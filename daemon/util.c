@@ -1,10 +1,12 @@
 /*
  * util: allocation, value parsers, secret files, clock, string lists, address matching.
  */
+#define _GNU_SOURCE /* FNM_CASEFOLD */
 #include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -509,6 +511,24 @@ void util_secure_free(char *s)
 
 /* ---- clock ------------------------------------------------------------------------------ */
 
+time_t util_now(void)
+{
+#ifdef MEETINGD_TEST_CLOCK
+    static bool read;
+    static time_t offset;
+    if (!read) {
+        const char *s = getenv("MEETINGD_TEST_NOW");
+        time_t t;
+        if (s != NULL && *s != '\0' && util_parse_time(s, &t) == 0)
+            offset = t - time(NULL);
+        read = true;
+    }
+    return time(NULL) + offset;
+#else
+    return time(NULL);
+#endif
+}
+
 uint64_t util_monotonic_ms(void)
 {
     struct timespec ts;
@@ -596,6 +616,43 @@ bool util_utf8_valid(const char *s, size_t n)
     return util_utf8_complete(&st);
 }
 
+size_t util_utf8_len(const unsigned char *s, size_t avail, uint32_t *cp)
+{
+    struct util_utf8 st = {0};
+    uint32_t v = 0;
+    for (size_t i = 0; i < avail && i < 4; i++) {
+        if (!util_utf8_feed(&st, s[i]))
+            return 0;
+        if (i == 0)
+            v = s[0] < 0x80 ? s[0] : s[0] & (s[0] >= 0xf0 ? 0x07 : s[0] >= 0xe0 ? 0x0f : 0x1f);
+        else
+            v = (v << 6) | (s[i] & 0x3f);
+        if (util_utf8_complete(&st)) {
+            *cp = v;
+            return i + 1;
+        }
+    }
+    return 0;
+}
+
+char *util_utf8_replace_invalid(const char *s)
+{
+    struct strbuf b = {0};
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        uint32_t cp;
+        size_t n = util_utf8_len(p, SIZE_MAX, &cp);
+        if (n == 0) {
+            strbuf_puts(&b, "\xEF\xBF\xBD"); /* U+FFFD */
+            p++;
+        } else {
+            strbuf_put(&b, p, n);
+            p += n;
+        }
+    }
+    return strbuf_take(&b);
+}
+
 int util_str_casecmp_ascii(const char *a, const char *b)
 {
     for (;; a++, b++) {
@@ -650,39 +707,67 @@ bool util_addr_is_valid(const char *addr)
     return at - addr <= 64 && util_domain_is_valid(at + 1);
 }
 
-/* Glob with '*' and '?' only, ASCII case-insensitive. Iterative with one backtrack point:
- * on a mismatch after a '*', let that star swallow one more character. */
-static bool glob_match_ci(const char *pat, const char *str)
-{
-    const char *star = NULL, *retry = NULL;
-    while (*str != '\0') {
-        if (*pat == '*') {
-            star = pat++;
-            retry = str;
-        } else if (*pat != '\0' && (*pat == '?' || lower_ascii(*pat) == lower_ascii(*str))) {
-            pat++;
-            str++;
-        } else if (star != NULL) {
-            pat = star + 1;
-            str = ++retry;
-        } else {
-            return false;
-        }
-    }
-    while (*pat == '*')
-        pat++;
-    return *pat == '\0';
-}
-
 bool util_addr_matches(const char *pattern, const char *addr)
 {
     if (pattern == NULL || addr == NULL || *pattern == '\0' || *addr == '\0')
         return false;
+    /* The configuration refuses '[' and '\\' in patterns, so glibc's fnmatch sees only
+     * '*' and '?'; neither '/' nor a leading '.' is special without FNM_PATHNAME/PERIOD. */
     if (strpbrk(pattern, "*?") != NULL)
-        return glob_match_ci(pattern, addr);
+        return fnmatch(pattern, addr, FNM_CASEFOLD | FNM_NOESCAPE) == 0;
     if (pattern[0] == '@') {
         const char *at = strrchr(addr, '@');
         return at != NULL && at != addr && util_str_casecmp_ascii(at + 1, pattern + 1) == 0;
     }
     return util_str_casecmp_ascii(pattern, addr) == 0;
+}
+
+/* ---- growable string --------------------------------------------------------------------- */
+
+static void strbuf_reserve(struct strbuf *b, size_t more)
+{
+    if (b->len + more + 1 <= b->cap)
+        return;
+    size_t ncap = b->cap ? b->cap : 256;
+    while (ncap < b->len + more + 1)
+        ncap *= 2;
+    b->p = xrealloc(b->p, ncap);
+    b->cap = ncap;
+}
+
+void strbuf_put(struct strbuf *b, const void *s, size_t n)
+{
+    strbuf_reserve(b, n);
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+void strbuf_putc(struct strbuf *b, char c)
+{
+    strbuf_put(b, &c, 1);
+}
+
+void strbuf_puts(struct strbuf *b, const char *s)
+{
+    strbuf_put(b, s, strlen(s));
+}
+
+void strbuf_printf(struct strbuf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = xvasprintf(fmt, ap);
+    va_end(ap);
+    strbuf_puts(b, s);
+    free(s);
+}
+
+/* The string, owned by the caller from now on (never NULL); B is left empty. */
+char *strbuf_take(struct strbuf *b)
+{
+    char *s = b->p ? b->p : xstrdup("");
+    b->p = NULL;
+    b->len = b->cap = 0;
+    return s;
 }

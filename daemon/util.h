@@ -113,6 +113,12 @@ void util_secure_free(char *s);
 
 /* ---- clock ------------------------------------------------------------------------------ */
 
+/* The wall clock the daemon decides by: time(NULL). In a build with MEETINGD_TEST_CLOCK
+ * (test builds), MEETINGD_TEST_NOW=<ISO 8601 time> in the environment makes it start at that
+ * time when first read and advance with the real clock from there, so tests can put the
+ * daemon at any time of day instead of waiting for one. Log timestamps stay real. */
+time_t util_now(void);
+
 /* Milliseconds of CLOCK_MONOTONIC: for intervals and timeouts, never for wall-clock time. */
 uint64_t util_monotonic_ms(void);
 
@@ -134,6 +140,20 @@ void strlist_free(struct strlist *l);
 /* True if the list holds s, compared ASCII case-insensitively. */
 bool strlist_contains_ci(const struct strlist *l, const char *s);
 
+/* ---- growable string --------------------------------------------------------------------- */
+
+/* A string built piece by piece. Zero-initialise ({0}); strbuf_take() hands the string over
+ * (never NULL) and leaves the buffer empty. p is NUL-terminated once anything was put. */
+struct strbuf {
+    char *p;
+    size_t len, cap;
+};
+void strbuf_put(struct strbuf *b, const void *s, size_t n);
+void strbuf_putc(struct strbuf *b, char c);
+void strbuf_puts(struct strbuf *b, const char *s);
+void strbuf_printf(struct strbuf *b, const char *fmt, ...) UTIL_PRINTF(2, 3);
+char *strbuf_take(struct strbuf *b);
+
 /* ---- strings and addresses -------------------------------------------------------------- */
 
 /* strcasecmp for ASCII letters only, independent of the locale. */
@@ -152,6 +172,13 @@ bool util_utf8_feed(struct util_utf8 *st, unsigned char c);
 bool util_utf8_complete(const struct util_utf8 *st);
 /* True if the n bytes at s are complete, valid UTF-8. */
 bool util_utf8_valid(const char *s, size_t n);
+/* The length of the valid UTF-8 sequence at S (with its code point in *CP), or 0 when S does
+ * not start one. At most AVAIL bytes are read; for a NUL-terminated S pass SIZE_MAX (a NUL
+ * is never a continuation byte, so reading stops there). */
+size_t util_utf8_len(const unsigned char *s, size_t avail, uint32_t *cp);
+/* A copy of S with every byte that is not part of valid UTF-8 replaced by U+FFFD; caller
+ * frees. */
+char *util_utf8_replace_invalid(const char *s);
 
 /* True if addr looks like an e-mail address: one '@', a non-empty local part of printable
  * ASCII without spaces or any of "<>()[],;:\"\\", and a domain of letters, digits, '-' and
@@ -164,9 +191,9 @@ bool util_domain_is_valid(const char *domain);
 /* Matches an address against a pattern, ASCII case-insensitively:
  *   "user@example.com"  the whole address,
  *   "@example.com"      any address whose domain is exactly example.com (not subdomains),
- *   "*@*.example.com"   a glob: '*' matches any run of characters (including none, and
- *                       including '@' and '.'), '?' exactly one character; nothing else
- *                       is special.
+ *   "*@*.example.com"   a glob (fnmatch with FNM_CASEFOLD): '*' matches any run of
+ *                       characters (including none, and including '@' and '.'), '?' exactly
+ *                       one character; '[' is not allowed in configured patterns.
  * NULL or empty pattern / address never match. */
 bool util_addr_matches(const char *pattern, const char *addr);
 

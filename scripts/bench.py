@@ -15,6 +15,11 @@ Phases (each with a fresh simulator and state directory):
   idle     CPU per poll and per mailbox and RSS of the daemon idle-polling 1..500 mailboxes,
            from /proc/PID/stat and /proc/PID/status.
   backlog  the same for one mailbox whose Inbox keeps many requests it left alone.
+  sync-idle  idle cost of one mailbox whose Inbox keeps 5,000 answered requests, on the
+           simulator directly: FindItem paging (what meetingd sends per poll today) vs one
+           SyncFolderItems with the previous state (what sync = syncfolderitems will send).
+  notify   invitation sent -> NewMailEvent read on an open GetStreamingEvents, on the
+           simulator alone (its part of the streaming path).
   latency  arrival-to-answer delay in daemon mode with a short poll_interval: invitations
            created at random times, answers seen in the simulator's --log.
   callgrind  instructions of a fixed --once workload under valgrind --tool=callgrind.
@@ -153,7 +158,7 @@ runpy.run_path(sim_dir, run_name="__main__")
 class Sim:
     """tests/ewssim as a subprocess, without schema validation."""
 
-    def __init__(self, workdir, addresses, log=False, log_bodies=False):
+    def __init__(self, workdir, addresses, log=False, log_bodies=False, extra=()):
         self.workdir = workdir
         self.log_path = os.path.join(workdir, "sim.log") if log else None
         cmd = [sys.executable, "-c", SIM_BOOT, SIM_DIR, "--listen", "127.0.0.1:0"]
@@ -162,6 +167,7 @@ class Sim:
             cmd += ["--log", self.log_path]
             if log_bodies:
                 cmd.append("--log-bodies")
+        cmd += list(extra)
         self.cmdline_bytes = sum(len(c) + 1 for c in cmd)
         self.stderr = open(os.path.join(workdir, "sim.err"), "w")
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self.stderr,
@@ -582,6 +588,211 @@ def phase_backlog(args, root):
         sim.stop()
 
 
+# ---- phase: idle cost of a large Inbox, FindItem paging vs SyncFolderItems ----------------
+
+class EwsSession:
+    """One mailbox's keep-alive EWS connection: call(operation XML) -> (bytes, seconds)."""
+
+    def __init__(self, sim, address):
+        auth = base64.b64encode(("%s:%s" % (address, PASSWORD)).encode()).decode()
+        self.headers = {"Content-Type": "text/xml; charset=utf-8",
+                        "Authorization": "Basic " + auth}
+        self.conn = http.client.HTTPConnection(sim.host, sim.port, timeout=300)
+
+    def call(self, operation_xml):
+        doc = ('<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="%s" '
+               'xmlns:m="%s" xmlns:t="%s"><soap:Header><t:RequestServerVersion '
+               'Version="Exchange2013_SP1"/></soap:Header><soap:Body>%s</soap:Body>'
+               "</soap:Envelope>" % (SOAP_NS, M_NS, T_NS, operation_xml))
+        t0 = time.monotonic()
+        self.conn.request("POST", "/EWS/Exchange.asmx", doc.encode(), self.headers)
+        resp = self.conn.getresponse()
+        data = resp.read()
+        if resp.status != 200 or b'ResponseClass="Error"' in data:
+            die("%s failed: HTTP %d %s" % (operation_xml[:40], resp.status, data[:500]))
+        return data, time.monotonic() - t0
+
+    def close(self):
+        self.conn.close()
+
+
+# The FindItem page meetingd sends per poll (daemon/mailbox.c find_page(): IdOnly +
+# ItemClass, meeting requests and cancellations, oldest first, 100 per page).
+FIND_PAGE = ('<m:FindItem Traversal="Shallow"><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape>'
+             '<t:AdditionalProperties><t:FieldURI FieldURI="item:ItemClass"/>'
+             '</t:AdditionalProperties></m:ItemShape><m:IndexedPageItemView '
+             'MaxEntriesReturned="100" Offset="%d" BasePoint="Beginning"/><m:Restriction><t:Or>'
+             + "".join('<t:Contains ContainmentMode="Prefixed" '
+                       'ContainmentComparison="IgnoreCase"><t:FieldURI FieldURI="item:ItemClass"/>'
+                       '<t:Constant Value="%s"/></t:Contains>'
+                       % c for c in ("IPM.Schedule.Meeting.Request",
+                                     "IPM.Schedule.Meeting.Canceled"))
+             + '</t:Or></m:Restriction><m:SortOrder><t:FieldOrder Order="Ascending">'
+             '<t:FieldURI FieldURI="item:DateTimeReceived"/></t:FieldOrder></m:SortOrder>'
+             '<m:ParentFolderIds><t:DistinguishedFolderId Id="inbox"/></m:ParentFolderIds>'
+             "</m:FindItem>")
+SYNC_INBOX = ("<m:SyncFolderItems><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape>"
+              '<m:SyncFolderId><t:DistinguishedFolderId Id="inbox"/></m:SyncFolderId>%s'
+              "<m:MaxChangesReturned>512</m:MaxChangesReturned></m:SyncFolderItems>")
+
+
+def fill_answered_inbox(sim, room, n):
+    """N meeting requests in ROOM's Inbox, all accepted and left there (the simulator runs
+    with --keep-answered-requests, as grommunio behaves)."""
+    org, mbx = EwsSession(sim, ORGANIZER), EwsSession(sim, room)
+    base, batch = first_slot(), 100
+    for first in range(0, n, batch):
+        items = "".join(
+            "<t:CalendarItem><t:Subject>Kept %d</t:Subject><t:Start>%s</t:Start><t:End>%s"
+            "</t:End><t:RequiredAttendees><t:Attendee><t:Mailbox><t:EmailAddress>%s"
+            "</t:EmailAddress></t:Mailbox></t:Attendee></t:RequiredAttendees></t:CalendarItem>"
+            % (i, wire_time(base + datetime.timedelta(hours=i)),
+               wire_time(base + datetime.timedelta(hours=i, minutes=30)), room)
+            for i in range(first, min(n, first + batch)))
+        org.call('<m:CreateItem SendMeetingInvitations="SendToAllAndSaveCopy">'
+                 '<m:SavedItemFolderId><t:DistinguishedFolderId Id="calendar"/>'
+                 "</m:SavedItemFolderId><m:Items>%s</m:Items></m:CreateItem>" % items)
+    inbox = [i["id"] for i in sim.mailbox(room)["inbox"]]
+    for first in range(0, len(inbox), batch):
+        mbx.call('<m:CreateItem MessageDisposition="SaveOnly"><m:Items>%s</m:Items>'
+                 "</m:CreateItem>" % "".join('<t:AcceptItem><t:ReferenceItemId Id="%s"/>'
+                                             "</t:AcceptItem>" % i
+                                             for i in inbox[first:first + batch]))
+    org.close()
+    mbx.close()
+    if len(sim.mailbox(room)["inbox"]) != n:
+        die("sync-idle: the Inbox does not keep the %d answered requests" % n)
+
+
+def measure_polls(sim, polls, one_poll):
+    """Run one_poll() POLLS times: per poll requests, response bytes, client wall seconds,
+    simulator ms (its --log) and simulator CPU seconds."""
+    st0, cpu0, off = sim.stats(), sim.cpu_seconds(), sim.log_size()
+    nbytes, wall = 0, 0.0
+    for _ in range(polls):
+        b, w = one_poll()
+        nbytes += b
+        wall += w
+    st1, cpu1, end = sim.stats(), sim.cpu_seconds(), sim.log_size()
+    records = read_log_records(sim.log_path, off, end)
+    delta = stats_delta(st1, st0)
+    return {"polls": polls, "requests": delta["requests"] / polls,
+            "operations": delta["operations"], "bytes": nbytes / polls, "wall": wall / polls,
+            "server_ms": sum(r.get("ms", 0) for r in records) / polls,
+            "sim_cpu": (cpu1 - cpu0) / polls}
+
+
+def phase_sync_idle(args, root):
+    """What an idle poll of a mailbox whose Inbox keeps args.inbox_items answered requests
+    costs, measured on the simulator directly: the FindItem paging meetingd does today, and
+    one SyncFolderItems with the state of the previous sync (what sync = syncfolderitems
+    will send)."""
+    work = tempfile.mkdtemp(prefix="syncidle-", dir=root)
+    room = "room0@" + DOMAIN
+    sim = Sim(work, [ORGANIZER, room], log=True, extra=["--keep-answered-requests"])
+    try:
+        fill_answered_inbox(sim, room, args.inbox_items)
+        mbx = EwsSession(sim, room)
+
+        def find_poll():
+            offset, nbytes, wall = 0, 0, 0.0
+            while True:
+                data, w = mbx.call(FIND_PAGE % offset)
+                nbytes, wall = nbytes + len(data), wall + w
+                if b'IncludesLastItemInRange="true"' in data:
+                    return nbytes, wall
+                offset = int(re.search(rb'IndexedPagingOffset="(\d+)"', data).group(1))
+
+        state = [None]
+
+        def sync_poll():
+            nbytes, wall = 0, 0.0
+            while True:
+                element = "<m:SyncState>%s</m:SyncState>" % state[0] if state[0] else ""
+                data, w = mbx.call(SYNC_INBOX % element)
+                nbytes, wall = nbytes + len(data), wall + w
+                state[0] = re.search(rb"<m:SyncState>([^<]+)</m:SyncState>", data).group(1) \
+                    .decode()
+                if b"<m:IncludesLastItemInRange>true<" in data:
+                    return nbytes, wall
+
+        result = {"inbox_items": args.inbox_items,
+                  "finditem": measure_polls(sim, args.sync_idle_polls, find_poll),
+                  "first_sync": measure_polls(sim, 1, sync_poll),
+                  "syncfolderitems": measure_polls(sim, args.sync_idle_polls * 4, sync_poll)}
+        mbx.close()
+        return result
+    finally:
+        sim.stop()
+
+
+def report_sync_idle(r):
+    print()
+    print("== Idle cost of one mailbox whose Inbox keeps %d answered requests (as grommunio "
+          "leaves them), on the simulator directly, no daemon" % r["inbox_items"])
+    rows = []
+    for key, label in (("finditem", "FindItem paging (today)"),
+                       ("first_sync", "SyncFolderItems, first sync"),
+                       ("syncfolderitems", "SyncFolderItems, idle")):
+        x = r[key]
+        rows.append([label, x["polls"], "%.1f" % x["requests"],
+                     ", ".join("%s %d" % kv for kv in sorted(x["operations"].items())),
+                     "%.0f" % x["bytes"], "%.1f" % (x["wall"] * 1000), "%.1f" % x["server_ms"],
+                     "%.1f" % (x["sim_cpu"] * 1000),
+                     "%.0f" % (x["requests"] * 60) if key != "first_sync" else "-"])
+    table(["mode", "polls", "requests/poll", "ops (all polls)", "bytes/poll", "wall ms/poll",
+           "sim ms/poll", "sim CPU ms/poll", "requests/h at 60 s"], rows)
+    print("   'requests/h at 60 s': one mailbox polled every 60 s. The daemon does not use "
+          "SyncFolderItems or streaming yet: their invitation-to-answer latency and idle "
+          "requests per hour need the daemon side.")
+
+
+# ---- phase: notification delivery on the simulator -----------------------------------------
+
+def phase_notify(args, root):
+    """How long after an invitation is sent its NewMailEvent arrives on an open
+    GetStreamingEvents response (the simulator's part of the streaming path; the daemon's
+    invitation-to-answer latency needs the daemon side). Invitations are sent one at a
+    time, each after the previous event arrived."""
+    sys.path.insert(0, os.path.join(SIM_DIR, "tests"))
+    import streamclient  # noqa: E402  (the simulator tests' streaming client)
+    work = tempfile.mkdtemp(prefix="notify-", dir=root)
+    room = "room0@" + DOMAIN
+    sim = Sim(work, [ORGANIZER, room])
+    try:
+        mbx, org = EwsSession(sim, room), Organizer(sim)
+        data, _ = mbx.call(streamclient.subscribe_xml())
+        sid = re.search(rb"<m:SubscriptionId>([^<]+)<", data).group(1).decode()
+        sim.passwords = {room: PASSWORD}  # where StreamingConnection looks for it
+        conn = streamclient.StreamingConnection(sim, room, [sid], 30)
+        base, delays = first_slot(), []
+        for i in range(args.invites):
+            start = base + datetime.timedelta(hours=i)
+            t0 = time.monotonic()
+            org.create_meeting("Notify %d" % i, start, start + datetime.timedelta(minutes=30),
+                               resources=(room,))
+            conn.until(lambda c: any(n == "NewMailEvent" for _, n, _ in c.events()))
+            delays.append(time.monotonic() - t0)
+        conn.close()
+        mbx.close()
+        org.close()
+        delays.sort()
+        return {"invites": len(delays), "p50": percentile(delays, 50),
+                "p99": percentile(delays, 99), "max": delays[-1]}
+    finally:
+        sim.stop()
+
+
+def report_notify(r):
+    print()
+    print("== Invitation sent -> NewMailEvent read on an open GetStreamingEvents (simulator "
+          "only, %d invitations one at a time)" % r["invites"])
+    table(["invitations", "p50 ms", "p99 ms", "max ms"],
+          [[r["invites"], ms(r["p50"]), ms(r["p99"]), ms(r["max"])]])
+    print("   Includes the organizer's CreateItem (the invitation's delivery); the daemon's "
+          "SyncFolderItems and answer come on top once it streams.")
+
+
 # ---- phase: arrival-to-answer latency -------------------------------------------------------
 
 class LogTail(threading.Thread):
@@ -973,8 +1184,10 @@ def parse_args(argv):
                     help="the meetingd binary (scripts/bench passes build-bench/meetingd)")
     ap.add_argument("--quick", action="store_true",
                     help="small sizes and short windows (~30 s), for a smoke run")
-    ap.add_argument("--phases", metavar="LIST", default="calls,idle,backlog,latency,callgrind",
-                    help="comma-separated subset of calls,idle,backlog,latency,callgrind")
+    ap.add_argument("--phases", metavar="LIST",
+                    default="calls,idle,backlog,sync-idle,notify,latency,callgrind",
+                    help="comma-separated subset of calls,idle,backlog,sync-idle,notify,"
+                    "latency,callgrind")
     ap.add_argument("--meetings", metavar="N", type=int,
                     help="calls: invitations answered per policy in one --once run "
                     "(default 200; quick 50)")
@@ -1006,6 +1219,11 @@ def parse_args(argv):
                     help="skip the callgrind phase")
     ap.add_argument("--callgrind-meetings", metavar="N", type=int, default=50,
                     help="callgrind: invitations of the workload (default 50)")
+    ap.add_argument("--inbox-items", metavar="N", type=int,
+                    help="sync-idle phase: answered requests kept in the Inbox (default 5000, "
+                    "--quick 1000)")
+    ap.add_argument("--sync-idle-polls", metavar="N", type=int, default=5,
+                    help="sync-idle phase: FindItem polls measured (SyncFolderItems: 4x as many)")
     ap.add_argument("--json", metavar="FILE", help="also write the raw results as JSON")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
     args = ap.parse_args(argv)
@@ -1023,18 +1241,21 @@ def parse_args(argv):
         (4.0 if q else 10.0)
     args.invites = args.invites if args.invites is not None else (12 if q else 40)
     args.backlog = args.backlog if args.backlog is not None else (300 if q else 1000)
+    args.inbox_items = args.inbox_items if args.inbox_items is not None else \
+        (1000 if q else 5000)
     args.latency_spread = args.latency_spread if args.latency_spread is not None else \
         (6.0 if q else 16.0)
     if args.callgrind is None:
         args.callgrind = not q
     args.phase_set = set(p.strip() for p in args.phases.split(",") if p.strip())
-    unknown = args.phase_set - {"calls", "idle", "backlog", "latency", "callgrind"}
+    unknown = args.phase_set - {"calls", "idle", "backlog", "sync-idle", "notify",
+                                "latency", "callgrind"}
     if unknown:
         ap.error("--phases: unknown %s" % ", ".join(sorted(unknown)))
     if not args.callgrind:
         args.phase_set.discard("callgrind")
     for name in ("meetings", "invites", "meeting_mailboxes", "latency_mailboxes",
-                 "callgrind_meetings"):
+                 "callgrind_meetings", "inbox_items", "sync_idle_polls"):
         if getattr(args, name) < 1:
             ap.error("--%s must be at least 1" % name.replace("_", "-"))
     for name in ("idle_poll_interval", "poll_interval"):
@@ -1063,6 +1284,12 @@ def main(argv=None):
         if "backlog" in args.phase_set and args.backlog > 0:
             results["backlog"] = phase_backlog(args, root)
             report_backlog(results["backlog"])
+        if "sync-idle" in args.phase_set:
+            results["sync_idle"] = phase_sync_idle(args, root)
+            report_sync_idle(results["sync_idle"])
+        if "notify" in args.phase_set:
+            results["notify"] = phase_notify(args, root)
+            report_notify(results["notify"])
         if "latency" in args.phase_set:
             results["latency"] = phase_latency(args, root)
             report_latency(results["latency"])

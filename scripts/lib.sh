@@ -5,15 +5,31 @@ set -euo pipefail
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PACKAGES=(build-essential cmake pkg-config python3 tzdata ca-certificates
           libcurl4-openssl-dev libxml2-dev libxml2-utils libev-dev libinih-dev libcmocka-dev
-          valgrind systemd prometheus)
+          libjansson-dev unicode-cldr-core valgrind systemd prometheus nodejs npm openssl
+          krb5-kdc krb5-admin-server python3-gssapi python3-requests-ntlm python3-cryptography
+          libssl-dev
+          uthash-dev) # uthash: the ledger's hash table (header only)
 
+# provided NAME: an installed package provides NAME (a nodejs build that bundles npm does).
+provided() {
+    dpkg-query -W -f='${Status}|${Provides}\n' 2>/dev/null |
+        grep "^install ok installed|" | grep -E "[|, ]$1( |,|\$)" >/dev/null
+}
+
+# What scripts/build-deb and scripts/test-systemd need besides PACKAGES: debhelper builds the
+# package, lintian checks it, man-db renders the manual pages, debootstrap makes the Debian 12
+# root the real systemd boots in.
+PACKAGING_PACKAGES=(debhelper lintian man-db)
+SYSTEMD_TEST_PACKAGES=(debootstrap util-linux)
+
+# install_missing [PACKAGE...]: installs those of PACKAGES (default) or of the arguments that are
+# missing.
 install_missing() {
-    local missing=()
-    PACKAGES+=(uthash-dev) # the ledger's hash table (header only)
-    PACKAGES+=(openssl) # e2e certificates (ca-certificates pulls it in already)
-    for p in "${PACKAGES[@]}"; do
+    local missing=() wanted=("$@")
+    [ ${#wanted[@]} -gt 0 ] || wanted=("${PACKAGES[@]}")
+    for p in "${wanted[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
-            missing+=("$p")
+            provided "$p" || missing+=("$p")
     done
     [ ${#missing[@]} -eq 0 ] && return 0
     if [ "$(id -u)" -ne 0 ]; then

@@ -28,7 +28,7 @@ class BadPassword(e2e.TestCase):
 
     def test_once(self):
         w = self.w
-        res = w.once(self.conf, expect=1)
+        res = w.once(self.conf, expect=77)  # EX_NOPERM: credentials refused
         self.assertEqual(w.answers(self.mid), {A("attendee0"): ["Accept"],
                                                A("room0"): ["Accept"]})
         self.assertEqual(len(w.requests("attendee1")), 1, "attendee1's request is untouched")

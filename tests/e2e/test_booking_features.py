@@ -13,7 +13,6 @@ every effect checked in the mailboxes themselves:
 
 import datetime
 import os
-import time
 
 import e2e
 import simharness as h
@@ -253,11 +252,15 @@ class BookingFeatures(e2e.TestCase):
         A daily series from tomorrow at a time of day later than now has its second
         occurrence after now + 48 h but inside the window; a booking there conflicts, so the
         series is declined. (Counting 48 h from now, meetingd missed that occurrence and
-        accepted.)"""
-        now = datetime.datetime.now(datetime.timezone.utc)
-        if now.hour == 23 and now.minute >= 57:  # keep the second occurrence before midnight
-            time.sleep((60 - now.minute) * 60 - now.second + 1)
-            now = datetime.datetime.now(datetime.timezone.utc)
+        accepted.)
+
+        The second occurrence must fall before midnight: the daemon's clock is set to 06:00
+        UTC today (MEETINGD_TEST_NOW, a test build's clock) instead of waiting for the real
+        clock to pass midnight."""
+        now = datetime.datetime.now(datetime.timezone.utc).replace(hour=6, minute=0, second=0,
+                                                                   microsecond=0)
+        os.environ["MEETINGD_TEST_NOW"] = e2e.iso(now)
+        self.addCleanup(os.environ.pop, "MEETINGD_TEST_NOW", None)
         second = (now + datetime.timedelta(days=2, minutes=2)).replace(second=0,
                                                                       microsecond=0)
         first = second - datetime.timedelta(days=1)
@@ -288,6 +291,9 @@ class BookingFeatures(e2e.TestCase):
         self.assertIn("conflict", reply["body"])
         self.assertIn(second.strftime("%Y-%m-%d"), reply["body"])
         self.assertEqual(reply["subject"], "Declined: Daily stand-up")
+        # The decisions were taken at the daemon's (set) time, not the real one.
+        self.assertTrue(all(d["time"].startswith(now.strftime("%Y-%m-%dT06:"))
+                            for d in w.decisions()), w.decisions())
 
 
 if __name__ == "__main__":

@@ -25,7 +25,6 @@ series across it.
 import datetime
 import os
 import re
-import time
 import zoneinfo
 from xml.sax.saxutils import escape
 
@@ -56,14 +55,15 @@ class Clock:
 
     def __init__(self):
         # The booking window counts dates: keep the whole run on one date in every zone
-        # whose "today" matters (a run takes seconds; this waits out the last 5 minutes).
-        now = datetime.datetime.now(UTC)
+        # whose "today" matters. Rather than wait for the real clock to leave a midnight,
+        # the daemon's clock is set (MEETINGD_TEST_NOW, a test build's clock): 06:00 UTC of
+        # today is 20:00 at Kiritimati (UTC+14), hours from a date change in both, whatever
+        # the real time of day.
+        now = datetime.datetime.now(UTC).replace(hour=6, minute=0, second=0, microsecond=0)
         for zone in (UTC, KIRITIMATI):
             local = now.astimezone(zone)
-            left = 86400 - (local.hour * 3600 + local.minute * 60 + local.second)
-            if left < 300:
-                time.sleep(left + 5)
-                now = datetime.datetime.now(UTC)
+            assert 3600 < local.hour * 3600 + local.minute * 60 < 86400 - 3600, zone
+        os.environ["MEETINGD_TEST_NOW"] = e2e.iso(now)
         self.now = now
         self.today = now.replace(hour=0, minute=0, second=0, microsecond=0)
         self._dst = None
@@ -969,6 +969,7 @@ class PolicyScenarios(e2e.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.w.close()
+        os.environ.pop("MEETINGD_TEST_NOW", None)
 
     @classmethod
     def occurrences_of(cls, s, start, minutes):

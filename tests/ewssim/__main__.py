@@ -11,7 +11,10 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import auth as auth_mod  # noqa: E402
 import faults as faults_mod  # noqa: E402
+import ops_notify  # noqa: E402
+import flavor as flavor_mod  # noqa: E402
 from server import SimHTTPServer, Simulator  # noqa: E402
 from store import Store  # noqa: E402
 
@@ -47,6 +50,13 @@ def parse_impersonator(spec):
     if not sep or not user.strip():
         raise argparse.ArgumentTypeError("impersonator %r: expected USER:PASSWORD" % spec)
     return user.strip(), password
+
+
+def parse_pair(spec):
+    key, sep, value = spec.partition(":")
+    if not sep or not key.strip() or not value:
+        raise argparse.ArgumentTypeError("%r: expected ID:VALUE" % spec)
+    return key.strip(), value
 
 
 def parse_listen(spec):
@@ -94,10 +104,40 @@ def main(argv=None):
     ap.add_argument("--keep-answered-requests", action="store_true",
                     help="leave answered meeting requests in the Inbox instead of moving "
                     "them to Deleted Items (as grommunio does)")
+    ap.add_argument("--flavor", choices=flavor_mod.NAMES, default="exchange",
+                    help="which server to answer like (default exchange; gromox: "
+                    "grommunio Gromox 3.10, see ../shared/gromox/README.md)")
+    ap.add_argument("--auth", type=auth_mod.parse_schemes, default=["basic"],
+                    metavar="LIST", help="authentication schemes accepted and advertised, "
+                    "comma-separated: basic, ntlm, negotiate, bearer (default basic)")
+    ap.add_argument("--keytab", metavar="FILE",
+                    help="keytab with the HTTP/ service keys (--auth negotiate)")
+    ap.add_argument("--oauth2-client", type=parse_pair, action="append", default=[],
+                    metavar="ID:SECRET", help="an app that gets tokens with a client "
+                    "secret (--auth bearer; repeatable)")
+    ap.add_argument("--oauth2-client-cert", type=parse_pair, action="append", default=[],
+                    metavar="ID:CERT.pem", help="an app that gets tokens with a JWT "
+                    "assertion signed by this certificate's key (repeatable)")
+    ap.add_argument("--oauth2-token-lifetime", type=int, default=3600, metavar="SECONDS",
+                    help="lifetime of issued access tokens (default 3600)")
     ap.add_argument("--stray-response-after-fault", action="store_true",
                     help="misbehave as grommunio Gromox does: after a SOAP fault, the next "
                     "request on that connection first gets a stray copy of an earlier "
                     "response to the same operation, then its own")
+    ap.add_argument("--no-streaming", action="store_true",
+                    help="answer streaming Subscribe and GetStreamingEvents as a server "
+                    "without streaming notifications (a schema-validation fault)")
+    ap.add_argument("--no-sync-folder-items", action="store_true",
+                    help="answer SyncFolderItems as an operation the server lacks")
+    ap.add_argument("--heartbeat-seconds", type=float, default=30.0,
+                    help="seconds between ConnectionStatus OK heartbeats of a "
+                    "GetStreamingEvents response without events (default 30)")
+    ap.add_argument("--hanging-connection-limit", type=int, default=0, metavar="N",
+                    help="open GetStreamingEvents responses per impersonated mailbox or "
+                    "account before ErrorExceededConnectionCount (default 0: no limit)")
+    ap.add_argument("--streaming-minute-seconds", type=float, default=60.0,
+                    help="length of a ConnectionTimeout minute in seconds (default 60; "
+                    "tests shorten it)")
     ap.add_argument("--log", metavar="FILE", help="append one JSON line per request")
     ap.add_argument("--log-bodies", action="store_true",
                     help="also write request and response bodies to the log")
@@ -113,7 +153,14 @@ def main(argv=None):
             return 2
 
     store = Store()
-    store.keep_answered_requests = args.keep_answered_requests
+    store.flavor = flavor_mod.by_name(args.flavor)
+    store.keep_answered_requests = args.keep_answered_requests or \
+        store.flavor.keeps_answered_requests
+    ops_notify.install(store, streaming=not args.no_streaming,
+                       sync=not args.no_sync_folder_items,
+                       heartbeat_seconds=args.heartbeat_seconds,
+                       minute_seconds=args.streaming_minute_seconds,
+                       connection_limit=args.hanging_connection_limit)
     for address, name, password in args.mailbox:
         if store.mailbox(address) is not None:
             ap.error("mailbox %s declared twice" % address)
@@ -129,6 +176,13 @@ def main(argv=None):
                     validator=validator, backoff_ms=args.backoff_ms,
                     hang_seconds=args.hang_seconds, log_file=log_file,
                     log_bodies=args.log_bodies)
+    token_service = None
+    if "bearer" in args.auth:
+        import entra
+        token_service = entra.TokenService(args.oauth2_client, args.oauth2_client_cert,
+                                           args.oauth2_token_lifetime)
+    sim.auth = auth_mod.Authenticator(sim, args.auth, keytab=args.keytab,
+                                      token_service=token_service)
     sim.stray_after_fault = args.stray_response_after_fault
     try:
         httpd = SimHTTPServer(args.listen, sim)

@@ -163,7 +163,9 @@ def send_requests(store, org_mbx, org_item, recipients, save_copy, instance=None
         _supersede(store, mbx, org_item.uid, recurrence_id)
         cal = store.calendar_item_by_uid(mbx, org_item.uid)
         if instance is None:
-            if cal is None:
+            if cal is None and not store.flavor.tentative_on_delivery:
+                pass
+            elif cal is None:
                 cal = Item("CalendarItem", "IPM.Appointment")
                 _copy_meeting(org_item, cal)
                 cal.my_response_type = "NoResponseReceived"
@@ -313,7 +315,8 @@ def respond(store, mailbox, target, response, disposition, body=None, proposed=N
             raise EwsError("ErrorCalendarMeetingRequestIsOutOfDate")
         index = target.instance_index
         cal = store.calendar_item_by_uid(mailbox, target.uid)
-        if cal is None and index is None:
+        if cal is None and index is None and (
+                response != "Decline" or store.flavor.decline_creates_calendar_item):
             # The attendee deleted the tentative item: answering re-creates it.
             cal = Item("CalendarItem", "IPM.Appointment")
             _copy_meeting(target, cal)
@@ -351,7 +354,7 @@ def respond(store, mailbox, target, response, disposition, body=None, proposed=N
     result_cal = None
     if cal is not None:
         if index is None:
-            if response == "Decline":
+            if response == "Decline" and store.flavor.decline_deletes_calendar_item:
                 store.delete(cal)
             else:
                 cal.my_response_type = response
@@ -415,6 +418,8 @@ def respond(store, mailbox, target, response, disposition, body=None, proposed=N
         org_cal = store.calendar_item_by_uid(org_mbx, meeting.uid)
         if org_cal is not None and not is_organizer_item(org_cal):
             org_cal = None
+        if not store.flavor.organizer_records_responses:
+            org_cal = None
         delivered = Item(resp.kind, resp.item_class)
         delivered.__dict__.update({k: v for k, v in resp.__dict__.items()
                                    if k not in ("key", "token", "change_key", "mailbox",
@@ -475,7 +480,8 @@ def after_organizer_update(store, org_mbx, item, before, mode):
     """Send what an organizer's UpdateItem calls for (SendMeetingInvitationsOrCancellations)."""
     if mode == "SendToNone":
         return
-    send_all = mode in ("SendOnlyToAll", "SendToAllAndSaveCopy")
+    send_all = mode in ("SendOnlyToAll", "SendToAllAndSaveCopy") or \
+        store.flavor.updates_to_everyone
     save_copy = mode in ("SendToAllAndSaveCopy", "SendToChangedAndSaveCopy")
     after = snapshot(item)
     time_changed = any(before[k] != after[k] for k in ("start", "end", "recurrence",
@@ -494,6 +500,8 @@ def after_organizer_update(store, org_mbx, item, before, mode):
         elif send_all or meeting_changed:
             recipients.append((a, "FullUpdate" if time_changed else "InformationalUpdate"))
     removed = [a for addr, a in old.items() if addr not in new and addr != me]
+    if not store.flavor.cancels_removed_attendees:
+        removed = []
     if not recipients and not removed:
         return
     item.sequence += 1

@@ -43,6 +43,8 @@ class OpContext:
                 if other is not self.mailbox:
                     raise EwsError("ErrorAccessDenied")
             mailbox = self.require_mailbox()
+            if name in store_mod.ROOT_FOLDERS:
+                return mailbox.roots[name]
             if name not in store_mod.FOLDERS:
                 raise EwsError("ErrorFolderNotFound",
                                "The simulator has no '%s' folder." % name)

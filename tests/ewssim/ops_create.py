@@ -16,6 +16,7 @@ A missing MessageDisposition on a response object means SendAndSaveCopy.
 import xml.etree.ElementTree as ET
 
 import fields
+import flavor as flavor_mod
 import meeting
 import parse
 import render
@@ -194,6 +195,9 @@ HANDLERS = {
 
 
 def create_item(ctx, op):
+    fault = ctx.store.flavor.remove_item_fault()
+    if fault is not None and op.find(m("Items")).find(t("RemoveItem")) is not None:
+        raise flavor_mod.RawFault(*fault)  # refused while reading the request: nothing done
     messages = []
     for elem in op.find(m("Items")):
         name = local(elem.tag)

@@ -17,6 +17,7 @@ String comparisons in restrictions ignore case, as the Exchange store does.
 import xml.etree.ElementTree as ET
 from datetime import timedelta
 
+import flavor as flavor_mod
 import render
 import timeutil
 from soap import EwsError, T_NS, error_message, local, m, namespace, response_message, t
@@ -215,7 +216,10 @@ def _calendar_view(ctx, folder, view):
     for item in folder.items.values():
         if item.kind != "CalendarItem" or item.start is None:
             continue
-        if item.recurrence is not None:
+        if item.recurrence is not None and not ctx.store.flavor.calendar_view_expands:
+            if flavor_mod.master_in_view(item, start, end):
+                found.append(item)
+        elif item.recurrence is not None:
             found.extend(expand_series(ctx.store, item, start, end))
         elif item.start < end and item.end > start:
             found.append(item)
@@ -294,6 +298,7 @@ def find_in_folder(ctx, op, folder, shape):
     container = ET.SubElement(root, t("Items"))
     for item in page:
         render.render_item(ctx.store, item, container, shape)
+    flavor_mod.add_empty_groups(ctx.store.flavor, root)
     return msg
 
 

@@ -11,6 +11,7 @@ its own copy of a meeting sends nothing.
 import xml.etree.ElementTree as ET
 
 import fields
+import flavor as flavor_mod
 import meeting
 import parse
 import render
@@ -49,8 +50,11 @@ def _apply(ctx, work, changes):
     for kind, uri, value in changes:
         if kind == "SetItemField":
             fields.set_field(ctx, work, uri, value)
-        elif kind == "AppendToItemField":
+            flavor_mod.after_set_attendees(ctx.store.flavor, work, uri)
+        elif kind == "AppendToItemField" and ctx.store.flavor.append_to_item_field:
             fields.append_field(ctx, work, uri, value)
+        elif kind == "AppendToItemField":
+            pass  # answered NoError, nothing changed (flavor gromox)
         else:
             fields.delete_field(ctx, work, uri)
 

@@ -16,9 +16,11 @@ import html
 import re
 import xml.etree.ElementTree as ET
 
+import flavor as flavor_mod
 import recurrence as recurrence_mod
 import timeutil
 from soap import EwsError, T_NS, t
+from store import ROOT_FOLDERS
 
 
 def sub(parent, name, text=None, attrs=None):
@@ -298,6 +300,7 @@ def _emit_associated(ctx, parent, item):
 def _emit_recurrence(ctx, parent, item):
     if item.recurrence is not None:
         recurrence_mod.write_recurrence(item.recurrence, parent, T_NS)
+        flavor_mod.rewrite_start_date(ctx.store.flavor, parent)
 
 
 def _emit_tz(name):
@@ -503,7 +506,8 @@ def render_item(store, item, parent, shape):
     ctx = RenderContext(store, shape)
     elem = sub(parent, item.kind)
     for uri, flags, emit in LAYOUT[item.kind]:
-        if shape.includes(uri, flags):
+        if (shape.includes(uri, flags) or flavor_mod.added(store.flavor, uri, shape)) and \
+                not flavor_mod.left_out(store.flavor, uri, shape):
             emit(ctx, elem, item)
     return elem
 
@@ -518,10 +522,12 @@ def render_item_id(parent, item, kind=None):
 FOLDER_FIELDS = [
     ("folder:FolderId", "", lambda p, f: sub(p, "FolderId", attrs={
         "Id": f.token, "ChangeKey": f.change_key})),
-    ("folder:FolderClass", "A", lambda p, f: sub(p, "FolderClass", f.folder_class)),
+    ("folder:FolderClass", "A", lambda p, f: (
+        sub(p, "FolderClass", f.folder_class) if f.folder_class else None)),
     ("folder:DisplayName", "AD", lambda p, f: sub(p, "DisplayName", f.display_name)),
     ("folder:TotalCount", "AD", lambda p, f: sub(p, "TotalCount", str(len(f.items)))),
-    ("folder:ChildFolderCount", "AD", lambda p, f: sub(p, "ChildFolderCount", "0")),
+    ("folder:ChildFolderCount", "AD", lambda p, f: sub(p, "ChildFolderCount", str(
+        ROOT_FOLDERS[f.name][2] if f.name in ROOT_FOLDERS else 0))),
     ("folder:DistinguishedFolderId", "A",
      lambda p, f: sub(p, "DistinguishedFolderId", f.name)),
     ("folder:UnreadCount", "AD", lambda p, f: (

@@ -1,14 +1,13 @@
-"""HTTP/1.1 front end: routing, Basic authentication, impersonation, fault injection,
+"""HTTP/1.1 front end: routing, authentication (auth.py), impersonation, fault injection,
 schema validation of requests and responses, statistics and the request log.
 
-POST /EWS/Exchange.asmx  SOAP 1.1 (no SOAPAction needed), Basic auth, keep-alive.
+POST /EWS/Exchange.asmx  SOAP 1.1 (no SOAPAction needed), --auth schemes, keep-alive.
+POST /TENANT/oauth2/v2.0/token  Entra-ID-shaped token endpoint (--auth bearer; entra.py)
 GET  /sim/mailboxes/ADDR  inspection dump (JSON)            } loopback clients only,
 GET  /sim/stats           request counts (JSON)             } no authentication
 GET  /sim/faults, POST /sim/faults (body: fault specs, one per line; replaces the set)
 """
 
-import base64
-import binascii
 import json
 import re
 import socket
@@ -21,13 +20,17 @@ import urllib.parse
 import xml.etree.ElementTree as ET
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import auth as auth_mod
 import dump
 import faults as faults_mod
+import flavor as flavor_mod
 import ops_attach
 import ops_create
 import ops_delete
 import ops_find
 import ops_get
+import ops_notify
+import ops_sync
 import ops_update
 import soap
 import timeutil
@@ -47,6 +50,10 @@ OPERATIONS = {
     "CreateAttachment": ops_attach.create_attachment,
     "DeleteAttachment": ops_attach.delete_attachment,
     "GetAttachment": ops_attach.get_attachment,
+    "SyncFolderItems": ops_sync.sync_folder_items,
+    "Subscribe": ops_notify.subscribe,
+    "Unsubscribe": ops_notify.unsubscribe,
+    "GetStreamingEvents": ops_notify.get_streaming_events,
 }
 
 # Response message types whose schema requires m:Items (or m:Attachments) even on error.
@@ -75,6 +82,8 @@ class Stats:
         self.faults = {}
         self.http_status = {}
         self.unauthorized = 0
+        self.auth_failures = 0  # failed logons and expired tokens, not handshake steps
+        self.auth_rejected = {}  # 401s by auth.py's reason
         self.invalid_requests = 0
         self.invalid_responses = 0
         self.internal_errors = 0
@@ -92,6 +101,8 @@ class Stats:
                     "faults_injected": dict(self.faults),
                     "http_status": dict(self.http_status),
                     "unauthorized": self.unauthorized,
+                    "auth_failures": self.auth_failures,
+                    "auth_rejected": dict(self.auth_rejected),
                     "invalid_requests": self.invalid_requests,
                     "invalid_responses": self.invalid_responses,
                     "internal_errors": self.internal_errors,
@@ -116,31 +127,16 @@ class Simulator:
         self.log_bodies = log_bodies
         self.log_lock = threading.Lock()
         self.stopping = threading.Event()
+        self.auth = auth_mod.Authenticator(self, ["basic"])  # __main__ sets --auth's
 
     # --- authentication -------------------------------------------------------------------
 
-    def authenticate(self, header):
-        """Authorization header -> ("mailbox", Mailbox) | ("service", name) | None."""
-        if not header or not header.startswith("Basic "):
-            return None
-        try:
-            raw = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
-        except (binascii.Error, ValueError, UnicodeDecodeError):
-            return None
-        user, sep, password = raw.partition(":")
-        if not sep:
-            return None
-        key = user.strip().lower()
-        if key in self.impersonators:
-            return ("service", user) if self.impersonators[key] == password else None
-        mbx = self.store.mailbox(key)
-        if mbx is not None and mbx.password == password:
-            return ("mailbox", mbx)
-        return None
-
-    def acting_mailbox(self, principal, request):
+    def acting_mailbox(self, principal, request, anchor=None):
         """Resolve t:ExchangeImpersonation; SoapFault where Exchange refuses."""
         imp = request.header_child("ExchangeImpersonation")
+        if imp is None and principal[0] == "app":
+            raise SoapFault("ErrorInvalidExchangeImpersonationHeaderData",
+                            auth_mod.app_anchor_problem(principal, anchor, None))
         if imp is None:
             return principal[1] if principal[0] == "mailbox" else None
         sid = imp.find(t("ConnectingSID"))
@@ -162,11 +158,14 @@ class Simulator:
         mbx = self.store.mailbox(target)
         if mbx is None:
             raise SoapFault("ErrorNonExistentMailbox")
+        problem = auth_mod.app_anchor_problem(principal, anchor, mbx.address)
+        if problem:
+            raise SoapFault("ErrorInvalidRequest", problem)
         return mbx
 
     # --- one SOAP request -----------------------------------------------------------------
 
-    def handle_soap(self, principal, body):
+    def handle_soap(self, principal, body, anchor=None):
         """-> (HTTP status, response bytes, op name, acting address, response codes)."""
         op_name = soap.peek_operation(body)
         acting = principal[1].address if principal[0] == "mailbox" else principal[1]
@@ -182,7 +181,7 @@ class Simulator:
                     raise _schema_fault(errors)
             request = soap.parse_request(body)
             op_name = request.op_name
-            mailbox = self.acting_mailbox(principal, request)
+            mailbox = self.acting_mailbox(principal, request, anchor)
             if mailbox is not None:
                 acting = mailbox.address
             header_zone, header_zone_id = _timezone_context(request)
@@ -192,6 +191,7 @@ class Simulator:
                                 "The simulator does not implement the %s operation."
                                 % op_name)
             ctx = OpContext(self.store, mailbox, header_zone, header_zone_id)
+            ctx.principal = principal  # who authenticated (subscriptions are theirs)
             with self.store.lock:
                 try:
                     messages = handler(ctx, request.op)
@@ -200,11 +200,15 @@ class Simulator:
                     if op_name in ERROR_CONTAINER:
                         ET.SubElement(msg, m(ERROR_CONTAINER[op_name]))
                     messages = [msg]
+            if isinstance(messages, ops_notify.Stream):  # served by Handler._ews
+                return 200, messages, op_name, acting, ["NoError"]
             response = soap.operation_response(op_name, messages)
             codes = [e.text for e in response.iter(m("ResponseCode"))]
             return 200, soap.envelope(response), op_name, acting, codes
         except SoapFault as fault:
             return 500, soap.fault_bytes(fault), op_name, acting, [fault.code]
+        except flavor_mod.RawFault as fault:
+            return fault.status, fault.body, op_name, acting, [fault.code]
         except Exception:  # a simulator bug: report it as Exchange reports its own
             with self.stats.lock:
                 self.stats.internal_errors += 1
@@ -230,7 +234,7 @@ class Simulator:
         """Validate an outgoing envelope; an invalid one is a simulator bug, said loudly."""
         if self.validator is None:
             return
-        errors = self.validator.validate(data)
+        errors = self.validator.validate(self.store.flavor.schema_view(data))
         if errors:
             with self.stats.lock:
                 self.stats.invalid_responses += 1
@@ -318,6 +322,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def setup(self):
         super().setup()
+        self.auth_conn = auth_mod.Connection()  # what this TCP connection has proven
+        self.auth_reply = []  # headers auth.py adds to the next response
         # Responses go out in one write and without Nagle's delay: a keep-alive client that
         # waits for the rest of a response must not wait for a delayed ACK.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -337,8 +343,11 @@ class Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
-        for k, v in (extra or {}).items():
+        for k, v in (extra.items() if isinstance(extra, dict) else extra or ()):
             self.send_header(k, v)
+        for k, v in self.auth_reply:
+            self.send_header(k, v)
+        self.auth_reply = []
         self._headers_buffer.append(b"\r\n")
         if self.command != "HEAD":
             self._headers_buffer.append(body)
@@ -373,6 +382,8 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(413, b"Request Entity Too Large", "text/plain")
         if path.startswith("/sim/"):
             return self._sim_post(path, body)
+        if self.sim.auth.tokens is not None and path.endswith("/oauth2/v2.0/token"):
+            return self._token(path, body)
         if path.lower() != EWS_PATH:
             return self._send(404, b"Not Found", "text/plain")
         self._ews(body)
@@ -404,6 +415,9 @@ class Handler(BaseHTTPRequestHandler):
     def _sim_post(self, path, body):
         if not self._local_only():
             return
+        answer = ops_notify.control(self.sim.store, path, body)
+        if answer is not None:
+            return self._json(*answer)
         if path == "/sim/faults":
             try:
                 specs = faults_mod.parse_lines(body.decode("utf-8"))
@@ -411,6 +425,9 @@ class Handler(BaseHTTPRequestHandler):
                 return self._json(400, {"error": str(exc)})
             self.sim.plan.replace(specs)
             return self._json(200, [s.as_dict() for s in specs])
+        if path == "/sim/revoke-tokens" and self.sim.auth.tokens is not None:
+            self.sim.auth.tokens.revoke_all()
+            return self._json(200, {"revoked": True})
         self._send(404, b"Not Found", "text/plain")
 
     # --- EWS --------------------------------------------------------------------------------
@@ -418,16 +435,12 @@ class Handler(BaseHTTPRequestHandler):
     def _ews(self, body):
         sim = self.sim
         started = time.monotonic()
-        principal = sim.authenticate(self.headers.get("Authorization"))
+        outcome = sim.auth.check(self.auth_conn, self.headers.get("Authorization"))
+        principal = outcome.principal
         if principal is None:
-            with sim.stats.lock:
-                sim.stats.unauthorized += 1
-                Stats._bump(sim.stats.http_status, "401")
-            sim.log(time=timeutil.format_utc(timeutil.now()), status=401,
-                    operation=soap.peek_operation(body), user=None)
-            return self._send(401, b"401 - Unauthorized: Access is denied due to invalid "
-                              b"credentials.", "text/html",
-                              {"WWW-Authenticate": 'Basic realm="ewssim"'})
+            return self._unauthorized(outcome, body)
+        # Negotiate's mutual-authentication token goes out with the response, whatever it is.
+        self.auth_reply = outcome.headers
         op_guess = soap.peek_operation(body)
         fault = sim.plan.draw(op_guess)
         user = principal[1].address if principal[0] == "mailbox" else principal[1]
@@ -457,7 +470,11 @@ class Handler(BaseHTTPRequestHandler):
                     request_body=body, response_body=data)
             return self._send(status, data, ctype)
 
-        status, data, op_name, acting, codes = sim.handle_soap(principal, body)
+        status, data, op_name, acting, codes = sim.handle_soap(
+            principal, body, self.headers.get("X-AnchorMailbox"))
+        if isinstance(data, ops_notify.Stream):
+            self._account(op_name, acting, status, codes, None)
+            return data.serve(self, lambda chunk: sim.check_response(chunk, op_name))
         sim.check_response(data, op_name)
         self._account(op_name, acting, status, codes, fault)
         sim.log(time=timeutil.format_utc(timeutil.now()), status=status, operation=op_name,
@@ -466,8 +483,52 @@ class Handler(BaseHTTPRequestHandler):
                 request_body=body, response_body=data)
         if fault is None:
             self._stray.after(self, op_name, status, data)
-            return self._send(status, data)
+            self._send(status, data)
+            return self._send_stray(sim.store.flavor.stray_response(status, data))
         self._deliver_badly(fault, status, data)
+
+    def _send_stray(self, stray):
+        """A flavor's unasked second response on the same connection (Gromox after a
+        fault): a client that reuses the connection reads it as its next answer."""
+        if stray is None:
+            return
+        with self.sim.stats.lock:
+            Stats._bump(self.sim.stats.faults, "stray-response")
+        try:
+            self.wfile.write(stray)
+            self.wfile.flush()
+        except OSError:
+            self.close_connection = True
+
+    def _unauthorized(self, outcome, body):
+        sim = self.sim
+        with sim.stats.lock:
+            sim.stats.unauthorized += 1
+            Stats._bump(sim.stats.http_status, "401")
+            Stats._bump(sim.stats.auth_rejected, outcome.reason)
+            if outcome.reason in auth_mod.FAILURES:
+                sim.stats.auth_failures += 1
+        sim.log(time=timeutil.format_utc(timeutil.now()), status=401,
+                operation=soap.peek_operation(body), user=outcome.claimed,
+                auth=outcome.reason)
+        self._send(401, b"401 - Unauthorized: Access is denied due to invalid "
+                   b"credentials.", "text/html", outcome.headers)
+
+    def _token(self, path, body):
+        """The token endpoint (entra.py); logged as operation "token"."""
+        import entra
+        tenant = path.split("/")[1]
+        url = "http://%s%s" % (self.headers.get("Host", ""), path)
+        try:
+            client_id, answer = self.sim.auth.tokens.issue(tenant, url, body)
+            status = 200
+        except entra.TokenError as err:
+            client_id, status, answer = None, err.status, err.body()
+        self.sim.log(time=timeutil.format_utc(timeutil.now()), status=status,
+                     operation="token", user=client_id, tenant=tenant,
+                     error=answer.get("error"))
+        self._send(status, json.dumps(answer).encode(), "application/json; charset=utf-8",
+                   {"Cache-Control": "no-store", "Pragma": "no-cache"})
 
     @property
     def _stray(self):

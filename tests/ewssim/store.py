@@ -19,6 +19,7 @@ import hashlib
 import os
 import threading
 
+import flavor as flavor_mod
 import timeutil
 from soap import EwsError
 
@@ -29,6 +30,13 @@ FOLDERS = {
     "sentitems": ("Sent Items", "IPF.Note"),
     "deleteditems": ("Deleted Items", "IPF.Note"),
     "drafts": ("Drafts", "IPF.Note"),
+}
+
+# The roots above them, answered by GetFolder only (exchangelib asks for "root" first):
+# name -> (display name, folder class, number of child folders).
+ROOT_FOLDERS = {
+    "root": ("", None, 1),
+    "msgfolderroot": ("Top of Information Store", "IPF.Note", len(FOLDERS)),
 }
 
 _ID_VERSION = 1
@@ -288,7 +296,10 @@ class Folder:
     def __init__(self, mailbox, name, token):
         self.mailbox = mailbox
         self.name = name
-        self.display_name, self.folder_class = FOLDERS[name]
+        if name in ROOT_FOLDERS:
+            self.display_name, self.folder_class, _ = ROOT_FOLDERS[name]
+        else:
+            self.display_name, self.folder_class = FOLDERS[name]
         self.token = token
         self.change_key = "AQAAAA=="
         self.items = {}  # key -> Item, in insertion order
@@ -304,6 +315,7 @@ class Mailbox:
         self.name = name
         self.password = password
         self.folders = {}
+        self.roots = {}  # ROOT_FOLDERS: no items, not in the dump
 
     def person(self):
         return Person(self.name, self.address)
@@ -320,6 +332,15 @@ class Store:
         self._occ_tokens = {}  # (master key, index) -> id
         self._next_key = 1
         self._secret = os.urandom(16)
+        self.flavor = flavor_mod.Flavor()
+        # Callables (event, item) with event "added" / "modified" / "removed", called with
+        # the lock held after an item entered a folder or changed, before it leaves one
+        # (the sync journal and streaming subscriptions listen; see ops_sync, ops_notify).
+        self.observers = []
+
+    def _observe(self, event, item):
+        for observer in self.observers:
+            observer(event, item)
 
     # --- ids --------------------------------------------------------------------------------
 
@@ -422,11 +443,11 @@ class Store:
 
     def add_mailbox(self, address, name, password):
         mbx = Mailbox(address, name, password)
-        for fname in FOLDERS:
+        for fname in list(FOLDERS) + list(ROOT_FOLDERS):
             token = self._new_token(_KIND_FOLDER)
             folder = Folder(mbx, fname, token)
             self._by_token[token] = ("folder", folder)
-            mbx.folders[fname] = folder
+            (mbx.roots if fname in ROOT_FOLDERS else mbx.folders)[fname] = folder
         self.mailboxes[address.lower()] = mbx
         return mbx
 
@@ -455,6 +476,7 @@ class Store:
         self._by_token[item.token] = ("item", item.key)
         item.folder.items[item.key] = item
         self._register_attachments(item)
+        self._observe("added", item)
         return item
 
     def touch(self, item):
@@ -463,11 +485,14 @@ class Store:
         item.change_key = new_change_key()
         item.last_modified = timeutil.now()
         self._register_attachments(item)
+        if item.key in self.items:
+            self._observe("modified", item)
 
     def move(self, item, folder_name):
         """Move item to another folder of its mailbox; it gets a new id and ChangeKey."""
         if item.folder.name == folder_name:
             return item
+        self._observe("removed", item)
         del item.folder.items[item.key]
         del self._by_token[item.token]
         item.token = self._new_token(_KIND_ITEM)
@@ -476,11 +501,14 @@ class Store:
         item.folder.items[item.key] = item
         # Exchange's attachment ids embed their item's id: they change with it.
         self._register_attachments(item, renew=True)
+        self._observe("added", item)
         self.touch(item)
         return item
 
     def delete(self, item):
         """Remove item for good; its id (and its occurrences' ids) become unknown."""
+        if item.key in self.items:
+            self._observe("removed", item)
         item.folder.items.pop(item.key, None)
         self._by_token.pop(item.token, None)
         self.items.pop(item.key, None)

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "policy.h"
 #include "util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -90,7 +91,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (null != NULL)
             conf_print_summary(c, null);
         for (size_t i = 0; i < c->n_rules; i++)
-            (void)conf_rule_subject_matches(c->rules[i], "Weekly sync");
+            (void)policy_subject_matches(&(c->rules[i])->subject, "Weekly sync");
         (void)conf_find_policy(c, "room");
         conf_free(c);
     } else if (null != NULL) {

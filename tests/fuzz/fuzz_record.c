@@ -2,7 +2,7 @@
  * Fuzz target for the decision record's reader: arbitrary bytes as a decisions.jsonl file,
  * read by --history unfiltered and through filters. Beyond "no crash, no leak, no undefined
  * behaviour" it checks what the reader promises: filters never find more than there is, the
- * counts do not depend on the filter, and the printed history - like record_quote() of the
+ * counts do not depend on the filter, and the printed history - like log_quote() of the
  * same bytes - is valid UTF-8 with no control character but the line ends.
  */
 #include <stdint.h>
@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "history.h"
+#include "log.h"
 #include "record.h"
 #include "util.h"
 
@@ -52,16 +54,16 @@ static void check_clean(const unsigned char *s, size_t len, int newlines)
 }
 
 /* Runs the history reader over DATA with filter F; returns its counters. */
-static struct record_history_stats run(const char *data, size_t size, const struct record_filter *f)
+static struct history_stats run(const char *data, size_t size, const struct history_filter *f)
 {
-    struct record_history_stats st = {0};
+    struct history_stats st = {0};
     char *out = NULL;
     size_t out_len = 0;
     FILE *in = fmemopen((void *)data, size, "r");
     FILE *mem = open_memstream(&out, &out_len);
     if (in == NULL || mem == NULL)
         abort();
-    if (record_history_stream(in, f, mem, &st) != 0)
+    if (history_stream(in, f, mem, &st) != 0)
         abort(); /* reading memory cannot fail */
     fclose(in);
     fclose(mem);
@@ -79,22 +81,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     copy[size] = '\0';
 
     if (size > 0) { /* fmemopen() of zero bytes is not portable */
-        struct record_history_stats all = run(copy, size, NULL);
-        const struct record_filter filters[] = {
+        struct history_stats all = run(copy, size, NULL);
+        const struct history_filter filters[] = {
             {.mailbox = "room0"},
             {.organizer = "@contoso.com"},
             {.organizer = "jane@contoso.com", .since = 1764547200}, /* 2025-12-01 */
             {.mailbox = "room0@contoso.com", .organizer = "*@*", .since = 1},
         };
         for (size_t i = 0; i < sizeof(filters) / sizeof(filters[0]); i++) {
-            struct record_history_stats st = run(copy, size, &filters[i]);
+            struct history_stats st = run(copy, size, &filters[i]);
             if (st.records != all.records || st.unreadable != all.unreadable ||
                 st.first_unreadable != all.first_unreadable || st.shown > all.shown)
                 abort();
         }
     }
 
-    char *q = record_quote(copy);
+    char *q = log_quote(copy);
     size_t qlen = strlen(q);
     if (qlen < 2 || q[0] != '"' || q[qlen - 1] != '"')
         abort();

@@ -149,6 +149,21 @@ static void test_refused_credentials(void **state)
     backoff_free(b);
 }
 
+/* Credentials nobody has tried yet: the first caller probes, the others wait for it; once
+ * the server accepted them, no probe is needed again. */
+static void test_untried_credentials_probe_once(void **state)
+{
+    struct backoff *b = exact(false);
+    const char *key = "credentials https://ex/EWS ntlm svc";
+    backoff_claim_untried(b, key, 100.0);
+    assert_float_equal(backoff_wait(b, key, 100.0), 5.0, 1e-9); /* recheck_s */
+    backoff_clear(b, key);                                      /* the probe got through */
+    assert_float_equal(backoff_wait(b, key, 100.0), 0.0, 1e-9);
+    backoff_claim_untried(b, key, 101.0); /* accepted before: not untried any more */
+    assert_float_equal(backoff_wait(b, key, 101.0), 0.0, 1e-9);
+    backoff_free(b);
+}
+
 static void test_compressed_options(void **state)
 {
     struct backoff_options o;
@@ -174,6 +189,7 @@ int main(void)
         cmocka_unit_test(test_one_probe_after_a_pause),
         cmocka_unit_test(test_probe_expires),
         cmocka_unit_test(test_refused_credentials),
+        cmocka_unit_test(test_untried_credentials_probe_once),
         cmocka_unit_test(test_compressed_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -247,21 +247,35 @@ static void test_glued_record_is_recovered(void **state)
     ledger_close(l);
 }
 
-/* A ledger file removed or replaced under a running ledger (state_dir deleted): appends
- * fail instead of vanishing with the old file. */
+/* A ledger file removed under a running ledger (state_dir deleted): appends fail while its
+ * directory is gone, nothing vanishes with the old file, and once the directory is back the
+ * ledger is written anew from memory, every entry kept. A file put in its place is never
+ * overwritten: appends fail with ESTALE. */
 static void test_removed_file_refuses_appends(void **state)
 {
     (void)state;
     struct ledger *l = open_ok();
     assert_int_equal(ledger_done(l, "AAMkA1", "accept"), 0);
     assert_int_equal(unlink(path), 0);
+    assert_int_equal(rmdir(dir), 0);
     errno = 0;
     assert_int_equal(ledger_intent(l, "AAMkA2", "accept"), -1);
     assert_int_equal(errno, ENOENT);
-    append_raw_create("");
-    assert_int_equal(ledger_intent(l, "AAMkA2", "accept"), -1);
-    assert_int_equal(errno, ESTALE);
     assert_int_equal(ledger_state(l, "AAMkA2"), LEDGER_UNKNOWN);
+
+    assert_int_equal(mkdir(dir, 0700), 0);
+    assert_int_equal(ledger_intent(l, "AAMkA2", "accept"), 0);
+    ledger_close(l);
+    l = open_ok(); /* what the new file holds */
+    assert_int_equal(ledger_state(l, "AAMkA1"), LEDGER_DONE);
+    assert_int_equal(ledger_state(l, "AAMkA2"), LEDGER_INTENT);
+    assert_int_equal(ledger_count(l), 2);
+
+    assert_int_equal(unlink(path), 0);
+    append_raw_create("");
+    assert_int_equal(ledger_intent(l, "AAMkA3", "accept"), -1);
+    assert_int_equal(errno, ESTALE);
+    assert_int_equal(ledger_state(l, "AAMkA3"), LEDGER_UNKNOWN);
     ledger_close(l);
 }
 

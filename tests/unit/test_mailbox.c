@@ -334,7 +334,7 @@ struct bed {
     bool break_on_poll;
 };
 
-static void on_decision(const struct mailbox_decision *d, void *userdata)
+static void on_decision(const struct policy_event *d, void *userdata)
 {
     struct bed *bed = userdata;
     size_t len = strlen(bed->outcomes);

@@ -1285,9 +1285,10 @@ static void run_case(void **state)
     /* Every decision explains itself. */
     expect(r.n_checks > 0, c, &r, "no checks recorded");
     if (r.decision == POLICY_DECLINE) {
-        char *reasons = policy_result_reasons(&r);
-        expect(reasons != NULL, c, &r, "a decline without a failed check");
-        free(reasons);
+        bool failed = false;
+        for (size_t i = 0; i < r.n_checks; i++)
+            failed |= r.checks[i].outcome == POLICY_CHECK_FAIL;
+        expect(failed, c, &r, "a decline without a failed check");
     }
     policy_result_clear(&r);
     destroy(&f);
@@ -1418,8 +1419,7 @@ static void test_result_helpers(void **state)
     struct policy_result r;
     policy_decide(conf_find_policy(f.conf, "p"), &f.req, &f.ctx, &r);
     assert_int_equal(r.decision, POLICY_DECLINE);
-    char *reasons = policy_result_reasons(&r);
-    assert_non_null(reasons);
+    char *reasons = policy_result_reasons_text(&r);
     assert_non_null(strstr(reasons, "bookings may be at most 30 minutes (this meeting lasts 60 "
                                     "minutes); the meeting from 10:00 to 11:00 on 2026-12-05 is "
                                     "outside the working hours"));

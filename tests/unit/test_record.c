@@ -12,15 +12,18 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "item.h"
-#include "mailbox.h"
 #include "policy.h"
+#include "history.h"
+#include "log.h"
 #include "record.h"
 #include "util.h"
 
@@ -65,7 +68,7 @@ static time_t T(const char *iso)
 struct sample {
     struct item it;
     struct policy_result res;
-    struct mailbox_decision d;
+    struct policy_event d;
 };
 
 static void sample_init(struct sample *s, const char *mailbox, const char *address,
@@ -82,7 +85,7 @@ static void sample_init(struct sample *s, const char *mailbox, const char *addre
     s->it.end = T("2026-12-03T11:00:00Z");
     memset(&s->res, 0, sizeof(s->res));
     s->res.decision = dec;
-    s->d = (struct mailbox_decision){
+    s->d = (struct policy_event){
         .mailbox = mailbox,
         .address = address,
         .request = &s->it,
@@ -108,7 +111,7 @@ static void sample_clear(struct sample *s)
     policy_result_clear(&s->res);
 }
 
-static void append_at(const char *path, const struct mailbox_decision *d, bool dry_run,
+static void append_at(const char *path, const struct policy_event *d, bool dry_run,
                       const char *when)
 {
     char err[256] = "";
@@ -140,17 +143,17 @@ static void spew(const char *path, const char *data, size_t len, const char *mod
     assert_int_equal(fclose(fp), 0);
 }
 
-/* record_print_history() into a string (caller frees). */
+/* history_print() into a string (caller frees). */
 static char *history(const char *path, const char *mailbox, const char *organizer,
                      const char *since)
 {
-    struct record_filter f = {
+    struct history_filter f = {
         .mailbox = mailbox, .organizer = organizer, .since = since ? T(since) : 0};
     char *buf = NULL;
     size_t len = 0;
     FILE *out = open_memstream(&buf, &len);
     assert_non_null(out);
-    assert_int_equal(record_print_history(path, &f, out), 0);
+    assert_int_equal(history_print(path, &f, out), 0);
     assert_int_equal(fclose(out), 0);
     return buf;
 }
@@ -352,10 +355,12 @@ static void test_escaping(void **state)
     char *raw = slurp(f->path, &len);
     assert_int_equal(count_char(raw, len, '\n'), 1);
     assert_int_equal(raw[len - 1], '\n');
-    assert_non_null(strstr(raw, "\"subject\":\"Say \\\"hi\\\"\\u000aline2\\u0009\\\\ "
-                                "Caf\xc3\xa9 \xe2\x98\x95 \xf0\x9f\x98\x80 \\u0001 \\u007f\""));
-    assert_non_null(strstr(raw, "\"reason\":\"busy\\u000areally \\\"busy\\\"\""));
-    assert_non_null(strstr(raw, "\"response\":\"Sorry\\u000d\\u000aThe room\""));
+    /* jansson's escapes: \n, \t, \r and \uXXXX for other controls; U+007F is not a
+     * control character in JSON and is written as it is. */
+    assert_non_null(strstr(raw, "\"subject\":\"Say \\\"hi\\\"\\nline2\\t\\\\ "
+                                "Caf\xc3\xa9 \xe2\x98\x95 \xf0\x9f\x98\x80 \\u0001 \x7f\""));
+    assert_non_null(strstr(raw, "\"reason\":\"busy\\nreally \\\"busy\\\"\""));
+    assert_non_null(strstr(raw, "\"response\":\"Sorry\\r\\nThe room\""));
     free(raw);
 
     char *out = history(f->path, NULL, NULL, NULL);
@@ -406,12 +411,12 @@ static void test_truncated_repair(void **state)
     spew(f->path, next, strlen(next) / 2, "a"); /* half of a line, no '\n' */
     free(next);
 
-    struct record_history_stats st;
+    struct history_stats st;
     FILE *in = fopen(f->path, "r");
     FILE *devnull = fopen("/dev/null", "w");
     assert_non_null(in);
     assert_non_null(devnull);
-    assert_int_equal(record_history_stream(in, NULL, devnull, &st), 0);
+    assert_int_equal(history_stream(in, NULL, devnull, &st), 0);
     fclose(in);
     assert_int_equal(st.records, 1);
     assert_int_equal(st.unreadable, 1); /* the half line, before repair */
@@ -435,7 +440,7 @@ static void test_truncated_repair(void **state)
 
     in = fopen(f->path, "r");
     assert_non_null(in);
-    assert_int_equal(record_history_stream(in, NULL, devnull, &st), 0);
+    assert_int_equal(history_stream(in, NULL, devnull, &st), 0);
     fclose(in);
     fclose(devnull);
     assert_int_equal(st.records, 2);
@@ -523,7 +528,7 @@ static void test_garbage_lines(void **state)
     fputs("\n   \n", fp);                          /* blank lines are not records, nor garbage */
     fprintf(fp, "%s\n", odd);
     fputs("{\"time\":\"2026-12-01T00:00:00Z\",\"mailbox\":\"m\",\"decision\":\"x\",\"s\":\"", fp);
-    for (size_t i = 0; i < RECORD_LINE_MAX; i++)
+    for (size_t i = 0; i < HISTORY_LINE_MAX; i++)
         fputc('x', fp);
     fputs("\"}\n", fp); /* too long */
     good[strlen(good) - 1] = '\0';
@@ -533,14 +538,14 @@ static void test_garbage_lines(void **state)
     free(text);
     free(good);
 
-    struct record_history_stats st;
+    struct history_stats st;
     char *out = NULL;
     size_t olen = 0;
     FILE *in = fopen(f->path, "r");
     FILE *mem = open_memstream(&out, &olen);
     assert_non_null(in);
     assert_non_null(mem);
-    assert_int_equal(record_history_stream(in, NULL, mem, &st), 0);
+    assert_int_equal(history_stream(in, NULL, mem, &st), 0);
     fclose(in);
     fclose(mem);
     size_t n_garbage = sizeof(garbage) / sizeof(garbage[0]);
@@ -554,7 +559,7 @@ static void test_garbage_lines(void **state)
                                 "    declined occurrences: ?\n"));
     free(out);
 
-    /* record_print_history() reports them (on stderr) and still succeeds. */
+    /* history_print() reports them (on stderr) and still succeeds. */
     out = history(f->path, NULL, NULL, NULL);
     assert_int_equal(count_entries(out), 3);
     free(out);
@@ -574,7 +579,7 @@ static void test_empty_and_missing(void **state)
 
     FILE *devnull = fopen("/dev/null", "w");
     assert_non_null(devnull);
-    assert_int_equal(record_print_history(f->dir, NULL, devnull), -1);
+    assert_int_equal(history_print(f->dir, NULL, devnull), -1);
     fclose(devnull);
 }
 
@@ -629,7 +634,7 @@ static void test_quote(void **state)
         {"\xc2\xa0", "\"\xc2\xa0\""}, /* no-break space is text */
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        char *q = record_quote(cases[i].in);
+        char *q = log_quote(cases[i].in);
         if (strcmp(q, cases[i].out) != 0)
             fail_msg("case %zu: got %s, want %s", i, q, cases[i].out);
         free(q);
@@ -641,7 +646,7 @@ static void test_reasons_text(void **state)
     (void)state;
     struct policy_result r;
     memset(&r, 0, sizeof(r));
-    char *s = record_reasons_text(&r);
+    char *s = policy_result_reasons_text(&r);
     assert_string_equal(s, "");
     free(s);
 
@@ -651,7 +656,7 @@ static void test_reasons_text(void **state)
     sample_check(&x, "b", POLICY_CHECK_FAIL, "too long");
     sample_check(&x, "c", POLICY_CHECK_INFO, "noted");
     sample_check(&x, "d", POLICY_CHECK_FAIL, "outside hours");
-    s = record_reasons_text(&x.res);
+    s = policy_result_reasons_text(&x.res);
     assert_string_equal(s, "too long; outside hours");
     free(s);
     sample_clear(&x);
@@ -660,7 +665,7 @@ static void test_reasons_text(void **state)
     sample_check(&x, "a", POLICY_CHECK_PASS, "fine");
     sample_check(&x, "b", POLICY_CHECK_INFO, NULL);
     sample_check(&x, "c", POLICY_CHECK_INFO, "noted");
-    s = record_reasons_text(&x.res);
+    s = policy_result_reasons_text(&x.res);
     assert_string_equal(s, "fine; noted");
     free(s);
     sample_clear(&x);
@@ -722,6 +727,232 @@ static void test_recurrence_text(void **state)
     }
 }
 
+/* ---- durability: all-or-nothing appends, a removed or replaced file ---------------------- */
+
+/* Runs with stderr (where log lines go) sent to a file; returns what was written. */
+static int stderr_saved = -1;
+static char stderr_path[160];
+
+static void stderr_capture(const struct fixture *f)
+{
+    snprintf(stderr_path, sizeof(stderr_path), "%s.stderr", f->dir);
+    fflush(stderr);
+    stderr_saved = dup(2);
+    int fd = open(stderr_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    dup2(fd, 2);
+    close(fd);
+}
+
+static char *stderr_release(void)
+{
+    fflush(stderr);
+    dup2(stderr_saved, 2);
+    close(stderr_saved);
+    char *text = slurp(stderr_path, NULL);
+    unlink(stderr_path);
+    return text;
+}
+
+static void test_append_all_or_nothing(void **state)
+{
+    struct fixture *f = *state;
+    struct sample s;
+    sample_init(&s, "room0", "room0@contoso.com", "jane@contoso.com", "Sync", POLICY_ACCEPT);
+    char err[256];
+    struct record *r = record_open(f->path, err, sizeof(err));
+    assert_non_null(r);
+    assert_int_equal(record_append_at(r, &s.d, false, T("2026-12-01T09:00:00Z")), 0);
+    size_t len1;
+    char *before = slurp(f->path, &len1);
+
+    /* The file may grow by 10 bytes only: the kernel writes a prefix of the line and stops
+     * (as a full disk does). The append fails and the prefix is taken back. */
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit old, lim;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim = (struct rlimit){.rlim_cur = (rlim_t)len1 + 10, .rlim_max = old.rlim_max};
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    int rc = record_append_at(r, &s.d, false, T("2026-12-01T09:01:00Z"));
+    int saved = errno;
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, SIG_DFL);
+    assert_int_equal(rc, -1);
+    assert_int_equal(saved, ENOSPC);
+    size_t len2;
+    char *after = slurp(f->path, &len2);
+    assert_int_equal(len2, len1);
+    assert_memory_equal(after, before, len1);
+    free(after);
+    free(before);
+
+    /* Space is back: the next record starts on a line of its own. */
+    assert_int_equal(record_append_at(r, &s.d, false, T("2026-12-01T09:02:00Z")), 0);
+    after = slurp(f->path, &len2);
+    assert_int_equal(count_char(after, len2, '\n'), 2);
+    char *shown = history(f->path, NULL, NULL, NULL);
+    assert_int_equal(count_entries(shown), 2);
+    free(shown);
+    free(after);
+    record_close(r);
+    sample_clear(&s);
+}
+
+static void test_removed_or_replaced(void **state)
+{
+    struct fixture *f = *state;
+    struct sample s;
+    sample_init(&s, "room0", "room0@contoso.com", "jane@contoso.com", "Sync", POLICY_ACCEPT);
+    char err[256];
+    struct record *r = record_open(f->path, err, sizeof(err));
+    assert_non_null(r);
+    assert_int_equal(record_append_at(r, &s.d, false, T("2026-12-01T09:00:00Z")), 0);
+
+    /* The file removed: noticed, reported at error level, recording goes on in a new one. */
+    stderr_capture(f);
+    assert_int_equal(unlink(f->path), 0);
+    assert_int_equal(record_append_at(r, &s.d, false, T("2026-12-01T09:01:00Z")), 0);
+    char *log = stderr_release();
+    assert_non_null(strstr(log, "error: "));
+    assert_non_null(strstr(log, "the decision record was removed while meetingd ran"));
+    free(log);
+    size_t len;
+    char *text = slurp(f->path, &len);
+    assert_int_equal(count_char(text, len, '\n'), 1);
+    assert_non_null(strstr(text, "\"time\":\"2026-12-01T09:01:00Z\""));
+    free(text);
+
+    /* Replaced by a directory: reported once, appends fail until a file can be there. */
+    stderr_capture(f);
+    assert_int_equal(unlink(f->path), 0);
+    assert_int_equal(mkdir(f->path, 0700), 0);
+    assert_int_equal(record_append_at(r, &s.d, false, T("2026-12-01T09:02:00Z")), -1);
+    assert_int_equal(record_append_at(r, &s.d, false, T("2026-12-01T09:03:00Z")), -1);
+    log = stderr_release();
+    assert_non_null(strstr(log, "the decision record was replaced while meetingd ran; "
+                                "decisions cannot be recorded"));
+    assert_null(strstr(strstr(log, "was replaced") + 1, "was replaced"));
+    free(log);
+    assert_int_equal(rmdir(f->path), 0);
+    assert_int_equal(record_append_at(r, &s.d, false, T("2026-12-01T09:03:30Z")), 0);
+
+    /* The whole state directory removed: the same, until it is back. */
+    stderr_capture(f);
+    assert_int_equal(unlink(f->path), 0);
+    assert_int_equal(rmdir(f->dir), 0);
+    assert_int_equal(record_append_at(r, &s.d, false, T("2026-12-01T09:04:00Z")), -1);
+    assert_int_equal(mkdir(f->dir, 0700), 0);
+    assert_int_equal(record_append_at(r, &s.d, false, T("2026-12-01T09:05:00Z")), 0);
+    log = stderr_release();
+    assert_non_null(strstr(log, "the decision record was removed while meetingd ran; decisions "
+                                "cannot be recorded"));
+    assert_non_null(strstr(log, "No such file or directory"));
+    free(log);
+    record_close(r);
+    sample_clear(&s);
+}
+
+static void test_torn_tail_warning(void **state)
+{
+    struct fixture *f = *state;
+    spew(
+        f->path,
+        "{\"time\":\"2026-12-01T09:00:00Z\",\"mailbox\":\"room0\",\"decision\":\"accept\"}\n"
+        "{\"time\":\"2026-12-01T09:0",
+        strlen("{\"time\":\"2026-12-01T09:00:00Z\",\"mailbox\":\"room0\",\"decision\":\"accept\"}\n"
+               "{\"time\":\"2026-12-01T09:0"),
+        "wb");
+    stderr_capture(f);
+    char err[256];
+    struct record *r = record_open(f->path, err, sizeof(err));
+    char *log = stderr_release();
+    assert_non_null(r);
+    assert_non_null(strstr(log, "warning: "));
+    assert_non_null(strstr(log, "cut off a torn last record (24 bytes)"));
+    free(log);
+    record_close(r);
+    size_t len;
+    char *text = slurp(f->path, &len);
+    assert_int_equal(count_char(text, len, '\n'), 1);
+    assert_int_equal(text[len - 1], '\n');
+    free(text);
+}
+
+/* ---- --since / --until and --json --------------------------------------------------------- */
+
+static time_t when(const char *s, time_t now)
+{
+    time_t t = 0;
+    if (history_parse_when(s, now, &t) != 0)
+        fail_msg("'%s' not parsed", s);
+    return t;
+}
+
+static void test_parse_when(void **state)
+{
+    (void)state;
+    char *old_tz = getenv("TZ") ? xstrdup(getenv("TZ")) : NULL;
+    setenv("TZ", "UTC", 1);
+    tzset();
+    time_t now = T("2026-12-06T14:00:00Z");
+    assert_int_equal(when("today", now), T("2026-12-06T00:00:00Z"));
+    assert_int_equal(when("Yesterday", now), T("2026-12-05T00:00:00Z"));
+    assert_int_equal(when("tomorrow", now), T("2026-12-07T00:00:00Z"));
+    assert_int_equal(when("-2h", now), T("2026-12-06T12:00:00Z"));
+    assert_int_equal(when("-1h30m", now), T("2026-12-06T12:30:00Z"));
+    assert_int_equal(when("-1d", now), T("2026-12-05T14:00:00Z"));
+    assert_int_equal(when("2026-12-01", now), T("2026-12-01T00:00:00Z"));
+    assert_int_equal(when("2026-12-01 09:30", now), T("2026-12-01T09:30:00Z"));
+    assert_int_equal(when("2026-12-01 09:30:15", now), T("2026-12-01T09:30:15Z"));
+    assert_int_equal(when("2026-12-01T09:30:00Z", now), T("2026-12-01T09:30:00Z"));
+    static const char *const bad[] = {
+        "", "-", "-x", "--2h", "someday", "2026-13-01", "2026-12-01 25:00", "2026-12-01x"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        time_t t;
+        if (history_parse_when(bad[i], now, &t) == 0)
+            fail_msg("'%s' parsed", bad[i]);
+    }
+    /* Local time, as journalctl: midnight in Berlin is 23:00 UTC the day before. */
+    setenv("TZ", "Europe/Berlin", 1);
+    tzset();
+    assert_int_equal(when("today", now), T("2026-12-05T23:00:00Z"));
+    assert_int_equal(when("2026-12-01", now), T("2026-11-30T23:00:00Z"));
+    if (old_tz) {
+        setenv("TZ", old_tz, 1);
+        free(old_tz);
+    } else {
+        unsetenv("TZ");
+    }
+    tzset();
+}
+
+static void test_until_and_json(void **state)
+{
+    struct fixture *f = *state;
+    static const char *const times[] = {"2026-12-01T09:00:00Z", "2026-12-02T09:00:00Z",
+                                        "2026-12-03T09:00:00Z"};
+    for (size_t i = 0; i < 3; i++) {
+        struct sample s;
+        sample_init(&s, "room0", "room0@contoso.com", "jane@contoso.com", "Sync \"q\"\n",
+                    POLICY_ACCEPT);
+        append_at(f->path, &s.d, false, times[i]);
+        sample_clear(&s);
+    }
+    struct history_filter hf = {
+        .since = T("2026-12-02T00:00:00Z"), .until = T("2026-12-03T09:00:00Z"), .json = true};
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    assert_non_null(out);
+    assert_int_equal(history_print(f->path, &hf, out), 0);
+    assert_int_equal(fclose(out), 0);
+    /* Only the second decision (until is exclusive), as its recorded object on one line. */
+    assert_int_equal(count_char(buf, len, '\n'), 1);
+    assert_true(strncmp(buf, "{\"time\":\"2026-12-02T09:00:00Z\",\"mailbox\":\"room0\"", 46) == 0);
+    assert_non_null(strstr(buf, "\"subject\":\"Sync \\\"q\\\"\\n\""));
+    free(buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -732,6 +963,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_garbage_lines, setup, teardown),
         cmocka_unit_test_setup_teardown(test_empty_and_missing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mode, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_append_all_or_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_removed_or_replaced, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_torn_tail_warning, setup, teardown),
+        cmocka_unit_test(test_parse_when),
+        cmocka_unit_test_setup_teardown(test_until_and_json, setup, teardown),
         cmocka_unit_test(test_quote),
         cmocka_unit_test(test_reasons_text),
         cmocka_unit_test(test_recurrence_text),

@@ -584,32 +584,8 @@ static void test_addr_matches(void **state)
 static void test_log_levels(void **state)
 {
     (void)state;
-    static const struct {
-        const char *in;
-        enum log_level level;
-    } cases[] = {
-        {"error", LOG_LEVEL_ERROR},  {"ERR", LOG_LEVEL_ERROR},     {"warning", LOG_LEVEL_WARNING},
-        {"warn", LOG_LEVEL_WARNING}, {"Notice", LOG_LEVEL_NOTICE}, {"info", LOG_LEVEL_INFO},
-        {"DEBUG", LOG_LEVEL_DEBUG},
-    };
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        enum log_level l = LOG_LEVEL_INFO;
-        assert_int_equal(log_level_parse(cases[i].in, &l), 0);
-        assert_int_equal(l, cases[i].level);
-    }
-    static const char *const bad[] = {"", "information", "3", "crit", "debug2", " info"};
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        enum log_level l = LOG_LEVEL_NOTICE;
-        assert_int_equal(log_level_parse(bad[i], &l), -1);
-        assert_int_equal(l, LOG_LEVEL_NOTICE);
-    }
     assert_string_equal(log_level_name(LOG_LEVEL_WARNING), "warning");
     assert_string_equal(log_level_name((enum log_level)42), "unknown");
-    for (int l = LOG_LEVEL_ERROR; l <= LOG_LEVEL_DEBUG; l++) {
-        enum log_level back;
-        assert_int_equal(log_level_parse(log_level_name((enum log_level)l), &back), 0);
-        assert_int_equal(back, l);
-    }
     assert_int_equal(log_level_priority(LOG_LEVEL_ERROR), 3);
     assert_int_equal(log_level_priority(LOG_LEVEL_WARNING), 4);
     assert_int_equal(log_level_priority(LOG_LEVEL_NOTICE), 5);

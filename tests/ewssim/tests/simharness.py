@@ -356,10 +356,11 @@ class SimTestCase(unittest.TestCase):
     checked for invalid responses) after the last test."""
 
     MAILBOXES = ()
+    EXTRA_ARGS = ()  # more simulator options, e.g. ("--flavor", "gromox")
 
     @classmethod
     def setUpClass(cls):
-        cls.sim = Sim(mailboxes=list(cls.MAILBOXES)).start()
+        cls.sim = Sim(mailboxes=list(cls.MAILBOXES), extra_args=cls.EXTRA_ARGS).start()
         cls.ews = {u: Ews(cls.sim, u) for u in cls.MAILBOXES}
 
     @classmethod

@@ -57,12 +57,11 @@ class Protocol(h.SimTestCase):
 
     def test_valid_but_unimplemented_operation(self):
         resp = self.sim.post(h.envelope(
-            "<m:GetStreamingEvents><m:SubscriptionIds><t:SubscriptionId>abc</t:SubscriptionId>"
-            "</m:SubscriptionIds><m:ConnectionTimeout>1</m:ConnectionTimeout>"
-            "</m:GetStreamingEvents>"), USER)
+            "<m:GetEvents><m:SubscriptionId>abc</m:SubscriptionId>"
+            "<m:Watermark>AQAAAA==</m:Watermark></m:GetEvents>"), USER)
         self.assertEqual(resp.status, 500)
         self.assertEqual(resp.fault_code(), "ErrorInvalidRequest")
-        self.assertIn("GetStreamingEvents", resp.fault.findtext("faultstring"))
+        self.assertIn("GetEvents", resp.fault.findtext("faultstring"))
 
     def test_not_xml_and_doctype(self):
         for body in (b"<soap:Envelope", b"hello",

@@ -1,0 +1,91 @@
+/*
+ * ews_parse_int: what the three parts of the EWS response parser share (private to
+ * ews_parse.c, ews_parse_item.c and ews_parse_response.c; see ews_parse.h for the API).
+ *
+ * Every reader takes the parse context, reports a failure with ep_fail() (the first one
+ * wins and says where it happened) and returns -1, or 0 on success.
+ */
+#ifndef MEETINGD_EWS_PARSE_INT_H
+#define MEETINGD_EWS_PARSE_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include <libxml/tree.h>
+
+#include "ews_parse.h"
+
+#define NS_SOAP "http://schemas.xmlsoap.org/soap/envelope/"
+#define NS_M "http://schemas.microsoft.com/exchange/services/2006/messages"
+#define NS_T "http://schemas.microsoft.com/exchange/services/2006/types"
+#define NS_E "http://schemas.microsoft.com/exchange/services/2006/errors"
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+#define FOR_EACH_EL(c, parent) for (xmlNode *c = first_el(parent); c != NULL; c = next_el(c))
+
+/* The state of one parse. */
+struct pctx {
+    char *err;
+    size_t errlen;
+    bool failed;
+    bool saw_doctype;
+    char xml_error[200];    /* first libxml2 diagnostic, for "malformed XML" reports */
+    char where[96];         /* "ResponseMessage 2, item 3 (t:MeetingRequest)" */
+    size_t attendee_cap;    /* capacity of the current item's attendee array */
+    char skipped[240];      /* why the last field or item that was passed over failed */
+    size_t expect_messages; /* the request's count of items (0: not checked) */
+};
+
+/* parse_item(): this item cannot be used (the response can). */
+#define ITEM_UNUSABLE (-2)
+
+/* Converts TEXT (a copy of ours, which it may change) into *OUT; returns 0 or -1. */
+typedef int value_parser(char *text, void *out);
+
+/* Growable arrays: room for one more element (*cap doubles, new room zeroed). */
+void *ep_grow(void *arr, size_t n, size_t *cap, size_t elsize);
+
+/* Failure and tree helpers. */
+__attribute__((format(printf, 2, 3))) int ep_fail(struct pctx *p, const char *fmt, ...);
+const char *ep_shown(const char *v, char buf[48]);
+bool ns_is(const xmlNode *n, const char *ns);
+bool is_el(const xmlNode *n, const char *ns, const char *name);
+xmlNode *first_el(const xmlNode *parent);
+xmlNode *next_el(const xmlNode *n);
+const char *prefix_of(const xmlNode *n);
+int leaf_text(struct pctx *p, const xmlNode *n, char **out);
+char *attr_dup(const xmlNode *n, const char *name);
+char *ep_trim(char *s);
+
+/* Typed readers of one leaf element or value. */
+int el_string(struct pctx *p, const xmlNode *n, char **out);
+int int_from(char *s, void *out);
+int bool_from(char *s, void *out);
+int response_from(char *s, void *out);
+int free_busy_from(char *s, void *out);
+int caltype_from(char *s, void *out);
+int el_time(struct pctx *p, const xmlNode *n, time_t *out);
+int el_int(struct pctx *p, const xmlNode *n, int *out);
+int el_bool(struct pctx *p, const xmlNode *n, bool *out);
+int el_enum(struct pctx *p, const xmlNode *n, value_parser *from_string, void *out);
+int el_int_within(struct pctx *p, const xmlNode *n, int *out, int lo, int hi,
+                  const char *complaint);
+char *id_attr(struct pctx *p, const xmlNode *n);
+int el_id(struct pctx *p, const xmlNode *n, struct item_id *out);
+int ep_unexpected(struct pctx *p, const xmlNode *parent, const xmlNode *c);
+int once_in(struct pctx *p, bool *seen, const xmlNode *c, const char *parent);
+bool first_t(const xmlNode *c, const char *name, bool *got);
+int el_date(struct pctx *p, const xmlNode *n, char out[11]);
+
+/* ews_parse_item.c */
+int parse_item(struct pctx *p, const xmlNode *n, struct item *it);
+int parse_items(struct pctx *p, const xmlNode *items, int msg_no, struct item **arr, size_t *n,
+                size_t *n_dropped);
+
+/* ews_parse_response.c */
+int parse_envelope(struct pctx *p, const xmlDoc *doc, const char *operation,
+                   struct ews_response *r);
+
+#endif
