@@ -52,6 +52,8 @@ const char *backend_status_name(enum backend_status status)
         [BACKEND_AUTH] = "authentication",
         [BACKEND_ACCOUNT] = "account",
         [BACKEND_FAILED] = "failed",
+        [BACKEND_TOO_LARGE] = "too-large",
+        [BACKEND_UNUSABLE] = "unusable",
     };
     if ((unsigned)status < sizeof(names) / sizeof(names[0]) && names[status])
         return names[status];

@@ -35,6 +35,9 @@ enum backend_status {
     BACKEND_AUTH,      /* the server refused the credentials */
     BACKEND_ACCOUNT,   /* the mailbox cannot be used: rights, impersonation, address, quota */
     BACKEND_FAILED,    /* any other failure: a fault, a malformed or unexpected answer */
+    BACKEND_TOO_LARGE, /* the answer exceeded the size limit: ask for less (fewer items) */
+    BACKEND_UNUSABLE,  /* the server cannot be used as configured: TLS verification, bad URL;
+                          retrying will not help until someone changes something */
 };
 
 /* What a pause after a failure applies to (see backoff.h): the key names it. */

@@ -28,8 +28,8 @@ struct backoff {
 void backoff_options_default(struct backoff_options *o, bool once)
 {
     *o = (struct backoff_options){
-        .base_s = once ? 0.5 : 5.0,
-        .max_s = 900.0,
+        .base_s = once ? 0.5 : 1.0, /* transient troubles mostly pass within seconds */
+        .max_s = 180.0,     /* transient troubles: a few minutes at most between two tries */
         .long_min_s = 60.0, /* a wrong setting will not fix itself in seconds */
         .server_max_s = 3600.0,
         .credentials_base_s = 60.0,

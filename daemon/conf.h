@@ -146,6 +146,7 @@ struct conf_daemon {
     unsigned poll_interval_s; /* default interval between two polls of a mailbox */
     unsigned auth_retry_s;    /* first pause after refused credentials (doubles, up to 30x) */
     unsigned max_concurrent_requests; /* cap on EWS requests in flight, all mailboxes */
+    unsigned once_deadline_s;         /* --once gives up on what is left after this long */
     char *state_dir;                  /* absolute path of the state directory */
     char *metrics_listen;             /* HOST:PORT of the metrics page; NULL = off */
     enum log_level log_level;

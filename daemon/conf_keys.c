@@ -129,6 +129,10 @@ const struct key conf_keys[] = {
              "(a lockout policy counts failed logins over minutes)."},
     {K(SK_DAEMON, "poll_interval", KT_DURATION, DMN(poll_interval_s)), .min = 1, .max = 86400,
      .def = "60s", .help = "Time between two polls of a mailbox (each mailbox may override)."},
+    {K(SK_DAEMON, "once_deadline", KT_DURATION, DMN(once_deadline_s)), .min = 10, .max = 86400,
+     .def = "10m",
+     .help = "--once stops by then with whatever is left undone (exit 1), however slow the "
+             "server."},
     {K(SK_DAEMON, "max_concurrent_requests", KT_UINT, DMN(max_concurrent_requests)), .min = 1,
      .max = 256, .def = "8", .flags = KF_RESTART,
      .help = "EWS requests in flight at once, over all mailboxes."},

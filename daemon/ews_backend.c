@@ -55,9 +55,18 @@ static enum backend_status status_of(const struct ews_call_result *res)
     case EWS_CALL_AUTH:
         return BACKEND_AUTH;
     case EWS_CALL_HTTP:
-        return res->http_status == 503 || res->http_status == 429 ? BACKEND_SERVER : BACKEND_FAILED;
+        if (res->http_status == 503 || res->http_status == 429)
+            return BACKEND_SERVER;
+        /* No EWS at that URL (404), or a method the endpoint never takes (405): a wrong
+         * URL, not a passing trouble. */
+        return res->http_status == 404 || res->http_status == 405 ? BACKEND_UNUSABLE
+                                                                  : BACKEND_FAILED;
     case EWS_CALL_TRANSPORT:
-        return BACKEND_TRANSPORT;
+        /* A certificate that fails verification today fails it tomorrow too; an answer
+         * over the size limit needs a smaller question, not a retry. */
+        if (res->http_result == HTTP_ERR_TLS)
+            return BACKEND_UNUSABLE;
+        return res->http_result == HTTP_ERR_TOO_LARGE ? BACKEND_TOO_LARGE : BACKEND_TRANSPORT;
     case EWS_CALL_MALFORMED:
         return BACKEND_FAILED;
     }

@@ -197,27 +197,49 @@ static double share_pause(struct mailbox *m, const struct backend_result *r, dou
     return pause > delay ? pause : delay;
 }
 
+/* A failure that waiting will not cure: someone has to change the configuration, the
+ * server's certificate or the account. */
+static bool lasting_failure(enum backend_status status)
+{
+    return status == BACKEND_AUTH || status == BACKEND_ACCOUNT || status == BACKEND_UNUSABLE;
+}
+
 void mailbox_poll_fail(struct mailbox *m, const char *what, const struct backend_result *r)
 {
-    bool auth = r->status == BACKEND_AUTH || r->status == BACKEND_ACCOUNT;
+    bool lasting = lasting_failure(r->status);
     ev_now_update(m->env.loop); /* the pauses start now (see schedule) */
-    /* A poll that answered something before failing made progress: the back-off starts
-     * over, so a flaky server slows the mailbox down without making --once give up. */
-    if (m->poll && m->poll->acted)
+    /* A poll that answered something before failing made progress: no back-off at all (the
+     * server's own pauses still apply), so a flaky server slows the mailbox down only by
+     * the requests it fails, and --once does not give up. */
+    bool progressed = m->poll && m->poll->acted && !lasting;
+    /* A poll some of whose requests got through met a server that is there and failing now
+     * and then (a storm of 503s): the retry stays brief. Only failures in a row from the
+     * first request on (a server down) make the delay grow. */
+    if (progressed || (m->poll && m->poll->reached && !lasting))
         m->stats.consecutive_failures = 0;
-    unsigned n = ++m->stats.consecutive_failures;
-    double delay = backoff_delay(m->env.backoff, n, auth && !m->env.once, r->retry_ms);
+    unsigned n = progressed ? 0 : ++m->stats.consecutive_failures;
+    double delay =
+        progressed && r->retry_ms == 0
+            ? 0.0
+            : backoff_delay(m->env.backoff, n ? n : 1, lasting && !m->env.once, r->retry_ms);
     delay = share_pause(m, r, delay);
     const char *reason = mailbox_reason(r);
-    log_warn("mailbox %s: %s failed: %s; retrying in %.1f s (failure %u)", m->name, what, reason,
-             delay, n);
+    if (lasting && !m->env.once)
+        log_error("mailbox %s: %s failed: %s; this will not pass by itself (check the "
+                  "configuration, the server's certificate, the account); retrying in %.0f s "
+                  "(failure %u)",
+                  m->name, what, reason, delay, n);
+    else
+        log_warn("mailbox %s: %s failed: %s; retrying in %.1f s (failure %u)", m->name, what,
+                 reason, delay, n);
     end_poll(m, false);
     if (m->stopping) {
         finish(m, false);
         return;
     }
-    if (m->env.once && (auth || n >= ONCE_MAX_ATTEMPTS)) {
+    if (m->env.once && (lasting || n >= ONCE_MAX_ATTEMPTS)) {
         log_error("mailbox %s: giving up: %s", m->name, reason);
+        bool auth = r->status == BACKEND_AUTH || r->status == BACKEND_ACCOUNT;
         m->failure = auth                             ? MAILBOX_FAIL_AUTH
                      : r->status == BACKEND_TRANSPORT ? MAILBOX_FAIL_UNREACHABLE
                                                       : MAILBOX_FAIL_OTHER;
@@ -284,7 +306,7 @@ void mailbox_poll_done(struct mailbox *m)
             schedule(m, 0.0);
             return;
         }
-        finish(m, failures);
+        finish(m, failures || m->once_undone);
         return;
     }
     schedule(m, again ? 0.0 : jitter(poll_interval(m), 0.1));
@@ -364,6 +386,7 @@ void mailbox_on_result(struct backend_result *r, void *userdata)
     enum mailbox_step step = p->step;
     p->call = NULL;
     p->step = STEP_NONE;
+    p->reached |= !backend_request_failed(r->status);
     clear_proven_keys(m, r);
     if (m->stopping && only_reads(step)) {
         mailbox_poll_done(m);

@@ -75,15 +75,15 @@ void mailbox_after_find(struct mailbox *m, struct backend_result *r)
     next_inbox_batch(m);
 }
 
-/* The next batch of IDS (at most GET_BATCH_SIZE of TOTAL) from *POS on, or NULL when none
- * is left; *N gets its size and *POS moves past it. */
+/* The next batch of IDS (at most MAX of TOTAL) from *POS on, or NULL when none is left; *N
+ * gets its size and *POS moves past it. */
 static const struct item_id *next_batch(const struct item_id *ids, size_t total, size_t *pos,
-                                        size_t *n)
+                                        size_t max, size_t *n)
 {
     if (*pos >= total)
         return NULL;
     const struct item_id *batch = ids + *pos;
-    *n = total - *pos > GET_BATCH_SIZE ? GET_BATCH_SIZE : total - *pos;
+    *n = total - *pos > max ? max : total - *pos;
     *pos += *n;
     return batch;
 }
@@ -96,11 +96,15 @@ static void next_inbox_batch(struct mailbox *m)
     struct mailbox_poll *p = m->poll;
     size_t n = 0;
     const struct item_id *batch;
-    if ((batch = next_batch(p->stale, p->n_stale, &p->sweep_pos, &n)) != NULL)
+    if (p->get_max == 0)
+        p->get_max = GET_BATCH_SIZE;
+    if ((batch = next_batch(p->stale, p->n_stale, &p->sweep_pos, GET_BATCH_SIZE, &n)) != NULL)
         MAILBOX_SEND(m, STEP_SWEEP, "DeleteItem", remove, batch, n);
-    else if ((batch = next_batch(p->candidates, p->n_candidates, &p->get_pos, &n)) != NULL)
+    else if ((batch = next_batch(p->candidates, p->n_candidates, &p->get_pos, p->get_max, &n)) !=
+             NULL) {
+        p->get_n = n;
         MAILBOX_SEND(m, STEP_FETCH, "GetItem", fetch, batch, n);
-    else
+    } else
         mailbox_next_item(m);
 }
 
@@ -120,9 +124,48 @@ void mailbox_after_sweep(struct mailbox *m, struct backend_result *r)
     next_inbox_batch(m);
 }
 
+/* A message that cannot be fetched even alone (its answer is over the size limit: anyone
+ * can send a message that large) is recorded as failed, with its reason, and left alone in
+ * the Inbox for a person: it must not stop the mailbox, nor be fetched again every poll. */
+static void skip_unfetchable(struct mailbox *m, const struct item_id *id, const char *reason)
+{
+    log_error("mailbox %s: meeting message %s cannot be fetched (%s); it is left alone", m->name,
+              id->id, reason);
+    if (mailbox_record(m, false, id->id, "unfetchable") != 0)
+        return; /* not recorded: it is tried again next poll */
+    m->poll->item_failures++;
+    m->once_undone = true; /* the next pass finds it done: --once must still say so */
+    if (m->env.on_decision == NULL)
+        return;
+    struct item request = {.id = {.id = id->id}};
+    struct policy_result result = {.decision = POLICY_IGNORE};
+    char *outcome = xasprintf("failed: cannot be fetched: %s", reason);
+    struct policy_event d = {.mailbox = m->name,
+                             .address = m->poll->cm->address,
+                             .request = &request,
+                             .result = &result,
+                             .outcome = outcome};
+    m->env.on_decision(&d, m->env.userdata);
+    free(outcome);
+}
+
 void mailbox_after_fetch(struct mailbox *m, struct backend_result *r)
 {
     struct mailbox_poll *p = m->poll;
+    /* An answer over the size limit: ask again for half as many, down to one at a time. */
+    if (r->status == BACKEND_TOO_LARGE) {
+        if (p->get_n > 1) {
+            p->get_pos -= p->get_n;
+            p->get_max = p->get_n / 2;
+            log_warn("mailbox %s: fetching %zu meeting messages at once gave an answer over the "
+                     "size limit; trying %zu at a time",
+                     m->name, p->get_n, p->get_max);
+        } else {
+            skip_unfetchable(m, &p->candidates[p->get_pos - 1], mailbox_reason(r));
+        }
+        next_inbox_batch(m);
+        return;
+    }
     /* Items gone since they were found are left out by the backend; anything else that
      * failed stops the poll. */
     if (r->status != BACKEND_OK) {

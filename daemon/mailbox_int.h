@@ -72,6 +72,8 @@ struct mailbox_poll {
     size_t find_offset;
     struct item_id *candidates; /* new meeting messages, to fetch */
     size_t n_candidates, get_pos;
+    size_t get_max; /* the largest fetch batch (halved after an answer over the size limit) */
+    size_t get_n;   /* the size of the fetch in flight */
     struct item_id *stale; /* finished meeting messages the server left in the Inbox */
     size_t n_stale, sweep_pos;
     struct item **queue; /* fetched messages, worked on in order */
@@ -79,6 +81,7 @@ struct mailbox_poll {
     struct mailbox_work *work;
 
     bool acted;             /* this poll answered or removed something */
+    bool reached;           /* a request of this poll got through: the server is there */
     bool again;             /* a superseded request: look again right away */
     unsigned item_failures; /* items that failed for good in this poll */
     bool collect_seen;      /* this poll lists the Inbox for the ledger's compaction */
@@ -102,6 +105,7 @@ struct mailbox {
     struct mailbox_stats stats;
     struct strlist dry_run_seen; /* ids decided in --dry-run (the ledger stays untouched) */
     unsigned once_passes;
+    bool once_undone; /* --once: a message was left alone for good (exit non-zero) */
     time_t last_compact;
     struct mailbox_poll *poll;    /* the running poll, or NULL */
     enum mailbox_failure failure; /* why it gave up (--once) */

@@ -60,7 +60,9 @@ struct daemon {
     ev_signal sigterm, sigint, sighup;
     ev_timer watchdog;
     ev_timer ready;
-    int state_lock; /* descriptor holding the state directory's lock, -1 before */
+    ev_timer deadline;    /* --once: once_deadline, then a short grace for answers in flight */
+    bool deadline_passed; /* --once ran out of time: something was left undone */
+    int state_lock;       /* descriptor holding the state directory's lock, -1 before */
 };
 
 #define EXIT_TEMPFAIL 75 /* EX_TEMPFAIL: another meetingd holds the state directory */
@@ -331,6 +333,29 @@ static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
     begin_stop(dm);
 }
 
+#define ONCE_GRACE_S 5.0 /* after the deadline, for answers in flight to come back */
+
+/* --once ran out of time (a server that answers a byte a second must not hold it for
+ * ever): stop like SIGTERM, then, after a short grace, stop waiting. An answer cut off in
+ * flight keeps its ledger intent, settled by the next run. */
+static void on_deadline(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)revents;
+    struct daemon *dm = w->data;
+    if (dm->deadline_passed) {
+        log_error("--once: answers in flight did not come back within %.0f s; exiting",
+                  ONCE_GRACE_S);
+        ev_break(loop, EVBREAK_ALL);
+        return;
+    }
+    dm->deadline_passed = true;
+    log_error("--once: once_deadline (%u s) passed with work left undone; stopping",
+              dm->conf->conf->daemon.once_deadline_s);
+    ev_timer_set(w, ONCE_GRACE_S, 0.0);
+    ev_timer_start(loop, w);
+    begin_stop(dm);
+}
+
 static void on_watchdog(struct ev_loop *loop, ev_timer *w, int revents)
 {
     (void)loop;
@@ -476,6 +501,10 @@ static int run(struct daemon *dm)
     }
     ev_timer_init(&dm->ready, on_ready, 0.0, 0.0);
     ev_timer_start(dm->loop, &dm->ready);
+    ev_timer_init(&dm->deadline, on_deadline, conf->daemon.once_deadline_s, 0.0);
+    dm->deadline.data = dm;
+    if (dm->once)
+        ev_timer_start(dm->loop, &dm->deadline);
 
     start_metrics(dm, conf->daemon.metrics_listen);
     raise_fd_limit(conf->n_mailboxes);
@@ -506,6 +535,7 @@ static int run(struct daemon *dm)
     ev_signal_stop(dm->loop, &dm->sighup);
     ev_timer_stop(dm->loop, &dm->watchdog);
     ev_timer_stop(dm->loop, &dm->ready);
+    ev_timer_stop(dm->loop, &dm->deadline);
     ev_loop_destroy(dm->loop);
     close(dm->state_lock);
     if (none_usable) {
@@ -513,13 +543,14 @@ static int run(struct daemon *dm)
                   dm->conf->conf->daemon.state_dir);
         return EXIT_CANTCREAT;
     }
-    if (dm->once && (dm->failed > 0 || failed_to_start > 0)) {
-        log_error("%u mailbox(es) failed", dm->failed + (unsigned)failed_to_start);
+    if (dm->once && (dm->failed > 0 || failed_to_start > 0 || dm->deadline_passed)) {
+        log_error("%u mailbox(es) failed%s", dm->failed + (unsigned)failed_to_start,
+                  dm->deadline_passed ? ", once_deadline passed" : "");
         /* EX_NOPERM (77) when credentials were refused (an administrator must act;
          * retrying risks a lockout), EX_UNAVAILABLE (69) when the server was never reached. */
         if (dm->failed_auth > 0)
             return EX_NOPERM;
-        if (failed_to_start == 0 && dm->failed_unreachable == dm->failed)
+        if (failed_to_start == 0 && dm->failed > 0 && dm->failed_unreachable == dm->failed)
             return EX_UNAVAILABLE;
         return EXIT_FAILURE;
     }

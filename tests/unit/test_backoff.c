@@ -24,10 +24,10 @@ static struct backoff *exact(bool once)
 static void test_delay_doubles_and_caps(void **state)
 {
     struct backoff *b = exact(false);
-    assert_float_equal(backoff_delay(b, 1, false, 0), 5.0, 1e-9);
-    assert_float_equal(backoff_delay(b, 2, false, 0), 10.0, 1e-9);
-    assert_float_equal(backoff_delay(b, 4, false, 0), 40.0, 1e-9);
-    assert_float_equal(backoff_delay(b, 100, false, 0), 900.0, 1e-9);
+    assert_float_equal(backoff_delay(b, 1, false, 0), 1.0, 1e-9);
+    assert_float_equal(backoff_delay(b, 2, false, 0), 2.0, 1e-9);
+    assert_float_equal(backoff_delay(b, 4, false, 0), 8.0, 1e-9);
+    assert_float_equal(backoff_delay(b, 100, false, 0), 180.0, 1e-9);
     backoff_free(b);
     b = exact(true);
     assert_float_equal(backoff_delay(b, 1, false, 0), 0.5, 1e-9);
@@ -39,7 +39,7 @@ static void test_delay_long_wait(void **state)
 {
     struct backoff *b = exact(false);
     assert_float_equal(backoff_delay(b, 1, true, 0), 60.0, 1e-9);
-    assert_float_equal(backoff_delay(b, 6, true, 0), 160.0, 1e-9); /* past the minimum */
+    assert_float_equal(backoff_delay(b, 8, true, 0), 128.0, 1e-9); /* past the minimum */
     backoff_free(b);
 }
 
@@ -59,7 +59,7 @@ static void test_jitter_stays_in_range(void **state)
     struct backoff *b = backoff_new(NULL);
     for (int i = 0; i < 1000; i++) {
         double d = backoff_delay(b, 1, false, 0);
-        assert_true(d >= 4.0 && d <= 6.0);
+        assert_true(d >= 0.8 && d <= 1.2);
         d = backoff_delay(b, 1, true, 0);
         assert_true(d >= 48.0 && d <= 72.0);
     }

@@ -300,6 +300,7 @@ static const char full_fmt[] = "[server]\n"
                                "poll_interval = 5m\n"
                                "auth_retry = 3m\n"
                                "max_concurrent_requests = 256\n"
+                               "once_deadline = 2m\n"
                                "state_dir = /srv/meetingd\n"
                                "log_level = debug\n"
                                "metrics_listen = [::1]:9873\n"
@@ -420,6 +421,7 @@ static void test_every_key(void **state)
     const struct conf_daemon *d = &c->daemon;
     assert_int_equal(d->poll_interval_s, 300);
     assert_int_equal(d->max_concurrent_requests, 256);
+    assert_int_equal(d->once_deadline_s, 120);
     assert_string_equal(d->state_dir, "/srv/meetingd");
     assert_int_equal(d->log_level, LOG_LEVEL_DEBUG);
     assert_string_equal(d->metrics_listen, "[::1]:9873");
@@ -547,7 +549,7 @@ static void test_key_table(void **state)
     for (const char *p = full_fmt; *p; p++)
         lines += *p == '\n' && p[1] != '[' && p[1] != '\0';
     /* full_fmt has one line per key per section; mailbox keys appear twice in it. */
-    assert_int_equal(rows, 80);
+    assert_int_equal(rows, 81);
     assert_true(lines >= rows);
     free(buf);
 }
