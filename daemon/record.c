@@ -280,6 +280,8 @@ void record_set_limits(struct record *r, unsigned retention_s, uint64_t max_byte
         return;
     r->retention_s = retention_s;
     r->max_bytes = max_bytes > 0 ? max_bytes : RECORD_MAX_BYTES_DEFAULT;
+    /* A daemon started after days without decisions removes what expired meanwhile. */
+    record_prune(r->path, util_now(), r->retention_s);
 }
 
 void record_close(struct record *r)

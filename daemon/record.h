@@ -56,7 +56,8 @@ int record_check(struct record *r);
 
 /* Rotation and retention (record_rotate.h): rotated files older than RETENTION_S are removed
  * (0 = kept forever; default 90 days), and the current file is rotated before it would grow
- * past MAX_BYTES (0 = the default, 64 MiB). NULL is allowed. */
+ * past MAX_BYTES (0 = the default, 64 MiB). Removes the files already past the retention
+ * (util_now()). NULL is allowed. */
 void record_set_limits(struct record *r, unsigned retention_s, uint64_t max_bytes);
 
 /* Closes the file. NULL is allowed. */

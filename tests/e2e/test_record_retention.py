@@ -53,6 +53,13 @@ class RecordRetention(e2e.TestCase):
         self.assertIn('"Meeting 1"', res.stdout)
         self.assertNotIn('"Meeting 2"', res.stdout)
 
+        # A start a day later with nothing to decide still removes what expired meanwhile.
+        os.environ["MEETINGD_TEST_NOW"] = e2e.iso(today + datetime.timedelta(days=1))
+        log = w.once(conf).stderr
+        self.assertFalse(os.path.exists(day_file(days[1])), os.listdir(w.state_dir))
+        self.assertIn("%s: removed" % os.path.basename(day_file(days[1])), log)
+        self.assertEqual([d["subject"] for d in w.decisions()], ["Meeting 2"])
+
 
 if __name__ == "__main__":
     e2e.main()
