@@ -148,6 +148,7 @@ struct conf_daemon {
     unsigned max_concurrent_requests; /* cap on EWS requests in flight, all mailboxes */
     unsigned once_deadline_s;         /* --once gives up on what is left after this long */
     char *state_dir;                  /* absolute path of the state directory */
+    unsigned record_retention_s;      /* rotated decision records kept this long; 0 = forever */
     char *metrics_listen;             /* HOST:PORT of the metrics page; NULL = off */
     enum log_level log_level;
     char *include_dir; /* resolved path of the include directory; NULL = none */

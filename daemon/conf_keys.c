@@ -139,6 +139,10 @@ const struct key conf_keys[] = {
     {K(SK_DAEMON, "state_dir", KT_ABSPATH, DMN(state_dir)), .def = "/var/lib/meetingd",
      .flags = KF_RESTART,
      .help = "Directory for the daemon's state (decision records, sync state)."},
+    {K(SK_DAEMON, "record_retention", KT_DURATION, DMN(record_retention_s)), .min = 0,
+     .max = 3650u * 86400u, .def = "90d", .flags = KF_RESTART,
+     .help = "How long the decision record's rotated day files (STATE_DIR/decisions-YYYYMMDD"
+             ".jsonl) are kept before they are removed; 0 keeps them forever."},
     {K(SK_DAEMON, "log_level", KT_ENUM, DMN(log_level)), .def = "info",
      .choices = log_level_choices, .help = "error, warning, notice, info or debug."},
     {K(SK_DAEMON, "metrics_listen", KT_LISTEN, DMN(metrics_listen)), .flags = KF_RESTART,

@@ -15,6 +15,7 @@
 
 #include "jsonval.h"
 #include "log.h"
+#include "record_rotate.h"
 #include "util.h"
 
 /* ---- reading a record line (jansson) ---------------------------------------------------- */
@@ -353,17 +354,14 @@ int history_stream(FILE *in, const struct history_filter *f, FILE *out, struct h
     return rc;
 }
 
-int history_print(const char *path, const struct history_filter *f, FILE *out)
+/* Prints the decisions of one file; adds to *TOTAL. A missing file holds none. */
+static int print_file(const char *path, const struct history_filter *f, FILE *out,
+                      struct history_stats *total)
 {
-    /* JSON Lines carry nothing but records: "nothing" is an empty output. */
-    bool say_none = f == NULL || !f->json;
     FILE *in = fopen(path, "r");
     if (in == NULL) {
-        if (errno == ENOENT) {
-            if (say_none)
-                fprintf(out, "no decisions recorded yet\n");
+        if (errno == ENOENT)
             return 0;
-        }
         fprintf(stderr, "meetingd: %s: %s\n", path, strerror(errno));
         return -1;
     }
@@ -375,6 +373,30 @@ int history_print(const char *path, const struct history_filter *f, FILE *out)
         fprintf(stderr, "meetingd: %s: read error: %s\n", path, strerror(saved));
         return -1;
     }
+    if (st.unreadable > 0)
+        fprintf(stderr, "meetingd: %s: %zu unreadable line(s) skipped, the first is line %zu\n",
+                path, st.unreadable, st.first_unreadable);
+    total->records += st.records;
+    total->shown += st.shown;
+    total->unreadable += st.unreadable;
+    return 0;
+}
+
+int history_print(const char *path, const struct history_filter *f, FILE *out)
+{
+    /* JSON Lines carry nothing but records: "nothing" is an empty output. */
+    bool say_none = f == NULL || !f->json;
+    struct history_stats st = {0};
+    /* The rotated files, oldest first, then the current one: the record in time order. */
+    char **rotated = record_rotated_list(path);
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && rotated[i] != NULL; i++)
+        rc = print_file(rotated[i], f, out, &st);
+    record_rotated_free(rotated);
+    if (rc == 0)
+        rc = print_file(path, f, out, &st);
+    if (rc != 0)
+        return -1;
     if (say_none && st.records == 0 && st.unreadable == 0)
         fprintf(out, "no decisions recorded yet\n");
     else if (say_none && st.shown == 0)
@@ -383,8 +405,5 @@ int history_print(const char *path, const struct history_filter *f, FILE *out)
         fprintf(stderr, "meetingd: cannot write the history: %s\n", strerror(errno));
         return -1;
     }
-    if (st.unreadable > 0)
-        fprintf(stderr, "meetingd: %s: %zu unreadable line(s) skipped, the first is line %zu\n",
-                path, st.unreadable, st.first_unreadable);
     return 0;
 }

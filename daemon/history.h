@@ -42,8 +42,8 @@ struct history_stats {
 };
 
 /*
- * Prints the decisions of the record file PATH that pass filter F (NULL = all) to OUT, oldest
- * first, one block per decision:
+ * Prints the decisions of the record file PATH - its rotated day files (record_rotate.h),
+ * oldest first, then PATH itself - that pass filter F (NULL = all) to OUT, one block each:
  *   2026-12-01 09:14:03Z  room0  DECLINE  "Weekly sync" by jane@contoso.com
  *       meeting 2026-12-03 10:00Z - 11:00Z, weekly every 1 week(s) on Thu from ...
  *       rule: no-externals
@@ -51,9 +51,9 @@ struct history_stats {
  *       ok   booking_window: within the 180-day booking window
  *       response sent: "..."
  * Dry-run decisions are marked "(dry run)". With F->json each decision is printed as the
- * JSON object it was recorded as, one a line (JSON Lines, for jq). Returns 0 (also when the file
- * does not exist yet: then it prints "no decisions recorded yet"), or -1 on a read error with a
- * message on stderr. Unreadable lines are skipped and reported once, at the end, on stderr.
+ * JSON object it was recorded as, one a line (JSON Lines, for jq). Returns 0 (also when no
+ * file exists yet: then it prints "no decisions recorded yet"), or -1 on a read error with a
+ * message on stderr. Unreadable lines are skipped and reported once per file, on stderr.
  */
 int history_print(const char *path, const struct history_filter *f, FILE *out);
 

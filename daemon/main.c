@@ -485,6 +485,7 @@ static int run(struct daemon *dm)
     free(record_path);
     if (dm->record == NULL)
         log_warn("decision record unavailable: %s", err);
+    record_set_limits(dm->record, conf->daemon.record_retention_s, 0);
 
     ev_signal_init(&dm->sigterm, on_signal, SIGTERM);
     ev_signal_init(&dm->sigint, on_signal, SIGINT);

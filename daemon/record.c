@@ -19,6 +19,7 @@
 
 #include "jsonval.h"
 #include "log.h"
+#include "record_rotate.h"
 #include "util.h"
 
 struct record {
@@ -27,6 +28,8 @@ struct record {
     dev_t dev; /* the file fd is open on, to notice it removed or replaced */
     ino_t ino;
     bool lost; /* the file was found removed or replaced; reported once until it is back */
+    unsigned retention_s; /* rotated files older than this are removed (0 = kept forever) */
+    uint64_t max_bytes;   /* the current file is rotated before it would grow past this */
 };
 
 static const char *const day_names[] = {"Sun", "Mon", "Tue", "Wed",     "Thu",
@@ -266,7 +269,19 @@ struct record *record_open(const char *path, char *err, size_t errlen)
     r->path = xstrdup(path);
     r->dev = st.st_dev;
     r->ino = st.st_ino;
+    r->retention_s = 90u * 86400u;
+    r->max_bytes = RECORD_MAX_BYTES_DEFAULT;
     return r;
+}
+
+void record_set_limits(struct record *r, unsigned retention_s, uint64_t max_bytes)
+{
+    if (r == NULL)
+        return;
+    r->retention_s = retention_s;
+    r->max_bytes = max_bytes > 0 ? max_bytes : RECORD_MAX_BYTES_DEFAULT;
+    /* A daemon started after days without decisions removes what expired meanwhile. */
+    record_prune(r->path, util_now(), r->retention_s);
 }
 
 void record_close(struct record *r)
@@ -320,6 +335,39 @@ int record_check(struct record *r)
     return r == NULL ? 0 : ensure_same_file(r);
 }
 
+/* Starts a new file when the record of WHEN (LEN bytes) belongs to another UTC day than the
+ * current file's first record, or would make it outgrow max_bytes; then removes the rotated
+ * files past the retention. A rotation that fails is logged and the record goes on in the
+ * current file: a decision is never lost for want of a rename. */
+static void rotate_if_due(struct record *r, time_t when, size_t len)
+{
+    struct stat st;
+    int first = 0;
+    if (fstat(r->fd, &st) != 0 || st.st_size == 0)
+        return;
+    bool new_day = record_first_day(r->fd, st.st_size, &first) == 0 && first != record_day_of(when);
+    bool too_big = (uint64_t)st.st_size + len > r->max_bytes;
+    if (!new_day && !too_big)
+        return;
+    if (first == 0)
+        first = record_day_of(when);
+    char err[512];
+    struct stat fresh;
+    int fd = -1;
+    if (record_rotate_file(r->path, first) != 0) {
+        log_error_errno(errno, "%s: cannot rotate the decision record", r->path);
+    } else if ((fd = open_file(r->path, &fresh, err, sizeof(err))) < 0) {
+        /* the rotated file is still open: append there rather than lose the record */
+        log_error("%s", err);
+    } else {
+        close(r->fd);
+        r->fd = fd;
+        r->dev = fresh.st_dev;
+        r->ino = fresh.st_ino;
+    }
+    record_prune(r->path, when, r->retention_s);
+}
+
 /* Takes back a failed append: the file ends where it did before, so no torn line is left for
  * the next record to be glued onto. */
 static void take_back(struct record *r, off_t before)
@@ -343,6 +391,7 @@ int record_append_at(struct record *r, const struct policy_event *d, bool dry_ru
         return -1;
     char *line = record_format_line(d, dry_run, when);
     size_t len = strlen(line);
+    rotate_if_due(r, when, len);
     struct stat st;
     off_t before = fstat(r->fd, &st) == 0 ? st.st_size : -1;
     ssize_t n;

@@ -22,13 +22,17 @@
  * while meetingd runs is logged at error level and the record goes on in a new file (or the
  * append fails while that cannot be created).
  *
- * `meetingd --history` reads the file back: see history.h.
+ * Rotation: the file holds one UTC day's records; older days are renamed to
+ * decisions-YYYYMMDD[-N].jsonl and removed after record_retention (record_rotate.h).
+ *
+ * `meetingd --history` reads the rotated files and the current one back: see history.h.
  */
 #ifndef MEETINGD_RECORD_H
 #define MEETINGD_RECORD_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -49,6 +53,12 @@ struct record *record_open(const char *path, char *err, size_t errlen);
  * reporting as an append would: lets the daemon notice a removed state directory at each
  * poll, not only at the next decision. 0 (also for NULL), or -1 while no file can be had. */
 int record_check(struct record *r);
+
+/* Rotation and retention (record_rotate.h): rotated files older than RETENTION_S are removed
+ * (0 = kept forever; default 90 days), and the current file is rotated before it would grow
+ * past MAX_BYTES (0 = the default, 64 MiB). Removes the files already past the retention
+ * (util_now()). NULL is allowed. */
+void record_set_limits(struct record *r, unsigned retention_s, uint64_t max_bytes);
 
 /* Closes the file. NULL is allowed. */
 void record_close(struct record *r);

@@ -198,6 +198,7 @@ static void test_defaults(void **state)
     assert_int_equal(d->poll_interval_s, 60);
     assert_int_equal(d->max_concurrent_requests, 8);
     assert_string_equal(d->state_dir, "/var/lib/meetingd");
+    assert_int_equal(d->record_retention_s, 90 * 86400);
     assert_int_equal(d->log_level, LOG_LEVEL_INFO);
     assert_null(d->metrics_listen);
     assert_null(d->include_dir);
@@ -302,6 +303,7 @@ static const char full_fmt[] = "[server]\n"
                                "max_concurrent_requests = 256\n"
                                "once_deadline = 2m\n"
                                "state_dir = /srv/meetingd\n"
+                               "record_retention = 0\n"
                                "log_level = debug\n"
                                "metrics_listen = [::1]:9873\n"
                                "include_dir = inc\n"
@@ -423,6 +425,7 @@ static void test_every_key(void **state)
     assert_int_equal(d->max_concurrent_requests, 256);
     assert_int_equal(d->once_deadline_s, 120);
     assert_string_equal(d->state_dir, "/srv/meetingd");
+    assert_int_equal(d->record_retention_s, 0);
     assert_int_equal(d->log_level, LOG_LEVEL_DEBUG);
     assert_string_equal(d->metrics_listen, "[::1]:9873");
     path = xasprintf("%s/inc", tmpdir);

@@ -25,6 +25,7 @@
 #include "history.h"
 #include "log.h"
 #include "record.h"
+#include "record_rotate.h"
 #include "util.h"
 
 /* ---- fixtures ---------------------------------------------------------------------------- */
@@ -169,6 +170,25 @@ static int count_entries(const char *text)
     return n;
 }
 
+/* The rotated files of the record PATH, oldest first, then PATH: the record as one text. */
+static char *slurp_record(const char *path, size_t *len)
+{
+    struct strbuf b = {0};
+    char **files = record_rotated_list(path);
+    for (size_t i = 0; files[i] != NULL; i++) {
+        char *text = slurp(files[i], NULL);
+        strbuf_puts(&b, text);
+        free(text);
+    }
+    record_rotated_free(files);
+    char *text = slurp(path, NULL);
+    strbuf_puts(&b, text);
+    free(text);
+    char *all = strbuf_take(&b);
+    *len = strlen(all);
+    return all;
+}
+
 static size_t count_char(const char *s, size_t len, char c)
 {
     size_t n = 0;
@@ -221,9 +241,9 @@ static void test_roundtrip_filters(void **state)
     d.d.outcome = "left alone";
     append_at(f->path, &d.d, false, "2026-11-30T23:59:59Z");
 
-    /* The first line, exactly. */
+    /* The first line, exactly: over the day files the four days were rotated into. */
     size_t len;
-    char *raw = slurp(f->path, &len);
+    char *raw = slurp_record(f->path, &len);
     assert_int_equal(count_char(raw, len, '\n'), 4);
     const char *line_a =
         "{\"time\":\"2026-12-01T09:14:03Z\",\"mailbox\":\"room0\",\"address\":"
@@ -953,6 +973,122 @@ static void test_until_and_json(void **state)
     free(buf);
 }
 
+/* ---- rotation and retention -------------------------------------------------------------- */
+
+/* Appends one decision of subject SUBJECT at WHEN through the open record R. */
+static void append_one(struct record *r, const char *subject, const char *when)
+{
+    struct sample s;
+    sample_init(&s, "room0", "room0@contoso.com", "jane@contoso.com", subject, POLICY_ACCEPT);
+    assert_int_equal(record_append_at(r, &s.d, false, T(when)), 0);
+    sample_clear(&s);
+}
+
+/* The number of lines of DIR/NAME, -1 when it does not exist. */
+static int lines_of(const struct fixture *f, const char *name)
+{
+    char *path = xasprintf("%s/%s", f->dir, name);
+    int n = -1;
+    if (access(path, F_OK) == 0) {
+        size_t len;
+        char *text = slurp(path, &len);
+        n = (int)count_char(text, len, '\n');
+        free(text);
+    }
+    free(path);
+    return n;
+}
+
+/* The whole --history --json output (caller frees). */
+static char *history_json(const struct fixture *f)
+{
+    struct history_filter hf = {.json = true};
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    assert_non_null(out);
+    assert_int_equal(history_print(f->path, &hf, out), 0);
+    assert_int_equal(fclose(out), 0);
+    return buf;
+}
+
+static void test_rotation(void **state)
+{
+    struct fixture *f = *state;
+    char err[256];
+    struct record *r = record_open(f->path, err, sizeof(err));
+    assert_non_null(r);
+    append_one(r, "a", "2026-12-01T09:00:00Z");
+    append_one(r, "b", "2026-12-01T23:59:59Z");
+    assert_int_equal(lines_of(f, "decisions-20261201.jsonl"), -1);
+    /* A record of the next UTC day starts a new file; the old one keeps its day's name. */
+    append_one(r, "c", "2026-12-02T00:00:00Z");
+    assert_int_equal(lines_of(f, "decisions-20261201.jsonl"), 2);
+    assert_int_equal(lines_of(f, "decisions.jsonl"), 1);
+    /* The size bound rotates within a day, without replacing an earlier file of that day. */
+    record_set_limits(r, 0, 100);
+    append_one(r, "d", "2026-12-02T08:00:00Z");
+    append_one(r, "e", "2026-12-02T09:00:00Z");
+    assert_int_equal(lines_of(f, "decisions-20261202.jsonl"), 1);
+    assert_int_equal(lines_of(f, "decisions-20261202-1.jsonl"), 1);
+    assert_int_equal(lines_of(f, "decisions.jsonl"), 1);
+    record_close(r);
+    /* A new record_open goes on in the current file; the history reads every file in order. */
+    r = record_open(f->path, err, sizeof(err));
+    assert_non_null(r);
+    append_one(r, "f", "2026-12-02T10:00:00Z");
+    record_close(r);
+    assert_int_equal(lines_of(f, "decisions.jsonl"), 2);
+    char *buf = history_json(f);
+    const char *subjects[] = {"a", "b", "c", "d", "e", "f"};
+    const char *p = buf;
+    for (size_t i = 0; i < 6; i++) {
+        char *want = xasprintf("\"subject\":\"%s\"", subjects[i]);
+        const char *at = strstr(p, want);
+        if (at == NULL)
+            fail_msg("%s missing or out of order in:\n%s", want, buf);
+        p = at + strlen(want);
+        free(want);
+    }
+    assert_int_equal(count_char(buf, strlen(buf), '\n'), 6);
+    free(buf);
+}
+
+static void test_retention(void **state)
+{
+    struct fixture *f = *state;
+    char err[256];
+    struct record *r = record_open(f->path, err, sizeof(err));
+    assert_non_null(r);
+    record_set_limits(r, 2 * 86400, 0);
+    append_one(r, "a", "2026-12-01T10:00:00Z");
+    append_one(r, "b", "2026-12-02T10:00:00Z");
+    append_one(r, "c", "2026-12-03T10:00:00Z");
+    /* Day 1 ended 12-02 00:00, after 12-03 10:00 - 2 days: kept. */
+    assert_int_equal(lines_of(f, "decisions-20261201.jsonl"), 1);
+    assert_int_equal(lines_of(f, "decisions-20261202.jsonl"), 1);
+    stderr_capture(f);
+    append_one(r, "d", "2026-12-04T10:00:00Z");
+    char *log = stderr_release();
+    /* Now day 1 is wholly older than two days: removed, with one line saying so. */
+    assert_int_equal(lines_of(f, "decisions-20261201.jsonl"), -1);
+    assert_int_equal(lines_of(f, "decisions-20261202.jsonl"), 1);
+    assert_int_equal(lines_of(f, "decisions-20261203.jsonl"), 1);
+    assert_non_null(strstr(log, "decisions-20261201.jsonl: removed"));
+    assert_null(strstr(log, "decisions-20261202.jsonl: removed"));
+    free(log);
+    /* 0 keeps every file however old. */
+    record_set_limits(r, 0, 0);
+    append_one(r, "e", "2027-06-01T10:00:00Z");
+    assert_int_equal(lines_of(f, "decisions-20261202.jsonl"), 1);
+    assert_int_equal(lines_of(f, "decisions-20261204.jsonl"), 1);
+    record_close(r);
+    char *buf = history_json(f);
+    assert_int_equal(count_char(buf, strlen(buf), '\n'), 4);
+    assert_null(strstr(buf, "\"subject\":\"a\""));
+    free(buf);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -968,6 +1104,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_torn_tail_warning, setup, teardown),
         cmocka_unit_test(test_parse_when),
         cmocka_unit_test_setup_teardown(test_until_and_json, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rotation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
         cmocka_unit_test(test_quote),
         cmocka_unit_test(test_reasons_text),
         cmocka_unit_test(test_recurrence_text),
