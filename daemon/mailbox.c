@@ -27,6 +27,7 @@
 #include "metrics.h"
 #include "util.h"
 
+#define SHARED_PAUSE_MAX_S 5.0     /* the longest shared pause the server did not ask for */
 #define ONCE_MAX_ATTEMPTS 8        /* failed polls in a row before --once gives a mailbox up */
 #define ONCE_MAX_PASSES 20         /* polls that acted, before --once stops looking for more */
 #define LEDGER_KEEP_DAYS 30        /* ledger entries younger than this are always kept */
@@ -185,7 +186,12 @@ static double share_pause(struct mailbox *m, const struct backend_result *r, dou
     const struct backend *be = m->poll->backend;
     double now = ev_now(m->env.loop);
     if (r->status != BACKEND_AUTH) {
-        backoff_pause(m->env.backoff, be->keys[scope], now, delay);
+        /* A pause the server did not ask for is shared only briefly: one mailbox's run of bad
+         * luck against a server failing now and then (its own delay grows) must not hold every
+         * other mailbox for as long. A server that is really down fails each mailbox's next
+         * attempt too, and each one's own delay grows. */
+        double shared = r->retry_ms > 0 || delay < SHARED_PAUSE_MAX_S ? delay : SHARED_PAUSE_MAX_S;
+        backoff_pause(m->env.backoff, be->keys[scope], now, shared);
         return delay;
     }
     bool first = false;
