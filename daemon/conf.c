@@ -122,12 +122,11 @@ static bool name_ok(const char *s)
 
 static struct sect *find_sect(const struct parser *p, enum sect_kind kind, const char *name)
 {
-    for (size_t i = 0; i < p->n_sects; i++) {
-        const struct sect *s = p->sects[i];
-        if (s->kind == kind && (name == NULL || strcmp(s->name, name) == 0))
-            return p->sects[i];
-    }
-    return NULL;
+    if (kind == SK_SERVER)
+        return p->server;
+    if (kind == SK_DAEMON)
+        return p->daemon;
+    return nameindex_find(&p->named[kind], name);
 }
 
 /* Reports each required key the section lacks; returns how many. */
@@ -311,8 +310,10 @@ static void start_section(struct parser *p, char *content)
         break;
     }
     s->key_line = xcalloc(conf_n_keys, sizeof(*s->key_line));
-    if (s->kind != SK_SERVER && s->kind != SK_DAEMON)
+    if (s->kind != SK_SERVER && s->kind != SK_DAEMON) {
+        nameindex_add(&p->named[s->kind], s);
         apply_defaults(p, s->kind, s->obj);
+    }
     p->cur = s;
     p->skipping = false;
     p->last_key = -1;
@@ -629,10 +630,38 @@ static void parse_include_dir(struct parser *p)
 
 static struct conf_policy *lookup_policy(const struct conf *c, const char *name)
 {
+    return nameindex_find(&c->policy_index, name);
+}
+
+static const char *sect_name(const void *item)
+{
+    return ((const struct sect *)item)->name;
+}
+
+static const char *mailbox_name_of(const void *item)
+{
+    return ((const struct conf_mailbox *)item)->name;
+}
+
+static const char *mailbox_address_of(const void *item)
+{
+    return ((const struct conf_mailbox *)item)->address;
+}
+
+static const char *policy_name_of(const void *item)
+{
+    return ((const struct conf_policy *)item)->name;
+}
+
+/* The lookups of the loaded configuration (names are unique once loading succeeded). */
+static void index_names(struct conf *c)
+{
+    nameindex_init(&c->mailbox_index, mailbox_name_of, false);
+    for (size_t i = 0; i < c->n_mailboxes; i++)
+        nameindex_add(&c->mailbox_index, c->mailboxes[i]);
+    nameindex_init(&c->policy_index, policy_name_of, false);
     for (size_t i = 0; i < c->n_policies; i++)
-        if (strcmp(c->policies[i]->name, name) == 0)
-            return c->policies[i];
-    return NULL;
+        nameindex_add(&c->policy_index, c->policies[i]);
 }
 
 static void unknown_policy(struct parser *p, const char *file, unsigned line, const char *name)
@@ -663,6 +692,8 @@ static unsigned key_line_of(const struct parser *p, const void *obj, enum sect_k
 static void resolve_references(struct parser *p)
 {
     struct conf *c = p->conf;
+    struct nameindex addresses;
+    nameindex_init(&addresses, mailbox_address_of, true);
     for (size_t i = 0; i < c->n_mailboxes; i++) {
         struct conf_mailbox *m = c->mailboxes[i];
         if (m->policy_name != NULL) { /* else reported missing */
@@ -670,16 +701,13 @@ static void resolve_references(struct parser *p)
             if (m->policy == NULL)
                 unknown_policy(p, m->file, m->policy_line, m->policy_name);
         }
-        for (size_t j = 0; j < i && m->address != NULL; j++) {
-            if (c->mailboxes[j]->address != NULL &&
-                util_str_casecmp_ascii(c->mailboxes[j]->address, m->address) == 0) {
-                conf_fail_at(p, m->file, key_line_of(p, m, SK_MAILBOX, "address"),
-                             "mailbox %s has the same address as [mailbox %s] (%s:%u)", m->name,
-                             c->mailboxes[j]->name, c->mailboxes[j]->file, c->mailboxes[j]->line);
-                break;
-            }
-        }
+        const struct conf_mailbox *first = m->address ? nameindex_add(&addresses, m) : NULL;
+        if (first != NULL)
+            conf_fail_at(p, m->file, key_line_of(p, m, SK_MAILBOX, "address"),
+                         "mailbox %s has the same address as [mailbox %s] (%s:%u)", m->name,
+                         first->name, first->file, first->line);
     }
+    nameindex_free(&addresses);
     for (size_t i = 0; i < c->n_rules; i++) {
         struct conf_rule *r = c->rules[i];
         if (r->policy_name == NULL)
@@ -766,6 +794,7 @@ static void validate_all(struct parser *p)
         conf_fail_at(p, c->path, 0, "missing [server] section (url is required)");
         return;
     }
+    index_names(c);
     resolve_references(p);
     resolve_access(p);
     for (size_t i = 0; i < c->n_rules; i++) {
@@ -792,6 +821,8 @@ struct conf *conf_load(const char *path, struct conf_error *err)
     struct conf *c = xcalloc(1, sizeof(*c));
     c->path = xstrdup(path);
     struct parser p = {.conf = c, .err = err, .last_key = -1};
+    for (int k = 0; k < SK_COUNT; k++)
+        nameindex_init(&p.named[k], sect_name, false);
     apply_defaults(&p, SK_SERVER, &c->server);
     apply_defaults(&p, SK_DAEMON, &c->daemon);
 
@@ -807,6 +838,10 @@ struct conf *conf_load(const char *path, struct conf_error *err)
         free(p.sects[i]);
     }
     free(p.sects);
+    for (int k = 0; k < SK_COUNT; k++)
+        nameindex_free(&p.named[k]);
+    free(p.secret_path);
+    util_secure_free(p.secret);
     if (p.errors > 0) {
         conf_free(c);
         return NULL;
@@ -834,6 +869,8 @@ void conf_free(struct conf *c)
     }
     free(c->rules);
     strlist_free(&c->files);
+    nameindex_free(&c->mailbox_index);
+    nameindex_free(&c->policy_index);
     free(c->path);
     free(c);
 }
@@ -858,8 +895,5 @@ const struct conf_policy *conf_find_policy(const struct conf *c, const char *nam
 
 const struct conf_mailbox *conf_find_mailbox(const struct conf *c, const char *name)
 {
-    for (size_t i = 0; name && i < c->n_mailboxes; i++)
-        if (strcmp(c->mailboxes[i]->name, name) == 0)
-            return c->mailboxes[i];
-    return NULL;
+    return nameindex_find(&c->mailbox_index, name);
 }

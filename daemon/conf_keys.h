@@ -108,6 +108,10 @@ struct parser {
     struct sect **sects; /* every section read, in order */
     size_t n_sects;
     struct sect *server, *daemon;
+    struct nameindex named[SK_COUNT]; /* the named sections by name, per kind */
+    /* The secret file read last and its secret: the mailboxes that name one file share
+     * what a single read found (wiped when loading ends). */
+    char *secret_path, *secret;
 };
 
 #define FIELD(obj, off, type) ((type *)(void *)((char *)(obj) + (off)))
