@@ -32,12 +32,28 @@
 #include "metrics_http.h"
 #include "history.h"
 #include "oauth2.h"
+#include "pollgate.h"
 #include "record.h"
 #include "sdnotify.h"
 #include "util.h"
 
+/* uthash's default on a failed allocation is exit(-1); the rest of meetingd aborts. */
+#define uthash_fatal(msg) abort()
+#include <uthash.h>
+
 /* sysexits.h's EX_CANTCREAT: the state directory cannot be written. */
 #define EXIT_CANTCREAT 73
+
+/* A running mailbox, found by its name (one instance a name: a mailbox a reload added back
+ * while its old instance winds down is started when that one has finished). */
+struct running_mailbox {
+    struct mailbox *m;
+    UT_hash_handle hh; /* keyed by mailbox_name(m) */
+};
+
+/* Polls running at once, per request the HTTP client may have in flight: a poll spends part
+ * of its time between two requests, and the client's slots stay busy meanwhile. */
+#define POLLS_PER_REQUEST_SLOT 2
 
 struct daemon {
     struct ev_loop *loop;
@@ -47,8 +63,10 @@ struct daemon {
     struct backoff *backoff; /* pauses the mailboxes share */
     struct record *record;
     struct metrics_http *metrics_http; /* NULL: metrics_listen off */
-    struct mailbox **mailboxes;
+    struct running_mailbox *mailboxes; /* by name, in the order they started */
     size_t n_mailboxes;
+    struct mailbox_totals totals; /* the status line's sums, kept by the mailboxes */
+    struct pollgate gate;         /* caps the polls running at once */
     bool once;
     bool dry_run;
     bool stopping;
@@ -106,13 +124,8 @@ static void on_decision(const struct policy_event *d, void *userdata)
 
 static void status_update(struct daemon *dm)
 {
-    unsigned answered = 0, failing = 0;
-    for (size_t i = 0; i < dm->n_mailboxes; i++) {
-        const struct mailbox_stats *s = mailbox_stats(dm->mailboxes[i]);
-        answered += s->answered;
-        failing += s->consecutive_failures > 0;
-    }
-    sdnotify_status("%zu mailbox(es), %u answered, %u failing", dm->n_mailboxes, answered, failing);
+    sdnotify_status("%zu mailbox(es), %u answered, %u failing", dm->n_mailboxes,
+                    dm->totals.answered, dm->totals.failing);
 }
 
 static void on_poll(struct mailbox *m, bool ok, void *userdata)
@@ -123,15 +136,20 @@ static void on_poll(struct mailbox *m, bool ok, void *userdata)
     status_update(dm);
 }
 
+static struct running_mailbox *find_running(struct daemon *dm, const char *name)
+{
+    struct running_mailbox *r = NULL;
+    HASH_FIND_STR(dm->mailboxes, name, r);
+    return r;
+}
+
 static void remove_mailbox(struct daemon *dm, struct mailbox *m)
 {
-    for (size_t i = 0; i < dm->n_mailboxes; i++) {
-        if (dm->mailboxes[i] == m) {
-            memmove(&dm->mailboxes[i], &dm->mailboxes[i + 1],
-                    (dm->n_mailboxes - i - 1) * sizeof(*dm->mailboxes));
-            dm->n_mailboxes--;
-            break;
-        }
+    struct running_mailbox *r = find_running(dm, mailbox_name(m));
+    if (r != NULL && r->m == m) {
+        HASH_DEL(dm->mailboxes, r);
+        free(r);
+        dm->n_mailboxes--;
     }
     metrics_mailbox_remove(mailbox_name(m));
     mailbox_free(m);
@@ -164,15 +182,6 @@ static void on_finished(struct mailbox *m, bool failed, void *userdata)
     free(name);
 }
 
-static struct mailbox *find_mailbox(struct daemon *dm, const char *name)
-{
-    for (size_t i = 0; i < dm->n_mailboxes; i++) {
-        if (strcmp(mailbox_name(dm->mailboxes[i]), name) == 0)
-            return dm->mailboxes[i];
-    }
-    return NULL;
-}
-
 static int add_mailbox(struct daemon *dm, const char *name)
 {
     struct mailbox_env env = {
@@ -186,6 +195,8 @@ static int add_mailbox(struct daemon *dm, const char *name)
         .on_finished = on_finished,
         .on_poll = on_poll,
         .userdata = dm,
+        .totals = &dm->totals,
+        .gate = &dm->gate,
     };
     char err[512];
     struct mailbox *m = mailbox_new(&env, dm->conf, name, err, sizeof(err));
@@ -193,8 +204,11 @@ static int add_mailbox(struct daemon *dm, const char *name)
         log_error("mailbox %s: %s", name, err);
         return -1;
     }
-    dm->mailboxes = xreallocarray(dm->mailboxes, dm->n_mailboxes + 1, sizeof(*dm->mailboxes));
-    dm->mailboxes[dm->n_mailboxes++] = m;
+    struct running_mailbox *r = xcalloc(1, sizeof(*r));
+    r->m = m;
+    const char *key = mailbox_name(m);
+    HASH_ADD_KEYPTR(hh, dm->mailboxes, key, strlen(key), r);
+    dm->n_mailboxes++;
     metrics_mailbox_add(name);
     mailbox_start(m);
     return 0;
@@ -250,6 +264,7 @@ static void warn_insecure(const struct conf *conf)
 
 static void reload(struct daemon *dm)
 {
+    uint64_t started = util_monotonic_ms();
     sdnotify_reloading();
     struct conf_error cerr;
     struct conf *fresh = conf_load(dm->conf_path, &cerr);
@@ -273,28 +288,28 @@ static void reload(struct daemon *dm)
     warn_insecure(fresh);
 
     /* Mailboxes that went away wind down; kept ones take the new configuration at their next
-     * poll; new ones start. */
-    for (size_t i = 0; i < dm->n_mailboxes;) {
-        struct mailbox *m = dm->mailboxes[i];
+     * poll; new ones start. Both lookups are by hash: a reload of many mailboxes costs time
+     * linear in their number. */
+    struct running_mailbox *r, *tmp;
+    HASH_ITER(hh, dm->mailboxes, r, tmp)
+    {
+        struct mailbox *m = r->m;
         if (conf_find_mailbox(fresh, mailbox_name(m)) != NULL) {
             mailbox_reconfigure(m, dm->conf);
-            i++;
             continue;
         }
         log_notice("reload: mailbox %s removed", mailbox_name(m));
-        size_t before = dm->n_mailboxes;
-        mailbox_stop(m); /* may free it through on_finished */
-        if (dm->n_mailboxes == before)
-            i++;
+        mailbox_stop(m); /* may free it (and R) through on_finished */
     }
     for (size_t i = 0; i < fresh->n_mailboxes; i++) {
-        if (find_mailbox(dm, fresh->mailboxes[i]->name) == NULL) {
+        if (find_running(dm, fresh->mailboxes[i]->name) == NULL) {
             log_notice("reload: mailbox %s added", fresh->mailboxes[i]->name);
             add_mailbox(dm, fresh->mailboxes[i]->name);
         }
     }
     confref_put(old);
-    log_notice("configuration reloaded: %zu mailbox(es)", fresh->n_mailboxes);
+    log_notice("configuration reloaded: %zu mailbox(es) in %.0f ms", fresh->n_mailboxes,
+               (double)(util_monotonic_ms() - started));
     sdnotify_ready();
 }
 
@@ -316,8 +331,9 @@ static void begin_stop(struct daemon *dm)
         ev_break(dm->loop, EVBREAK_ALL);
         return;
     }
-    for (size_t i = 0; i < dm->n_mailboxes; i++)
-        mailbox_stop(dm->mailboxes[i]);
+    struct running_mailbox *r, *tmp;
+    HASH_ITER(hh, dm->mailboxes, r, tmp)
+    mailbox_stop(r->m);
 }
 
 static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
@@ -468,6 +484,7 @@ static int run(struct daemon *dm)
     bopts.credentials_base_s = conf->daemon.auth_retry_s;
     bopts.credentials_max_s = 30.0 * conf->daemon.auth_retry_s;
     dm->backoff = backoff_new(&bopts);
+    pollgate_init(&dm->gate, POLLS_PER_REQUEST_SLOT * conf->daemon.max_concurrent_requests);
     char err[512];
     /* The mailboxes create the state directory too, but the record is opened first: without
      * this the very first run (no systemd StateDirectory=) would lose its decisions. */
@@ -522,15 +539,16 @@ static int run(struct daemon *dm)
         ev_run(dm->loop, 0);
 
     sdnotify_stopping();
-    while (dm->n_mailboxes > 0)
-        remove_mailbox(dm, dm->mailboxes[dm->n_mailboxes - 1]);
-    free(dm->mailboxes);
+    /* The metrics go first: removing mailboxes one by one from them would cost a rebuild of
+     * their index each. */
+    metrics_http_free(dm->metrics_http);
+    metrics_free();
+    while (dm->mailboxes != NULL)
+        remove_mailbox(dm, dm->mailboxes->m);
     oauth2_shared_free(dm->http);
     http_client_free(dm->http);
     backoff_free(dm->backoff);
     record_close(dm->record);
-    metrics_http_free(dm->metrics_http);
-    metrics_free();
     ev_signal_stop(dm->loop, &dm->sigterm);
     ev_signal_stop(dm->loop, &dm->sigint);
     ev_signal_stop(dm->loop, &dm->sighup);
