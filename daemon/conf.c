@@ -257,7 +257,7 @@ static void start_section(struct parser *p, char *content)
     s->kind = (enum sect_kind)kind;
     s->file = p->file;
     s->line = p->lineno;
-    p->sects = xreallocarray(p->sects, p->n_sects + 1, sizeof(*p->sects));
+    p->sects = conf_grow_for_one(p->sects, p->n_sects);
     p->sects[p->n_sects++] = s;
 
     switch (s->kind) {
@@ -278,7 +278,7 @@ static void start_section(struct parser *p, char *content)
         m->name = xstrdup(name);
         m->file = s->file;
         m->line = s->line;
-        c->mailboxes = xreallocarray(c->mailboxes, c->n_mailboxes + 1, sizeof(*c->mailboxes));
+        c->mailboxes = conf_grow_for_one(c->mailboxes, c->n_mailboxes);
         c->mailboxes[c->n_mailboxes++] = m;
         s->obj = m;
         s->name = m->name;
@@ -289,7 +289,7 @@ static void start_section(struct parser *p, char *content)
         pol->name = xstrdup(name);
         pol->file = s->file;
         pol->line = s->line;
-        c->policies = xreallocarray(c->policies, c->n_policies + 1, sizeof(*c->policies));
+        c->policies = conf_grow_for_one(c->policies, c->n_policies);
         c->policies[c->n_policies++] = pol;
         s->obj = pol;
         s->name = pol->name;
@@ -300,7 +300,7 @@ static void start_section(struct parser *p, char *content)
         r->name = xstrdup(name);
         r->file = s->file;
         r->line = s->line;
-        c->rules = xreallocarray(c->rules, c->n_rules + 1, sizeof(*c->rules));
+        c->rules = conf_grow_for_one(c->rules, c->n_rules);
         c->rules[c->n_rules++] = r;
         s->obj = r;
         s->name = r->name;
@@ -633,37 +633,6 @@ static struct conf_policy *lookup_policy(const struct conf *c, const char *name)
     return nameindex_find(&c->policy_index, name);
 }
 
-static const char *sect_name(const void *item)
-{
-    return ((const struct sect *)item)->name;
-}
-
-static const char *mailbox_name_of(const void *item)
-{
-    return ((const struct conf_mailbox *)item)->name;
-}
-
-static const char *mailbox_address_of(const void *item)
-{
-    return ((const struct conf_mailbox *)item)->address;
-}
-
-static const char *policy_name_of(const void *item)
-{
-    return ((const struct conf_policy *)item)->name;
-}
-
-/* The lookups of the loaded configuration (names are unique once loading succeeded). */
-static void index_names(struct conf *c)
-{
-    nameindex_init(&c->mailbox_index, mailbox_name_of, false);
-    for (size_t i = 0; i < c->n_mailboxes; i++)
-        nameindex_add(&c->mailbox_index, c->mailboxes[i]);
-    nameindex_init(&c->policy_index, policy_name_of, false);
-    for (size_t i = 0; i < c->n_policies; i++)
-        nameindex_add(&c->policy_index, c->policies[i]);
-}
-
 static void unknown_policy(struct parser *p, const char *file, unsigned line, const char *name)
 {
     const struct conf *c = p->conf;
@@ -693,7 +662,7 @@ static void resolve_references(struct parser *p)
 {
     struct conf *c = p->conf;
     struct nameindex addresses;
-    nameindex_init(&addresses, mailbox_address_of, true);
+    nameindex_init(&addresses, conf_mailbox_address, true);
     for (size_t i = 0; i < c->n_mailboxes; i++) {
         struct conf_mailbox *m = c->mailboxes[i];
         if (m->policy_name != NULL) { /* else reported missing */
@@ -794,7 +763,7 @@ static void validate_all(struct parser *p)
         conf_fail_at(p, c->path, 0, "missing [server] section (url is required)");
         return;
     }
-    index_names(c);
+    conf_index_names(c);
     resolve_references(p);
     resolve_access(p);
     for (size_t i = 0; i < c->n_rules; i++) {
@@ -822,7 +791,7 @@ struct conf *conf_load(const char *path, struct conf_error *err)
     c->path = xstrdup(path);
     struct parser p = {.conf = c, .err = err, .last_key = -1};
     for (int k = 0; k < SK_COUNT; k++)
-        nameindex_init(&p.named[k], sect_name, false);
+        nameindex_init(&p.named[k], conf_sect_name, false);
     apply_defaults(&p, SK_SERVER, &c->server);
     apply_defaults(&p, SK_DAEMON, &c->daemon);
 
