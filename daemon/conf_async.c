@@ -25,6 +25,8 @@ struct conf_async {
     struct conf *result;
     struct conf_error err;
     double seconds;
+    pthread_t disposer; /* frees a configuration no longer used */
+    bool disposing;     /* DISPOSER exists, not joined yet */
 };
 
 static void *load(void *arg)
@@ -37,17 +39,39 @@ static void *load(void *arg)
     return NULL;
 }
 
-static bool start(struct conf_async *a)
+/* Starts FN(ARG) on a thread that blocks every signal; returns 0 or an errno value. */
+static int spawn(pthread_t *thread, void *(*fn)(void *), void *arg)
 {
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    int rc = pthread_create(&a->thread, NULL, load, a);
+    int rc = pthread_create(thread, NULL, fn, arg);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc;
+}
+
+static bool start(struct conf_async *a)
+{
+    int rc = spawn(&a->thread, load, a);
     a->running = rc == 0;
     if (rc != 0)
         errno = rc;
     return a->running;
+}
+
+static void *dispose(void *arg)
+{
+    conf_free(arg);
+    return NULL;
+}
+
+void conf_async_dispose(struct conf_async *a, struct conf *conf)
+{
+    if (a->disposing)
+        pthread_join(a->disposer, NULL);
+    a->disposing = spawn(&a->disposer, dispose, conf) == 0;
+    if (!a->disposing)
+        conf_free(conf);
 }
 
 static void on_wake(struct ev_loop *loop, ev_async *w, int revents)
@@ -101,6 +125,8 @@ void conf_async_free(struct conf_async *a)
         return;
     if (a->running)
         pthread_join(a->thread, NULL);
+    if (a->disposing)
+        pthread_join(a->disposer, NULL);
     conf_free(a->result);
     ev_async_stop(a->loop, &a->wake);
     free(a->path);

@@ -32,7 +32,12 @@ struct conf_async *conf_async_new(struct ev_loop *loop, const char *path, conf_a
  * when no thread could be started (nothing is loaded then). */
 bool conf_async_request(struct conf_async *a);
 
-/* Waits for a load in progress (its result is dropped) and frees everything. NULL is fine. */
+/* Frees CONF on a thread (conf_free() of thousands of sections would hold the loop); right
+ * here when no thread can be started. The previous disposal is waited for first. */
+void conf_async_dispose(struct conf_async *a, struct conf *conf);
+
+/* Waits for a load and a disposal in progress (the load's result is dropped) and frees
+ * everything. NULL is fine. */
 void conf_async_free(struct conf_async *a);
 
 #endif

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <ev.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -264,6 +265,11 @@ static void warn_insecure(const struct conf *conf)
         log_warn("server url %s is plain http: credentials travel unencrypted", conf->server.url);
 }
 
+static void dispose_conf(struct conf *conf, void *userdata)
+{
+    conf_async_dispose(userdata, conf);
+}
+
 /* The configuration a reload read (off the loop, SECONDS long) takes over, or ERR says why
  * it does not. */
 static void on_reloaded(struct conf *fresh, const struct conf_error *cerr, double seconds,
@@ -290,6 +296,10 @@ static void on_reloaded(struct conf *fresh, const struct conf_error *cerr, doubl
                  changed, n_changed > 1 ? "take" : "takes", n_changed > 1 ? "s" : "",
                  n_changed > 1 ? "" : "s");
     struct confref *old = dm->conf;
+    /* Freed on the reader's side once its last poll ended (never the current one: the
+     * reader is gone before that is freed at exit). */
+    old->dispose = dispose_conf;
+    old->dispose_data = dm->reader;
     dm->conf = confref_new_take(fresh);
     apply_log_level(dm, fresh);
     warn_insecure(fresh);
@@ -713,6 +723,9 @@ int main(int argc, char **argv)
      * dump or ptrace by another user of the same uid may read it. */
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
         perror("meetingd: prctl(PR_SET_DUMPABLE)");
+    /* One malloc arena: what the reload's reading thread allocated and freed is reused by
+     * the loop afterwards instead of staying resident in an arena of its own. */
+    mallopt(M_ARENA_MAX, 1);
     struct daemon dm = {.conf_path = CONF_DEFAULT_PATH, .state_lock = -1};
     struct cli cli = {0};
     int end = parse_options(argc, argv, &dm, &cli);

@@ -22,7 +22,14 @@ Phases (each with a fresh simulator and state directory):
            simulator alone (its part of the streaming path).
   latency  arrival-to-answer delay in daemon mode with a short poll_interval: invitations
            created at random times, answers seen in the simulator's --log.
+  scale    RSS and CPU per idle poll with 1,000 and 10,000 mailboxes, at the same poll rate.
+  check-config  `meetingd --check-config` on a configuration of 20,000 mailboxes.
+  reload   SIGHUP to a running daemon of 20,000 mailboxes: how long its event loop was held.
   callgrind  instructions of a fixed --once workload under valgrind --tool=callgrind.
+
+The phases are the rows of PHASES (near main): a branch that adds a measurement adds its
+functions and one row there, and names in FIGURES the summary figures it fills. The run ends
+with a summary of every figure of issue 12 side by side with its target.
 
 The simulator runs WITHOUT schema validation here, so that its validator's cost does not
 slow down what is measured; the functional suites validate every request instead.
@@ -400,7 +407,7 @@ class Daemon:
 
     def start(self):
         self.proc = subprocess.Popen(self.argv(), stdout=self.log, stderr=self.log,
-                                     env=clean_env())
+                                     env=clean_env(), preexec_fn=raise_open_files)
         return self.proc
 
     def stop(self):
@@ -409,6 +416,32 @@ class Daemon:
             die("meetingd died early (exit %s); see %s" % (self.proc.returncode, self.log.name))
         self.proc.send_signal(signal.SIGTERM)
         return wait_rusage(self.proc)
+
+
+def raise_open_files(want=65536):
+    """Each mailbox keeps its ledger open: 20,000 mailboxes need more descriptors than a
+    shell's usual hard limit. The systemd unit sets LimitNOFILE=65536; the daemon started
+    here gets the same where the limit may be raised (as root), else what there is."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, want), max(hard, want)))
+    except (ValueError, OSError):
+        pass
+
+
+def mailboxes_within_open_files(n, spare=512):
+    """N, or fewer when the open file limit the daemon can get cannot hold N ledgers and its
+    sockets (said on stderr): a daemon short of descriptors fails its polls, and measures
+    nothing."""
+    import resource
+    raise_open_files()
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    if hard == resource.RLIM_INFINITY or n + spare <= hard:
+        return n
+    sys.stderr.write("bench: the open file limit (%d) holds %d mailboxes, not %d\n"
+                     % (hard, hard - spare, n))
+    return hard - spare
 
 
 def wait_until(predicate, timeout, what, interval=0.05):
@@ -1131,7 +1164,7 @@ def phase_reload(args, root):
     """SIGHUP to a daemon of args.reload_mailboxes mailboxes (all polled once), args.reloads
     times: the daemon's own account of reading (off the loop) and applying (on it), and the
     slowest answer of its event loop to a probe during each reload."""
-    n = args.reload_mailboxes
+    n = mailboxes_within_open_files(args.reload_mailboxes)
     work = tempfile.mkdtemp(prefix="reload%d-" % n, dir=root)
     addresses = ["mb%d@%s" % (i, DOMAIN) for i in range(n)]
     sim = Sim(work, addresses)
