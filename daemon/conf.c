@@ -323,10 +323,18 @@ static void start_section(struct parser *p, char *content)
 
 /* Like inih's find_chars_or_comment(): the first of chars, or an inline ';' comment (one
  * preceded by whitespace), or the end. */
+static bool one_of(const char *chars, char c)
+{
+    for (; chars && *chars; chars++)
+        if (*chars == c)
+            return true;
+    return false;
+}
+
 static const char *find_or_comment(const char *s, const char *chars)
 {
     bool was_space = false;
-    while (*s && (!chars || !strchr(chars, *s)) && !(was_space && *s == ';')) {
+    while (*s && !one_of(chars, *s) && !(was_space && *s == ';')) {
         was_space = conf_is_space(*s);
         s++;
     }
@@ -376,7 +384,8 @@ static int read_line(struct parser *p, struct raw_line *rl)
             break;
         if (c == '\0')
             rl->has_nul = true;
-        if (!util_utf8_feed(&u8, (unsigned char)c)) {
+        /* ASCII between characters needs no decoder (most of every file). */
+        if ((c >= 0x80 || u8.need > 0) && !util_utf8_feed(&u8, (unsigned char)c)) {
             rl->bad_utf8 = true;
             u8 = (struct util_utf8){0};
         }
