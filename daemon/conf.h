@@ -147,6 +147,7 @@ struct conf_daemon {
     unsigned auth_retry_s;    /* first pause after refused credentials (doubles, up to 30x) */
     unsigned max_concurrent_requests; /* cap on EWS requests in flight, all mailboxes */
     unsigned once_deadline_s;         /* --once gives up on what is left after this long */
+    unsigned batch_size;              /* answers / rewrites per request of a mailbox */
     char *state_dir;                  /* absolute path of the state directory */
     unsigned record_retention_s;      /* rotated decision records kept this long; 0 = forever */
     char *metrics_listen;             /* HOST:PORT of the metrics page; NULL = off */

@@ -136,6 +136,9 @@ const struct key conf_keys[] = {
     {K(SK_DAEMON, "max_concurrent_requests", KT_UINT, DMN(max_concurrent_requests)), .min = 1,
      .max = 256, .def = "8", .flags = KF_RESTART,
      .help = "EWS requests in flight at once, over all mailboxes."},
+    {K(SK_DAEMON, "batch_size", KT_UINT, DMN(batch_size)), .min = 1, .max = 100, .def = "50",
+     .help = "Answers, removals and calendar item rewrites a mailbox sends in one request (its "
+             "ledger intents reach the disk with one flush per batch)."},
     {K(SK_DAEMON, "state_dir", KT_ABSPATH, DMN(state_dir)), .def = "/var/lib/meetingd",
      .flags = KF_RESTART,
      .help = "Directory for the daemon's state (decision records, sync state)."},

@@ -102,6 +102,16 @@ static void on_decision(const struct policy_event *d, void *userdata)
     metrics_decision(d->mailbox, d->result->decision, d->outcome, time(NULL));
 }
 
+/* The records of one batch of decisions go out in one write and one disk flush. */
+static void on_decision_group(bool begin, void *userdata)
+{
+    struct daemon *dm = userdata;
+    if (begin)
+        record_group_begin(dm->record);
+    else if (record_group_end(dm->record) != 0)
+        log_error_errno(errno, "cannot append to the decision record");
+}
+
 /* ---- mailboxes ------------------------------------------------------------------------ */
 
 static void status_update(struct daemon *dm)
@@ -185,6 +195,7 @@ static int add_mailbox(struct daemon *dm, const char *name)
         .on_decision = on_decision,
         .on_finished = on_finished,
         .on_poll = on_poll,
+        .on_decision_group = on_decision_group,
         .userdata = dm,
     };
     char err[512];

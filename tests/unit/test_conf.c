@@ -197,6 +197,7 @@ static void test_defaults(void **state)
     const struct conf_daemon *d = &c->daemon;
     assert_int_equal(d->poll_interval_s, 60);
     assert_int_equal(d->max_concurrent_requests, 8);
+    assert_int_equal(d->batch_size, 50);
     assert_string_equal(d->state_dir, "/var/lib/meetingd");
     assert_int_equal(d->record_retention_s, 90 * 86400);
     assert_int_equal(d->log_level, LOG_LEVEL_INFO);
@@ -301,6 +302,7 @@ static const char full_fmt[] = "[server]\n"
                                "poll_interval = 5m\n"
                                "auth_retry = 3m\n"
                                "max_concurrent_requests = 256\n"
+                               "batch_size = 100\n"
                                "once_deadline = 2m\n"
                                "state_dir = /srv/meetingd\n"
                                "record_retention = 0\n"
@@ -423,6 +425,7 @@ static void test_every_key(void **state)
     const struct conf_daemon *d = &c->daemon;
     assert_int_equal(d->poll_interval_s, 300);
     assert_int_equal(d->max_concurrent_requests, 256);
+    assert_int_equal(d->batch_size, 100);
     assert_int_equal(d->once_deadline_s, 120);
     assert_string_equal(d->state_dir, "/srv/meetingd");
     assert_int_equal(d->record_retention_s, 0);
@@ -552,7 +555,7 @@ static void test_key_table(void **state)
     for (const char *p = full_fmt; *p; p++)
         lines += *p == '\n' && p[1] != '[' && p[1] != '\0';
     /* full_fmt has one line per key per section; mailbox keys appear twice in it. */
-    assert_int_equal(rows, 82);
+    assert_int_equal(rows, 83);
     assert_true(lines >= rows);
     free(buf);
 }
