@@ -167,7 +167,8 @@ static char *moved_id(const struct ews_response_message *msg, const char *answer
 {
     for (size_t i = 0; i < msg->n_items; i++) {
         const struct item *it = &msg->items[i];
-        if (it->kind == ITEM_MEETING_REQUEST && it->id.id != NULL && strcmp(it->id.id, answered) != 0)
+        if (it->kind == ITEM_MEETING_REQUEST && it->id.id != NULL &&
+            strcmp(it->id.id, answered) != 0)
             return xstrdup(it->id.id);
     }
     return NULL;
@@ -448,8 +449,8 @@ static int op_rewrite_many(struct backend *be, const char *const *ids,
         updates[i].changes = changes[i];
         updates[i].n_changes = rewrite_changes(&rws[i], changes[i]);
     }
-    char *env = ews_build_update_items(&b->ctx, updates, n, EWS_ALWAYS_OVERWRITE,
-                                       EWS_UPDATE_SEND_TO_NONE);
+    char *env =
+        ews_build_update_items(&b->ctx, updates, n, EWS_ALWAYS_OVERWRITE, EWS_UPDATE_SEND_TO_NONE);
     free(updates);
     free(changes);
     int rc = post(b, "UpdateItem", env, OP_PER_ITEM, cb, ud, call);

@@ -186,8 +186,7 @@ static void book(struct mailbox_batch *b, const struct mailbox_work *w)
         c->start = w->occurrences[i].start;
         c->end = w->occurrences[i].end;
         c->legacy_free_busy = w->result.decision == POLICY_ACCEPT ? FB_BUSY : FB_TENTATIVE;
-        c->my_response =
-            w->result.decision == POLICY_ACCEPT ? RESPONSE_ACCEPT : RESPONSE_TENTATIVE;
+        c->my_response = w->result.decision == POLICY_ACCEPT ? RESPONSE_ACCEPT : RESPONSE_TENTATIVE;
         b->booked = xreallocarray(b->booked, b->n_booked + 1, sizeof(*b->booked));
         b->booked[b->n_booked++] = c;
     }
@@ -306,7 +305,7 @@ static void next_rewrites(struct mailbox *m);
 
 static enum backend_answer_kind answer_kind(enum policy_decision d)
 {
-    return d == POLICY_ACCEPT ? BACKEND_ACCEPT
+    return d == POLICY_ACCEPT      ? BACKEND_ACCEPT
            : d == POLICY_TENTATIVE ? BACKEND_TENTATIVE
                                    : BACKEND_DECLINE;
 }
@@ -325,7 +324,8 @@ static size_t next_chunk(struct mailbox *m, const size_t *list, size_t n_list, b
             size_t at = list ? list[b->pos + j] : b->pos + j;
             const struct item *it = cancels ? b->cancels[at] : b->requests[at]->item;
             ids[j] = it->id.id;
-            actions[j] = cancels ? "remove" : policy_decision_name(b->requests[at]->result.decision);
+            actions[j] =
+                cancels ? "remove" : policy_decision_name(b->requests[at]->result.decision);
         }
         write_intents(m, ids, actions, k, ok);
         b->sent = xreallocarray(b->sent, k, sizeof(*b->sent));
@@ -415,8 +415,8 @@ static void settle_answer(struct mailbox *m, size_t index, enum backend_status s
                  backend_status_name(s));
         rec->action = "gone";
     } else if (s == BACKEND_OUT_OF_DATE) {
-        log_info("mailbox %s: \"%s\" was superseded by an update; answering that instead",
-                 m->name, subject(w->item));
+        log_info("mailbox %s: \"%s\" was superseded by an update; answering that instead", m->name,
+                 subject(w->item));
         rec->action = "superseded";
         m->poll->again = true;
         w->followup = FOLLOW_SUPERSEDED;

@@ -57,10 +57,10 @@ enum mailbox_step {
 /* What a request decided in a batch still needs, item by item, after the batch. */
 enum mailbox_followup {
     FOLLOW_NONE,
-    FOLLOW_DECIDED,      /* its answer: the per-item path from the decision on (dry run,
-                            left alone, forwarded to the delegates) */
-    FOLLOW_OCCURRENCES,  /* answered: conflicting occurrences, rewrite, attachments */
-    FOLLOW_SUPERSEDED,   /* the server said out of date: set aside */
+    FOLLOW_DECIDED,     /* its answer: the per-item path from the decision on (dry run,
+                           left alone, forwarded to the delegates) */
+    FOLLOW_OCCURRENCES, /* answered: conflicting occurrences, rewrite, attachments */
+    FOLLOW_SUPERSEDED,  /* the server said out of date: set aside */
 };
 
 /* The item being worked on. */

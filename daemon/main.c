@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <ev.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -682,6 +683,11 @@ int main(int argc, char **argv)
      * dump or ptrace by another user of the same uid may read it. */
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
         perror("meetingd: prctl(PR_SET_DUMPABLE)");
+    /* Every answer parsed and freed grows and shrinks the heap by about the same amount:
+     * giving the top of the heap back to the kernel each time (brk, TLB flushes, page faults
+     * on the next growth) cost more CPU than the parsing. A free top of up to 4 MiB stays. */
+    mallopt(M_TRIM_THRESHOLD, 4 << 20);
+    mallopt(M_TOP_PAD, 1 << 20);
     struct daemon dm = {.conf_path = CONF_DEFAULT_PATH, .state_lock = -1};
     struct cli cli = {0};
     int end = parse_options(argc, argv, &dm, &cli);

@@ -17,6 +17,7 @@ import os
 import threading
 import xml.etree.ElementTree as ET
 
+import faults
 import schema
 
 XS = "{http://www.w3.org/2001/XMLSchema}"
@@ -74,12 +75,8 @@ def parse_spec(text):
 
 
 def parse_lines(text):
-    specs = []
-    for line in text.splitlines():
-        line = line.split("#", 1)[0].strip()
-        if line:
-            specs.append(parse_spec(line))
-    return specs
+    """A body of POST /sim/item-faults (as faults.parse_lines)."""
+    return faults.parse_lines(text, parse_spec)
 
 
 class ItemFaults:
