@@ -23,6 +23,9 @@ struct winzone_map {
     char error[160];
     struct strlist windows;
     struct strlist iana;
+    /* Every territory's IANA names and their Windows id, for the way back. */
+    struct strlist any_iana;
+    struct strlist any_windows;
 };
 
 static struct winzone_map map;
@@ -38,6 +41,14 @@ static void take_map_zone(xmlNode *n)
     xmlChar *other = xmlGetProp(n, (const xmlChar *)"other");
     xmlChar *territory = xmlGetProp(n, (const xmlChar *)"territory");
     xmlChar *type = xmlGetProp(n, (const xmlChar *)"type");
+    if (other && type) {
+        char *copy = xstrdup((const char *)type), *save = NULL;
+        for (char *tok = strtok_r(copy, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+            strlist_add(&map.any_iana, tok);
+            strlist_add(&map.any_windows, (const char *)other);
+        }
+        free(copy);
+    }
     if (other && territory && type && strcmp((const char *)territory, "001") == 0) {
         char *first = xstrdup((const char *)type);
         first[strcspn(first, " \t")] = '\0';
@@ -112,5 +123,18 @@ char *winzone_to_iana(const char *name, char *err, size_t err_len)
         if (same_name(map.windows.v[i], name))
             return xstrdup(map.iana.v[i]);
     snprintf(err, err_len, "no such Windows zone in %.100s", winzone_path());
+    return NULL;
+}
+
+const char *winzone_from_iana(const char *iana)
+{
+    if (!map.loaded)
+        load();
+    for (size_t i = 0; i < map.iana.n; i++)
+        if (strcmp(map.iana.v[i], iana) == 0)
+            return map.windows.v[i];
+    for (size_t i = 0; i < map.any_iana.n; i++)
+        if (strcmp(map.any_iana.v[i], iana) == 0)
+            return map.any_windows.v[i];
     return NULL;
 }

@@ -19,4 +19,8 @@ const char *winzone_path(void);
  */
 char *winzone_to_iana(const char *name, char *err, size_t err_len);
 
+/* The Windows id for the IANA name IANA (the territory-001 zone first, then any territory's),
+ * borrowed from the map; NULL when none maps to it or the map cannot be read. */
+const char *winzone_from_iana(const char *iana);
+
 #endif
