@@ -365,6 +365,8 @@ static void hold_for_approval(struct decider *d)
         decider_add_check(
             d, "approval", POLICY_CHECK_INFO, true,
             "the request awaits approval (the room has no delegates to forward it to)");
+    if (d->person) /* the opening sentence says it in the first person */
+        d->tell[d->out->n_checks - 1] = false;
 }
 
 /* WHO: the rules in order, the first that matches decides. Returns true when that decided

@@ -295,10 +295,13 @@ bool decider_check_work_hours(struct decider *d)
     } else if (n_outside == 1) {
         char span[64];
         span_text(d->occ[first].start, d->occ[first].end, span, sizeof(span));
-        decider_add_check(d, "work_hours", POLICY_CHECK_FAIL, true,
-                          "the %s %s is outside the working hours %s %s (%s)",
-                          d->recurring ? "occurrence" : "meeting", span, days, hours,
-                          zone_label(d));
+        size_t i = decider_add_check(d, "work_hours", POLICY_CHECK_FAIL, true,
+                                     "the %s %s is outside the working hours %s %s (%s)",
+                                     d->recurring ? "occurrence" : "meeting", span, days, hours,
+                                     zone_label(d));
+        if (d->person)
+            decider_set_text(d, i, "The time %s is outside my working hours, %s %s (%s).", span,
+                             days, hours, zone_label(d));
     } else {
         char *dates = dates_text(outside, n_outside);
         decider_add_check(d, "work_hours", POLICY_CHECK_FAIL, true,

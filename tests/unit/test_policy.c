@@ -193,7 +193,11 @@ static const struct pcase cases[] = {
      .policy = "automate = accept_if_free\nschedule_only_during_work_hours = yes\n"
                "work_hours = 12:00-17:00",
      .decision = POLICY_DECLINE,
-     .text = {"Sorry, that time doesn't work for me."}},
+     .text = {"Sorry, that time doesn't work for me.",
+              "The time from 10:00 to 11:00 on 2026-12-03 is outside my working hours, Mon-Fri "
+              "12:00-17:00 (UTC)."},
+     .text_ordered = true,
+     .no_text = {"the working hours"}},
     {.name = "templates: placeholders filled in, the reasons follow",
      .policy = "decline_message_conflict = {room}: taken {start}-{end}; {organizer}, "
                "\"{subject}\"",
