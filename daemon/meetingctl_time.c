@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
+#include <sys/stat.h>
 
 #include "meetingctl.h"
 #include "winzone.h"
@@ -20,7 +20,10 @@ int ctl_set_time_zone(const char *zone)
         dir = "/usr/share/zoneinfo";
     char *iana = NULL;
     snprintf(path, sizeof(path), "%s/%s", dir, zone);
-    if (zone[0] != '\0' && zone[0] != '/' && strstr(zone, "..") == NULL && access(path, R_OK) == 0)
+    struct stat st;
+    /* A zone is a file: a directory such as "Europe" would silently mean UTC. */
+    if (zone[0] != '\0' && zone[0] != '/' && strstr(zone, "..") == NULL && stat(path, &st) == 0 &&
+        S_ISREG(st.st_mode))
         iana = xstrdup(zone);
     else
         iana = winzone_to_iana(zone, err, sizeof(err));
