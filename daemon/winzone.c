@@ -17,9 +17,9 @@
 
 #define DEFAULT_PATH "/usr/share/unicode/cldr/common/supplemental/windowsZones.xml"
 
-/* The territory-001 mapping: Windows id -> first IANA name. Read once, kept. */
+/* The territory-001 mapping: Windows id -> first IANA name. Read once per path, kept. */
 struct winzone_map {
-    bool loaded;
+    char *path; /* what was read; NULL = nothing yet */
     char error[160];
     struct strlist windows;
     struct strlist iana;
@@ -76,10 +76,19 @@ static void walk(xmlNode *n)
     }
 }
 
+/* Reads the map from winzone_path() unless that is what the map holds already. */
 static void load(void)
 {
-    map.loaded = true;
     const char *path = winzone_path();
+    if (map.path != NULL && strcmp(map.path, path) == 0)
+        return;
+    free(map.path);
+    strlist_free(&map.windows);
+    strlist_free(&map.iana);
+    strlist_free(&map.any_iana);
+    strlist_free(&map.any_windows);
+    map.error[0] = '\0';
+    map.path = xstrdup(path);
     xmlDoc *doc =
         xmlReadFile(path, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
     if (doc == NULL) {
@@ -113,8 +122,7 @@ static bool same_name(const char *a, const char *b)
 
 char *winzone_to_iana(const char *name, char *err, size_t err_len)
 {
-    if (!map.loaded)
-        load();
+    load();
     if (map.error[0]) {
         snprintf(err, err_len, "%s", map.error);
         return NULL;
@@ -128,8 +136,7 @@ char *winzone_to_iana(const char *name, char *err, size_t err_len)
 
 const char *winzone_from_iana(const char *iana)
 {
-    if (!map.loaded)
-        load();
+    load();
     for (size_t i = 0; i < map.iana.n; i++)
         if (strcmp(map.iana.v[i], iana) == 0)
             return map.windows.v[i];

@@ -14,8 +14,9 @@ const char *winzone_path(void);
 /*
  * The IANA name for the Windows zone NAME (compared case-insensitively, runs of blanks as
  * one), caller frees; NULL when there is none, with why in ERR ("no such Windows zone", or
- * the mapping could not be read). The file is read once per process, with libxml2 and no
- * network, no DTD and no entities.
+ * the mapping could not be read). The file is read once (again only when
+ * $MEETINGD_WINDOWS_ZONES names another), with libxml2 and no network, no DTD and no
+ * entities.
  */
 char *winzone_to_iana(const char *name, char *err, size_t err_len);
 
