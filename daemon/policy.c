@@ -619,6 +619,7 @@ static void compose_answer(struct decider *d)
     struct policy_result *r = d->out;
     if (r->decision == POLICY_IGNORE)
         return;
+    policy_text_for_kind(d);
     char *text = policy_text_opening(d);
     if (pol->enable_response_details) {
         char *details = NULL;

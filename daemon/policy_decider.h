@@ -70,6 +70,10 @@ void decider_set_text(struct decider *d, size_t idx, const char *fmt, ...) UTIL_
 /* The opening sentence of D's answer (policy_text.c), caller frees; NULL for none. */
 char *policy_text_opening(const struct decider *d);
 
+/* Gives the told checks of an equipment mailbox texts that say "equipment" where the
+ * reasons, written for rooms, say "room" (policy_text.c). */
+void policy_text_for_kind(struct decider *d);
+
 /* The WHEN stage (policy_checks.c): each adds its check and returns whether it passed. */
 bool decider_check_window(struct decider *d);
 bool decider_check_horizon(struct decider *d);

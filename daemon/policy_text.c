@@ -5,12 +5,14 @@
  * policy's *_message key or else the default for the mailbox's kind: a room speaks of
  * itself by name, a person in the first person.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "policy_decider.h"
 #include "policy_time.h"
 #include "text_template.h"
+#include "util.h"
 
 static const char *const room_texts[CONF_TEXT_COUNT] = {
     [CONF_TEXT_ACCEPT] = "Booked: {room} from {start} to {end}.",
@@ -37,6 +39,37 @@ static const char *const person_texts[CONF_TEXT_COUNT] = {
     [CONF_TEXT_DECLINE_NOT_ALLOWED] = "Sorry, I can't attend.",
     [CONF_TEXT_DECLINE_OUT_OF_POLICY] = "Sorry, that time doesn't work for me.",
 };
+
+/* S with every "room" word replaced by "equipment"; caller frees. */
+static char *room_to_equipment(const char *s)
+{
+    struct strbuf b = {0};
+    while (*s) {
+        const char *hit = strstr(s, "room");
+        bool word = hit && (hit == s || hit[-1] == ' ') &&
+                    (hit[4] == '\0' || hit[4] == ' ' || hit[4] == '\'' || hit[4] == ')');
+        if (hit == NULL) {
+            strbuf_puts(&b, s);
+            break;
+        }
+        strbuf_put(&b, s, (size_t)(hit - s));
+        strbuf_puts(&b, word ? "equipment" : "room");
+        s = hit + 4;
+    }
+    return strbuf_take(&b);
+}
+
+void policy_text_for_kind(struct decider *d)
+{
+    if (d->ctx->kind != CONF_KIND_EQUIPMENT)
+        return;
+    /* The reasons are written for rooms; equipment is booked the same way. */
+    for (size_t i = 0; i < d->out->n_checks; i++) {
+        struct policy_check *c = &d->out->checks[i];
+        if (d->tell[i] && c->text == NULL && strstr(c->reason, "room") != NULL)
+            c->text = room_to_equipment(c->reason);
+    }
+}
 
 const char *policy_text_default(enum conf_kind kind, enum conf_text text)
 {

@@ -60,6 +60,7 @@ struct pcase {
     const char *rules;  /* [rule ...] sections */
     const char *now;    /* NULL = NOW */
     bool person;        /* the mailbox is a person's (kind = person, named bob) */
+    bool equipment;     /* the mailbox is equipment (kind = equipment) */
 
     /* The request. NULL = default; "-" = absent. */
     const char *subject;  /* "Team sync" */
@@ -198,6 +199,20 @@ static const struct pcase cases[] = {
               "12:00-17:00 (UTC)."},
      .text_ordered = true,
      .no_text = {"the working hours"}},
+    {.name = "equipment: the reasons say equipment, the record keeps them as they are",
+     .equipment = true,
+     .policy = "all_book_in_policy = no\nbook_in_policy = bob@example.com",
+     .decision = POLICY_DECLINE,
+     .text = {"Sorry, you may not book room1@example.com.",
+              "alice@example.com is not allowed to book this equipment"},
+     .no_text = {"this room"},
+     .check = {CHK("who", FAIL, "alice@example.com is not allowed to book this room")}},
+    {.name = "equipment: a conflict",
+     .equipment = true,
+     .cal = {BUSY(START, END)},
+     .decision = POLICY_DECLINE,
+     .text = {"the equipment is already booked from 10:00 to 11:00 on 2026-12-03 by Bob"},
+     .no_text = {"the room"}},
     {.name = "templates: placeholders filled in, the reasons follow",
      .policy = "decline_message_conflict = {room}: taken {start}-{end}; {organizer}, "
                "\"{subject}\"",
@@ -1231,7 +1246,9 @@ static void build(const struct pcase *c, struct fixture *f)
         f->cal[f->n_cal++] = it;
     }
     f->ctx.mailbox_address = c->person ? "bob@example.com" : "room1@example.com";
-    f->ctx.kind = c->person ? CONF_KIND_PERSON : CONF_KIND_ROOM;
+    f->ctx.kind = c->person      ? CONF_KIND_PERSON
+                  : c->equipment ? CONF_KIND_EQUIPMENT
+                                 : CONF_KIND_ROOM;
     f->ctx.now = t_of(or_default(c->now, NOW));
     f->ctx.calendar = (const struct item *const *)f->cal;
     f->ctx.n_calendar = f->n_cal;
