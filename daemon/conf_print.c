@@ -224,6 +224,15 @@ void conf_print_summary(const struct conf *c, FILE *out)
         for (size_t j = 0; j < pol->n_rules; j++)
             fprintf(out, " %s", pol->rules[j]->name);
         fputc('\n', out);
+        for (size_t j = 0; j < c->n_mailboxes; j++) {
+            if (c->mailboxes[j]->policy == pol && c->mailboxes[j]->kind == CONF_KIND_PERSON) {
+                fprintf(out,
+                        "# used by person mailbox %s: its items are never rewritten, "
+                        "whatever the rewrite keys below say\n",
+                        c->mailboxes[j]->name);
+                break;
+            }
+        }
         if (!pol->process_external_meeting_messages)
             fprintf(out, "# external requests (organizers outside internal_domains, by default "
                          "outside the mailbox's own domain) are ignored unless "
