@@ -23,7 +23,6 @@
 #include "ledger.h"
 #include "log.h"
 #include "mailbox_int.h"
-#include "policy_time.h"
 #include "util.h"
 
 #define MAX_CALENDAR_SPAN (730 * 86400) /* Exchange refuses longer CalendarViews */
@@ -197,19 +196,10 @@ static void decide(struct mailbox *m, struct mailbox_batch *b, struct mailbox_wo
 {
     for (size_t i = 0; i < b->n_booked; i++)
         view[b->n_calendar + i] = b->booked[i];
-    struct policy_context ctx = {
-        .mailbox_address = m->poll->cm->address,
-        .now = util_now(),
-        .calendar = (const struct item *const *)view,
-        .n_calendar = b->n_calendar + b->n_booked,
-    };
     w->calendar = b->calendar;
     w->n_calendar = b->n_calendar;
     w->calendar_borrowed = true;
-    policy_time_series(w->item, ctx.calendar, ctx.n_calendar, &ctx, &w->occurrences);
-    w->n_occurrences = ctx.n_occurrences;
-    policy_decide(m->poll->policy, w->item, &ctx, &w->result);
-    w->have_result = true;
+    mailbox_decide_work(m, w, (const struct item *const *)view, b->n_calendar + b->n_booked);
 }
 
 /* Decides every request of the batch in order and sorts them: answered in the batch, or

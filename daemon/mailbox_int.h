@@ -183,6 +183,9 @@ void mailbox_emit_work_decision(struct mailbox *m, const struct mailbox_work *w,
 /* A person answered W's request already (see answered_elsewhere): logged, recorded and
  * emitted; the caller finishes the item. */
 bool mailbox_answered_elsewhere(struct mailbox *m, struct mailbox_work *w);
+/* Decides W's request under the poll's policy with CALENDAR as the calendar it sees. */
+void mailbox_decide_work(struct mailbox *m, struct mailbox_work *w,
+                         const struct item *const *calendar, size_t n_calendar);
 /* Carries out the decision of the current work (intent, answer or forward, ...). */
 void mailbox_answer_decided(struct mailbox *m);
 void mailbox_remove_old_request(struct mailbox *m);

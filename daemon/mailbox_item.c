@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "external_notice.h"
 #include "ledger.h"
 #include "log.h"
 #include "mailbox_int.h"
@@ -206,6 +207,7 @@ void mailbox_answer_decided(struct mailbox *m)
         return;
     }
     if (w->result.decision == POLICY_IGNORE) {
+        external_notice_log(m->name, w->item, &w->result, util_now());
         mailbox_emit_decision(m, m->env.dry_run ? "dry-run" : "left alone");
         mailbox_record(m, false, id, action);
         mailbox_show_held_request_free(m);
@@ -272,18 +274,27 @@ bool mailbox_answered_elsewhere(struct mailbox *m, struct mailbox_work *w)
     return true;
 }
 
+void mailbox_decide_work(struct mailbox *m, struct mailbox_work *w,
+                         const struct item *const *calendar, size_t n_calendar)
+{
+    struct policy_context ctx = {
+        .mailbox_address = m->poll->cm->address,
+        .mailbox_name = m->poll->cm->name,
+        .kind = m->poll->cm->kind,
+        .now = util_now(),
+        .calendar = calendar,
+        .n_calendar = n_calendar,
+    };
+    policy_time_series(w->item, ctx.calendar, ctx.n_calendar, &ctx, &w->occurrences);
+    w->n_occurrences = ctx.n_occurrences;
+    policy_decide(m->poll->policy, w->item, &ctx, &w->result);
+    w->have_result = true;
+}
+
 static void decide(struct mailbox *m)
 {
     struct mailbox_work *w = m->poll->work;
-    struct policy_context ctx = {
-        .mailbox_address = m->poll->cm->address,
-        .now = util_now(),
-        .calendar = (const struct item *const *)w->calendar,
-        .n_calendar = w->n_calendar,
-    };
-    policy_time_series(w->item, ctx.calendar, ctx.n_calendar, &ctx, &w->occurrences);
-    policy_decide(m->poll->policy, w->item, &ctx, &w->result);
-    w->have_result = true;
+    mailbox_decide_work(m, w, (const struct item *const *)w->calendar, w->n_calendar);
     if (mailbox_answered_elsewhere(m, w)) {
         mailbox_item_finished(m);
         return;
