@@ -1065,7 +1065,8 @@ def report_meetings(results):
     print("   accept = automate = accept with the default booking keys (they rewrite the "
           "accepted calendar item: UpdateItem); accept-plain = the same with delete_subject, "
           "add_organizer_to_subject, delete_comments, remove_private_property = no; "
-          "room = automate = auto_accept (reads a CalendarView per request)")
+          "room = automate = auto_accept (decides with the calendar; every policy reads one "
+          "CalendarView per poll)")
     headers = ["call"]
     for r in results:
         headers += ["%s total" % r["policy"], "%s per mtg" % r["policy"]]
@@ -1112,7 +1113,8 @@ def report_meetings(results):
     table(headers, rows)
     print("   CPU ms/meeting = (run - empty run) user+sys / meetings; maxRSS = peak RSS "
           "(ru_maxrss of meetingd alone). Wall time is set by the Python simulator and the "
-          "ledger's two fdatasync per answer, not by meetingd's CPU.")
+          "ledger's fdatasync calls (one per batch of intents, one per batch of outcomes), "
+          "not by meetingd's CPU.")
     drops = [r["run"]["listen_overflows"] for r in results] + \
         [r["empty"]["listen_overflows"] for r in results]
     if any(drops):
