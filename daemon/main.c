@@ -123,6 +123,16 @@ static void on_decision(const struct policy_event *d, void *userdata)
     metrics_decision(d->mailbox, d->result->decision, d->outcome, time(NULL));
 }
 
+/* The records of one batch of decisions go out in one write and one disk flush. */
+static void on_decision_group(bool begin, void *userdata)
+{
+    struct daemon *dm = userdata;
+    if (begin)
+        record_group_begin(dm->record);
+    else if (record_group_end(dm->record) != 0)
+        log_error_errno(errno, "cannot append to the decision record");
+}
+
 /* ---- mailboxes ------------------------------------------------------------------------ */
 
 static void status_update(struct daemon *dm)
@@ -197,6 +207,7 @@ static int add_mailbox(struct daemon *dm, const char *name)
         .on_decision = on_decision,
         .on_finished = on_finished,
         .on_poll = on_poll,
+        .on_decision_group = on_decision_group,
         .userdata = dm,
         .totals = &dm->totals,
         .gate = &dm->gate,
@@ -726,6 +737,11 @@ int main(int argc, char **argv)
     /* One malloc arena: what the reload's reading thread allocated and freed is reused by
      * the loop afterwards instead of staying resident in an arena of its own. */
     mallopt(M_ARENA_MAX, 1);
+    /* Every answer parsed and freed grows and shrinks the heap by about the same amount:
+     * giving the top of the heap back to the kernel each time (brk, TLB flushes, page faults
+     * on the next growth) cost more CPU than the parsing. A free top of up to 4 MiB stays. */
+    mallopt(M_TRIM_THRESHOLD, 4 << 20);
+    mallopt(M_TOP_PAD, 1 << 20);
     struct daemon dm = {.conf_path = CONF_DEFAULT_PATH, .state_lock = -1};
     struct cli cli = {0};
     int end = parse_options(argc, argv, &dm, &cli);

@@ -7,6 +7,9 @@ ones (the daemon did not answer every invitation, exited non-zero, ...), because
 measured on a broken run means nothing.
 
 Phases (each with a fresh simulator and state directory):
+  batching  CPU per meeting, wall and EWS requests per meeting by operation for the accept
+           and room policies, 50 mailboxes x 20 invitations by default, against issue 12's
+           targets (answers in batches, group commit).
   calls    EWS calls per answered invitation for `accept` policies (with and without the
            calendar item rewrite) and an `auto_accept` room policy (which reads a
            CalendarView), from /sim/stats deltas, split by the request bodies of the
@@ -497,7 +500,9 @@ def phase_meetings(args, root, policy, n_meetings, n_mailboxes):
 
         s2 = sim.stats()
         offset = sim.log_size()
+        sim_cpu = sim.cpu_seconds()
         run = daemon.run_once()
+        run["sim_cpu"] = sim.cpu_seconds() - sim_cpu
         s3 = sim.stats()
         calls = stats_delta(s3, s2)
         if ORGANIZER in calls["mailboxes"]:
@@ -518,6 +523,56 @@ def phase_meetings(args, root, policy, n_meetings, n_mailboxes):
                 "empty": empty, "run": run, "errors": errors}
     finally:
         sim.stop()
+
+
+# ---- phase: batching (answers of a poll in few requests, group commit) ---------------------
+
+# issue 12's targets for 1,000 meetings over 50 mailboxes (20 invitations each).
+BATCH_TARGETS = {"accept": {"cpu_ms": 0.12, "requests": 0.2, "wall_s": 1.5},
+                 "room": {"cpu_ms": 0.2, "requests": 0.4, "wall_s": 1.5}}
+
+
+def phase_batching(args, root):
+    """The accept and room policies, BATCH_MAILBOXES x BATCH_INVITATIONS meetings each,
+    answered by one --once run: CPU per meeting, wall, EWS requests per meeting by
+    operation (see phase_meetings)."""
+    n_mb, per = args.batch_mailboxes, args.batch_invitations
+    return [phase_meetings(args, root, policy, n_mb * per, n_mb) for policy in BATCH_TARGETS]
+
+
+def report_batching(results):
+    print()
+    print("== Batching: answers, removals and rewrites of a poll in few requests, one calendar "
+          "view per poll, ledger group commit (meetingd --once)")
+    r0 = results[0]
+    print("   %d meetings over %d mailboxes (%d invitations each), per policy; targets of "
+          "issue 12 in brackets" % (r0["meetings"], r0["mailboxes"],
+                                    r0["meetings"] // r0["mailboxes"]))
+    headers = ["policy", "CPU ms/meeting", "wall s", "EWS requests/meeting", "simulator CPU s",
+               "CPU ms/meeting met", "requests met", "wall met"]
+    rows = []
+    for r in results:
+        t = BATCH_TARGETS[r["policy"]]
+        cpu = (r["run"]["cpu"] - r["empty"]["cpu"]) / r["meetings"] * 1000
+        req = r["calls"]["requests"] / r["meetings"]
+        wall = r["run"]["wall"]
+        rows.append([r["policy"], "%.3f (%.2f)" % (cpu, t["cpu_ms"]),
+                     "%.2f (%.1f)" % (wall, t["wall_s"]), "%.3f (%.1f)" % (req, t["requests"]),
+                     "%.2f" % r["run"].get("sim_cpu", 0.0),
+                     "yes" if cpu <= t["cpu_ms"] else "NO",
+                     "yes" if req <= t["requests"] else "NO",
+                     "yes" if wall <= t["wall_s"] else "NO"])
+    table(headers, rows)
+    kinds = set()
+    for r in results:
+        kinds |= set(r["kinds"])
+    order = [k for k in CALL_ORDER if k in kinds] + sorted(kinds - set(CALL_ORDER))
+    headers = ["EWS requests per meeting"] + [r["policy"] for r in results]
+    table(headers, [[k] + ["%.3f" % (r["kinds"].get(k, 0) / r["meetings"]) for r in results]
+                    for k in order])
+    print("   CPU = (run - empty run) user+sys of meetingd / meetings; wall = the --once run; "
+          "the simulator (Python, sharing the cores) sets most of the wall time: its CPU "
+          "during the run is shown.")
 
 
 # ---- phase: idle polling ---------------------------------------------------------------------
@@ -1368,7 +1423,8 @@ def report_meetings(results):
     print("   accept = automate = accept with the default booking keys (they rewrite the "
           "accepted calendar item: UpdateItem); accept-plain = the same with delete_subject, "
           "add_organizer_to_subject, delete_comments, remove_private_property = no; "
-          "room = automate = auto_accept (reads a CalendarView per request)")
+          "room = automate = auto_accept (decides with the calendar; every policy reads one "
+          "CalendarView per poll)")
     headers = ["call"]
     for r in results:
         headers += ["%s total" % r["policy"], "%s per mtg" % r["policy"]]
@@ -1415,7 +1471,8 @@ def report_meetings(results):
     table(headers, rows)
     print("   CPU ms/meeting = (run - empty run) user+sys / meetings; maxRSS = peak RSS "
           "(ru_maxrss of meetingd alone). Wall time is set by the Python simulator and the "
-          "ledger's two fdatasync per answer, not by meetingd's CPU.")
+          "ledger's fdatasync calls (one per batch of intents, one per batch of outcomes), "
+          "not by meetingd's CPU.")
     drops = [r["run"]["listen_overflows"] for r in results] + \
         [r["empty"]["listen_overflows"] for r in results]
     if any(drops):
@@ -1544,6 +1601,11 @@ PHASES = [
     Phase("calls", run_meetings, report_meetings, meetings_summary,
           ("cpu_meeting_accept", "cpu_meeting_room", "wall_accept", "requests_meeting_accept",
            "requests_meeting_room"), True),
+    # The workload of issue 12's targets (50 mailboxes x 20 invitations): its figures, later
+    # in the summary, take the place of the calls phase's.
+    Phase("batching", phase_batching, report_batching, meetings_summary,
+          ("cpu_meeting_accept", "cpu_meeting_room", "wall_accept", "requests_meeting_accept",
+           "requests_meeting_room"), True),
     Phase("idle", run_idle, report_idle, None, (), True),
     Phase("backlog", phase_backlog, report_backlog, None, (), True),
     Phase("sync-idle", phase_sync_idle, report_sync_idle, sync_idle_summary,
@@ -1629,6 +1691,10 @@ def parse_args(argv):
                     help="reload: mailboxes of the running daemon (default 20000; quick 3000)")
     ap.add_argument("--reloads", metavar="N", type=int, default=3,
                     help="reload: SIGHUPs measured (default 3)")
+    ap.add_argument("--batch-mailboxes", metavar="N", type=int, default=50,
+                    help="batching: mailboxes (default 50)")
+    ap.add_argument("--batch-invitations", metavar="N", type=int, default=20,
+                    help="batching: invitations per mailbox (default 20)")
     ap.add_argument("--json", metavar="FILE", help="also write the raw results as JSON")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
     args = ap.parse_args(argv)
@@ -1666,7 +1732,7 @@ def parse_args(argv):
         args.phase_set.discard("callgrind")
     for name in ("meetings", "invites", "meeting_mailboxes", "latency_mailboxes",
                  "callgrind_meetings", "inbox_items", "sync_idle_polls", "config_runs",
-                 "reloads"):
+                 "reloads", "batch_mailboxes", "batch_invitations"):
         if getattr(args, name) < 1:
             ap.error("--%s must be at least 1" % name.replace("_", "-"))
     for name in ("idle_poll_interval", "poll_interval"):
