@@ -421,6 +421,16 @@ class Daemon:
         return wait_rusage(self.proc)
 
 
+def stop_all(daemon, sim):
+    """The end of a phase however it ends: a daemon still running is killed, the simulator
+    stopped."""
+    if daemon is not None and getattr(daemon, "proc", None) is not None \
+            and daemon.proc.returncode is None:
+        daemon.proc.kill()
+        daemon.proc.wait()
+    sim.stop()
+
+
 def raise_open_files(want=65536):
     """Each mailbox keeps its ledger open: 20,000 mailboxes need more descriptors than a
     shell's usual hard limit. The systemd unit sets LimitNOFILE=65536; the daemon started
@@ -623,11 +633,7 @@ def phase_idle(args, root, n, poll_interval=None, seconds=None, steady=False):
                 "exit": rc, "total_cpu": user + sys_,
                 "cmdline_bytes": sim.cmdline_bytes}
     finally:
-        if daemon is not None and getattr(daemon, "proc", None) is not None \
-                and daemon.proc.returncode is None:
-            daemon.proc.kill()
-            daemon.proc.wait()
-        sim.stop()
+        stop_all(daemon, sim)
 
 
 # ---- phase: idle polling over a backlog of messages left in the Inbox ----------------------
@@ -682,11 +688,7 @@ def phase_backlog(args, root):
                 "server_ms": sum(r.get("ms", 0) for r in records),
                 "rss_kib": mem.get("VmRSS"), "hwm_kib": mem.get("VmHWM")}
     finally:
-        if daemon is not None and getattr(daemon, "proc", None) is not None \
-                and daemon.proc.returncode is None:
-            daemon.proc.kill()
-            daemon.proc.wait()
-        sim.stop()
+        stop_all(daemon, sim)
 
 
 # ---- phase: idle cost of a large Inbox, FindItem paging vs SyncFolderItems ----------------
@@ -896,8 +898,13 @@ def report_notify(r):
 
 # ---- phase: arrival-to-answer latency -------------------------------------------------------
 
+# A response object in a CreateItem's body: one answer (a batch carries several).
+ANSWER_ELEMENT = re.compile(r"<(?:\w+:)?(?:Accept|TentativelyAccept|Decline)Item[\s>/]")
+
+
 class LogTail(threading.Thread):
-    """Follows the simulator's --log; notes when each mailbox's CreateItem (an answer) shows."""
+    """Follows the simulator's --log (with --log-bodies); notes when each answer of each
+    mailbox shows: a CreateItem carries one answer per response object in its body."""
 
     def __init__(self, path, mailboxes):
         super().__init__(daemon=True)
@@ -912,6 +919,7 @@ class LogTail(threading.Thread):
         with open(self.path, encoding="utf-8") as f:
             f.seek(self.offset)
             pending = ""
+            answering, in_request = None, False  # (mailbox, time) of the CreateItem logged
             while not self.stopping.is_set():
                 chunk = f.readline()
                 if not chunk:
@@ -922,15 +930,24 @@ class LogTail(threading.Thread):
                     continue
                 seen = time.monotonic()
                 line, pending = pending, ""
+                if not line.startswith('{"'):
+                    # A body line: the request of the CreateItem just logged, if it is one.
+                    if answering is not None and in_request:
+                        n = len(ANSWER_ELEMENT.findall(line))
+                        self.answers[answering[0]] += [answering[1]] * n
+                        self.count += n
+                    in_request = line.startswith("request_body:") or (
+                        in_request and not line.startswith("response_body:"))
+                    continue
                 try:
                     rec = json.loads(line)
                 except ValueError:
                     continue
                 mailbox = (rec.get("mailbox") or "").lower()
+                answering, in_request = None, False
                 if (rec.get("operation") == "CreateItem" and rec.get("status") == 200
                         and mailbox in self.mailboxes):
-                    self.answers[mailbox].append(seen)
-                    self.count += 1
+                    answering = (mailbox, seen)
 
 
 def percentile(sorted_values, p):
@@ -945,7 +962,7 @@ def phase_latency(args, root):
     work = tempfile.mkdtemp(prefix="latency-", dir=root)
     n_mb = args.latency_mailboxes
     addresses = ["lat%d@%s" % (i, DOMAIN) for i in range(n_mb)]
-    sim = Sim(work, [ORGANIZER] + addresses, log=True)
+    sim = Sim(work, [ORGANIZER] + addresses, log=True, log_bodies=True)
     daemon = None
     try:
         daemon = Daemon(args.meetingd, sim, work,
@@ -991,11 +1008,7 @@ def phase_latency(args, root):
                 "max": latencies[-1],
                 "mean": sum(latencies) / len(latencies)}
     finally:
-        if daemon is not None and getattr(daemon, "proc", None) is not None \
-                and daemon.proc.returncode is None:
-            daemon.proc.kill()
-            daemon.proc.wait()
-        sim.stop()
+        stop_all(daemon, sim)
 
 
 # ---- phase: callgrind ------------------------------------------------------------------------
@@ -1260,11 +1273,7 @@ def phase_reload(args, root):
         daemon.stop()
         return {"mailboxes": n, "reloads": reloads, "rss_kib": mem.get("VmRSS")}
     finally:
-        if daemon is not None and getattr(daemon, "proc", None) is not None \
-                and daemon.proc.returncode is None:
-            daemon.proc.kill()
-            daemon.proc.wait()
-        sim.stop()
+        stop_all(daemon, sim)
 
 
 def report_reload(r):
