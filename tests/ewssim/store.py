@@ -327,6 +327,7 @@ class Store:
     def __init__(self):
         self.lock = threading.RLock()
         self.mailboxes = {}  # lower-case address -> Mailbox
+        self.groups = {}  # lower-case address -> ops_expand.Group (--group)
         self.items = {}  # key -> Item
         self._by_token = {}  # id -> ("item", key) | ("occ", key, index) | ("folder", Folder)
         self._occ_tokens = {}  # (master key, index) -> id
