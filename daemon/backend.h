@@ -62,6 +62,17 @@ struct backend_result {
     size_t next_offset; /* find */
     char *moved_id;     /* respond: where answering moved the request, NULL if unknown */
     size_t n_done;      /* delete, delete_attachments: how many succeeded */
+    /* expand_group: the group's own members (nested groups unexpanded, is_group set), and
+     * whether the server said the list is whole. */
+    struct backend_member *members;
+    size_t n_members;
+    bool members_complete;
+};
+
+/* A member of a distribution group. */
+struct backend_member {
+    char *address; /* SMTP address */
+    bool is_group; /* itself a distribution group, to be expanded on its own */
 };
 
 typedef void (*backend_cb)(struct backend_result *result, void *userdata);
@@ -127,6 +138,11 @@ struct backend_ops {
     /* Cancels a call whose callback has not run; the callback is not called. */
     void (*cancel)(struct backend_call *call);
     void (*free)(struct backend *b);
+    /* The members of the distribution group ADDRESS (one level: nested groups are members
+     * with is_group). BACKEND_ITEM_GONE: ADDRESS names no group (a mailbox, or nobody).
+     * NULL in backends that cannot expand groups: every address is then a person. */
+    int (*expand_group)(struct backend *b, const char *address, backend_cb cb, void *ud,
+                        struct backend_call **call);
 };
 
 /* The common head of every backend. */

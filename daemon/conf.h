@@ -151,8 +151,10 @@ struct conf_daemon {
     unsigned record_retention_s;      /* rotated decision records kept this long; 0 = forever */
     char *metrics_listen;             /* HOST:PORT of the metrics page; NULL = off */
     enum log_level log_level;
-    char *include_dir; /* resolved path of the include directory; NULL = none */
-    const char *file;  /* where [daemon] is defined; NULL when the section is absent */
+    unsigned group_cache_ttl_s; /* distribution groups are expanded again after this */
+    unsigned group_max_members; /* a larger group (nested ones included) is not used */
+    char *include_dir;          /* resolved path of the include directory; NULL = none */
+    const char *file;           /* where [daemon] is defined; NULL when the section is absent */
     unsigned line;
 };
 

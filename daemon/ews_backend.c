@@ -31,6 +31,7 @@ enum ews_op {
     OP_STATUS_ONLY, /* rewrite, forward */
     OP_LIST_ATTACHMENTS,
     OP_COUNT_DONE, /* remove, delete_attachments */
+    OP_EXPAND_DL,
 };
 
 struct backend_call {
@@ -166,8 +167,46 @@ static void fill_respond(struct backend_call *call, struct ews_call_result *res,
     }
 }
 
+/* The members of an ExpandDL answer. A member that is a group but has no SMTP address (a
+ * private list) cannot be expanded in turn: the list is then not whole. Members without an
+ * address that are no group (contacts) cannot be an organizer and are left out. */
+static void fill_expand_dl(struct ews_call_result *res, struct backend_result *r)
+{
+    static const char *const group_types[] = {"PublicDL", "PrivateDL", "GroupMailbox"};
+    const struct ews_response_message *msg = only_message(res);
+    if (r->status == BACKEND_OK && (msg == NULL || !msg->has_dl_expansion)) {
+        unexpected(r);
+        return;
+    }
+    if (r->status != BACKEND_OK) {
+        /* Exchange's answer for an address that names no group, or nothing at all. */
+        if (msg != NULL && msg->response_code_text != NULL &&
+            strcmp(msg->response_code_text, "ErrorNameResolutionNoResults") == 0)
+            r->status = BACKEND_ITEM_GONE;
+        return;
+    }
+    r->members_complete = msg->includes_last_item_in_range;
+    r->members = xcalloc(msg->n_dl_members ? msg->n_dl_members : 1, sizeof(*r->members));
+    for (size_t i = 0; i < msg->n_dl_members; i++) {
+        const struct ews_dl_member *dm = &msg->dl_members[i];
+        bool is_group = false;
+        for (size_t k = 0; dm->mailbox_type && k < sizeof(group_types) / sizeof(*group_types); k++)
+            is_group |= strcmp(dm->mailbox_type, group_types[k]) == 0;
+        if (dm->address == NULL || !util_addr_is_valid(dm->address)) {
+            if (is_group)
+                r->members_complete = false;
+            continue;
+        }
+        r->members[r->n_members++] = (struct backend_member){xstrdup(dm->address), is_group};
+    }
+}
+
 static void fill(struct backend_call *call, struct ews_call_result *res, struct backend_result *r)
 {
+    if (call->op == OP_EXPAND_DL) {
+        fill_expand_dl(res, r);
+        return;
+    }
     if (r->status != BACKEND_OK && call->op != OP_FETCH && call->op != OP_COUNT_DONE)
         return;
     struct ews_response_message *one = (struct ews_response_message *)only_message(res);
@@ -202,6 +241,7 @@ static void fill(struct backend_call *call, struct ews_call_result *res, struct 
             r->n_done += res->response->messages[i].code == EWS_OK;
         return;
     case OP_STATUS_ONLY:
+    case OP_EXPAND_DL:
         return;
     }
 }
@@ -405,6 +445,13 @@ static int op_remove(struct backend *be, const struct item_id *ids, size_t n, ba
                 OP_COUNT_DONE, cb, ud, call);
 }
 
+static int op_expand_group(struct backend *be, const char *address, backend_cb cb, void *ud,
+                           struct backend_call **call)
+{
+    struct ews_backend *b = (struct ews_backend *)be;
+    return post(b, "ExpandDL", ews_build_expand_dl(&b->ctx, address), OP_EXPAND_DL, cb, ud, call);
+}
+
 static void op_cancel(struct backend_call *call)
 {
     if (call == NULL)
@@ -441,6 +488,7 @@ static const struct backend_ops ews_ops = {
     .remove = op_remove,
     .cancel = op_cancel,
     .free = op_free,
+    .expand_group = op_expand_group,
 };
 
 static char *dup_or_null(const char *s)

@@ -376,13 +376,15 @@ static const step_handler handlers[STEP_COUNT] = {
     [STEP_DELETE_ATTACHMENTS] = mailbox_after_delete_attachments,
     [STEP_FORWARD] = mailbox_after_forward,
     [STEP_SHOW_FREE] = mailbox_after_show_free,
+    [STEP_EXPAND_GROUP] = mailbox_after_expand_group,
 };
 
 /* Steps that only read: when the mailbox is stopping, their answer is not acted on (the
  * next start reads again); a step that changed something is recorded first. */
 static bool only_reads(enum mailbox_step step)
 {
-    return step == STEP_FIND || step == STEP_FETCH || step == STEP_VERIFY || step == STEP_CALENDAR;
+    return step == STEP_FIND || step == STEP_FETCH || step == STEP_VERIFY ||
+           step == STEP_CALENDAR || step == STEP_EXPAND_GROUP;
 }
 
 void mailbox_on_result(struct backend_result *r, void *userdata)

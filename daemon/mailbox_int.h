@@ -45,6 +45,7 @@ enum mailbox_step {
     STEP_DELETE_ATTACHMENTS, /* ... removed */
     STEP_FORWARD,            /* a tentatively booked request to the delegates */
     STEP_SHOW_FREE,          /* a held request's placeholder shows Free */
+    STEP_EXPAND_GROUP,       /* a distribution group the decision needs */
     STEP_COUNT
 };
 
@@ -58,6 +59,7 @@ struct mailbox_work {
     bool have_result;
     size_t occ_decline_pos;
     char *moved_request_id; /* where answering moved the request, NULL if unknown */
+    char *expanding;        /* the distribution group being expanded (mailbox_groups.c) */
 };
 
 /* One poll, from the first page of the Inbox to the last item. */
@@ -151,6 +153,16 @@ void mailbox_after_calendar(struct mailbox *m, struct backend_result *r);
 void mailbox_after_answer(struct mailbox *m, struct backend_result *r);
 void mailbox_after_remove_cancelled(struct mailbox *m, struct backend_result *r);
 void mailbox_after_remove_old(struct mailbox *m, struct backend_result *r);
+/* Decides the item whose calendar is read (again, after a group was expanded). */
+void mailbox_decide(struct mailbox *m);
+
+/* mailbox_groups.c */
+/* The policy's context for distribution groups (ctx->group_member, ctx->groups). */
+void mailbox_groups_context(struct mailbox *m, struct policy_context *ctx);
+/* After the decision: true when it needed a group not known yet; the item then goes on
+ * (expansion, a new decision) or waits for a later poll. */
+bool mailbox_groups_pending(struct mailbox *m);
+void mailbox_after_expand_group(struct mailbox *m, struct backend_result *r);
 
 /* mailbox_after.c */
 void mailbox_decline_next_occurrence(struct mailbox *m);

@@ -41,6 +41,7 @@ void mailbox_work_free(struct mailbox_work *w)
     if (w->have_result)
         policy_result_clear(&w->result);
     free(w->moved_request_id);
+    free(w->expanding);
     free(w);
 }
 
@@ -265,7 +266,7 @@ static bool answered_elsewhere(struct mailbox *m)
     return true;
 }
 
-static void decide(struct mailbox *m)
+void mailbox_decide(struct mailbox *m)
 {
     struct mailbox_work *w = m->poll->work;
     struct policy_context ctx = {
@@ -274,10 +275,11 @@ static void decide(struct mailbox *m)
         .calendar = (const struct item *const *)w->calendar,
         .n_calendar = w->n_calendar,
     };
+    mailbox_groups_context(m, &ctx);
     policy_time_series(w->item, ctx.calendar, ctx.n_calendar, &ctx, &w->occurrences);
     policy_decide(m->poll->policy, w->item, &ctx, &w->result);
     w->have_result = true;
-    if (answered_elsewhere(m))
+    if (answered_elsewhere(m) || mailbox_groups_pending(m))
         return;
     answer(m);
 }
@@ -297,7 +299,7 @@ void mailbox_after_calendar(struct mailbox *m, struct backend_result *r)
     if (!m->env.dry_run && ledger_state(m->ledger, w->item->id.id) == LEDGER_INTENT &&
         settle_by_uid(m))
         return;
-    decide(m);
+    mailbox_decide(m);
 }
 
 static void gather_context(struct mailbox *m)
