@@ -143,6 +143,10 @@ struct backend_ops {
      * NULL in backends that cannot expand groups: every address is then a person. */
     int (*expand_group)(struct backend *b, const char *address, backend_cb cb, void *ud,
                         struct backend_call **call);
+    /* The newest page of the meeting responses in Sent Items (ids and classes only): what
+     * this mailbox answered lately. NULL where unsupported. */
+    int (*find_sent_responses)(struct backend *b, backend_cb cb, void *ud,
+                               struct backend_call **call);
 };
 
 /* The common head of every backend. */

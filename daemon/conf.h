@@ -245,6 +245,7 @@ struct conf_policy {
     struct strlist resource_delegates; /* plain addresses */
     bool forward_requests_to_delegates;
     bool tentative_pending_approval;
+    unsigned approval_timeout_s; /* held requests are declined after this; 0 = never */
     bool process_external_meeting_messages;
     struct strlist internal_domains; /* lowercase, no '@'; empty = the mailbox's own domain */
     bool enable_response_details;

@@ -222,6 +222,10 @@ const struct key conf_keys[] = {
      .help = "Addresses (or distribution groups) of the delegates who approve requests."},
     PBOOL(forward_requests_to_delegates, "yes", "Forward requests to the delegates."),
     PBOOL(tentative_pending_approval, "yes", "Mark requests tentative until approved."),
+    {K(SK_POLICY, "approval_timeout", KT_DURATION, POL(approval_timeout_s)), .min = 0,
+     .max = 365u * 86400u, .def = "0",
+     .help = "A request held for approval that no delegate approved or rejected is declined "
+             "after this long, saying so; 0 = never."},
     PBOOL(process_external_meeting_messages, "no",
           "Process requests from outside the internal domains (no: ignore them)."),
     {K(SK_POLICY, "internal_domains", KT_DOMAIN_LIST, POL(internal_domains)),

@@ -295,22 +295,31 @@ static const char *const MEETING_CLASSES[] = {
 static const char *const ITEM_CLASS_FIELD[] = {"item:ItemClass"};
 static const char *const ATTACHMENTS_FIELD[] = {"item:Attachments"};
 
-static int op_find(struct backend *be, size_t offset, backend_cb cb, void *ud,
-                   struct backend_call **call)
+/* One page of FOLDER's items whose class starts with one of CLASSES: ids and classes. */
+static struct ews_find_item_args class_page(const struct ews_backend *b, const char *folder,
+                                            const char *const *classes, size_t n_classes,
+                                            size_t offset, enum ews_sort sort)
 {
-    struct ews_backend *b = (struct ews_backend *)be;
-    struct ews_find_item_args args = {
-        .folder = {.distinguished_id = "inbox", .mailbox = b->folder_owner},
+    return (struct ews_find_item_args){
+        .folder = {.distinguished_id = folder, .mailbox = b->folder_owner},
         .shape = EWS_SHAPE_ID_ONLY,
         .additional_fields = ITEM_CLASS_FIELD,
         .n_additional_fields = 1,
         .view = EWS_VIEW_INDEXED,
         .offset = offset > 1000000 ? 1000000 : (int)offset,
         .max_entries = FIND_PAGE_SIZE,
-        .item_class_prefixes = MEETING_CLASSES,
-        .n_item_class_prefixes = 2,
-        .sort = EWS_SORT_RECEIVED_ASCENDING,
+        .item_class_prefixes = classes,
+        .n_item_class_prefixes = n_classes,
+        .sort = sort,
     };
+}
+
+static int op_find(struct backend *be, size_t offset, backend_cb cb, void *ud,
+                   struct backend_call **call)
+{
+    struct ews_backend *b = (struct ews_backend *)be;
+    struct ews_find_item_args args =
+        class_page(b, "inbox", MEETING_CLASSES, 2, offset, EWS_SORT_RECEIVED_ASCENDING);
     int rc = post(b, "FindItem", ews_build_find_item(&b->ctx, &args), OP_FIND, cb, ud, call);
     if (rc == 0)
         (*call)->offset = offset;
@@ -452,6 +461,18 @@ static int op_expand_group(struct backend *be, const char *address, backend_cb c
     return post(b, "ExpandDL", ews_build_expand_dl(&b->ctx, address), OP_EXPAND_DL, cb, ud, call);
 }
 
+static const char *const RESPONSE_CLASSES[] = {"IPM.Schedule.Meeting.Resp"};
+
+static int op_find_sent_responses(struct backend *be, backend_cb cb, void *ud,
+                                  struct backend_call **call)
+{
+    struct ews_backend *b = (struct ews_backend *)be;
+    /* Without a SortOrder the newest come first. */
+    struct ews_find_item_args args =
+        class_page(b, "sentitems", RESPONSE_CLASSES, 1, 0, EWS_SORT_NONE);
+    return post(b, "FindItem", ews_build_find_item(&b->ctx, &args), OP_FIND, cb, ud, call);
+}
+
 static void op_cancel(struct backend_call *call)
 {
     if (call == NULL)
@@ -489,6 +510,7 @@ static const struct backend_ops ews_ops = {
     .cancel = op_cancel,
     .free = op_free,
     .expand_group = op_expand_group,
+    .find_sent_responses = op_find_sent_responses,
 };
 
 static char *dup_or_null(const char *s)

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 
 #include "backoff.h"
+#include "approvals.h"
 #include "ledger.h"
 #include "log.h"
 #include "mailbox_int.h"
@@ -130,6 +131,7 @@ static void poll_free(struct mailbox_poll *p)
     if (p->call)
         p->backend->ops->cancel(p->call);
     mailbox_work_free(p->work);
+    mailbox_approval_pass_free(p->approval);
     item_ids_free(p->candidates, p->n_candidates);
     item_ids_free(p->stale, p->n_stale);
     for (size_t i = 0; i < p->n_queue; i++)
@@ -377,6 +379,10 @@ static const step_handler handlers[STEP_COUNT] = {
     [STEP_FORWARD] = mailbox_after_forward,
     [STEP_SHOW_FREE] = mailbox_after_show_free,
     [STEP_EXPAND_GROUP] = mailbox_after_expand_group,
+    [STEP_APPROVAL_FIND] = mailbox_after_approval_find,
+    [STEP_APPROVAL_FETCH] = mailbox_after_approval_fetch,
+    [STEP_APPROVAL_VERIFY] = mailbox_after_approval_verify,
+    [STEP_APPROVAL_ANSWER] = mailbox_after_approval_answer,
 };
 
 /* Steps that only read: when the mailbox is stopping, their answer is not acted on (the
@@ -384,7 +390,8 @@ static const step_handler handlers[STEP_COUNT] = {
 static bool only_reads(enum mailbox_step step)
 {
     return step == STEP_FIND || step == STEP_FETCH || step == STEP_VERIFY ||
-           step == STEP_CALENDAR || step == STEP_EXPAND_GROUP;
+           step == STEP_CALENDAR || step == STEP_EXPAND_GROUP || step == STEP_APPROVAL_FIND ||
+           step == STEP_APPROVAL_FETCH || step == STEP_APPROVAL_VERIFY;
 }
 
 void mailbox_on_result(struct backend_result *r, void *userdata)
@@ -505,6 +512,7 @@ void mailbox_free(struct mailbox *m)
     poll_free(m->poll);
     confref_put(m->conf);
     ledger_close(m->ledger);
+    approvals_close(m->approvals);
     strlist_free(&m->dry_run_seen);
     free(m->name);
     free(m);

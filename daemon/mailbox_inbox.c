@@ -180,7 +180,7 @@ void mailbox_next_item(struct mailbox *m)
 {
     struct mailbox_poll *p = m->poll;
     if (m->stopping || p->queue_pos >= p->n_queue) {
-        mailbox_poll_done(m);
+        mailbox_approval_pass(m);
         return;
     }
     p->work = mailbox_work_new(p->queue[p->queue_pos++]);

@@ -26,6 +26,8 @@
 
 struct ledger;
 struct backoff;
+struct approvals;
+struct approval_pass;
 
 /* What the request in flight is for: the dispatcher calls the step's handler. */
 enum mailbox_step {
@@ -46,6 +48,10 @@ enum mailbox_step {
     STEP_FORWARD,            /* a tentatively booked request to the delegates */
     STEP_SHOW_FREE,          /* a held request's placeholder shows Free */
     STEP_EXPAND_GROUP,       /* a distribution group the decision needs */
+    STEP_APPROVAL_FIND,      /* a delegate's latest answers (Sent Items) ... */
+    STEP_APPROVAL_FETCH,     /* ... read, for held requests they decide */
+    STEP_APPROVAL_VERIFY,    /* has the held request been answered or removed meanwhile? */
+    STEP_APPROVAL_ANSWER,    /* the room's own answer after a delegate's, or the time-out */
     STEP_COUNT
 };
 
@@ -82,12 +88,13 @@ struct mailbox_poll {
     size_t n_queue, queue_pos;
     struct mailbox_work *work;
 
-    bool acted;             /* this poll answered or removed something */
-    bool reached;           /* a request of this poll got through: the server is there */
-    bool again;             /* a superseded request: look again right away */
-    unsigned item_failures; /* items that failed for good in this poll */
-    bool collect_seen;      /* this poll lists the Inbox for the ledger's compaction */
-    struct strlist seen;    /* ids of every meeting message in the Inbox (collect_seen) */
+    bool acted;                     /* this poll answered or removed something */
+    bool reached;                   /* a request of this poll got through: the server is there */
+    bool again;                     /* a superseded request: look again right away */
+    unsigned item_failures;         /* items that failed for good in this poll */
+    bool collect_seen;              /* this poll lists the Inbox for the ledger's compaction */
+    struct strlist seen;            /* ids of every meeting message in the Inbox (collect_seen) */
+    struct approval_pass *approval; /* after the Inbox: held requests (mailbox_approval.c) */
 };
 
 enum mailbox_state { MB_IDLE, MB_BUSY, MB_STOPPED };
@@ -110,6 +117,7 @@ struct mailbox {
     bool once_undone; /* --once: a message was left alone for good (exit non-zero) */
     time_t last_compact;
     struct mailbox_poll *poll;    /* the running poll, or NULL */
+    struct approvals *approvals;  /* held requests, opened when first needed */
     enum mailbox_failure failure; /* why it gave up (--once) */
 };
 
@@ -164,8 +172,22 @@ void mailbox_groups_context(struct mailbox *m, struct policy_context *ctx);
 bool mailbox_groups_pending(struct mailbox *m);
 void mailbox_after_expand_group(struct mailbox *m, struct backend_result *r);
 
+/* mailbox_approval.c */
+/* A request the policy held for approval (forwarded or not) is remembered until settled. */
+void mailbox_approval_hold(struct mailbox *m);
+/* The end of the Inbox: the held requests are looked at (delegates' answers, time-outs),
+ * then the poll is done. */
+void mailbox_approval_pass(struct mailbox *m);
+void mailbox_approval_pass_free(struct approval_pass *pass);
+void mailbox_after_approval_find(struct mailbox *m, struct backend_result *r);
+void mailbox_after_approval_fetch(struct mailbox *m, struct backend_result *r);
+void mailbox_after_approval_verify(struct mailbox *m, struct backend_result *r);
+void mailbox_after_approval_answer(struct mailbox *m, struct backend_result *r);
+
 /* mailbox_after.c */
 void mailbox_decline_next_occurrence(struct mailbox *m);
+/* The id of the mailbox's own calendar item for W's request (its link, else by UID), NULL. */
+const char *mailbox_find_own_calendar_item(const struct mailbox_work *w);
 void mailbox_forward_to_delegates(struct mailbox *m, const char *reference, enum mailbox_step step);
 void mailbox_show_held_request_free(struct mailbox *m);
 void mailbox_after_decline_occurrence(struct mailbox *m, struct backend_result *r);

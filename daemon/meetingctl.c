@@ -20,6 +20,7 @@
 #include "jsonval.h"
 #include "krb5env.h"
 #include "log.h"
+#include "meetingctl_approve.h"
 #include "oauth2.h"
 #include "util.h"
 
@@ -58,6 +59,8 @@ static void usage(FILE *out)
             "  list FOLDER         list inbox, calendar, sentitems, deleteditems or drafts\n"
             "  respond ID accept|tentative|decline [--message M]\n"
             "                      answer a meeting request\n"
+            "  approve|reject ID [--message M]\n"
+            "                      as a delegate: decide a request a room forwarded for approval\n"
             "  health              the running meetingd at a glance, from its metrics_listen page\n"
             "                      (0: fine, 1: a mailbox failing, 69: no answer; no --as)\n"
             "\n"
@@ -846,6 +849,8 @@ int main(int argc, char **argv)
         rc = cmd_list(&c, cmd_argc, cmd_argv);
     else if (strcmp(cmd, "respond") == 0)
         rc = cmd_respond(&c, cmd_argc, cmd_argv);
+    else if (strcmp(cmd, "approve") == 0 || strcmp(cmd, "reject") == 0)
+        rc = meetingctl_approve(c.loop, c.http, &c.account, &c.ctx, cmd_argc, cmd_argv);
     else {
         fail("unknown command %s", cmd);
         usage(stderr);

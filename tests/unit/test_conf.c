@@ -254,6 +254,7 @@ static void test_defaults(void **state)
     assert_int_equal(p->resource_delegates.n, 0);
     assert_true(p->forward_requests_to_delegates);
     assert_true(p->tentative_pending_approval);
+    assert_int_equal(p->approval_timeout_s, 0);
     assert_false(p->process_external_meeting_messages);
     assert_int_equal(p->internal_domains.n, 0);
     assert_true(p->enable_response_details);
@@ -347,6 +348,7 @@ static const char full_fmt[] = "[server]\n"
                                "resource_delegates = d1@example.com, d2@example.com\n"
                                "forward_requests_to_delegates = no\n"
                                "tentative_pending_approval = no\n"
+                               "approval_timeout = 2d\n"
                                "process_external_meeting_messages = yes\n"
                                "internal_domains = example.com @Example.ORG\n"
                                "enable_response_details = no\n"
@@ -485,6 +487,7 @@ static void test_every_key(void **state)
     assert_list(&p->resource_delegates, (const char *[]){"d1@example.com", "d2@example.com"}, 2);
     assert_false(p->forward_requests_to_delegates);
     assert_false(p->tentative_pending_approval);
+    assert_int_equal(p->approval_timeout_s, 2 * 86400);
     assert_true(p->process_external_meeting_messages);
     assert_list(&p->internal_domains, (const char *[]){"example.com", "example.org"}, 2);
     assert_false(p->enable_response_details);
@@ -558,7 +561,7 @@ static void test_key_table(void **state)
     for (const char *p = full_fmt; *p; p++)
         lines += *p == '\n' && p[1] != '[' && p[1] != '\0';
     /* full_fmt has one line per key per section; mailbox keys appear twice in it. */
-    assert_int_equal(rows, 84);
+    assert_int_equal(rows, 85);
     assert_true(lines >= rows);
     free(buf);
 }

@@ -1,0 +1,408 @@
+/*
+ * mailbox_approval: requests held for a delegate's approval, after the Inbox of every poll
+ * (see mailbox_int.h and README "Approval by the delegates").
+ *
+ * A request the policy holds is forwarded to the delegates (ForwardItem) and remembered in
+ * the mailbox's approvals file. A forwarded meeting request keeps its organizer, so a
+ * delegate's Accept or Decline of it goes to the organizer, not to the room: meetingd reads
+ * it where it stays, in the delegate's own Sent Items (through the delegate's [mailbox], or
+ * impersonation). The first answer found decides; the room then sends its own Accept or
+ * Decline to the organizer, naming the delegate. A request nobody approved within
+ * approval_timeout is declined, saying so. Before answering, the room's calendar item is read
+ * again: a meeting cancelled or answered meanwhile (by a person, or a delegate acting as the
+ * room) is settled without a word. The room's answer goes through the ledger (intent, done)
+ * like every answer, so a crash between the two leads to that check, not to a second answer.
+ *
+ *   pass:  time-outs -> per delegate: FIND (Sent Items) -> FETCH -> ... -> per decided
+ *          request: VERIFY -> ANSWER -> ... -> the poll is done
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "approvals.h"
+#include "ledger.h"
+#include "log.h"
+#include "mailbox_int.h"
+
+enum verdict_kind { V_NONE, V_APPROVE, V_REJECT, V_TIMEOUT };
+
+struct verdict {
+    enum verdict_kind kind;
+    char *who; /* the delegate, as "Name <address>" */
+};
+
+struct approval_pass {
+    struct held_request *held; /* a copy of the list at the start */
+    struct verdict *verdicts;  /* one per held request */
+    size_t n;
+    size_t delegate_pos; /* next entry of resource_delegates */
+    char *delegate;      /* whose answers are being read */
+    struct backend *delegate_backend;
+    size_t answer_pos; /* next held request to settle */
+};
+
+void mailbox_approval_pass_free(struct approval_pass *pass)
+{
+    if (pass == NULL)
+        return;
+    for (size_t i = 0; i < pass->n; i++) {
+        free(pass->held[i].request_id);
+        free(pass->held[i].calendar_id);
+        free(pass->held[i].uid);
+        free(pass->verdicts[i].who);
+    }
+    free(pass->held);
+    free(pass->verdicts);
+    free(pass->delegate);
+    if (pass->delegate_backend)
+        pass->delegate_backend->ops->free(pass->delegate_backend);
+    free(pass);
+}
+
+/* The approvals file, opened when first needed; NULL (logged) when it cannot be. */
+static struct approvals *approvals_of(struct mailbox *m)
+{
+    if (m->approvals != NULL)
+        return m->approvals;
+    char err[512];
+    char *path = xasprintf("%s/%s.approvals", m->poll->conf->conf->daemon.state_dir, m->name);
+    m->approvals = approvals_open(path, err, sizeof(err));
+    if (m->approvals == NULL)
+        log_error("mailbox %s: held requests cannot be read: %s", m->name, err);
+    free(path);
+    return m->approvals;
+}
+
+void mailbox_approval_hold(struct mailbox *m)
+{
+    const struct mailbox_work *w = m->poll->work;
+    struct approvals *a = approvals_of(m);
+    if (a == NULL)
+        return;
+    if (w->item->uid == NULL || approvals_hold(a, w->item->id.id, mailbox_find_own_calendar_item(w),
+                                               w->item->uid, util_now()) != 0)
+        log_error("mailbox %s: the held request \"%s\" cannot be remembered: no delegate's "
+                  "answer or time-out will settle it",
+                  m->name, w->item->subject ? w->item->subject : "");
+}
+
+/* ---- the pass ----------------------------------------------------------------------------- */
+
+static void next_delegate(struct mailbox *m);
+static void next_answer(struct mailbox *m);
+
+static char *duration_text(unsigned s)
+{
+    if (s % 86400 == 0)
+        return xasprintf("%u day%s", s / 86400, s == 86400 ? "" : "s");
+    if (s % 3600 == 0)
+        return xasprintf("%u hour%s", s / 3600, s == 3600 ? "" : "s");
+    if (s % 60 == 0)
+        return xasprintf("%u minute%s", s / 60, s == 60 ? "" : "s");
+    return xasprintf("%u second%s", s, s == 1 ? "" : "s");
+}
+
+void mailbox_approval_pass(struct mailbox *m)
+{
+    struct approvals *a = m->stopping || m->env.dry_run ? NULL : approvals_of(m);
+    size_t n = 0;
+    const struct held_request *held = a ? approvals_list(a, &n) : NULL;
+    if (n == 0) {
+        mailbox_poll_done(m);
+        return;
+    }
+    struct approval_pass *pass = xcalloc(1, sizeof(*pass));
+    pass->held = xcalloc(n, sizeof(*pass->held));
+    pass->verdicts = xcalloc(n, sizeof(*pass->verdicts));
+    pass->n = n;
+    for (size_t i = 0; i < n; i++)
+        pass->held[i] = (struct held_request){
+            .request_id = xstrdup(held[i].request_id),
+            .calendar_id = held[i].calendar_id ? xstrdup(held[i].calendar_id) : NULL,
+            .uid = xstrdup(held[i].uid),
+            .held_at = held[i].held_at,
+        };
+    m->poll->approval = pass;
+    next_delegate(m);
+}
+
+static bool all_decided(const struct approval_pass *pass)
+{
+    for (size_t i = 0; i < pass->n; i++)
+        if (pass->verdicts[i].kind == V_NONE)
+            return false;
+    return true;
+}
+
+/* A backend for the mailbox of delegate ADDRESS: its own [mailbox], else the [server]
+ * account impersonating it; NULL when meetingd has no way in. */
+static struct backend *open_delegate(struct mailbox *m, const char *address)
+{
+    const struct conf *conf = m->poll->conf->conf;
+    for (size_t i = 0; i < conf->n_mailboxes; i++)
+        if (util_str_casecmp_ascii(conf->mailboxes[i]->address, address) == 0)
+            return m->env.open_backend(conf, conf->mailboxes[i], m->env.backend_userdata);
+    if (!conf->server.impersonation ||
+        (conf->server.username == NULL && conf->server.auth != CONF_AUTH_OAUTH2)) {
+        log_debug("mailbox %s: the answers of delegate %s cannot be read (neither a [mailbox] "
+                  "nor impersonation)",
+                  m->name, address);
+        return NULL;
+    }
+    struct conf_mailbox cm = {
+        .name = (char *)address,
+        .address = (char *)address,
+        .access = CONF_ACCESS_IMPERSONATE,
+        .login_username = conf->server.username,
+        .login_password = conf->server.password,
+    };
+    return m->env.open_backend(conf, &cm, m->env.backend_userdata);
+}
+
+static void next_delegate(struct mailbox *m)
+{
+    struct approval_pass *pass = m->poll->approval;
+    const struct strlist *delegates = &m->poll->policy->resource_delegates;
+    if (pass->delegate_backend) {
+        pass->delegate_backend->ops->free(pass->delegate_backend);
+        pass->delegate_backend = NULL;
+    }
+    while (!m->stopping && pass->delegate_pos < delegates->n && !all_decided(pass)) {
+        const char *address = delegates->v[pass->delegate_pos++];
+        struct backend *be = open_delegate(m, address);
+        if (be == NULL)
+            continue;
+        if (be->ops->find_sent_responses == NULL) {
+            be->ops->free(be);
+            continue;
+        }
+        free(pass->delegate);
+        pass->delegate = xstrdup(address);
+        pass->delegate_backend = be;
+        if (mailbox_send_begin(m, STEP_APPROVAL_FIND))
+            mailbox_send_end(
+                m, "FindItem (a delegate's answers)",
+                be->ops->find_sent_responses(be, mailbox_on_result, m, &m->poll->call));
+        return;
+    }
+    /* A delegate's answer found in time wins over the time-out. */
+    unsigned timeout = m->poll->policy->approval_timeout_s;
+    time_t now = util_now();
+    for (size_t i = 0; timeout > 0 && i < pass->n; i++)
+        if (pass->verdicts[i].kind == V_NONE && now - pass->held[i].held_at >= (time_t)timeout)
+            pass->verdicts[i].kind = V_TIMEOUT;
+    next_answer(m);
+}
+
+/* A failed read of a delegate's mailbox: that delegate is skipped this time. */
+static bool delegate_read_ok(struct mailbox *m, const struct backend_result *r, const char *what)
+{
+    if (r->status == BACKEND_OK)
+        return true;
+    log_warn("mailbox %s: %s of delegate %s failed: %s", m->name, what, m->poll->approval->delegate,
+             mailbox_reason(r));
+    return false;
+}
+
+void mailbox_after_approval_find(struct mailbox *m, struct backend_result *r)
+{
+    struct approval_pass *pass = m->poll->approval;
+    if (!delegate_read_ok(m, r, "reading the answers") || r->n_items == 0) {
+        next_delegate(m);
+        return;
+    }
+    struct item_id *ids = xcalloc(r->n_items, sizeof(*ids));
+    for (size_t i = 0; i < r->n_items; i++)
+        ids[i] = r->items[i].id;
+    struct backend *be = pass->delegate_backend;
+    if (mailbox_send_begin(m, STEP_APPROVAL_FETCH))
+        mailbox_send_end(m, "GetItem (a delegate's answers)",
+                         be->ops->fetch(be, ids, r->n_items, mailbox_on_result, m, &m->poll->call));
+    free(ids);
+}
+
+static char *who_of(const struct item *response, const char *delegate)
+{
+    const struct item_mailbox *from = response->from.address ? &response->from : &response->sender;
+    const char *address = from->address ? from->address : delegate;
+    if (from->name && *from->name)
+        return xasprintf("%s <%s>", from->name, address);
+    return xstrdup(address);
+}
+
+void mailbox_after_approval_fetch(struct mailbox *m, struct backend_result *r)
+{
+    struct approval_pass *pass = m->poll->approval;
+    if (!delegate_read_ok(m, r, "reading the answers")) {
+        next_delegate(m);
+        return;
+    }
+    /* Newest first: the delegate's last word on a meeting is the one that counts. */
+    for (size_t k = 0; k < r->n_items; k++) {
+        const struct item *it = &r->items[k];
+        const char *cls = it->item_class ? it->item_class : "";
+        enum verdict_kind kind = it->response_type == RESPONSE_ACCEPT ||
+                                         strcmp(cls, "IPM.Schedule.Meeting.Resp.Pos") == 0
+                                     ? V_APPROVE
+                                 : it->response_type == RESPONSE_DECLINE ||
+                                         strcmp(cls, "IPM.Schedule.Meeting.Resp.Neg") == 0
+                                     ? V_REJECT
+                                     : V_NONE;
+        if (it->kind != ITEM_MEETING_RESPONSE || it->uid == NULL || kind == V_NONE)
+            continue;
+        for (size_t i = 0; i < pass->n; i++) {
+            struct verdict *v = &pass->verdicts[i];
+            if (v->kind != V_NONE || strcmp(pass->held[i].uid, it->uid) != 0)
+                continue;
+            v->kind = kind;
+            v->who = who_of(it, pass->delegate);
+        }
+    }
+    next_delegate(m);
+}
+
+/* ---- settling ----------------------------------------------------------------------------- */
+
+static char *ledger_key(const struct held_request *h)
+{
+    return xasprintf("approval/%s", h->request_id);
+}
+
+static void settle(struct mailbox *m, size_t i, const char *how)
+{
+    const struct held_request *h = &m->poll->approval->held[i];
+    if (approvals_settle(m->approvals, h->request_id, how, util_now()) != 0)
+        log_error("mailbox %s: settling the held request %s as %s could not be recorded", m->name,
+                  h->uid, how);
+}
+
+static void answer_held(struct mailbox *m, size_t i)
+{
+    struct approval_pass *pass = m->poll->approval;
+    const struct held_request *h = &pass->held[i];
+    const struct verdict *v = &pass->verdicts[i];
+    char *key = ledger_key(h);
+    if (ledger_state(m->ledger, key) == LEDGER_INTENT && h->calendar_id == NULL) {
+        log_warn("mailbox %s: cannot confirm whether an earlier answer to the held request %s "
+                 "reached the server; leaving it rather than risk a second answer",
+                 m->name, h->uid);
+        settle(m, i, "unconfirmed");
+        free(key);
+        next_answer(m);
+        return;
+    }
+    const char *action = v->kind == V_APPROVE ? "accept" : "decline";
+    if (ledger_intent(m->ledger, key, action) != 0) {
+        log_error("mailbox %s: the answer to the held request %s cannot be recorded; not sent",
+                  m->name, h->uid);
+        m->poll->item_failures++;
+        free(key);
+        next_answer(m);
+        return;
+    }
+    free(key);
+    char *text;
+    if (v->kind == V_TIMEOUT) {
+        char *d = duration_text(m->poll->policy->approval_timeout_s);
+        text = xasprintf("Declined: no delegate of the room approved this request within %s.", d);
+        free(d);
+    } else {
+        text = xasprintf(v->kind == V_APPROVE ? "Approved by %s, a delegate of the room."
+                                              : "Declined by %s, a delegate of the room.",
+                         v->who);
+    }
+    struct item_id ref = {.id = h->calendar_id ? h->calendar_id : h->request_id};
+    struct backend_answer a = {v->kind == V_APPROVE ? BACKEND_ACCEPT : BACKEND_DECLINE, &ref, text};
+    MAILBOX_SEND(m, STEP_APPROVAL_ANSWER, "CreateItem (the room's answer after approval)", respond,
+                 &a, 1);
+    free(text);
+}
+
+static void next_answer(struct mailbox *m)
+{
+    struct approval_pass *pass = m->poll->approval;
+    while (!m->stopping && pass->answer_pos < pass->n) {
+        size_t i = pass->answer_pos++;
+        if (pass->verdicts[i].kind == V_NONE)
+            continue;
+        if (pass->held[i].calendar_id == NULL) {
+            answer_held(m, i);
+            return;
+        }
+        MAILBOX_SEND(m, STEP_APPROVAL_VERIFY, "GetItem (a held request)", verify,
+                     pass->held[i].calendar_id);
+        return;
+    }
+    mailbox_poll_done(m);
+}
+
+void mailbox_after_approval_verify(struct mailbox *m, struct backend_result *r)
+{
+    struct approval_pass *pass = m->poll->approval;
+    size_t i = pass->answer_pos - 1;
+    const char *uid = pass->held[i].uid;
+    if (r->status == BACKEND_ITEM_GONE) {
+        log_notice("mailbox %s: the held request %s is gone (cancelled or deleted)", m->name, uid);
+        settle(m, i, "gone");
+        next_answer(m);
+        return;
+    }
+    if (r->status != BACKEND_OK || r->n_items != 1) {
+        if (backend_throttled(r) || backend_request_failed(r->status)) {
+            mailbox_poll_fail(m, "GetItem (a held request)", r);
+            return;
+        }
+        log_warn("mailbox %s: reading the held request %s failed: %s", m->name, uid,
+                 mailbox_reason(r));
+        next_answer(m);
+        return;
+    }
+    enum item_response resp = r->items[0].my_response;
+    if (resp == RESPONSE_ACCEPT || resp == RESPONSE_DECLINE) {
+        log_notice("mailbox %s: the held request %s was answered meanwhile; leaving it", m->name,
+                   uid);
+        settle(m, i, "answered-elsewhere");
+        next_answer(m);
+        return;
+    }
+    answer_held(m, i);
+}
+
+void mailbox_after_approval_answer(struct mailbox *m, struct backend_result *r)
+{
+    struct approval_pass *pass = m->poll->approval;
+    size_t i = pass->answer_pos - 1;
+    const struct held_request *h = &pass->held[i];
+    const struct verdict *v = &pass->verdicts[i];
+    static const char *const hows[] = {
+        [V_APPROVE] = "approved", [V_REJECT] = "rejected", [V_TIMEOUT] = "timeout"};
+    char *key = ledger_key(h);
+    if (r->status == BACKEND_OK || r->status == BACKEND_ITEM_GONE) {
+        bool sent = r->status == BACKEND_OK;
+        ledger_done(m->ledger, key, sent ? (v->kind == V_APPROVE ? "accept" : "decline") : "gone");
+        settle(m, i, sent ? hows[v->kind] : "gone");
+        if (sent) {
+            m->poll->acted = true;
+            m->stats.answered++;
+            log_info("mailbox %s: held request %s %s%s", m->name, h->uid,
+                     v->kind == V_APPROVE  ? "accepted, approved by "
+                     : v->kind == V_REJECT ? "declined, rejected by "
+                                           : "declined: not approved in time",
+                     v->who ? v->who : "");
+        }
+        free(key);
+        next_answer(m);
+        return;
+    }
+    free(key);
+    if (backend_request_failed(r->status)) {
+        mailbox_poll_fail(m, "CreateItem (the room's answer after approval)", r);
+        return;
+    }
+    /* Refused for this item: the intent stays, the next poll checks and tries again. */
+    m->poll->item_failures++;
+    log_warn("mailbox %s: answering the held request %s failed: %s", m->name, h->uid,
+             mailbox_reason(r));
+    next_answer(m);
+}
