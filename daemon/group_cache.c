@@ -169,9 +169,11 @@ static void measure(struct walk *w, const char *address)
     }
 }
 
-/* After measure(): every group of the tree has its entry, nothing moves any more. */
-static bool contains(struct group_cache *gc, const char *group, const char *address,
-                     struct strlist *seen)
+/* Calls FN for every member (not a group) of GROUP's tree, each group once, until FN returns
+ * true; returns whether it did. After measure(): every group of the tree has its entry,
+ * nothing moves any more. */
+static bool visit(struct group_cache *gc, const char *group, struct strlist *seen,
+                  bool (*fn)(const char *member, void *ud), void *ud)
 {
     if (strlist_contains_ci(seen, group))
         return false;
@@ -180,16 +182,29 @@ static bool contains(struct group_cache *gc, const char *group, const char *addr
     if (e == NULL || e->kind != ENTRY_GROUP)
         return false;
     for (size_t i = 0; i < e->n_members; i++)
-        if (util_str_casecmp_ascii(e->members[i], address) == 0)
+        if (!e->member_is_group[i] && fn(e->members[i], ud))
             return true;
     for (size_t i = 0; i < e->n_members; i++)
-        if (e->member_is_group[i] && contains(gc, e->members[i], address, seen))
+        if (e->member_is_group[i] && visit(gc, e->members[i], seen, fn, ud))
             return true;
     return false;
 }
 
-int group_cache_member(struct group_cache *gc, const char *entry, const char *address,
-                       const struct group_limits *lim, time_t now)
+static bool is_address(const char *member, void *address)
+{
+    return util_str_casecmp_ascii(member, address) == 0;
+}
+
+static bool add_member(const char *member, void *list)
+{
+    if (!strlist_contains_ci(list, member))
+        strlist_add(list, member);
+    return false;
+}
+
+/* Whether ENTRY's tree is known and within the cap: 1 a group, 0 no group, -1 unknown. */
+static int usable(struct group_cache *gc, const char *entry, const struct group_limits *lim,
+                  time_t now)
 {
     struct walk w = {.gc = gc, .lim = lim, .now = now};
     measure(&w, entry);
@@ -208,10 +223,31 @@ int group_cache_member(struct group_cache *gc, const char *entry, const char *ad
         return -1;
     }
     e->over_cap_logged = false;
+    return 1;
+}
+
+int group_cache_member(struct group_cache *gc, const char *entry, const char *address,
+                       const struct group_limits *lim, time_t now)
+{
+    int kind = usable(gc, entry, lim, now);
+    if (kind <= 0)
+        return kind;
     struct strlist seen = {0};
-    bool found = contains(gc, entry, address, &seen);
+    bool found = visit(gc, entry, &seen, is_address, (void *)address);
     strlist_free(&seen);
     return found ? 1 : 0;
+}
+
+int group_cache_members(struct group_cache *gc, const char *entry, const struct group_limits *lim,
+                        time_t now, struct strlist *out)
+{
+    int kind = usable(gc, entry, lim, now);
+    if (kind <= 0)
+        return kind;
+    struct strlist seen = {0};
+    visit(gc, entry, &seen, add_member, out);
+    strlist_free(&seen);
+    return 1;
 }
 
 const char *group_cache_next_wanted(struct group_cache *gc, time_t now)

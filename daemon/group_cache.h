@@ -40,6 +40,13 @@ void group_cache_free(struct group_cache *gc);
 int group_cache_member(struct group_cache *gc, const char *entry, const char *address,
                        const struct group_limits *lim, time_t now);
 
+/* The members of the group ENTRY, nested groups followed (groups themselves left out),
+ * appended to OUT (no repeats): 1, or 0 when ENTRY names no group, -1 when it is not known
+ * (queued, as above). */
+struct strlist;
+int group_cache_members(struct group_cache *gc, const char *entry, const struct group_limits *lim,
+                        time_t now, struct strlist *out);
+
 /* The next queued address to expand (borrowed until the next call), or NULL when none is due
  * (a failure in the last GROUP_RETRY_S seconds is not asked again). */
 const char *group_cache_next_wanted(struct group_cache *gc, time_t now);

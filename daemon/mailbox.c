@@ -379,6 +379,7 @@ static const step_handler handlers[STEP_COUNT] = {
     [STEP_FORWARD] = mailbox_after_forward,
     [STEP_SHOW_FREE] = mailbox_after_show_free,
     [STEP_EXPAND_GROUP] = mailbox_after_expand_group,
+    [STEP_APPROVAL_EXPAND] = mailbox_after_approval_expand,
     [STEP_APPROVAL_FIND] = mailbox_after_approval_find,
     [STEP_APPROVAL_FETCH] = mailbox_after_approval_fetch,
     [STEP_APPROVAL_VERIFY] = mailbox_after_approval_verify,
@@ -390,8 +391,9 @@ static const step_handler handlers[STEP_COUNT] = {
 static bool only_reads(enum mailbox_step step)
 {
     return step == STEP_FIND || step == STEP_FETCH || step == STEP_VERIFY ||
-           step == STEP_CALENDAR || step == STEP_EXPAND_GROUP || step == STEP_APPROVAL_FIND ||
-           step == STEP_APPROVAL_FETCH || step == STEP_APPROVAL_VERIFY;
+           step == STEP_CALENDAR || step == STEP_EXPAND_GROUP || step == STEP_APPROVAL_EXPAND ||
+           step == STEP_APPROVAL_FIND || step == STEP_APPROVAL_FETCH ||
+           step == STEP_APPROVAL_VERIFY;
 }
 
 void mailbox_on_result(struct backend_result *r, void *userdata)

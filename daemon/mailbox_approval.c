@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "approvals.h"
+#include "group_cache.h"
 #include "ledger.h"
 #include "log.h"
 #include "mailbox_int.h"
@@ -36,8 +37,10 @@ struct approval_pass {
     struct held_request *held; /* a copy of the list at the start */
     struct verdict *verdicts;  /* one per held request */
     size_t n;
-    size_t delegate_pos; /* next entry of resource_delegates */
-    char *delegate;      /* whose answers are being read */
+    struct strlist delegates; /* resource_delegates, groups replaced by their members */
+    char *expanding;          /* a group among them being expanded */
+    size_t delegate_pos;      /* next of them */
+    char *delegate;           /* whose answers are being read */
     struct backend *delegate_backend;
     size_t answer_pos; /* next held request to settle */
 };
@@ -55,6 +58,8 @@ void mailbox_approval_pass_free(struct approval_pass *pass)
     free(pass->held);
     free(pass->verdicts);
     free(pass->delegate);
+    strlist_free(&pass->delegates);
+    free(pass->expanding);
     if (pass->delegate_backend)
         pass->delegate_backend->ops->free(pass->delegate_backend);
     free(pass);
@@ -89,6 +94,7 @@ void mailbox_approval_hold(struct mailbox *m)
 
 /* ---- the pass ----------------------------------------------------------------------------- */
 
+static void gather_delegates(struct mailbox *m);
 static void next_delegate(struct mailbox *m);
 static void next_answer(struct mailbox *m);
 
@@ -124,7 +130,34 @@ void mailbox_approval_pass(struct mailbox *m)
             .held_at = held[i].held_at,
         };
     m->poll->approval = pass;
-    next_delegate(m);
+    gather_delegates(m);
+}
+
+/* The delegates as people: a group among them is expanded first (when the server says). */
+static void gather_delegates(struct mailbox *m)
+{
+    struct approval_pass *pass = m->poll->approval;
+    strlist_free(&pass->delegates);
+    const char *group = NULL;
+    if (mailbox_people_of(m, &m->poll->policy->resource_delegates, &pass->delegates))
+        group = group_cache_next_wanted(m->env.groups, util_now());
+    if (group == NULL || m->stopping) {
+        next_delegate(m);
+        return;
+    }
+    free(pass->expanding);
+    pass->expanding = xstrdup(group);
+    MAILBOX_SEND(m, STEP_APPROVAL_EXPAND, "ExpandDL (a delegate)", expand_group, pass->expanding);
+}
+
+void mailbox_after_approval_expand(struct mailbox *m, struct backend_result *r)
+{
+    group_cache_store(m->env.groups, m->poll->approval->expanding, r, util_now());
+    if (r->status != BACKEND_OK && backend_throttled(r)) {
+        mailbox_poll_fail(m, "ExpandDL (a delegate)", r);
+        return;
+    }
+    gather_delegates(m);
 }
 
 static bool all_decided(const struct approval_pass *pass)
@@ -163,7 +196,7 @@ static struct backend *open_delegate(struct mailbox *m, const char *address)
 static void next_delegate(struct mailbox *m)
 {
     struct approval_pass *pass = m->poll->approval;
-    const struct strlist *delegates = &m->poll->policy->resource_delegates;
+    const struct strlist *delegates = &pass->delegates;
     if (pass->delegate_backend) {
         pass->delegate_backend->ops->free(pass->delegate_backend);
         pass->delegate_backend = NULL;

@@ -34,6 +34,21 @@ static int group_member(void *groups, const char *entry, const char *address)
     return group_cache_member(m->env.groups, entry, address, &lim, util_now());
 }
 
+bool mailbox_people_of(struct mailbox *m, const struct strlist *entries, struct strlist *out)
+{
+    struct group_limits lim = limits_of(m);
+    bool groups = m->env.groups != NULL && m->poll->backend->ops->expand_group != NULL;
+    bool unknown = false;
+    for (size_t i = 0; i < entries->n; i++) {
+        int kind =
+            groups ? group_cache_members(m->env.groups, entries->v[i], &lim, util_now(), out) : 0;
+        unknown |= kind < 0;
+        if (kind <= 0 && !strlist_contains_ci(out, entries->v[i]))
+            strlist_add(out, entries->v[i]);
+    }
+    return unknown;
+}
+
 void mailbox_groups_context(struct mailbox *m, struct policy_context *ctx)
 {
     /* A backend that cannot expand groups (or a daemon without a cache): every list entry

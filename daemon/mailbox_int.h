@@ -48,6 +48,7 @@ enum mailbox_step {
     STEP_FORWARD,            /* a tentatively booked request to the delegates */
     STEP_SHOW_FREE,          /* a held request's placeholder shows Free */
     STEP_EXPAND_GROUP,       /* a distribution group the decision needs */
+    STEP_APPROVAL_EXPAND,    /* a group among the delegates */
     STEP_APPROVAL_FIND,      /* a delegate's latest answers (Sent Items) ... */
     STEP_APPROVAL_FETCH,     /* ... read, for held requests they decide */
     STEP_APPROVAL_VERIFY,    /* has the held request been answered or removed meanwhile? */
@@ -171,6 +172,10 @@ void mailbox_groups_context(struct mailbox *m, struct policy_context *ctx);
  * (expansion, a new decision) or waits for a later poll. */
 bool mailbox_groups_pending(struct mailbox *m);
 void mailbox_after_expand_group(struct mailbox *m, struct backend_result *r);
+/* The people among ENTRIES, appended to OUT: the members of the groups known (nested ones
+ * followed), every other entry as it is. True when an entry is not known to be a group or
+ * not (it is queued for expansion, and in OUT as it is). */
+bool mailbox_people_of(struct mailbox *m, const struct strlist *entries, struct strlist *out);
 
 /* mailbox_approval.c */
 /* A request the policy held for approval (forwarded or not) is remembered until settled. */
@@ -179,6 +184,7 @@ void mailbox_approval_hold(struct mailbox *m);
  * then the poll is done. */
 void mailbox_approval_pass(struct mailbox *m);
 void mailbox_approval_pass_free(struct approval_pass *pass);
+void mailbox_after_approval_expand(struct mailbox *m, struct backend_result *r);
 void mailbox_after_approval_find(struct mailbox *m, struct backend_result *r);
 void mailbox_after_approval_fetch(struct mailbox *m, struct backend_result *r);
 void mailbox_after_approval_verify(struct mailbox *m, struct backend_result *r);

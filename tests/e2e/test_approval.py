@@ -25,8 +25,9 @@ APPROVAL = {"automate": "auto_accept", "all_book_in_policy": "no",
 
 class Approval(e2e.TestCase):
 
-    def setup_world(self, **policy):
-        w = self.world(users=USERS, sim_args=["--impersonator", SERVICE + ":svc-secret"])
+    def setup_world(self, sim_args=(), **policy):
+        w = self.world(users=USERS,
+                       sim_args=["--impersonator", SERVICE + ":svc-secret"] + list(sim_args))
         w.write_secret("svc", "svc-secret")
         policies = dict(e2e.POLICIES)
         policies["approval"] = dict(APPROVAL, **policy)
@@ -89,6 +90,23 @@ class Approval(e2e.TestCase):
                       answers[0][1])
         w.once(conf)
         self.assertEqual(len(self.room_answers(w, mid)), 1)
+
+    def test_a_group_of_delegates(self):
+        # The delegates are a group: the forward reaches its members, and a member's answer
+        # (read in the member's own mailbox) decides.
+        w, conf = self.setup_world(
+            sim_args=["--group", "Facilities <facilities@example.com>:delegate1@example.com"],
+            resource_delegates="facilities@example.com")
+        mid = w.create_meeting(conf, "Town hall", resources=["room0"])
+        w.once(conf)
+        fwd = self.forwarded(w, "delegate1")
+        self.assertEqual([i for i in w.mailbox("delegate0")["inbox"]
+                          if i["kind"] == "MeetingRequest"], [])
+        w.ctl(conf, "approve", fwd["id"], as_user="delegate1")
+        w.once(conf)
+        answers = self.room_answers(w, mid)
+        self.assertEqual([k for k, _ in answers], ["Tentative", "Accept"])
+        self.assertIn("Approved by Delegate 1 <delegate1@example.com>", answers[1][1])
 
     def test_usage_errors(self):
         w, conf = self.setup_world()

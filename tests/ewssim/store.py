@@ -452,6 +452,23 @@ class Store:
         self.mailboxes[address.lower()] = mbx
         return mbx
 
+    def delivery_mailboxes(self, address):
+        """The Mailboxes a message to ADDRESS reaches: the mailbox, or the members of a
+        distribution group (--group) and of the groups in it, each once; [] for an address
+        outside the simulator."""
+        out, seen, todo = [], set(), [address]
+        while todo:
+            addr = todo.pop(0).strip().lower()
+            if addr in seen:
+                continue
+            seen.add(addr)
+            group = self.groups.get(addr)
+            if group is not None:
+                todo.extend(group.members)
+            elif addr in self.mailboxes and self.mailboxes[addr] not in out:
+                out.append(self.mailboxes[addr])
+        return out
+
     def mailbox(self, address):
         """The Mailbox for an SMTP address (case-insensitive), or None."""
         if not address:

@@ -16,6 +16,7 @@
 #include "ews_build.h"
 #include "ews_parse.h"
 #include "group_cache.h"
+#include "util.h"
 
 #define T0 ((time_t)1796130000)
 
@@ -83,9 +84,18 @@ static void test_nested_groups_with_a_cycle(void **state)
                      1);
     assert_int_equal(group_cache_member(gc, "bookers@example.com", "eve@example.com", &LIMITS, T0),
                      0);
+    /* The people of the tree, each once, groups left out. */
+    struct strlist people = {0};
+    assert_int_equal(group_cache_members(gc, "team@example.com", &LIMITS, T0, &people), 1);
+    assert_int_equal(people.n, 2);
+    assert_string_equal(people.v[0], "bob@example.com");
+    assert_string_equal(people.v[1], "alice@example.com");
+    strlist_free(&people);
     /* Nothing more to ask before the TTL is over. */
     assert_null(group_cache_next_wanted(gc, T0 + 10));
     assert_int_equal(group_cache_size(gc), 2);
+    assert_int_equal(group_cache_members(gc, "nobody@example.com", &LIMITS, T0, &people), -1);
+    assert_int_equal(people.n, 0);
     group_cache_free(gc);
 }
 

@@ -1,7 +1,8 @@
 """ExpandDL: distribution groups declared with --group. One level per call (a nested group
 comes back as PublicDL, unexpanded), mailboxes as Mailbox, outside addresses as OneOff;
-an address that is no group is ErrorNameResolutionNoResults; every request and response is
-validated against the schema (simharness runs the simulator with --validate)."""
+an address that is no group is ErrorNameResolutionNoResults; a forward to a group reaches its
+members, nested groups included, once each; every request and response is validated against
+the schema (simharness runs the simulator with --validate)."""
 
 import os
 import sys
@@ -50,6 +51,23 @@ class ExpandDLTest(h.SimTestCase):
         msg = self.ews[CAROL].ok(expand("empty@example.com"))[0]
         self.assertEqual(members(msg), [])
         self.assertEqual(msg.find("m:DLExpansion", h.NS).get("TotalItemsInView"), "0")
+
+    def test_a_forward_to_a_group_reaches_its_members(self):
+        # A meeting request to carol, forwarded by carol to the team: the members of the team
+        # and of the nested group get it once each (alice, bob; carol's own request stays).
+        self.ews[ALICE].create_meeting("Planning", "2026-09-01T10:00:00Z",
+                                       "2026-09-01T11:00:00Z", required=[CAROL])
+        req = self.dump(CAROL, "inbox", "Planning")[0]
+        self.ews[CAROL].ok(
+            '<m:CreateItem MessageDisposition="SendOnly"><m:Items><t:ForwardItem>'
+            "<t:ToRecipients><t:Mailbox><t:EmailAddress>team@example.com</t:EmailAddress>"
+            '</t:Mailbox></t:ToRecipients><t:ReferenceItemId Id="%s"/></t:ForwardItem>'
+            "</m:Items></m:CreateItem>" % req["id"])
+        for user in (ALICE, BOB):
+            got = self.dump(user, "inbox", "FW: Planning")
+            self.assertEqual(len(got), 1, user)
+            self.assertEqual(got[0]["kind"], "MeetingRequest")
+        self.assertEqual(len(self.dump(CAROL, "inbox", "Planning")), 1)
 
     def test_no_group(self):
         for address in (BOB, "nobody@example.com"):
