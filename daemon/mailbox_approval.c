@@ -370,12 +370,43 @@ static void next_answer(struct mailbox *m)
     mailbox_poll_done(m);
 }
 
+static const char *const hows[] = {
+    [V_APPROVE] = "approved", [V_REJECT] = "rejected", [V_TIMEOUT] = "timeout"};
+
+/* The room's calendar item shows RESP (or is gone): the answer of an earlier intent of ours
+ * that it shows reached the server; it is finished as recorded. Returns whether it was. */
+static bool earlier_answer_arrived(struct mailbox *m, size_t i, enum item_response resp, bool gone)
+{
+    const struct approval_pass *pass = m->poll->approval;
+    char *key = ledger_key(&pass->held[i]);
+    const char *action =
+        ledger_state(m->ledger, key) == LEDGER_INTENT ? ledger_action(m->ledger, key) : NULL;
+    bool arrived =
+        action != NULL && (strcmp(action, "decline") == 0 ? gone || resp == RESPONSE_DECLINE
+                                                          : !gone && resp == RESPONSE_ACCEPT);
+    if (arrived) {
+        log_notice("mailbox %s: an earlier answer to the held request %s whose outcome was "
+                   "unknown reached the server",
+                   m->name, pass->held[i].uid);
+        ledger_done(m->ledger, key, action);
+        settle(m, i, hows[pass->verdicts[i].kind]);
+    }
+    free(key);
+    return arrived;
+}
+
 void mailbox_after_approval_verify(struct mailbox *m, struct backend_result *r)
 {
     struct approval_pass *pass = m->poll->approval;
     size_t i = pass->answer_pos - 1;
     const char *uid = pass->held[i].uid;
-    if (r->status == BACKEND_ITEM_GONE) {
+    bool gone = r->status == BACKEND_ITEM_GONE;
+    if ((gone || (r->status == BACKEND_OK && r->n_items == 1)) &&
+        earlier_answer_arrived(m, i, gone ? RESPONSE_UNKNOWN : r->items[0].my_response, gone)) {
+        next_answer(m);
+        return;
+    }
+    if (gone) {
         log_notice("mailbox %s: the held request %s is gone (cancelled or deleted)", m->name, uid);
         settle(m, i, "gone");
         next_answer(m);
@@ -408,8 +439,6 @@ void mailbox_after_approval_answer(struct mailbox *m, struct backend_result *r)
     size_t i = pass->answer_pos - 1;
     const struct held_request *h = &pass->held[i];
     const struct verdict *v = &pass->verdicts[i];
-    static const char *const hows[] = {
-        [V_APPROVE] = "approved", [V_REJECT] = "rejected", [V_TIMEOUT] = "timeout"};
     char *key = ledger_key(h);
     if (r->status == BACKEND_OK || r->status == BACKEND_ITEM_GONE) {
         bool sent = r->status == BACKEND_OK;

@@ -108,6 +108,25 @@ class Approval(e2e.TestCase):
         self.assertEqual([k for k, _ in answers], ["Tentative", "Accept"])
         self.assertIn("Approved by Delegate 1 <delegate1@example.com>", answers[1][1])
 
+    def test_answer_whose_outcome_was_lost_is_not_sent_twice(self):
+        w, conf = self.setup_world()
+        mid = w.create_meeting(conf, "Lost answer", resources=["room0"])
+        w.once(conf)
+        w.ctl(conf, "respond", self.forwarded(w, "delegate0")["id"], "accept",
+              as_user="delegate0")
+        # The room's Accept reaches the server, its response never comes back.
+        w.sim.set_faults(["drop:1:CreateItem"])
+        log = w.once(conf, expect=None).stderr
+        w.sim.set_faults([])
+        self.assertEqual([k for k, _ in self.room_answers(w, mid)], ["Tentative", "Accept"])
+        # The next runs find the answer on the room's calendar and send nothing more.
+        log += w.once(conf).stderr
+        self.assertIn("an earlier answer to the held request", log)
+        w.once(conf)
+        self.assertEqual([k for k, _ in self.room_answers(w, mid)], ["Tentative", "Accept"])
+        with open(w.state_dir + "/room0.approvals") as f:
+            self.assertEqual(f.read().split()[-1], "approved")
+
     def test_usage_errors(self):
         w, conf = self.setup_world()
         res = w.ctl(conf, "approve", as_user="delegate0", expect=64)
