@@ -39,20 +39,22 @@ static ssize_t find(const struct approvals *a, const char *request_id)
     return -1;
 }
 
-static void remember(struct approvals *a, const char *request_id, const char *calendar_id,
-                     const char *uid, time_t when)
+static void remember(struct approvals *a, const struct held_request *h)
 {
-    if (find(a, request_id) >= 0)
+    if (find(a, h->request_id) >= 0)
         return;
     if (a->n == a->cap) {
         a->cap = a->cap ? a->cap * 2 : 8;
         a->held = xreallocarray(a->held, a->cap, sizeof(*a->held));
     }
     a->held[a->n++] = (struct held_request){
-        .request_id = xstrdup(request_id),
-        .calendar_id = calendar_id && strcmp(calendar_id, "-") != 0 ? xstrdup(calendar_id) : NULL,
-        .uid = xstrdup(uid),
-        .held_at = when,
+        .request_id = xstrdup(h->request_id),
+        .calendar_id =
+            h->calendar_id && strcmp(h->calendar_id, "-") != 0 ? xstrdup(h->calendar_id) : NULL,
+        .uid = xstrdup(h->uid),
+        .start = h->start,
+        .end = h->end,
+        .held_at = h->held_at,
     };
 }
 
@@ -69,19 +71,27 @@ static void forget(struct approvals *a, const char *request_id)
     a->n--;
 }
 
+static bool number(const char *s, long long *out)
+{
+    char *end = NULL;
+    *out = strtoll(s, &end, 10);
+    return end != s && *end == '\0';
+}
+
 static void load_line(struct approvals *a, char *line, unsigned lineno)
 {
     char *save = NULL;
-    char *f[6] = {0};
+    char *f[8] = {0};
     size_t n = 0;
-    for (char *t = strtok_r(line, " \n", &save); t && n < 6; t = strtok_r(NULL, " \n", &save))
+    for (char *t = strtok_r(line, " \n", &save); t && n < 8; t = strtok_r(NULL, " \n", &save))
         f[n++] = t;
-    char *end = NULL;
-    long long when = n >= 2 ? strtoll(f[1], &end, 10) : 0;
-    bool time_ok = n >= 2 && end && *end == '\0';
-    if (time_ok && n == 5 && strcmp(f[0], "held") == 0)
-        remember(a, f[2], f[3], f[4], (time_t)when);
-    else if (time_ok && n == 4 && strcmp(f[0], "settled") == 0)
+    long long t[3] = {0};
+    bool time_ok = n >= 2 && number(f[1], &t[0]);
+    if (time_ok && n == 7 && strcmp(f[0], "held") == 0 && number(f[5], &t[1]) &&
+        number(f[6], &t[2])) {
+        struct held_request h = {f[2], f[3], f[4], (time_t)t[1], (time_t)t[2], (time_t)t[0]};
+        remember(a, &h);
+    } else if (time_ok && n == 4 && strcmp(f[0], "settled") == 0)
         forget(a, f[2]);
     else
         log_warn("%s:%u: not a record of held requests; skipped", a->path, lineno);
@@ -169,21 +179,24 @@ static int append(struct approvals *a, const char *line)
     return -1;
 }
 
-int approvals_hold(struct approvals *a, const char *request_id, const char *calendar_id,
-                   const char *uid, time_t now)
+int approvals_hold(struct approvals *a, const struct held_request *h, time_t now)
 {
-    if (!word_ok(request_id) || !word_ok(uid) || (calendar_id && !word_ok(calendar_id))) {
+    if (!word_ok(h->request_id) || !word_ok(h->uid) ||
+        (h->calendar_id && !word_ok(h->calendar_id))) {
         errno = EINVAL;
         return -1;
     }
-    if (find(a, request_id) >= 0)
+    if (find(a, h->request_id) >= 0)
         return 0;
-    char *line = xasprintf("held %lld %s %s %s\n", (long long)now, request_id,
-                           calendar_id ? calendar_id : "-", uid);
+    char *line = xasprintf("held %lld %s %s %s %lld %lld\n", (long long)now, h->request_id,
+                           h->calendar_id ? h->calendar_id : "-", h->uid, (long long)h->start,
+                           (long long)h->end);
     int rc = append(a, line);
     free(line);
+    struct held_request kept = *h;
+    kept.held_at = now;
     if (rc == 0)
-        remember(a, request_id, calendar_id, uid, now);
+        remember(a, &kept);
     return rc;
 }
 

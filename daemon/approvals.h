@@ -4,7 +4,7 @@
  * polls that held them and past restarts, so they are kept in a file of their own beside the
  * ledger (STATE_DIR/NAME.approvals), created when the first request is held:
  *
- *   held <unix-time> <request-id> <calendar-item-id or -> <uid>
+ *   held <unix-time> <request-id> <calendar-item-id or -> <uid> <start> <end>
  *   settled <unix-time> <request-id> <how>
  *
  * Appends are written in one write() and made durable with fdatasync() before the call
@@ -21,6 +21,7 @@ struct held_request {
     char *request_id;  /* the meeting request in the room's Inbox when it was held */
     char *calendar_id; /* the room's calendar item for it, NULL if unknown */
     char *uid;         /* the meeting's UID: how a delegate's answer is recognised */
+    time_t start, end; /* the meeting's (its first occurrence's): where to find its item */
     time_t held_at;
 };
 
@@ -34,8 +35,7 @@ void approvals_close(struct approvals *a);
 const struct held_request *approvals_list(const struct approvals *a, size_t *n);
 
 /* Remembers a held request (again is harmless). 0, or -1 with errno (not remembered). */
-int approvals_hold(struct approvals *a, const char *request_id, const char *calendar_id,
-                   const char *uid, time_t now);
+int approvals_hold(struct approvals *a, const struct held_request *h, time_t now);
 
 /* Settles REQUEST_ID with HOW (one word: "approved", "rejected", "timeout", "gone"...). */
 int approvals_settle(struct approvals *a, const char *request_id, const char *how, time_t now);

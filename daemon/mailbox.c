@@ -383,6 +383,7 @@ static const step_handler handlers[STEP_COUNT] = {
     [STEP_APPROVAL_FIND] = mailbox_after_approval_find,
     [STEP_APPROVAL_FETCH] = mailbox_after_approval_fetch,
     [STEP_APPROVAL_VERIFY] = mailbox_after_approval_verify,
+    [STEP_APPROVAL_LOOKUP] = mailbox_after_approval_lookup,
     [STEP_APPROVAL_ANSWER] = mailbox_after_approval_answer,
 };
 
@@ -393,7 +394,7 @@ static bool only_reads(enum mailbox_step step)
     return step == STEP_FIND || step == STEP_FETCH || step == STEP_VERIFY ||
            step == STEP_CALENDAR || step == STEP_EXPAND_GROUP || step == STEP_APPROVAL_EXPAND ||
            step == STEP_APPROVAL_FIND || step == STEP_APPROVAL_FETCH ||
-           step == STEP_APPROVAL_VERIFY;
+           step == STEP_APPROVAL_VERIFY || step == STEP_APPROVAL_LOOKUP;
 }
 
 void mailbox_on_result(struct backend_result *r, void *userdata)

@@ -85,8 +85,16 @@ void mailbox_approval_hold(struct mailbox *m)
     struct approvals *a = approvals_of(m);
     if (a == NULL)
         return;
-    if (w->item->uid == NULL || approvals_hold(a, w->item->id.id, mailbox_find_own_calendar_item(w),
-                                               w->item->uid, util_now()) != 0)
+    /* A tentative answer moved the request: its new id is the one to answer later. */
+    const char *request_id = w->moved_request_id ? w->moved_request_id : w->item->id.id;
+    struct held_request h = {
+        .request_id = (char *)request_id,
+        .calendar_id = (char *)mailbox_find_own_calendar_item(w),
+        .uid = w->item->uid,
+        .start = w->item->start,
+        .end = w->item->end,
+    };
+    if (w->item->uid == NULL || approvals_hold(a, &h, util_now()) != 0)
         log_error("mailbox %s: the held request \"%s\" cannot be remembered: no delegate's "
                   "answer or time-out will settle it",
                   m->name, w->item->subject ? w->item->subject : "");
@@ -127,6 +135,8 @@ void mailbox_approval_pass(struct mailbox *m)
             .request_id = xstrdup(held[i].request_id),
             .calendar_id = held[i].calendar_id ? xstrdup(held[i].calendar_id) : NULL,
             .uid = xstrdup(held[i].uid),
+            .start = held[i].start,
+            .end = held[i].end,
             .held_at = held[i].held_at,
         };
     m->poll->approval = pass;
@@ -359,7 +369,15 @@ static void next_answer(struct mailbox *m)
         size_t i = pass->answer_pos++;
         if (pass->verdicts[i].kind == V_NONE)
             continue;
-        if (pass->held[i].calendar_id == NULL) {
+        const struct held_request *h = &pass->held[i];
+        if (h->calendar_id == NULL && h->start > 0 && h->end > h->start) {
+            /* No link to the room's item when it was held (a server that puts requests on
+             * the calendar only when answered): found by its UID now. */
+            MAILBOX_SEND(m, STEP_APPROVAL_LOOKUP, "FindItem (a held request)", calendar_view,
+                         h->start, h->end);
+            return;
+        }
+        if (h->calendar_id == NULL) {
             answer_held(m, i);
             return;
         }
@@ -395,14 +413,12 @@ static bool earlier_answer_arrived(struct mailbox *m, size_t i, enum item_respon
     return arrived;
 }
 
-void mailbox_after_approval_verify(struct mailbox *m, struct backend_result *r)
+/* The room's item for held request I as read now (GONE: there is none): settles what is
+ * settled, else answers. */
+static void judge(struct mailbox *m, size_t i, bool gone, enum item_response resp)
 {
-    struct approval_pass *pass = m->poll->approval;
-    size_t i = pass->answer_pos - 1;
-    const char *uid = pass->held[i].uid;
-    bool gone = r->status == BACKEND_ITEM_GONE;
-    if ((gone || (r->status == BACKEND_OK && r->n_items == 1)) &&
-        earlier_answer_arrived(m, i, gone ? RESPONSE_UNKNOWN : r->items[0].my_response, gone)) {
+    const char *uid = m->poll->approval->held[i].uid;
+    if (earlier_answer_arrived(m, i, resp, gone)) {
         next_answer(m);
         return;
     }
@@ -412,17 +428,6 @@ void mailbox_after_approval_verify(struct mailbox *m, struct backend_result *r)
         next_answer(m);
         return;
     }
-    if (r->status != BACKEND_OK || r->n_items != 1) {
-        if (backend_throttled(r) || backend_request_failed(r->status)) {
-            mailbox_poll_fail(m, "GetItem (a held request)", r);
-            return;
-        }
-        log_warn("mailbox %s: reading the held request %s failed: %s", m->name, uid,
-                 mailbox_reason(r));
-        next_answer(m);
-        return;
-    }
-    enum item_response resp = r->items[0].my_response;
     if (resp == RESPONSE_ACCEPT || resp == RESPONSE_DECLINE) {
         log_notice("mailbox %s: the held request %s was answered meanwhile; leaving it", m->name,
                    uid);
@@ -430,6 +435,60 @@ void mailbox_after_approval_verify(struct mailbox *m, struct backend_result *r)
         next_answer(m);
         return;
     }
+    answer_held(m, i);
+}
+
+/* A failed read of the room's item: the held request waits for the next poll. */
+static bool room_read_ok(struct mailbox *m, const struct backend_result *r, const char *what)
+{
+    if (r->status == BACKEND_OK)
+        return true;
+    if (backend_throttled(r) || backend_request_failed(r->status)) {
+        mailbox_poll_fail(m, what, r);
+        return false;
+    }
+    log_warn("mailbox %s: %s failed: %s", m->name, what, mailbox_reason(r));
+    next_answer(m);
+    return false;
+}
+
+void mailbox_after_approval_verify(struct mailbox *m, struct backend_result *r)
+{
+    size_t i = m->poll->approval->answer_pos - 1;
+    if (r->status == BACKEND_ITEM_GONE) {
+        judge(m, i, true, RESPONSE_UNKNOWN);
+        return;
+    }
+    if (!room_read_ok(m, r, "GetItem (a held request)"))
+        return;
+    if (r->n_items != 1) {
+        log_warn("mailbox %s: reading the held request %s gave no item", m->name,
+                 m->poll->approval->held[i].uid);
+        next_answer(m);
+        return;
+    }
+    judge(m, i, false, r->items[0].my_response);
+}
+
+void mailbox_after_approval_lookup(struct mailbox *m, struct backend_result *r)
+{
+    struct approval_pass *pass = m->poll->approval;
+    size_t i = pass->answer_pos - 1;
+    struct held_request *h = &pass->held[i];
+    if (!room_read_ok(m, r, "FindItem (a held request)"))
+        return;
+    for (size_t k = 0; k < r->n_items; k++) {
+        const struct item *c = &r->items[k];
+        if (c->id.id == NULL || c->uid == NULL || strcmp(c->uid, h->uid) != 0)
+            continue;
+        /* An occurrence speaks for its series, but is not what is answered: the request is. */
+        if (c->calendar_item_type != CAL_OCCURRENCE && c->calendar_item_type != CAL_EXCEPTION)
+            h->calendar_id = xstrdup(c->id.id);
+        judge(m, i, false, c->my_response);
+        return;
+    }
+    /* Nothing on the calendar: the request itself is answered (a server that puts it there
+     * only then), or found gone. */
     answer_held(m, i);
 }
 

@@ -52,6 +52,7 @@ enum mailbox_step {
     STEP_APPROVAL_FIND,      /* a delegate's latest answers (Sent Items) ... */
     STEP_APPROVAL_FETCH,     /* ... read, for held requests they decide */
     STEP_APPROVAL_VERIFY,    /* has the held request been answered or removed meanwhile? */
+    STEP_APPROVAL_LOOKUP,    /* the same, by its UID when its calendar item was not known */
     STEP_APPROVAL_ANSWER,    /* the room's own answer after a delegate's, or the time-out */
     STEP_COUNT
 };
@@ -188,6 +189,7 @@ void mailbox_after_approval_expand(struct mailbox *m, struct backend_result *r);
 void mailbox_after_approval_find(struct mailbox *m, struct backend_result *r);
 void mailbox_after_approval_fetch(struct mailbox *m, struct backend_result *r);
 void mailbox_after_approval_verify(struct mailbox *m, struct backend_result *r);
+void mailbox_after_approval_lookup(struct mailbox *m, struct backend_result *r);
 void mailbox_after_approval_answer(struct mailbox *m, struct backend_result *r);
 
 /* mailbox_after.c */

@@ -48,7 +48,15 @@ class Approval(e2e.TestCase):
                 and i["from"]["address"] == A("room0")]
 
     def test_delegate_accepts_the_forwarded_request(self):
-        w, conf = self.setup_world()
+        self.accept_flow(self.setup_world())
+
+    def test_delegate_accepts_on_gromox(self):
+        # No AssociatedCalendarItemId (the room's item is found by UID), answered requests
+        # stay in the Inbox.
+        self.accept_flow(self.setup_world(sim_args=["--flavor", "gromox"]))
+
+    def accept_flow(self, world):
+        w, conf = world
         mid = w.create_meeting(conf, "Board meeting", resources=["room0"])
         w.once(conf)
         self.assertEqual([k for k, _ in self.room_answers(w, mid)], ["Tentative"])

@@ -20,6 +20,12 @@
 static char dir[] = "/tmp/test_approvals.XXXXXX";
 static char path[256];
 
+static int hold(struct approvals *a, const char *req, const char *cal, const char *uid, time_t now)
+{
+    struct held_request h = {(char *)req, (char *)cal, (char *)uid, 1000, 2000, 0};
+    return approvals_hold(a, &h, now);
+}
+
 static struct approvals *reopen(struct approvals *a)
 {
     approvals_close(a);
@@ -41,9 +47,9 @@ static void test_hold_settle_reopen(void **state)
     assert_int_equal(n, 0);
     assert_int_equal(access(path, F_OK), -1); /* nothing held: no file */
 
-    assert_int_equal(approvals_hold(a, "REQ1", "CAL1", "uid-1", 100), 0);
-    assert_int_equal(approvals_hold(a, "REQ2", NULL, "uid-2", 200), 0);
-    assert_int_equal(approvals_hold(a, "REQ1", "CAL1", "uid-1", 300), 0); /* again */
+    assert_int_equal(hold(a, "REQ1", "CAL1", "uid-1", 100), 0);
+    assert_int_equal(hold(a, "REQ2", NULL, "uid-2", 200), 0);
+    assert_int_equal(hold(a, "REQ1", "CAL1", "uid-1", 300), 0); /* again */
     a = reopen(a);
     const struct held_request *h = approvals_list(a, &n);
     assert_int_equal(n, 2);
@@ -51,6 +57,8 @@ static void test_hold_settle_reopen(void **state)
     assert_string_equal(h[0].calendar_id, "CAL1");
     assert_string_equal(h[0].uid, "uid-1");
     assert_int_equal(h[0].held_at, 100);
+    assert_int_equal(h[0].start, 1000);
+    assert_int_equal(h[0].end, 2000);
     assert_null(h[1].calendar_id);
 
     assert_int_equal(approvals_settle(a, "REQ1", "approved", 400), 0);
@@ -66,8 +74,8 @@ static void test_damaged_file(void **state)
     (void)state;
     FILE *f = fopen(path, "w");
     assert_non_null(f);
-    fputs("held 10 A - uid-a\nnonsense here\nheld x B - uid-b\nsettled 11 Z gone\n"
-          "held 12 C CAL uid-c\nheld 13 D - uid-",
+    fputs("held 10 A - uid-a 1000 2000\nnonsense here\nheld x B - uid-b 1 2\nsettled 11 Z gone\n"
+          "held 12 C CAL uid-c 3 4\nheld 13 D - uid-d 5\nheld 14 E - uid-",
           f);
     fclose(f);
     char err[256];
@@ -79,14 +87,14 @@ static void test_damaged_file(void **state)
     assert_string_equal(h[0].request_id, "A");
     assert_string_equal(h[1].request_id, "C");
     /* Words that would break the file are refused. */
-    assert_int_equal(approvals_hold(a, "with space", NULL, "u", 1), -1);
+    assert_int_equal(hold(a, "with space", NULL, "u", 1), -1);
     assert_int_equal(errno, EINVAL);
-    assert_int_equal(approvals_hold(a, "E", NULL, "", 1), -1);
+    assert_int_equal(hold(a, "E", NULL, "", 1), -1);
     assert_int_equal(approvals_settle(a, "A", "two words", 1), -1);
     approvals_list(a, &n);
     assert_int_equal(n, 2);
     /* The torn line was cut off: what is appended now reads back whole. */
-    assert_int_equal(approvals_hold(a, "F", NULL, "uid-f", 20), 0);
+    assert_int_equal(hold(a, "F", NULL, "uid-f", 20), 0);
     a = reopen(a);
     h = approvals_list(a, &n);
     assert_int_equal(n, 3);
