@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "external_notice.h"
 #include "ledger.h"
 #include "log.h"
 #include "mailbox_int.h"
@@ -198,6 +199,7 @@ static void answer(struct mailbox *m)
         return;
     }
     if (w->result.decision == POLICY_IGNORE) {
+        external_notice_log(m->name, w->item, &w->result, util_now());
         mailbox_emit_decision(m, m->env.dry_run ? "dry-run" : "left alone");
         mailbox_record(m, false, id, action);
         mailbox_show_held_request_free(m);
@@ -271,6 +273,8 @@ void mailbox_decide(struct mailbox *m)
     struct mailbox_work *w = m->poll->work;
     struct policy_context ctx = {
         .mailbox_address = m->poll->cm->address,
+        .mailbox_name = m->poll->cm->name,
+        .kind = m->poll->cm->kind,
         .now = util_now(),
         .calendar = (const struct item *const *)w->calendar,
         .n_calendar = w->n_calendar,

@@ -11,52 +11,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define EX_USAGE_CODE 64
-
-static int usage_error(const char *what)
-{
-    fprintf(stderr,
-            "meetingctl: %s\nusage: meetingctl --as DELEGATE approve|reject ID [--message M]\n",
-            what);
-    return EX_USAGE_CODE;
-}
-
-int meetingctl_approve(struct ev_loop *loop, struct http_client *http,
-                       const struct ews_account *account, const struct ews_context *ctx, int argc,
-                       char **argv)
+int ctl_cmd_approve(struct ctl *c, int argc, char **argv)
 {
     bool approve = strcmp(argv[0], "approve") == 0;
-    const char *message = NULL;
-    static const struct option opts[] = {{"message", required_argument, NULL, 'm'},
-                                         {NULL, 0, NULL, 0}};
-    int o;
-    optind = 0; /* 0, not 1: GNU getopt starts afresh (meetingctl's own options were parsed) */
-    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (o != 'm')
-            return usage_error("unknown option");
-        message = optarg;
-    }
+    const char *message;
+    if (ctl_parse_message_option(argc, argv, &message) != 0)
+        return EX_USAGE_CODE;
     if (optind != argc - 1)
-        return usage_error(approve ? "approve needs the id of the forwarded request"
-                                   : "reject needs the id of the forwarded request");
+        return ctl_usage_error("%s needs the id of the forwarded request", argv[0]);
     struct item_id id = {.id = argv[optind]};
     const char *text = message ? message : approve ? "Approved." : "Rejected.";
-    char *env = ews_build_respond(ctx, approve ? EWS_ACCEPT : EWS_DECLINE, &id, text,
-                                  EWS_SEND_AND_SAVE_COPY);
-    if (env == NULL)
-        return usage_error("the request id is not usable");
     struct ews_call_result res = {0};
-    int rc = ews_call_wait_take(loop, http, account, "CreateItem", env, &res);
-    const struct ews_response_message *msg =
-        rc == 0 && res.response->n_messages == 1 ? &res.response->messages[0] : NULL;
-    if (msg == NULL || msg->cls == EWS_CLASS_ERROR) {
-        fprintf(stderr, "meetingctl: %s failed: %s\n", approve ? "approve" : "reject",
-                msg && msg->response_code_text ? msg->response_code_text
-                : res.error                    ? res.error
-                                               : ews_call_status_str(res.status));
-        ews_response_free(res.response);
+    if (ctl_call(c, "CreateItem",
+                 ews_build_respond(&c->ctx, approve ? EWS_ACCEPT : EWS_DECLINE, &id, text,
+                                   EWS_SEND_AND_SAVE_COPY),
+                 &res) != 0)
         return EXIT_FAILURE;
-    }
     ews_response_free(res.response);
     printf("%s sent; the room answers the organizer at its next poll\n",
            approve ? "approval" : "rejection");

@@ -321,6 +321,7 @@ static const char full_fmt[] = "[server]\n"
                                "[mailbox shared]\n"
                                "address = room-2@example.com\n"
                                "policy = full\n"
+                               "kind = equipment\n"
                                "[policy full]\n"
                                "automate = auto_update\n"
                                "response_message = Thanks; see you\n"
@@ -361,6 +362,15 @@ static const char full_fmt[] = "[server]\n"
                                "remove_private_property = no\n"
                                "delete_attachments = no\n"
                                "remove_old_meeting_messages = no\n"
+                               "conflict_response = tentative\n"
+                               "accept_message = Booked {room} for {organizer}\n"
+                               "tentative_message = Held {start}-{end}\n"
+                               "tentative_message_approval = Waiting: {subject}\n"
+                               "tentative_message_conflict = Busy but held\n"
+                               "decline_message = No\n"
+                               "decline_message_conflict = Taken {start}\n"
+                               "decline_message_not_allowed = Not you\n"
+                               "decline_message_out_of_policy = Not then\n"
                                "[rule every]\n"
                                "policy = full\n"
                                "organizer = *@example.com, @example.org, ceo@example.net\n"
@@ -561,7 +571,7 @@ static void test_key_table(void **state)
     for (const char *p = full_fmt; *p; p++)
         lines += *p == '\n' && p[1] != '[' && p[1] != '\0';
     /* full_fmt has one line per key per section; mailbox keys appear twice in it. */
-    assert_int_equal(rows, 85);
+    assert_int_equal(rows, 95);
     assert_true(lines >= rows);
     free(buf);
 }
@@ -1340,7 +1350,7 @@ static void test_all_errors_reported(void **state)
         "%1$s/main.conf:6: unknown section [bogus] (allowed: [server], [daemon], [mailbox "
         "NAME], [policy NAME], [rule NAME])\n"
         "%1$s/main.conf:9: automate: bad value 'sometimes' (allowed: auto_accept, auto_update, "
-        "none, accept, tentative, decline)\n",
+        "none, accept, tentative, decline, accept_if_free)\n",
         tmpdir);
     /* The syntax error on line 10 is the fifth. */
     assert_true(strncmp(printed, want, strlen(want)) == 0);
