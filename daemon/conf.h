@@ -180,6 +180,7 @@ struct conf_daemon {
     unsigned record_retention_s;      /* rotated decision records kept this long; 0 = forever */
     char *metrics_listen;             /* HOST:PORT of the metrics page; NULL = off */
     enum log_level log_level;
+    bool expand_groups;         /* list entries may be distribution groups (ExpandDL) */
     unsigned group_cache_ttl_s; /* distribution groups are expanded again after this */
     unsigned group_max_members; /* a larger group (nested ones included) is not used */
     char *include_dir;          /* resolved path of the include directory; NULL = none */

@@ -167,6 +167,9 @@ const struct key conf_keys[] = {
     {K(SK_DAEMON, "metrics_listen", KT_LISTEN, DMN(metrics_listen)), .flags = KF_RESTART,
      .help = "Where Prometheus scrapes GET /metrics, e.g. 127.0.0.1:9873 or [::1]:9873 (no "
              "authentication: keep it on loopback; default: off)."},
+    {K(SK_DAEMON, "expand_groups", KT_BOOL, DMN(expand_groups)), .def = "yes",
+     .help = "Ask the server (ExpandDL) which addresses of the booking lists are distribution "
+             "groups; no: every entry is the address it says (for a server without ExpandDL)."},
     {K(SK_DAEMON, "group_cache_ttl", KT_DURATION, DMN(group_cache_ttl_s)), .min = 60,
      .max = 7u * 86400u, .def = "1h",
      .help = "How long the members of a distribution group in a booking list (and the "

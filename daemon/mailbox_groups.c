@@ -34,10 +34,18 @@ static int group_member(void *groups, const char *entry, const char *address)
     return group_cache_member(m->env.groups, entry, address, &lim, util_now());
 }
 
+/* Whether list entries may be groups: a cache, a backend that can expand them, and
+ * expand_groups on. Otherwise every entry is the address it says. */
+static bool groups_on(const struct mailbox *m)
+{
+    return m->env.groups != NULL && m->poll->backend->ops->expand_group != NULL &&
+           m->poll->conf->conf->daemon.expand_groups;
+}
+
 bool mailbox_people_of(struct mailbox *m, const struct strlist *entries, struct strlist *out)
 {
     struct group_limits lim = limits_of(m);
-    bool groups = m->env.groups != NULL && m->poll->backend->ops->expand_group != NULL;
+    bool groups = groups_on(m);
     bool unknown = false;
     for (size_t i = 0; i < entries->n; i++) {
         int kind =
@@ -51,9 +59,7 @@ bool mailbox_people_of(struct mailbox *m, const struct strlist *entries, struct 
 
 void mailbox_groups_context(struct mailbox *m, struct policy_context *ctx)
 {
-    /* A backend that cannot expand groups (or a daemon without a cache): every list entry
-     * is the address it says. */
-    if (m->env.groups == NULL || m->poll->backend->ops->expand_group == NULL)
+    if (!groups_on(m))
         return;
     ctx->group_member = group_member;
     ctx->groups = m;

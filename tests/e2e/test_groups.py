@@ -7,6 +7,7 @@ simulator's groups (--group, answered through ExpandDL):
 - while a group cannot be expanded (the server fails ExpandDL), a request that depends on
   it is neither accepted nor declined nor recorded; once the server answers, it is decided;
 - a group in resource_delegates makes its members delegates (they book outside the lists);
+- expand_groups = no asks the server nothing: every entry is the address it says;
 - a display name where an address belongs is a configuration error that says to use the
   group's address.
 """
@@ -82,6 +83,16 @@ class Groups(e2e.TestCase):
         w.once(conf)
         self.assertEqual(w.answers(mid, organizer="facilities0"), {A("room0"): ["Accept"]})
         self.assertEqual(w.answers(other, organizer="organizer2"), {A("room0"): ["Decline"]})
+
+    def test_expand_groups_off(self):
+        # Every entry is the address it says: a member is not on the list, nothing is asked.
+        w = self.world(users=USERS, sim_args=GROUPS)
+        conf = w.write_config({"room0": "bookers"}, policies=policies(),
+                              daemon={"expand_groups": "no"})
+        mid = w.create_meeting(conf, "Member, groups off", resources=["room0"])
+        w.once(conf)
+        self.assertEqual(w.answers(mid), {A("room0"): ["Decline"]})
+        self.assertNotIn("ExpandDL", w.sim.stats()["operations"])
 
     def test_display_name_is_a_configuration_error(self):
         w = self.world(users=USERS)
