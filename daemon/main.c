@@ -26,6 +26,7 @@
 #include "conf_async.h"
 #include "confref.h"
 #include "ews_backend.h"
+#include "group_cache.h"
 #include "http.h"
 #include "krb5env.h"
 #include "log.h"
@@ -62,7 +63,8 @@ struct daemon {
     const char *conf_path;
     struct confref *conf;
     struct http_client *http;
-    struct backoff *backoff; /* pauses the mailboxes share */
+    struct backoff *backoff;    /* pauses the mailboxes share */
+    struct group_cache *groups; /* distribution groups the mailboxes share */
     struct record *record;
     struct metrics_http *metrics_http; /* NULL: metrics_listen off */
     struct running_mailbox *mailboxes; /* by name, in the order they started */
@@ -202,6 +204,7 @@ static int add_mailbox(struct daemon *dm, const char *name)
         .open_backend = ews_backend_open,
         .backend_userdata = dm->http,
         .backoff = dm->backoff,
+        .groups = dm->groups,
         .dry_run = dm->dry_run,
         .once = dm->once,
         .on_decision = on_decision,
@@ -529,6 +532,7 @@ static int run(struct daemon *dm)
     bopts.credentials_max_s = 30.0 * conf->daemon.auth_retry_s;
     dm->backoff = backoff_new(&bopts);
     pollgate_init(&dm->gate, POLLS_PER_REQUEST_SLOT * conf->daemon.max_concurrent_requests);
+    dm->groups = group_cache_new();
     char err[512];
     /* The mailboxes create the state directory too, but the record is opened first: without
      * this the very first run (no systemd StateDirectory=) would lose its decisions. */
@@ -538,6 +542,7 @@ static int run(struct daemon *dm)
     if (locked != 0) {
         http_client_free(dm->http);
         backoff_free(dm->backoff);
+        group_cache_free(dm->groups);
         ev_loop_destroy(dm->loop);
         return locked;
     }
@@ -583,8 +588,8 @@ static int run(struct daemon *dm)
         ev_run(dm->loop, 0);
 
     sdnotify_stopping();
-    /* The metrics go first: removing mailboxes one by one from them would cost a rebuild of
-     * their index each. */
+    /* The metrics go first: nobody reads them any more, and the mailboxes need not leave
+     * them one by one. */
     metrics_http_free(dm->metrics_http);
     metrics_free();
     while (dm->mailboxes != NULL)
@@ -593,6 +598,7 @@ static int run(struct daemon *dm)
     oauth2_shared_free(dm->http);
     http_client_free(dm->http);
     backoff_free(dm->backoff);
+    group_cache_free(dm->groups);
     record_close(dm->record);
     ev_signal_stop(dm->loop, &dm->sigterm);
     ev_signal_stop(dm->loop, &dm->sigint);
