@@ -23,7 +23,7 @@
 #include "backoff.h"
 #include "conf.h"
 #include "confref.h"
-#include "ews_backend.h"
+#include "graph_backend.h"
 #include "http.h"
 #include "krb5env.h"
 #include "log.h"
@@ -177,7 +177,7 @@ static int add_mailbox(struct daemon *dm, const char *name)
 {
     struct mailbox_env env = {
         .loop = dm->loop,
-        .open_backend = ews_backend_open,
+        .open_backend = backend_open_by_protocol,
         .backend_userdata = dm->http,
         .backoff = dm->backoff,
         .dry_run = dm->dry_run,
