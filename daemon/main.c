@@ -244,8 +244,10 @@ static void warn_insecure(const struct conf *conf)
     if (!conf->server.tls_verify)
         log_warn("tls_verify = no: the server's certificate is NOT checked; anyone on the path "
                  "can read the credentials");
-    if (strncmp(conf->server.url, "http://", 7) == 0)
-        log_warn("server url %s is plain http: credentials travel unencrypted", conf->server.url);
+    const char *url =
+        conf->server.protocol == CONF_PROTOCOL_GRAPH ? conf->server.graph_url : conf->server.url;
+    if (url != NULL && strncmp(url, "http://", 7) == 0)
+        log_warn("server url %s is plain http: credentials travel unencrypted", url);
 }
 
 static void reload(struct daemon *dm)
