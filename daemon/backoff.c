@@ -183,6 +183,13 @@ void backoff_untried_unknown(struct backoff *b, const char *key)
     *e = b->keys[--b->n_keys];
 }
 
+void backoff_probe_unknown(struct backoff *b, const char *key)
+{
+    struct backoff_key *e = find(b, key);
+    if (e != NULL)
+        e->probe_until = 0.0;
+}
+
 bool backoff_refusing(const struct backoff *b, const char *key)
 {
     const struct backoff_key *e = find(b, key);

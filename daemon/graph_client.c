@@ -74,6 +74,8 @@ static void on_response(const struct http_response *resp, void *userdata)
         if (send_request(call) == 0)
             return;
     }
+    log_debug("graph: %s %s: %s %ld", call->method, call->url, http_result_str(resp->result),
+              resp->status);
     struct graph_call_result res = {
         .http_result = resp->result,
         .status = resp->status,

@@ -136,8 +136,19 @@ class GraphWorld(e2e.World):
                 for m in self.mailbox(organizer)["inbox"]
                 if m.get("@odata.type") == "#microsoft.graph.eventMessageResponse"]
 
+    def answers(self, organizer="organizer0"):
+        """{(from address, subject): count} of the responses in the organizer's Inbox: one
+        per answer graphsim carried out (its subject names the meeting)."""
+        out = {}
+        for m in self.mailbox(organizer)["inbox"]:
+            if m.get("@odata.type") == "#microsoft.graph.eventMessageResponse":
+                key = (m["from"]["emailAddress"]["address"], m["subject"])
+                out[key] = out.get(key, 0) + 1
+        return out
+
     def answer_calls(self):
-        """How many accept / tentativelyAccept / decline calls graphsim carried out."""
+        """How many accept / tentativelyAccept / decline requests graphsim received (faulted
+        ones included)."""
         ops = self.sim.stats()["operations"]
         return {k: v for k, v in ops.items() if k in ("accept", "tentativelyAccept", "decline")}
 

@@ -1,0 +1,93 @@
+"""meetingd on Graph through trouble: a storm of 429 (and 503) with Retry-After, and an Inbox
+delta token that expires while the daemon runs (410 syncStateNotFound, then resyncRequired).
+In both, every request is answered exactly once: counted in the organizer's Inbox, where each
+answer graphsim carried out leaves one response."""
+
+import graphe2e as g
+import e2e
+
+A = g.addr
+ATTENDEES = ["attendee0", "attendee2", "room0"]
+MAILBOXES = {"attendee0": "accept-all", "attendee2": "decline-all", "room0": "accept-all"}
+PREFIX = {"attendee0": "Accepted: ", "attendee2": "Declined: ", "room0": "Accepted: "}
+
+
+class GraphFaults(g.TestCase):
+
+    def expect_answered_once(self, w, subjects):
+        want = {(A(u), PREFIX[u] + s): 1 for s in subjects for u in ATTENDEES}
+        self.assertEqual(w.answers(), want)
+
+    def all_answered(self, w, subjects):
+        got = w.answers()
+        return all((A(u), PREFIX[u] + s) in got for s in subjects for u in ATTENDEES)
+
+    def test_throttle_storm(self):
+        w = self.world(users=["organizer0"] + ATTENDEES, sim_args=["--retry-after", "1"])
+        conf = w.write_config(MAILBOXES)
+        subjects = ["Storm %d" % i for i in range(8)]
+        for i, s in enumerate(subjects):
+            w.create_meeting(s, required=ATTENDEES[:2], resources=["room0"], n=i)
+        # Throttled and unavailable, every operation, inside $batch too.
+        w.sim.sim_post("/sim/faults", "throttle:0.2\nhttp-503:0.05\n")
+        d = w.start_daemon(conf)
+        e2e.wait_for(lambda: self.all_answered(w, subjects), 300 * e2e.SLOW,
+                     "every request answered through the storm", interval=0.5)
+        w.sim.sim_post("/sim/faults", "")
+        # A few more polls: nothing is answered again.
+        polls = w.sim.stats()["operations"].get("delta", 0)
+        e2e.wait_for(lambda: w.sim.stats()["operations"].get("delta", 0) >= polls + 6, 30,
+                     "more polls")
+        self.assertEqual(d.stop(), 0)
+        stats = w.sim.stats()
+        self.assertGreater(stats["faults_injected"].get("throttle", 0), 10, stats)
+        self.expect_answered_once(w, subjects)
+        self.assertNotIn("error:", d.log())
+        self.assertEqual(stats["invalid_requests"], 0)
+
+    def test_delta_token_expires_mid_run(self):
+        w = self.world(users=["organizer0"] + ATTENDEES)
+        conf = w.write_config(MAILBOXES)
+        d = w.start_daemon(conf)
+        done = []
+        for round_, code in enumerate((None, "syncStateNotFound", "resyncRequired")):
+            if code is not None:
+                for user in ATTENDEES:
+                    r = w.sim.sim_post("/sim/delta/expire", {"mailbox": A(user), "code": code})
+                    self.assertEqual(r.status, 200, r.body)
+            subject = "Round %d" % round_
+            w.create_meeting(subject, required=ATTENDEES[:2], resources=["room0"], n=round_)
+            done.append(subject)
+            e2e.wait_for(lambda: self.all_answered(w, done), 60 * e2e.SLOW,
+                         "%s answered" % subject, interval=0.2)
+            self.expect_answered_once(w, done)
+        # The full resyncs found the earlier requests again (they are in the Deleted Items
+        # now, so not in the Inbox): nothing was answered twice, and meetingd said why it read
+        # the Inbox again.
+        d.wait_log(r"delta state expired", count=2 * len(ATTENDEES), timeout=30)
+        self.assertEqual(d.stop(), 0)
+        self.expect_answered_once(w, done)
+
+    def test_resync_with_requests_left_in_the_inbox(self):
+        """The expired token while the Inbox still holds requests meetingd finished with
+        (left alone by the policy): the resync finds them all again, the ledger keeps them
+        from being handled twice."""
+        w = self.world(users=["organizer0", "room0"])
+        policies = dict(g.POLICIES)
+        policies["hold"] = {"automate": "none"}
+        conf = w.write_config({"room0": "hold"}, policies=policies)
+        for i in range(3):
+            w.create_meeting("Held %d" % i, resources=["room0"], n=i)
+        w.once(conf)
+        first = [(d["mailbox"], d["subject"], d["decision"]) for d in w.decisions()]
+        self.assertEqual(len(first), 3, first)
+        w.sim.sim_post("/sim/delta/expire", {"mailbox": A("room0"), "code": "syncStateNotFound"})
+        res = w.once(conf)
+        self.assertIn("delta state expired", res.stderr)
+        self.assertEqual([(d["mailbox"], d["subject"], d["decision"]) for d in w.decisions()],
+                         first, "nothing is decided twice")
+        self.assertEqual(w.answers(), {})
+
+
+if __name__ == "__main__":
+    g.main()
