@@ -510,10 +510,11 @@ int graph_parse_attachment_ids(const char *json, size_t len, struct item *out, c
                                size_t errlen)
 {
     json_t *root = load(json, len, err, errlen);
-    const json_t *value = json_object_get(root, "value");
-    if (root == NULL || !json_is_array(value)) {
-        if (root != NULL)
-            snprintf(err, errlen, "a collection without a value array");
+    if (root == NULL)
+        return -1;
+    const json_t *value = json_object_get(root, "attachments");
+    if (value == NULL && bool_of(root, "hasAttachments")) {
+        snprintf(err, errlen, "an event with attachments but without their list");
         json_decref(root);
         return -1;
     }

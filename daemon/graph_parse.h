@@ -78,7 +78,8 @@ int graph_parse_batch(const char *json, size_t len, size_t n, struct graph_batch
                       char *err, size_t errlen);
 void graph_batch_replies_clear(struct graph_batch_reply *replies, size_t n);
 
-/* The ids of an attachment collection ("value": [{"id": ...}]), appended to OUT->attachment_ids. */
+/* The attachment ids of an event read with $expand=attachments($select=id), appended to
+ * OUT->attachment_ids; -1 when it has attachments but the answer does not list them. */
 int graph_parse_attachment_ids(const char *json, size_t len, struct item *out, char *err,
                                size_t errlen);
 
