@@ -57,11 +57,12 @@ static void finish_early(struct graph_call *call, bool refused, const char *why)
 
 static int send_request(struct graph_call *call);
 
-/* An expired or revoked token (RFC 6750 error="invalid_token"), not wrong credentials. */
+/* Graph answers an expired or revoked token with 401 InvalidAuthenticationToken, its
+ * challenge without RFC 6750's error="invalid_token": any 401 gets one new token (wrong
+ * credentials then fail at the token endpoint, where they belong). */
 static bool token_expired(const struct http_response *resp)
 {
-    return resp->result == HTTP_OK && resp->status == 401 && resp->bearer_challenge != NULL &&
-           strstr(resp->bearer_challenge, "invalid_token") != NULL;
+    return resp->result == HTTP_OK && resp->status == 401;
 }
 
 static void on_response(const struct http_response *resp, void *userdata)

@@ -3,6 +3,8 @@ delta token that expires while the daemon runs (410 syncStateNotFound, then resy
 In both, every request is answered exactly once: counted in the organizer's Inbox, where each
 answer graphsim carried out leaves one response."""
 
+import re
+
 import graphe2e as g
 import e2e
 
@@ -67,6 +69,26 @@ class GraphFaults(g.TestCase):
         d.wait_log(r"delta state expired", count=2 * len(ATTENDEES), timeout=30)
         self.assertEqual(d.stop(), 0)
         self.expect_answered_once(w, done)
+
+    def test_revoked_token_is_replaced(self):
+        """Every token revoked while the daemon runs (Graph's 401 InvalidAuthenticationToken,
+        no error="invalid_token" in its challenge): meetingd fetches a new one and goes on."""
+        w = self.world(users=["organizer0", "room0"])
+        conf = w.write_config({"room0": "accept-all"})
+        d = w.start_daemon(conf)
+        w.create_meeting("Before", resources=["room0"])
+        e2e.wait_for(lambda: w.answers(), 30 * e2e.SLOW, "the first answer", interval=0.2)
+        unauthorized = w.sim.stats()["unauthorized"]
+        self.assertEqual(w.sim.sim_post("/sim/tokens/revoke", "").status, 200)
+        w.sim.token(fresh=True)  # the organizer's side too
+        w.create_meeting("After", resources=["room0"], n=1)
+        e2e.wait_for(lambda: len(w.answers()) == 2, 30 * e2e.SLOW, "the second answer",
+                     interval=0.2)
+        self.assertEqual(d.stop(), 0)
+        self.assertGreater(w.sim.stats()["unauthorized"], unauthorized)
+        self.assertEqual(len(re.findall(r"new access token", d.log())), 2, d.log())
+        self.assertEqual(w.answers(), {(A("room0"), "Accepted: Before"): 1,
+                                       (A("room0"), "Accepted: After"): 1})
 
     def test_resync_with_requests_left_in_the_inbox(self):
         """The expired token while the Inbox still holds requests meetingd finished with
