@@ -185,10 +185,10 @@ static int op_list_attachments(struct backend *be, const char *id, backend_cb cb
     b->attachments_of = xstrdup(id);
     struct backend_call *call = graph_run_new(b, OP_LIST_ATTACHMENTS, cb, ud);
     /* The event with its attachments' ids: none to read when it has none. */
-    graph_run_add(call, "GET",
-                  url_of(b, "events", id,
-                         "?$select=id,hasAttachments&$expand=attachments($select=id)"),
-                  NULL, false);
+    graph_run_add(
+        call, "GET",
+        url_of(b, "events", id, "?$select=id,hasAttachments&$expand=attachments($select=id)"), NULL,
+        false);
     return graph_run_start(call, out);
 }
 

@@ -20,6 +20,7 @@
 #include "jsonval.h"
 #include "krb5env.h"
 #include "log.h"
+#include "meetingctl_graph.h"
 #include "oauth2.h"
 #include "util.h"
 
@@ -814,6 +815,11 @@ int main(int argc, char **argv)
         return CONF_EXIT_CONFIG;
     }
     int rc;
+    if (c.conf->server.protocol == CONF_PROTOCOL_GRAPH) {
+        rc = meetingctl_graph_run(c.conf, c.as, c.json, cmd_argc, cmd_argv);
+        conf_free(c.conf);
+        return rc;
+    }
     if (setup_account(&c) != 0) {
         conf_free(c.conf);
         return EXIT_FAILURE;

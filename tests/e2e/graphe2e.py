@@ -96,6 +96,15 @@ class GraphWorld(e2e.World):
             lines += ["%s = %s" % kv for kv in merged.items() if kv[1] is not None]
         return "\n".join(lines) + "\n" + extra
 
+    def ctl(self, conf, *args, as_user="organizer0", expect=0, timeout=60):
+        """meetingctl -c CONF --as USER ARGS... (the app of [server], acting as USER)."""
+        res = self.run([e2e.meetingctl_bin(), "-c", conf, "--as", addr(as_user)] + list(args),
+                       timeout=timeout, what="meetingctl")
+        if expect is not None and res.returncode != expect:
+            raise AssertionError("meetingctl exited %d, expected %d: %r"
+                                 % (res.returncode, expect, res))
+        return res
+
     def delta_state(self, mailbox):
         return os.path.join(self.state_dir, "%s.graph-delta" % mailbox)
 
