@@ -58,7 +58,7 @@ static int op_find(struct backend *be, size_t offset, backend_cb cb, void *ud,
 {
     struct graph_backend *b = (struct graph_backend *)be;
     (void)offset; /* one find hands on the whole set; it never asks for more */
-    struct backend_call *call = graph_run_new(b, OP_FIND, cb, ud);
+    struct backend_call *call = graph_run_new(b, GOP_DELTA, cb, ud);
     call->page_url = b->delta.delta_link ? xstrdup(b->delta.delta_link)
                                          : graph_url_inbox_delta(b->base, b->mailbox);
     return graph_run_start(call, out);
@@ -68,7 +68,7 @@ static int op_fetch(struct backend *be, const struct item_id *ids, size_t n, bac
                     void *ud, struct backend_call **out)
 {
     struct graph_backend *b = (struct graph_backend *)be;
-    struct backend_call *call = graph_run_new(b, OP_FETCH, cb, ud);
+    struct backend_call *call = graph_run_new(b, GOP_MESSAGES, cb, ud);
     for (size_t i = 0; i < n; i++)
         graph_run_add(
             call, "GET",
@@ -81,7 +81,7 @@ static int op_calendar_view(struct backend *be, time_t start, time_t end, backen
                             struct backend_call **out)
 {
     struct graph_backend *b = (struct graph_backend *)be;
-    struct backend_call *call = graph_run_new(b, OP_CALENDAR_VIEW, cb, ud);
+    struct backend_call *call = graph_run_new(b, GOP_EVENTS, cb, ud);
     char *url = graph_url_calendar_view(b->base, b->mailbox, start, end);
     call->page_url = xasprintf("%s&$top=100", url);
     free(url);
@@ -92,7 +92,7 @@ static int op_verify(struct backend *be, const char *id, backend_cb cb, void *ud
                      struct backend_call **out)
 {
     struct graph_backend *b = (struct graph_backend *)be;
-    struct backend_call *call = graph_run_new(b, OP_VERIFY, cb, ud);
+    struct backend_call *call = graph_run_new(b, GOP_EVENT, cb, ud);
     graph_run_add(call, "GET", url_of(b, "events", id, ""), NULL, false);
     return graph_run_start(call, out);
 }
@@ -120,7 +120,7 @@ static int op_respond(struct backend *be, const struct backend_answer *answers, 
     struct graph_backend *b = (struct graph_backend *)be;
     if (n == 0 || answers[0].ref == NULL || answers[0].ref->id == NULL)
         return -1;
-    struct backend_call *call = graph_run_new(b, OP_RESPOND, cb, ud);
+    struct backend_call *call = graph_run_new(b, GOP_STATUS, cb, ud);
     for (size_t i = 0; i < n; i++) {
         const char *ref = answers[i].ref ? answers[i].ref->id : NULL;
         char *body =
@@ -172,7 +172,7 @@ static int op_rewrite(struct backend *be, const char *id, const struct backend_r
     char *body = patch_body(rw);
     if (body == NULL)
         return -1;
-    struct backend_call *call = graph_run_new(b, OP_STATUS_ONLY, cb, ud);
+    struct backend_call *call = graph_run_new(b, GOP_STATUS, cb, ud);
     graph_run_add(call, "PATCH", url_of(b, "events", id, ""), body, false);
     return graph_run_start(call, out);
 }
@@ -183,7 +183,7 @@ static int op_list_attachments(struct backend *be, const char *id, backend_cb cb
     struct graph_backend *b = (struct graph_backend *)be;
     free(b->attachments_of);
     b->attachments_of = xstrdup(id);
-    struct backend_call *call = graph_run_new(b, OP_LIST_ATTACHMENTS, cb, ud);
+    struct backend_call *call = graph_run_new(b, GOP_ATTACHMENTS, cb, ud);
     /* The event with its attachments' ids: none to read when it has none. */
     graph_run_add(
         call, "GET",
@@ -199,7 +199,7 @@ static int op_delete_attachments(struct backend *be, const struct item_id *ids, 
     struct graph_backend *b = (struct graph_backend *)be;
     if (b->attachments_of == NULL)
         return -1;
-    struct backend_call *call = graph_run_new(b, OP_COUNT_DONE, cb, ud);
+    struct backend_call *call = graph_run_new(b, GOP_COUNT, cb, ud);
     for (size_t i = 0; i < n; i++) {
         char *what = graph_escape_segment(ids[i].id);
         char *tail = xasprintf("/attachments/%s", what);
@@ -219,7 +219,7 @@ static int op_forward(struct backend *be, const char *id, const char *const *to,
         return -1;
     /* A request fetched this poll is a message; anything else is the meeting's event. */
     const char *kind = graph_event_of(b, id) ? "messages" : "events";
-    struct backend_call *call = graph_run_new(b, OP_STATUS_ONLY, cb, ud);
+    struct backend_call *call = graph_run_new(b, GOP_STATUS, cb, ud);
     graph_run_add(call, "POST", url_of(b, kind, id, "/forward"), body, false);
     return graph_run_start(call, out);
 }
@@ -228,7 +228,7 @@ static int op_remove(struct backend *be, const struct item_id *ids, size_t n, ba
                      void *ud, struct backend_call **out)
 {
     struct graph_backend *b = (struct graph_backend *)be;
-    struct backend_call *call = graph_run_new(b, OP_COUNT_DONE, cb, ud);
+    struct backend_call *call = graph_run_new(b, GOP_COUNT, cb, ud);
     for (size_t i = 0; i < n; i++)
         graph_run_add(call, "DELETE", url_of(b, "messages", ids[i].id, ""), NULL, false);
     return graph_run_start(call, out);

@@ -34,14 +34,13 @@ struct graph_backend {
 
 /* What the answers of a call become. */
 enum graph_op {
-    OP_FIND,
-    OP_FETCH,
-    OP_CALENDAR_VIEW,
-    OP_VERIFY,
-    OP_RESPOND,
-    OP_STATUS_ONLY, /* rewrite, forward */
-    OP_LIST_ATTACHMENTS,
-    OP_COUNT_DONE, /* remove, delete_attachments */
+    GOP_DELTA,       /* find: Inbox delta pages applied to the delta state */
+    GOP_EVENTS,      /* calendar_view: the events of every page */
+    GOP_MESSAGES,    /* fetch: one message (with its event) per item request */
+    GOP_EVENT,       /* verify: the one event asked for */
+    GOP_ATTACHMENTS, /* list_attachments: the event's attachment ids */
+    GOP_COUNT,       /* remove, delete_attachments: n_done counts the successes */
+    GOP_STATUS,      /* respond, rewrite, forward: the status only */
 };
 
 /* One item request of a call. */

@@ -351,6 +351,21 @@ static json_t *load(const char *json, size_t len, char *err, size_t errlen)
     return root;
 }
 
+/* The document and its array member KEY, or NULL with ERR filled in (WHAT names the
+ * document) when either is missing. */
+static json_t *load_array(const char *json, size_t len, const char *key, const char *what,
+                          const json_t **array, char *err, size_t errlen)
+{
+    json_t *root = load(json, len, err, errlen);
+    *array = json_object_get(root, key);
+    if (root != NULL && !json_is_array(*array)) {
+        snprintf(err, errlen, "%s without a %s array", what, key);
+        json_decref(root);
+        return NULL;
+    }
+    return root;
+}
+
 int graph_parse_event(const char *json, size_t len, struct item *out, char *err, size_t errlen)
 {
     item_init(out);
@@ -384,14 +399,10 @@ int graph_parse_page(const char *json, size_t len, enum graph_entity what, struc
                      char *err, size_t errlen)
 {
     memset(out, 0, sizeof(*out));
-    json_t *root = load(json, len, err, errlen);
-    const json_t *value = json_object_get(root, "value");
-    if (root == NULL || !json_is_array(value)) {
-        if (root != NULL)
-            snprintf(err, errlen, "a collection without a value array");
-        json_decref(root);
+    const json_t *value;
+    json_t *root = load_array(json, len, "value", "a collection", &value, err, errlen);
+    if (root == NULL)
         return -1;
-    }
     out->items = xcalloc(json_array_size(value) + 1, sizeof(struct item));
     size_t i;
     const json_t *entry;
@@ -469,14 +480,10 @@ int graph_parse_batch(const char *json, size_t len, size_t n, struct graph_batch
                       char *err, size_t errlen)
 {
     memset(out, 0, n * sizeof(*out));
-    json_t *root = load(json, len, err, errlen);
-    const json_t *responses = json_object_get(root, "responses");
-    if (root == NULL || !json_is_array(responses)) {
-        if (root != NULL)
-            snprintf(err, errlen, "a $batch answer without a responses array");
-        json_decref(root);
+    const json_t *responses;
+    json_t *root = load_array(json, len, "responses", "a $batch answer", &responses, err, errlen);
+    if (root == NULL)
         return -1;
-    }
     size_t i;
     const json_t *r;
     json_array_foreach(responses, i, r)

@@ -192,7 +192,7 @@ static void on_page(const struct graph_call_result *res, void *userdata)
 {
     struct backend_call *call = userdata;
     call->http = NULL;
-    if (call->op == OP_FIND && res->http_result == HTTP_OK && res->status >= 400 &&
+    if (call->op == GOP_DELTA && res->http_result == HTTP_OK && res->status >= 400 &&
         resync(call, res)) {
         if (send_next(call) != 0)
             fail(call, BACKEND_FAILED, "the request could not be submitted");
@@ -210,13 +210,13 @@ static void on_page(const struct graph_call_result *res, void *userdata)
     }
     struct graph_page page;
     char err[160];
-    enum graph_entity what = call->op == OP_CALENDAR_VIEW ? GRAPH_EVENTS : GRAPH_MESSAGES;
+    enum graph_entity what = call->op == GOP_EVENTS ? GRAPH_EVENTS : GRAPH_MESSAGES;
     if (graph_parse_page(res->body, res->body_len, what, &page, err, sizeof(err)) != 0) {
         fail(call, BACKEND_FAILED, err);
         return;
     }
     bool complete;
-    if (call->op == OP_FIND) {
+    if (call->op == GOP_DELTA) {
         complete = delta_page(call, &page);
     } else {
         for (size_t i = 0; i < page.n_items; i++)
@@ -252,7 +252,7 @@ static bool take_body(struct backend_call *call, const char *body)
     char err[160];
     int rc = 0;
     switch (call->op) {
-    case OP_FETCH:
+    case GOP_MESSAGES:
         /* One message that cannot be read must not hide the others. */
         if (graph_parse_message(body, strlen(body), &it, err, sizeof(err)) == 0) {
             graph_remember_item(call->b, &it);
@@ -262,10 +262,10 @@ static bool take_body(struct backend_call *call, const char *body)
         }
         item_clear(&it);
         return true;
-    case OP_VERIFY:
+    case GOP_EVENT:
         rc = graph_parse_event(body, strlen(body), &it, err, sizeof(err));
         break;
-    case OP_LIST_ATTACHMENTS:
+    case GOP_ATTACHMENTS:
         item_init(&it);
         rc = graph_parse_attachment_ids(body, strlen(body), &it, err, sizeof(err));
         break;
@@ -296,12 +296,12 @@ static bool sub_done(struct backend_call *call, const struct graph_sub *sub, lon
         note_error(call, status, body);
         return false;
     }
-    if (st == BACKEND_OK && call->op == OP_COUNT_DONE)
+    if (st == BACKEND_OK && call->op == GOP_COUNT)
         call->r.n_done++;
     if (st == BACKEND_OK && body != NULL && !take_body(call, body))
         return false;
     /* The first item that failed names the status (fetch leaves gone ones out). */
-    if (st != BACKEND_OK && call->op != OP_FETCH && call->r.status == BACKEND_OK) {
+    if (st != BACKEND_OK && call->op != GOP_MESSAGES && call->r.status == BACKEND_OK) {
         call->r.status = st;
         note_error(call, status, body);
     }

@@ -39,12 +39,12 @@ struct reply {
 static int fail(const char *fmt, ...) UTIL_PRINTF(1, 2);
 static int fail(const char *fmt, ...)
 {
+    char msg[768];
     va_list ap;
     va_start(ap, fmt);
-    fputs("meetingctl: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    fprintf(stderr, "meetingctl: %s\n", msg);
     return EXIT_FAILURE;
 }
 
@@ -373,27 +373,31 @@ static int cmd_status(struct gctl *c, int argc, char **argv)
     return rc;
 }
 
-static int message_option(int argc, char **argv, const char **message)
+/* The words of ARGV after the command, with --message M taken out into *MESSAGE; -1 on an
+ * option other than --message. Returns how many words are left (in ARGV[1..]). */
+static int take_message(int argc, char **argv, const char **message)
 {
-    static const struct option opts[] = {{"message", required_argument, NULL, 'm'},
-                                         {NULL, 0, NULL, 0}};
-    int o;
+    int kept = 1;
     *message = NULL;
-    optind = 0;
-    while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (o != 'm')
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--message") == 0 && i + 1 < argc)
+            *message = argv[++i];
+        else if (strncmp(argv[i], "--message=", 10) == 0)
+            *message = argv[i] + 10;
+        else if (argv[i][0] == '-')
             return -1;
-        *message = optarg;
+        else
+            argv[kept++] = argv[i];
     }
-    return 0;
+    return kept - 1;
 }
 
 static int cmd_cancel(struct gctl *c, int argc, char **argv)
 {
     const char *message;
-    if (message_option(argc, argv, &message) != 0 || optind != argc - 1)
+    if (take_message(argc, argv, &message) != 1)
         return fail("cancel needs exactly one meeting id [--message M]"), EX_USAGE_CODE;
-    char *path = xasprintf("/events/%s/cancel", argv[optind]);
+    char *path = xasprintf("/events/%s/cancel", argv[1]);
     json_t *body = json_object();
     if (message)
         json_object_set_new(body, "comment", json_string(message));
@@ -413,16 +417,15 @@ static int cmd_respond(struct gctl *c, int argc, char **argv)
 {
     static const char *const words[] = {"accept", "tentative", "decline"};
     const char *message;
-    if (message_option(argc, argv, &message) != 0 || optind != argc - 2)
+    if (take_message(argc, argv, &message) != 2)
         return fail("respond needs a request id and accept|tentative|decline"), EX_USAGE_CODE;
     int kind = -1;
     for (int i = 0; i < 3; i++)
-        if (strcmp(argv[optind + 1], words[i]) == 0)
+        if (strcmp(argv[2], words[i]) == 0)
             kind = i;
     if (kind < 0)
-        return fail("respond: %s is not accept, tentative or decline", argv[optind + 1]),
-               EX_USAGE_CODE;
-    char *path = xasprintf("/messages/%s?$expand=microsoft.graph.eventMessage/event", argv[optind]);
+        return fail("respond: %s is not accept, tentative or decline", argv[2]), EX_USAGE_CODE;
+    char *path = xasprintf("/messages/%s?$expand=microsoft.graph.eventMessage/event", argv[1]);
     struct reply r;
     int rc = request(c, "GET", path, NULL, &r);
     free(path);
@@ -433,7 +436,7 @@ static int cmd_respond(struct gctl *c, int argc, char **argv)
                   : NULL;
     json_decref(r.body);
     if (path == NULL)
-        return fail("%s is not a meeting request", argv[optind]);
+        return fail("%s is not a meeting request", argv[1]);
     rc = request(c, "POST", path, graph_body_answer(message, true), &r);
     free(path);
     if (rc != 0)

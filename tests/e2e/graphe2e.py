@@ -21,7 +21,6 @@ the client secret in any output of meetingd.
 import os
 import secrets
 import shutil
-import signal
 import sys
 import tempfile
 import unittest
@@ -59,6 +58,8 @@ class GraphWorld(e2e.World):
         extra = ["--client", "%s:%s" % (APP_ID, self.passwords["app"])] + list(sim_args)
         self.sim = gh.Sim([addr(u) for u in self.users], faults=faults, extra_args=extra,
                           tls=tls)
+        self.sim.url = None  # no EWS here: e2e.World's config_text leaves url out
+        self.sim.stop = self._sim_stopper(self.sim.stop)
         try:
             self.sim.start()
         except Exception:
@@ -66,35 +67,34 @@ class GraphWorld(e2e.World):
             raise
         self.request_log = None
 
+    def _sim_stopper(self, stop):
+        """graphsim's stop as e2e.World.close calls it: checked, or just ended."""
+        def stop_sim(check=True):
+            if check:
+                stop()
+            elif self.sim.proc is not None:
+                self.sim.proc.kill()
+                self.sim.proc.wait()
+                self.sim.proc = None
+        return stop_sim
+
     # --- configuration ------------------------------------------------------------------------
 
     def config_text(self, mailboxes, policies=None, daemon=None, server=None, extra=""):
-        """mailboxes: {name: policy} or {name: {key: value}} (address defaults to NAME's)."""
-        srv = {"protocol": "graph", "graph_url": self.sim.base, "auth": "oauth2",
+        """e2e.World's configuration with [server] on Graph and the mailboxes with address and
+        policy only. mailboxes: {name: policy} or {name: {key: value}}."""
+        scheme = "https" if self.sim.tls else "http"
+        srv = {"url": None, "protocol": "graph", "graph_url": self.sim.base, "auth": "oauth2",
                "tenant": gh.TENANT, "client_id": APP_ID,
                "client_secret_file": self.secret_path("app"),
                "token_url": "%s://%s:%d/%s/oauth2/v2.0/token"
-                            % ("https" if self.sim.tls else "http", self.sim.host,
-                               self.sim.port, gh.TENANT),
-               "timeout": "10s"}
+                            % (scheme, self.sim.host, self.sim.port, gh.TENANT)}
         srv.update(server or {})
-        dmn = {"poll_interval": "1s", "max_concurrent_requests": "16",
-               "state_dir": self.state_dir, "log_level": "info"}
-        dmn.update(daemon or {})
-        lines = ["# written by tests/e2e/graphe2e.py", "[server]"]
-        lines += ["%s = %s" % kv for kv in srv.items() if kv[1] is not None]
-        lines += ["", "[daemon]"]
-        lines += ["%s = %s" % kv for kv in dmn.items() if kv[1] is not None]
-        for name, keys in (POLICIES if policies is None else policies).items():
-            lines += ["", "[policy %s]" % name]
-            lines += ["%s = %s" % kv for kv in keys.items()]
+        boxes = {}
         for name, spec in mailboxes.items():
             keys = {"policy": spec} if isinstance(spec, str) else dict(spec)
-            merged = {"address": addr(name)}
-            merged.update(keys)
-            lines += ["", "[mailbox %s]" % name]
-            lines += ["%s = %s" % kv for kv in merged.items() if kv[1] is not None]
-        return "\n".join(lines) + "\n" + extra
+            boxes[name] = dict({"username": None, "password_file": None}, **keys)
+        return super().config_text(boxes, policies, daemon, srv, extra)
 
     def ctl(self, conf, *args, as_user="organizer0", expect=0, timeout=60):
         """meetingctl -c CONF --as USER ARGS... (the app of [server], acting as USER)."""
@@ -160,29 +160,6 @@ class GraphWorld(e2e.World):
         ones included)."""
         ops = self.sim.stats()["operations"]
         return {k: v for k, v in ops.items() if k in ("accept", "tentativelyAccept", "decline")}
-
-    # --- life cycle ---------------------------------------------------------------------------
-
-    def close(self, check=True):
-        for d in self.daemons:
-            if d.alive():
-                try:
-                    d.stop(signal.SIGKILL)
-                except AssertionError:
-                    pass
-            else:
-                d._finish()
-        try:
-            if check:
-                self.sim.stop()
-            elif self.sim.proc is not None:
-                self.sim.proc.kill()
-                self.sim.proc.wait()
-        finally:
-            if check:
-                self.check_no_secrets()
-            shutil.rmtree(self.dir, ignore_errors=True)
-
 
 class TestCase(unittest.TestCase):
     def world(self, **kwargs):
