@@ -59,6 +59,9 @@ static int op_find(struct backend *be, size_t offset, backend_cb cb, void *ud,
     struct graph_backend *b = (struct graph_backend *)be;
     (void)offset; /* one find hands on the whole set; it never asks for more */
     struct backend_call *call = graph_run_new(b, GOP_DELTA, cb, ud);
+    /* A state from another graph_url (the configuration changed) starts over. */
+    if (b->delta.delta_link != NULL && !graph_on_base(b, b->delta.delta_link))
+        graph_delta_reset(&b->delta);
     call->page_url = b->delta.delta_link ? xstrdup(b->delta.delta_link)
                                          : graph_url_inbox_delta(b->base, b->mailbox);
     return graph_run_start(call, out);

@@ -78,6 +78,8 @@ void graph_run_add(struct backend_call *call, const char *method, char *url, cha
 /* A call of B for OP with callback CB. */
 struct backend_call *graph_run_new(struct graph_backend *b, enum graph_op op, backend_cb cb,
                                    void *ud);
+/* Whether URL is on graph_url: only there does the token go (page and delta links). */
+bool graph_on_base(const struct graph_backend *b, const char *url);
 /* The event a fetched message announced, or NULL. */
 const char *graph_event_of(const struct graph_backend *b, const char *message_id);
 /* Takes an item the answer of OP_FETCH gave (pairs message and event). */

@@ -12,6 +12,12 @@
 #include "log.h"
 #include "util.h"
 
+bool graph_on_base(const struct graph_backend *b, const char *url)
+{
+    size_t n = strlen(b->base);
+    return url != NULL && strncmp(url, b->base, n) == 0 && (url[n] == '/' || url[n] == '?');
+}
+
 /* ---- statuses --------------------------------------------------------------------------- */
 
 /* The backend status of an item request's HTTP status. */
@@ -154,6 +160,13 @@ static bool delta_page(struct backend_call *call, struct graph_page *page)
         graph_delta_remove(d, page->removed[i]);
     if (page->delta_link == NULL)
         return false;
+    if (!graph_on_base(call->b, page->delta_link)) {
+        /* Kept, it would carry the token to another host next poll; the round is read
+         * again from the start instead. */
+        log_error("mailbox %s: a deltaLink that is not on graph_url; not kept", call->b->mailbox);
+        graph_delta_reset(d);
+        return true;
+    }
     char err[256];
     if (graph_delta_commit(d, page->delta_link, err, sizeof(err)) != 0)
         log_error("mailbox %s: %s; the next poll reads the Inbox changes again", call->b->mailbox,
@@ -231,10 +244,7 @@ static void on_page(const struct graph_call_result *res, void *userdata)
         finish(call);
         return;
     }
-    /* Only links on graph_url: the token must not go to another host. */
-    size_t n = strlen(call->b->base);
-    if (call->page_url == NULL || strncmp(call->page_url, call->b->base, n) != 0 ||
-        (call->page_url[n] != '/' && call->page_url[n] != '?')) {
+    if (!graph_on_base(call->b, call->page_url)) {
         fail(call, BACKEND_FAILED, "a page link that is not on graph_url");
         return;
     }

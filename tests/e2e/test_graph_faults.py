@@ -3,6 +3,8 @@ delta token that expires while the daemon runs (410 syncStateNotFound, then resy
 In both, every request is answered exactly once: counted in the organizer's Inbox, where each
 answer graphsim carried out leaves one response."""
 
+import json
+import os
 import re
 
 import graphe2e as g
@@ -89,6 +91,24 @@ class GraphFaults(g.TestCase):
         self.assertEqual(len(re.findall(r"new access token", d.log())), 2, d.log())
         self.assertEqual(w.answers(), {(A("room0"), "Accepted: Before"): 1,
                                        (A("room0"), "Accepted: After"): 1})
+
+    def test_delta_state_of_another_host(self):
+        """A delta state whose link is not on graph_url (graph_url changed, or the file was
+        tampered with) is not followed: the token never goes there; the Inbox is read again
+        from graph_url."""
+        w = self.world(users=["organizer0", "room0"])
+        conf = w.write_config({"room0": "accept-all"})
+        os.makedirs(w.state_dir, mode=0o700)
+        with open(w.delta_state("room0"), "w") as f:
+            json.dump({"deltaLink": "http://127.0.0.1:9/v1.0/users/room0@example.com/"
+                                    "mailFolders/inbox/messages/delta?$deltatoken=x",
+                       "ids": []}, f)
+        w.create_meeting("Elsewhere", resources=["room0"])
+        res = w.once(conf)
+        self.assertNotIn("127.0.0.1:9/", res.stderr)
+        self.assertEqual(w.answers(), {(A("room0"), "Accepted: Elsewhere"): 1})
+        with open(w.delta_state("room0")) as f:
+            self.assertTrue(json.load(f)["deltaLink"].startswith(w.sim.base + "/"))
 
     def test_resync_with_requests_left_in_the_inbox(self):
         """The expired token while the Inbox still holds requests meetingd finished with
