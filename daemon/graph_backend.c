@@ -102,13 +102,16 @@ static int op_verify(struct backend *be, const char *id, backend_cb cb, void *ud
 
 /* A cancelled meeting leaves the calendar, then its cancellation the Inbox; one after the
  * other, so that the message stays while the event could not be removed. */
-static void add_removal(struct backend_call *call, const char *message_id)
+static void add_removal(struct backend_call *call, const char *message_id, size_t answer)
 {
     struct graph_backend *b = call->b;
     const char *event = graph_event_of(b, message_id);
-    if (event != NULL)
+    if (event != NULL) {
         graph_run_add(call, "DELETE", url_of(b, "events", event, ""), NULL, true);
+        call->subs[call->n_subs - 1].answer = answer;
+    }
     graph_run_add(call, "DELETE", url_of(b, "messages", message_id, ""), NULL, true);
+    call->subs[call->n_subs - 1].answer = answer;
     call->max_chunk = 1;
 }
 
@@ -124,6 +127,11 @@ static int op_respond(struct backend *be, const struct backend_answer *answers, 
     if (n == 0 || answers[0].ref == NULL || answers[0].ref->id == NULL)
         return -1;
     struct backend_call *call = graph_run_new(b, GOP_STATUS, cb, ud);
+    /* Each answer's own outcome (an immutable id stays when a request moves: the request
+     * itself is where it went). */
+    call->r.item_status = xcalloc(n, sizeof(*call->r.item_status)); /* BACKEND_OK (0) */
+    call->r.moved_ids = xcalloc(n, sizeof(*call->r.moved_ids));
+    call->r.n_item_status = n;
     for (size_t i = 0; i < n; i++) {
         const char *ref = answers[i].ref ? answers[i].ref->id : NULL;
         char *body =
@@ -134,7 +142,7 @@ static int op_respond(struct backend *be, const struct backend_answer *answers, 
             return -1;
         }
         if (answers[i].kind == BACKEND_REMOVE) {
-            add_removal(call, ref);
+            add_removal(call, ref, i);
             continue;
         }
         /* A request is answered through its event (an occurrence's id answers only that
@@ -142,9 +150,13 @@ static int op_respond(struct backend *be, const struct backend_answer *answers, 
         const char *event = graph_event_of(b, ref);
         char *tail = xasprintf("/%s", graph_answer_action(actions[answers[i].kind]));
         graph_run_add(call, "POST", url_of(b, "events", event ? event : ref, tail), body, false);
+        call->subs[call->n_subs - 1].answer = i;
         free(tail);
-        if (event != NULL && call->r.moved_id == NULL)
-            call->r.moved_id = xstrdup(ref);
+        if (event != NULL) {
+            call->r.moved_ids[i] = xstrdup(ref);
+            if (call->r.moved_id == NULL)
+                call->r.moved_id = xstrdup(ref);
+        }
     }
     return graph_run_start(call, out);
 }

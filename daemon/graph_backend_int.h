@@ -49,6 +49,7 @@ struct graph_sub {
     char *url;         /* absolute */
     char *body;        /* JSON or NULL */
     bool gone_is_done; /* 404: already as wanted (a removal) */
+    size_t answer;     /* respond: the answer this request belongs to */
 };
 
 struct backend_call {
@@ -65,7 +66,6 @@ struct backend_call {
     /* item requests */
     struct graph_sub *subs;
     size_t n_subs, pos, chunk, sent, max_chunk;
-    char *answered; /* respond: the meeting request message answered, or NULL */
 };
 
 /* graph_run.c: starts CALL (its op and page_url or subs set up); 0, or -1 (call freed). */

@@ -98,7 +98,7 @@ void graph_run_add(struct backend_call *call, const char *method, char *url, cha
                    bool gone_is_done)
 {
     call->subs = xreallocarray(call->subs, call->n_subs + 1, sizeof(*call->subs));
-    call->subs[call->n_subs++] = (struct graph_sub){method, url, body, gone_is_done};
+    call->subs[call->n_subs++] = (struct graph_sub){method, url, body, gone_is_done, 0};
 }
 
 void graph_run_free(struct backend_call *call)
@@ -113,13 +113,25 @@ void graph_run_free(struct backend_call *call)
     }
     free(call->subs);
     free(call->page_url);
-    free(call->answered);
     free(call);
+}
+
+/* respond: the answers not carried out whole when the call stopped share its status. */
+static void settle_answers(struct backend_call *call)
+{
+    struct backend_result *r = &call->r;
+    for (size_t i = call->pos; r->item_status && i < call->n_subs; i++) {
+        size_t a = call->subs[i].answer;
+        if (a < r->n_item_status && r->item_status[a] == BACKEND_OK)
+            r->item_status[a] = r->status;
+    }
 }
 
 static void finish(struct backend_call *call)
 {
     call->http = NULL;
+    if (call->r.status != BACKEND_OK)
+        settle_answers(call);
     if (call->r.status != BACKEND_OK && call->r.error == NULL)
         call->r.error = backend_status_name(call->r.status);
     call->cb(&call->r, call->ud);
@@ -300,10 +312,16 @@ static bool sub_done(struct backend_call *call, const struct graph_sub *sub, lon
     enum backend_status st = item_status(status);
     if (st == BACKEND_ITEM_GONE && sub->gone_is_done)
         st = BACKEND_OK;
+    struct backend_result *r = &call->r;
+    if (r->item_status && sub->answer < r->n_item_status &&
+        r->item_status[sub->answer] == BACKEND_OK)
+        r->item_status[sub->answer] = st;
     if (backend_request_failed(st)) {
-        call->r.status = st;
-        call->r.retry_ms = retry_ms;
-        note_error(call, status, body);
+        if (!backend_request_failed(r->status)) { /* the first request-level failure names it */
+            r->status = st;
+            r->retry_ms = retry_ms;
+            note_error(call, status, body);
+        }
         return false;
     }
     if (st == BACKEND_OK && call->op == GOP_COUNT)
@@ -345,9 +363,11 @@ static void on_sub(const struct graph_call_result *res, void *userdata)
             fail(call, BACKEND_FAILED, err);
             return;
         }
-        for (size_t i = 0; go_on && i < call->sent; i++)
-            go_on = sub_done(call, &call->subs[call->pos + i], replies[i].status,
-                             replies[i].retry_ms, replies[i].body);
+        /* Every answer of the batch counts, also those after one that failed: the server
+         * carried them out. */
+        for (size_t i = 0; i < call->sent; i++)
+            go_on &= sub_done(call, &call->subs[call->pos + i], replies[i].status,
+                              replies[i].retry_ms, replies[i].body);
         graph_batch_replies_clear(replies, call->sent);
     }
     call->pos += call->sent;
