@@ -254,6 +254,13 @@ void backoff_untried_unknown(struct backoff *b, const char *key)
     drop(b, e);
 }
 
+void backoff_probe_unknown(struct backoff *b, const char *key)
+{
+    struct backoff_key *e = find(b, key);
+    if (e != NULL)
+        e->probe_until = 0.0;
+}
+
 bool backoff_refusing(const struct backoff *b, const char *key)
 {
     const struct backoff_key *e = find(b, key);

@@ -86,6 +86,11 @@ void backoff_claim_untried(struct backoff *b, const char *key, double now);
  * busy server): the next caller probes them instead of everyone waiting for probe_s. */
 void backoff_untried_unknown(struct backoff *b, const char *key);
 
+/* The probe on KEY failed on something else (a 503 of the server while it probed a busy
+ * budget): nothing was learnt about KEY, so the next caller probes it, the failed prober
+ * included, instead of waiting probe_s for an outcome that will not come. */
+void backoff_probe_unknown(struct backoff *b, const char *key);
+
 /* Whether KEY is paused for refused credentials (--once gives up instead of waiting). */
 bool backoff_refusing(const struct backoff *b, const char *key);
 

@@ -723,7 +723,9 @@ static void resolve_access(struct parser *p)
             m->login_username = m->username;
             m->login_password = m->password;
         } else if (server_creds) {
-            m->access = srv->impersonation ? CONF_ACCESS_IMPERSONATE : CONF_ACCESS_DELEGATE;
+            m->access = srv->impersonation || srv->protocol == CONF_PROTOCOL_GRAPH
+                            ? CONF_ACCESS_IMPERSONATE
+                            : CONF_ACCESS_DELEGATE;
             m->login_username = srv->auth == CONF_AUTH_OAUTH2 ? srv->client_id : srv->username;
             m->login_password = srv->auth == CONF_AUTH_OAUTH2 ? srv->client_secret : srv->password;
         } else if (!server_refused) {

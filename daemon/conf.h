@@ -132,6 +132,15 @@ enum conf_cond_bool {
     CONF_COND_NO,
 };
 
+/* The protocol a server speaks. */
+enum conf_protocol {
+    CONF_PROTOCOL_EWS,   /* Exchange Web Services at url */
+    CONF_PROTOCOL_GRAPH, /* Microsoft Graph at graph_url, app-only OAuth2 */
+};
+
+#define CONF_DEFAULT_GRAPH_URL "https://graph.microsoft.com/v1.0"
+#define CONF_GRAPH_SCOPE "https://graph.microsoft.com/.default"
+
 /* How a mailbox is reached. */
 enum conf_access {
     CONF_ACCESS_OWN,         /* logs in with its own username / password_file */
@@ -143,16 +152,18 @@ struct conf_policy;
 
 /* [server] */
 struct conf_server {
-    char *url;                  /* EWS endpoint, http:// or https:// (required) */
-    enum conf_auth auth;        /* HTTP authentication scheme (default basic) */
-    char *username;             /* service account; NULL when not set */
-    char *password_file;        /* resolved path of the password file; NULL when not set */
-    char *password;             /* SECRET read from password_file; NULL when not set */
-    bool impersonation;         /* use ExchangeImpersonation for mailboxes without creds */
-    const char *server_version; /* ExchangeVersionType for RequestServerVersion (static) */
-    unsigned timeout_s;         /* per-request timeout in seconds */
-    char *ca_file;              /* CA bundle (resolved path); NULL = system store */
-    bool tls_verify;            /* verify the server certificate and host name */
+    enum conf_protocol protocol; /* default ews */
+    char *url;                   /* EWS endpoint, http:// or https:// (required with ews) */
+    char *graph_url;             /* protocol = graph: the Graph base URL, no trailing slash */
+    enum conf_auth auth;         /* HTTP authentication scheme (default basic) */
+    char *username;              /* service account; NULL when not set */
+    char *password_file;         /* resolved path of the password file; NULL when not set */
+    char *password;              /* SECRET read from password_file; NULL when not set */
+    bool impersonation;          /* use ExchangeImpersonation for mailboxes without creds */
+    const char *server_version;  /* ExchangeVersionType for RequestServerVersion (static) */
+    unsigned timeout_s;          /* per-request timeout in seconds */
+    char *ca_file;               /* CA bundle (resolved path); NULL = system store */
+    bool tls_verify;             /* verify the server certificate and host name */
     /* auth = negotiate: the service account's client keytab (resolved path), or NULL for the
      * default credential cache. */
     char *keytab;
@@ -165,7 +176,7 @@ struct conf_server {
     char *client_certificate; /* PEM certificate registered with the app */
     char *client_key;         /* its PEM private key (a secret file) */
     char *token_url;          /* default: Microsoft's endpoint for the tenant */
-    char *scope;              /* default: https://outlook.office365.com/.default */
+    char *scope;              /* default: EWS's or Graph's, by protocol */
     struct oauth2_params oauth2;
     const char *file; /* where [server] is defined */
     unsigned line;

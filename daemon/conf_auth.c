@@ -4,6 +4,7 @@
 #include "conf_auth.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "oauth2_assert.h"
 
@@ -48,7 +49,8 @@ static void check_oauth2(struct parser *p, const struct sect *s, struct conf_ser
                      "and client_key");
         return;
     }
-    if (!srv->impersonation) {
+    /* Graph addresses every mailbox as /users/{address} with the app's own rights. */
+    if (!srv->impersonation && srv->protocol == CONF_PROTOCOL_EWS) {
         conf_fail_at(p, s->file, al,
                      "auth = oauth2 acts for mailboxes only by impersonation: set impersonation = "
                      "yes");
@@ -72,8 +74,33 @@ static void check_oauth2(struct parser *p, const struct sect *s, struct conf_ser
         .client_secret = srv->client_secret,
         .certificate = srv->client_certificate,
         .private_key = srv->client_key,
-        .scope = srv->scope,
+        .scope = srv->scope                             ? srv->scope
+                 : srv->protocol == CONF_PROTOCOL_GRAPH ? CONF_GRAPH_SCOPE
+                                                        : OAUTH2_DEFAULT_SCOPE,
     };
+}
+
+/* The endpoint the protocol needs; Graph only takes app-only tokens. Returns false after an
+ * error. */
+static bool check_protocol(struct parser *p, const struct sect *s, struct conf_server *srv)
+{
+    unsigned pl = line_of(s, "protocol");
+    if (srv->protocol == CONF_PROTOCOL_EWS) {
+        if (srv->url == NULL) {
+            conf_fail_at(p, s->file, s->line, "missing required key 'url' in [server]");
+            return false;
+        }
+        return true;
+    }
+    if (srv->auth != CONF_AUTH_OAUTH2) {
+        conf_fail_at(p, s->file, line_of(s, "auth") ? line_of(s, "auth") : pl,
+                     "protocol = graph needs auth = oauth2 (Graph takes app-only tokens)");
+        return false;
+    }
+    size_t n = strlen(srv->graph_url);
+    while (n > 0 && srv->graph_url[n - 1] == '/') /* URLs are built as graph_url + "/users" */
+        srv->graph_url[--n] = '\0';
+    return true;
 }
 
 void conf_check_server_auth(struct parser *p, const struct sect *s)
@@ -83,6 +110,8 @@ void conf_check_server_auth(struct parser *p, const struct sect *s)
     struct conf_server *srv = s->obj;
     unsigned ul = line_of(s, "username"), pl = line_of(s, "password_file");
     unsigned il = line_of(s, "impersonation");
+    if (!check_protocol(p, s, srv))
+        return;
     switch (srv->auth) {
     case CONF_AUTH_OAUTH2:
         check_oauth2(p, s, srv);

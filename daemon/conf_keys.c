@@ -19,6 +19,12 @@ static const struct choice auth_choices[] = {
     {NULL, 0, NULL},
 };
 
+static const struct choice protocol_choices[] = {
+    {"ews", CONF_PROTOCOL_EWS, NULL},
+    {"graph", CONF_PROTOCOL_GRAPH, NULL},
+    {NULL, 0, NULL},
+};
+
 /* The EWS ExchangeVersionType enumeration (types.xsd). */
 static const struct choice version_choices[] = {
     {"Exchange2007", 0, NULL},     {"Exchange2007_SP1", 0, NULL},
@@ -94,8 +100,15 @@ static const char *const access_names[] = {"own credentials", "impersonation", "
 
 const struct key conf_keys[] = {
     /* [server] */
-    {K(SK_SERVER, "url", KT_URL, SRV(url)), .flags = KF_REQUIRED,
-     .help = "EWS endpoint, e.g. https://mail.example.com/EWS/Exchange.asmx."},
+    {K(SK_SERVER, "protocol", KT_ENUM, SRV(protocol)), .def = "ews", .choices = protocol_choices,
+     .flags = KF_RESTART,
+     .help = "ews (Exchange Server, grommunio, Gromox) or graph (Exchange Online through "
+             "Microsoft Graph; needs auth = oauth2)."},
+    {K(SK_SERVER, "url", KT_URL, SRV(url)),
+     .help = "EWS endpoint, e.g. https://mail.example.com/EWS/Exchange.asmx (required with "
+             "protocol = ews)."},
+    {K(SK_SERVER, "graph_url", KT_URL, SRV(graph_url)), .def = CONF_DEFAULT_GRAPH_URL,
+     .flags = KF_RESTART, .help = "protocol = graph: the Microsoft Graph base URL."},
     {K(SK_SERVER, "auth", KT_ENUM, SRV(auth)), .def = "basic", .choices = auth_choices,
      .help = "HTTP authentication: basic, ntlm, negotiate (Kerberos) or oauth2 (app-only "
              "tokens from Microsoft Entra ID; needs impersonation = yes)."},
@@ -137,8 +150,10 @@ const struct key conf_keys[] = {
     {K(SK_SERVER, "token_url", KT_URL, SRV(token_url)),
      .help = "auth = oauth2: token endpoint. Default: "
              "https://login.microsoftonline.com/TENANT/oauth2/v2.0/token."},
-    {K(SK_SERVER, "scope", KT_STRING, SRV(scope)), .def = OAUTH2_DEFAULT_SCOPE,
-     .help = "auth = oauth2: the scope asked for."},
+    {K(SK_SERVER, "scope", KT_STRING, SRV(scope)),
+     .help = "auth = oauth2: the scope asked for. Default: "
+             "https://outlook.office365.com/.default (ews) or "
+             "https://graph.microsoft.com/.default (graph)."},
 
     /* [daemon] */
     {K(SK_DAEMON, "auth_retry", KT_DURATION, DMN(auth_retry_s)), .min = 1, .max = 86400,

@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util.h"
@@ -350,6 +351,21 @@ static json_t *load(const char *json, size_t len, char *err, size_t errlen)
     return root;
 }
 
+/* The document and its array member KEY, or NULL with ERR filled in (WHAT names the
+ * document) when either is missing. */
+static json_t *load_array(const char *json, size_t len, const char *key, const char *what,
+                          const json_t **array, char *err, size_t errlen)
+{
+    json_t *root = load(json, len, err, errlen);
+    *array = json_object_get(root, key);
+    if (root != NULL && !json_is_array(*array)) {
+        snprintf(err, errlen, "%s without a %s array", what, key);
+        json_decref(root);
+        return NULL;
+    }
+    return root;
+}
+
 int graph_parse_event(const char *json, size_t len, struct item *out, char *err, size_t errlen)
 {
     item_init(out);
@@ -383,14 +399,10 @@ int graph_parse_page(const char *json, size_t len, enum graph_entity what, struc
                      char *err, size_t errlen)
 {
     memset(out, 0, sizeof(*out));
-    json_t *root = load(json, len, err, errlen);
-    const json_t *value = json_object_get(root, "value");
-    if (root == NULL || !json_is_array(value)) {
-        if (root != NULL)
-            snprintf(err, errlen, "a collection without a value array");
-        json_decref(root);
+    const json_t *value;
+    json_t *root = load_array(json, len, "value", "a collection", &value, err, errlen);
+    if (root == NULL)
         return -1;
-    }
     out->items = xcalloc(json_array_size(value) + 1, sizeof(struct item));
     size_t i;
     const json_t *entry;
@@ -445,4 +457,85 @@ void graph_error_clear(struct graph_error *e)
     free(e->code);
     free(e->message);
     e->code = e->message = NULL;
+}
+
+/* Retry-After of a batch response's headers: seconds, any case of the header name. */
+static unsigned retry_after_ms(const json_t *headers)
+{
+    const char *key;
+    const json_t *v;
+    json_object_foreach((json_t *)headers, key, v)
+    {
+        if (util_str_casecmp_ascii(key, "Retry-After") != 0)
+            continue;
+        long long s = json_is_integer(v)  ? json_integer_value(v)
+                      : json_is_string(v) ? strtoll(json_string_value(v), NULL, 10)
+                                          : 0;
+        return s <= 0 ? 0 : s > 86400 ? 86400000u : (unsigned)(s * 1000);
+    }
+    return 0;
+}
+
+int graph_parse_batch(const char *json, size_t len, size_t n, struct graph_batch_reply *out,
+                      char *err, size_t errlen)
+{
+    memset(out, 0, n * sizeof(*out));
+    const json_t *responses;
+    json_t *root = load_array(json, len, "responses", "a $batch answer", &responses, err, errlen);
+    if (root == NULL)
+        return -1;
+    size_t i;
+    const json_t *r;
+    json_array_foreach(responses, i, r)
+    {
+        const char *id = str_of(r, "id");
+        char *end = NULL;
+        unsigned long k = id ? strtoul(id, &end, 10) : 0;
+        const json_t *status = json_object_get(r, "status");
+        if (k == 0 || k > n || *end != '\0' || !json_is_integer(status) || out[k - 1].status)
+            continue; /* not one of ours, or a second answer to it: the first counts */
+        struct graph_batch_reply *reply = &out[k - 1];
+        reply->status = (long)json_integer_value(status);
+        reply->retry_ms = retry_after_ms(json_object_get(r, "headers"));
+        const json_t *body = json_object_get(r, "body");
+        if (body != NULL && !json_is_null(body))
+            reply->body = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
+    }
+    json_decref(root);
+    return 0;
+}
+
+void graph_batch_replies_clear(struct graph_batch_reply *replies, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(replies[i].body);
+        replies[i].body = NULL;
+    }
+}
+
+int graph_parse_attachment_ids(const char *json, size_t len, struct item *out, char *err,
+                               size_t errlen)
+{
+    json_t *root = load(json, len, err, errlen);
+    if (root == NULL)
+        return -1;
+    const json_t *value = json_object_get(root, "attachments");
+    if (value == NULL && bool_of(root, "hasAttachments")) {
+        snprintf(err, errlen, "an event with attachments but without their list");
+        json_decref(root);
+        return -1;
+    }
+    size_t i;
+    const json_t *a;
+    json_array_foreach(value, i, a)
+    {
+        const char *id = str_of(a, "id");
+        if (id == NULL)
+            continue;
+        out->attachment_ids = xreallocarray(out->attachment_ids, out->n_attachment_ids + 1,
+                                            sizeof(*out->attachment_ids));
+        out->attachment_ids[out->n_attachment_ids++] = (struct item_id){.id = xstrdup(id)};
+    }
+    json_decref(root);
+    return 0;
 }

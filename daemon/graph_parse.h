@@ -63,4 +63,24 @@ int graph_parse_message(const char *json, size_t len, struct item *out, char *er
 void graph_parse_error(const char *json, size_t len, struct graph_error *out);
 void graph_error_clear(struct graph_error *e);
 
+/* One answer of a $batch: the inner request's status, its Retry-After (ms, 0 when absent)
+ * and its body as JSON text (NULL when there is none). */
+struct graph_batch_reply {
+    long status; /* 0 when the batch answer left this request out */
+    unsigned retry_ms;
+    char *body;
+};
+
+/* Parse a $batch answer to N requests with ids "1".."N" (graph_body_batch) into OUT[N], by
+ * id, whatever the order of the responses. Returns 0, or -1 with ERR filled in (not JSON,
+ * no responses array); OUT is initialised either way (graph_batch_replies_clear). */
+int graph_parse_batch(const char *json, size_t len, size_t n, struct graph_batch_reply *out,
+                      char *err, size_t errlen);
+void graph_batch_replies_clear(struct graph_batch_reply *replies, size_t n);
+
+/* The attachment ids of an event read with $expand=attachments($select=id), appended to
+ * OUT->attachment_ids; -1 when it has attachments but the answer does not list them. */
+int graph_parse_attachment_ids(const char *json, size_t len, struct item *out, char *err,
+                               size_t errlen);
+
 #endif

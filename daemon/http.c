@@ -735,6 +735,8 @@ static int configure_easy(struct http_client *c, struct http_handle *h,
         SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
         SET(CURLOPT_COPYPOSTFIELDS, req->body_len ? req->body : "");
     }
+    if (req->method)
+        SET(CURLOPT_CUSTOMREQUEST, req->method);
     switch (req->auth) {
     case HTTP_AUTH_NONE:
         break;

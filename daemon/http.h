@@ -95,6 +95,9 @@ struct http_request {
      * authentication challenge (401/407) lets the body go out again, as the server then
      * did not act on it. */
     bool idempotent;
+    /* NULL: GET without a body, POST with one; otherwise the method sent instead (PATCH,
+     * DELETE: Microsoft Graph's updates and removals), with the body if there is one. */
+    const char *method;
 };
 
 struct http_response {

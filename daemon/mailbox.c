@@ -215,9 +215,14 @@ static unsigned poll_interval(const struct mailbox *m)
 static double share_pause(struct mailbox *m, const struct backend_result *r, double delay)
 {
     int scope = backend_status_scope(r->status);
-    if (scope < 0 || m->poll == NULL)
+    if (m->poll == NULL)
         return delay;
     const struct backend *be = m->poll->backend;
+    for (int s = 0; s < BACKEND_SCOPES; s++)
+        if (s != scope && s != BACKEND_SCOPE_CREDENTIALS) /* credentials: release_untried */
+            backoff_probe_unknown(m->env.backoff, be->keys[s]);
+    if (scope < 0)
+        return delay;
     double now = ev_now(m->env.loop);
     if (r->status != BACKEND_AUTH) {
         /* A pause the server did not ask for is shared only briefly: one mailbox's run of bad

@@ -25,7 +25,7 @@
 #include "conf.h"
 #include "conf_async.h"
 #include "confref.h"
-#include "ews_backend.h"
+#include "graph_backend.h"
 #include "group_cache.h"
 #include "http.h"
 #include "krb5env.h"
@@ -201,7 +201,7 @@ static int add_mailbox(struct daemon *dm, const char *name)
 {
     struct mailbox_env env = {
         .loop = dm->loop,
-        .open_backend = ews_backend_open,
+        .open_backend = backend_open_by_protocol,
         .backend_userdata = dm->http,
         .backoff = dm->backoff,
         .groups = dm->groups,
@@ -275,8 +275,10 @@ static void warn_insecure(const struct conf *conf)
     if (!conf->server.tls_verify)
         log_warn("tls_verify = no: the server's certificate is NOT checked; anyone on the path "
                  "can read the credentials");
-    if (strncmp(conf->server.url, "http://", 7) == 0)
-        log_warn("server url %s is plain http: credentials travel unencrypted", conf->server.url);
+    const char *url =
+        conf->server.protocol == CONF_PROTOCOL_GRAPH ? conf->server.graph_url : conf->server.url;
+    if (url != NULL && strncmp(url, "http://", 7) == 0)
+        log_warn("server url %s is plain http: credentials travel unencrypted", url);
 }
 
 static void dispose_conf(struct conf *conf, void *userdata)

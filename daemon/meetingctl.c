@@ -20,6 +20,7 @@
 #include "log.h"
 #include "meetingctl_approve.h"
 #include "meetingctl.h"
+#include "meetingctl_graph.h"
 #include "oauth2.h"
 
 void ctl_usage(FILE *out)
@@ -423,6 +424,11 @@ static int run(struct ctl *c, int cmd_argc, char **cmd_argv, int (*cmd)(struct c
     if (c->conf == NULL) {
         conf_error_print(&cerr, stderr);
         return CONF_EXIT_CONFIG;
+    }
+    if (c->conf->server.protocol == CONF_PROTOCOL_GRAPH) {
+        int rc = meetingctl_graph_run(c->conf, c->as, c->json, cmd_argc, cmd_argv);
+        conf_free(c->conf);
+        return rc;
     }
     if (setup_account(c) != 0) {
         conf_free(c->conf);

@@ -10,6 +10,9 @@ import signal
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# The Entra token service shared with graphsim.
+sys.path.insert(1, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "simlib"))
 
 import auth as auth_mod  # noqa: E402
 import faults as faults_mod  # noqa: E402

@@ -26,6 +26,11 @@ import ntlm
 SCHEMES = ("basic", "ntlm", "negotiate", "bearer")
 FAILURES = ("failed", "expired")
 
+# Exchange Online's WWW-Authenticate for bearer tokens (the shape clients parse).
+BEARER_CHALLENGE = ('Bearer client_id="00000002-0000-0ff1-ce00-000000000000", '
+                    'trusted_issuers="00000001-0000-0000-c000-000000000000@*", '
+                    'token_types="app_asserted_user_v1 service_asserted_app_v1"')
+
 
 class Connection:
     """What one TCP connection has proven, and an NTLM handshake in progress on it."""
@@ -83,8 +88,7 @@ class Authenticator:
 
     @staticmethod
     def tokens_challenge():
-        import entra
-        return entra.CHALLENGE
+        return BEARER_CHALLENGE
 
     # --- accounts -----------------------------------------------------------------------------
 
@@ -200,11 +204,12 @@ class Authenticator:
     def _bearer(self, token):
         import entra
         try:
-            client_id = self.tokens.check_access_token(token.strip())
+            claims = self.tokens.check_access_token(token.strip(), entra.EWS_AUDIENCE,
+                                                    "full_access_as_app")
         except entra.InvalidToken as exc:
             return self._failed(reason="expired" if exc.expired else "failed",
                                 bearer_error="invalid_token")
-        return Outcome(("app", client_id))
+        return Outcome(("app", claims.get("appid")))
 
 
 def app_anchor_problem(principal, anchor, impersonated):

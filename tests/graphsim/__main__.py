@@ -7,9 +7,11 @@ import ssl
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(1, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "simlib"))
 
 import faults as faultmod  # noqa: E402
-import oauth2  # noqa: E402
+import entra  # noqa: E402
 import server  # noqa: E402
 from store import Store, display_name  # noqa: E402
 
@@ -61,7 +63,8 @@ def main(argv):
             return 2
     host, _, port = args.listen.rpartition(":")
     store = Store([parse_mailbox(m) for m in args.mailbox])
-    issuer = oauth2.Issuer(args.tenant, clients, args.token_lifetime)
+    issuer = entra.TokenService(clients, (), args.token_lifetime, entra.GRAPH_SCOPES,
+                                args.tenant)
     app = server.GraphApp(store, issuer, schema, faultmod.Faults(specs, args.seed),
                           args.retry_after, args.mailbox_concurrency, args.hang_seconds,
                           args.mailbox_budget)

@@ -18,12 +18,24 @@ import api
 import faults as faultmod
 import render
 import routes
-from oauth2 import TokenError
+import entra
 from schema import SchemaError
 from store import GraphError
 
 MAX_BATCH = 20
 BUDGET_WINDOW = 600
+
+
+def bearer_claims(issuer, authorization):
+    """The claims of the bearer token Graph was sent, or entra.InvalidToken saying why not."""
+    if not authorization or not authorization.startswith("Bearer "):
+        raise entra.InvalidToken("Access token is empty.")
+    try:
+        return issuer.check_access_token(authorization[7:].strip(), entra.GRAPH_AUDIENCE)
+    except entra.InvalidToken as exc:
+        if exc.expired:
+            raise entra.InvalidToken("Lifetime validation failed, the token is expired.", True)
+        raise entra.InvalidToken("Access token validation failure: %s." % exc)
 
 
 class GraphApp:
@@ -349,10 +361,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send(404, {}, None)
             return
         try:
-            claims = app.issuer.verify(self.headers.get("Authorization"))
-        except TokenError as exc:
+            claims = bearer_claims(app.issuer, self.headers.get("Authorization"))
+        except entra.InvalidToken as exc:
             app.count("unauthorized")
-            status, out, body = app.error(GraphError(401, exc.error, exc.description))
+            status, out, body = app.error(GraphError(401, "InvalidAuthenticationToken",
+                                                     str(exc)))
             out["WWW-Authenticate"] = 'Bearer realm="", authorization_uri=' \
                 '"https://login.microsoftonline.com/common/oauth2/authorize"'
             self.send(status, out, body)
@@ -370,14 +383,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send(status, out, body, fault)
 
     def token(self, tenant, raw):
+        url = "%s://%s/%s/oauth2/v2.0/token" % (self.app.scheme, self.headers.get("Host", ""),
+                                                tenant)
         try:
-            body = self.app.issuer.token_response(tenant, raw)
+            _, body = self.app.issuer.issue(tenant, url, raw)
             self.send(200, {"Cache-Control": "no-store"}, body)
-        except TokenError as exc:
-            self.send(exc.status, {}, {"error": exc.error, "error_description": exc.description,
-                                       "error_codes": [int(exc.description[6:].split(":")[0])
-                                                       if exc.description.startswith("AADSTS")
-                                                       else 0]})
+        except entra.TokenError as exc:
+            self.send(exc.status, {}, exc.body())
 
     def send(self, status, headers, body, fault=None):
         data = b"" if body is None else json.dumps(body).encode()

@@ -285,7 +285,9 @@ static void test_defaults(void **state)
 /* ---- every key set ---------------------------------------------------------------------- */
 
 static const char full_fmt[] = "[server]\n"
+                               "protocol = ews\n"
                                "url = https://mail.example.com/EWS/Exchange.asmx\n"
+                               "graph_url = https://graph.example/v1.0/\n"
                                "auth = negotiate\n"
                                "username = EXAMPLE\\svc\n"
                                "password_file = %s/server.pw\n"
@@ -418,6 +420,8 @@ static void test_every_key(void **state)
     char *path;
 
     const struct conf_server *s = &c->server;
+    assert_int_equal(s->protocol, CONF_PROTOCOL_EWS);
+    assert_string_equal(s->graph_url, "https://graph.example/v1.0/");
     assert_int_equal(s->auth, CONF_AUTH_NEGOTIATE);
     assert_string_equal(s->username, "EXAMPLE\\svc");
     path = xasprintf("%s/server.pw", tmpdir);
@@ -455,7 +459,7 @@ static void test_every_key(void **state)
     path = xasprintf("%s/inc", tmpdir);
     assert_string_equal(d->include_dir, path);
     free(path);
-    assert_int_equal(d->line, 19);
+    assert_int_equal(d->line, 21);
 
     assert_int_equal(c->n_mailboxes, 2);
     const struct conf_mailbox *own = c->mailboxes[0], *shared = c->mailboxes[1];
@@ -557,7 +561,8 @@ static void test_key_table(void **state)
     char *buf = keys_text();
     assert_non_null(strstr(buf, "### [server]"));
     assert_non_null(strstr(buf, "### [rule NAME]"));
-    assert_non_null(strstr(buf, "| `url` | URL | (required) |"));
+    assert_non_null(strstr(buf, "| `url` | URL | (none) |"));
+    assert_non_null(strstr(buf, "| `protocol` | ews \\| graph | ews |"));
     assert_non_null(strstr(buf, "| `poll_interval` | duration 1s..1d | 60s |"));
     assert_non_null(strstr(buf, "| `auth` | basic \\| ntlm \\| negotiate \\| oauth2 | basic |"));
     assert_non_null(strstr(buf, "| `max_concurrent_requests` | integer 1..256 | 8 |"));
@@ -577,7 +582,7 @@ static void test_key_table(void **state)
     for (const char *p = full_fmt; *p; p++)
         lines += *p == '\n' && p[1] != '[' && p[1] != '\0';
     /* full_fmt has one line per key per section; mailbox keys appear twice in it. */
-    assert_int_equal(rows, 97);
+    assert_int_equal(rows, 99);
     assert_true(lines >= rows);
     free(buf);
 }

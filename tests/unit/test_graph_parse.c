@@ -275,6 +275,58 @@ static void test_error_body(void **state)
     graph_error_clear(&e);
 }
 
+/* $batch answers matched by id whatever their order; Retry-After in any case of the name;
+ * unknown ids, second answers and missing ones left out; a body that is not one refused. */
+static void test_batch_answer(void **state)
+{
+    (void)state;
+    const char *json =
+        "{\"responses\":[{\"id\":\"3\",\"status\":429,\"headers\":{\"retry-after\":\"7\"},"
+        "\"body\":{\"error\":{\"code\":\"ApplicationThrottled\"}}},"
+        "{\"id\":\"1\",\"status\":200,\"body\":{\"id\":\"M1\"}},"
+        "{\"id\":\"1\",\"status\":500},{\"id\":\"9\",\"status\":200},"
+        "{\"id\":\"x\",\"status\":200}]}";
+    struct graph_batch_reply r[4];
+    char err[128];
+    assert_int_equal(graph_parse_batch(json, strlen(json), 4, r, err, sizeof(err)), 0);
+    assert_int_equal(r[0].status, 200);
+    assert_string_equal(r[0].body, "{\"id\":\"M1\"}");
+    assert_int_equal(r[1].status, 0); /* left out */
+    assert_null(r[1].body);
+    assert_int_equal(r[2].status, 429);
+    assert_int_equal(r[2].retry_ms, 7000);
+    assert_non_null(strstr(r[2].body, "ApplicationThrottled"));
+    assert_int_equal(r[3].status, 0);
+    graph_batch_replies_clear(r, 4);
+    assert_int_equal(graph_parse_batch("{\"value\":[]}", 12, 4, r, err, sizeof(err)), -1);
+    assert_int_equal(graph_parse_batch("[", 1, 4, r, err, sizeof(err)), -1);
+}
+
+/* Attachment ids of an event read with $expand=attachments; one that has attachments but does
+ * not list them is refused, one without any needs no list. */
+static void test_attachment_ids(void **state)
+{
+    (void)state;
+    const char *with = "{\"id\":\"E\",\"hasAttachments\":true,\"attachments\":"
+                       "[{\"id\":\"A1\"},{\"name\":\"no id\"},{\"id\":\"A2\"}]}";
+    const char *without = "{\"id\":\"E\",\"hasAttachments\":false}";
+    const char *unlisted = "{\"id\":\"E\",\"hasAttachments\":true}";
+    struct item it;
+    char err[128];
+    item_init(&it);
+    assert_int_equal(graph_parse_attachment_ids(with, strlen(with), &it, err, sizeof(err)), 0);
+    assert_int_equal(it.n_attachment_ids, 2);
+    assert_string_equal(it.attachment_ids[1].id, "A2");
+    item_clear(&it);
+    item_init(&it);
+    assert_int_equal(graph_parse_attachment_ids(without, strlen(without), &it, err, sizeof(err)),
+                     0);
+    assert_int_equal(it.n_attachment_ids, 0);
+    assert_int_equal(graph_parse_attachment_ids(unlisted, strlen(unlisted), &it, err, sizeof(err)),
+                     -1);
+    item_clear(&it);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -286,6 +338,8 @@ int main(void)
         cmocka_unit_test(test_delta_page),
         cmocka_unit_test(test_graphsim_pages),
         cmocka_unit_test(test_error_body),
+        cmocka_unit_test(test_batch_answer),
+        cmocka_unit_test(test_attachment_ids),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,8 +1,10 @@
-"""A third-party Graph client (the Microsoft Graph JavaScript client from npm) on graphsim.
+"""A third-party Graph client (the Microsoft Graph JavaScript client from npm) on graphsim,
+with meetingd answering for the attendees.
 
-The client creates a meeting with required, optional and resource attendees, reads the
-eventMessageRequest in each attendee's Inbox, reads every attendee's status.response on the
-organizer's event after the answers, and cancels the meeting. The package is installed with
+The client creates a meeting with required, optional and resource attendees and reads the
+eventMessageRequest in each attendee's Inbox; meetingd (protocol = graph, auth = oauth2, the
+mailboxes with address and policy only) answers them; the client reads every attendee's
+status.response on the organizer's event and cancels the meeting. The package is installed with
 npm into the build tree from tests/graphsim/client/package.json; graphsim serves HTTPS with a
 certificate made for the run (the client only sends its token to https hosts).
 """
@@ -41,6 +43,59 @@ def install_client():
         subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"],
                        cwd=target, check=True, timeout=540)
     return target
+
+
+def meetingd_bin():
+    path = os.environ.get("MEETINGD_BIN")
+    if not path:
+        build = os.environ.get("MEETINGD_BUILD_DIR") or os.path.join(h.REPO_ROOT, "build")
+        path = os.path.join(build, "meetingd")
+    if not os.access(path, os.X_OK):
+        raise RuntimeError("meetingd not found at %s: build it, or set MEETINGD_BIN" % path)
+    return path
+
+
+def meetingd_config(directory, sim, ca_file):
+    """meetingd on Graph: the app registration, and each mailbox with address and policy."""
+    secret = os.path.join(directory, "client-secret")
+    fd = os.open(secret, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(h.CLIENT_SECRET + "\n")
+    text = """[server]
+protocol = graph
+graph_url = {base}
+auth = oauth2
+tenant = {tenant}
+client_id = {client}
+client_secret_file = {secret}
+token_url = https://{host}:{port}/{tenant}/oauth2/v2.0/token
+ca_file = {ca}
+
+[daemon]
+state_dir = {dir}/state
+
+[policy accept]
+automate = accept
+[policy tentative]
+automate = tentative
+[policy decline]
+automate = decline
+
+[mailbox attendee0]
+address = {att0}
+policy = accept
+[mailbox attendee1]
+address = {att1}
+policy = tentative
+[mailbox room]
+address = {room}
+policy = decline
+""".format(base=sim.base, tenant=h.TENANT, client=h.CLIENT_ID, secret=secret, host=sim.host,
+           port=sim.port, ca=ca_file, dir=directory, att0=ATT0, att1=ATT1, room=ROOM)
+    path = os.path.join(directory, "meetingd.conf")
+    with open(path, "w") as f:
+        f.write(text)
+    return path
 
 
 def make_certificate(directory):
@@ -85,18 +140,23 @@ class GraphClient(unittest.TestCase):
         self.assertEqual([(a["emailAddress"]["address"], a["type"]) for a in event["attendees"]],
                          [(ATT0, "required"), (ATT1, "optional"), (ROOM, "resource")])
 
-        answers = {ATT0: "accept", ATT1: "tentativelyAccept", ROOM: "decline"}
-        for user, action in answers.items():
+        for user in (ATT0, ATT1, ROOM):
             requests = self.step("inbox", {"user": user})
             self.assertEqual([m["subject"] for m in requests], ["Client-made meeting"])
             msg = requests[0]
             self.assertEqual(msg["meetingMessageType"], "meetingRequest")
             self.assertEqual(msg["event"]["iCalUId"], event["iCalUId"])
             self.assertEqual(msg["event"]["showAs"], "tentative")
-            # The attendee answers through graphsim's Graph API (meetingd takes this part
-            # once its Graph backend exists).
-            self.sim.ok("POST", "/users/%s/events/%s/%s" % (user, msg["event"]["id"], action),
-                        {"comment": "answered", "sendResponse": True}, status=202)
+
+        # meetingd answers: accept, tentative, decline by the mailboxes' policies.
+        conf = meetingd_config(self.tmp, self.sim, self.cert)
+        run = subprocess.run([meetingd_bin(), "-c", conf, "--once"], capture_output=True,
+                             timeout=120)
+        self.assertEqual(run.returncode, 0, run.stderr.decode())
+        self.assertNotIn(h.CLIENT_SECRET, (run.stdout + run.stderr).decode())
+        ops = self.sim.stats()["operations"]
+        self.assertEqual([ops.get(a, 0) - before.get(a, 0)
+                          for a in ("accept", "tentativelyAccept", "decline")], [1, 1, 1])
 
         status = self.step("status", {"organizer": ORG, "id": event["id"]})
         self.assertEqual(sorted((s["address"], s["type"], s["response"]) for s in status),
