@@ -67,6 +67,13 @@ void backend_result_clear(struct backend_result *r)
     r->n_items = 0;
     free(r->moved_id);
     r->moved_id = NULL;
+    free(r->sync_state);
+    r->sync_state = NULL;
+    for (size_t i = 0; i < r->n_gone; i++)
+        item_id_clear(&r->gone[i]);
+    free(r->gone);
+    r->gone = NULL;
+    r->n_gone = 0;
 }
 
 void backend_head_clear(struct backend *b)

@@ -8,8 +8,9 @@
  * back. A mailbox has at most one request in flight.
  *
  * Room to grow: respond() already takes n answers (the EWS backend sends them in one
- * CreateItem); a subscribe operation (streaming notifications instead of polling) would be
- * one more member, NULL in backends without it.
+ * CreateItem). Operations a server may lack (sync_inbox) are NULL in backends without them,
+ * and a backend whose server turns out not to offer one says so in the result
+ * (unsupported).
  */
 #ifndef MEETINGD_BACKEND_H
 #define MEETINGD_BACKEND_H
@@ -62,6 +63,15 @@ struct backend_result {
     size_t next_offset; /* find */
     char *moved_id;     /* respond: where answering moved the request, NULL if unknown */
     size_t n_done;      /* delete, delete_attachments: how many succeeded */
+
+    /* sync_inbox: items are the messages created or changed (ids and classes; read flag
+     * changes left out), gone the ids of those that left the folder, more that another
+     * page follows from sync_state. */
+    char *sync_state;      /* the state covering this answer's changes */
+    struct item_id *gone;  /* ids only */
+    size_t n_gone;
+    bool sync_state_invalid; /* the server refused the state given (corrupt, too old) */
+    bool unsupported;        /* the server does not offer the operation at all */
 };
 
 typedef void (*backend_cb)(struct backend_result *result, void *userdata);
@@ -127,6 +137,11 @@ struct backend_ops {
     /* Cancels a call whose callback has not run; the callback is not called. */
     void (*cancel)(struct backend_call *call);
     void (*free)(struct backend *b);
+
+    /* What changed in the Inbox since STATE (NULL: from the beginning, every message a
+     * creation), one page at a time; see struct backend_result. NULL when unsupported. */
+    int (*sync_inbox)(struct backend *b, const char *state, backend_cb cb, void *ud,
+                      struct backend_call **call);
 };
 
 /* The common head of every backend. */

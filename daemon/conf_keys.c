@@ -30,6 +30,13 @@ static const struct choice version_choices[] = {
     {"V2016_07_13", 0, NULL},      {NULL, 0, NULL},
 };
 
+static const struct choice sync_choices[] = {
+    {"auto", CONF_SYNC_AUTO, NULL},
+    {"finditem", CONF_SYNC_FINDITEM, NULL},
+    {"syncfolderitems", CONF_SYNC_SYNCFOLDERITEMS, NULL},
+    {NULL, 0, NULL},
+};
+
 static const struct choice log_level_choices[] = {
     {"error", LOG_LEVEL_ERROR, NULL},   {"warning", LOG_LEVEL_WARNING, NULL},
     {"notice", LOG_LEVEL_NOTICE, NULL}, {"info", LOG_LEVEL_INFO, NULL},
@@ -98,6 +105,11 @@ const struct key conf_keys[] = {
      .help = "CA certificates (PEM) to verify the server with, instead of the system store."},
     {K(SK_SERVER, "tls_verify", KT_BOOL, SRV(tls_verify)), .def = "yes", .flags = KF_RESTART,
      .help = "Verify the server's certificate and host name. Turn off only for tests."},
+    {K(SK_SERVER, "sync", KT_ENUM, SRV(sync)), .def = "auto", .choices = sync_choices,
+     .help = "How a mailbox learns what arrived: syncfolderitems asks for the Inbox's changes "
+             "since the last poll (one small request whatever the Inbox holds; the sync state "
+             "is kept in state_dir), finditem lists the Inbox's meeting messages every poll, "
+             "auto uses SyncFolderItems where the server offers it (found out, logged once)."},
     /* Authentication beyond a password: Kerberos keytab, OAuth2 app registration. */
     {K(SK_SERVER, "keytab", KT_CA_FILE, SRV(keytab)), .flags = KF_RESTART,
      .help = "auth = negotiate: client keytab with the keys of username (made with ktutil or "
@@ -267,6 +279,7 @@ const size_t conf_n_keys = sizeof(conf_keys) / sizeof(conf_keys[0]);
 
 _Static_assert(sizeof(enum conf_auth) == sizeof(int), "enums are stored through int");
 _Static_assert(sizeof(enum log_level) == sizeof(int), "enums are stored through int");
+_Static_assert(sizeof(enum conf_sync) == sizeof(int), "enums are stored through int");
 
 const char *conf_auth_name(enum conf_auth auth)
 {

@@ -5,10 +5,12 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "conf.h"
 #include "ews_build.h"
 #include "ews_client.h"
+#include "ews_sync.h"
 #include "util.h"
 
 #define FIND_PAGE_SIZE 100
@@ -31,6 +33,7 @@ enum ews_op {
     OP_STATUS_ONLY, /* rewrite, forward */
     OP_LIST_ATTACHMENTS,
     OP_COUNT_DONE, /* remove, delete_attachments */
+    OP_SYNC,
 };
 
 struct backend_call {
@@ -40,6 +43,11 @@ struct backend_call {
     void *ud;
     size_t offset;     /* OP_FIND */
     char *answered_id; /* OP_RESPOND: the request answered */
+};
+
+static const char *const MEETING_CLASSES[] = {
+    "IPM.Schedule.Meeting.Request",
+    "IPM.Schedule.Meeting.Canceled",
 };
 
 /* ---- answers ---------------------------------------------------------------------------- */
@@ -166,8 +174,59 @@ static void fill_respond(struct backend_call *call, struct ews_call_result *res,
     }
 }
 
+/* Whether the meeting messages of the Inbox include this class (FindItem asks the server for
+ * these prefixes; SyncFolderItems reports every item, so they are picked here). */
+static bool is_meeting_class(const char *cls)
+{
+    for (size_t i = 0; cls != NULL && i < 2; i++)
+        if (strncasecmp(cls, MEETING_CLASSES[i], strlen(MEETING_CLASSES[i])) == 0)
+            return true;
+    return false;
+}
+
+/* SyncFolderItems: a server without the operation, a state it refuses, or the changes. */
+static void fill_sync(struct ews_call_result *res, struct backend_result *r)
+{
+    const struct ews_response *resp = res->response;
+    struct ews_response_message *msg = (struct ews_response_message *)only_message(res);
+    const char *code = resp == NULL ? NULL
+                       : resp->is_fault ? resp->fault_code_text
+                       : msg ? msg->response_code_text
+                             : NULL;
+    if (r->status != BACKEND_OK) {
+        r->unsupported = ews_sync_code_means_unsupported(code);
+        r->sync_state_invalid = ews_sync_state_is_invalid(msg);
+        return;
+    }
+    if (msg == NULL || msg->sync_state == NULL || msg->sync_state[0] == '\0') {
+        unexpected(r);
+        return;
+    }
+    r->sync_state = msg->sync_state;
+    msg->sync_state = NULL;
+    r->more = !msg->includes_last_item_in_range;
+    for (size_t i = 0; i < msg->n_changes; i++) {
+        struct ews_sync_change *c = &msg->changes[i];
+        if (c->item.id.id == NULL)
+            continue;
+        if (c->kind == EWS_SYNC_DELETE) {
+            r->gone = xreallocarray(r->gone, r->n_gone + 1, sizeof(*r->gone));
+            r->gone[r->n_gone++] = (struct item_id){.id = xstrdup(c->item.id.id)};
+        } else if ((c->kind == EWS_SYNC_CREATE || c->kind == EWS_SYNC_UPDATE) &&
+                   is_meeting_class(c->item.item_class)) {
+            r->items = xreallocarray(r->items, r->n_items + 1, sizeof(*r->items));
+            r->items[r->n_items++] = c->item; /* moved */
+            memset(&c->item, 0, sizeof(c->item));
+        }
+    }
+}
+
 static void fill(struct backend_call *call, struct ews_call_result *res, struct backend_result *r)
 {
+    if (call->op == OP_SYNC) {
+        fill_sync(res, r);
+        return;
+    }
     if (r->status != BACKEND_OK && call->op != OP_FETCH && call->op != OP_COUNT_DONE)
         return;
     struct ews_response_message *one = (struct ews_response_message *)only_message(res);
@@ -202,6 +261,7 @@ static void fill(struct backend_call *call, struct ews_call_result *res, struct 
             r->n_done += res->response->messages[i].code == EWS_OK;
         return;
     case OP_STATUS_ONLY:
+    case OP_SYNC:
         return;
     }
 }
@@ -248,10 +308,6 @@ static int post(struct ews_backend *b, const char *operation, char *envelope, en
     return 0;
 }
 
-static const char *const MEETING_CLASSES[] = {
-    "IPM.Schedule.Meeting.Request",
-    "IPM.Schedule.Meeting.Canceled",
-};
 static const char *const ITEM_CLASS_FIELD[] = {"item:ItemClass"};
 static const char *const ATTACHMENTS_FIELD[] = {"item:Attachments"};
 
@@ -405,6 +461,22 @@ static int op_remove(struct backend *be, const struct item_id *ids, size_t n, ba
                 OP_COUNT_DONE, cb, ud, call);
 }
 
+static int op_sync_inbox(struct backend *be, const char *state, backend_cb cb, void *ud,
+                         struct backend_call **call)
+{
+    struct ews_backend *b = (struct ews_backend *)be;
+    struct ews_sync_folder_items_args args = {
+        .folder = {.distinguished_id = "inbox", .mailbox = b->folder_owner},
+        .shape = EWS_SHAPE_ID_ONLY,
+        .additional_fields = ITEM_CLASS_FIELD,
+        .n_additional_fields = 1,
+        .sync_state = state,
+        .max_changes = EWS_SYNC_MAX_CHANGES,
+    };
+    return post(b, "SyncFolderItems", ews_build_sync_folder_items(&b->ctx, &args), OP_SYNC, cb, ud,
+                call);
+}
+
 static void op_cancel(struct backend_call *call)
 {
     if (call == NULL)
@@ -441,6 +513,7 @@ static const struct backend_ops ews_ops = {
     .remove = op_remove,
     .cancel = op_cancel,
     .free = op_free,
+    .sync_inbox = op_sync_inbox,
 };
 
 static char *dup_or_null(const char *s)

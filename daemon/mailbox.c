@@ -376,13 +376,15 @@ static const step_handler handlers[STEP_COUNT] = {
     [STEP_DELETE_ATTACHMENTS] = mailbox_after_delete_attachments,
     [STEP_FORWARD] = mailbox_after_forward,
     [STEP_SHOW_FREE] = mailbox_after_show_free,
+    [STEP_SYNC] = mailbox_after_sync,
 };
 
 /* Steps that only read: when the mailbox is stopping, their answer is not acted on (the
  * next start reads again); a step that changed something is recorded first. */
 static bool only_reads(enum mailbox_step step)
 {
-    return step == STEP_FIND || step == STEP_FETCH || step == STEP_VERIFY || step == STEP_CALENDAR;
+    return step == STEP_FIND || step == STEP_FETCH || step == STEP_VERIFY ||
+           step == STEP_CALENDAR || step == STEP_SYNC;
 }
 
 void mailbox_on_result(struct backend_result *r, void *userdata)
@@ -458,7 +460,7 @@ static void poll_start(struct mailbox *m)
     m->poll = p;
     m->state = MB_BUSY;
     m->stats.polls++;
-    mailbox_find_page(m);
+    mailbox_inbox_start(m);
 }
 
 static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
@@ -489,6 +491,7 @@ struct mailbox *mailbox_new(const struct mailbox_env *env, struct confref *conf,
     m->name = xstrdup(name);
     m->conf = confref_get(conf);
     m->ledger = ledger;
+    m->sync = mailbox_sync_new(state_dir, name);
     ev_timer_init(&m->timer, on_timer, 0.0, 0.0);
     m->timer.data = m;
     return m;
@@ -503,6 +506,7 @@ void mailbox_free(struct mailbox *m)
     poll_free(m->poll);
     confref_put(m->conf);
     ledger_close(m->ledger);
+    mailbox_sync_free(m->sync);
     strlist_free(&m->dry_run_seen);
     free(m->name);
     free(m);

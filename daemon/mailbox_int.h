@@ -5,6 +5,7 @@
  *   mailbox_inbox.c    the Inbox: finding, sweeping finished messages, fetching
  *   mailbox_item.c     one item: checking an unsettled answer, context, decision, answer
  *   mailbox_after.c    what follows an answer: occurrences, rewrite, attachments, forward
+ *   mailbox_sync.c     the Inbox's changes by SyncFolderItems, the sync state on disk
  *
  * A poll is a struct mailbox_poll, the item being worked on a struct mailbox_work; each has
  * its own free function, so ending a poll early (failure, stop) cannot leave a field behind.
@@ -45,6 +46,7 @@ enum mailbox_step {
     STEP_DELETE_ATTACHMENTS, /* ... removed */
     STEP_FORWARD,            /* a tentatively booked request to the delegates */
     STEP_SHOW_FREE,          /* a held request's placeholder shows Free */
+    STEP_SYNC,               /* a page of the Inbox's changes since the sync state */
     STEP_COUNT
 };
 
@@ -109,6 +111,7 @@ struct mailbox {
     time_t last_compact;
     struct mailbox_poll *poll;    /* the running poll, or NULL */
     enum mailbox_failure failure; /* why it gave up (--once) */
+    struct mailbox_sync *sync;    /* the Inbox's sync state (mailbox_sync.c) */
 };
 
 /* mailbox.c */
@@ -132,6 +135,27 @@ void mailbox_after_find(struct mailbox *m, struct backend_result *r);
 void mailbox_after_sweep(struct mailbox *m, struct backend_result *r);
 void mailbox_after_fetch(struct mailbox *m, struct backend_result *r);
 void mailbox_next_item(struct mailbox *m);
+/* A meeting message found in the Inbox: a candidate unless done before (then swept when
+ * finished). MAY_REPEAT: it may have been found already in this poll. */
+void mailbox_inbox_consider(struct mailbox *m, const struct item *it, bool may_repeat);
+/* Whether message ID is finished and of no more use in the Inbox (see the sweep). */
+bool mailbox_inbox_finished(struct mailbox *m, const char *id);
+/* Message ID left the Inbox: no longer a candidate. */
+void mailbox_inbox_drop(struct mailbox *m, const char *id);
+/* Forgets every message found so far in this poll. */
+void mailbox_inbox_forget_found(struct mailbox *m);
+/* Everything was found: sweep, fetch, work on the items. */
+void mailbox_inbox_found(struct mailbox *m);
+
+/* mailbox_sync.c */
+struct mailbox_sync;
+struct mailbox_sync *mailbox_sync_new(const char *state_dir, const char *name);
+void mailbox_sync_free(struct mailbox_sync *s);
+/* The first request of a poll: SyncFolderItems, or FindItem where it is not used. */
+void mailbox_inbox_start(struct mailbox *m);
+void mailbox_after_sync(struct mailbox *m, struct backend_result *r);
+/* Saves the state of this poll's sync, once all it covers went through without failures. */
+void mailbox_sync_save(struct mailbox *m);
 
 /* mailbox_item.c */
 struct mailbox_work *mailbox_work_new(struct item *item);

@@ -192,6 +192,7 @@ static void test_defaults(void **state)
     assert_int_equal(s->timeout_s, 60);
     assert_null(s->ca_file);
     assert_true(s->tls_verify);
+    assert_int_equal(s->sync, CONF_SYNC_AUTO);
     assert_int_equal(s->line, 1);
 
     const struct conf_daemon *d = &c->daemon;
@@ -289,6 +290,7 @@ static const char full_fmt[] = "[server]\n"
                                "timeout = 2m30s\n"
                                "ca_file = ca.pem\n"
                                "tls_verify = off\n"
+                               "sync = syncfolderitems\n"
                                "keytab = ca.pem\n"
                                "tenant = contoso.onmicrosoft.com\n"
                                "client_id = 6d1f7a1c-app\n"
@@ -411,6 +413,7 @@ static void test_every_key(void **state)
     assert_string_equal(s->ca_file, path);
     free(path);
     assert_false(s->tls_verify);
+    assert_int_equal(s->sync, CONF_SYNC_SYNCFOLDERITEMS);
     path = xasprintf("%s/ca.pem", tmpdir);
     assert_string_equal(s->keytab, path);
     free(path);
@@ -431,7 +434,7 @@ static void test_every_key(void **state)
     path = xasprintf("%s/inc", tmpdir);
     assert_string_equal(d->include_dir, path);
     free(path);
-    assert_int_equal(d->line, 19);
+    assert_int_equal(d->line, 20);
 
     assert_int_equal(c->n_mailboxes, 2);
     const struct conf_mailbox *own = c->mailboxes[0], *shared = c->mailboxes[1];
@@ -552,7 +555,7 @@ static void test_key_table(void **state)
     for (const char *p = full_fmt; *p; p++)
         lines += *p == '\n' && p[1] != '[' && p[1] != '\0';
     /* full_fmt has one line per key per section; mailbox keys appear twice in it. */
-    assert_int_equal(rows, 82);
+    assert_int_equal(rows, 83);
     assert_true(lines >= rows);
     free(buf);
 }
