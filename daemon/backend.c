@@ -69,6 +69,8 @@ void backend_result_clear(struct backend_result *r)
     r->moved_id = NULL;
     free(r->sync_state);
     r->sync_state = NULL;
+    free(r->subscription_id);
+    r->subscription_id = NULL;
     for (size_t i = 0; i < r->n_gone; i++)
         item_id_clear(&r->gone[i]);
     free(r->gone);

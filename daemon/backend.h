@@ -72,9 +72,28 @@ struct backend_result {
     size_t n_gone;
     bool sync_state_invalid; /* the server refused the state given (corrupt, too old) */
     bool unsupported;        /* the server does not offer the operation at all */
+    char *subscription_id;   /* subscribe */
 };
 
 typedef void (*backend_cb)(struct backend_result *result, void *userdata);
+
+/* What a streaming connection (backend_ops.listen) reports, from the loop. None of them may
+ * stop the connection. */
+struct backend_listen_events {
+    /* Subscription SUBSCRIPTION_ID has events (which ones does not matter: the mailbox
+     * syncs, it never trusts an event alone). */
+    void (*on_event)(const char *subscription_id, void *ud);
+    /* The server no longer knows the subscription (not found, expired): subscribe again. */
+    void (*on_lost)(const char *subscription_id, void *ud);
+    /* Something arrived (heartbeats too): the connection is alive. */
+    void (*on_alive)(void *ud);
+    /* The connection ended. CLOSED: at its timeout, as agreed (nothing lost); otherwise it
+     * broke (WHY), and events may have been missed. The last call. */
+    void (*on_end)(bool closed, const char *why, void *ud);
+};
+
+struct backend_listen;
+struct ev_loop;
 
 struct backend;
 struct backend_call;
@@ -142,6 +161,18 @@ struct backend_ops {
      * creation), one page at a time; see struct backend_result. NULL when unsupported. */
     int (*sync_inbox)(struct backend *b, const char *state, backend_cb cb, void *ud,
                       struct backend_call **call);
+    /* Subscribes the Inbox to notifications (new, created, changed messages): the result's
+     * subscription_id, or unsupported. NULL when unsupported. */
+    int (*subscribe)(struct backend *b, backend_cb cb, void *ud, struct backend_call **call);
+    /* Opens one long-lived connection (on a transport of its own, so that it holds no slot
+     * of the ordinary requests) carrying the events of N subscriptions made with this
+     * backend's credentials, for MINUTES; this backend's mailbox anchors the group. NULL
+     * when it cannot be opened. */
+    struct backend_listen *(*listen)(struct backend *b, struct ev_loop *loop,
+                                     const char *const *ids, size_t n, int minutes,
+                                     const struct backend_listen_events *ev, void *ud);
+    /* Closes a connection; no event is reported after. */
+    void (*listen_stop)(struct backend_listen *l);
 };
 
 /* The common head of every backend. */

@@ -83,6 +83,7 @@ enum conf_sync {
     CONF_SYNC_AUTO,            /* the best the server offers, found out and remembered */
     CONF_SYNC_FINDITEM,        /* list the Inbox's meeting messages every poll */
     CONF_SYNC_SYNCFOLDERITEMS, /* ask what changed since the last poll's sync state */
+    CONF_SYNC_STREAMING,       /* SyncFolderItems when notified, and as a slow safety net */
 };
 
 /* AutomateProcessing, plus shorthands that answer every request the same way. */
@@ -157,6 +158,7 @@ struct conf_daemon {
     unsigned once_deadline_s;         /* --once gives up on what is left after this long */
     char *state_dir;                  /* absolute path of the state directory */
     unsigned record_retention_s;      /* rotated decision records kept this long; 0 = forever */
+    unsigned sync_safety_interval_s;  /* polls while notifications flow (sync = streaming) */
     char *metrics_listen;             /* HOST:PORT of the metrics page; NULL = off */
     enum log_level log_level;
     char *include_dir; /* resolved path of the include directory; NULL = none */

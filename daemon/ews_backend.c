@@ -10,6 +10,8 @@
 #include "conf.h"
 #include "ews_build.h"
 #include "ews_client.h"
+#include "ews_listen.h"
+#include "ews_stream.h"
 #include "ews_sync.h"
 #include "util.h"
 
@@ -21,6 +23,8 @@ struct ews_backend {
     char *url, *username, *password, *impersonate, *folder_owner, *server_version;
     struct ews_account account;
     struct ews_context ctx;
+    struct ews_listen_options listen_opts;
+    char *ca_file;
 };
 
 /* How the answer of one operation becomes a backend result. */
@@ -34,6 +38,7 @@ enum ews_op {
     OP_LIST_ATTACHMENTS,
     OP_COUNT_DONE, /* remove, delete_attachments */
     OP_SYNC,
+    OP_SUBSCRIBE,
 };
 
 struct backend_call {
@@ -221,10 +226,40 @@ static void fill_sync(struct ews_call_result *res, struct backend_result *r)
     }
 }
 
+/* Subscribe: a server without streaming says so; else the subscription's id. */
+static void fill_subscribe(struct ews_call_result *res, struct backend_result *r)
+{
+    const struct ews_response *resp = res->response;
+    const struct ews_response_message *msg = only_message(res);
+    const char *code = resp == NULL ? NULL
+                       : resp->is_fault ? resp->fault_code_text
+                       : msg ? msg->response_code_text
+                             : NULL;
+    if (r->status != BACKEND_OK) {
+        r->unsupported = ews_sync_code_means_unsupported(code);
+        return;
+    }
+    struct ews_subscribe_result sub = {0};
+    char err[160];
+    if (res->body == NULL ||
+        ews_parse_subscribe(res->body, res->body_len, &sub, err, sizeof(err)) != 0 ||
+        sub.subscription_id == NULL) {
+        unexpected(r);
+    } else {
+        r->subscription_id = sub.subscription_id;
+        sub.subscription_id = NULL;
+    }
+    ews_subscribe_result_clear(&sub);
+}
+
 static void fill(struct backend_call *call, struct ews_call_result *res, struct backend_result *r)
 {
     if (call->op == OP_SYNC) {
         fill_sync(res, r);
+        return;
+    }
+    if (call->op == OP_SUBSCRIBE) {
+        fill_subscribe(res, r);
         return;
     }
     if (r->status != BACKEND_OK && call->op != OP_FETCH && call->op != OP_COUNT_DONE)
@@ -262,6 +297,7 @@ static void fill(struct backend_call *call, struct ews_call_result *res, struct 
         return;
     case OP_STATUS_ONLY:
     case OP_SYNC:
+    case OP_SUBSCRIBE:
         return;
     }
 }
@@ -477,6 +513,29 @@ static int op_sync_inbox(struct backend *be, const char *state, backend_cb cb, v
                 call);
 }
 
+static int op_subscribe(struct backend *be, backend_cb cb, void *ud, struct backend_call **call)
+{
+    struct ews_backend *b = (struct ews_backend *)be;
+    struct ews_folder_ref inbox = {.distinguished_id = "inbox", .mailbox = b->folder_owner};
+    char *env = ews_build_subscribe_streaming(
+        &b->ctx, &inbox, 1, EWS_EVENT_NEW_MAIL | EWS_EVENT_CREATED | EWS_EVENT_MODIFIED);
+    return post(b, "Subscribe", env, OP_SUBSCRIBE, cb, ud, call);
+}
+
+static struct backend_listen *op_listen(struct backend *be, struct ev_loop *loop,
+                                        const char *const *ids, size_t n, int minutes,
+                                        const struct backend_listen_events *ev, void *ud)
+{
+    struct ews_backend *b = (struct ews_backend *)be;
+    return (struct backend_listen *)ews_listen_start(loop, &b->listen_opts, &b->account, ids, n,
+                                                     minutes, ev, ud);
+}
+
+static void op_listen_stop(struct backend_listen *l)
+{
+    ews_listen_stop((struct ews_listen *)l);
+}
+
 static void op_cancel(struct backend_call *call)
 {
     if (call == NULL)
@@ -497,6 +556,7 @@ static void op_free(struct backend *be)
     free(b->impersonate);
     free(b->folder_owner);
     free(b->server_version);
+    free(b->ca_file);
     free(b);
 }
 
@@ -514,6 +574,9 @@ static const struct backend_ops ews_ops = {
     .cancel = op_cancel,
     .free = op_free,
     .sync_inbox = op_sync_inbox,
+    .subscribe = op_subscribe,
+    .listen = op_listen,
+    .listen_stop = op_listen_stop,
 };
 
 static char *dup_or_null(const char *s)
@@ -541,6 +604,9 @@ struct backend *ews_backend_new(struct http_client *http, const struct ews_backe
         .server_version = b->server_version,
         .oauth2 = cfg->oauth2,
     };
+    b->ca_file = dup_or_null(cfg->ca_file);
+    b->listen_opts = (struct ews_listen_options){
+        .tls_insecure = cfg->tls_insecure, .ca_file = b->ca_file, .connect_timeout_s = 10.0};
     b->ctx = (struct ews_context){
         .server_version = b->server_version,
         .impersonate_address = b->impersonate,
@@ -585,6 +651,8 @@ struct backend *ews_backend_open(const struct conf *conf, const struct conf_mail
         .folder_owner = cm->access == CONF_ACCESS_DELEGATE ? cm->address : NULL,
         .server_version = conf->server.server_version,
         .oauth2 = conf->server.auth == CONF_AUTH_OAUTH2 ? &conf->server.oauth2 : NULL,
+        .tls_insecure = !conf->server.tls_verify,
+        .ca_file = conf->server.ca_file,
     };
     return ews_backend_new(http, &cfg);
 }

@@ -95,6 +95,10 @@ struct http_request {
      * authentication challenge (401/407) lets the body go out again, as the server then
      * did not act on it. */
     bool idempotent;
+    /* Non-NULL: the response body is handed over as it arrives (a long-lived streaming
+     * response) instead of being collected; the final callback then has an empty body.
+     * Called from inside the transfer: it may only keep the bytes (no http_* call). */
+    void (*on_data)(const char *data, size_t len, void *userdata);
 };
 
 struct http_response {

@@ -146,6 +146,7 @@ static void poll_free(struct mailbox_poll *p)
 static void finish(struct mailbox *m, bool failed)
 {
     ev_timer_stop(m->env.loop, &m->timer);
+    mailbox_stream_leave(m);
     release_untried(m);
     poll_free(m->poll);
     m->poll = NULL;
@@ -294,7 +295,7 @@ void mailbox_poll_done(struct mailbox *m)
 {
     struct mailbox_poll *p = m->poll;
     bool acted = p->acted || p->again;
-    bool again = p->again;
+    bool again = p->again || mailbox_stream_take_poke(m);
     bool failures = p->item_failures > 0;
     if (!failures && !m->stopping)
         compact_ledger(m);
@@ -315,7 +316,13 @@ void mailbox_poll_done(struct mailbox *m)
         finish(m, failures || m->once_undone);
         return;
     }
-    schedule(m, again ? 0.0 : jitter(poll_interval(m), 0.1));
+    schedule(m, again ? 0.0 : jitter(mailbox_stream_interval(m, poll_interval(m)), 0.1));
+}
+
+void mailbox_poll_soon(struct mailbox *m)
+{
+    if (m->state == MB_IDLE && !m->stopping && m->stats.consecutive_failures == 0)
+        schedule(m, 0.0);
 }
 
 /* ---- requests and the dispatcher -------------------------------------------------------- */
@@ -377,6 +384,7 @@ static const step_handler handlers[STEP_COUNT] = {
     [STEP_FORWARD] = mailbox_after_forward,
     [STEP_SHOW_FREE] = mailbox_after_show_free,
     [STEP_SYNC] = mailbox_after_sync,
+    [STEP_SUBSCRIBE] = mailbox_after_subscribe,
 };
 
 /* Steps that only read: when the mailbox is stopping, their answer is not acted on (the
@@ -384,7 +392,7 @@ static const step_handler handlers[STEP_COUNT] = {
 static bool only_reads(enum mailbox_step step)
 {
     return step == STEP_FIND || step == STEP_FETCH || step == STEP_VERIFY ||
-           step == STEP_CALENDAR || step == STEP_SYNC;
+           step == STEP_CALENDAR || step == STEP_SYNC || step == STEP_SUBSCRIBE;
 }
 
 void mailbox_on_result(struct backend_result *r, void *userdata)
@@ -507,6 +515,7 @@ void mailbox_free(struct mailbox *m)
     confref_put(m->conf);
     ledger_close(m->ledger);
     mailbox_sync_free(m->sync);
+    mailbox_stream_free(m);
     strlist_free(&m->dry_run_seen);
     free(m->name);
     free(m);

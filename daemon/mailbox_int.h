@@ -6,6 +6,7 @@
  *   mailbox_item.c     one item: checking an unsettled answer, context, decision, answer
  *   mailbox_after.c    what follows an answer: occurrences, rewrite, attachments, forward
  *   mailbox_sync.c     the Inbox's changes by SyncFolderItems, the sync state on disk
+ *   mailbox_stream.c   streaming notifications: subscriptions, connections, wake-ups
  *
  * A poll is a struct mailbox_poll, the item being worked on a struct mailbox_work; each has
  * its own free function, so ending a poll early (failure, stop) cannot leave a field behind.
@@ -47,6 +48,7 @@ enum mailbox_step {
     STEP_FORWARD,            /* a tentatively booked request to the delegates */
     STEP_SHOW_FREE,          /* a held request's placeholder shows Free */
     STEP_SYNC,               /* a page of the Inbox's changes since the sync state */
+    STEP_SUBSCRIBE,          /* the Inbox's notifications */
     STEP_COUNT
 };
 
@@ -112,6 +114,7 @@ struct mailbox {
     struct mailbox_poll *poll;    /* the running poll, or NULL */
     enum mailbox_failure failure; /* why it gave up (--once) */
     struct mailbox_sync *sync;    /* the Inbox's sync state (mailbox_sync.c) */
+    struct mailbox_stream *stream; /* its notifications (mailbox_stream.c), NULL if none */
 };
 
 /* mailbox.c */
@@ -151,11 +154,27 @@ void mailbox_inbox_found(struct mailbox *m);
 struct mailbox_sync;
 struct mailbox_sync *mailbox_sync_new(const char *state_dir, const char *name);
 void mailbox_sync_free(struct mailbox_sync *s);
-/* The first request of a poll: SyncFolderItems, or FindItem where it is not used. */
-void mailbox_inbox_start(struct mailbox *m);
+/* Reads the Inbox: SyncFolderItems, or FindItem where it is not used. */
+void mailbox_inbox_read(struct mailbox *m);
 void mailbox_after_sync(struct mailbox *m, struct backend_result *r);
 /* Saves the state of this poll's sync, once all it covers went through without failures. */
 void mailbox_sync_save(struct mailbox *m);
+
+/* mailbox_stream.c */
+/* The first request of a poll: Subscribe when notifications are wanted and the mailbox has
+ * no subscription, else mailbox_inbox_read(). */
+void mailbox_inbox_start(struct mailbox *m);
+void mailbox_after_subscribe(struct mailbox *m, struct backend_result *r);
+/* The time to the next poll: NORMAL, or the safety interval while notifications flow. */
+double mailbox_stream_interval(struct mailbox *m, double normal);
+/* Whether a notification arrived during the poll (then it polls again at once). */
+bool mailbox_stream_take_poke(struct mailbox *m);
+/* Leaves the notifications (stop); mailbox_stream_free also releases m->stream. */
+void mailbox_stream_leave(struct mailbox *m);
+void mailbox_stream_free(struct mailbox *m);
+
+/* mailbox.c: an idle mailbox polls now (unless it is backing off after failures). */
+void mailbox_poll_soon(struct mailbox *m);
 
 /* mailbox_item.c */
 struct mailbox_work *mailbox_work_new(struct item *item);

@@ -227,7 +227,7 @@ static bool uses_sync(const struct mailbox *m)
     return !strlist_contains_ci(&servers_without_sync, p->backend->keys[BACKEND_SCOPE_SERVER]);
 }
 
-void mailbox_inbox_start(struct mailbox *m)
+void mailbox_inbox_read(struct mailbox *m)
 {
     if (!uses_sync(m)) {
         mailbox_find_page(m);

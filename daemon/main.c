@@ -24,6 +24,7 @@
 #include "conf.h"
 #include "confref.h"
 #include "ews_backend.h"
+#include "ews_listen.h"
 #include "http.h"
 #include "krb5env.h"
 #include "log.h"
@@ -527,6 +528,7 @@ static int run(struct daemon *dm)
     free(dm->mailboxes);
     oauth2_shared_free(dm->http);
     http_client_free(dm->http);
+    ews_listen_client_shutdown();
     backoff_free(dm->backoff);
     record_close(dm->record);
     metrics_http_free(dm->metrics_http);

@@ -200,6 +200,7 @@ static void test_defaults(void **state)
     assert_int_equal(d->max_concurrent_requests, 8);
     assert_string_equal(d->state_dir, "/var/lib/meetingd");
     assert_int_equal(d->record_retention_s, 90 * 86400);
+    assert_int_equal(d->sync_safety_interval_s, 45 * 60);
     assert_int_equal(d->log_level, LOG_LEVEL_INFO);
     assert_null(d->metrics_listen);
     assert_null(d->include_dir);
@@ -306,6 +307,7 @@ static const char full_fmt[] = "[server]\n"
                                "once_deadline = 2m\n"
                                "state_dir = /srv/meetingd\n"
                                "record_retention = 0\n"
+                               "sync_safety_interval = 1h\n"
                                "log_level = debug\n"
                                "metrics_listen = [::1]:9873\n"
                                "include_dir = inc\n"
@@ -429,6 +431,7 @@ static void test_every_key(void **state)
     assert_int_equal(d->once_deadline_s, 120);
     assert_string_equal(d->state_dir, "/srv/meetingd");
     assert_int_equal(d->record_retention_s, 0);
+    assert_int_equal(d->sync_safety_interval_s, 3600);
     assert_int_equal(d->log_level, LOG_LEVEL_DEBUG);
     assert_string_equal(d->metrics_listen, "[::1]:9873");
     path = xasprintf("%s/inc", tmpdir);
@@ -555,7 +558,7 @@ static void test_key_table(void **state)
     for (const char *p = full_fmt; *p; p++)
         lines += *p == '\n' && p[1] != '[' && p[1] != '\0';
     /* full_fmt has one line per key per section; mailbox keys appear twice in it. */
-    assert_int_equal(rows, 83);
+    assert_int_equal(rows, 84);
     assert_true(lines >= rows);
     free(buf);
 }
