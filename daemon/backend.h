@@ -67,8 +67,8 @@ struct backend_result {
     /* sync_inbox: items are the messages created or changed (ids and classes; read flag
      * changes left out), gone the ids of those that left the folder, more that another
      * page follows from sync_state. */
-    char *sync_state;      /* the state covering this answer's changes */
-    struct item_id *gone;  /* ids only */
+    char *sync_state;     /* the state covering this answer's changes */
+    struct item_id *gone; /* ids only */
     size_t n_gone;
     bool sync_state_invalid; /* the server refused the state given (corrupt, too old) */
     bool unsupported;        /* the server does not offer the operation at all */

@@ -189,17 +189,23 @@ static bool is_meeting_class(const char *cls)
     return false;
 }
 
+/* The fault's code, or the only message's, as the server wrote it (NULL if none). */
+static const char *code_text(const struct ews_call_result *res)
+{
+    const struct ews_response_message *msg = only_message(res);
+    if (res->response == NULL)
+        return NULL;
+    if (res->response->is_fault)
+        return res->response->fault_code_text;
+    return msg ? msg->response_code_text : NULL;
+}
+
 /* SyncFolderItems: a server without the operation, a state it refuses, or the changes. */
 static void fill_sync(struct ews_call_result *res, struct backend_result *r)
 {
-    const struct ews_response *resp = res->response;
     struct ews_response_message *msg = (struct ews_response_message *)only_message(res);
-    const char *code = resp == NULL ? NULL
-                       : resp->is_fault ? resp->fault_code_text
-                       : msg ? msg->response_code_text
-                             : NULL;
     if (r->status != BACKEND_OK) {
-        r->unsupported = ews_sync_code_means_unsupported(code);
+        r->unsupported = ews_sync_code_means_unsupported(code_text(res));
         r->sync_state_invalid = ews_sync_state_is_invalid(msg);
         return;
     }
@@ -229,14 +235,8 @@ static void fill_sync(struct ews_call_result *res, struct backend_result *r)
 /* Subscribe: a server without streaming says so; else the subscription's id. */
 static void fill_subscribe(struct ews_call_result *res, struct backend_result *r)
 {
-    const struct ews_response *resp = res->response;
-    const struct ews_response_message *msg = only_message(res);
-    const char *code = resp == NULL ? NULL
-                       : resp->is_fault ? resp->fault_code_text
-                       : msg ? msg->response_code_text
-                             : NULL;
     if (r->status != BACKEND_OK) {
-        r->unsupported = ews_sync_code_means_unsupported(code);
+        r->unsupported = ews_sync_code_means_unsupported(code_text(res));
         return;
     }
     struct ews_subscribe_result sub = {0};

@@ -166,8 +166,8 @@ struct ews_listen *ews_listen_start(struct ev_loop *loop, const struct ews_liste
     l->read.data = l;
     /* "Maintain affinity between a group of subscriptions and the Mailbox server": the
      * group's anchor mailbox routes the request, and the server is asked to keep it. */
-    char *anchor = account->impersonate ? xasprintf("X-AnchorMailbox: %s", account->impersonate)
-                                        : NULL;
+    char *anchor =
+        account->impersonate ? xasprintf("X-AnchorMailbox: %s", account->impersonate) : NULL;
     const char *headers[] = {"X-PreferServerAffinity: true", anchor, NULL};
     struct http_request req = {
         .url = account->url,

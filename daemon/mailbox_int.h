@@ -111,9 +111,9 @@ struct mailbox {
     unsigned once_passes;
     bool once_undone; /* --once: a message was left alone for good (exit non-zero) */
     time_t last_compact;
-    struct mailbox_poll *poll;    /* the running poll, or NULL */
-    enum mailbox_failure failure; /* why it gave up (--once) */
-    struct mailbox_sync *sync;    /* the Inbox's sync state (mailbox_sync.c) */
+    struct mailbox_poll *poll;     /* the running poll, or NULL */
+    enum mailbox_failure failure;  /* why it gave up (--once) */
+    struct mailbox_sync *sync;     /* the Inbox's sync state (mailbox_sync.c) */
     struct mailbox_stream *stream; /* its notifications (mailbox_stream.c), NULL if none */
 };
 

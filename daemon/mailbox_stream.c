@@ -181,8 +181,7 @@ static void on_lost(const char *subscription_id, void *ud)
     struct mailbox *m = member_of(g, subscription_id);
     if (m == NULL)
         return;
-    log_info("mailbox %s: the server no longer knows its subscription; subscribing again",
-             m->name);
+    log_info("mailbox %s: the server no longer knows its subscription; subscribing again", m->name);
     member_remove(g, m);
     free(m->stream->subscription_id);
     m->stream->subscription_id = NULL;
@@ -426,7 +425,14 @@ void mailbox_after_subscribe(struct mailbox *m, struct backend_result *r)
 double mailbox_stream_interval(struct mailbox *m, double normal)
 {
     const struct mailbox_stream *s = m->stream;
-    if (s == NULL || s->group == NULL || !s->group->up)
+    if (s == NULL || s->group == NULL)
+        return normal;
+    enum conf_sync mode = m->conf->conf->server.sync;
+    if (mode != CONF_SYNC_AUTO && mode != CONF_SYNC_STREAMING) {
+        mailbox_stream_leave(m); /* a reload chose polling */
+        return normal;
+    }
+    if (!s->group->up)
         return normal;
     double safety = m->conf->conf->daemon.sync_safety_interval_s;
     return safety > normal ? safety : normal;

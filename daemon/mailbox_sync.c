@@ -251,9 +251,9 @@ static void sync_unsupported(struct mailbox *m, const struct backend_result *r)
         strlist_add(&servers_without_sync, server);
         bool asked = m->poll->conf->conf->server.sync == CONF_SYNC_SYNCFOLDERITEMS;
         log_msg(asked ? LOG_LEVEL_WARNING : LOG_LEVEL_NOTICE,
-            "%s does not offer SyncFolderItems (%s): its mailboxes list their Inbox with "
-            "FindItem every poll",
-            server, mailbox_reason(r));
+                "%s does not offer SyncFolderItems (%s): its mailboxes list their Inbox with "
+                "FindItem every poll",
+                server, mailbox_reason(r));
     }
     mailbox_find_page(m);
 }
