@@ -189,6 +189,14 @@ static bool is_meeting_class(const char *cls)
     return false;
 }
 
+/* A meeting request or cancellation, by its class or, where the server left the class out,
+ * by its element (t:MeetingRequest, t:MeetingCancellation). */
+static bool is_meeting_message(const struct item *it)
+{
+    return is_meeting_class(it->item_class) || it->kind == ITEM_MEETING_REQUEST ||
+           it->kind == ITEM_MEETING_CANCELLATION;
+}
+
 /* The fault's code, or the only message's, as the server wrote it (NULL if none). */
 static const char *code_text(const struct ews_call_result *res)
 {
@@ -224,7 +232,7 @@ static void fill_sync(struct ews_call_result *res, struct backend_result *r)
             r->gone = xreallocarray(r->gone, r->n_gone + 1, sizeof(*r->gone));
             r->gone[r->n_gone++] = (struct item_id){.id = xstrdup(c->item.id.id)};
         } else if ((c->kind == EWS_SYNC_CREATE || c->kind == EWS_SYNC_UPDATE) &&
-                   is_meeting_class(c->item.item_class)) {
+                   is_meeting_message(&c->item)) {
             r->items = xreallocarray(r->items, r->n_items + 1, sizeof(*r->items));
             r->items[r->n_items++] = c->item; /* moved */
             memset(&c->item, 0, sizeof(c->item));

@@ -68,8 +68,10 @@ static struct {
     size_t n;
 } groups;
 
-/* Servers that do not offer streaming notifications, learnt this run. */
+/* Servers that do not offer streaming notifications, learnt this run; those that do (said
+ * once in the log). */
 static struct strlist servers_without_streaming;
+static struct strlist servers_with_streaming;
 
 static void group_open_connection(struct stream_group *g);
 
@@ -192,8 +194,16 @@ static void on_lost(const char *subscription_id, void *ud)
 static void on_alive(void *ud)
 {
     struct stream_group *g = ud;
-    if (!g->up)
+    if (!g->up) {
         log_debug("streaming notifications of %zu mailbox(es) (%s): connected", g->n, g->key);
+        const char *server = g->backend->keys[BACKEND_SCOPE_SERVER];
+        if (!strlist_contains_ci(&servers_with_streaming, server)) {
+            strlist_add(&servers_with_streaming, server);
+            log_info("%s offers streaming notifications: its mailboxes sync when notified, and "
+                     "every sync_safety_interval",
+                     server);
+        }
+    }
     g->up = true;
     g->failures = 0;
     ev_timer_again(g->loop, &g->watchdog);

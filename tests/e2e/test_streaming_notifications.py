@@ -103,6 +103,8 @@ class Streaming(e2e.TestCase):
             self.assertEqual(w.answers(mid), {A(r): ["Accept"] for r in ROOMS})
         self.assertEqual(w.count_responses(), len(mids) * len(ROOMS))
         self.assertEqual(inbox_listings(w), [])
+        # Found out and said once, however often the connection was opened.
+        self.assertEqual(d.log().count("offers streaming notifications"), 1)
         return d
 
     def test_streaming(self):
