@@ -12,9 +12,10 @@
  * event's contents. What could lose an event makes the mailboxes sync instead:
  *   - a subscription the server no longer knows (not found, expired): the mailbox leaves
  *     the group, and its next poll, started now, subscribes again and syncs;
- *   - a connection that broke (reset, an error, a malformed envelope) or fell silent (no
- *     heartbeat for STREAM_SILENCE_S): every mailbox of the group syncs, and the connection
- *     is opened again after a pause that grows with the failures in a row.
+ *   - a connection that broke (reset, an error, a malformed envelope) or fell silent (three
+ *     heartbeats missed, at the pace the server kept so far): every mailbox of the group
+ *     syncs, and the connection is opened again after a pause that grows with the failures
+ *     in a row.
  * A connection the server closed at its timeout (ConnectionStatus Closed) is simply opened
  * again: the server keeps the events of a subscription until a connection carries it. A
  * connection is renewed shortly before its timeout (the subscriptions move to the newest
@@ -34,7 +35,9 @@
 
 #define STREAM_MINUTES EWS_STREAMING_MAX_MINUTES
 #define STREAM_RENEW_EARLY_S 60.0 /* a connection is renewed this long before its timeout */
-#define STREAM_SILENCE_S 150.0    /* no envelope (heartbeat) for this long: broken */
+#define STREAM_SILENCE_S 150.0    /* no envelope for this long before the pace is known */
+#define STREAM_SILENCE_MIN_S 5.0  /* the shortest silence taken for a broken connection */
+#define STREAM_MISSED_BEATS 3.0   /* heartbeats missed in a row: broken */
 #define STREAM_JOIN_DELAY_S 0.2   /* joins within this time share one (re)opening */
 #define STREAM_RETRY_MAX_S 60.0
 
@@ -59,6 +62,8 @@ struct stream_group {
     ev_timer open;     /* (re)open after joins, a close or a failure */
     ev_timer renew;    /* before the connection's timeout */
     ev_timer watchdog; /* silence */
+    double last_alive; /* when the last envelope arrived (ev_now), 0 before the first */
+    double beat;       /* the longest gap between two envelopes: the heartbeat's pace */
     unsigned failures; /* in a row */
     bool up;           /* a connection is open and has delivered something */
 };
@@ -90,6 +95,7 @@ static void group_close_connection(struct stream_group *g)
     ev_timer_stop(g->loop, &g->renew);
     ev_timer_stop(g->loop, &g->watchdog);
     g->up = false;
+    g->last_alive = g->beat = 0.0;
 }
 
 static void group_free(struct stream_group *g)
@@ -206,6 +212,17 @@ static void on_alive(void *ud)
     }
     g->up = true;
     g->failures = 0;
+    /* The server's heartbeat interval is learnt from the gaps between envelopes (Exchange
+     * does not document it): missing a few of them in a row means the connection died
+     * without a reset, which TCP alone may not notice for a long time. */
+    double now = ev_now(g->loop);
+    if (g->last_alive > 0.0 && now - g->last_alive > g->beat)
+        g->beat = now - g->last_alive;
+    g->last_alive = now;
+    double silence = g->beat * STREAM_MISSED_BEATS;
+    if (g->beat == 0.0 || silence > STREAM_SILENCE_S)
+        silence = STREAM_SILENCE_S;
+    g->watchdog.repeat = silence < STREAM_SILENCE_MIN_S ? STREAM_SILENCE_MIN_S : silence;
     ev_timer_again(g->loop, &g->watchdog);
 }
 

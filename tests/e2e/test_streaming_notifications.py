@@ -8,6 +8,9 @@ one without SyncFolderItems as well, get correct answers by polling. Both flavor
 
 import json
 import signal
+import socket
+import threading
+import urllib.parse
 
 import e2e
 
@@ -42,6 +45,73 @@ def inbox_listings(w):
 
 def ops(w, operation):
     return w.sim.stats()["operations"].get(operation, 0)
+
+
+class FreezingProxy:
+    """A TCP proxy on loopback in front of the simulator. freeze_streams() makes the
+    connections that carried a GetStreamingEvents request go silent (nothing more reaches the
+    client, the connection stays open), as a connection whose peer vanished does; every
+    other connection, and every new one, is passed on."""
+
+    def __init__(self, target_port):
+        self.target = ("127.0.0.1", target_port)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.lock = threading.Lock()
+        self.streams = []  # [client socket, frozen flag] of streaming connections
+        self.sockets = []
+        self.closing = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while not self.closing:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(self.target)
+            with self.lock:
+                self.sockets += [client, server]
+            state = [client, False]
+            threading.Thread(target=self._pipe, args=(client, server, state, True),
+                             daemon=True).start()
+            threading.Thread(target=self._pipe, args=(server, client, state, False),
+                             daemon=True).start()
+
+    def _pipe(self, src, dst, state, upstream):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                if upstream and b"GetStreamingEvents" in data:
+                    with self.lock:
+                        self.streams.append(state)
+                if not upstream and state[1]:
+                    continue  # frozen: swallowed
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            if not state[1]:
+                for sock in (src, dst):
+                    try:
+                        sock.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+
+    def freeze_streams(self):
+        with self.lock:
+            for state in self.streams:
+                state[1] = True
+            return len(self.streams)
+
+    def close(self):
+        self.closing = True
+        self.listener.close()
+        with self.lock:
+            for sock in self.sockets:
+                sock.close()
 
 
 class Streaming(e2e.TestCase):
@@ -112,6 +182,34 @@ class Streaming(e2e.TestCase):
 
     def test_streaming_gromox_by_default(self):
         self.run_streaming(GROMOX, sync="auto")
+
+    def test_silent_connection(self):
+        """A connection that falls silent (no heartbeat, no reset) is given up after a few
+        missed heartbeats: the mailboxes sync, so a meeting whose notification went into the
+        void is answered, and a new connection is opened."""
+        w, _ = self.setup_world()
+        proxy = FreezingProxy(urllib.parse.urlsplit(w.sim.url).port)
+        self.addCleanup(proxy.close)
+        url = "http://127.0.0.1:%d/EWS/Exchange.asmx" % proxy.port
+        conf = w.write_config(
+            {r: {"policy": "accept-all", "username": None, "password_file": None}
+             for r in ROOMS},
+            server={"username": SVC, "password_file": w.secret_path("svc"),
+                    "impersonation": "yes", "sync": "streaming", "url": url},
+            daemon={"poll_interval": "1h", "log_level": "debug"})
+        d = w.start_daemon(conf)
+        self.connected(d)
+        first = self.meeting(w, conf, 0)
+        self.answered(w, first)
+        self.assertGreaterEqual(proxy.freeze_streams(), 1)
+        second = self.meeting(w, conf, 1)
+        d.wait_log(r"the connection broke \(no heartbeat\)", timeout=60)
+        self.answered(w, second)
+        self.connected(d, count=2)
+        third = self.meeting(w, conf, 2)
+        self.answered(w, third)
+        self.assertEqual(d.stop(signal.SIGTERM), 0)
+        self.assertEqual(w.count_responses(), 3 * len(ROOMS))
 
     def fallback(self, sim_args, inbox_operation):
         w, conf = self.setup_world(sim_args, sync="auto", poll_interval="1s")
