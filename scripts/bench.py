@@ -995,8 +995,14 @@ def sync_big_inbox(args, root):
             daemon = Daemon(args.meetingd, sim, work, [("room0", room, "accept-plain")],
                             poll_interval=1, sync=mode)
             daemon.run_once()  # learns the Inbox (a person answered it all: nothing is sent)
+            started = sim.stats()
+            pages = math.ceil(args.inbox_items / 100.0)
             daemon.start()
-            time.sleep(2.5)  # past the first poll
+            # Past the first poll, which lists the whole Inbox for the ledger's daily
+            # compaction (FindItem in every mode), and two ordinary polls.
+            wait_until(lambda: inbox_reads(stats_delta(sim.stats(), started)["operations"],
+                                           mode) >= (3 * pages if mode == "finditem" else 2),
+                       120, "the first polls")
             st0, off = sim.stats(), sim.log_size()
             time.sleep(args.sync_idle_seconds)
             st1, end = sim.stats(), sim.log_size()
