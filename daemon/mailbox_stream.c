@@ -40,6 +40,7 @@
 #define STREAM_MISSED_BEATS 3.0   /* heartbeats missed in a row: broken */
 #define STREAM_JOIN_DELAY_S 0.2   /* joins within this time share one (re)opening */
 #define STREAM_RETRY_MAX_S 60.0
+#define STREAM_RETIRE_S 30.0 /* a replaced connection is still read this long */
 
 struct stream_group;
 
@@ -51,19 +52,30 @@ struct mailbox_stream {
     bool poked; /* an event arrived while a poll ran: poll again when it ends */
 };
 
+/* One connection. */
+struct stream_conn {
+    struct stream_group *g;
+    struct backend *backend; /* the anchor's */
+    struct confref *conf;    /* what that backend was opened with */
+    struct backend_listen *listen;
+};
+
 struct stream_group {
     char *key; /* the credentials' key (backend.h): whose subscriptions may share */
     struct mailbox **members;
     size_t n;
     struct ev_loop *loop;
-    struct backend *backend; /* the anchor's, while a connection is open */
-    struct confref *conf;    /* what that backend was opened with */
-    struct backend_listen *listen;
+    struct stream_conn *conn; /* the connection, NULL while none is open */
+    /* The connection a new one replaced (renewal, members that came or went): it is read
+     * until the server ends it or STREAM_RETIRE_S passed, so that an event it carried just
+     * before the switch is not dropped unread. */
+    struct stream_conn *old;
+    ev_timer retire;
     ev_timer open;     /* (re)open after joins, a close or a failure */
     ev_timer renew;    /* before the connection's timeout */
     ev_timer watchdog; /* silence */
     double last_alive; /* when the last envelope arrived (ev_now), 0 before the first */
-    double beat;       /* the longest gap between two envelopes: the heartbeat's pace */
+    double beat;       /* the longest gap between two envelopes: the server's heartbeat pace */
     unsigned failures; /* in a row */
     bool up;           /* a connection is open and has delivered something */
 };
@@ -82,20 +94,28 @@ static void group_open_connection(struct stream_group *g);
 
 /* ---- groups ----------------------------------------------------------------------------- */
 
+static void conn_free(struct stream_conn *c)
+{
+    if (c == NULL)
+        return;
+    if (c->listen)
+        c->backend->ops->listen_stop(c->listen);
+    c->backend->ops->free(c->backend);
+    confref_put(c->conf);
+    free(c);
+}
+
 static void group_close_connection(struct stream_group *g)
 {
-    if (g->listen)
-        g->backend->ops->listen_stop(g->listen);
-    g->listen = NULL;
-    if (g->backend)
-        g->backend->ops->free(g->backend);
-    g->backend = NULL;
-    confref_put(g->conf);
-    g->conf = NULL;
+    conn_free(g->conn);
+    g->conn = NULL;
+    conn_free(g->old);
+    g->old = NULL;
+    ev_timer_stop(g->loop, &g->retire);
     ev_timer_stop(g->loop, &g->renew);
     ev_timer_stop(g->loop, &g->watchdog);
     g->up = false;
-    g->last_alive = g->beat = 0.0;
+    g->last_alive = 0.0; /* the pace (beat) is the server's: it is kept */
 }
 
 static void group_free(struct stream_group *g)
@@ -175,7 +195,7 @@ static void group_broken(struct stream_group *g, const char *why)
 
 static void on_event(const char *subscription_id, void *ud)
 {
-    struct stream_group *g = ud;
+    struct stream_group *g = ((struct stream_conn *)ud)->g;
     struct mailbox *m = member_of(g, subscription_id);
     if (m != NULL) {
         log_debug("mailbox %s: notified of a change in the Inbox", m->name);
@@ -185,7 +205,7 @@ static void on_event(const char *subscription_id, void *ud)
 
 static void on_lost(const char *subscription_id, void *ud)
 {
-    struct stream_group *g = ud;
+    struct stream_group *g = ((struct stream_conn *)ud)->g;
     struct mailbox *m = member_of(g, subscription_id);
     if (m == NULL)
         return;
@@ -197,12 +217,24 @@ static void on_lost(const char *subscription_id, void *ud)
     group_open_in(g, STREAM_JOIN_DELAY_S); /* without it; nothing is read meanwhile */
 }
 
+/* How long a connection may stay silent: three beats at the pace the server kept. */
+static double silence_allowed(const struct stream_group *g)
+{
+    double silence = g->beat * STREAM_MISSED_BEATS;
+    if (g->beat == 0.0 || silence > STREAM_SILENCE_S)
+        silence = STREAM_SILENCE_S;
+    return silence < STREAM_SILENCE_MIN_S ? STREAM_SILENCE_MIN_S : silence;
+}
+
 static void on_alive(void *ud)
 {
-    struct stream_group *g = ud;
+    struct stream_conn *c = ud;
+    struct stream_group *g = c->g;
+    if (c != g->conn)
+        return; /* a replaced connection: only its events still count */
     if (!g->up) {
         log_debug("streaming notifications of %zu mailbox(es) (%s): connected", g->n, g->key);
-        const char *server = g->backend->keys[BACKEND_SCOPE_SERVER];
+        const char *server = c->backend->keys[BACKEND_SCOPE_SERVER];
         if (!strlist_contains_ci(&servers_with_streaming, server)) {
             strlist_add(&servers_with_streaming, server);
             log_info("%s offers streaming notifications: its mailboxes sync when notified, and "
@@ -219,17 +251,24 @@ static void on_alive(void *ud)
     if (g->last_alive > 0.0 && now - g->last_alive > g->beat)
         g->beat = now - g->last_alive;
     g->last_alive = now;
-    double silence = g->beat * STREAM_MISSED_BEATS;
-    if (g->beat == 0.0 || silence > STREAM_SILENCE_S)
-        silence = STREAM_SILENCE_S;
-    g->watchdog.repeat = silence < STREAM_SILENCE_MIN_S ? STREAM_SILENCE_MIN_S : silence;
+    g->watchdog.repeat = silence_allowed(g);
     ev_timer_again(g->loop, &g->watchdog);
 }
 
 static void on_end(bool closed, const char *why, void *ud)
 {
-    struct stream_group *g = ud;
-    g->listen = NULL; /* the backend freed it */
+    struct stream_conn *c = ud;
+    struct stream_group *g = c->g;
+    c->listen = NULL; /* the backend freed it */
+    if (c == g->old) {
+        /* A replaced connection that broke may have lost an event it was carrying. */
+        g->old = NULL;
+        ev_timer_stop(g->loop, &g->retire);
+        conn_free(c);
+        if (!closed)
+            poke_all(g);
+        return;
+    }
     if (closed) {
         group_close_connection(g);
         group_open_in(g, 0.0);
@@ -250,6 +289,15 @@ static void on_watchdog(struct ev_loop *loop, ev_timer *w, int revents)
     (void)loop;
     (void)revents;
     group_broken(w->data, "no heartbeat");
+}
+
+static void on_retire(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    struct stream_group *g = w->data;
+    conn_free(g->old);
+    g->old = NULL;
 }
 
 static void on_renew(struct ev_loop *loop, ev_timer *w, int revents)
@@ -298,18 +346,21 @@ static void group_open_connection(struct stream_group *g)
         group_open_in(g, 1.0); /* removed by a reload: it leaves shortly */
         return;
     }
-    struct backend *be = anchor->env.open_backend(c, cm, anchor->env.backend_userdata);
+    struct stream_conn *conn = xcalloc(1, sizeof(*conn));
+    conn->g = g;
+    conn->backend = anchor->env.open_backend(c, cm, anchor->env.backend_userdata);
+    struct backend *be = conn->backend;
     const char **ids = xcalloc(g->n, sizeof(*ids));
     for (size_t i = 0; i < g->n; i++)
         ids[i] = g->members[i]->stream->subscription_id;
-    struct backend_listen *l =
-        be->ops->listen ? be->ops->listen(be, g->loop, ids, g->n, STREAM_MINUTES, &listen_events, g)
-                        : NULL;
+    conn->listen = be->ops->listen ? be->ops->listen(be, g->loop, ids, g->n, STREAM_MINUTES,
+                                                     &listen_events, conn)
+                                   : NULL;
     free(ids);
-    if (l == NULL) {
+    if (conn->listen == NULL) {
         streaming_unavailable(be->keys[BACKEND_SCOPE_SERVER],
                               "the connection cannot be opened with this authentication");
-        be->ops->free(be);
+        conn_free(conn);
         group_close_connection(g);
         while (g->n > 0) {
             struct mailbox *m = g->members[0];
@@ -319,13 +370,20 @@ static void group_open_connection(struct stream_group *g)
         group_open_in(g, 0.0); /* frees the group */
         return;
     }
+    /* The connection it replaces is read a little longer (see struct stream_group). */
+    struct stream_conn *replaced = g->conn;
+    g->conn = NULL;
     group_close_connection(g);
-    g->backend = be;
-    g->conf = confref_get(anchor->conf);
-    g->listen = l;
+    if (replaced != NULL) {
+        g->old = replaced;
+        ev_timer_set(&g->retire, STREAM_RETIRE_S, 0.0);
+        ev_timer_start(g->loop, &g->retire);
+    }
+    conn->conf = confref_get(anchor->conf);
+    g->conn = conn;
     ev_timer_set(&g->renew, STREAM_MINUTES * 60.0 - STREAM_RENEW_EARLY_S, 0.0);
     ev_timer_start(g->loop, &g->renew);
-    g->watchdog.repeat = STREAM_SILENCE_S;
+    g->watchdog.repeat = silence_allowed(g);
     ev_timer_again(g->loop, &g->watchdog);
     log_debug("streaming notifications of %zu mailbox(es) (%s): opening, anchored on %s", g->n,
               g->key, anchor->stream->address);
@@ -343,7 +401,8 @@ static struct stream_group *group_for(struct mailbox *m, const char *key)
     ev_timer_init(&g->open, on_open, 0.0, 0.0);
     ev_timer_init(&g->renew, on_renew, 0.0, 0.0);
     ev_init(&g->watchdog, on_watchdog);
-    g->open.data = g->renew.data = g->watchdog.data = g;
+    ev_timer_init(&g->retire, on_retire, 0.0, 0.0);
+    g->open.data = g->renew.data = g->watchdog.data = g->retire.data = g;
     groups.v = xreallocarray(groups.v, groups.n + 1, sizeof(*groups.v));
     groups.v[groups.n++] = g;
     return g;

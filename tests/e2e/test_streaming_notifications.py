@@ -49,16 +49,16 @@ def ops(w, operation):
 
 class FreezingProxy:
     """A TCP proxy on loopback in front of the simulator. freeze_streams() makes the
-    connections that carried a GetStreamingEvents request go silent (nothing more reaches the
-    client, the connection stays open), as a connection whose peer vanished does; every
-    other connection, and every new one, is passed on."""
+    connections whose GetStreamingEvents response is still running go silent (nothing more
+    reaches the client, the connection stays open), as a connection whose peer vanished
+    does; every other connection, and every new one, is passed on."""
 
     def __init__(self, target_port):
         self.target = ("127.0.0.1", target_port)
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         self.lock = threading.Lock()
-        self.streams = []  # [client socket, frozen flag] of streaming connections
+        self.streams = []  # [client socket, frozen, response running] of streaming ones
         self.sockets = []
         self.closing = False
         threading.Thread(target=self._accept, daemon=True).start()
@@ -72,7 +72,7 @@ class FreezingProxy:
             server = socket.create_connection(self.target)
             with self.lock:
                 self.sockets += [client, server]
-            state = [client, False]
+            state = [client, False, False, b""]
             threading.Thread(target=self._pipe, args=(client, server, state, True),
                              daemon=True).start()
             threading.Thread(target=self._pipe, args=(server, client, state, False),
@@ -86,7 +86,15 @@ class FreezingProxy:
                     break
                 if upstream and b"GetStreamingEvents" in data:
                     with self.lock:
+                        state[2] = True
+                        state[3] = b""
                         self.streams.append(state)
+                if not upstream:
+                    tail = state[3] + data[-16:]
+                    state[3] = tail[-16:]
+                    if tail.endswith(b"\r\n0\r\n\r\n"):
+                        with self.lock:
+                            state[2] = False  # the response ended (its last chunk)
                 if not upstream and state[1]:
                     continue  # frozen: swallowed
                 dst.sendall(data)
@@ -102,9 +110,10 @@ class FreezingProxy:
 
     def freeze_streams(self):
         with self.lock:
-            for state in self.streams:
+            running = [state for state in self.streams if state[2]]
+            for state in running:
                 state[1] = True
-            return len(self.streams)
+            return len(running)
 
     def close(self):
         self.closing = True
@@ -134,14 +143,21 @@ class Streaming(e2e.TestCase):
     def meeting(self, w, conf, n):
         return w.create_meeting(conf, "Streamed %d" % n, resources=ROOMS, n=n)
 
-    def answered(self, w, mid):
-        e2e.wait_for(lambda: len(w.answers(mid)) == len(ROOMS), 30, "the answers to %s" % mid)
+    def answered(self, w, mid, d):
+        try:
+            e2e.wait_for(lambda: len(w.answers(mid)) == len(ROOMS), 30,
+                         "the answers to %s" % mid)
+        except AssertionError as exc:
+            raise AssertionError("%s; meetingd's log ends:\n%s" % (exc, d.log()[-8000:]))
         self.assertEqual(w.answers(mid), {A(r): ["Accept"] for r in ROOMS})
 
     def connected(self, d, count=1):
         """One connection carries the three subscriptions (one account: one group)."""
-        d.wait_log(r"notifications of %d mailbox\(es\) .*: connected" % len(ROOMS),
-                   count=count, timeout=30)
+        try:
+            d.wait_log(r"notifications of %d mailbox\(es\) .*: connected" % len(ROOMS),
+                       count=count, timeout=30)
+        except AssertionError as exc:
+            raise AssertionError("%s; meetingd's log ends:\n%s" % (exc, d.log()[-8000:]))
 
     def run_streaming(self, sim_args=(), sync="streaming"):
         w, conf = self.setup_world(sim_args, sync=sync)
@@ -149,24 +165,24 @@ class Streaming(e2e.TestCase):
         self.connected(d)
         self.assertEqual(ops(w, "Subscribe"), len(ROOMS))
         mids = [self.meeting(w, conf, 0)]
-        self.answered(w, mids[0])
+        self.answered(w, mids[0], d)
         # A dropped connection: the mailboxes sync, it is opened again, nothing is lost
         # (a meeting sent while it is down included).
         w.sim.request("POST", "/sim/streaming/drop", b"")
         mids.append(self.meeting(w, conf, 1))
         d.wait_log(r"the connection broke", timeout=30)
-        self.answered(w, mids[1])
+        self.answered(w, mids[1], d)
         self.connected(d, count=2)
         mids.append(self.meeting(w, conf, 2))
-        self.answered(w, mids[2])
+        self.answered(w, mids[2], d)
         # Expired subscriptions: each mailbox subscribes again and syncs.
         w.sim.request("POST", "/sim/subscriptions/expire", b"")
         mids.append(self.meeting(w, conf, 3))
-        self.answered(w, mids[3])
+        self.answered(w, mids[3], d)
         e2e.wait_for(lambda: ops(w, "Subscribe") >= 2 * len(ROOMS), 30, "new subscriptions")
         self.connected(d, count=3)
         mids.append(self.meeting(w, conf, 4))
-        self.answered(w, mids[4])
+        self.answered(w, mids[4], d)
         self.assertEqual(d.stop(signal.SIGTERM), 0)
         # Each meeting answered once by each room; the Inbox was never listed.
         for mid in mids:
@@ -200,14 +216,14 @@ class Streaming(e2e.TestCase):
         d = w.start_daemon(conf)
         self.connected(d)
         first = self.meeting(w, conf, 0)
-        self.answered(w, first)
+        self.answered(w, first, d)
         self.assertGreaterEqual(proxy.freeze_streams(), 1)
         second = self.meeting(w, conf, 1)
         d.wait_log(r"the connection broke \(no heartbeat\)", timeout=60)
-        self.answered(w, second)
+        self.answered(w, second, d)
         self.connected(d, count=2)
         third = self.meeting(w, conf, 2)
-        self.answered(w, third)
+        self.answered(w, third, d)
         self.assertEqual(d.stop(signal.SIGTERM), 0)
         self.assertEqual(w.count_responses(), 3 * len(ROOMS))
 
@@ -215,9 +231,9 @@ class Streaming(e2e.TestCase):
         w, conf = self.setup_world(sim_args, sync="auto", poll_interval="1s")
         d = w.start_daemon(conf)
         mids = [self.meeting(w, conf, 0)]
-        self.answered(w, mids[0])
+        self.answered(w, mids[0], d)
         mids.append(self.meeting(w, conf, 1))
-        self.answered(w, mids[1])
+        self.answered(w, mids[1], d)
         self.assertEqual(d.stop(signal.SIGTERM), 0)
         self.assertEqual(w.count_responses(), 2 * len(ROOMS))
         self.assertEqual(d.log().count("does not offer streaming notifications"), 1)
