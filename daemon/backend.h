@@ -85,8 +85,9 @@ struct backend_listen_events {
     void (*on_event)(const char *subscription_id, void *ud);
     /* The server no longer knows the subscription (not found, expired): subscribe again. */
     void (*on_lost)(const char *subscription_id, void *ud);
-    /* Something arrived (heartbeats too): the connection is alive. */
-    void (*on_alive)(void *ud);
+    /* Something arrived: the connection is alive. HEARTBEAT: only a heartbeat (the server
+     * sends one after a quiet interval), which tells the server's pace. */
+    void (*on_alive)(bool heartbeat, void *ud);
     /* The connection ended. CLOSED: at its timeout, as agreed (nothing lost); otherwise it
      * broke (WHY), and events may have been missed. The last call. */
     void (*on_end)(bool closed, const char *why, void *ud);

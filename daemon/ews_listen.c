@@ -131,10 +131,13 @@ static void read_envelopes(struct ev_loop *loop, ev_timer *w, int revents)
         }
         if (e->is_fault)
             fail(l, e->fault_code_text ? e->fault_code_text : "a SOAP fault");
-        for (size_t i = 0; !l->broken && i < e->n_messages; i++)
+        bool heartbeat = e->n_messages > 0;
+        for (size_t i = 0; !l->broken && i < e->n_messages; i++) {
             read_message(l, &e->messages[i]);
+            heartbeat &= e->messages[i].status == EWS_CONNECTION_OK && e->messages[i].n_events == 0;
+        }
         ews_stream_envelope_free(e);
-        l->ev.on_alive(l->ud);
+        l->ev.on_alive(heartbeat, l->ud);
     }
     if (!l->broken && l->http != NULL)
         return; /* more to come */

@@ -75,7 +75,7 @@ struct stream_group {
     ev_timer renew;    /* before the connection's timeout */
     ev_timer watchdog; /* silence */
     double last_alive; /* when the last envelope arrived (ev_now), 0 before the first */
-    double beat;       /* the longest gap between two envelopes: the server's heartbeat pace */
+    double beat;       /* the longest quiet before a heartbeat: the server's pace */
     unsigned failures; /* in a row */
     bool up;           /* a connection is open and has delivered something */
 };
@@ -226,7 +226,7 @@ static double silence_allowed(const struct stream_group *g)
     return silence < STREAM_SILENCE_MIN_S ? STREAM_SILENCE_MIN_S : silence;
 }
 
-static void on_alive(void *ud)
+static void on_alive(bool heartbeat, void *ud)
 {
     struct stream_conn *c = ud;
     struct stream_group *g = c->g;
@@ -244,12 +244,16 @@ static void on_alive(void *ud)
     }
     g->up = true;
     g->failures = 0;
-    /* The server's heartbeat interval is learnt from the gaps between envelopes (Exchange
-     * does not document it): missing a few of them in a row means the connection died
-     * without a reset, which TCP alone may not notice for a long time. */
+    /* The server's heartbeat interval is learnt from the quiet before each heartbeat
+     * (Exchange does not document it): missing a few of them in a row means the connection
+     * died without a reset, which TCP alone may not notice for a long time. */
     double now = ev_now(g->loop);
-    if (g->last_alive > 0.0 && now - g->last_alive > g->beat)
+    if (heartbeat && g->last_alive > 0.0 && now - g->last_alive > g->beat) {
         g->beat = now - g->last_alive;
+        log_debug("streaming notifications (%s): the server sends a heartbeat after %.1f s of "
+                  "quiet",
+                  g->key, g->beat);
+    }
     g->last_alive = now;
     g->watchdog.repeat = silence_allowed(g);
     ev_timer_again(g->loop, &g->watchdog);

@@ -217,6 +217,7 @@ class Streaming(e2e.TestCase):
         self.connected(d)
         first = self.meeting(w, conf, 0)
         self.answered(w, first, d)
+        d.wait_log(r"sends a heartbeat after", timeout=30)  # the pace is known
         self.assertGreaterEqual(proxy.freeze_streams(), 1)
         second = self.meeting(w, conf, 1)
         d.wait_log(r"the connection broke \(no heartbeat\)", timeout=60)
