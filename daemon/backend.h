@@ -63,7 +63,19 @@ struct backend_result {
     size_t next_offset; /* find */
     char *moved_id;     /* respond: where answering moved the request, NULL if unknown */
     size_t n_done;      /* delete, delete_attachments: how many succeeded */
-
+    /* respond, rewrite_many with n items, when the server answered item by item: each
+     * item's own status in the order sent (BACKEND_OK or an item-level status; a
+     * request-level one for an item the server did not process), and respond's moved_ids
+     * (NULL entries where unknown). NULL when the request as a whole failed: then status
+     * applies to every item. */
+    enum backend_status *item_status;
+    char **moved_ids;
+    size_t n_item_status;
+    /* expand_group: the group's own members (nested groups unexpanded, is_group set), and
+     * whether the server said the list is whole. */
+    struct backend_member *members;
+    size_t n_members;
+    bool members_complete;
     /* sync_inbox: items are the messages created or changed (ids and classes; read flag
      * changes left out), gone the ids of those that left the folder, more that another
      * page follows from sync_state. */
@@ -73,6 +85,12 @@ struct backend_result {
     bool sync_state_invalid; /* the server refused the state given (corrupt, too old) */
     bool unsupported;        /* the server does not offer the operation at all */
     char *subscription_id;   /* subscribe */
+};
+
+/* A member of a distribution group. */
+struct backend_member {
+    char *address; /* SMTP address */
+    bool is_group; /* itself a distribution group, to be expanded on its own */
 };
 
 typedef void (*backend_cb)(struct backend_result *result, void *userdata);
@@ -157,6 +175,20 @@ struct backend_ops {
     /* Cancels a call whose callback has not run; the callback is not called. */
     void (*cancel)(struct backend_call *call);
     void (*free)(struct backend *b);
+    /* N rewrites in one request: calendar item IDS[i] changed as RWS[i]; per-item outcomes
+     * in item_status. NULL where unsupported (the mailbox sends rewrite() one by one). */
+    int (*rewrite_many)(struct backend *b, const char *const *ids,
+                        const struct backend_rewrite *rws, size_t n, backend_cb cb, void *ud,
+                        struct backend_call **call);
+    /* The members of the distribution group ADDRESS (one level: nested groups are members
+     * with is_group). BACKEND_ITEM_GONE: ADDRESS names no group (a mailbox, or nobody).
+     * NULL in backends that cannot expand groups: every address is then a person. */
+    int (*expand_group)(struct backend *b, const char *address, backend_cb cb, void *ud,
+                        struct backend_call **call);
+    /* The newest page of the meeting responses in Sent Items (ids and classes only): what
+     * this mailbox answered lately. NULL where unsupported. */
+    int (*find_sent_responses)(struct backend *b, backend_cb cb, void *ud,
+                               struct backend_call **call);
 
     /* What changed in the Inbox since STATE (NULL: from the beginning, every message a
      * creation), one page at a time; see struct backend_result. NULL when unsupported. */

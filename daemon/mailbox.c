@@ -3,7 +3,9 @@
  *
  * The mailbox has at most one request in flight; poll->step says what it is for:
  *
- *   poll_start -> FIND* -> [SWEEP*] -> FETCH* -> next item -> [VERIFY]
+ *   poll_start -> FIND* -> [SWEEP*] -> FETCH* -> batch (mailbox_batch.c: BATCH_CALENDAR,
+ *              BATCH_ANSWER*, BATCH_REMOVE*, BATCH_REWRITE*, follow-ups item by item)
+ *              -> next item -> [VERIFY]
  *              -> [CALENDAR] -> decide -> ANSWER -> [DECLINE_OCCURRENCE*] -> [REWRITE]
  *              -> [LIST_ATTACHMENTS -> DELETE_ATTACHMENTS] -> next item ...
  *   (tentative / ignore) ANSWER or FORWARD_HELD -> [FORWARD] [SHOW_FREE] -> next item ...
@@ -16,11 +18,13 @@
 #include "mailbox.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "backoff.h"
+#include "approvals.h"
 #include "ledger.h"
 #include "log.h"
 #include "mailbox_int.h"
@@ -130,6 +134,8 @@ static void poll_free(struct mailbox_poll *p)
     if (p->call)
         p->backend->ops->cancel(p->call);
     mailbox_work_free(p->work);
+    mailbox_batch_free(p->batch);
+    mailbox_approval_pass_free(p->approval);
     item_ids_free(p->candidates, p->n_candidates);
     item_ids_free(p->stale, p->n_stale);
     for (size_t i = 0; i < p->n_queue; i++)
@@ -142,11 +148,39 @@ static void poll_free(struct mailbox_poll *p)
     free(p);
 }
 
+/* The poll's slot of the gate goes to the next mailbox waiting for one. */
+static void release_slot(struct mailbox *m)
+{
+    if (m->env.gate == NULL)
+        return;
+    pollgate_cancel(m->env.gate, &m->gate_wait);
+    if (m->holds_slot) {
+        m->holds_slot = false;
+        pollgate_leave(m->env.gate);
+    }
+}
+
+/* Brings the daemon's running sums up to date with this mailbox's counters (ADD: it goes on
+ * counting; false: it goes away and takes its share out). */
+static void count_totals(struct mailbox *m, bool add)
+{
+    struct mailbox_totals *t = m->env.totals;
+    if (t == NULL)
+        return;
+    bool failing = add && m->stats.consecutive_failures > 0;
+    unsigned answered = add ? m->stats.answered : 0;
+    t->failing = t->failing - m->failing_counted + failing;
+    t->answered = t->answered - m->answered_counted + answered;
+    m->failing_counted = failing;
+    m->answered_counted = answered;
+}
+
 /* Releases the mailbox at the end of its life in this run; nothing may touch it after. */
 static void finish(struct mailbox *m, bool failed)
 {
     ev_timer_stop(m->env.loop, &m->timer);
     mailbox_stream_leave(m);
+    release_slot(m);
     release_untried(m);
     poll_free(m->poll);
     m->poll = NULL;
@@ -161,18 +195,18 @@ static void end_poll(struct mailbox *m, bool ok)
     poll_free(m->poll);
     m->poll = NULL;
     m->state = MB_IDLE;
+    release_slot(m);
     m->stats.last_poll = util_now();
     if (!ok)
         m->stats.failed_polls++;
+    count_totals(m, true);
     if (m->env.on_poll)
         m->env.on_poll(m, ok, m->env.userdata);
 }
 
 static unsigned poll_interval(const struct mailbox *m)
 {
-    const struct conf *c = m->conf->conf;
-    const struct conf_mailbox *cm = conf_find_mailbox(c, m->name);
-    return cm ? cm->poll_interval_s : c->daemon.poll_interval_s;
+    return m->cm ? m->cm->poll_interval_s : m->conf->conf->daemon.poll_interval_s;
 }
 
 /* ---- failures and back-off -------------------------------------------------------------- */
@@ -294,7 +328,9 @@ static void compact_ledger(struct mailbox *m)
 void mailbox_poll_done(struct mailbox *m)
 {
     struct mailbox_poll *p = m->poll;
-    bool acted = p->acted || p->again;
+    /* What a pass did can uncover more only where a message stayed in the Inbox: a
+     * superseded request's successor, or an answered one the server kept (to be swept). */
+    bool acted = p->again || (p->acted && p->left_behind);
     bool again = p->again || mailbox_stream_take_poke(m);
     bool failures = p->item_failures > 0;
     if (!failures && !m->stopping)
@@ -385,6 +421,17 @@ static const step_handler handlers[STEP_COUNT] = {
     [STEP_SHOW_FREE] = mailbox_after_show_free,
     [STEP_SYNC] = mailbox_after_sync,
     [STEP_SUBSCRIBE] = mailbox_after_subscribe,
+    [STEP_BATCH_CALENDAR] = mailbox_after_batch_calendar,
+    [STEP_BATCH_ANSWER] = mailbox_after_batch_answer,
+    [STEP_BATCH_REMOVE] = mailbox_after_batch_remove,
+    [STEP_BATCH_REWRITE] = mailbox_after_batch_rewrite,
+    [STEP_EXPAND_GROUP] = mailbox_after_expand_group,
+    [STEP_APPROVAL_EXPAND] = mailbox_after_approval_expand,
+    [STEP_APPROVAL_FIND] = mailbox_after_approval_find,
+    [STEP_APPROVAL_FETCH] = mailbox_after_approval_fetch,
+    [STEP_APPROVAL_VERIFY] = mailbox_after_approval_verify,
+    [STEP_APPROVAL_LOOKUP] = mailbox_after_approval_lookup,
+    [STEP_APPROVAL_ANSWER] = mailbox_after_approval_answer,
 };
 
 /* Steps that only read: when the mailbox is stopping, their answer is not acted on (the
@@ -392,7 +439,10 @@ static const step_handler handlers[STEP_COUNT] = {
 static bool only_reads(enum mailbox_step step)
 {
     return step == STEP_FIND || step == STEP_FETCH || step == STEP_VERIFY ||
-           step == STEP_CALENDAR || step == STEP_SYNC || step == STEP_SUBSCRIBE;
+           step == STEP_CALENDAR || step == STEP_BATCH_CALENDAR || step == STEP_EXPAND_GROUP ||
+           step == STEP_APPROVAL_EXPAND || step == STEP_APPROVAL_FIND ||
+           step == STEP_APPROVAL_FETCH || step == STEP_APPROVAL_VERIFY ||
+           step == STEP_APPROVAL_LOOKUP || step == STEP_SYNC || step == STEP_SUBSCRIBE;
 }
 
 void mailbox_on_result(struct backend_result *r, void *userdata)
@@ -437,9 +487,15 @@ static void poll_start(struct mailbox *m)
         return;
     }
     const struct conf *c = m->conf->conf;
-    const struct conf_mailbox *cm = conf_find_mailbox(c, m->name);
+    const struct conf_mailbox *cm = m->cm;
     if (cm == NULL) /* removed by a reload; main stops it */
         return;
+    /* Due, but as many polls run as may: the gate wakes this mailbox with a slot. */
+    if (!m->holds_slot && m->env.gate != NULL) {
+        if (!pollgate_enter(m->env.gate, &m->gate_wait))
+            return;
+        m->holds_slot = true;
+    }
     struct backend *be = m->env.open_backend(c, cm, m->env.backend_userdata);
     /* Credentials the server refused are not tried again by --once: every attempt brings
      * the account closer to a lockout, and nobody is there to fix them meanwhile. */
@@ -455,6 +511,7 @@ static void poll_start(struct mailbox *m)
     if (wait > 0.0) {
         log_debug("mailbox %s: the server asked to wait; next poll in %.1f s", m->name, wait);
         be->ops->free(be);
+        release_slot(m);
         schedule(m, wait);
         return;
     }
@@ -478,6 +535,15 @@ static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
     poll_start(w->data);
 }
 
+/* The gate handed this mailbox a slot: its poll starts from the loop, not from inside the
+ * poll that gave the slot back. */
+static void on_slot(struct pollgate_waiter *w)
+{
+    struct mailbox *m = (struct mailbox *)(void *)((char *)w - offsetof(struct mailbox, gate_wait));
+    m->holds_slot = true;
+    schedule(m, 0.0);
+}
+
 /* ---- life cycle ------------------------------------------------------------------------- */
 
 struct mailbox *mailbox_new(const struct mailbox_env *env, struct confref *conf, const char *name,
@@ -498,8 +564,10 @@ struct mailbox *mailbox_new(const struct mailbox_env *env, struct confref *conf,
     m->env = *env;
     m->name = xstrdup(name);
     m->conf = confref_get(conf);
+    m->cm = conf_find_mailbox(conf->conf, name);
     m->ledger = ledger;
     m->sync = mailbox_sync_new(state_dir, name);
+    m->gate_wait.wake = on_slot;
     ev_timer_init(&m->timer, on_timer, 0.0, 0.0);
     m->timer.data = m;
     return m;
@@ -510,12 +578,15 @@ void mailbox_free(struct mailbox *m)
     if (m == NULL)
         return;
     ev_timer_stop(m->env.loop, &m->timer);
+    release_slot(m);
     release_untried(m);
+    count_totals(m, false);
     poll_free(m->poll);
     confref_put(m->conf);
     ledger_close(m->ledger);
     mailbox_sync_free(m->sync);
     mailbox_stream_free(m);
+    approvals_close(m->approvals);
     strlist_free(&m->dry_run_seen);
     free(m->name);
     free(m);
@@ -531,6 +602,7 @@ void mailbox_reconfigure(struct mailbox *m, struct confref *conf)
 {
     struct confref *old = m->conf;
     m->conf = confref_get(conf);
+    m->cm = conf_find_mailbox(conf->conf, m->name);
     confref_put(old);
 }
 

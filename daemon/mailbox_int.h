@@ -3,6 +3,8 @@
  *
  *   mailbox.c          life cycle, the poll object, the dispatcher, failures and back-off
  *   mailbox_inbox.c    the Inbox: finding, sweeping finished messages, fetching
+ *   mailbox_batch.c    the batch: one calendar view, decisions that see each other, the
+ *                      answers, removals and rewrites of a poll in few requests, group commit
  *   mailbox_item.c     one item: checking an unsettled answer, context, decision, answer
  *   mailbox_after.c    what follows an answer: occurrences, rewrite, attachments, forward
  *   mailbox_sync.c     the Inbox's changes by SyncFolderItems, the sync state on disk
@@ -24,10 +26,13 @@
 #include "backend.h"
 #include "conf.h"
 #include "mailbox.h"
+#include "pollgate.h"
 #include "util.h"
 
 struct ledger;
 struct backoff;
+struct approvals;
+struct approval_pass;
 
 /* What the request in flight is for: the dispatcher calls the step's handler. */
 enum mailbox_step {
@@ -47,21 +52,47 @@ enum mailbox_step {
     STEP_DELETE_ATTACHMENTS, /* ... removed */
     STEP_FORWARD,            /* a tentatively booked request to the delegates */
     STEP_SHOW_FREE,          /* a held request's placeholder shows Free */
+    STEP_BATCH_CALENDAR,     /* the calendar over all the batch's requests */
+    STEP_BATCH_ANSWER,       /* up to batch_size answers in one request */
+    STEP_BATCH_REMOVE,       /* up to batch_size cancelled meetings off the calendar */
+    STEP_BATCH_REWRITE,      /* up to batch_size booked calendar items rewritten */
+    STEP_EXPAND_GROUP,       /* a distribution group the decision needs */
+    STEP_APPROVAL_EXPAND,    /* a group among the delegates */
+    STEP_APPROVAL_FIND,      /* a delegate's latest answers (Sent Items) ... */
+    STEP_APPROVAL_FETCH,     /* ... read, for held requests they decide */
+    STEP_APPROVAL_VERIFY,    /* has the held request been answered or removed meanwhile? */
+    STEP_APPROVAL_LOOKUP,    /* the same, by its UID when its calendar item was not known */
+    STEP_APPROVAL_ANSWER,    /* the room's own answer after a delegate's, or the time-out */
     STEP_SYNC,               /* a page of the Inbox's changes since the sync state */
     STEP_SUBSCRIBE,          /* the Inbox's notifications */
     STEP_COUNT
 };
 
+/* What a request decided in a batch still needs, item by item, after the batch. */
+enum mailbox_followup {
+    FOLLOW_NONE,
+    FOLLOW_DECIDED,     /* its answer: the per-item path from the decision on (dry run,
+                           left alone, forwarded to the delegates) */
+    FOLLOW_OCCURRENCES, /* answered: conflicting occurrences, rewrite, attachments */
+    FOLLOW_SUPERSEDED,  /* the server said out of date: set aside */
+    FOLLOW_GROUPS,      /* its decision needs a distribution group not known yet: decided
+                           alone, from a fresh calendar view, after the group is expanded */
+};
+
 /* The item being worked on. */
 struct mailbox_work {
-    struct item *item; /* borrowed from the poll's queue */
+    struct item *item; /* borrowed from the poll's queue (or the batch) */
     struct item **calendar;
     size_t n_calendar;
+    bool calendar_borrowed; /* the batch's calendar view: not freed with the work */
+    enum mailbox_followup followup;
     struct policy_occurrence *occurrences; /* the request's, for the policy */
+    size_t n_occurrences;
     struct policy_result result;
     bool have_result;
     size_t occ_decline_pos;
     char *moved_request_id; /* where answering moved the request, NULL if unknown */
+    char *expanding;        /* the distribution group being expanded (mailbox_groups.c) */
 };
 
 /* One poll, from the first page of the Inbox to the last item. */
@@ -83,13 +114,17 @@ struct mailbox_poll {
     struct item **queue; /* fetched messages, worked on in order */
     size_t n_queue, queue_pos;
     struct mailbox_work *work;
+    struct mailbox_batch *batch; /* the batch of this poll (mailbox_batch.c), or NULL */
 
-    bool acted;             /* this poll answered or removed something */
-    bool reached;           /* a request of this poll got through: the server is there */
-    bool again;             /* a superseded request: look again right away */
-    unsigned item_failures; /* items that failed for good in this poll */
-    bool collect_seen;      /* this poll lists the Inbox for the ledger's compaction */
-    struct strlist seen;    /* ids of every meeting message in the Inbox (collect_seen) */
+    bool acted;                     /* this poll answered or removed something */
+    bool left_behind;               /* ... and the server may have kept its message in the Inbox
+                                       (no moved id came back) */
+    bool reached;                   /* a request of this poll got through: the server is there */
+    bool again;                     /* a superseded request: look again right away */
+    unsigned item_failures;         /* items that failed for good in this poll */
+    bool collect_seen;              /* this poll lists the Inbox for the ledger's compaction */
+    struct strlist seen;            /* ids of every meeting message in the Inbox (collect_seen) */
+    struct approval_pass *approval; /* after the Inbox: held requests (mailbox_approval.c) */
 };
 
 enum mailbox_state { MB_IDLE, MB_BUSY, MB_STOPPED };
@@ -97,7 +132,8 @@ enum mailbox_state { MB_IDLE, MB_BUSY, MB_STOPPED };
 struct mailbox {
     struct mailbox_env env;
     char *name;
-    struct confref *conf; /* newest configuration */
+    struct confref *conf;          /* newest configuration */
+    const struct conf_mailbox *cm; /* this mailbox's section in it */
     struct ledger *ledger;
     ev_timer timer;
     enum mailbox_state state;
@@ -111,10 +147,15 @@ struct mailbox {
     unsigned once_passes;
     bool once_undone; /* --once: a message was left alone for good (exit non-zero) */
     time_t last_compact;
-    struct mailbox_poll *poll;     /* the running poll, or NULL */
-    enum mailbox_failure failure;  /* why it gave up (--once) */
-    struct mailbox_sync *sync;     /* the Inbox's sync state (mailbox_sync.c) */
-    struct mailbox_stream *stream; /* its notifications (mailbox_stream.c), NULL if none */
+    struct mailbox_poll *poll;        /* the running poll, or NULL */
+    struct approvals *approvals;      /* held requests, opened when first needed */
+    enum mailbox_failure failure;     /* why it gave up (--once) */
+    struct pollgate_waiter gate_wait; /* queued for a slot of env.gate */
+    bool holds_slot;                  /* a slot of env.gate is this mailbox's */
+    bool failing_counted;             /* counted in env.totals->failing */
+    unsigned answered_counted;        /* of stats.answered, in env.totals->answered */
+    struct mailbox_sync *sync;        /* the Inbox's sync state (mailbox_sync.c) */
+    struct mailbox_stream *stream;    /* its notifications (mailbox_stream.c), NULL if none */
 };
 
 /* mailbox.c */
@@ -176,6 +217,18 @@ void mailbox_stream_free(struct mailbox *m);
 /* mailbox.c: an idle mailbox polls now (unless it is backing off after failures). */
 void mailbox_poll_soon(struct mailbox *m);
 
+/* mailbox_batch.c */
+/* After the Inbox was read: decides and answers what can go in batches, then hands the
+ * rest (and the follow-ups) to mailbox_next_item. */
+void mailbox_batch_start(struct mailbox *m);
+/* The next follow-up of the batch made the current work (true), or none is left. */
+bool mailbox_batch_next_followup(struct mailbox *m);
+void mailbox_batch_free(struct mailbox_batch *b);
+void mailbox_after_batch_calendar(struct mailbox *m, struct backend_result *r);
+void mailbox_after_batch_answer(struct mailbox *m, struct backend_result *r);
+void mailbox_after_batch_remove(struct mailbox *m, struct backend_result *r);
+void mailbox_after_batch_rewrite(struct mailbox *m, struct backend_result *r);
+
 /* mailbox_item.c */
 struct mailbox_work *mailbox_work_new(struct item *item);
 void mailbox_work_free(struct mailbox_work *w);
@@ -188,15 +241,57 @@ void mailbox_answer_failed(struct mailbox *m, const char *what, const struct bac
  * mailbox_answer_failed(). Returns whether it arrived. */
 bool mailbox_action_arrived(struct mailbox *m, const struct backend_result *r, const char *what);
 void mailbox_emit_decision(struct mailbox *m, const char *outcome);
+void mailbox_emit_work_decision(struct mailbox *m, const struct mailbox_work *w,
+                                const char *outcome);
+/* A person answered W's request already (see answered_elsewhere): logged, recorded and
+ * emitted; the caller finishes the item. */
+bool mailbox_answered_elsewhere(struct mailbox *m, struct mailbox_work *w);
+/* Decides W's request under the poll's policy with CALENDAR as the calendar it sees. */
+void mailbox_decide_work(struct mailbox *m, struct mailbox_work *w,
+                         const struct item *const *calendar, size_t n_calendar);
+/* Carries out the decision of the current work (intent, answer or forward, ...). */
+void mailbox_answer_decided(struct mailbox *m);
 void mailbox_remove_old_request(struct mailbox *m);
 void mailbox_after_verify(struct mailbox *m, struct backend_result *r);
 void mailbox_after_calendar(struct mailbox *m, struct backend_result *r);
 void mailbox_after_answer(struct mailbox *m, struct backend_result *r);
 void mailbox_after_remove_cancelled(struct mailbox *m, struct backend_result *r);
 void mailbox_after_remove_old(struct mailbox *m, struct backend_result *r);
+/* Decides the item whose calendar is read (again, after a group was expanded). */
+void mailbox_decide(struct mailbox *m);
+
+/* mailbox_groups.c */
+/* The policy's context for distribution groups (ctx->group_member, ctx->groups). */
+void mailbox_groups_context(struct mailbox *m, struct policy_context *ctx);
+/* After the decision: true when it needed a group not known yet; the item then goes on
+ * (expansion, a new decision) or waits for a later poll. */
+bool mailbox_groups_pending(struct mailbox *m);
+void mailbox_after_expand_group(struct mailbox *m, struct backend_result *r);
+/* The people among ENTRIES, appended to OUT: the members of the groups known (nested ones
+ * followed), every other entry as it is. True when an entry is not known to be a group or
+ * not (it is queued for expansion, and in OUT as it is). */
+bool mailbox_people_of(struct mailbox *m, const struct strlist *entries, struct strlist *out);
+
+/* mailbox_approval.c */
+/* A request the policy held for approval (forwarded or not) is remembered until settled. */
+void mailbox_approval_hold(struct mailbox *m);
+/* The end of the Inbox: the held requests are looked at (delegates' answers, time-outs),
+ * then the poll is done. */
+void mailbox_approval_pass(struct mailbox *m);
+void mailbox_approval_pass_free(struct approval_pass *pass);
+void mailbox_after_approval_expand(struct mailbox *m, struct backend_result *r);
+void mailbox_after_approval_find(struct mailbox *m, struct backend_result *r);
+void mailbox_after_approval_fetch(struct mailbox *m, struct backend_result *r);
+void mailbox_after_approval_verify(struct mailbox *m, struct backend_result *r);
+void mailbox_after_approval_lookup(struct mailbox *m, struct backend_result *r);
+void mailbox_after_approval_answer(struct mailbox *m, struct backend_result *r);
 
 /* mailbox_after.c */
+/* The mailbox's own calendar item for W's request, or NULL (logged). */
+const char *mailbox_own_calendar_item_id(const struct mailbox *m, const struct mailbox_work *w);
 void mailbox_decline_next_occurrence(struct mailbox *m);
+/* The id of the mailbox's own calendar item for W's request (its link, else by UID), NULL. */
+const char *mailbox_find_own_calendar_item(const struct mailbox_work *w);
 void mailbox_forward_to_delegates(struct mailbox *m, const char *reference, enum mailbox_step step);
 void mailbox_show_held_request_free(struct mailbox *m);
 void mailbox_after_decline_occurrence(struct mailbox *m, struct backend_result *r);

@@ -189,8 +189,8 @@ void mailbox_sync_save(struct mailbox *m)
         s->state = s->next_state;
         s->next_state = NULL;
         const struct mailbox_poll *p = m->poll;
-        for (size_t i = 0; i < p->n_queue; i++)
-            if (mailbox_inbox_finished(m, p->queue[i]->id.id))
+        for (size_t i = 0; i < p->n_queue; i++) /* NULL: taken by the batch */
+            if (p->queue[i] != NULL && mailbox_inbox_finished(m, p->queue[i]->id.id))
                 strlist_add(&s->finished, p->queue[i]->id.id);
     }
     free(data);
