@@ -67,6 +67,15 @@ void backend_result_clear(struct backend_result *r)
     r->n_items = 0;
     free(r->moved_id);
     r->moved_id = NULL;
+    free(r->sync_state);
+    r->sync_state = NULL;
+    free(r->subscription_id);
+    r->subscription_id = NULL;
+    for (size_t i = 0; i < r->n_gone; i++)
+        item_id_clear(&r->gone[i]);
+    free(r->gone);
+    r->gone = NULL;
+    r->n_gone = 0;
     for (size_t i = 0; r->moved_ids && i < r->n_item_status; i++)
         free(r->moved_ids[i]);
     free(r->moved_ids);

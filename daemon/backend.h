@@ -8,8 +8,9 @@
  * back. A mailbox has at most one request in flight.
  *
  * Room to grow: respond() already takes n answers (the EWS backend sends them in one
- * CreateItem); a subscribe operation (streaming notifications instead of polling) would be
- * one more member, NULL in backends without it.
+ * CreateItem). Operations a server may lack (sync_inbox) are NULL in backends without them,
+ * and a backend whose server turns out not to offer one says so in the result
+ * (unsupported).
  */
 #ifndef MEETINGD_BACKEND_H
 #define MEETINGD_BACKEND_H
@@ -75,6 +76,15 @@ struct backend_result {
     struct backend_member *members;
     size_t n_members;
     bool members_complete;
+    /* sync_inbox: items are the messages created or changed (ids and classes; read flag
+     * changes left out), gone the ids of those that left the folder, more that another
+     * page follows from sync_state. */
+    char *sync_state;     /* the state covering this answer's changes */
+    struct item_id *gone; /* ids only */
+    size_t n_gone;
+    bool sync_state_invalid; /* the server refused the state given (corrupt, too old) */
+    bool unsupported;        /* the server does not offer the operation at all */
+    char *subscription_id;   /* subscribe */
 };
 
 /* A member of a distribution group. */
@@ -84,6 +94,25 @@ struct backend_member {
 };
 
 typedef void (*backend_cb)(struct backend_result *result, void *userdata);
+
+/* What a streaming connection (backend_ops.listen) reports, from the loop. None of them may
+ * stop the connection. */
+struct backend_listen_events {
+    /* Subscription SUBSCRIPTION_ID has events (which ones does not matter: the mailbox
+     * syncs, it never trusts an event alone). */
+    void (*on_event)(const char *subscription_id, void *ud);
+    /* The server no longer knows the subscription (not found, expired): subscribe again. */
+    void (*on_lost)(const char *subscription_id, void *ud);
+    /* Something arrived: the connection is alive. HEARTBEAT: only a heartbeat (the server
+     * sends one after a quiet interval), which tells the server's pace. */
+    void (*on_alive)(bool heartbeat, void *ud);
+    /* The connection ended. CLOSED: at its timeout, as agreed (nothing lost); otherwise it
+     * broke (WHY), and events may have been missed. The last call. */
+    void (*on_end)(bool closed, const char *why, void *ud);
+};
+
+struct backend_listen;
+struct ev_loop;
 
 struct backend;
 struct backend_call;
@@ -160,6 +189,23 @@ struct backend_ops {
      * this mailbox answered lately. NULL where unsupported. */
     int (*find_sent_responses)(struct backend *b, backend_cb cb, void *ud,
                                struct backend_call **call);
+
+    /* What changed in the Inbox since STATE (NULL: from the beginning, every message a
+     * creation), one page at a time; see struct backend_result. NULL when unsupported. */
+    int (*sync_inbox)(struct backend *b, const char *state, backend_cb cb, void *ud,
+                      struct backend_call **call);
+    /* Subscribes the Inbox to notifications (new, created, changed messages): the result's
+     * subscription_id, or unsupported. NULL when unsupported. */
+    int (*subscribe)(struct backend *b, backend_cb cb, void *ud, struct backend_call **call);
+    /* Opens one long-lived connection (on a transport of its own, so that it holds no slot
+     * of the ordinary requests) carrying the events of N subscriptions made with this
+     * backend's credentials, for MINUTES; this backend's mailbox anchors the group. NULL
+     * when it cannot be opened. */
+    struct backend_listen *(*listen)(struct backend *b, struct ev_loop *loop,
+                                     const char *const *ids, size_t n, int minutes,
+                                     const struct backend_listen_events *ev, void *ud);
+    /* Closes a connection; no event is reported after. */
+    void (*listen_stop)(struct backend_listen *l);
 };
 
 /* The common head of every backend. */

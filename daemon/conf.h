@@ -79,6 +79,14 @@ enum conf_auth {
     CONF_AUTH_OAUTH2, /* app-only bearer tokens (Entra ID), always with impersonation */
 };
 
+/* How a mailbox learns what arrived in its Inbox ([server] sync). */
+enum conf_sync {
+    CONF_SYNC_AUTO,            /* the best the server offers, found out and remembered */
+    CONF_SYNC_FINDITEM,        /* list the Inbox's meeting messages every poll */
+    CONF_SYNC_SYNCFOLDERITEMS, /* ask what changed since the last poll's sync state */
+    CONF_SYNC_STREAMING,       /* SyncFolderItems when notified, and as a slow safety net */
+};
+
 /* AutomateProcessing, plus shorthands that answer every request the same way. */
 enum conf_automate {
     CONF_AUTOMATE_AUTO_ACCEPT,    /* the Resource Booking Attendant decides (Exchange default) */
@@ -164,6 +172,7 @@ struct conf_server {
     unsigned timeout_s;          /* per-request timeout in seconds */
     char *ca_file;               /* CA bundle (resolved path); NULL = system store */
     bool tls_verify;             /* verify the server certificate and host name */
+    enum conf_sync sync;         /* how mailboxes learn of new messages (default auto) */
     /* auth = negotiate: the service account's client keytab (resolved path), or NULL for the
      * default credential cache. */
     char *keytab;
@@ -191,6 +200,7 @@ struct conf_daemon {
     unsigned batch_size;              /* answers / rewrites per request of a mailbox */
     char *state_dir;                  /* absolute path of the state directory */
     unsigned record_retention_s;      /* rotated decision records kept this long; 0 = forever */
+    unsigned sync_safety_interval_s;  /* polls while notifications flow (sync = streaming) */
     char *metrics_listen;             /* HOST:PORT of the metrics page; NULL = off */
     enum log_level log_level;
     bool expand_groups;         /* list entries may be distribution groups (ExpandDL) */

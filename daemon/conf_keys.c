@@ -36,6 +36,14 @@ static const struct choice version_choices[] = {
     {"V2016_07_13", 0, NULL},      {NULL, 0, NULL},
 };
 
+static const struct choice sync_choices[] = {
+    {"auto", CONF_SYNC_AUTO, NULL},
+    {"finditem", CONF_SYNC_FINDITEM, NULL},
+    {"syncfolderitems", CONF_SYNC_SYNCFOLDERITEMS, NULL},
+    {"streaming", CONF_SYNC_STREAMING, NULL},
+    {NULL, 0, NULL},
+};
+
 static const struct choice log_level_choices[] = {
     {"error", LOG_LEVEL_ERROR, NULL},   {"warning", LOG_LEVEL_WARNING, NULL},
     {"notice", LOG_LEVEL_NOTICE, NULL}, {"info", LOG_LEVEL_INFO, NULL},
@@ -130,6 +138,13 @@ const struct key conf_keys[] = {
      .help = "CA certificates (PEM) to verify the server with, instead of the system store."},
     {K(SK_SERVER, "tls_verify", KT_BOOL, SRV(tls_verify)), .def = "yes", .flags = KF_RESTART,
      .help = "Verify the server's certificate and host name. Turn off only for tests."},
+    {K(SK_SERVER, "sync", KT_ENUM, SRV(sync)), .def = "auto", .choices = sync_choices,
+     .help = "How a mailbox learns what arrived: streaming keeps a connection open for "
+             "notifications and syncs when one arrives (and every sync_safety_interval); "
+             "syncfolderitems asks each poll for the Inbox's changes since the last one (one "
+             "small request whatever the Inbox holds; the sync state is kept in state_dir); "
+             "finditem lists the Inbox's meeting messages every poll. auto: the first of these "
+             "the server offers (found out and logged once per server)."},
     /* Authentication beyond a password: Kerberos keytab, OAuth2 app registration. */
     {K(SK_SERVER, "keytab", KT_CA_FILE, SRV(keytab)), .flags = KF_RESTART,
      .help = "auth = negotiate: client keytab with the keys of username (made with ktutil or "
@@ -180,6 +195,10 @@ const struct key conf_keys[] = {
      .max = 3650u * 86400u, .def = "90d", .flags = KF_RESTART,
      .help = "How long the decision record's rotated day files (STATE_DIR/decisions-YYYYMMDD"
              ".jsonl) are kept before they are removed; 0 keeps them forever."},
+    {K(SK_DAEMON, "sync_safety_interval", KT_DURATION, DMN(sync_safety_interval_s)), .min = 60,
+     .max = 86400, .def = "45m",
+     .help = "With streaming notifications flowing, a mailbox still syncs this often, in case "
+             "a notification went astray (else it polls every poll_interval)."},
     {K(SK_DAEMON, "log_level", KT_ENUM, DMN(log_level)), .def = "info",
      .choices = log_level_choices, .help = "error, warning, notice, info or debug."},
     {K(SK_DAEMON, "metrics_listen", KT_LISTEN, DMN(metrics_listen)), .flags = KF_RESTART,
@@ -353,6 +372,7 @@ const size_t conf_n_keys = sizeof(conf_keys) / sizeof(conf_keys[0]);
 
 _Static_assert(sizeof(enum conf_auth) == sizeof(int), "enums are stored through int");
 _Static_assert(sizeof(enum log_level) == sizeof(int), "enums are stored through int");
+_Static_assert(sizeof(enum conf_sync) == sizeof(int), "enums are stored through int");
 
 const char *conf_auth_name(enum conf_auth auth)
 {

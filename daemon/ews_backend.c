@@ -5,10 +5,13 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "conf.h"
 #include "ews_build.h"
 #include "ews_client.h"
+#include "ews_listen.h"
+#include "ews_stream.h"
 #include "ews_sync.h"
 #include "util.h"
 
@@ -20,6 +23,8 @@ struct ews_backend {
     char *url, *username, *password, *impersonate, *folder_owner, *server_version;
     struct ews_account account;
     struct ews_context ctx;
+    struct ews_listen_options listen_opts;
+    char *ca_file;
 };
 
 /* How the answer of one operation becomes a backend result. */
@@ -32,6 +37,8 @@ enum ews_op {
     OP_STATUS_ONLY, /* rewrite, forward */
     OP_LIST_ATTACHMENTS,
     OP_COUNT_DONE, /* remove, delete_attachments */
+    OP_SYNC,
+    OP_SUBSCRIBE,
     OP_PER_ITEM,   /* rewrite_many: each item's status */
     OP_EXPAND_DL,
 };
@@ -44,6 +51,11 @@ struct backend_call {
     size_t offset;       /* OP_FIND */
     char **answered_ids; /* OP_RESPOND: the requests answered, in order */
     size_t n_sent;       /* OP_RESPOND, OP_PER_ITEM: items in the request */
+};
+
+static const char *const MEETING_CLASSES[] = {
+    "IPM.Schedule.Meeting.Request",
+    "IPM.Schedule.Meeting.Canceled",
 };
 
 /* ---- answers ---------------------------------------------------------------------------- */
@@ -250,8 +262,97 @@ static void fill_expand_dl(struct ews_call_result *res, struct backend_result *r
     }
 }
 
+/* Whether the meeting messages of the Inbox include this class (FindItem asks the server for
+ * these prefixes; SyncFolderItems reports every item, so they are picked here). */
+static bool is_meeting_class(const char *cls)
+{
+    for (size_t i = 0; cls != NULL && i < 2; i++)
+        if (strncasecmp(cls, MEETING_CLASSES[i], strlen(MEETING_CLASSES[i])) == 0)
+            return true;
+    return false;
+}
+
+/* A meeting request or cancellation, by its class or, where the server left the class out,
+ * by its element (t:MeetingRequest, t:MeetingCancellation). */
+static bool is_meeting_message(const struct item *it)
+{
+    return is_meeting_class(it->item_class) || it->kind == ITEM_MEETING_REQUEST ||
+           it->kind == ITEM_MEETING_CANCELLATION;
+}
+
+/* The fault's code, or the only message's, as the server wrote it (NULL if none). */
+static const char *code_text(const struct ews_call_result *res)
+{
+    const struct ews_response_message *msg = only_message(res);
+    if (res->response == NULL)
+        return NULL;
+    if (res->response->is_fault)
+        return res->response->fault_code_text;
+    return msg ? msg->response_code_text : NULL;
+}
+
+/* SyncFolderItems: a server without the operation, a state it refuses, or the changes. */
+static void fill_sync(struct ews_call_result *res, struct backend_result *r)
+{
+    struct ews_response_message *msg = (struct ews_response_message *)only_message(res);
+    if (r->status != BACKEND_OK) {
+        r->unsupported = ews_sync_code_means_unsupported(code_text(res));
+        r->sync_state_invalid = ews_sync_state_is_invalid(msg);
+        return;
+    }
+    if (msg == NULL || msg->sync_state == NULL || msg->sync_state[0] == '\0') {
+        unexpected(r);
+        return;
+    }
+    r->sync_state = msg->sync_state;
+    msg->sync_state = NULL;
+    r->more = !msg->includes_last_item_in_range;
+    for (size_t i = 0; i < msg->n_changes; i++) {
+        struct ews_sync_change *c = &msg->changes[i];
+        if (c->item.id.id == NULL)
+            continue;
+        if (c->kind == EWS_SYNC_DELETE) {
+            r->gone = xreallocarray(r->gone, r->n_gone + 1, sizeof(*r->gone));
+            r->gone[r->n_gone++] = (struct item_id){.id = xstrdup(c->item.id.id)};
+        } else if ((c->kind == EWS_SYNC_CREATE || c->kind == EWS_SYNC_UPDATE) &&
+                   is_meeting_message(&c->item)) {
+            r->items = xreallocarray(r->items, r->n_items + 1, sizeof(*r->items));
+            r->items[r->n_items++] = c->item; /* moved */
+            memset(&c->item, 0, sizeof(c->item));
+        }
+    }
+}
+
+/* Subscribe: a server without streaming says so; else the subscription's id. */
+static void fill_subscribe(struct ews_call_result *res, struct backend_result *r)
+{
+    if (r->status != BACKEND_OK) {
+        r->unsupported = ews_sync_code_means_unsupported(code_text(res));
+        return;
+    }
+    struct ews_subscribe_result sub = {0};
+    char err[160];
+    if (res->body == NULL ||
+        ews_parse_subscribe(res->body, res->body_len, &sub, err, sizeof(err)) != 0 ||
+        sub.subscription_id == NULL) {
+        unexpected(r);
+    } else {
+        r->subscription_id = sub.subscription_id;
+        sub.subscription_id = NULL;
+    }
+    ews_subscribe_result_clear(&sub);
+}
+
 static void fill(struct backend_call *call, struct ews_call_result *res, struct backend_result *r)
 {
+    if (call->op == OP_SYNC) {
+        fill_sync(res, r);
+        return;
+    }
+    if (call->op == OP_SUBSCRIBE) {
+        fill_subscribe(res, r);
+        return;
+    }
     if (call->op == OP_RESPOND || call->op == OP_PER_ITEM) {
         fill_per_item(call, res, r);
         return;
@@ -294,6 +395,8 @@ static void fill(struct backend_call *call, struct ews_call_result *res, struct 
             r->n_done += res->response->messages[i].code == EWS_OK;
         return;
     case OP_STATUS_ONLY:
+    case OP_SYNC:
+    case OP_SUBSCRIBE:
     case OP_EXPAND_DL:
         return;
     }
@@ -343,10 +446,6 @@ static int post(struct ews_backend *b, const char *operation, char *envelope, en
     return 0;
 }
 
-static const char *const MEETING_CLASSES[] = {
-    "IPM.Schedule.Meeting.Request",
-    "IPM.Schedule.Meeting.Canceled",
-};
 static const char *const ITEM_CLASS_FIELD[] = {"item:ItemClass"};
 static const char *const ATTACHMENTS_FIELD[] = {"item:Attachments"};
 
@@ -545,6 +644,45 @@ static int op_remove(struct backend *be, const struct item_id *ids, size_t n, ba
                 OP_COUNT_DONE, cb, ud, call);
 }
 
+static int op_sync_inbox(struct backend *be, const char *state, backend_cb cb, void *ud,
+                         struct backend_call **call)
+{
+    struct ews_backend *b = (struct ews_backend *)be;
+    struct ews_sync_folder_items_args args = {
+        .folder = {.distinguished_id = "inbox", .mailbox = b->folder_owner},
+        .shape = EWS_SHAPE_ID_ONLY,
+        .additional_fields = ITEM_CLASS_FIELD,
+        .n_additional_fields = 1,
+        .sync_state = state,
+        .max_changes = EWS_SYNC_MAX_CHANGES,
+    };
+    return post(b, "SyncFolderItems", ews_build_sync_folder_items(&b->ctx, &args), OP_SYNC, cb, ud,
+                call);
+}
+
+static int op_subscribe(struct backend *be, backend_cb cb, void *ud, struct backend_call **call)
+{
+    struct ews_backend *b = (struct ews_backend *)be;
+    struct ews_folder_ref inbox = {.distinguished_id = "inbox", .mailbox = b->folder_owner};
+    char *env = ews_build_subscribe_streaming(
+        &b->ctx, &inbox, 1, EWS_EVENT_NEW_MAIL | EWS_EVENT_CREATED | EWS_EVENT_MODIFIED);
+    return post(b, "Subscribe", env, OP_SUBSCRIBE, cb, ud, call);
+}
+
+static struct backend_listen *op_listen(struct backend *be, struct ev_loop *loop,
+                                        const char *const *ids, size_t n, int minutes,
+                                        const struct backend_listen_events *ev, void *ud)
+{
+    struct ews_backend *b = (struct ews_backend *)be;
+    return (struct backend_listen *)ews_listen_start(loop, &b->listen_opts, &b->account, ids, n,
+                                                     minutes, ev, ud);
+}
+
+static void op_listen_stop(struct backend_listen *l)
+{
+    ews_listen_stop((struct ews_listen *)l);
+}
+
 static int op_expand_group(struct backend *be, const char *address, backend_cb cb, void *ud,
                            struct backend_call **call)
 {
@@ -584,6 +722,7 @@ static void op_free(struct backend *be)
     free(b->impersonate);
     free(b->folder_owner);
     free(b->server_version);
+    free(b->ca_file);
     free(b);
 }
 
@@ -601,6 +740,10 @@ static const struct backend_ops ews_ops = {
     .remove = op_remove,
     .cancel = op_cancel,
     .free = op_free,
+    .sync_inbox = op_sync_inbox,
+    .subscribe = op_subscribe,
+    .listen = op_listen,
+    .listen_stop = op_listen_stop,
     .expand_group = op_expand_group,
     .find_sent_responses = op_find_sent_responses,
 };
@@ -630,6 +773,9 @@ struct backend *ews_backend_new(struct http_client *http, const struct ews_backe
         .server_version = b->server_version,
         .oauth2 = cfg->oauth2,
     };
+    b->ca_file = dup_or_null(cfg->ca_file);
+    b->listen_opts = (struct ews_listen_options){
+        .tls_insecure = cfg->tls_insecure, .ca_file = b->ca_file, .connect_timeout_s = 10.0};
     b->ctx = (struct ews_context){
         .server_version = b->server_version,
         .impersonate_address = b->impersonate,
@@ -674,6 +820,8 @@ struct backend *ews_backend_open(const struct conf *conf, const struct conf_mail
         .folder_owner = cm->access == CONF_ACCESS_DELEGATE ? cm->address : NULL,
         .server_version = conf->server.server_version,
         .oauth2 = conf->server.auth == CONF_AUTH_OAUTH2 ? &conf->server.oauth2 : NULL,
+        .tls_insecure = !conf->server.tls_verify,
+        .ca_file = conf->server.ca_file,
     };
     return ews_backend_new(http, &cfg);
 }

@@ -24,6 +24,9 @@ struct ews_backend_config {
     const char *server_version; /* RequestServerVersion */
     /* auth = oauth2: the app registration (borrowed from the configuration the poll holds) */
     const struct oauth2_params *oauth2;
+    /* TLS of the streaming connections, which have an HTTP client of their own */
+    bool tls_insecure;
+    const char *ca_file;
 };
 
 /* A backend for one mailbox on HTTP (borrowed; it must outlive the backend). The strings of

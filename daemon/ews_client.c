@@ -80,6 +80,8 @@ static void classify_response(struct ews_call *call, const struct http_response 
         res->error = call->error;
         return;
     }
+    res->body = resp->body;
+    res->body_len = resp->body_len;
     if (resp->status == 401 || resp->status == 403) {
         res->status = EWS_CALL_AUTH;
         snprintf(call->error, sizeof(call->error), "HTTP %ld: the server refused the credentials",

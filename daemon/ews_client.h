@@ -54,6 +54,10 @@ struct ews_call_result {
      * the callback returns; a callback may keep it by setting the field to NULL. */
     struct ews_response *response;
     double elapsed_s;
+    /* The answer's bytes (HTTP_OK), valid in the callback only: for readers of elements the
+     * response parser leaves out (Subscribe's SubscriptionId). */
+    const char *body;
+    size_t body_len;
     char error_text[256]; /* ews_call_wait_take(): where error points */
 };
 

@@ -277,7 +277,7 @@ bool ews_sync_state_is_invalid(const struct ews_response_message *m)
 bool ews_sync_code_means_unsupported(const char *code_text)
 {
     static const char *const codes[] = {"ErrorSchemaValidation", "ErrorInvalidRequest",
-                                        "ErrorInvalidSubscriptionRequest",
+                                        "ErrorInvalidOperation", "ErrorInvalidSubscriptionRequest",
                                         "ErrorInvalidServerVersion"};
     return code_in(code_text, codes, NELEM(codes));
 }

@@ -51,7 +51,8 @@ bool ews_sync_state_is_invalid(const struct ews_response_message *m);
 
 /* Whether a fault or error code says the server has no streaming notifications (or no
  * SyncFolderItems): the request is unknown to its schema (ErrorSchemaValidation), it
- * refuses it as invalid (ErrorInvalidRequest, ErrorInvalidSubscriptionRequest) or names a
+ * refuses it as invalid (ErrorInvalidRequest, ErrorInvalidOperation,
+ * ErrorInvalidSubscriptionRequest) or names a
  * version that lacks it (ErrorInvalidServerVersion). The caller falls back to the next
  * sync mode and logs why. */
 bool ews_sync_code_means_unsupported(const char *code_text);

@@ -7,8 +7,9 @@
  * call it back (timer_cb -> one ev_timer). Our ev callbacks call curl_multi_socket_action()
  * and only after it returned read curl's completion messages (collect_done), move finished
  * requests to the `done` list, refill the free slots from the queue and finally run the
- * user callbacks (dispatch). User code therefore never runs inside a curl callback, which
- * is what makes submitting, cancelling and freeing from a user callback safe.
+ * user callbacks (dispatch). User code never runs inside a curl callback (but on_data,
+ * which may only keep bytes), which makes submitting, cancelling and freeing from a user
+ * callback safe.
  */
 #include "http.h"
 #include "http_classify.h"
@@ -65,6 +66,7 @@ struct http_handle {
     bool auth_challenge;  /* 401/407 since the body started: a new round is allowed */
     bool resend_refused;  /* curl wanted to send the body a second time; refused */
     bool conn_bound_auth; /* NTLM or Negotiate: the handshake needs its connection */
+    void (*on_data)(const char *data, size_t len, void *userdata); /* see http_request */
 };
 
 /* One watched socket; attached to curl's socket with curl_multi_assign(). */
@@ -113,12 +115,7 @@ static void *http_xrealloc(void *p, size_t n)
 
 static char *http_xstrdup_opt(const char *s)
 {
-    if (!s)
-        return NULL;
-    size_t n = strlen(s) + 1;
-    char *d = http_xmalloc(n);
-    memcpy(d, s, n);
-    return d;
+    return s ? memcpy(http_xmalloc(strlen(s) + 1), s, strlen(s) + 1) : NULL;
 }
 
 static double mono_now(void)
@@ -296,7 +293,10 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *userdata)
     struct http_handle *h = userdata;
     size_t n = size * nmemb;
     size_t max = h->client->max_body;
-
+    if (h->on_data) {
+        h->on_data(ptr, n, h->userdata);
+        return n;
+    }
     if (n > max - h->len) {
         h->too_large = true;
         return 0; /* anything but n makes curl fail with CURLE_WRITE_ERROR */
@@ -784,6 +784,7 @@ int http_submit(struct http_client *c, const struct http_request *req, http_done
      * headers say everything, and EWS never sends one. */
     h->send_once = req->body && req->body_len > 0 && !req->idempotent;
     h->body_port = -1;
+    h->on_data = req->on_data;
     h->easy = curl_easy_init();
     if (!h->easy || configure_easy(c, h, req) < 0) {
         handle_free(h);

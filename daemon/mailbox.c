@@ -179,6 +179,7 @@ static void count_totals(struct mailbox *m, bool add)
 static void finish(struct mailbox *m, bool failed)
 {
     ev_timer_stop(m->env.loop, &m->timer);
+    mailbox_stream_leave(m);
     release_slot(m);
     release_untried(m);
     poll_free(m->poll);
@@ -335,7 +336,7 @@ void mailbox_poll_done(struct mailbox *m)
     /* What a pass did can uncover more only where a message stayed in the Inbox: a
      * superseded request's successor, or an answered one the server kept (to be swept). */
     bool acted = p->again || (p->acted && p->left_behind);
-    bool again = p->again;
+    bool again = p->again || mailbox_stream_take_poke(m);
     bool failures = p->item_failures > 0;
     if (!failures && !m->stopping)
         compact_ledger(m);
@@ -356,7 +357,13 @@ void mailbox_poll_done(struct mailbox *m)
         finish(m, failures || m->once_undone);
         return;
     }
-    schedule(m, again ? 0.0 : jitter(poll_interval(m), 0.1));
+    schedule(m, again ? 0.0 : jitter(mailbox_stream_interval(m, poll_interval(m)), 0.1));
+}
+
+void mailbox_poll_soon(struct mailbox *m)
+{
+    if (m->state == MB_IDLE && !m->stopping && m->stats.consecutive_failures == 0)
+        schedule(m, 0.0);
 }
 
 /* ---- requests and the dispatcher -------------------------------------------------------- */
@@ -417,6 +424,8 @@ static const step_handler handlers[STEP_COUNT] = {
     [STEP_DELETE_ATTACHMENTS] = mailbox_after_delete_attachments,
     [STEP_FORWARD] = mailbox_after_forward,
     [STEP_SHOW_FREE] = mailbox_after_show_free,
+    [STEP_SYNC] = mailbox_after_sync,
+    [STEP_SUBSCRIBE] = mailbox_after_subscribe,
     [STEP_BATCH_CALENDAR] = mailbox_after_batch_calendar,
     [STEP_BATCH_ANSWER] = mailbox_after_batch_answer,
     [STEP_BATCH_REMOVE] = mailbox_after_batch_remove,
@@ -438,7 +447,7 @@ static bool only_reads(enum mailbox_step step)
            step == STEP_CALENDAR || step == STEP_BATCH_CALENDAR || step == STEP_EXPAND_GROUP ||
            step == STEP_APPROVAL_EXPAND || step == STEP_APPROVAL_FIND ||
            step == STEP_APPROVAL_FETCH || step == STEP_APPROVAL_VERIFY ||
-           step == STEP_APPROVAL_LOOKUP;
+           step == STEP_APPROVAL_LOOKUP || step == STEP_SYNC || step == STEP_SUBSCRIBE;
 }
 
 void mailbox_on_result(struct backend_result *r, void *userdata)
@@ -521,7 +530,7 @@ static void poll_start(struct mailbox *m)
     m->poll = p;
     m->state = MB_BUSY;
     m->stats.polls++;
-    mailbox_find_page(m);
+    mailbox_inbox_start(m);
 }
 
 static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
@@ -562,6 +571,7 @@ struct mailbox *mailbox_new(const struct mailbox_env *env, struct confref *conf,
     m->conf = confref_get(conf);
     m->cm = conf_find_mailbox(conf->conf, name);
     m->ledger = ledger;
+    m->sync = mailbox_sync_new(state_dir, name);
     m->gate_wait.wake = on_slot;
     ev_timer_init(&m->timer, on_timer, 0.0, 0.0);
     m->timer.data = m;
@@ -579,6 +589,8 @@ void mailbox_free(struct mailbox *m)
     poll_free(m->poll);
     confref_put(m->conf);
     ledger_close(m->ledger);
+    mailbox_sync_free(m->sync);
+    mailbox_stream_free(m);
     approvals_close(m->approvals);
     strlist_free(&m->dry_run_seen);
     free(m->name);

@@ -39,9 +39,69 @@ static void add_id(struct item_id **ids, size_t *n, const struct item_id *id)
     (*n)++;
 }
 
+bool mailbox_inbox_finished(struct mailbox *m, const char *id)
+{
+    return id != NULL && mailbox_removes_old_messages(m) && mailbox_done_before(m, id) &&
+           finished_with(ledger_action(m->ledger, id));
+}
+
 void mailbox_find_page(struct mailbox *m)
 {
     MAILBOX_SEND(m, STEP_FIND, "FindItem", find, m->poll->find_offset);
+}
+
+/* Whether IDS holds ID (a sync can report a message again on a later page). */
+static bool has_id(const struct item_id *ids, size_t n, const char *id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(ids[i].id, id) == 0)
+            return true;
+    return false;
+}
+
+void mailbox_inbox_consider(struct mailbox *m, const struct item *it, bool may_repeat)
+{
+    struct mailbox_poll *p = m->poll;
+    if (it->id.id == NULL)
+        return;
+    if (p->collect_seen)
+        strlist_add(&p->seen, it->id.id);
+    if (mailbox_done_before(m, it->id.id)) {
+        if (mailbox_inbox_finished(m, it->id.id) &&
+            !(may_repeat && has_id(p->stale, p->n_stale, it->id.id))) {
+            struct item_id id = {.id = it->id.id};
+            add_id(&p->stale, &p->n_stale, &id);
+        }
+        return;
+    }
+    if (!(may_repeat && has_id(p->candidates, p->n_candidates, it->id.id)))
+        add_id(&p->candidates, &p->n_candidates, &it->id);
+}
+
+/* Removes ID from IDS (of *N) if there. */
+static void remove_id(struct item_id *ids, size_t *n, const char *id)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp(ids[i].id, id) == 0) {
+            item_id_clear(&ids[i]);
+            ids[i] = ids[--*n];
+            return;
+        }
+}
+
+void mailbox_inbox_drop(struct mailbox *m, const char *id)
+{
+    remove_id(m->poll->candidates, &m->poll->n_candidates, id);
+    remove_id(m->poll->stale, &m->poll->n_stale, id);
+}
+
+void mailbox_inbox_forget_found(struct mailbox *m)
+{
+    struct mailbox_poll *p = m->poll;
+    while (p->n_candidates > 0)
+        item_id_clear(&p->candidates[--p->n_candidates]);
+    while (p->n_stale > 0)
+        item_id_clear(&p->stale[--p->n_stale]);
 }
 
 void mailbox_after_find(struct mailbox *m, struct backend_result *r)
@@ -51,28 +111,19 @@ void mailbox_after_find(struct mailbox *m, struct backend_result *r)
         mailbox_poll_fail(m, "FindItem", r);
         return;
     }
-    for (size_t i = 0; i < r->n_items; i++) {
-        const struct item *it = &r->items[i];
-        if (it->id.id == NULL)
-            continue;
-        if (p->collect_seen)
-            strlist_add(&p->seen, it->id.id);
-        if (mailbox_done_before(m, it->id.id)) {
-            if (mailbox_removes_old_messages(m) &&
-                finished_with(ledger_action(m->ledger, it->id.id))) {
-                struct item_id id = {.id = it->id.id};
-                add_id(&p->stale, &p->n_stale, &id);
-            }
-            continue;
-        }
-        add_id(&p->candidates, &p->n_candidates, &it->id);
-    }
+    for (size_t i = 0; i < r->n_items; i++)
+        mailbox_inbox_consider(m, &r->items[i], false);
     if (r->more) {
         p->find_offset = r->next_offset;
         mailbox_find_page(m);
         return;
     }
-    log_debug("mailbox %s: %zu meeting message(s) to look at", m->name, p->n_candidates);
+    mailbox_inbox_found(m);
+}
+
+void mailbox_inbox_found(struct mailbox *m)
+{
+    log_debug("mailbox %s: %zu meeting message(s) to look at", m->name, m->poll->n_candidates);
     next_inbox_batch(m);
 }
 
@@ -185,6 +236,8 @@ void mailbox_next_item(struct mailbox *m)
     while (p->queue_pos < p->n_queue && p->queue[p->queue_pos] == NULL)
         p->queue_pos++; /* taken by the batch */
     if (m->stopping || p->queue_pos >= p->n_queue) {
+        if (!m->stopping)
+            mailbox_sync_save(m); /* every change the sync reported went through */
         mailbox_approval_pass(m);
         return;
     }

@@ -7,6 +7,8 @@
  *                      answers, removals and rewrites of a poll in few requests, group commit
  *   mailbox_item.c     one item: checking an unsettled answer, context, decision, answer
  *   mailbox_after.c    what follows an answer: occurrences, rewrite, attachments, forward
+ *   mailbox_sync.c     the Inbox's changes by SyncFolderItems, the sync state on disk
+ *   mailbox_stream.c   streaming notifications: subscriptions, connections, wake-ups
  *
  * A poll is a struct mailbox_poll, the item being worked on a struct mailbox_work; each has
  * its own free function, so ending a poll early (failure, stop) cannot leave a field behind.
@@ -61,6 +63,8 @@ enum mailbox_step {
     STEP_APPROVAL_VERIFY,    /* has the held request been answered or removed meanwhile? */
     STEP_APPROVAL_LOOKUP,    /* the same, by its UID when its calendar item was not known */
     STEP_APPROVAL_ANSWER,    /* the room's own answer after a delegate's, or the time-out */
+    STEP_SYNC,               /* a page of the Inbox's changes since the sync state */
+    STEP_SUBSCRIBE,          /* the Inbox's notifications */
     STEP_COUNT
 };
 
@@ -150,6 +154,8 @@ struct mailbox {
     bool holds_slot;                  /* a slot of env.gate is this mailbox's */
     bool failing_counted;             /* counted in env.totals->failing */
     unsigned answered_counted;        /* of stats.answered, in env.totals->answered */
+    struct mailbox_sync *sync;        /* the Inbox's sync state (mailbox_sync.c) */
+    struct mailbox_stream *stream;    /* its notifications (mailbox_stream.c), NULL if none */
 };
 
 /* mailbox.c */
@@ -173,6 +179,43 @@ void mailbox_after_find(struct mailbox *m, struct backend_result *r);
 void mailbox_after_sweep(struct mailbox *m, struct backend_result *r);
 void mailbox_after_fetch(struct mailbox *m, struct backend_result *r);
 void mailbox_next_item(struct mailbox *m);
+/* A meeting message found in the Inbox: a candidate unless done before (then swept when
+ * finished). MAY_REPEAT: it may have been found already in this poll. */
+void mailbox_inbox_consider(struct mailbox *m, const struct item *it, bool may_repeat);
+/* Whether message ID is finished and of no more use in the Inbox (see the sweep). */
+bool mailbox_inbox_finished(struct mailbox *m, const char *id);
+/* Message ID left the Inbox: no longer a candidate. */
+void mailbox_inbox_drop(struct mailbox *m, const char *id);
+/* Forgets every message found so far in this poll. */
+void mailbox_inbox_forget_found(struct mailbox *m);
+/* Everything was found: sweep, fetch, work on the items. */
+void mailbox_inbox_found(struct mailbox *m);
+
+/* mailbox_sync.c */
+struct mailbox_sync;
+struct mailbox_sync *mailbox_sync_new(const char *state_dir, const char *name);
+void mailbox_sync_free(struct mailbox_sync *s);
+/* Reads the Inbox: SyncFolderItems, or FindItem where it is not used. */
+void mailbox_inbox_read(struct mailbox *m);
+void mailbox_after_sync(struct mailbox *m, struct backend_result *r);
+/* Saves the state of this poll's sync, once all it covers went through without failures. */
+void mailbox_sync_save(struct mailbox *m);
+
+/* mailbox_stream.c */
+/* The first request of a poll: Subscribe when notifications are wanted and the mailbox has
+ * no subscription, else mailbox_inbox_read(). */
+void mailbox_inbox_start(struct mailbox *m);
+void mailbox_after_subscribe(struct mailbox *m, struct backend_result *r);
+/* The time to the next poll: NORMAL, or the safety interval while notifications flow. */
+double mailbox_stream_interval(struct mailbox *m, double normal);
+/* Whether a notification arrived during the poll (then it polls again at once). */
+bool mailbox_stream_take_poke(struct mailbox *m);
+/* Leaves the notifications (stop); mailbox_stream_free also releases m->stream. */
+void mailbox_stream_leave(struct mailbox *m);
+void mailbox_stream_free(struct mailbox *m);
+
+/* mailbox.c: an idle mailbox polls now (unless it is backing off after failures). */
+void mailbox_poll_soon(struct mailbox *m);
 
 /* mailbox_batch.c */
 /* After the Inbox was read: decides and answers what can go in batches, then hands the

@@ -26,6 +26,8 @@
 #include "conf_async.h"
 #include "confref.h"
 #include "graph_backend.h"
+#include "ews_backend.h"
+#include "ews_listen.h"
 #include "group_cache.h"
 #include "http.h"
 #include "krb5env.h"
@@ -599,6 +601,7 @@ static int run(struct daemon *dm)
     conf_async_free(dm->reader);
     oauth2_shared_free(dm->http);
     http_client_free(dm->http);
+    ews_listen_client_shutdown();
     backoff_free(dm->backoff);
     group_cache_free(dm->groups);
     record_close(dm->record);

@@ -25,6 +25,9 @@ Phases (each with a fresh simulator and state directory):
            simulator alone (its part of the streaming path).
   latency  arrival-to-answer delay in daemon mode with a short poll_interval: invitations
            created at random times, answers seen in the simulator's --log.
+  sync-modes  per [server] sync mode (finditem, syncfolderitems, streaming) through the
+           daemon: invitation-to-answer p50/p99, idle requests per mailbox per hour, and the
+           idle poll of a mailbox whose Inbox keeps --inbox-items answered requests.
   scale    RSS and CPU per idle poll with 1,000 and 10,000 mailboxes, at the same poll rate.
   check-config  `meetingd --check-config` on a configuration of 20,000 mailboxes.
   reload   SIGHUP to a running daemon of 20,000 mailboxes: how long its event loop was held.
@@ -364,7 +367,7 @@ class Daemon:
     """A configuration of meetingd over a set of simulator mailboxes."""
 
     def __init__(self, binary, sim, workdir, mailboxes, poll_interval=60, log_level="info",
-                 max_concurrent=8, metrics_listen=None):
+                 max_concurrent=8, metrics_listen=None, sync="finditem"):
         """MAILBOXES: [(section name, address, policy)]."""
         self.binary = binary
         self.workdir = workdir
@@ -373,7 +376,8 @@ class Daemon:
         secret = os.path.join(workdir, "secret")
         with open(os.open(secret, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
             f.write(PASSWORD + "\n")
-        lines = ["[server]", "url = " + sim.url, "auth = basic", "timeout = 30s", "",
+        lines = ["[server]", "url = " + sim.url, "auth = basic", "timeout = 30s",
+                 "sync = " + sync, "",
                  "[daemon]", "poll_interval = %ds" % poll_interval,
                  "max_concurrent_requests = %d" % max_concurrent, "state_dir = " + self.state,
                  "log_level = " + log_level]
@@ -1011,6 +1015,170 @@ def phase_latency(args, root):
         stop_all(daemon, sim)
 
 
+# ---- phase: the sync modes through the daemon ----------------------------------------------
+
+SYNC_MODES = ("finditem", "syncfolderitems", "streaming")
+SAFETY_INTERVAL_S = 45 * 60  # [daemon] sync_safety_interval's default
+STREAM_RENEWAL_S = 29 * 60   # a GetStreamingEvents connection is renewed this often
+
+
+def inbox_reads(operations, mode):
+    """The requests that read the Inbox in a poll of MODE (FindItem pages or sync pages)."""
+    return operations.get("FindItem" if mode == "finditem" else "SyncFolderItems", 0)
+
+
+def sync_mode_run(args, root, mode):
+    """One mode: invitations sent one at a time to args.sync_mailboxes mailboxes, each after
+    the previous was answered (invitation in the Inbox -> answer seen by the simulator), then
+    an idle window counting every request."""
+    work = tempfile.mkdtemp(prefix="sync-%s-" % mode, dir=root)
+    n = args.sync_mailboxes
+    addresses = ["sm%d@%s" % (i, DOMAIN) for i in range(n)]
+    sim = Sim(work, [ORGANIZER] + addresses, log=True)
+    daemon = None
+    try:
+        daemon = Daemon(args.meetingd, sim, work,
+                        [("sm%d" % i, a, "accept-plain") for i, a in enumerate(addresses)],
+                        poll_interval=args.poll_interval, sync=mode)
+        daemon.start()
+        wait_until(lambda: all(a in sim.stats()["mailboxes"] for a in addresses), 30,
+                   "the first poll of every mailbox")
+        if mode == "streaming":
+            wait_until(lambda: sim.stats()["operations"].get("Subscribe", 0) >= n, 30,
+                       "every mailbox's subscription")
+            time.sleep(1.0)  # the connection carrying them all opens 0.2 s after the last
+        tail = LogTail(sim.log_path, addresses)
+        tail.start()
+        organizer = Organizer(sim)
+        base, delays = first_slot(), []
+        for i in range(args.sync_invites):
+            who = addresses[i % n]
+            before = len(tail.answers.get(who, []))
+            start = base + datetime.timedelta(hours=i)
+            organizer.create_meeting("Sync %s %d" % (mode, i), start,
+                                     start + datetime.timedelta(minutes=30), required=(who,))
+            created = time.monotonic()  # the invitation is in the Inbox
+            wait_until(lambda: len(tail.answers.get(who, [])) > before,
+                       args.poll_interval * 3 + 30, "the answer to invitation %d" % i)
+            delays.append(tail.answers[who][-1] - created)
+        organizer.close()
+        tail.stopping.set()
+        tail.join()
+        time.sleep(args.poll_interval * 1.2)  # what the last answers set off is over
+        st0, t0 = sim.stats(), time.monotonic()
+        time.sleep(args.sync_idle_seconds)
+        st1, t1 = sim.stats(), time.monotonic()
+        daemon.stop()
+        if count_responses(sim, "Resp.Pos") != args.sync_invites:
+            die("sync modes (%s): not every invitation was answered once" % mode)
+        delta = stats_delta(st1, st0)
+        window = t1 - t0
+        reads = inbox_reads(delta["operations"], mode)
+        per_poll = delta["requests"] / reads if reads else 0.0
+        if mode == "streaming":
+            # Measured: what an idle window costs (nothing is polled while notifications
+            # flow); scheduled: the safety sync and the connection's renewal.
+            measured_h = delta["requests"] / n / window * 3600
+            per_hour = measured_h + 3600.0 / SAFETY_INTERVAL_S + 3600.0 / STREAM_RENEWAL_S / n
+        else:
+            per_hour = per_poll * 3600 / 60  # at the default poll_interval = 60 s
+        delays.sort()
+        return {"mode": mode, "mailboxes": n, "invites": len(delays),
+                "p50": percentile(delays, 50), "p99": percentile(delays, 99),
+                "max": delays[-1], "window": window, "idle_requests": delta["requests"],
+                "idle_operations": delta["operations"], "requests_per_poll": per_poll,
+                "idle_per_mailbox_hour": per_hour}
+    finally:
+        if daemon is not None and getattr(daemon, "proc", None) is not None \
+                and daemon.proc.returncode is None:
+            daemon.proc.kill()
+            daemon.proc.wait()
+        sim.stop()
+
+
+def sync_big_inbox(args, root):
+    """A room whose Inbox keeps args.inbox_items answered requests (grommunio leaves them),
+    polled by the daemon every second in each polling mode, once the daemon knows them all:
+    requests and simulator time per idle poll."""
+    work = tempfile.mkdtemp(prefix="sync-big-", dir=root)
+    room = "room0@" + DOMAIN
+    sim = Sim(work, [ORGANIZER, room], log=True, extra=["--keep-answered-requests"])
+    out = {"inbox_items": args.inbox_items}
+    try:
+        fill_answered_inbox(sim, room, args.inbox_items)
+        for mode in ("finditem", "syncfolderitems"):
+            daemon = Daemon(args.meetingd, sim, work, [("room0", room, "accept-plain")],
+                            poll_interval=1, sync=mode)
+            daemon.run_once()  # learns the Inbox (a person answered it all: nothing is sent)
+            started = sim.stats()
+            pages = math.ceil(args.inbox_items / 100.0)
+            daemon.start()
+            # Past the first poll, which lists the whole Inbox for the ledger's daily
+            # compaction (FindItem in every mode), and two ordinary polls.
+            wait_until(lambda: inbox_reads(stats_delta(sim.stats(), started)["operations"],
+                                           mode) >= (3 * pages if mode == "finditem" else 2),
+                       120, "the first polls")
+            st0, off = sim.stats(), sim.log_size()
+            time.sleep(args.sync_idle_seconds)
+            st1, end = sim.stats(), sim.log_size()
+            daemon.stop()
+            delta = stats_delta(st1, st0)
+            polls = inbox_reads(delta["operations"], mode)
+            if mode == "finditem":
+                pages = math.ceil(args.inbox_items / 100.0)
+                polls = polls / pages if pages else polls
+            records = read_log_records(sim.log_path, off, end)
+            out[mode] = {"polls": polls,
+                         "requests_per_poll": delta["requests"] / polls if polls else 0.0,
+                         "server_ms_per_poll": sum(r.get("ms", 0) for r in records) / polls
+                         if polls else 0.0}
+        return out
+    finally:
+        sim.stop()
+
+
+def phase_sync_modes(args, root):
+    return {"modes": [sync_mode_run(args, root, mode) for mode in SYNC_MODES],
+            "big_inbox": sync_big_inbox(args, root), "poll_interval": args.poll_interval}
+
+
+def sync_modes_summary(r):
+    out = {}
+    for x in r["modes"]:
+        out["latency_" + x["mode"]] = "%s ms / %s ms (%d invitations, one at a time)" % (
+            ms(x["p50"]), ms(x["p99"]), x["invites"])
+    return out
+
+
+def report_sync_modes(r):
+    print()
+    first = r["modes"][0]
+    print("== Sync modes through the daemon ([server] sync; %d mailboxes, %d invitations one at "
+          "a time, poll_interval = %d s for the polling modes)"
+          % (first["mailboxes"], first["invites"], r["poll_interval"]))
+    rows = []
+    for x in r["modes"]:
+        rows.append([x["mode"], x["invites"], ms(x["p50"]), ms(x["p99"]), ms(x["max"]),
+                     "%.1f" % x["window"], x["idle_requests"],
+                     "%.2f" % x["requests_per_poll"] if x["mode"] != "streaming" else "-",
+                     "%.2f" % x["idle_per_mailbox_hour"]])
+    table(["mode", "invitations", "p50 ms", "p99 ms", "max ms", "idle window s",
+           "idle requests", "requests/idle poll", "idle requests/mailbox/h"], rows)
+    print("   Targets: streaming p99 <= 300 ms on loopback; idle <= 2 requests/mailbox/h.")
+    print("   idle requests/mailbox/h: polling modes at poll_interval = 60 s (requests per idle "
+          "poll x 60); streaming: the requests measured in the idle window, plus the scheduled "
+          "safety sync (sync_safety_interval = 45 min) and connection renewal (every 29 min, "
+          "one per 200 mailboxes; here shared by %d)." % first["mailboxes"])
+    b = r["big_inbox"]
+    print()
+    print("== Idle poll of a mailbox whose Inbox keeps %d answered requests, through the daemon"
+          % b["inbox_items"])
+    table(["mode", "polls", "requests/poll", "sim ms/poll"],
+          [[mode, "%.0f" % b[mode]["polls"], "%.2f" % b[mode]["requests_per_poll"],
+            "%.1f" % b[mode]["server_ms_per_poll"]] for mode in ("finditem", "syncfolderitems")])
+    print("   Streaming sends the same SyncFolderItems, only when notified (and every 45 min).")
+
+
 # ---- phase: callgrind ------------------------------------------------------------------------
 
 def callgrind_total(path):
@@ -1622,6 +1790,8 @@ PHASES = [
     Phase("notify", phase_notify, report_notify, None, (), True),
     Phase("latency", phase_latency, report_latency, latency_summary, ("latency_finditem",),
           True),
+    Phase("sync-modes", phase_sync_modes, report_sync_modes, sync_modes_summary,
+          ("latency_syncfolderitems", "latency_streaming"), True),
     Phase("scale", phase_scale, report_scale, scale_summary,
           ("rss_1000", "rss_10000", "cpu_idle_poll_1000", "cpu_idle_poll_10000",
            "idle_requests_mbx_h"), True),
@@ -1683,6 +1853,12 @@ def parse_args(argv):
                     "--quick 1000)")
     ap.add_argument("--sync-idle-polls", metavar="N", type=int, default=5,
                     help="sync-idle phase: FindItem polls measured (SyncFolderItems: 4x as many)")
+    ap.add_argument("--sync-mailboxes", metavar="N", type=int, default=10,
+                    help="sync-modes: mailboxes invited (default 10)")
+    ap.add_argument("--sync-invites", metavar="N", type=int,
+                    help="sync-modes: invitations per mode (default 100; quick 20)")
+    ap.add_argument("--sync-idle-seconds", metavar="S", type=float,
+                    help="sync-modes: idle window per mode (default 20; quick 5)")
     ap.add_argument("--scale-mailboxes", metavar="LIST",
                     help="scale: comma-separated mailbox counts (default 1000,10000; quick "
                     "300,3000)")
@@ -1725,6 +1901,10 @@ def parse_args(argv):
         (1000 if q else 5000)
     args.latency_spread = args.latency_spread if args.latency_spread is not None else \
         (6.0 if q else 16.0)
+    if args.sync_invites is None:
+        args.sync_invites = 20 if q else 100
+    if args.sync_idle_seconds is None:
+        args.sync_idle_seconds = 5.0 if q else 20.0
     if args.callgrind is None:
         args.callgrind = not q
     args.scale_counts = [int(x) for x in (args.scale_mailboxes or

@@ -267,7 +267,9 @@ class World:
         mailboxes: {name: policy name} or {name: {key: value}} (address, username,
         password_file default to the user NAME's own); policies: {name: {key: value}}
         (default: POLICIES); daemon / server: keys overriding the defaults."""
-        srv = {"url": self.sim.url, "auth": "basic", "timeout": "10s"}
+        # sync = finditem: the tests written for polling keep polling every poll_interval
+        # (test_sync_folder_items and test_streaming_notifications cover the other modes).
+        srv = {"url": self.sim.url, "auth": "basic", "timeout": "10s", "sync": "finditem"}
         srv.update(server or {})
         dmn = {"poll_interval": "1s", "max_concurrent_requests": "16",
                "state_dir": self.state_dir, "log_level": "info"}

@@ -192,6 +192,7 @@ static void test_defaults(void **state)
     assert_int_equal(s->timeout_s, 60);
     assert_null(s->ca_file);
     assert_true(s->tls_verify);
+    assert_int_equal(s->sync, CONF_SYNC_AUTO);
     assert_int_equal(s->line, 1);
 
     const struct conf_daemon *d = &c->daemon;
@@ -200,6 +201,7 @@ static void test_defaults(void **state)
     assert_int_equal(d->batch_size, 50);
     assert_string_equal(d->state_dir, "/var/lib/meetingd");
     assert_int_equal(d->record_retention_s, 90 * 86400);
+    assert_int_equal(d->sync_safety_interval_s, 45 * 60);
     assert_int_equal(d->log_level, LOG_LEVEL_INFO);
     assert_null(d->metrics_listen);
     assert_true(d->expand_groups);
@@ -296,6 +298,7 @@ static const char full_fmt[] = "[server]\n"
                                "timeout = 2m30s\n"
                                "ca_file = ca.pem\n"
                                "tls_verify = off\n"
+                               "sync = syncfolderitems\n"
                                "keytab = ca.pem\n"
                                "tenant = contoso.onmicrosoft.com\n"
                                "client_id = 6d1f7a1c-app\n"
@@ -312,6 +315,7 @@ static const char full_fmt[] = "[server]\n"
                                "once_deadline = 2m\n"
                                "state_dir = /srv/meetingd\n"
                                "record_retention = 0\n"
+                               "sync_safety_interval = 1h\n"
                                "log_level = debug\n"
                                "metrics_listen = [::1]:9873\n"
                                "expand_groups = no\n"
@@ -435,6 +439,7 @@ static void test_every_key(void **state)
     assert_string_equal(s->ca_file, path);
     free(path);
     assert_false(s->tls_verify);
+    assert_int_equal(s->sync, CONF_SYNC_SYNCFOLDERITEMS);
     path = xasprintf("%s/ca.pem", tmpdir);
     assert_string_equal(s->keytab, path);
     free(path);
@@ -451,6 +456,7 @@ static void test_every_key(void **state)
     assert_int_equal(d->once_deadline_s, 120);
     assert_string_equal(d->state_dir, "/srv/meetingd");
     assert_int_equal(d->record_retention_s, 0);
+    assert_int_equal(d->sync_safety_interval_s, 3600);
     assert_int_equal(d->log_level, LOG_LEVEL_DEBUG);
     assert_string_equal(d->metrics_listen, "[::1]:9873");
     assert_false(d->expand_groups);
@@ -459,7 +465,7 @@ static void test_every_key(void **state)
     path = xasprintf("%s/inc", tmpdir);
     assert_string_equal(d->include_dir, path);
     free(path);
-    assert_int_equal(d->line, 21);
+    assert_int_equal(d->line, 22);
 
     assert_int_equal(c->n_mailboxes, 2);
     const struct conf_mailbox *own = c->mailboxes[0], *shared = c->mailboxes[1];
@@ -582,7 +588,7 @@ static void test_key_table(void **state)
     for (const char *p = full_fmt; *p; p++)
         lines += *p == '\n' && p[1] != '[' && p[1] != '\0';
     /* full_fmt has one line per key per section; mailbox keys appear twice in it. */
-    assert_int_equal(rows, 99);
+    assert_int_equal(rows, 101);
     assert_true(lines >= rows);
     free(buf);
 }

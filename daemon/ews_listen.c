@@ -1,0 +1,196 @@
+/*
+ * ews_listen: one GetStreamingEvents connection (see ews_listen.h).
+ */
+#include "ews_listen.h"
+
+#include <ev.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ews_stream.h"
+#include "ews_sync.h"
+#include "util.h"
+
+#define MAX_ENVELOPE_BYTES (4u * 1024 * 1024)
+#define MAX_CONNECTIONS 1024u /* 200 subscriptions each: far beyond 10,000 mailboxes */
+
+struct ews_listen {
+    struct ev_loop *loop;
+    struct http_handle *http; /* NULL once the transfer ended */
+    struct ews_stream_splitter *split;
+    ev_timer read; /* 0 s: read what arrived, outside libcurl */
+    struct backend_listen_events ev;
+    void *ud;
+    bool broken;      /* bytes that are not a stream of envelopes, or a failure message */
+    bool closed_seen; /* ConnectionStatus Closed arrived */
+    bool transfer_ok; /* the transfer ended with a complete 200 response */
+    char why[160];
+};
+
+static struct http_client *stream_client;
+
+static struct http_client *client_for(struct ev_loop *loop, const struct ews_listen_options *o)
+{
+    if (stream_client == NULL) {
+        struct http_client_options hopts = {
+            .max_concurrent = MAX_CONNECTIONS,
+            .timeout_s = (EWS_STREAMING_MAX_MINUTES + 2) * 60.0,
+            .connect_timeout_s = o->connect_timeout_s,
+            .tls_insecure = o->tls_insecure,
+            .ca_file = o->ca_file,
+        };
+        stream_client = http_client_new(loop, &hopts);
+    }
+    return stream_client;
+}
+
+void ews_listen_client_shutdown(void)
+{
+    http_client_free(stream_client);
+    stream_client = NULL;
+}
+
+static void fail(struct ews_listen *l, const char *why)
+{
+    if (!l->broken)
+        snprintf(l->why, sizeof(l->why), "%s", why);
+    l->broken = true;
+}
+
+static void on_data(const char *data, size_t len, void *userdata)
+{
+    struct ews_listen *l = userdata;
+    if (l->broken)
+        return;
+    if (ews_stream_splitter_feed(l->split, data, len) != 0)
+        fail(l, "the server sent something that is not a stream of SOAP envelopes");
+    ev_timer_start(l->loop, &l->read);
+}
+
+static void on_http_done(const struct http_response *resp, void *userdata)
+{
+    struct ews_listen *l = userdata;
+    l->http = NULL;
+    l->transfer_ok = resp->result == HTTP_OK && resp->status == 200;
+    if (!l->transfer_ok && l->why[0] == '\0')
+        snprintf(l->why, sizeof(l->why), "%s",
+                 resp->result == HTTP_OK ? "an HTTP error status" : resp->error);
+    ev_timer_start(l->loop, &l->read);
+}
+
+static void free_listen(struct ews_listen *l)
+{
+    ev_timer_stop(l->loop, &l->read);
+    if (l->http)
+        http_cancel(l->http);
+    ews_stream_splitter_free(l->split);
+    free(l);
+}
+
+void ews_listen_stop(struct ews_listen *l)
+{
+    if (l != NULL)
+        free_listen(l);
+}
+
+/* One message of an envelope: events, lost subscriptions, heartbeats, the end. */
+static void read_message(struct ews_listen *l, const struct ews_stream_message *msg)
+{
+    if (msg->code_text && ews_stream_code_means_subscription_lost(msg->code_text)) {
+        for (size_t i = 0; i < msg->n_error_subscription_ids; i++)
+            l->ev.on_lost(msg->error_subscription_ids[i], l->ud);
+    } else if (msg->cls == EWS_CLASS_ERROR) {
+        char why[128];
+        snprintf(why, sizeof(why), "the server answered %s",
+                 msg->code_text ? msg->code_text : "an error");
+        fail(l, why);
+        return;
+    }
+    for (size_t i = 0; i < msg->n_events; i++)
+        if (msg->events[i].subscription_id && msg->events[i].type != EWS_EVENT_STATUS)
+            l->ev.on_event(msg->events[i].subscription_id, l->ud);
+    if (msg->status == EWS_CONNECTION_CLOSED)
+        l->closed_seen = true;
+}
+
+static void read_envelopes(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    struct ews_listen *l = w->data;
+    const char *env;
+    size_t len;
+    int rc;
+    while (!l->broken && (rc = ews_stream_splitter_next(l->split, &env, &len)) == 1) {
+        struct ews_stream_envelope *e = NULL;
+        char err[160];
+        if (ews_parse_stream_envelope(env, len, &e, err, sizeof(err)) != 0) {
+            fail(l, err);
+            break;
+        }
+        if (e->is_fault)
+            fail(l, e->fault_code_text ? e->fault_code_text : "a SOAP fault");
+        bool heartbeat = e->n_messages > 0;
+        for (size_t i = 0; !l->broken && i < e->n_messages; i++) {
+            read_message(l, &e->messages[i]);
+            heartbeat &= e->messages[i].status == EWS_CONNECTION_OK && e->messages[i].n_events == 0;
+        }
+        ews_stream_envelope_free(e);
+        l->ev.on_alive(heartbeat, l->ud);
+    }
+    if (!l->broken && l->http != NULL)
+        return; /* more to come */
+    bool closed = !l->broken && l->closed_seen && l->transfer_ok;
+    if (!closed && l->why[0] == '\0')
+        snprintf(l->why, sizeof(l->why), "the connection ended without ConnectionStatus Closed");
+    l->ev.on_end(closed, l->why, l->ud);
+    free_listen(l);
+}
+
+struct ews_listen *ews_listen_start(struct ev_loop *loop, const struct ews_listen_options *opts,
+                                    const struct ews_account *account, const char *const *ids,
+                                    size_t n, int minutes, const struct backend_listen_events *ev,
+                                    void *ud)
+{
+    if (account->oauth2 != NULL || client_for(loop, opts) == NULL)
+        return NULL;
+    struct ews_context ctx = {.server_version = account->server_version,
+                              .impersonate_address = account->impersonate};
+    char *envelope = ews_build_get_streaming_events(&ctx, ids, n, minutes);
+    if (envelope == NULL)
+        return NULL;
+    struct ews_listen *l = xcalloc(1, sizeof(*l));
+    l->loop = loop;
+    l->split = ews_stream_splitter_new(MAX_ENVELOPE_BYTES);
+    l->ev = *ev;
+    l->ud = ud;
+    ev_timer_init(&l->read, read_envelopes, 0.0, 0.0);
+    l->read.data = l;
+    /* "Maintain affinity between a group of subscriptions and the Mailbox server": the
+     * group's anchor mailbox routes the request, and the server is asked to keep it. */
+    char *anchor =
+        account->impersonate ? xasprintf("X-AnchorMailbox: %s", account->impersonate) : NULL;
+    const char *headers[] = {"X-PreferServerAffinity: true", anchor, NULL};
+    struct http_request req = {
+        .url = account->url,
+        .body = envelope,
+        .body_len = strlen(envelope),
+        .auth = account->auth,
+        .username = account->username,
+        .password = account->password,
+        .headers = headers,
+        .timeout_s = minutes * 60.0 + 60.0,
+        .idempotent = true, /* reading events twice loses nothing */
+        .on_data = on_data,
+    };
+    int rc = http_submit(stream_client, &req, on_http_done, l, &l->http);
+    free(anchor);
+    free(envelope);
+    if (rc != 0) {
+        l->http = NULL;
+        free_listen(l);
+        return NULL;
+    }
+    return l;
+}

@@ -1,0 +1,260 @@
+"""Streaming notifications ([server] sync = streaming / auto): every mailbox subscribes its
+Inbox, the subscriptions of one account share one GetStreamingEvents connection, and a
+notification makes its mailbox sync (SyncFolderItems). poll_interval is an hour here, so
+only notifications (and the reactions to a broken connection) can bring an answer. A dropped
+connection (POST /sim/streaming/drop) and expired subscriptions (POST
+/sim/subscriptions/expire) lose nothing; a server without streaming (--no-streaming), and
+one without SyncFolderItems as well, get correct answers by polling. Both flavors."""
+
+import json
+import signal
+import socket
+import threading
+import urllib.parse
+
+import e2e
+
+A = e2e.addr
+ROOMS = ["room0", "room1", "room2"]
+USERS = ["organizer0"] + ROOMS
+GROMOX = ("--flavor", "gromox")
+SVC = "svc@example.com"
+
+
+def logged(w):
+    """Every logged request: its JSON fields plus request_body (--log-bodies)."""
+    out = []
+    body = None
+    with open(w.request_log, encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("{") and line.rstrip().endswith("}"):
+                out.append(json.loads(line))
+                body = None
+            elif line in ("request_body:\n", "response_body:\n"):
+                body = line[:-2]
+                out[-1][body] = ""
+            elif body is not None:
+                out[-1][body] += line
+    return out
+
+
+def inbox_listings(w):
+    return [r for r in logged(w) if r["operation"] == "FindItem"
+            and 'Id="inbox"' in r["request_body"]]
+
+
+def ops(w, operation):
+    return w.sim.stats()["operations"].get(operation, 0)
+
+
+class FreezingProxy:
+    """A TCP proxy on loopback in front of the simulator. freeze_streams() makes the
+    connections whose GetStreamingEvents response is still running go silent (nothing more
+    reaches the client, the connection stays open), as a connection whose peer vanished
+    does; every other connection, and every new one, is passed on."""
+
+    def __init__(self, target_port):
+        self.target = ("127.0.0.1", target_port)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.lock = threading.Lock()
+        self.streams = []  # [client socket, frozen, response running] of streaming ones
+        self.sockets = []
+        self.closing = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while not self.closing:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(self.target)
+            with self.lock:
+                self.sockets += [client, server]
+            state = [client, False, False, b""]
+            threading.Thread(target=self._pipe, args=(client, server, state, True),
+                             daemon=True).start()
+            threading.Thread(target=self._pipe, args=(server, client, state, False),
+                             daemon=True).start()
+
+    def _pipe(self, src, dst, state, upstream):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                if upstream and b"GetStreamingEvents" in data:
+                    with self.lock:
+                        state[2] = True
+                        state[3] = b""
+                        self.streams.append(state)
+                if not upstream:
+                    tail = state[3] + data[-16:]
+                    state[3] = tail[-16:]
+                    if tail.endswith(b"\r\n0\r\n\r\n"):
+                        with self.lock:
+                            state[2] = False  # the response ended (its last chunk)
+                if not upstream and state[1]:
+                    continue  # frozen: swallowed
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            if not state[1]:
+                for sock in (src, dst):
+                    try:
+                        sock.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+
+    def freeze_streams(self):
+        with self.lock:
+            running = [state for state in self.streams if state[2]]
+            for state in running:
+                state[1] = True
+            return len(running)
+
+    def close(self):
+        self.closing = True
+        self.listener.close()
+        with self.lock:
+            for sock in self.sockets:
+                sock.close()
+
+
+class Streaming(e2e.TestCase):
+
+    def setup_world(self, sim_args=(), sync="streaming", poll_interval="1h"):
+        password = "pw-svc-streaming"
+        w = self.world(users=USERS, request_log=True,
+                       sim_args=tuple(sim_args) + ("--impersonator", "%s:%s" % (SVC, password),
+                                                   "--heartbeat-seconds", "1",
+                                                   "--log-bodies"))
+        w.passwords["svc"] = password
+        conf = w.write_config(
+            {r: {"policy": "accept-all", "username": None, "password_file": None}
+             for r in ROOMS},
+            server={"username": SVC, "password_file": w.write_secret("svc", password),
+                    "impersonation": "yes", "sync": sync},
+            daemon={"poll_interval": poll_interval, "log_level": "debug"})
+        return w, conf
+
+    def meeting(self, w, conf, n):
+        return w.create_meeting(conf, "Streamed %d" % n, resources=ROOMS, n=n)
+
+    def answered(self, w, mid, d):
+        try:
+            e2e.wait_for(lambda: len(w.answers(mid)) == len(ROOMS), 30,
+                         "the answers to %s" % mid)
+        except AssertionError as exc:
+            raise AssertionError("%s; meetingd's log ends:\n%s" % (exc, d.log()[-8000:]))
+        self.assertEqual(w.answers(mid), {A(r): ["Accept"] for r in ROOMS})
+
+    def connected(self, d, count=1):
+        """One connection carries the three subscriptions (one account: one group)."""
+        try:
+            d.wait_log(r"notifications of %d mailbox\(es\) .*: connected" % len(ROOMS),
+                       count=count, timeout=30)
+        except AssertionError as exc:
+            raise AssertionError("%s; meetingd's log ends:\n%s" % (exc, d.log()[-8000:]))
+
+    def run_streaming(self, sim_args=(), sync="streaming"):
+        w, conf = self.setup_world(sim_args, sync=sync)
+        d = w.start_daemon(conf)
+        self.connected(d)
+        self.assertEqual(ops(w, "Subscribe"), len(ROOMS))
+        mids = [self.meeting(w, conf, 0)]
+        self.answered(w, mids[0], d)
+        # A dropped connection: the mailboxes sync, it is opened again, nothing is lost
+        # (a meeting sent while it is down included).
+        w.sim.request("POST", "/sim/streaming/drop", b"")
+        mids.append(self.meeting(w, conf, 1))
+        d.wait_log(r"the connection broke", timeout=30)
+        self.answered(w, mids[1], d)
+        self.connected(d, count=2)
+        mids.append(self.meeting(w, conf, 2))
+        self.answered(w, mids[2], d)
+        # Expired subscriptions: each mailbox subscribes again and syncs.
+        w.sim.request("POST", "/sim/subscriptions/expire", b"")
+        mids.append(self.meeting(w, conf, 3))
+        self.answered(w, mids[3], d)
+        e2e.wait_for(lambda: ops(w, "Subscribe") >= 2 * len(ROOMS), 30, "new subscriptions")
+        self.connected(d, count=3)
+        mids.append(self.meeting(w, conf, 4))
+        self.answered(w, mids[4], d)
+        self.assertEqual(d.stop(signal.SIGTERM), 0)
+        # Each meeting answered once by each room; the Inbox was never listed.
+        for mid in mids:
+            self.assertEqual(w.answers(mid), {A(r): ["Accept"] for r in ROOMS})
+        self.assertEqual(w.count_responses(), len(mids) * len(ROOMS))
+        self.assertEqual(inbox_listings(w), [])
+        # Found out and said once, however often the connection was opened.
+        self.assertEqual(d.log().count("offers streaming notifications"), 1)
+        return d
+
+    def test_streaming(self):
+        self.run_streaming()
+
+    def test_streaming_gromox_by_default(self):
+        self.run_streaming(GROMOX, sync="auto")
+
+    def test_silent_connection(self):
+        """A connection that falls silent (no heartbeat, no reset) is given up after a few
+        missed heartbeats: the mailboxes sync, so a meeting whose notification went into the
+        void is answered, and a new connection is opened."""
+        w, _ = self.setup_world()
+        proxy = FreezingProxy(urllib.parse.urlsplit(w.sim.url).port)
+        self.addCleanup(proxy.close)
+        url = "http://127.0.0.1:%d/EWS/Exchange.asmx" % proxy.port
+        conf = w.write_config(
+            {r: {"policy": "accept-all", "username": None, "password_file": None}
+             for r in ROOMS},
+            server={"username": SVC, "password_file": w.secret_path("svc"),
+                    "impersonation": "yes", "sync": "streaming", "url": url},
+            daemon={"poll_interval": "1h", "log_level": "debug"})
+        d = w.start_daemon(conf)
+        self.connected(d)
+        first = self.meeting(w, conf, 0)
+        self.answered(w, first, d)
+        d.wait_log(r"sends a heartbeat after", timeout=30)  # the pace is known
+        self.assertGreaterEqual(proxy.freeze_streams(), 1)
+        second = self.meeting(w, conf, 1)
+        d.wait_log(r"the connection broke \(no heartbeat\)", timeout=60)
+        self.answered(w, second, d)
+        self.connected(d, count=2)
+        third = self.meeting(w, conf, 2)
+        self.answered(w, third, d)
+        self.assertEqual(d.stop(signal.SIGTERM), 0)
+        self.assertEqual(w.count_responses(), 3 * len(ROOMS))
+
+    def fallback(self, sim_args, inbox_operation):
+        w, conf = self.setup_world(sim_args, sync="auto", poll_interval="1s")
+        d = w.start_daemon(conf)
+        mids = [self.meeting(w, conf, 0)]
+        self.answered(w, mids[0], d)
+        mids.append(self.meeting(w, conf, 1))
+        self.answered(w, mids[1], d)
+        self.assertEqual(d.stop(signal.SIGTERM), 0)
+        self.assertEqual(w.count_responses(), 2 * len(ROOMS))
+        self.assertEqual(d.log().count("does not offer streaming notifications"), 1)
+        self.assertEqual(ops(w, "GetStreamingEvents"), 0)
+        # The subscriptions were refused once per mailbox at most, then never asked again.
+        self.assertLessEqual(ops(w, "Subscribe"), len(ROOMS))
+        if inbox_operation == "FindItem":
+            self.assertTrue(inbox_listings(w))
+        else:
+            self.assertEqual(inbox_listings(w), [])
+            self.assertTrue(any(r["operation"] == inbox_operation for r in logged(w)))
+        return d
+
+    def test_fallback_without_streaming(self):
+        self.fallback(("--no-streaming",), "SyncFolderItems")
+
+    def test_fallback_without_streaming_nor_sync(self):
+        d = self.fallback(("--no-streaming", "--no-sync-folder-items"), "FindItem")
+        self.assertEqual(d.log().count("does not offer SyncFolderItems"), 1)
+
+
+if __name__ == "__main__":
+    e2e.main()
