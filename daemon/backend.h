@@ -62,6 +62,9 @@ struct backend_result {
     size_t next_offset; /* find */
     char *moved_id;     /* respond: where answering moved the request, NULL if unknown */
     size_t n_done;      /* delete, delete_attachments: how many succeeded */
+    /* The request went out and its reply was lost or unreadable (a reset, a timeout, a
+     * malformed answer, an error page other than 503): the server may have carried it out. */
+    bool fate_unknown;
 };
 
 typedef void (*backend_cb)(struct backend_result *result, void *userdata);

@@ -63,20 +63,6 @@ bool mailbox_done_before(const struct mailbox *m, const char *id)
     return ledger_state(m->ledger, id) == LEDGER_DONE;
 }
 
-/* Ledger writes that fail leave the answer unsent: better no answer now than a duplicate. */
-int mailbox_record(struct mailbox *m, bool intent, const char *id, const char *action)
-{
-    if (m->env.dry_run) {
-        if (!intent)
-            strlist_add(&m->dry_run_seen, id);
-        return 0;
-    }
-    int rc = intent ? ledger_intent(m->ledger, id, action) : ledger_done(m->ledger, id, action);
-    if (rc != 0)
-        log_error("mailbox %s: cannot write the ledger: %s", m->name, strerror(errno));
-    return rc;
-}
-
 /* RemoveOldMeetingMessages, as Exchange's Calendar Attendant applies it (default yes): the
  * outdated and redundant meeting messages leave the Inbox. Not when processing is off, and
  * a dry run changes nothing. */
@@ -136,6 +122,7 @@ static void poll_free(struct mailbox_poll *p)
         item_free(p->queue[i]);
     free(p->queue);
     strlist_free(&p->seen);
+    strlist_free(&p->unsettled);
     if (p->backend)
         p->backend->ops->free(p->backend);
     confref_put(p->conf);
@@ -318,6 +305,16 @@ void mailbox_poll_done(struct mailbox *m)
     schedule(m, again ? 0.0 : jitter(poll_interval(m), 0.1));
 }
 
+void mailbox_poll_pause(struct mailbox *m)
+{
+    end_poll(m, false);
+    if (m->stopping) {
+        finish(m, false);
+        return;
+    }
+    schedule(m, jitter(poll_interval(m), 0.1));
+}
+
 /* ---- requests and the dispatcher -------------------------------------------------------- */
 
 bool mailbox_send_begin(struct mailbox *m, enum mailbox_step step)
@@ -376,13 +373,15 @@ static const step_handler handlers[STEP_COUNT] = {
     [STEP_DELETE_ATTACHMENTS] = mailbox_after_delete_attachments,
     [STEP_FORWARD] = mailbox_after_forward,
     [STEP_SHOW_FREE] = mailbox_after_show_free,
+    [STEP_SETTLE] = mailbox_after_settle,
 };
 
 /* Steps that only read: when the mailbox is stopping, their answer is not acted on (the
  * next start reads again); a step that changed something is recorded first. */
 static bool only_reads(enum mailbox_step step)
 {
-    return step == STEP_FIND || step == STEP_FETCH || step == STEP_VERIFY || step == STEP_CALENDAR;
+    return step == STEP_FIND || step == STEP_FETCH || step == STEP_VERIFY ||
+           step == STEP_CALENDAR || step == STEP_SETTLE;
 }
 
 void mailbox_on_result(struct backend_result *r, void *userdata)
@@ -458,6 +457,7 @@ static void poll_start(struct mailbox *m)
     m->poll = p;
     m->state = MB_BUSY;
     m->stats.polls++;
+    mailbox_settle_prepare(m);
     mailbox_find_page(m);
 }
 

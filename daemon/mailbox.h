@@ -57,6 +57,9 @@ struct mailbox_env {
     /* Called after every completed or failed poll (status line, watchdog). May be NULL. */
     void (*on_poll)(struct mailbox *mailbox, bool ok, void *userdata);
     void *userdata;
+    /* Whether the decision record takes lines now (NULL: always): asked before an intent is
+     * written, so that nothing is sent whose decision could not be recorded. */
+    bool (*can_record)(void *userdata);
 };
 
 /*

@@ -30,7 +30,14 @@ struct record {
     bool lost; /* the file was found removed or replaced; reported once until it is back */
     unsigned retention_s; /* rotated files older than this are removed (0 = kept forever) */
     uint64_t max_bytes;   /* the current file is rotated before it would grow past this */
+    /* Lines whose append failed (a full disk), oldest first, with their times: written before
+     * any newer one as soon as the file takes them, so a decision is late but not lost. */
+    struct strlist unwritten;
+    time_t *unwritten_when;
+    bool failing; /* an append failed: said once, and once again when writing works */
 };
+
+#define RECORD_UNWRITTEN_MAX 4096 /* lines kept in memory while the file takes none */
 
 static const char *const day_names[] = {"Sun", "Mon", "Tue", "Wed",     "Thu",
                                         "Fri", "Sat", "day", "weekday", "weekend day"};
@@ -162,9 +169,12 @@ char *record_format_line(const struct policy_event *d, bool dry_run, time_t when
     json_object_set_new(o, "end", jsonval_time(it->end));
     json_object_set_new(o, "recurring", json_boolean(it->is_recurring || it->recurrence));
     json_object_set_new(o, "recurrence", jsonval_string(rec));
-    json_object_set_new(o, "decision", jsonval_string(policy_decision_name(res->decision)));
+    json_object_set_new(
+        o, "decision", jsonval_string(d->action ? d->action : policy_decision_name(res->decision)));
     json_object_set_new(o, "dry_run", json_boolean(dry_run));
     json_object_set_new(o, "outcome", jsonval_string(d->outcome));
+    if (d->settles)
+        json_object_set_new(o, "settles", json_true());
     json_object_set_new(o, "rule", jsonval_string(res->rule));
     json_object_set_new(o, "response", jsonval_string(res->response_text));
     json_object_set_new(o, "declined_occurrences", declined);
@@ -289,6 +299,8 @@ void record_close(struct record *r)
     if (r == NULL)
         return;
     close(r->fd);
+    strlist_free(&r->unwritten);
+    free(r->unwritten_when);
     free(r->path);
     free(r);
 }
@@ -381,15 +393,9 @@ static void take_back(struct record *r, off_t before)
     errno = saved;
 }
 
-int record_append_at(struct record *r, const struct policy_event *d, bool dry_run, time_t when)
+/* Appends LINE (of WHEN) all or nothing. */
+static int append_line(struct record *r, const char *line, time_t when)
 {
-    if (r == NULL || d == NULL || d->request == NULL || d->result == NULL) {
-        errno = EINVAL;
-        return -1;
-    }
-    if (ensure_same_file(r) != 0)
-        return -1;
-    char *line = record_format_line(d, dry_run, when);
     size_t len = strlen(line);
     rotate_if_due(r, when, len);
     struct stat st;
@@ -398,7 +404,6 @@ int record_append_at(struct record *r, const struct policy_event *d, bool dry_ru
     do
         n = write(r->fd, line, len);
     while (n < 0 && errno == EINTR);
-    free(line);
     if (n >= 0 && (size_t)n != len)
         errno = ENOSPC; /* short write: disk full, quota, file size limit */
     /* All or nothing: a write that failed or fell short, or data the disk did not take
@@ -408,6 +413,72 @@ int record_append_at(struct record *r, const struct policy_event *d, bool dry_ru
         return -1;
     }
     return 0;
+}
+
+/* Writes the lines kept after failed appends, oldest first; -1 (errno set) while the file
+ * takes none, with the rest still kept. */
+static int write_unwritten(struct record *r)
+{
+    size_t done = 0;
+    int rc = 0;
+    while (done < r->unwritten.n &&
+           (rc = append_line(r, r->unwritten.v[done], r->unwritten_when[done])) == 0)
+        done++;
+    int saved = errno;
+    for (size_t i = 0; i < done; i++)
+        free(r->unwritten.v[i]);
+    memmove(r->unwritten.v, r->unwritten.v + done, (r->unwritten.n - done) * sizeof(char *));
+    memmove(r->unwritten_when, r->unwritten_when + done, (r->unwritten.n - done) * sizeof(time_t));
+    r->unwritten.n -= done;
+    if (rc == 0 && r->failing) {
+        log_notice("%s: the decision record can be written again%s", r->path,
+                   done > 0 ? "; the decisions kept meanwhile are written" : "");
+        r->failing = false;
+    }
+    errno = saved;
+    return rc;
+}
+
+/* Keeps LINE for a later attempt (record_check, the next append); said once per episode. */
+static void keep_unwritten(struct record *r, char *line, time_t when)
+{
+    if (!r->failing)
+        log_error("%s: cannot append to the decision record: %s; the mailboxes send nothing "
+                  "until it can be written, and the decisions meanwhile are kept to be written "
+                  "then",
+                  r->path, strerror(errno));
+    r->failing = true;
+    if (r->unwritten.n >= RECORD_UNWRITTEN_MAX) {
+        log_error("%s: more than %d decisions could not be recorded; this one is lost", r->path,
+                  RECORD_UNWRITTEN_MAX);
+        free(line);
+        return;
+    }
+    r->unwritten_when = xreallocarray(r->unwritten_when, r->unwritten.n + 1, sizeof(time_t));
+    r->unwritten_when[r->unwritten.n] = when;
+    strlist_add_take(&r->unwritten, line);
+}
+
+int record_append_at(struct record *r, const struct policy_event *d, bool dry_run, time_t when)
+{
+    if (r == NULL || d == NULL || d->request == NULL || d->result == NULL) {
+        errno = EINVAL;
+        return -1;
+    }
+    char *line = record_format_line(d, dry_run, when);
+    if (ensure_same_file(r) != 0 || write_unwritten(r) != 0 || append_line(r, line, when) != 0) {
+        int saved = errno;
+        keep_unwritten(r, line, when);
+        errno = saved;
+        return -1;
+    }
+    free(line);
+    return 0;
+}
+
+bool record_writable(struct record *r)
+{
+    return r == NULL || (ensure_same_file(r) == 0 && write_unwritten(r) == 0);
 }
 
 int record_append(struct record *r, const struct policy_event *d, bool dry_run)
