@@ -74,6 +74,11 @@ double backoff_wait(const struct backoff *b, const char *key, double now);
  * caller becomes its probe until it reports. */
 void backoff_claim(struct backoff *b, const char *key, double now);
 
+/* The probe on KEY ended without proving or pausing it (the prober's poll failed on another
+ * key): the next to ask probes anew rather than wait probe_s, which starved a mailbox whose
+ * own budget it had claimed. A pause stays. */
+void backoff_probe_end(struct backoff *b, const char *key);
+
 /*
  * The caller is about to send on KEY, which the server has never accepted a request on:
  * it becomes the probe, so that credentials nobody has tried yet are tried by one mailbox

@@ -176,7 +176,12 @@ static double share_pause(struct mailbox *m, const struct backend_result *r, dou
         /* A pause the server did not ask for is shared only briefly: one mailbox's run of bad
          * luck against a server failing now and then (its own delay grows) must not hold every
          * other mailbox for as long. A server that is really down fails each mailbox's next
-         * attempt too, and each one's own delay grows. */
+         * attempt too, and each one's own delay grows. And it is not shared at all when
+         * requests of this poll got through: the server is there, and one request's failure
+         * says nothing about the others' (under a storm of such failures, pausing everyone at
+         * each one stalled every mailbox, and some for good). */
+        if (r->retry_ms == 0 && m->poll->reached)
+            return delay;
         double shared = r->retry_ms > 0 || delay < SHARED_PAUSE_MAX_S ? delay : SHARED_PAUSE_MAX_S;
         backoff_pause(m->env.backoff, be->keys[scope], now, shared);
         return delay;
@@ -216,6 +221,9 @@ void mailbox_poll_fail(struct mailbox *m, const char *what, const struct backend
             ? 0.0
             : backoff_delay(m->env.backoff, n ? n : 1, lasting && !m->env.once, r->retry_ms);
     delay = share_pause(m, r, delay);
+    /* The probes this poll claimed end with it; what the failure paused stays paused. */
+    for (int s = 0; m->poll && s < BACKEND_SCOPES; s++)
+        backoff_probe_end(m->env.backoff, m->poll->backend->keys[s]);
     const char *reason = mailbox_reason(r);
     if (lasting && !m->env.once)
         log_error("mailbox %s: %s failed: %s; this will not pass by itself (check the "
