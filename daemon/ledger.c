@@ -43,6 +43,7 @@ struct ledger {
     bool broken; /* a failed append could not be cut back: refuse appends until reopened */
     bool gone;   /* the file was found removed: said once, until it is written again */
     struct ledger_entry *entries;
+    size_t n_pending; /* entries whose last record is an intent */
 };
 
 static struct ledger_entry *find(const struct ledger *l, const char *id)
@@ -64,6 +65,10 @@ static void remember(struct ledger *l, const char *id, enum ledger_state state, 
         e->id = xstrdup(id);
         HASH_ADD_KEYPTR(hh, l->entries, e->id, strlen(e->id), e);
     }
+    if (state == LEDGER_INTENT && e->state != LEDGER_INTENT)
+        l->n_pending++;
+    else if (state != LEDGER_INTENT && e->state == LEDGER_INTENT)
+        l->n_pending--;
     e->state = state;
     e->when = when;
     snprintf(e->action, sizeof(e->action), "%s", copy);
@@ -74,6 +79,8 @@ static void remember(struct ledger *l, const char *id, enum ledger_state state, 
 
 static void forget(struct ledger *l, struct ledger_entry *e)
 {
+    if (e->state == LEDGER_INTENT)
+        l->n_pending--;
     HASH_DEL(l->entries, e);
     free(e->link);
     free(e->id);
@@ -255,10 +262,7 @@ const char *ledger_link(const struct ledger *l, const char *id)
 
 size_t ledger_pending_count(const struct ledger *l)
 {
-    size_t n = 0;
-    for (const struct ledger_entry *e = l->entries; e != NULL; e = e->hh.next)
-        n += e->state == LEDGER_INTENT;
-    return n;
+    return l->n_pending;
 }
 
 static int write_all(int fd, const char *buf, size_t len)

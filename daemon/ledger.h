@@ -50,7 +50,7 @@ const char *ledger_action(const struct ledger *, const char *id);
 /* The link recorded with ID's intent (its calendar item's id), or NULL (borrowed). */
 const char *ledger_link(const struct ledger *, const char *id);
 
-/* How many ids have an intent as their last record. */
+/* How many ids have an intent as their last record (kept count: no walk). */
 size_t ledger_pending_count(const struct ledger *);
 
 /* Records that ACTION (a short word such as "accept") is about to be sent for ID, durably:
