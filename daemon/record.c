@@ -425,11 +425,14 @@ static int write_unwritten(struct record *r)
            (rc = append_line(r, r->unwritten.v[done], r->unwritten_when[done])) == 0)
         done++;
     int saved = errno;
-    for (size_t i = 0; i < done; i++)
-        free(r->unwritten.v[i]);
-    memmove(r->unwritten.v, r->unwritten.v + done, (r->unwritten.n - done) * sizeof(char *));
-    memmove(r->unwritten_when, r->unwritten_when + done, (r->unwritten.n - done) * sizeof(time_t));
-    r->unwritten.n -= done;
+    if (done > 0) {
+        for (size_t i = 0; i < done; i++)
+            free(r->unwritten.v[i]);
+        size_t rest = r->unwritten.n - done;
+        memmove(r->unwritten.v, r->unwritten.v + done, rest * sizeof(char *));
+        memmove(r->unwritten_when, r->unwritten_when + done, rest * sizeof(time_t));
+        r->unwritten.n = rest;
+    }
     if (rc == 0 && r->failing) {
         log_notice("%s: the decision record can be written again%s", r->path,
                    done > 0 ? "; the decisions kept meanwhile are written" : "");

@@ -98,7 +98,9 @@ class DiskFull(e2e.TestCase):
         d = w.start_daemon(conf)
         for n in range(BEFORE, BEFORE + DURING):
             w.create_meeting(conf, "During %d" % n, required=ATTENDEES, n=n)
-        d.wait_log(r"cannot write the ledger", timeout=60 * e2e.SLOW)
+        # Whichever file the disk refuses first, the ledger or the decision record, pauses
+        # the mailbox.
+        d.wait_log(r"cannot write the (ledger|decision record)", timeout=60 * e2e.SLOW)
         polls = w.sim.stats()["requests"]
         e2e.wait_for(lambda: w.sim.stats()["requests"] > polls + 30, 60 * e2e.SLOW,
                      "more polls with the disk full")
