@@ -90,7 +90,9 @@ class DryRun(e2e.TestCase):
         # Twice: still nothing changed, the same decisions again (nothing was recorded as done).
         res = self.w.once(self.conf, "-n")
         self.check_unchanged(before)
-        self.assertEqual(len(re.findall(r"dry_run=yes", res.stderr)), 4, res.stderr)
+        # (Four answers and the two cancellations' removals.)
+        self.assertEqual(len(re.findall(r"dry_run=yes", res.stderr)), 6, res.stderr)
+        self.assertEqual(len(re.findall(r"decision=remove dry_run=yes", res.stderr)), 2)
         self.check_real_run_still_answers()
 
     def test_daemon(self):
