@@ -168,9 +168,12 @@ class FaultStorm(e2e.TestCase):
                 e = json.loads(line)
                 if e.get("fault"):
                     faults[e["fault"]] = faults.get(e["fault"], 0) + 1
-        # The storm did strike: every kind, and answers among them.
-        for spec in STORM:
-            self.assertIn(spec.split(":")[0], faults, faults)
+        # The storm did strike, with faults of several kinds, among them ones that carry a
+        # request out and lose its reply (answers go in batches, so the server sees far fewer
+        # requests than there are meetings: not every kind need strike every run).
+        self.assertGreaterEqual(sum(faults.values()), 20, faults)
+        self.assertGreaterEqual(len(faults), 4, faults)
+        self.assertTrue(set(faults) & {"drop", "reset", "truncate", "malformed", "hang"}, faults)
 
         # 1. Exactly once, the right answer, at the organizer and in the Sent Items.
         responses = w.responses()
