@@ -67,6 +67,13 @@ void backend_result_clear(struct backend_result *r)
     r->n_items = 0;
     free(r->moved_id);
     r->moved_id = NULL;
+    for (size_t i = 0; r->moved_ids && i < r->n_item_status; i++)
+        free(r->moved_ids[i]);
+    free(r->moved_ids);
+    r->moved_ids = NULL;
+    free(r->item_status);
+    r->item_status = NULL;
+    r->n_item_status = 0;
 }
 
 void backend_head_clear(struct backend *b)

@@ -65,6 +65,14 @@ struct backend_result {
     /* The request went out and its reply was lost or unreadable (a reset, a timeout, a
      * malformed answer, an error page other than 503): the server may have carried it out. */
     bool fate_unknown;
+    /* respond, rewrite_many with n items, when the server answered item by item: each
+     * item's own status in the order sent (BACKEND_OK or an item-level status; a
+     * request-level one for an item the server did not process), and respond's moved_ids
+     * (NULL entries where unknown). NULL when the request as a whole failed: then status
+     * applies to every item. */
+    enum backend_status *item_status;
+    char **moved_ids;
+    size_t n_item_status;
 };
 
 typedef void (*backend_cb)(struct backend_result *result, void *userdata);
@@ -130,6 +138,11 @@ struct backend_ops {
     /* Cancels a call whose callback has not run; the callback is not called. */
     void (*cancel)(struct backend_call *call);
     void (*free)(struct backend *b);
+    /* N rewrites in one request: calendar item IDS[i] changed as RWS[i]; per-item outcomes
+     * in item_status. NULL where unsupported (the mailbox sends rewrite() one by one). */
+    int (*rewrite_many)(struct backend *b, const char *const *ids,
+                        const struct backend_rewrite *rws, size_t n, backend_cb cb, void *ud,
+                        struct backend_call **call);
 };
 
 /* The common head of every backend. */

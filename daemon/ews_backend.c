@@ -9,6 +9,7 @@
 #include "conf.h"
 #include "ews_build.h"
 #include "ews_client.h"
+#include "ews_sync.h"
 #include "util.h"
 
 #define FIND_PAGE_SIZE 100
@@ -31,6 +32,7 @@ enum ews_op {
     OP_STATUS_ONLY, /* rewrite, forward */
     OP_LIST_ATTACHMENTS,
     OP_COUNT_DONE, /* remove, delete_attachments */
+    OP_PER_ITEM,   /* rewrite_many: each item's status */
 };
 
 struct backend_call {
@@ -38,11 +40,27 @@ struct backend_call {
     enum ews_op op;
     backend_cb cb;
     void *ud;
-    size_t offset;     /* OP_FIND */
-    char *answered_id; /* OP_RESPOND: the request answered */
+    size_t offset;       /* OP_FIND */
+    char **answered_ids; /* OP_RESPOND: the requests answered, in order */
+    size_t n_sent;       /* OP_RESPOND, OP_PER_ITEM: items in the request */
 };
 
 /* ---- answers ---------------------------------------------------------------------------- */
+
+/* The status of one item the server refused with an error of ACTION. */
+static enum backend_status item_status_of(enum ews_error_action action)
+{
+    switch (action) {
+    case EWS_ACTION_ITEM_GONE:
+        return BACKEND_ITEM_GONE;
+    case EWS_ACTION_OUT_OF_DATE:
+        return BACKEND_OUT_OF_DATE;
+    case EWS_ACTION_AUTH:
+        return BACKEND_ACCOUNT;
+    default:
+        return BACKEND_ITEM_REFUSED;
+    }
+}
 
 /* The backend status of an EWS outcome. Only a ResponseMessage error concerns one item; a
  * SOAP fault always fails the whole request. */
@@ -82,14 +100,7 @@ static enum backend_status status_of(const struct ews_call_result *res)
     }
     if (res->status == EWS_CALL_FAULT)
         return BACKEND_FAILED;
-    switch (ews_error_action(res->code)) {
-    case EWS_ACTION_ITEM_GONE:
-        return BACKEND_ITEM_GONE;
-    case EWS_ACTION_OUT_OF_DATE:
-        return BACKEND_OUT_OF_DATE;
-    default:
-        return BACKEND_ITEM_REFUSED;
-    }
+    return item_status_of(ews_error_action(res->code));
 }
 
 /* Whether the request may have been carried out although no usable answer came: it left
@@ -167,24 +178,66 @@ static void fill_fetch(struct ews_call_result *res, struct backend_result *r)
             take_items(&res->response->messages[i], r);
 }
 
-/* Answering moves the request to Deleted Items with a new id; Exchange 2013 and later name
- * it in the answer's m:Items (Exchange 2007 returned none, some servers do not move it). */
-static void fill_respond(struct backend_call *call, struct ews_call_result *res,
-                         struct backend_result *r)
+/* The id a request answered by MSG moved to (a meeting request of m:Items other than
+ * ANSWERED), or NULL. */
+static char *moved_id(const struct ews_response_message *msg, const char *answered)
 {
-    const struct ews_response_message *msg = only_message(res);
-    for (size_t i = 0; msg != NULL && i < msg->n_items; i++) {
+    for (size_t i = 0; i < msg->n_items; i++) {
         const struct item *it = &msg->items[i];
         if (it->kind == ITEM_MEETING_REQUEST && it->id.id != NULL &&
-            strcmp(it->id.id, call->answered_id) != 0) {
-            free(r->moved_id);
-            r->moved_id = xstrdup(it->id.id);
-        }
+            strcmp(it->id.id, answered) != 0)
+            return xstrdup(it->id.id);
     }
+    return NULL;
+}
+
+/* Each item's own outcome, read from the ResponseMessages in order (ews_batch_results): a
+ * failed item fails alone. Answering moves a request to Deleted Items with a new id;
+ * Exchange 2013 and later name it in the message's m:Items (Exchange 2007 returned none,
+ * some servers do not move it). Nothing per item when the request as a whole failed. */
+static void fill_per_item(struct backend_call *call, struct ews_call_result *res,
+                          struct backend_result *r)
+{
+    if (res->status != EWS_CALL_OK || res->response == NULL || call->n_sent == 0)
+        return;
+    size_t n = call->n_sent;
+    struct ews_batch_result *results = xcalloc(n, sizeof(*results));
+    ews_batch_results(res->response, n, results);
+    r->item_status = xcalloc(n, sizeof(*r->item_status));
+    r->moved_ids = xcalloc(n, sizeof(*r->moved_ids));
+    r->n_item_status = n;
+    for (size_t i = 0; i < n; i++) {
+        const struct ews_batch_result *b = &results[i];
+        switch (b->outcome) {
+        case EWS_BATCH_DONE:
+            r->item_status[i] = BACKEND_OK;
+            break;
+        case EWS_BATCH_FAILED:
+            r->item_status[i] = item_status_of(b->action);
+            break;
+        case EWS_BATCH_RETRY:
+            r->item_status[i] = b->code == EWS_ERR_SERVER_BUSY ? BACKEND_BUSY : BACKEND_TRY_LATER;
+            break;
+        case EWS_BATCH_UNKNOWN:
+            r->item_status[i] = BACKEND_FAILED;
+            break;
+        }
+        if (b->backoff_ms > r->retry_ms)
+            r->retry_ms = b->backoff_ms;
+        if (b->outcome == EWS_BATCH_DONE && call->answered_ids)
+            r->moved_ids[i] = moved_id(&res->response->messages[i], call->answered_ids[i]);
+    }
+    if (call->answered_ids && n == 1 && r->moved_ids[0])
+        r->moved_id = xstrdup(r->moved_ids[0]);
+    free(results);
 }
 
 static void fill(struct backend_call *call, struct ews_call_result *res, struct backend_result *r)
 {
+    if (call->op == OP_RESPOND || call->op == OP_PER_ITEM) {
+        fill_per_item(call, res, r);
+        return;
+    }
     if (r->status != BACKEND_OK && call->op != OP_FETCH && call->op != OP_COUNT_DONE)
         return;
     struct ews_response_message *one = (struct ews_response_message *)only_message(res);
@@ -212,7 +265,7 @@ static void fill(struct backend_call *call, struct ews_call_result *res, struct 
             take_items(one, r);
         return;
     case OP_RESPOND:
-        fill_respond(call, res, r);
+    case OP_PER_ITEM:
         return;
     case OP_COUNT_DONE:
         for (size_t i = 0; res->response && i < res->response->n_messages; i++)
@@ -225,7 +278,9 @@ static void fill(struct backend_call *call, struct ews_call_result *res, struct 
 
 static void call_free(struct backend_call *call)
 {
-    free(call->answered_id);
+    for (size_t i = 0; call->answered_ids && i < call->n_sent; i++)
+        free(call->answered_ids[i]);
+    free(call->answered_ids);
     free(call);
 }
 
@@ -355,16 +410,18 @@ static int op_respond(struct backend *be, const struct backend_answer *answers, 
         ews_build_respond_batch(&b->ctx, specs, n, remove ? EWS_SAVE_ONLY : EWS_SEND_AND_SAVE_COPY);
     free(specs);
     int rc = post(b, "CreateItem", env, OP_RESPOND, cb, ud, call);
-    if (rc == 0)
-        (*call)->answered_id = xstrdup(answers[0].ref->id);
+    if (rc == 0) {
+        (*call)->n_sent = n;
+        (*call)->answered_ids = xcalloc(n, sizeof(char *));
+        for (size_t i = 0; i < n; i++)
+            (*call)->answered_ids[i] = xstrdup(answers[i].ref->id ? answers[i].ref->id : "");
+    }
     return rc;
 }
 
-static int op_rewrite(struct backend *be, const char *id, const struct backend_rewrite *rw,
-                      backend_cb cb, void *ud, struct backend_call **call)
+/* The ItemChanges of RW into CHANGES (room for 4); returns how many. */
+static size_t rewrite_changes(const struct backend_rewrite *rw, struct ews_item_change *changes)
 {
-    struct ews_backend *b = (struct ews_backend *)be;
-    struct ews_item_change changes[4];
     size_t n = 0;
     if (rw->subject)
         changes[n++] = (struct ews_item_change){
@@ -378,12 +435,46 @@ static int op_rewrite(struct backend *be, const char *id, const struct backend_r
     if (rw->show_free)
         changes[n++] = (struct ews_item_change){
             .op = EWS_CHANGE_SET, .field = EWS_FIELD_LEGACY_FREE_BUSY, .free_busy = FB_FREE};
+    return n;
+}
+
+static int op_rewrite(struct backend *be, const char *id, const struct backend_rewrite *rw,
+                      backend_cb cb, void *ud, struct backend_call **call)
+{
+    struct ews_backend *b = (struct ews_backend *)be;
+    struct ews_item_change changes[4];
+    size_t n = rewrite_changes(rw, changes);
     /* Answering just changed the item's ChangeKey: it is addressed by id alone. */
     struct item_id ref = {.id = (char *)id};
     return post(b, "UpdateItem",
                 ews_build_update_item(&b->ctx, &ref, changes, n, EWS_ALWAYS_OVERWRITE,
                                       EWS_UPDATE_SEND_TO_NONE),
                 OP_STATUS_ONLY, cb, ud, call);
+}
+
+/* One UpdateItem with an ItemChange per calendar item, in order. */
+static int op_rewrite_many(struct backend *be, const char *const *ids,
+                           const struct backend_rewrite *rws, size_t n, backend_cb cb, void *ud,
+                           struct backend_call **call)
+{
+    struct ews_backend *b = (struct ews_backend *)be;
+    if (n == 0)
+        return -1;
+    struct ews_item_change(*changes)[4] = xcalloc(n, sizeof(*changes));
+    struct ews_item_update *updates = xcalloc(n, sizeof(*updates));
+    for (size_t i = 0; i < n; i++) {
+        updates[i].ref = (struct ews_item_ref){.kind = EWS_REF_ITEM, .id = ids[i]};
+        updates[i].changes = changes[i];
+        updates[i].n_changes = rewrite_changes(&rws[i], changes[i]);
+    }
+    char *env =
+        ews_build_update_items(&b->ctx, updates, n, EWS_ALWAYS_OVERWRITE, EWS_UPDATE_SEND_TO_NONE);
+    free(updates);
+    free(changes);
+    int rc = post(b, "UpdateItem", env, OP_PER_ITEM, cb, ud, call);
+    if (rc == 0)
+        (*call)->n_sent = n;
+    return rc;
 }
 
 static int op_list_attachments(struct backend *be, const char *id, backend_cb cb, void *ud,
@@ -456,6 +547,7 @@ static const struct backend_ops ews_ops = {
     .list_attachments = op_list_attachments,
     .delete_attachments = op_delete_attachments,
     .forward = op_forward,
+    .rewrite_many = op_rewrite_many,
     .remove = op_remove,
     .cancel = op_cancel,
     .free = op_free,

@@ -180,6 +180,9 @@ struct ews_meeting_spec {
      * every attendee's calendar item gets its own copies. */
     const struct ews_file_attachment *attachments;
     size_t n_attachments;
+    /* t:UID, the iCalendar UID every copy of the meeting shares; NULL = the server's choice
+     * (which some servers do not share between the copies). */
+    const char *uid;
 };
 
 /* m:CreateItem SendMeetingInvitations=... of one t:CalendarItem saved in the calendar. */

@@ -343,9 +343,8 @@ static int append_durably(struct ledger *l, const char *buf, size_t len)
     return -1;
 }
 
-/* ledger_append_many() with a link per record (LINKS NULL: none). */
-static int append_records(struct ledger *l, const struct ledger_record *records,
-                          const char *const *links, size_t n)
+int ledger_append_many_linked(struct ledger *l, const struct ledger_record *records,
+                              const char *const *links, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         if (!token_ok(records[i].id, LEDGER_ID_MAX) ||
@@ -387,13 +386,13 @@ static int append_records(struct ledger *l, const struct ledger_record *records,
 
 int ledger_append_many(struct ledger *l, const struct ledger_record *records, size_t n)
 {
-    return append_records(l, records, NULL, n);
+    return ledger_append_many_linked(l, records, NULL, n);
 }
 
 int ledger_intent_linked(struct ledger *l, const char *id, const char *action, const char *link)
 {
     struct ledger_record r = {.state = LEDGER_INTENT, .id = id, .action = action};
-    return append_records(l, &r, &link, 1);
+    return ledger_append_many_linked(l, &r, &link, 1);
 }
 
 int ledger_intent(struct ledger *l, const char *id, const char *action)

@@ -77,6 +77,10 @@ struct ledger_record {
  * cost of one disk flush for the batch. */
 int ledger_append_many(struct ledger *, const struct ledger_record *records, size_t n);
 
+/* ledger_append_many() with a link per record (LINKS NULL: none; an entry NULL: none). */
+int ledger_append_many_linked(struct ledger *, const struct ledger_record *records,
+                              const char *const *links, size_t n);
+
 /* Calls FN for every id whose last record is an intent (answers of unknown outcome). */
 void ledger_foreach_pending(const struct ledger *,
                             void (*fn)(const char *id, const char *action, void *userdata),

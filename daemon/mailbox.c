@@ -3,7 +3,9 @@
  *
  * The mailbox has at most one request in flight; poll->step says what it is for:
  *
- *   poll_start -> FIND* -> [SWEEP*] -> FETCH* -> next item -> [VERIFY]
+ *   poll_start -> FIND* -> [SWEEP*] -> FETCH* -> batch (mailbox_batch.c: BATCH_CALENDAR,
+ *              BATCH_ANSWER*, BATCH_REMOVE*, BATCH_REWRITE*, follow-ups item by item)
+ *              -> next item -> [VERIFY]
  *              -> [CALENDAR] -> decide -> ANSWER -> [DECLINE_OCCURRENCE*] -> [REWRITE]
  *              -> [LIST_ATTACHMENTS -> DELETE_ATTACHMENTS] -> next item ...
  *   (tentative / ignore) ANSWER or FORWARD_HELD -> [FORWARD] [SHOW_FREE] -> next item ...
@@ -116,6 +118,7 @@ static void poll_free(struct mailbox_poll *p)
     if (p->call)
         p->backend->ops->cancel(p->call);
     mailbox_work_free(p->work);
+    mailbox_batch_free(p->batch);
     item_ids_free(p->candidates, p->n_candidates);
     item_ids_free(p->stale, p->n_stale);
     for (size_t i = 0; i < p->n_queue; i++)
@@ -288,7 +291,9 @@ static void compact_ledger(struct mailbox *m)
 void mailbox_poll_done(struct mailbox *m)
 {
     struct mailbox_poll *p = m->poll;
-    bool acted = p->acted || p->again;
+    /* What a pass did can uncover more only where a message stayed in the Inbox: a
+     * superseded request's successor, or an answered one the server kept (to be swept). */
+    bool acted = p->again || (p->acted && p->left_behind);
     bool again = p->again;
     bool failures = p->item_failures > 0;
     if (!failures && !m->stopping)
@@ -382,6 +387,10 @@ static const step_handler handlers[STEP_COUNT] = {
     [STEP_FORWARD] = mailbox_after_forward,
     [STEP_SHOW_FREE] = mailbox_after_show_free,
     [STEP_SETTLE] = mailbox_after_settle,
+    [STEP_BATCH_CALENDAR] = mailbox_after_batch_calendar,
+    [STEP_BATCH_ANSWER] = mailbox_after_batch_answer,
+    [STEP_BATCH_REMOVE] = mailbox_after_batch_remove,
+    [STEP_BATCH_REWRITE] = mailbox_after_batch_rewrite,
 };
 
 /* Steps that only read: when the mailbox is stopping, their answer is not acted on (the
@@ -389,7 +398,7 @@ static const step_handler handlers[STEP_COUNT] = {
 static bool only_reads(enum mailbox_step step)
 {
     return step == STEP_FIND || step == STEP_FETCH || step == STEP_VERIFY ||
-           step == STEP_CALENDAR || step == STEP_SETTLE;
+           step == STEP_CALENDAR || step == STEP_SETTLE || step == STEP_BATCH_CALENDAR;
 }
 
 void mailbox_on_result(struct backend_result *r, void *userdata)

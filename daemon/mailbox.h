@@ -56,6 +56,9 @@ struct mailbox_env {
     void (*on_finished)(struct mailbox *mailbox, bool failed, void *userdata);
     /* Called after every completed or failed poll (status line, watchdog). May be NULL. */
     void (*on_poll)(struct mailbox *mailbox, bool ok, void *userdata);
+    /* Brackets the decisions of one batch (BEGIN true, then false), so that their records
+     * are written together (record_group_begin/end). May be NULL. */
+    void (*on_decision_group)(bool begin, void *userdata);
     void *userdata;
     /* Whether the decision record takes lines now (NULL: always): asked before an intent is
      * written, so that nothing is sent whose decision could not be recorded. */

@@ -69,9 +69,8 @@ void mailbox_after_list_attachments(struct mailbox *m, struct backend_result *r)
  * (AssociatedCalendarItemId) or, on servers that never send it (grommunio Gromox), the item of
  * the calendar view with the request's UID (a single item or the series, not an occurrence).
  * NULL when neither is there. */
-static const char *own_calendar_item_id(const struct mailbox *m)
+const char *mailbox_own_calendar_item_id(const struct mailbox *m, const struct mailbox_work *w)
 {
-    const struct mailbox_work *w = m->poll->work;
     if (w->item->associated_calendar_item_id.id != NULL)
         return w->item->associated_calendar_item_id.id;
     for (size_t i = 0; w->item->uid != NULL && i < w->n_calendar; i++) {
@@ -82,7 +81,7 @@ static const char *own_calendar_item_id(const struct mailbox *m)
     }
     log_warn("mailbox %s: no calendar item found for \"%s\" (no link, none with its UID): "
              "it is left as the organizer sent it",
-             m->name, subject_of(m));
+             m->name, w->item->subject ? w->item->subject : "");
     return NULL;
 }
 
@@ -93,7 +92,7 @@ static void delete_attachments(struct mailbox *m)
     const struct mailbox_work *w = m->poll->work;
     const char *cal_id = NULL;
     if (m->stopping || !w->result.rewrite.delete_attachments ||
-        (cal_id = own_calendar_item_id(m)) == NULL) {
+        (cal_id = mailbox_own_calendar_item_id(m, w)) == NULL) {
         mailbox_item_finished(m);
         return;
     }
@@ -116,7 +115,7 @@ static void rewrite_calendar_item(struct mailbox *m)
     const struct mailbox_work *w = m->poll->work;
     const struct policy_rewrite *rw = &w->result.rewrite;
     const char *cal_id = NULL;
-    if (m->stopping || !rw->needed || (cal_id = own_calendar_item_id(m)) == NULL) {
+    if (m->stopping || !rw->needed || (cal_id = mailbox_own_calendar_item_id(m, w)) == NULL) {
         mailbox_item_finished(m);
         return;
     }
@@ -234,7 +233,7 @@ void mailbox_show_held_request_free(struct mailbox *m)
     const struct mailbox_work *w = m->poll->work;
     const char *cal_id = NULL;
     if (!w->result.show_free || m->env.dry_run || m->stopping ||
-        (cal_id = own_calendar_item_id(m)) == NULL) {
+        (cal_id = mailbox_own_calendar_item_id(m, w)) == NULL) {
         mailbox_item_finished(m);
         return;
     }

@@ -3,6 +3,8 @@
  *
  *   mailbox.c          life cycle, the poll object, the dispatcher, failures and back-off
  *   mailbox_inbox.c    the Inbox: finding, sweeping finished messages, fetching
+ *   mailbox_batch.c    the batch: one calendar view, decisions that see each other, the
+ *                      answers, removals and rewrites of a poll in few requests, group commit
  *   mailbox_item.c     one item: checking an unsettled answer, context, decision, answer
  *   mailbox_after.c    what follows an answer: occurrences, rewrite, attachments, forward
  *   mailbox_state.c    the ledger written (or the mailbox paused), answers of unknown outcome
@@ -27,6 +29,7 @@
 #include "util.h"
 
 struct ledger;
+struct ledger_record;
 struct backoff;
 
 /* What the request in flight is for: the dispatcher calls the step's handler. */
@@ -48,15 +51,31 @@ enum mailbox_step {
     STEP_FORWARD,            /* a tentatively booked request to the delegates */
     STEP_SHOW_FREE,          /* a held request's placeholder shows Free */
     STEP_SETTLE,             /* the calendar item of an intent whose request left the Inbox */
+    STEP_BATCH_CALENDAR,     /* the calendar over all the batch's requests */
+    STEP_BATCH_ANSWER,       /* up to batch_size answers in one request */
+    STEP_BATCH_REMOVE,       /* up to batch_size cancelled meetings off the calendar */
+    STEP_BATCH_REWRITE,      /* up to batch_size booked calendar items rewritten */
     STEP_COUNT
+};
+
+/* What a request decided in a batch still needs, item by item, after the batch. */
+enum mailbox_followup {
+    FOLLOW_NONE,
+    FOLLOW_DECIDED,     /* its answer: the per-item path from the decision on (dry run,
+                           left alone, forwarded to the delegates) */
+    FOLLOW_OCCURRENCES, /* answered: conflicting occurrences, rewrite, attachments */
+    FOLLOW_SUPERSEDED,  /* the server said out of date: set aside */
 };
 
 /* The item being worked on. */
 struct mailbox_work {
-    struct item *item; /* borrowed from the poll's queue */
+    struct item *item; /* borrowed from the poll's queue (or the batch) */
     struct item **calendar;
     size_t n_calendar;
+    bool calendar_borrowed; /* the batch's calendar view: not freed with the work */
+    enum mailbox_followup followup;
     struct policy_occurrence *occurrences; /* the request's, for the policy */
+    size_t n_occurrences;
     struct policy_result result;
     bool have_result;
     size_t occ_decline_pos;
@@ -82,8 +101,11 @@ struct mailbox_poll {
     struct item **queue; /* fetched messages, worked on in order */
     size_t n_queue, queue_pos;
     struct mailbox_work *work;
+    struct mailbox_batch *batch; /* the batch of this poll (mailbox_batch.c), or NULL */
 
     bool acted;             /* this poll answered or removed something */
+    bool left_behind;       /* ... and the server may have kept its message in the Inbox
+                               (no moved id came back) */
     bool reached;           /* a request of this poll got through: the server is there */
     bool again;             /* a superseded request: look again right away */
     unsigned item_failures; /* items that failed for good in this poll */
@@ -145,6 +167,18 @@ void mailbox_next_item(struct mailbox *m);
 /* The next batch of the Inbox to sweep or fetch, then the items. */
 void mailbox_next_inbox_batch(struct mailbox *m);
 
+/* mailbox_batch.c */
+/* After the Inbox was read: decides and answers what can go in batches, then hands the
+ * rest (and the follow-ups) to mailbox_next_item. */
+void mailbox_batch_start(struct mailbox *m);
+/* The next follow-up of the batch made the current work (true), or none is left. */
+bool mailbox_batch_next_followup(struct mailbox *m);
+void mailbox_batch_free(struct mailbox_batch *b);
+void mailbox_after_batch_calendar(struct mailbox *m, struct backend_result *r);
+void mailbox_after_batch_answer(struct mailbox *m, struct backend_result *r);
+void mailbox_after_batch_remove(struct mailbox *m, struct backend_result *r);
+void mailbox_after_batch_rewrite(struct mailbox *m, struct backend_result *r);
+
 /* mailbox_item.c */
 struct mailbox_work *mailbox_work_new(struct item *item);
 void mailbox_work_free(struct mailbox_work *w);
@@ -159,6 +193,16 @@ void mailbox_answer_failed(struct mailbox *m, const char *what, const struct bac
 bool mailbox_action_arrived(struct mailbox *m, const struct backend_result *r, const char *what,
                             const char *outcome);
 void mailbox_emit_decision(struct mailbox *m, const char *outcome);
+void mailbox_emit_work_decision(struct mailbox *m, const struct mailbox_work *w,
+                                const char *outcome);
+/* A person answered W's request already (see answered_elsewhere): logged, recorded and
+ * emitted; the caller finishes the item. */
+bool mailbox_answered_elsewhere(struct mailbox *m, struct mailbox_work *w);
+/* Decides W's request under the poll's policy with CALENDAR as the calendar it sees. */
+void mailbox_decide_work(struct mailbox *m, struct mailbox_work *w,
+                         const struct item *const *calendar, size_t n_calendar);
+/* Carries out the decision of the current work (intent, answer or forward, ...). */
+void mailbox_answer_decided(struct mailbox *m);
 void mailbox_remove_old_request(struct mailbox *m);
 void mailbox_after_verify(struct mailbox *m, struct backend_result *r);
 void mailbox_after_calendar(struct mailbox *m, struct backend_result *r);
@@ -167,6 +211,8 @@ void mailbox_after_remove_cancelled(struct mailbox *m, struct backend_result *r)
 void mailbox_after_remove_old(struct mailbox *m, struct backend_result *r);
 
 /* mailbox_after.c */
+/* The mailbox's own calendar item for W's request, or NULL (logged). */
+const char *mailbox_own_calendar_item_id(const struct mailbox *m, const struct mailbox_work *w);
 void mailbox_decline_next_occurrence(struct mailbox *m);
 void mailbox_forward_to_delegates(struct mailbox *m, const char *reference, enum mailbox_step step);
 void mailbox_show_held_request_free(struct mailbox *m);
@@ -185,8 +231,13 @@ void mailbox_after_show_free(struct mailbox *m, struct backend_result *r);
 int mailbox_record(struct mailbox *m, bool intent, const char *id, const char *action);
 /* An intent with its LINK: the id of the request's calendar item, or NULL. */
 int mailbox_record_intent(struct mailbox *m, const char *id, const char *action, const char *link);
-/* After an intent could not be written: the poll ends and nothing is sent (--once: the item
- * counts as failed and the poll goes on). */
+/* The intents RECS[N] with their LINKS (NULL: none) in one flush, as mailbox_record_intent
+ * does for one; -1 with errno EINVAL when a record is not writable (nothing was tried). */
+int mailbox_record_intents(struct mailbox *m, const struct ledger_record *recs,
+                           const char *const *links, size_t n);
+/* After an intent could not be written: while the state cannot be written the poll ends and
+ * nothing is sent (--once, or an intent the ledger refuses: the item counts as failed and the
+ * poll goes on). */
 void mailbox_pause(struct mailbox *m);
 /* Records OUTCOME of ACTION (a ledger word: "accept", ..., "remove", "keep") on REQUEST in the
  * decision record; SETTLES: it settles an earlier answer of unknown outcome. The work item's

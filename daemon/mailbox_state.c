@@ -40,6 +40,35 @@ static void state_episode(struct mailbox *m, bool written, const char *why)
         log_notice("mailbox %s: its state can be written again; answering goes on", m->name);
 }
 
+/* Whether the decision record takes lines (asked before an intent: nothing is sent whose
+ * decision could not be recorded either); else the mailbox pauses, errno EIO. */
+static bool record_takes_lines(struct mailbox *m)
+{
+    if (m->env.can_record == NULL || m->env.can_record(m->env.userdata))
+        return true;
+    state_episode(m, false, "the decision record");
+    errno = EIO;
+    return false;
+}
+
+/* After a ledger append that returned RC: the pause starts or ends (a record the ledger
+ * refuses, EINVAL, is no trouble of the state). Returns RC, errno kept. */
+static int ledger_written(struct mailbox *m, int rc)
+{
+    if (rc == 0) {
+        state_episode(m, true, "");
+        return 0;
+    }
+    int saved = errno;
+    if (saved != EINVAL) {
+        char *why = xasprintf("the ledger: %s", strerror(saved));
+        state_episode(m, false, why);
+        free(why);
+    }
+    errno = saved;
+    return -1;
+}
+
 static int write_state(struct mailbox *m, const struct ledger_record *rec, const char *link)
 {
     if (m->env.dry_run) {
@@ -47,26 +76,21 @@ static int write_state(struct mailbox *m, const struct ledger_record *rec, const
             strlist_add(&m->dry_run_seen, rec->id);
         return 0;
     }
-    /* Nothing is sent whose decision could not be recorded either. */
-    if (rec->state == LEDGER_INTENT && m->env.can_record != NULL &&
-        !m->env.can_record(m->env.userdata)) {
-        state_episode(m, false, "the decision record");
-        errno = EIO;
+    if (rec->state == LEDGER_INTENT && !record_takes_lines(m))
         return -1;
-    }
-    int rc = rec->state == LEDGER_INTENT
-                 ? ledger_intent_linked(m->ledger, rec->id, rec->action, link)
-                 : ledger_done(m->ledger, rec->id, rec->action);
-    if (rc != 0) {
-        int saved = errno;
-        char *why = xasprintf("the ledger: %s", strerror(saved));
-        state_episode(m, false, why);
-        free(why);
-        errno = saved;
+    return ledger_written(m, rec->state == LEDGER_INTENT
+                                 ? ledger_intent_linked(m->ledger, rec->id, rec->action, link)
+                                 : ledger_done(m->ledger, rec->id, rec->action));
+}
+
+int mailbox_record_intents(struct mailbox *m, const struct ledger_record *recs,
+                           const char *const *links, size_t n)
+{
+    if (m->env.dry_run)
+        return 0;
+    if (!record_takes_lines(m))
         return -1;
-    }
-    state_episode(m, true, "");
-    return 0;
+    return ledger_written(m, ledger_append_many_linked(m->ledger, recs, links, n));
 }
 
 int mailbox_record(struct mailbox *m, bool intent, const char *id, const char *action)
@@ -83,8 +107,9 @@ int mailbox_record_intent(struct mailbox *m, const char *id, const char *action,
 
 void mailbox_pause(struct mailbox *m)
 {
-    if (m->env.once) {
-        /* --once reports it in its exit status instead of waiting. */
+    if (m->env.once || !m->paused) {
+        /* --once reports it in its exit status instead of waiting; an intent the ledger
+         * refuses (not a state trouble) fails its item alone. */
         m->poll->item_failures++;
         mailbox_item_finished(m);
         return;

@@ -30,6 +30,11 @@ struct record {
     bool lost; /* the file was found removed or replaced; reported once until it is back */
     unsigned retention_s; /* rotated files older than this are removed (0 = kept forever) */
     uint64_t max_bytes;   /* the current file is rotated before it would grow past this */
+    /* A group (record_group_begin): its lines wait here for one write and one fdatasync. */
+    unsigned group_depth;
+    char *group_buf;
+    size_t group_len, group_cap;
+    time_t group_when; /* the time of the group's first line (rotation) */
     /* Lines whose append failed (a full disk), oldest first, with their times: written before
      * any newer one as soon as the file takes them, so a decision is late but not lost. */
     struct strlist unwritten;
@@ -298,6 +303,12 @@ void record_close(struct record *r)
 {
     if (r == NULL)
         return;
+    if (r->group_depth > 0) {
+        r->group_depth = 1;
+        if (record_group_end(r) != 0)
+            log_error_errno(errno, "%s: cannot write the last decisions", r->path);
+    }
+    free(r->group_buf);
     close(r->fd);
     strlist_free(&r->unwritten);
     free(r->unwritten_when);
@@ -393,16 +404,18 @@ static void take_back(struct record *r, off_t before)
     errno = saved;
 }
 
-/* Appends LINE (of WHEN) all or nothing. */
-static int append_line(struct record *r, const char *line, time_t when)
+/* Appends LEN bytes of whole lines, all or nothing (see take_back), with the rotation due
+ * at WHEN. */
+static int append_lines(struct record *r, const char *lines, size_t len, time_t when)
 {
-    size_t len = strlen(line);
+    if (ensure_same_file(r) != 0)
+        return -1;
     rotate_if_due(r, when, len);
     struct stat st;
     off_t before = fstat(r->fd, &st) == 0 ? st.st_size : -1;
     ssize_t n;
     do
-        n = write(r->fd, line, len);
+        n = write(r->fd, lines, len);
     while (n < 0 && errno == EINTR);
     if (n >= 0 && (size_t)n != len)
         errno = ENOSPC; /* short write: disk full, quota, file size limit */
@@ -422,7 +435,8 @@ static int write_unwritten(struct record *r)
     size_t done = 0;
     int rc = 0;
     while (done < r->unwritten.n &&
-           (rc = append_line(r, r->unwritten.v[done], r->unwritten_when[done])) == 0)
+           (rc = append_lines(r, r->unwritten.v[done], strlen(r->unwritten.v[done]),
+                              r->unwritten_when[done])) == 0)
         done++;
     int saved = errno;
     if (done > 0) {
@@ -442,8 +456,8 @@ static int write_unwritten(struct record *r)
     return rc;
 }
 
-/* Keeps LINE for a later attempt (record_check, the next append); said once per episode. */
-static void keep_unwritten(struct record *r, char *line, time_t when)
+/* Keeps LINES (whole lines, taken) for a later attempt; said once per episode. */
+static void keep_unwritten(struct record *r, char *lines, time_t when)
 {
     if (!r->failing)
         log_error("%s: cannot append to the decision record: %s; the mailboxes send nothing "
@@ -454,12 +468,25 @@ static void keep_unwritten(struct record *r, char *line, time_t when)
     if (r->unwritten.n >= RECORD_UNWRITTEN_MAX) {
         log_error("%s: more than %d decisions could not be recorded; this one is lost", r->path,
                   RECORD_UNWRITTEN_MAX);
-        free(line);
+        free(lines);
         return;
     }
     r->unwritten_when = xreallocarray(r->unwritten_when, r->unwritten.n + 1, sizeof(time_t));
     r->unwritten_when[r->unwritten.n] = when;
-    strlist_add_take(&r->unwritten, line);
+    strlist_add_take(&r->unwritten, lines);
+}
+
+/* Appends LINES (taken) after the kept ones, or keeps them too; 0 or -1 (errno set). */
+static int append_or_keep(struct record *r, char *lines, time_t when)
+{
+    if (write_unwritten(r) != 0 || append_lines(r, lines, strlen(lines), when) != 0) {
+        int saved = errno;
+        keep_unwritten(r, lines, when);
+        errno = saved;
+        return -1;
+    }
+    free(lines);
+    return 0;
 }
 
 int record_append_at(struct record *r, const struct policy_event *d, bool dry_run, time_t when)
@@ -469,19 +496,42 @@ int record_append_at(struct record *r, const struct policy_event *d, bool dry_ru
         return -1;
     }
     char *line = record_format_line(d, dry_run, when);
-    if (ensure_same_file(r) != 0 || write_unwritten(r) != 0 || append_line(r, line, when) != 0) {
-        int saved = errno;
-        keep_unwritten(r, line, when);
-        errno = saved;
-        return -1;
+    size_t len = strlen(line);
+    if (r->group_depth > 0) {
+        if (r->group_len == 0)
+            r->group_when = when;
+        if (r->group_len + len > r->group_cap) {
+            r->group_cap = (r->group_len + len) * 2;
+            r->group_buf = xrealloc(r->group_buf, r->group_cap);
+        }
+        memcpy(r->group_buf + r->group_len, line, len);
+        r->group_len += len;
+        free(line);
+        return 0;
     }
-    free(line);
-    return 0;
+    return append_or_keep(r, line, when);
 }
 
 bool record_writable(struct record *r)
 {
     return r == NULL || (ensure_same_file(r) == 0 && write_unwritten(r) == 0);
+}
+
+void record_group_begin(struct record *r)
+{
+    if (r != NULL)
+        r->group_depth++;
+}
+
+int record_group_end(struct record *r)
+{
+    if (r == NULL || r->group_depth == 0 || --r->group_depth > 0 || r->group_len == 0)
+        return 0;
+    char *lines = xmalloc(r->group_len + 1);
+    memcpy(lines, r->group_buf, r->group_len);
+    lines[r->group_len] = '\0';
+    r->group_len = 0;
+    return append_or_keep(r, lines, r->group_when);
 }
 
 int record_append(struct record *r, const struct policy_event *d, bool dry_run)

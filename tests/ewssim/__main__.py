@@ -13,6 +13,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import auth as auth_mod  # noqa: E402
 import faults as faults_mod  # noqa: E402
+import item_faults  # noqa: E402
 import ops_notify  # noqa: E402
 import flavor as flavor_mod  # noqa: E402
 from server import SimHTTPServer, Simulator  # noqa: E402
@@ -70,6 +71,13 @@ def parse_listen(spec):
         raise argparse.ArgumentTypeError("listen %r: bad port" % spec) from None
 
 
+def parse_item_fault(spec):
+    try:
+        return item_faults.parse_spec(spec)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def parse_fault(spec):
     try:
         return faults_mod.parse_spec(spec)
@@ -93,6 +101,10 @@ def main(argv=None):
     ap.add_argument("--validate", metavar="SCHEMA_DIR",
                     help="validate every request and response against "
                     "SCHEMA_DIR/ews-envelope-strict.xsd")
+    ap.add_argument("--item-fault", type=parse_item_fault, action="append", default=[],
+                    metavar="CODE[@OPERATION]:SUBJECT",
+                    help="the item of a CreateItem / UpdateItem whose subject contains SUBJECT "
+                    "fails alone with ResponseCode CODE (repeatable; see item_faults.py)")
     ap.add_argument("--seed", type=int, default=0, help="seed of the fault draws")
     ap.add_argument("--fault", type=parse_fault, action="append", default=[],
                     metavar="KIND:RATE[:OPERATION]",
@@ -156,6 +168,7 @@ def main(argv=None):
             return 2
 
     store = Store()
+    item_faults.of(store).replace(args.item_fault)
     store.flavor = flavor_mod.by_name(args.flavor)
     store.keep_answered_requests = args.keep_answered_requests or \
         store.flavor.keeps_answered_requests

@@ -66,13 +66,14 @@ def parse_spec(text):
     return FaultSpec(kind, rate, op)
 
 
-def parse_lines(text):
-    """A body of /sim/faults: one spec per line; blank lines and #comments ignored."""
+def parse_lines(text, parse=None):
+    """A body of /sim/faults: one spec per line (read by PARSE, default parse_spec); blank
+    lines and #comments ignored."""
     specs = []
     for line in text.splitlines():
         line = line.split("#", 1)[0].strip()
         if line:
-            specs.append(parse_spec(line))
+            specs.append((parse or parse_spec)(line))
     return specs
 
 

@@ -17,6 +17,7 @@ import xml.etree.ElementTree as ET
 
 import fields
 import flavor as flavor_mod
+import item_faults
 import meeting
 import parse
 import render
@@ -194,6 +195,16 @@ HANDLERS = {
 }
 
 
+def _item_fault(ctx, elem):
+    """A per-item fault (item_faults.py) on the item a response object refers to."""
+    ref = elem.find(t("ReferenceItemId"))
+    if ref is None:
+        return
+    code = item_faults.of(ctx.store).code_for("CreateItem", ctx.resolve_item(ref))
+    if code is not None:
+        raise EwsError(code)
+
+
 def create_item(ctx, op):
     fault = ctx.store.flavor.remove_item_fault()
     if fault is not None and op.find(m("Items")).find(t("RemoveItem")) is not None:
@@ -208,6 +219,7 @@ def create_item(ctx, op):
             if handler is None:
                 raise EwsError("ErrorInvalidOperation",
                                "The simulator does not create %s items." % name)
+            _item_fault(ctx, elem)
             handler(ctx, op, elem, items)
         except EwsError as err:
             msg = error_message("CreateItem", err)

@@ -6,6 +6,7 @@ POST /TENANT/oauth2/v2.0/token  Entra-ID-shaped token endpoint (--auth bearer; e
 GET  /sim/mailboxes/ADDR  inspection dump (JSON)            } loopback clients only,
 GET  /sim/stats           request counts (JSON)             } no authentication
 GET  /sim/faults, POST /sim/faults (body: fault specs, one per line; replaces the set)
+GET  /sim/item-faults, POST /sim/item-faults (per-item faults CODE:SUBJECT, item_faults.py)
 """
 
 import json
@@ -23,6 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import auth as auth_mod
 import dump
 import faults as faults_mod
+import item_faults
 import flavor as flavor_mod
 import ops_attach
 import ops_create
@@ -402,6 +404,8 @@ class Handler(BaseHTTPRequestHandler):
             return self._json(200, sim.stats.as_dict())
         if path == "/sim/faults":
             return self._json(200, [s.as_dict() for s in sim.plan.specs()])
+        if path == "/sim/item-faults":
+            return self._json(200, item_faults.of(sim.store).specs())
         if path.startswith("/sim/mailboxes/"):
             address = urllib.parse.unquote(path[len("/sim/mailboxes/"):])
             with sim.store.lock:
@@ -425,6 +429,13 @@ class Handler(BaseHTTPRequestHandler):
                 return self._json(400, {"error": str(exc)})
             self.sim.plan.replace(specs)
             return self._json(200, [s.as_dict() for s in specs])
+        if path == "/sim/item-faults":
+            try:
+                specs = item_faults.parse_lines(body.decode("utf-8"))
+            except (ValueError, UnicodeDecodeError) as exc:
+                return self._json(400, {"error": str(exc)})
+            item_faults.of(self.sim.store).replace(specs)
+            return self._json(200, item_faults.of(self.sim.store).specs())
         if path == "/sim/revoke-tokens" and self.sim.auth.tokens is not None:
             self.sim.auth.tokens.revoke_all()
             return self._json(200, {"revoked": True})

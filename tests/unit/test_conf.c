@@ -197,6 +197,7 @@ static void test_defaults(void **state)
     const struct conf_daemon *d = &c->daemon;
     assert_int_equal(d->poll_interval_s, 60);
     assert_int_equal(d->max_concurrent_requests, 8);
+    assert_int_equal(d->batch_size, 50);
     assert_string_equal(d->state_dir, "/var/lib/meetingd");
     assert_int_equal(d->record_retention_s, 90 * 86400);
     assert_int_equal(d->log_level, LOG_LEVEL_INFO);
@@ -301,6 +302,7 @@ static const char full_fmt[] = "[server]\n"
                                "poll_interval = 5m\n"
                                "auth_retry = 3m\n"
                                "max_concurrent_requests = 256\n"
+                               "batch_size = 100\n"
                                "once_deadline = 2m\n"
                                "state_dir = /srv/meetingd\n"
                                "record_retention = 0\n"
@@ -316,6 +318,7 @@ static const char full_fmt[] = "[server]\n"
                                "[mailbox shared]\n"
                                "address = room-2@example.com\n"
                                "policy = full\n"
+                               "kind = equipment\n"
                                "[policy full]\n"
                                "automate = auto_update\n"
                                "response_message = Thanks; see you\n"
@@ -355,6 +358,15 @@ static const char full_fmt[] = "[server]\n"
                                "remove_private_property = no\n"
                                "delete_attachments = no\n"
                                "remove_old_meeting_messages = no\n"
+                               "conflict_response = tentative\n"
+                               "accept_message = Booked {room} for {organizer}\n"
+                               "tentative_message = Held {start}-{end}\n"
+                               "tentative_message_approval = Waiting: {subject}\n"
+                               "tentative_message_conflict = Busy but held\n"
+                               "decline_message = No\n"
+                               "decline_message_conflict = Taken {start}\n"
+                               "decline_message_not_allowed = Not you\n"
+                               "decline_message_out_of_policy = Not then\n"
                                "[rule every]\n"
                                "policy = full\n"
                                "organizer = *@example.com, @example.org, ceo@example.net\n"
@@ -423,6 +435,7 @@ static void test_every_key(void **state)
     const struct conf_daemon *d = &c->daemon;
     assert_int_equal(d->poll_interval_s, 300);
     assert_int_equal(d->max_concurrent_requests, 256);
+    assert_int_equal(d->batch_size, 100);
     assert_int_equal(d->once_deadline_s, 120);
     assert_string_equal(d->state_dir, "/srv/meetingd");
     assert_int_equal(d->record_retention_s, 0);
@@ -552,7 +565,7 @@ static void test_key_table(void **state)
     for (const char *p = full_fmt; *p; p++)
         lines += *p == '\n' && p[1] != '[' && p[1] != '\0';
     /* full_fmt has one line per key per section; mailbox keys appear twice in it. */
-    assert_int_equal(rows, 82);
+    assert_int_equal(rows, 93);
     assert_true(lines >= rows);
     free(buf);
 }
@@ -1331,7 +1344,7 @@ static void test_all_errors_reported(void **state)
         "%1$s/main.conf:6: unknown section [bogus] (allowed: [server], [daemon], [mailbox "
         "NAME], [policy NAME], [rule NAME])\n"
         "%1$s/main.conf:9: automate: bad value 'sometimes' (allowed: auto_accept, auto_update, "
-        "none, accept, tentative, decline)\n",
+        "none, accept, tentative, decline, accept_if_free)\n",
         tmpdir);
     /* The syntax error on line 10 is the fifth. */
     assert_true(strncmp(printed, want, strlen(want)) == 0);
