@@ -74,6 +74,11 @@ void backend_result_clear(struct backend_result *r)
     free(r->item_status);
     r->item_status = NULL;
     r->n_item_status = 0;
+    for (size_t i = 0; i < r->n_members; i++)
+        free(r->members[i].address);
+    free(r->members);
+    r->members = NULL;
+    r->n_members = 0;
 }
 
 void backend_head_clear(struct backend *b)

@@ -73,6 +73,17 @@ struct backend_result {
     enum backend_status *item_status;
     char **moved_ids;
     size_t n_item_status;
+    /* expand_group: the group's own members (nested groups unexpanded, is_group set), and
+     * whether the server said the list is whole. */
+    struct backend_member *members;
+    size_t n_members;
+    bool members_complete;
+};
+
+/* A member of a distribution group. */
+struct backend_member {
+    char *address; /* SMTP address */
+    bool is_group; /* itself a distribution group, to be expanded on its own */
 };
 
 typedef void (*backend_cb)(struct backend_result *result, void *userdata);
@@ -143,6 +154,15 @@ struct backend_ops {
     int (*rewrite_many)(struct backend *b, const char *const *ids,
                         const struct backend_rewrite *rws, size_t n, backend_cb cb, void *ud,
                         struct backend_call **call);
+    /* The members of the distribution group ADDRESS (one level: nested groups are members
+     * with is_group). BACKEND_ITEM_GONE: ADDRESS names no group (a mailbox, or nobody).
+     * NULL in backends that cannot expand groups: every address is then a person. */
+    int (*expand_group)(struct backend *b, const char *address, backend_cb cb, void *ud,
+                        struct backend_call **call);
+    /* The newest page of the meeting responses in Sent Items (ids and classes only): what
+     * this mailbox answered lately. NULL where unsupported. */
+    int (*find_sent_responses)(struct backend *b, backend_cb cb, void *ud,
+                               struct backend_call **call);
 };
 
 /* The common head of every backend. */

@@ -181,8 +181,11 @@ struct conf_daemon {
     unsigned record_retention_s;      /* rotated decision records kept this long; 0 = forever */
     char *metrics_listen;             /* HOST:PORT of the metrics page; NULL = off */
     enum log_level log_level;
-    char *include_dir; /* resolved path of the include directory; NULL = none */
-    const char *file;  /* where [daemon] is defined; NULL when the section is absent */
+    bool expand_groups;         /* list entries may be distribution groups (ExpandDL) */
+    unsigned group_cache_ttl_s; /* distribution groups are expanded again after this */
+    unsigned group_max_members; /* a larger group (nested ones included) is not used */
+    char *include_dir;          /* resolved path of the include directory; NULL = none */
+    const char *file;           /* where [daemon] is defined; NULL when the section is absent */
     unsigned line;
 };
 
@@ -275,6 +278,7 @@ struct conf_policy {
     struct strlist resource_delegates; /* plain addresses */
     bool forward_requests_to_delegates;
     bool tentative_pending_approval;
+    unsigned approval_timeout_s; /* held requests are declined after this; 0 = never */
     bool process_external_meeting_messages;
     struct strlist internal_domains; /* lowercase, no '@'; empty = the mailbox's own domain */
     bool enable_response_details;

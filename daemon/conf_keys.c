@@ -170,6 +170,18 @@ const struct key conf_keys[] = {
     {K(SK_DAEMON, "metrics_listen", KT_LISTEN, DMN(metrics_listen)), .flags = KF_RESTART,
      .help = "Where Prometheus scrapes GET /metrics, e.g. 127.0.0.1:9873 or [::1]:9873 (no "
              "authentication: keep it on loopback; default: off)."},
+    {K(SK_DAEMON, "expand_groups", KT_BOOL, DMN(expand_groups)), .def = "yes",
+     .help = "Ask the server (ExpandDL) which addresses of the booking lists are distribution "
+             "groups; no: every entry is the address it says (for a server without ExpandDL)."},
+    {K(SK_DAEMON, "group_cache_ttl", KT_DURATION, DMN(group_cache_ttl_s)), .min = 60,
+     .max = 7u * 86400u, .def = "1h",
+     .help = "How long the members of a distribution group in a booking list (and the "
+             "server's word that an address is no group) are used before they are asked "
+             "again (ExpandDL)."},
+    {K(SK_DAEMON, "group_max_members", KT_UINT, DMN(group_max_members)), .min = 1, .max = 1000000,
+     .def = "10000",
+     .help = "A distribution group with more members than this, nested groups included, is "
+             "not used: requests that depend on it wait (logged)."},
     {K(SK_DAEMON, "include_dir", KT_INCLUDE_DIR, DMN(include_dir)),
      .help = "Directory whose *.conf files are read after this file, in sorted order "
              "(main file only; default: none)."},
@@ -233,17 +245,24 @@ const struct key conf_keys[] = {
     PBOOL(enforce_capacity, "no", "Decline meetings with more attendees than capacity."),
     PBOOL(all_book_in_policy, "yes", "Everyone may book within the policy."),
     {K(SK_POLICY, "book_in_policy", KT_ADDR_LIST, POL(book_in_policy)),
-     .help = "Who may book within the policy (addresses, @domains, globs)."},
+     .help = "Who may book within the policy (addresses, distribution groups by address, @domains, "
+             "globs)."},
     PBOOL(all_request_in_policy, "no", "Everyone may request (delegates approve) in policy."),
     {K(SK_POLICY, "request_in_policy", KT_ADDR_LIST, POL(request_in_policy)),
-     .help = "Who may request within the policy (addresses, @domains, globs)."},
+     .help = "Who may request within the policy (addresses, distribution groups by address, "
+             "@domains, globs)."},
     PBOOL(all_request_out_of_policy, "no", "Everyone may request outside the policy."),
     {K(SK_POLICY, "request_out_of_policy", KT_ADDR_LIST, POL(request_out_of_policy)),
-     .help = "Who may request outside the policy (addresses, @domains, globs)."},
+     .help = "Who may request outside the policy (addresses, distribution groups by address, "
+             "@domains, globs)."},
     {K(SK_POLICY, "resource_delegates", KT_PLAIN_ADDRS, POL(resource_delegates)),
-     .help = "Addresses of the delegates who approve requests."},
+     .help = "Addresses (or distribution groups) of the delegates who approve requests."},
     PBOOL(forward_requests_to_delegates, "yes", "Forward requests to the delegates."),
     PBOOL(tentative_pending_approval, "yes", "Mark requests tentative until approved."),
+    {K(SK_POLICY, "approval_timeout", KT_DURATION, POL(approval_timeout_s)), .min = 0,
+     .max = 365u * 86400u, .def = "0",
+     .help = "A request held for approval that no delegate approved or rejected is declined "
+             "after this long, saying so; 0 = never."},
     PBOOL(process_external_meeting_messages, "no",
           "Process requests from outside the internal domains (no: ignore them)."),
     {K(SK_POLICY, "internal_domains", KT_DOMAIN_LIST, POL(internal_domains)),

@@ -270,6 +270,15 @@ static int parse_list(struct parser *p, const struct key *k, struct strlist *l, 
                 ok = util_addr_is_valid(tok);
             what = "an address, @domain or glob";
         }
+        if (!ok && k->type != KT_DOMAIN_LIST && strchr(tok, '@') == NULL) {
+            /* Exchange shows a group by its display name; EWS finds it by address. */
+            conf_fail(p,
+                      "%s: '%.80s' is not %s; a distribution group is given by its SMTP "
+                      "address (e.g. room-bookers@example.com), not by its display name",
+                      k->name, tok, what);
+            free(tok);
+            return -1;
+        }
         if (!ok) {
             conf_fail(p, "%s: '%.80s' is not %s", k->name, tok, what);
             free(tok);

@@ -33,6 +33,7 @@ enum ews_op {
     OP_LIST_ATTACHMENTS,
     OP_COUNT_DONE, /* remove, delete_attachments */
     OP_PER_ITEM,   /* rewrite_many: each item's status */
+    OP_EXPAND_DL,
 };
 
 struct backend_call {
@@ -232,10 +233,48 @@ static void fill_per_item(struct backend_call *call, struct ews_call_result *res
     free(results);
 }
 
+/* The members of an ExpandDL answer. A member that is a group but has no SMTP address (a
+ * private list) cannot be expanded in turn: the list is then not whole. Members without an
+ * address that are no group (contacts) cannot be an organizer and are left out. */
+static void fill_expand_dl(struct ews_call_result *res, struct backend_result *r)
+{
+    static const char *const group_types[] = {"PublicDL", "PrivateDL", "GroupMailbox"};
+    const struct ews_response_message *msg = only_message(res);
+    if (r->status == BACKEND_OK && (msg == NULL || !msg->has_dl_expansion)) {
+        unexpected(r);
+        return;
+    }
+    if (r->status != BACKEND_OK) {
+        /* Exchange's answer for an address that names no group, or nothing at all. */
+        if (msg != NULL && msg->response_code_text != NULL &&
+            strcmp(msg->response_code_text, "ErrorNameResolutionNoResults") == 0)
+            r->status = BACKEND_ITEM_GONE;
+        return;
+    }
+    r->members_complete = msg->includes_last_item_in_range;
+    r->members = xcalloc(msg->n_dl_members ? msg->n_dl_members : 1, sizeof(*r->members));
+    for (size_t i = 0; i < msg->n_dl_members; i++) {
+        const struct ews_dl_member *dm = &msg->dl_members[i];
+        bool is_group = false;
+        for (size_t k = 0; dm->mailbox_type && k < sizeof(group_types) / sizeof(*group_types); k++)
+            is_group |= strcmp(dm->mailbox_type, group_types[k]) == 0;
+        if (dm->address == NULL || !util_addr_is_valid(dm->address)) {
+            if (is_group)
+                r->members_complete = false;
+            continue;
+        }
+        r->members[r->n_members++] = (struct backend_member){xstrdup(dm->address), is_group};
+    }
+}
+
 static void fill(struct backend_call *call, struct ews_call_result *res, struct backend_result *r)
 {
     if (call->op == OP_RESPOND || call->op == OP_PER_ITEM) {
         fill_per_item(call, res, r);
+        return;
+    }
+    if (call->op == OP_EXPAND_DL) {
+        fill_expand_dl(res, r);
         return;
     }
     if (r->status != BACKEND_OK && call->op != OP_FETCH && call->op != OP_COUNT_DONE)
@@ -272,6 +311,7 @@ static void fill(struct backend_call *call, struct ews_call_result *res, struct 
             r->n_done += res->response->messages[i].code == EWS_OK;
         return;
     case OP_STATUS_ONLY:
+    case OP_EXPAND_DL:
         return;
     }
 }
@@ -328,22 +368,31 @@ static const char *const MEETING_CLASSES[] = {
 static const char *const ITEM_CLASS_FIELD[] = {"item:ItemClass"};
 static const char *const ATTACHMENTS_FIELD[] = {"item:Attachments"};
 
-static int op_find(struct backend *be, size_t offset, backend_cb cb, void *ud,
-                   struct backend_call **call)
+/* One page of FOLDER's items whose class starts with one of CLASSES: ids and classes. */
+static struct ews_find_item_args class_page(const struct ews_backend *b, const char *folder,
+                                            const char *const *classes, size_t n_classes,
+                                            size_t offset, enum ews_sort sort)
 {
-    struct ews_backend *b = (struct ews_backend *)be;
-    struct ews_find_item_args args = {
-        .folder = {.distinguished_id = "inbox", .mailbox = b->folder_owner},
+    return (struct ews_find_item_args){
+        .folder = {.distinguished_id = folder, .mailbox = b->folder_owner},
         .shape = EWS_SHAPE_ID_ONLY,
         .additional_fields = ITEM_CLASS_FIELD,
         .n_additional_fields = 1,
         .view = EWS_VIEW_INDEXED,
         .offset = offset > 1000000 ? 1000000 : (int)offset,
         .max_entries = FIND_PAGE_SIZE,
-        .item_class_prefixes = MEETING_CLASSES,
-        .n_item_class_prefixes = 2,
-        .sort = EWS_SORT_RECEIVED_ASCENDING,
+        .item_class_prefixes = classes,
+        .n_item_class_prefixes = n_classes,
+        .sort = sort,
     };
+}
+
+static int op_find(struct backend *be, size_t offset, backend_cb cb, void *ud,
+                   struct backend_call **call)
+{
+    struct ews_backend *b = (struct ews_backend *)be;
+    struct ews_find_item_args args =
+        class_page(b, "inbox", MEETING_CLASSES, 2, offset, EWS_SORT_RECEIVED_ASCENDING);
     int rc = post(b, "FindItem", ews_build_find_item(&b->ctx, &args), OP_FIND, cb, ud, call);
     if (rc == 0)
         (*call)->offset = offset;
@@ -514,6 +563,25 @@ static int op_remove(struct backend *be, const struct item_id *ids, size_t n, ba
                 OP_COUNT_DONE, cb, ud, call);
 }
 
+static int op_expand_group(struct backend *be, const char *address, backend_cb cb, void *ud,
+                           struct backend_call **call)
+{
+    struct ews_backend *b = (struct ews_backend *)be;
+    return post(b, "ExpandDL", ews_build_expand_dl(&b->ctx, address), OP_EXPAND_DL, cb, ud, call);
+}
+
+static const char *const RESPONSE_CLASSES[] = {"IPM.Schedule.Meeting.Resp"};
+
+static int op_find_sent_responses(struct backend *be, backend_cb cb, void *ud,
+                                  struct backend_call **call)
+{
+    struct ews_backend *b = (struct ews_backend *)be;
+    /* Without a SortOrder the newest come first. */
+    struct ews_find_item_args args =
+        class_page(b, "sentitems", RESPONSE_CLASSES, 1, 0, EWS_SORT_NONE);
+    return post(b, "FindItem", ews_build_find_item(&b->ctx, &args), OP_FIND, cb, ud, call);
+}
+
 static void op_cancel(struct backend_call *call)
 {
     if (call == NULL)
@@ -551,6 +619,8 @@ static const struct backend_ops ews_ops = {
     .remove = op_remove,
     .cancel = op_cancel,
     .free = op_free,
+    .expand_group = op_expand_group,
+    .find_sent_responses = op_find_sent_responses,
 };
 
 static char *dup_or_null(const char *s)

@@ -282,6 +282,9 @@ char *ews_build_forward(const struct ews_context *ctx, const struct item_id *ref
                         const char *const *to, size_t n_to, const char *body_text,
                         enum ews_disposition disposition);
 
+/* m:ExpandDL of the distribution group with SMTP address ADDRESS (ews_build_dl.c). */
+char *ews_build_expand_dl(const struct ews_context *ctx, const char *address);
+
 /* m:DeleteAttachment of n >= 1 attachments (t:AttachmentId Id; a change_key is ignored: the
  * request's RequestAttachmentIdType has none). Exchange answers one
  * DeleteAttachmentResponseMessage per id, with the item's new ChangeKey in m:RootItemId. */

@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 
 #include "backoff.h"
+#include "approvals.h"
 #include "ledger.h"
 #include "log.h"
 #include "mailbox_int.h"
@@ -119,6 +120,7 @@ static void poll_free(struct mailbox_poll *p)
         p->backend->ops->cancel(p->call);
     mailbox_work_free(p->work);
     mailbox_batch_free(p->batch);
+    mailbox_approval_pass_free(p->approval);
     item_ids_free(p->candidates, p->n_candidates);
     item_ids_free(p->stale, p->n_stale);
     for (size_t i = 0; i < p->n_queue; i++)
@@ -391,6 +393,13 @@ static const step_handler handlers[STEP_COUNT] = {
     [STEP_BATCH_ANSWER] = mailbox_after_batch_answer,
     [STEP_BATCH_REMOVE] = mailbox_after_batch_remove,
     [STEP_BATCH_REWRITE] = mailbox_after_batch_rewrite,
+    [STEP_EXPAND_GROUP] = mailbox_after_expand_group,
+    [STEP_APPROVAL_EXPAND] = mailbox_after_approval_expand,
+    [STEP_APPROVAL_FIND] = mailbox_after_approval_find,
+    [STEP_APPROVAL_FETCH] = mailbox_after_approval_fetch,
+    [STEP_APPROVAL_VERIFY] = mailbox_after_approval_verify,
+    [STEP_APPROVAL_LOOKUP] = mailbox_after_approval_lookup,
+    [STEP_APPROVAL_ANSWER] = mailbox_after_approval_answer,
 };
 
 /* Steps that only read: when the mailbox is stopping, their answer is not acted on (the
@@ -398,7 +407,10 @@ static const step_handler handlers[STEP_COUNT] = {
 static bool only_reads(enum mailbox_step step)
 {
     return step == STEP_FIND || step == STEP_FETCH || step == STEP_VERIFY ||
-           step == STEP_CALENDAR || step == STEP_SETTLE || step == STEP_BATCH_CALENDAR;
+           step == STEP_CALENDAR || step == STEP_SETTLE || step == STEP_BATCH_CALENDAR ||
+           step == STEP_EXPAND_GROUP || step == STEP_APPROVAL_EXPAND ||
+           step == STEP_APPROVAL_FIND || step == STEP_APPROVAL_FETCH ||
+           step == STEP_APPROVAL_VERIFY || step == STEP_APPROVAL_LOOKUP;
 }
 
 void mailbox_on_result(struct backend_result *r, void *userdata)
@@ -520,6 +532,7 @@ void mailbox_free(struct mailbox *m)
     poll_free(m->poll);
     confref_put(m->conf);
     ledger_close(m->ledger);
+    approvals_close(m->approvals);
     strlist_free(&m->dry_run_seen);
     free(m->name);
     free(m);

@@ -35,6 +35,7 @@
 
 struct backend;
 struct backoff;
+struct group_cache;
 struct conf;
 struct conf_mailbox;
 struct ev_loop;
@@ -46,9 +47,11 @@ struct mailbox_env {
     struct backend *(*open_backend)(const struct conf *conf, const struct conf_mailbox *cm,
                                     void *backend_userdata);
     void *backend_userdata;
-    struct backoff *backoff; /* shared by every mailbox (borrowed) */
-    bool dry_run;            /* decide and log, change nothing on the server */
-    bool once;               /* stop when nothing actionable is left */
+    struct backoff *backoff;    /* shared by every mailbox (borrowed) */
+    struct group_cache *groups; /* distribution groups, shared by every mailbox (borrowed;
+                                   NULL: no list entry is a group) */
+    bool dry_run;               /* decide and log, change nothing on the server */
+    bool once;                  /* stop when nothing actionable is left */
     /* Called for every decision (may be NULL). */
     void (*on_decision)(const struct policy_event *decision, void *userdata);
     /* Called when a mailbox stops for good: in --once mode when it is finished (FAILED

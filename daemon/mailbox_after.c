@@ -69,7 +69,7 @@ void mailbox_after_list_attachments(struct mailbox *m, struct backend_result *r)
  * (AssociatedCalendarItemId) or, on servers that never send it (grommunio Gromox), the item of
  * the calendar view with the request's UID (a single item or the series, not an occurrence).
  * NULL when neither is there. */
-const char *mailbox_own_calendar_item_id(const struct mailbox *m, const struct mailbox_work *w)
+const char *mailbox_find_own_calendar_item(const struct mailbox_work *w)
 {
     if (w->item->associated_calendar_item_id.id != NULL)
         return w->item->associated_calendar_item_id.id;
@@ -79,6 +79,14 @@ const char *mailbox_own_calendar_item_id(const struct mailbox *m, const struct m
             (c->calendar_item_type == CAL_SINGLE || c->calendar_item_type == CAL_RECURRING_MASTER))
             return c->id.id;
     }
+    return NULL;
+}
+
+const char *mailbox_own_calendar_item_id(const struct mailbox *m, const struct mailbox_work *w)
+{
+    const char *id = mailbox_find_own_calendar_item(w);
+    if (id != NULL)
+        return id;
     log_warn("mailbox %s: no calendar item found for \"%s\" (no link, none with its UID): "
              "it is left as the organizer sent it",
              m->name, w->item->subject ? w->item->subject : "");
@@ -198,6 +206,7 @@ static char *forward_note(const struct mailbox *m)
 void mailbox_forward_to_delegates(struct mailbox *m, const char *reference, enum mailbox_step step)
 {
     const struct strlist *delegates = &m->poll->policy->resource_delegates;
+    mailbox_approval_hold(m);
     char *note = forward_note(m);
     MAILBOX_SEND(m, step, "CreateItem", forward, reference, (const char *const *)delegates->v,
                  delegates->n, note);
@@ -232,6 +241,8 @@ void mailbox_show_held_request_free(struct mailbox *m)
 {
     const struct mailbox_work *w = m->poll->work;
     const char *cal_id = NULL;
+    if (w->result.show_free && !m->env.dry_run)
+        mailbox_approval_hold(m);
     if (!w->result.show_free || m->env.dry_run || m->stopping ||
         (cal_id = mailbox_own_calendar_item_id(m, w)) == NULL) {
         mailbox_item_finished(m);

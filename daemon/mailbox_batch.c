@@ -221,6 +221,10 @@ static void decide_all(struct mailbox *m, struct mailbox_batch *b)
         decide(m, b, w, view);
         if (mailbox_answered_elsewhere(m, w))
             continue;
+        if (w->result.groups_unknown) {
+            w->followup = FOLLOW_GROUPS;
+            continue;
+        }
         enum policy_decision d = w->result.decision;
         if (d == POLICY_ACCEPT || d == POLICY_TENTATIVE)
             book(b, w);
@@ -616,6 +620,22 @@ void mailbox_batch_start(struct mailbox *m)
     MAILBOX_SEND(m, STEP_BATCH_CALENDAR, "FindItem", calendar_view, b->view_start, b->view_end);
 }
 
+/* W goes through the per-item path from the start: its calendar is read again (it then
+ * shows what the batch booked) and its decision is made anew. */
+static void restart_alone(struct mailbox_work *w)
+{
+    if (w->calendar_borrowed) {
+        w->calendar = NULL;
+        w->n_calendar = 0;
+        w->calendar_borrowed = false;
+    }
+    policy_result_clear(&w->result);
+    w->have_result = false;
+    free(w->occurrences);
+    w->occurrences = NULL;
+    w->n_occurrences = 0;
+}
+
 bool mailbox_batch_next_followup(struct mailbox *m)
 {
     struct mailbox_poll *p = m->poll;
@@ -632,6 +652,10 @@ bool mailbox_batch_next_followup(struct mailbox *m)
             break;
         case FOLLOW_OCCURRENCES:
             mailbox_decline_next_occurrence(m);
+            break;
+        case FOLLOW_GROUPS:
+            restart_alone(w);
+            mailbox_start_item(m);
             break;
         case FOLLOW_SUPERSEDED:
         case FOLLOW_NONE:

@@ -184,7 +184,7 @@ void mailbox_next_item(struct mailbox *m)
     while (p->queue_pos < p->n_queue && p->queue[p->queue_pos] == NULL)
         p->queue_pos++; /* taken by the batch */
     if (m->stopping || p->queue_pos >= p->n_queue) {
-        mailbox_poll_done(m);
+        mailbox_approval_pass(m);
         return;
     }
     p->work = mailbox_work_new(p->queue[p->queue_pos++]);

@@ -31,6 +31,8 @@
 struct ledger;
 struct ledger_record;
 struct backoff;
+struct approvals;
+struct approval_pass;
 
 /* What the request in flight is for: the dispatcher calls the step's handler. */
 enum mailbox_step {
@@ -55,6 +57,13 @@ enum mailbox_step {
     STEP_BATCH_ANSWER,       /* up to batch_size answers in one request */
     STEP_BATCH_REMOVE,       /* up to batch_size cancelled meetings off the calendar */
     STEP_BATCH_REWRITE,      /* up to batch_size booked calendar items rewritten */
+    STEP_EXPAND_GROUP,       /* a distribution group the decision needs */
+    STEP_APPROVAL_EXPAND,    /* a group among the delegates */
+    STEP_APPROVAL_FIND,      /* a delegate's latest answers (Sent Items) ... */
+    STEP_APPROVAL_FETCH,     /* ... read, for held requests they decide */
+    STEP_APPROVAL_VERIFY,    /* has the held request been answered or removed meanwhile? */
+    STEP_APPROVAL_LOOKUP,    /* the same, by its UID when its calendar item was not known */
+    STEP_APPROVAL_ANSWER,    /* the room's own answer after a delegate's, or the time-out */
     STEP_COUNT
 };
 
@@ -65,6 +74,8 @@ enum mailbox_followup {
                            left alone, forwarded to the delegates) */
     FOLLOW_OCCURRENCES, /* answered: conflicting occurrences, rewrite, attachments */
     FOLLOW_SUPERSEDED,  /* the server said out of date: set aside */
+    FOLLOW_GROUPS,      /* its decision needs a distribution group not known yet: decided
+                           alone, from a fresh calendar view, after the group is expanded */
 };
 
 /* The item being worked on. */
@@ -80,6 +91,7 @@ struct mailbox_work {
     bool have_result;
     size_t occ_decline_pos;
     char *moved_request_id; /* where answering moved the request, NULL if unknown */
+    char *expanding;        /* the distribution group being expanded (mailbox_groups.c) */
 };
 
 /* One poll, from the first page of the Inbox to the last item. */
@@ -103,14 +115,15 @@ struct mailbox_poll {
     struct mailbox_work *work;
     struct mailbox_batch *batch; /* the batch of this poll (mailbox_batch.c), or NULL */
 
-    bool acted;             /* this poll answered or removed something */
-    bool left_behind;       /* ... and the server may have kept its message in the Inbox
-                               (no moved id came back) */
-    bool reached;           /* a request of this poll got through: the server is there */
-    bool again;             /* a superseded request: look again right away */
-    unsigned item_failures; /* items that failed for good in this poll */
-    bool collect_seen;      /* this poll lists the Inbox for the ledger's compaction */
-    struct strlist seen;    /* ids of every meeting message in the Inbox (collect_seen) */
+    bool acted;                     /* this poll answered or removed something */
+    bool left_behind;               /* ... and the server may have kept its message in the Inbox
+                                       (no moved id came back) */
+    bool reached;                   /* a request of this poll got through: the server is there */
+    bool again;                     /* a superseded request: look again right away */
+    unsigned item_failures;         /* items that failed for good in this poll */
+    bool collect_seen;              /* this poll lists the Inbox for the ledger's compaction */
+    struct strlist seen;            /* ids of every meeting message in the Inbox (collect_seen) */
+    struct approval_pass *approval; /* after the Inbox: held requests (mailbox_approval.c) */
 
     /* Pending intents not (yet) found in the Inbox listing: settled after it
      * (mailbox_state.c); the next one to settle. */
@@ -138,6 +151,7 @@ struct mailbox {
     bool once_undone; /* --once: a message was left alone for good (exit non-zero) */
     time_t last_compact;
     struct mailbox_poll *poll;    /* the running poll, or NULL */
+    struct approvals *approvals;  /* held requests, opened when first needed */
     enum mailbox_failure failure; /* why it gave up (--once) */
     bool paused; /* its state cannot be written: it sends nothing (mailbox_state.c) */
 };
@@ -209,11 +223,41 @@ void mailbox_after_calendar(struct mailbox *m, struct backend_result *r);
 void mailbox_after_answer(struct mailbox *m, struct backend_result *r);
 void mailbox_after_remove_cancelled(struct mailbox *m, struct backend_result *r);
 void mailbox_after_remove_old(struct mailbox *m, struct backend_result *r);
+/* Decides the item whose calendar is read (again, after a group was expanded). */
+void mailbox_decide(struct mailbox *m);
+
+/* mailbox_groups.c */
+/* The policy's context for distribution groups (ctx->group_member, ctx->groups). */
+void mailbox_groups_context(struct mailbox *m, struct policy_context *ctx);
+/* After the decision: true when it needed a group not known yet; the item then goes on
+ * (expansion, a new decision) or waits for a later poll. */
+bool mailbox_groups_pending(struct mailbox *m);
+void mailbox_after_expand_group(struct mailbox *m, struct backend_result *r);
+/* The people among ENTRIES, appended to OUT: the members of the groups known (nested ones
+ * followed), every other entry as it is. True when an entry is not known to be a group or
+ * not (it is queued for expansion, and in OUT as it is). */
+bool mailbox_people_of(struct mailbox *m, const struct strlist *entries, struct strlist *out);
+
+/* mailbox_approval.c */
+/* A request the policy held for approval (forwarded or not) is remembered until settled. */
+void mailbox_approval_hold(struct mailbox *m);
+/* The end of the Inbox: the held requests are looked at (delegates' answers, time-outs),
+ * then the poll is done. */
+void mailbox_approval_pass(struct mailbox *m);
+void mailbox_approval_pass_free(struct approval_pass *pass);
+void mailbox_after_approval_expand(struct mailbox *m, struct backend_result *r);
+void mailbox_after_approval_find(struct mailbox *m, struct backend_result *r);
+void mailbox_after_approval_fetch(struct mailbox *m, struct backend_result *r);
+void mailbox_after_approval_verify(struct mailbox *m, struct backend_result *r);
+void mailbox_after_approval_lookup(struct mailbox *m, struct backend_result *r);
+void mailbox_after_approval_answer(struct mailbox *m, struct backend_result *r);
 
 /* mailbox_after.c */
 /* The mailbox's own calendar item for W's request, or NULL (logged). */
 const char *mailbox_own_calendar_item_id(const struct mailbox *m, const struct mailbox_work *w);
 void mailbox_decline_next_occurrence(struct mailbox *m);
+/* The id of the mailbox's own calendar item for W's request (its link, else by UID), NULL. */
+const char *mailbox_find_own_calendar_item(const struct mailbox_work *w);
 void mailbox_forward_to_delegates(struct mailbox *m, const char *reference, enum mailbox_step step);
 void mailbox_show_held_request_free(struct mailbox *m);
 void mailbox_after_decline_occurrence(struct mailbox *m, struct backend_result *r);

@@ -44,6 +44,7 @@ void mailbox_work_free(struct mailbox_work *w)
     if (w->have_result)
         policy_result_clear(&w->result);
     free(w->moved_request_id);
+    free(w->expanding);
     free(w);
 }
 
@@ -287,13 +288,14 @@ void mailbox_decide_work(struct mailbox *m, struct mailbox_work *w,
         .calendar = calendar,
         .n_calendar = n_calendar,
     };
+    mailbox_groups_context(m, &ctx);
     policy_time_series(w->item, ctx.calendar, ctx.n_calendar, &ctx, &w->occurrences);
     w->n_occurrences = ctx.n_occurrences;
     policy_decide(m->poll->policy, w->item, &ctx, &w->result);
     w->have_result = true;
 }
 
-static void decide(struct mailbox *m)
+void mailbox_decide(struct mailbox *m)
 {
     struct mailbox_work *w = m->poll->work;
     mailbox_decide_work(m, w, (const struct item *const *)w->calendar, w->n_calendar);
@@ -301,6 +303,8 @@ static void decide(struct mailbox *m)
         mailbox_item_finished(m);
         return;
     }
+    if (mailbox_groups_pending(m))
+        return;
     mailbox_answer_decided(m);
 }
 
@@ -319,7 +323,7 @@ void mailbox_after_calendar(struct mailbox *m, struct backend_result *r)
     if (!m->env.dry_run && ledger_state(m->ledger, w->item->id.id) == LEDGER_INTENT &&
         settle_by_uid(m))
         return;
-    decide(m);
+    mailbox_decide(m);
 }
 
 static void gather_context(struct mailbox *m)

@@ -225,15 +225,10 @@ void mailbox_settle_next(struct mailbox *m)
         const char *link = ledger_link(m->ledger, id);
         if (ledger_state(m->ledger, id) != LEDGER_INTENT)
             continue;
-        if (link == NULL) {
-            /* An intent of an older version, without its link: nothing can tell, and the
-             * request is not there to be answered again. */
-            log_warn("mailbox %s: an earlier answer to a request that has left the Inbox cannot "
-                     "be confirmed (no link to its calendar item)",
-                     m->name);
-            settle(m, id, NULL, "unconfirmed");
+        /* Without a link the intent is not an answer's to an Inbox message (the approval
+         * flow keys its own), or an older version wrote it: its owner settles it. */
+        if (link == NULL)
             continue;
-        }
         MAILBOX_SEND(m, STEP_SETTLE, "GetItem", verify, link);
         return;
     }

@@ -25,6 +25,7 @@
 #include "conf.h"
 #include "confref.h"
 #include "ews_backend.h"
+#include "group_cache.h"
 #include "http.h"
 #include "krb5env.h"
 #include "log.h"
@@ -45,7 +46,8 @@ struct daemon {
     const char *conf_path;
     struct confref *conf;
     struct http_client *http;
-    struct backoff *backoff; /* pauses the mailboxes share */
+    struct backoff *backoff;    /* pauses the mailboxes share */
+    struct group_cache *groups; /* distribution groups the mailboxes share */
     struct record *record;
     struct metrics_http *metrics_http; /* NULL: metrics_listen off */
     struct mailbox **mailboxes;
@@ -203,6 +205,7 @@ static int add_mailbox(struct daemon *dm, const char *name)
         .open_backend = ews_backend_open,
         .backend_userdata = dm->http,
         .backoff = dm->backoff,
+        .groups = dm->groups,
         .dry_run = dm->dry_run,
         .once = dm->once,
         .on_decision = on_decision,
@@ -493,6 +496,7 @@ static int run(struct daemon *dm)
     bopts.credentials_base_s = conf->daemon.auth_retry_s;
     bopts.credentials_max_s = 30.0 * conf->daemon.auth_retry_s;
     dm->backoff = backoff_new(&bopts);
+    dm->groups = group_cache_new();
     char err[512];
     /* The mailboxes create the state directory too, but the record is opened first: without
      * this the very first run (no systemd StateDirectory=) would lose its decisions. */
@@ -502,6 +506,7 @@ static int run(struct daemon *dm)
     if (locked != 0) {
         http_client_free(dm->http);
         backoff_free(dm->backoff);
+        group_cache_free(dm->groups);
         ev_loop_destroy(dm->loop);
         return locked;
     }
@@ -553,6 +558,7 @@ static int run(struct daemon *dm)
     oauth2_shared_free(dm->http);
     http_client_free(dm->http);
     backoff_free(dm->backoff);
+    group_cache_free(dm->groups);
     record_close(dm->record);
     metrics_http_free(dm->metrics_http);
     metrics_free();

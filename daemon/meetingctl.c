@@ -18,6 +18,7 @@
 #include "jsonval.h"
 #include "krb5env.h"
 #include "log.h"
+#include "meetingctl_approve.h"
 #include "meetingctl.h"
 #include "oauth2.h"
 
@@ -45,6 +46,8 @@ void ctl_usage(FILE *out)
             "  list FOLDER         list inbox, calendar, sentitems, deleteditems or drafts\n"
             "  respond ID accept|tentative|decline [--message M]\n"
             "                      answer a meeting request\n"
+            "  approve|reject ID [--message M]\n"
+            "                      as a delegate: decide a request a room forwarded for approval\n"
             "  health              the running meetingd at a glance, from its metrics_listen page\n"
             "                      (0: fine, 1: a mailbox failing, 69: no answer; no --as)\n"
             "\n"
@@ -341,8 +344,9 @@ static const struct {
     const char *name;
     int (*run)(struct ctl *c, int argc, char **argv);
 } commands[] = {
-    {"create", ctl_cmd_create}, {"status", ctl_cmd_status}, {"update", ctl_cmd_update},
-    {"cancel", ctl_cmd_cancel}, {"list", cmd_list},         {"respond", cmd_respond},
+    {"create", ctl_cmd_create},   {"status", ctl_cmd_status},  {"update", ctl_cmd_update},
+    {"cancel", ctl_cmd_cancel},   {"list", cmd_list},          {"respond", cmd_respond},
+    {"approve", ctl_cmd_approve}, {"reject", ctl_cmd_approve},
 };
 
 /* The options before the command. Returns -1 to go on, else the exit code. */

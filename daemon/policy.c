@@ -178,14 +178,35 @@ static char *internal_domains_text(const struct decider *d)
     return text;
 }
 
-static bool list_matches(const struct strlist *patterns, const char *addr)
+/* Whether ADDR is a member of one of the distribution groups among PATTERNS (every plain
+ * address may name one). A group whose members are not known yet makes the decision
+ * unsafe: out->groups_unknown tells the caller to decide again once they are. */
+static bool in_listed_group(const struct decider *d, const struct strlist *patterns,
+                            const char *addr)
+{
+    if (d->ctx->group_member == NULL)
+        return false;
+    for (size_t i = 0; i < patterns->n; i++) {
+        const char *entry = patterns->v[i];
+        if (entry[0] == '@' || strpbrk(entry, "*?") != NULL)
+            continue;
+        int member = d->ctx->group_member(d->ctx->groups, entry, addr);
+        if (member > 0)
+            return true;
+        if (member < 0)
+            d->out->groups_unknown = true;
+    }
+    return false;
+}
+
+static bool list_matches(const struct decider *d, const struct strlist *patterns, const char *addr)
 {
     if (addr == NULL)
         return false;
     for (size_t i = 0; i < patterns->n; i++)
         if (util_addr_matches(patterns->v[i], addr))
             return true;
-    return false;
+    return in_listed_group(d, patterns, addr);
 }
 
 /* ---- occurrences and the booking window ------------------------------------------------- */
@@ -252,7 +273,7 @@ bool policy_subject_matches(const struct conf_text_match *m, const char *subject
 static bool rule_matches(const struct decider *d, const struct conf_rule *r)
 {
     const struct item *req = d->req;
-    if (r->organizer.n > 0 && !list_matches(&r->organizer, d->addr))
+    if (r->organizer.n > 0 && !list_matches(d, &r->organizer, d->addr))
         return false;
     if (!policy_subject_matches(&r->subject, req->subject))
         return false;
@@ -495,9 +516,10 @@ static void decide_auto_accept(struct decider *d)
         return;
 
     /* WHO: the lists. Request-out-of-policy rights include requesting in policy. */
-    bool delegate = d->addr && strlist_contains_ci(&pol->resource_delegates, d->addr);
+    bool delegate = d->addr && (strlist_contains_ci(&pol->resource_delegates, d->addr) ||
+                                in_listed_group(d, &pol->resource_delegates, d->addr));
     bool may_request_out =
-        pol->all_request_out_of_policy || list_matches(&pol->request_out_of_policy, d->addr);
+        pol->all_request_out_of_policy || list_matches(d, &pol->request_out_of_policy, d->addr);
     if (!have_who) {
         /* Exchange, BookInPolicy: "In delegate and principal scenarios, if the delegate or
          * principal is specified by the BookInPolicy parameter, in-policy meeting requests to
@@ -505,11 +527,11 @@ static void decide_auto_accept(struct decider *d)
          * organizer's behalf names the delegate as its Sender. */
         const char *sender = nonempty(req->sender.address) ? req->sender.address : NULL;
         bool may_book =
-            delegate || pol->all_book_in_policy || list_matches(&pol->book_in_policy, d->addr);
+            delegate || pol->all_book_in_policy || list_matches(d, &pol->book_in_policy, d->addr);
         bool sender_may_book = sender && d->addr && util_str_casecmp_ascii(sender, d->addr) != 0 &&
-                               list_matches(&pol->book_in_policy, sender);
+                               list_matches(d, &pol->book_in_policy, sender);
         bool may_request_in =
-            pol->all_request_in_policy || list_matches(&pol->request_in_policy, d->addr);
+            pol->all_request_in_policy || list_matches(d, &pol->request_in_policy, d->addr);
         if (may_book) {
             who = WHO_BOOK;
             decider_add_check(d, "who", POLICY_CHECK_PASS, false, "%s may book the room%s",

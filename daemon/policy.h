@@ -68,6 +68,11 @@ struct policy_context {
     size_t n_occurrences;
     bool series_end_known;
     time_t series_end;
+    /* Distribution groups (NULL: no list entry is one): whether ADDRESS is a member of the
+     * group ENTRY (a plain address of a list), nested groups followed; 1 yes, 0 no (or
+     * ENTRY names no group), -1 not known yet. */
+    int (*group_member)(void *groups, const char *entry, const char *address);
+    void *groups;
 };
 
 /* How to rewrite the resource's calendar item after booking. */
@@ -94,6 +99,9 @@ struct policy_result {
      * placeholder on the resource's calendar is to show Free (Exchange: "TentativePendingApproval
      * false: pending requests show as free"). */
     bool show_free;
+    /* The decision needed the members of a distribution group that are not known yet: it
+     * must not be carried out; decide again once they are (or at a later poll). */
+    bool groups_unknown;
     /* Ignored because the organizer is external (process_external_meeting_messages = no). */
     bool external_ignored;
 };

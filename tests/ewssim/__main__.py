@@ -14,6 +14,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import auth as auth_mod  # noqa: E402
 import faults as faults_mod  # noqa: E402
 import item_faults  # noqa: E402
+import ops_expand  # noqa: E402
 import ops_notify  # noqa: E402
 import flavor as flavor_mod  # noqa: E402
 from server import SimHTTPServer, Simulator  # noqa: E402
@@ -78,6 +79,13 @@ def parse_item_fault(spec):
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def parse_group(spec):
+    try:
+        return ops_expand.parse_group(spec)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def parse_fault(spec):
     try:
         return faults_mod.parse_spec(spec)
@@ -95,6 +103,10 @@ def main(argv=None):
                     metavar="ADDRESS[:PASSWORD]", help="declare a mailbox that logs in as "
                     "itself (repeatable; password defaults to 'password'; "
                     "'Name <addr>:pw' sets the display name)")
+    ap.add_argument("--group", type=parse_group, action="append", default=[],
+                    metavar="ADDRESS:MEMBER,MEMBER...", help="declare a distribution group "
+                    "that ExpandDL expands (repeatable; a member may be another group; "
+                    "'Name <addr>:...' sets the display name)")
     ap.add_argument("--impersonator", type=parse_impersonator, action="append", default=[],
                     metavar="USER:PASSWORD", help="declare a service account that may "
                     "impersonate any mailbox (repeatable)")
@@ -182,6 +194,11 @@ def main(argv=None):
         if store.mailbox(address) is not None:
             ap.error("mailbox %s declared twice" % address)
         store.add_mailbox(address, name, password)
+    for address, name, members in args.group:
+        if store.mailbox(address) is not None or address.lower() in store.groups:
+            ap.error("group %s declared twice, or also a mailbox" % address)
+        store.groups[address.lower()] = ops_expand.Group(
+            address, name or display_name(address), members)
     impersonators = {}
     for user, password in args.impersonator:
         if store.mailbox(user) is not None:

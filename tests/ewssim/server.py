@@ -29,6 +29,7 @@ import flavor as flavor_mod
 import ops_attach
 import ops_create
 import ops_delete
+import ops_expand
 import ops_find
 import ops_get
 import ops_notify
@@ -56,6 +57,7 @@ OPERATIONS = {
     "Subscribe": ops_notify.subscribe,
     "Unsubscribe": ops_notify.unsubscribe,
     "GetStreamingEvents": ops_notify.get_streaming_events,
+    "ExpandDL": ops_expand.expand_dl,
 }
 
 # Response message types whose schema requires m:Items (or m:Attachments) even on error.

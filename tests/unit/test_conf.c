@@ -202,6 +202,9 @@ static void test_defaults(void **state)
     assert_int_equal(d->record_retention_s, 90 * 86400);
     assert_int_equal(d->log_level, LOG_LEVEL_INFO);
     assert_null(d->metrics_listen);
+    assert_true(d->expand_groups);
+    assert_int_equal(d->group_cache_ttl_s, 3600);
+    assert_int_equal(d->group_max_members, 10000);
     assert_null(d->include_dir);
     assert_null(d->file);
 
@@ -253,6 +256,7 @@ static void test_defaults(void **state)
     assert_int_equal(p->resource_delegates.n, 0);
     assert_true(p->forward_requests_to_delegates);
     assert_true(p->tentative_pending_approval);
+    assert_int_equal(p->approval_timeout_s, 0);
     assert_false(p->process_external_meeting_messages);
     assert_int_equal(p->internal_domains.n, 0);
     assert_true(p->enable_response_details);
@@ -308,6 +312,9 @@ static const char full_fmt[] = "[server]\n"
                                "record_retention = 0\n"
                                "log_level = debug\n"
                                "metrics_listen = [::1]:9873\n"
+                               "expand_groups = no\n"
+                               "group_cache_ttl = 10m\n"
+                               "group_max_members = 50\n"
                                "include_dir = inc\n"
                                "[mailbox own]\n"
                                "address = Room-1@Example.com\n"
@@ -346,6 +353,7 @@ static const char full_fmt[] = "[server]\n"
                                "resource_delegates = d1@example.com, d2@example.com\n"
                                "forward_requests_to_delegates = no\n"
                                "tentative_pending_approval = no\n"
+                               "approval_timeout = 2d\n"
                                "process_external_meeting_messages = yes\n"
                                "internal_domains = example.com @Example.ORG\n"
                                "enable_response_details = no\n"
@@ -441,6 +449,9 @@ static void test_every_key(void **state)
     assert_int_equal(d->record_retention_s, 0);
     assert_int_equal(d->log_level, LOG_LEVEL_DEBUG);
     assert_string_equal(d->metrics_listen, "[::1]:9873");
+    assert_false(d->expand_groups);
+    assert_int_equal(d->group_cache_ttl_s, 600);
+    assert_int_equal(d->group_max_members, 50);
     path = xasprintf("%s/inc", tmpdir);
     assert_string_equal(d->include_dir, path);
     free(path);
@@ -492,6 +503,7 @@ static void test_every_key(void **state)
     assert_list(&p->resource_delegates, (const char *[]){"d1@example.com", "d2@example.com"}, 2);
     assert_false(p->forward_requests_to_delegates);
     assert_false(p->tentative_pending_approval);
+    assert_int_equal(p->approval_timeout_s, 2 * 86400);
     assert_true(p->process_external_meeting_messages);
     assert_list(&p->internal_domains, (const char *[]){"example.com", "example.org"}, 2);
     assert_false(p->enable_response_details);
@@ -565,7 +577,7 @@ static void test_key_table(void **state)
     for (const char *p = full_fmt; *p; p++)
         lines += *p == '\n' && p[1] != '[' && p[1] != '\0';
     /* full_fmt has one line per key per section; mailbox keys appear twice in it. */
-    assert_int_equal(rows, 93);
+    assert_int_equal(rows, 97);
     assert_true(lines >= rows);
     free(buf);
 }
