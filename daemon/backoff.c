@@ -1,29 +1,92 @@
 /*
  * backoff: retry delays and shared pauses (see backoff.h).
  *
- * The keys are few (one per server, per authenticated account and per set of credentials),
- * so they sit in a plain array searched linearly; an entry is dropped when its key clears.
+ * There are keys per authenticated account and per set of credentials: with own
+ * credentials per mailbox, two per mailbox, and every request clears two. So the keys paused
+ * or probed sit in a hash table (an entry is dropped when its key clears), and the keys ever
+ * accepted in a set of 64-bit digests of their case-folded text (8 bytes a key instead of
+ * the string; two keys of one digest would only let untried credentials be tried by more
+ * than one mailbox at once, which is what happened before this probe existed).
  */
 #include "backoff.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util.h"
+
+/* uthash's default on a failed allocation is exit(-1); the rest of meetingd aborts. */
+#define uthash_fatal(msg) abort()
+#include <uthash.h>
 
 struct backoff_key {
     char *key;
     double paused_until; /* monotonic-free: the caller's clock, in seconds */
     double probe_until;  /* another request on the key is out until then */
     unsigned refusals;   /* refused credentials in a row */
+    UT_hash_handle hh;
+};
+
+/* Open addressing over digests; 0 marks an empty slot (a digest of 0 is stored as 1). */
+struct digest_set {
+    uint64_t *slots;
+    size_t cap, n;
 };
 
 struct backoff {
     struct backoff_options opts;
-    struct backoff_key *keys;
-    size_t n_keys;
-    struct strlist accepted; /* keys the server has accepted a request on at least once */
+    struct backoff_key *keys;   /* paused or probed keys, by key */
+    struct digest_set accepted; /* keys the server has accepted a request on at least once */
 };
+
+static uint64_t folded_digest(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        h = (h ^ (c >= 'A' && c <= 'Z' ? c + 32u : c)) * 1099511628211ULL;
+    }
+    return h ? h : 1;
+}
+
+static bool digest_find_slot(const struct digest_set *set, uint64_t d, size_t *slot)
+{
+    size_t i = (size_t)d & (set->cap - 1);
+    while (set->slots[i] != 0 && set->slots[i] != d)
+        i = (i + 1) & (set->cap - 1);
+    *slot = i;
+    return set->slots[i] == d;
+}
+
+static bool digest_contains(const struct digest_set *set, const char *key)
+{
+    size_t slot;
+    return set->cap > 0 && digest_find_slot(set, folded_digest(key), &slot);
+}
+
+static void digest_add(struct digest_set *set, const char *key)
+{
+    if ((set->n + 1) * 2 > set->cap) {
+        struct digest_set grown = {.cap = set->cap ? set->cap * 2 : 64};
+        grown.slots = xcalloc(grown.cap, sizeof(*grown.slots));
+        for (size_t i = 0; i < set->cap; i++) {
+            size_t slot;
+            if (set->slots[i] != 0 && !digest_find_slot(&grown, set->slots[i], &slot)) {
+                grown.slots[slot] = set->slots[i];
+                grown.n++;
+            }
+        }
+        free(set->slots);
+        *set = grown;
+    }
+    uint64_t d = folded_digest(key);
+    size_t slot;
+    if (!digest_find_slot(set, d, &slot)) {
+        set->slots[slot] = d;
+        set->n++;
+    }
+}
 
 void backoff_options_default(struct backoff_options *o, bool once)
 {
@@ -54,10 +117,14 @@ void backoff_free(struct backoff *b)
 {
     if (b == NULL)
         return;
-    for (size_t i = 0; i < b->n_keys; i++)
-        free(b->keys[i].key);
-    free(b->keys);
-    strlist_free(&b->accepted);
+    struct backoff_key *e, *tmp;
+    HASH_ITER(hh, b->keys, e, tmp)
+    {
+        HASH_DEL(b->keys, e);
+        free(e->key);
+        free(e);
+    }
+    free(b->accepted.slots);
     free(b);
 }
 
@@ -99,10 +166,10 @@ double backoff_delay(const struct backoff *b, unsigned n, bool long_wait, unsign
 
 static struct backoff_key *find(const struct backoff *b, const char *key)
 {
-    for (size_t i = 0; key != NULL && i < b->n_keys; i++)
-        if (strcmp(b->keys[i].key, key) == 0)
-            return &b->keys[i];
-    return NULL;
+    struct backoff_key *e = NULL;
+    if (key != NULL)
+        HASH_FIND_STR(b->keys, key, e);
+    return e;
 }
 
 static struct backoff_key *get(struct backoff *b, const char *key)
@@ -110,10 +177,17 @@ static struct backoff_key *get(struct backoff *b, const char *key)
     struct backoff_key *e = find(b, key);
     if (e != NULL)
         return e;
-    b->keys = xreallocarray(b->keys, b->n_keys + 1, sizeof(*b->keys));
-    e = &b->keys[b->n_keys++];
-    *e = (struct backoff_key){.key = xstrdup(key)};
+    e = xcalloc(1, sizeof(*e));
+    e->key = xstrdup(key);
+    HASH_ADD_KEYPTR(hh, b->keys, e->key, strlen(e->key), e);
     return e;
+}
+
+static void drop(struct backoff *b, struct backoff_key *e)
+{
+    HASH_DEL(b->keys, e);
+    free(e->key);
+    free(e);
 }
 
 void backoff_pause(struct backoff *b, const char *key, double now, double seconds)
@@ -139,13 +213,11 @@ double backoff_refused(struct backoff *b, const char *key, double now, bool *fir
 
 void backoff_clear(struct backoff *b, const char *key)
 {
-    if (key != NULL && !strlist_contains_ci(&b->accepted, key))
-        strlist_add(&b->accepted, key);
+    if (key != NULL)
+        digest_add(&b->accepted, key);
     struct backoff_key *e = find(b, key);
-    if (e == NULL)
-        return;
-    free(e->key);
-    *e = b->keys[--b->n_keys];
+    if (e != NULL)
+        drop(b, e);
 }
 
 double backoff_wait(const struct backoff *b, const char *key, double now)
@@ -176,7 +248,7 @@ void backoff_probe_end(struct backoff *b, const char *key)
 
 void backoff_claim_untried(struct backoff *b, const char *key, double now)
 {
-    if (key == NULL || find(b, key) != NULL || strlist_contains_ci(&b->accepted, key))
+    if (key == NULL || find(b, key) != NULL || digest_contains(&b->accepted, key))
         return;
     get(b, key)->probe_until = now + b->opts.probe_s;
 }
@@ -186,8 +258,7 @@ void backoff_untried_unknown(struct backoff *b, const char *key)
     struct backoff_key *e = find(b, key);
     if (e == NULL || e->refusals > 0 || e->paused_until > 0.0)
         return;
-    free(e->key);
-    *e = b->keys[--b->n_keys];
+    drop(b, e);
 }
 
 bool backoff_refusing(const struct backoff *b, const char *key)

@@ -122,12 +122,11 @@ static bool name_ok(const char *s)
 
 static struct sect *find_sect(const struct parser *p, enum sect_kind kind, const char *name)
 {
-    for (size_t i = 0; i < p->n_sects; i++) {
-        const struct sect *s = p->sects[i];
-        if (s->kind == kind && (name == NULL || strcmp(s->name, name) == 0))
-            return p->sects[i];
-    }
-    return NULL;
+    if (kind == SK_SERVER)
+        return p->server;
+    if (kind == SK_DAEMON)
+        return p->daemon;
+    return nameindex_find(&p->named[kind], name);
 }
 
 /* Reports each required key the section lacks; returns how many. */
@@ -258,7 +257,7 @@ static void start_section(struct parser *p, char *content)
     s->kind = (enum sect_kind)kind;
     s->file = p->file;
     s->line = p->lineno;
-    p->sects = xreallocarray(p->sects, p->n_sects + 1, sizeof(*p->sects));
+    p->sects = conf_grow_for_one(p->sects, p->n_sects);
     p->sects[p->n_sects++] = s;
 
     switch (s->kind) {
@@ -279,7 +278,7 @@ static void start_section(struct parser *p, char *content)
         m->name = xstrdup(name);
         m->file = s->file;
         m->line = s->line;
-        c->mailboxes = xreallocarray(c->mailboxes, c->n_mailboxes + 1, sizeof(*c->mailboxes));
+        c->mailboxes = conf_grow_for_one(c->mailboxes, c->n_mailboxes);
         c->mailboxes[c->n_mailboxes++] = m;
         s->obj = m;
         s->name = m->name;
@@ -290,7 +289,7 @@ static void start_section(struct parser *p, char *content)
         pol->name = xstrdup(name);
         pol->file = s->file;
         pol->line = s->line;
-        c->policies = xreallocarray(c->policies, c->n_policies + 1, sizeof(*c->policies));
+        c->policies = conf_grow_for_one(c->policies, c->n_policies);
         c->policies[c->n_policies++] = pol;
         s->obj = pol;
         s->name = pol->name;
@@ -301,7 +300,7 @@ static void start_section(struct parser *p, char *content)
         r->name = xstrdup(name);
         r->file = s->file;
         r->line = s->line;
-        c->rules = xreallocarray(c->rules, c->n_rules + 1, sizeof(*c->rules));
+        c->rules = conf_grow_for_one(c->rules, c->n_rules);
         c->rules[c->n_rules++] = r;
         s->obj = r;
         s->name = r->name;
@@ -311,8 +310,10 @@ static void start_section(struct parser *p, char *content)
         break;
     }
     s->key_line = xcalloc(conf_n_keys, sizeof(*s->key_line));
-    if (s->kind != SK_SERVER && s->kind != SK_DAEMON)
+    if (s->kind != SK_SERVER && s->kind != SK_DAEMON) {
+        nameindex_add(&p->named[s->kind], s);
         apply_defaults(p, s->kind, s->obj);
+    }
     p->cur = s;
     p->skipping = false;
     p->last_key = -1;
@@ -322,10 +323,18 @@ static void start_section(struct parser *p, char *content)
 
 /* Like inih's find_chars_or_comment(): the first of chars, or an inline ';' comment (one
  * preceded by whitespace), or the end. */
+static bool one_of(const char *chars, char c)
+{
+    for (; chars && *chars; chars++)
+        if (*chars == c)
+            return true;
+    return false;
+}
+
 static const char *find_or_comment(const char *s, const char *chars)
 {
     bool was_space = false;
-    while (*s && (!chars || !strchr(chars, *s)) && !(was_space && *s == ';')) {
+    while (*s && !one_of(chars, *s) && !(was_space && *s == ';')) {
         was_space = conf_is_space(*s);
         s++;
     }
@@ -375,7 +384,8 @@ static int read_line(struct parser *p, struct raw_line *rl)
             break;
         if (c == '\0')
             rl->has_nul = true;
-        if (!util_utf8_feed(&u8, (unsigned char)c)) {
+        /* ASCII between characters needs no decoder (most of every file). */
+        if ((c >= 0x80 || u8.need > 0) && !util_utf8_feed(&u8, (unsigned char)c)) {
             rl->bad_utf8 = true;
             u8 = (struct util_utf8){0};
         }
@@ -629,10 +639,7 @@ static void parse_include_dir(struct parser *p)
 
 static struct conf_policy *lookup_policy(const struct conf *c, const char *name)
 {
-    for (size_t i = 0; i < c->n_policies; i++)
-        if (strcmp(c->policies[i]->name, name) == 0)
-            return c->policies[i];
-    return NULL;
+    return nameindex_find(&c->policy_index, name);
 }
 
 static void unknown_policy(struct parser *p, const char *file, unsigned line, const char *name)
@@ -663,6 +670,8 @@ static unsigned key_line_of(const struct parser *p, const void *obj, enum sect_k
 static void resolve_references(struct parser *p)
 {
     struct conf *c = p->conf;
+    struct nameindex addresses;
+    nameindex_init(&addresses, conf_mailbox_address, true);
     for (size_t i = 0; i < c->n_mailboxes; i++) {
         struct conf_mailbox *m = c->mailboxes[i];
         if (m->policy_name != NULL) { /* else reported missing */
@@ -670,16 +679,13 @@ static void resolve_references(struct parser *p)
             if (m->policy == NULL)
                 unknown_policy(p, m->file, m->policy_line, m->policy_name);
         }
-        for (size_t j = 0; j < i && m->address != NULL; j++) {
-            if (c->mailboxes[j]->address != NULL &&
-                util_str_casecmp_ascii(c->mailboxes[j]->address, m->address) == 0) {
-                conf_fail_at(p, m->file, key_line_of(p, m, SK_MAILBOX, "address"),
-                             "mailbox %s has the same address as [mailbox %s] (%s:%u)", m->name,
-                             c->mailboxes[j]->name, c->mailboxes[j]->file, c->mailboxes[j]->line);
-                break;
-            }
-        }
+        const struct conf_mailbox *first = m->address ? nameindex_add(&addresses, m) : NULL;
+        if (first != NULL)
+            conf_fail_at(p, m->file, key_line_of(p, m, SK_MAILBOX, "address"),
+                         "mailbox %s has the same address as [mailbox %s] (%s:%u)", m->name,
+                         first->name, first->file, first->line);
     }
+    nameindex_free(&addresses);
     for (size_t i = 0; i < c->n_rules; i++) {
         struct conf_rule *r = c->rules[i];
         if (r->policy_name == NULL)
@@ -766,6 +772,7 @@ static void validate_all(struct parser *p)
         conf_fail_at(p, c->path, 0, "missing [server] section (url is required)");
         return;
     }
+    conf_index_names(c);
     resolve_references(p);
     conf_check_kinds(p);
     resolve_access(p);
@@ -793,6 +800,8 @@ struct conf *conf_load(const char *path, struct conf_error *err)
     struct conf *c = xcalloc(1, sizeof(*c));
     c->path = xstrdup(path);
     struct parser p = {.conf = c, .err = err, .last_key = -1};
+    for (int k = 0; k < SK_COUNT; k++)
+        nameindex_init(&p.named[k], conf_sect_name, false);
     apply_defaults(&p, SK_SERVER, &c->server);
     apply_defaults(&p, SK_DAEMON, &c->daemon);
 
@@ -808,6 +817,10 @@ struct conf *conf_load(const char *path, struct conf_error *err)
         free(p.sects[i]);
     }
     free(p.sects);
+    for (int k = 0; k < SK_COUNT; k++)
+        nameindex_free(&p.named[k]);
+    free(p.secret_path);
+    util_secure_free(p.secret);
     if (p.errors > 0) {
         conf_free(c);
         return NULL;
@@ -835,6 +848,8 @@ void conf_free(struct conf *c)
     }
     free(c->rules);
     strlist_free(&c->files);
+    nameindex_free(&c->mailbox_index);
+    nameindex_free(&c->policy_index);
     free(c->path);
     free(c);
 }
@@ -859,8 +874,5 @@ const struct conf_policy *conf_find_policy(const struct conf *c, const char *nam
 
 const struct conf_mailbox *conf_find_mailbox(const struct conf *c, const char *name)
 {
-    for (size_t i = 0; name && i < c->n_mailboxes; i++)
-        if (strcmp(c->mailboxes[i]->name, name) == 0)
-            return c->mailboxes[i];
-    return NULL;
+    return nameindex_find(&c->mailbox_index, name);
 }

@@ -43,6 +43,7 @@
 #include <stdio.h>
 
 #include "log.h"
+#include "nameindex.h"
 #include "util.h"
 
 #define CONF_DEFAULT_PATH "/etc/meetingd/meetingd.conf"
@@ -310,6 +311,8 @@ struct conf {
     size_t n_policies;
     struct conf_rule **rules; /* all rules, in order of appearance across files */
     size_t n_rules;
+    struct nameindex mailbox_index; /* the mailboxes by name */
+    struct nameindex policy_index;  /* the policies by name */
 };
 
 /* Loads and validates the configuration at path (CONF_DEFAULT_PATH when NULL), then the

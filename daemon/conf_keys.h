@@ -109,6 +109,10 @@ struct parser {
     struct sect **sects; /* every section read, in order */
     size_t n_sects;
     struct sect *server, *daemon;
+    struct nameindex named[SK_COUNT]; /* the named sections by name, per kind */
+    /* The secret file read last and its secret: the mailboxes that name one file share
+     * what a single read found (wiped when loading ends). */
+    char *secret_path, *secret;
 };
 
 #define FIELD(obj, off, type) ((type *)(void *)((char *)(obj) + (off)))
@@ -140,6 +144,15 @@ void conf_format_days(unsigned mask, char *buf, size_t len);
 
 bool conf_is_space(char c);
 
+/* conf_index.c. Makes room for one more pointer in ARRAY of N (the capacity doubles at each
+ * power of two, so appending thousands of sections costs a few reallocations, not one each);
+ * returns the array. */
+void *conf_grow_for_one(void *array, size_t n);
+/* The names sections and mailboxes are indexed by (nameindex.h keys). */
+const char *conf_sect_name(const void *item);
+const char *conf_mailbox_address(const void *item);
+/* Builds the loaded configuration's lookups by name (names are unique once it is valid). */
+void conf_index_names(struct conf *c);
 /* What each mailbox's kind demands of its policy (conf_kinds.c): errors at the keys. */
 void conf_check_kinds(struct parser *p);
 

@@ -517,12 +517,23 @@ static int parse_secret_file(struct parser *p, const struct key *k, void *obj, c
         path = xasprintf("%s/%s", creds, v);
     else
         path = resolve_path(p->file, v);
-    char msg[400];
-    char *secret = util_read_secret_file(path, msg, sizeof(msg));
-    if (secret == NULL) {
-        conf_fail(p, "%s: %s", k->name, msg);
-        free(path);
-        return -1;
+    char *secret;
+    if (p->secret_path != NULL && strcmp(p->secret_path, path) == 0) {
+        /* The file the previous mailbox named: one read serves them all (a configuration of
+         * thousands of mailboxes would otherwise open it thousands of times). */
+        secret = xstrdup(p->secret);
+    } else {
+        char msg[400];
+        secret = util_read_secret_file(path, msg, sizeof(msg));
+        if (secret == NULL) {
+            conf_fail(p, "%s: %s", k->name, msg);
+            free(path);
+            return -1;
+        }
+        free(p->secret_path);
+        util_secure_free(p->secret);
+        p->secret_path = xstrdup(path);
+        p->secret = xstrdup(secret);
     }
     set_string_take(obj, k->off, path);
     util_secure_free(*FIELD(obj, k->off2, char *));

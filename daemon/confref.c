@@ -22,6 +22,9 @@ void confref_put(struct confref *ref)
 {
     if (ref == NULL || --ref->refs > 0)
         return;
-    conf_free(ref->conf);
+    if (ref->dispose)
+        ref->dispose(ref->conf, ref->dispose_data);
+    else
+        conf_free(ref->conf);
     free(ref);
 }

@@ -18,6 +18,7 @@
 #include "mailbox.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -134,10 +135,38 @@ static void poll_free(struct mailbox_poll *p)
     free(p);
 }
 
+/* The poll's slot of the gate goes to the next mailbox waiting for one. */
+static void release_slot(struct mailbox *m)
+{
+    if (m->env.gate == NULL)
+        return;
+    pollgate_cancel(m->env.gate, &m->gate_wait);
+    if (m->holds_slot) {
+        m->holds_slot = false;
+        pollgate_leave(m->env.gate);
+    }
+}
+
+/* Brings the daemon's running sums up to date with this mailbox's counters (ADD: it goes on
+ * counting; false: it goes away and takes its share out). */
+static void count_totals(struct mailbox *m, bool add)
+{
+    struct mailbox_totals *t = m->env.totals;
+    if (t == NULL)
+        return;
+    bool failing = add && m->stats.consecutive_failures > 0;
+    unsigned answered = add ? m->stats.answered : 0;
+    t->failing = t->failing - m->failing_counted + failing;
+    t->answered = t->answered - m->answered_counted + answered;
+    m->failing_counted = failing;
+    m->answered_counted = answered;
+}
+
 /* Releases the mailbox at the end of its life in this run; nothing may touch it after. */
 static void finish(struct mailbox *m, bool failed)
 {
     ev_timer_stop(m->env.loop, &m->timer);
+    release_slot(m);
     release_untried(m);
     poll_free(m->poll);
     m->poll = NULL;
@@ -152,18 +181,18 @@ static void end_poll(struct mailbox *m, bool ok)
     poll_free(m->poll);
     m->poll = NULL;
     m->state = MB_IDLE;
+    release_slot(m);
     m->stats.last_poll = util_now();
     if (!ok)
         m->stats.failed_polls++;
+    count_totals(m, true);
     if (m->env.on_poll)
         m->env.on_poll(m, ok, m->env.userdata);
 }
 
 static unsigned poll_interval(const struct mailbox *m)
 {
-    const struct conf *c = m->conf->conf;
-    const struct conf_mailbox *cm = conf_find_mailbox(c, m->name);
-    return cm ? cm->poll_interval_s : c->daemon.poll_interval_s;
+    return m->cm ? m->cm->poll_interval_s : m->conf->conf->daemon.poll_interval_s;
 }
 
 /* ---- failures and back-off -------------------------------------------------------------- */
@@ -455,9 +484,15 @@ static void poll_start(struct mailbox *m)
         return;
     }
     const struct conf *c = m->conf->conf;
-    const struct conf_mailbox *cm = conf_find_mailbox(c, m->name);
+    const struct conf_mailbox *cm = m->cm;
     if (cm == NULL) /* removed by a reload; main stops it */
         return;
+    /* Due, but as many polls run as may: the gate wakes this mailbox with a slot. */
+    if (!m->holds_slot && m->env.gate != NULL) {
+        if (!pollgate_enter(m->env.gate, &m->gate_wait))
+            return;
+        m->holds_slot = true;
+    }
     struct backend *be = m->env.open_backend(c, cm, m->env.backend_userdata);
     /* Credentials the server refused are not tried again by --once: every attempt brings
      * the account closer to a lockout, and nobody is there to fix them meanwhile. */
@@ -473,6 +508,7 @@ static void poll_start(struct mailbox *m)
     if (wait > 0.0) {
         log_debug("mailbox %s: the server asked to wait; next poll in %.1f s", m->name, wait);
         be->ops->free(be);
+        release_slot(m);
         schedule(m, wait);
         return;
     }
@@ -497,6 +533,15 @@ static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
     poll_start(w->data);
 }
 
+/* The gate handed this mailbox a slot: its poll starts from the loop, not from inside the
+ * poll that gave the slot back. */
+static void on_slot(struct pollgate_waiter *w)
+{
+    struct mailbox *m = (struct mailbox *)(void *)((char *)w - offsetof(struct mailbox, gate_wait));
+    m->holds_slot = true;
+    schedule(m, 0.0);
+}
+
 /* ---- life cycle ------------------------------------------------------------------------- */
 
 struct mailbox *mailbox_new(const struct mailbox_env *env, struct confref *conf, const char *name,
@@ -517,7 +562,9 @@ struct mailbox *mailbox_new(const struct mailbox_env *env, struct confref *conf,
     m->env = *env;
     m->name = xstrdup(name);
     m->conf = confref_get(conf);
+    m->cm = conf_find_mailbox(conf->conf, name);
     m->ledger = ledger;
+    m->gate_wait.wake = on_slot;
     ev_timer_init(&m->timer, on_timer, 0.0, 0.0);
     m->timer.data = m;
     return m;
@@ -528,7 +575,9 @@ void mailbox_free(struct mailbox *m)
     if (m == NULL)
         return;
     ev_timer_stop(m->env.loop, &m->timer);
+    release_slot(m);
     release_untried(m);
+    count_totals(m, false);
     poll_free(m->poll);
     confref_put(m->conf);
     ledger_close(m->ledger);
@@ -548,6 +597,7 @@ void mailbox_reconfigure(struct mailbox *m, struct confref *conf)
 {
     struct confref *old = m->conf;
     m->conf = confref_get(conf);
+    m->cm = conf_find_mailbox(conf->conf, m->name);
     confref_put(old);
 }
 

@@ -40,6 +40,7 @@ struct conf;
 struct conf_mailbox;
 struct ev_loop;
 struct mailbox;
+struct pollgate;
 
 struct mailbox_env {
     struct ev_loop *loop;
@@ -66,6 +67,17 @@ struct mailbox_env {
     /* Whether the decision record takes lines now (NULL: always): asked before an intent is
      * written, so that nothing is sent whose decision could not be recorded. */
     bool (*can_record)(void *userdata);
+    /* Sums over the mailboxes, kept up to date as polls end (may be NULL): the status line
+     * reads them instead of walking every mailbox after every poll. */
+    struct mailbox_totals *totals;
+    /* Caps the polls running at once (pollgate.h; NULL: no cap). Borrowed. */
+    struct pollgate *gate;
+};
+
+/* What the status line says, summed over the mailboxes that share the struct. */
+struct mailbox_totals {
+    unsigned answered; /* answers sent by the mailboxes there are now */
+    unsigned failing;  /* mailboxes whose last poll failed */
 };
 
 /*

@@ -26,6 +26,7 @@
 #include "backend.h"
 #include "conf.h"
 #include "mailbox.h"
+#include "pollgate.h"
 #include "util.h"
 
 struct ledger;
@@ -136,7 +137,8 @@ enum mailbox_state { MB_IDLE, MB_BUSY, MB_STOPPED };
 struct mailbox {
     struct mailbox_env env;
     char *name;
-    struct confref *conf; /* newest configuration */
+    struct confref *conf;          /* newest configuration */
+    const struct conf_mailbox *cm; /* this mailbox's section in it */
     struct ledger *ledger;
     ev_timer timer;
     enum mailbox_state state;
@@ -150,9 +152,13 @@ struct mailbox {
     unsigned once_passes;
     bool once_undone; /* --once: a message was left alone for good (exit non-zero) */
     time_t last_compact;
-    struct mailbox_poll *poll;    /* the running poll, or NULL */
-    struct approvals *approvals;  /* held requests, opened when first needed */
-    enum mailbox_failure failure; /* why it gave up (--once) */
+    struct mailbox_poll *poll;        /* the running poll, or NULL */
+    struct approvals *approvals;      /* held requests, opened when first needed */
+    enum mailbox_failure failure;     /* why it gave up (--once) */
+    struct pollgate_waiter gate_wait; /* queued for a slot of env.gate */
+    bool holds_slot;                  /* a slot of env.gate is this mailbox's */
+    bool failing_counted;             /* counted in env.totals->failing */
+    unsigned answered_counted;        /* of stats.answered, in env.totals->answered */
     bool paused; /* its state cannot be written: it sends nothing (mailbox_state.c) */
 };
 

@@ -23,6 +23,7 @@
 
 #include "backoff.h"
 #include "conf.h"
+#include "conf_async.h"
 #include "confref.h"
 #include "ews_backend.h"
 #include "group_cache.h"
@@ -34,12 +35,28 @@
 #include "metrics_http.h"
 #include "history.h"
 #include "oauth2.h"
+#include "pollgate.h"
 #include "record.h"
 #include "sdnotify.h"
 #include "util.h"
 
+/* uthash's default on a failed allocation is exit(-1); the rest of meetingd aborts. */
+#define uthash_fatal(msg) abort()
+#include <uthash.h>
+
 /* sysexits.h's EX_CANTCREAT: the state directory cannot be written. */
 #define EXIT_CANTCREAT 73
+
+/* A running mailbox, found by its name (one instance a name: a mailbox a reload added back
+ * while its old instance winds down is started when that one has finished). */
+struct running_mailbox {
+    struct mailbox *m;
+    UT_hash_handle hh; /* keyed by mailbox_name(m) */
+};
+
+/* Polls running at once, per request the HTTP client may have in flight: a poll spends part
+ * of its time between two requests, and the client's slots stay busy meanwhile. */
+#define POLLS_PER_REQUEST_SLOT 2
 
 struct daemon {
     struct ev_loop *loop;
@@ -50,8 +67,11 @@ struct daemon {
     struct group_cache *groups; /* distribution groups the mailboxes share */
     struct record *record;
     struct metrics_http *metrics_http; /* NULL: metrics_listen off */
-    struct mailbox **mailboxes;
+    struct running_mailbox *mailboxes; /* by name, in the order they started */
     size_t n_mailboxes;
+    struct mailbox_totals totals; /* the status line's sums, kept by the mailboxes */
+    struct pollgate gate;         /* caps the polls running at once */
+    struct conf_async *reader;    /* reads the configuration for a reload; NULL before one */
     bool once;
     bool dry_run;
     bool stopping;
@@ -131,13 +151,8 @@ static void on_decision_group(bool begin, void *userdata)
 
 static void status_update(struct daemon *dm)
 {
-    unsigned answered = 0, failing = 0;
-    for (size_t i = 0; i < dm->n_mailboxes; i++) {
-        const struct mailbox_stats *s = mailbox_stats(dm->mailboxes[i]);
-        answered += s->answered;
-        failing += s->consecutive_failures > 0;
-    }
-    sdnotify_status("%zu mailbox(es), %u answered, %u failing", dm->n_mailboxes, answered, failing);
+    sdnotify_status("%zu mailbox(es), %u answered, %u failing", dm->n_mailboxes,
+                    dm->totals.answered, dm->totals.failing);
 }
 
 static void on_poll(struct mailbox *m, bool ok, void *userdata)
@@ -148,15 +163,20 @@ static void on_poll(struct mailbox *m, bool ok, void *userdata)
     status_update(dm);
 }
 
+static struct running_mailbox *find_running(struct daemon *dm, const char *name)
+{
+    struct running_mailbox *r = NULL;
+    HASH_FIND_STR(dm->mailboxes, name, r);
+    return r;
+}
+
 static void remove_mailbox(struct daemon *dm, struct mailbox *m)
 {
-    for (size_t i = 0; i < dm->n_mailboxes; i++) {
-        if (dm->mailboxes[i] == m) {
-            memmove(&dm->mailboxes[i], &dm->mailboxes[i + 1],
-                    (dm->n_mailboxes - i - 1) * sizeof(*dm->mailboxes));
-            dm->n_mailboxes--;
-            break;
-        }
+    struct running_mailbox *r = find_running(dm, mailbox_name(m));
+    if (r != NULL && r->m == m) {
+        HASH_DEL(dm->mailboxes, r);
+        free(r);
+        dm->n_mailboxes--;
     }
     metrics_mailbox_remove(mailbox_name(m));
     mailbox_free(m);
@@ -189,15 +209,6 @@ static void on_finished(struct mailbox *m, bool failed, void *userdata)
     free(name);
 }
 
-static struct mailbox *find_mailbox(struct daemon *dm, const char *name)
-{
-    for (size_t i = 0; i < dm->n_mailboxes; i++) {
-        if (strcmp(mailbox_name(dm->mailboxes[i]), name) == 0)
-            return dm->mailboxes[i];
-    }
-    return NULL;
-}
-
 static int add_mailbox(struct daemon *dm, const char *name)
 {
     struct mailbox_env env = {
@@ -214,6 +225,8 @@ static int add_mailbox(struct daemon *dm, const char *name)
         .on_poll = on_poll,
         .on_decision_group = on_decision_group,
         .userdata = dm,
+        .totals = &dm->totals,
+        .gate = &dm->gate,
     };
     char err[512];
     struct mailbox *m = mailbox_new(&env, dm->conf, name, err, sizeof(err));
@@ -221,8 +234,11 @@ static int add_mailbox(struct daemon *dm, const char *name)
         log_error("mailbox %s: %s", name, err);
         return -1;
     }
-    dm->mailboxes = xreallocarray(dm->mailboxes, dm->n_mailboxes + 1, sizeof(*dm->mailboxes));
-    dm->mailboxes[dm->n_mailboxes++] = m;
+    struct running_mailbox *r = xcalloc(1, sizeof(*r));
+    r->m = m;
+    const char *key = mailbox_name(m);
+    HASH_ADD_KEYPTR(hh, dm->mailboxes, key, strlen(key), r);
+    dm->n_mailboxes++;
     metrics_mailbox_add(name);
     mailbox_start(m);
     return 0;
@@ -276,15 +292,26 @@ static void warn_insecure(const struct conf *conf)
         log_warn("server url %s is plain http: credentials travel unencrypted", conf->server.url);
 }
 
-static void reload(struct daemon *dm)
+static void dispose_conf(struct conf *conf, void *userdata)
 {
-    sdnotify_reloading();
-    struct conf_error cerr;
-    struct conf *fresh = conf_load(dm->conf_path, &cerr);
+    conf_async_dispose(userdata, conf);
+}
+
+/* The configuration a reload read (off the loop, SECONDS long) takes over, or ERR says why
+ * it does not. */
+static void on_reloaded(struct conf *fresh, const struct conf_error *cerr, double seconds,
+                        void *userdata)
+{
+    struct daemon *dm = userdata;
+    uint64_t started = util_monotonic_ms();
+    if (dm->stopping) {
+        conf_free(fresh);
+        return;
+    }
     if (fresh == NULL) {
-        log_error("reload failed, keeping the running configuration: %s:%u: %s%s", cerr.file,
-                  cerr.line, cerr.message,
-                  cerr.count > 1 ? " (and more errors: meetingd --check-config lists them)" : "");
+        log_error("reload failed, keeping the running configuration: %s:%u: %s%s", cerr->file,
+                  cerr->line, cerr->message,
+                  cerr->count > 1 ? " (and more errors: meetingd --check-config lists them)" : "");
         sdnotify_ready();
         return;
     }
@@ -296,34 +323,54 @@ static void reload(struct daemon *dm)
                  changed, n_changed > 1 ? "take" : "takes", n_changed > 1 ? "s" : "",
                  n_changed > 1 ? "" : "s");
     struct confref *old = dm->conf;
+    /* Freed on the reader's side once its last poll ended (never the current one: the
+     * reader is gone before that is freed at exit). */
+    old->dispose = dispose_conf;
+    old->dispose_data = dm->reader;
     dm->conf = confref_new_take(fresh);
     apply_log_level(dm, fresh);
     warn_insecure(fresh);
 
     /* Mailboxes that went away wind down; kept ones take the new configuration at their next
-     * poll; new ones start. */
-    for (size_t i = 0; i < dm->n_mailboxes;) {
-        struct mailbox *m = dm->mailboxes[i];
+     * poll; new ones start. Both lookups are by hash: a reload of many mailboxes costs time
+     * linear in their number. */
+    struct running_mailbox *r, *tmp;
+    HASH_ITER(hh, dm->mailboxes, r, tmp)
+    {
+        struct mailbox *m = r->m;
         if (conf_find_mailbox(fresh, mailbox_name(m)) != NULL) {
             mailbox_reconfigure(m, dm->conf);
-            i++;
             continue;
         }
         log_notice("reload: mailbox %s removed", mailbox_name(m));
-        size_t before = dm->n_mailboxes;
-        mailbox_stop(m); /* may free it through on_finished */
-        if (dm->n_mailboxes == before)
-            i++;
+        mailbox_stop(m); /* may free it (and R) through on_finished */
     }
     for (size_t i = 0; i < fresh->n_mailboxes; i++) {
-        if (find_mailbox(dm, fresh->mailboxes[i]->name) == NULL) {
+        if (find_running(dm, fresh->mailboxes[i]->name) == NULL) {
             log_notice("reload: mailbox %s added", fresh->mailboxes[i]->name);
             add_mailbox(dm, fresh->mailboxes[i]->name);
         }
     }
     confref_put(old);
-    log_notice("configuration reloaded: %zu mailbox(es)", fresh->n_mailboxes);
+    log_notice("configuration reloaded: %zu mailbox(es) (read in %.0f ms off the loop, applied "
+               "in %.0f ms)",
+               fresh->n_mailboxes, seconds * 1000.0, (double)(util_monotonic_ms() - started));
     sdnotify_ready();
+}
+
+static void reload(struct daemon *dm)
+{
+    sdnotify_reloading();
+    if (dm->reader == NULL)
+        dm->reader = conf_async_new(dm->loop, dm->conf_path, on_reloaded, dm);
+    if (conf_async_request(dm->reader))
+        return;
+    log_warn_errno(errno, "reload: cannot start a thread to read the configuration; reading it "
+                          "on the event loop");
+    uint64_t started = util_monotonic_ms();
+    struct conf_error cerr;
+    struct conf *fresh = conf_load(dm->conf_path, &cerr);
+    on_reloaded(fresh, &cerr, (double)(util_monotonic_ms() - started) / 1000.0, dm);
 }
 
 /* ---- signals and timers --------------------------------------------------------------- */
@@ -344,8 +391,9 @@ static void begin_stop(struct daemon *dm)
         ev_break(dm->loop, EVBREAK_ALL);
         return;
     }
-    for (size_t i = 0; i < dm->n_mailboxes; i++)
-        mailbox_stop(dm->mailboxes[i]);
+    struct running_mailbox *r, *tmp;
+    HASH_ITER(hh, dm->mailboxes, r, tmp)
+    mailbox_stop(r->m);
 }
 
 static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
@@ -496,6 +544,7 @@ static int run(struct daemon *dm)
     bopts.credentials_base_s = conf->daemon.auth_retry_s;
     bopts.credentials_max_s = 30.0 * conf->daemon.auth_retry_s;
     dm->backoff = backoff_new(&bopts);
+    pollgate_init(&dm->gate, POLLS_PER_REQUEST_SLOT * conf->daemon.max_concurrent_requests);
     dm->groups = group_cache_new();
     char err[512];
     /* The mailboxes create the state directory too, but the record is opened first: without
@@ -552,16 +601,18 @@ static int run(struct daemon *dm)
         ev_run(dm->loop, 0);
 
     sdnotify_stopping();
-    while (dm->n_mailboxes > 0)
-        remove_mailbox(dm, dm->mailboxes[dm->n_mailboxes - 1]);
-    free(dm->mailboxes);
+    /* The metrics go first: nobody reads them any more, and the mailboxes need not leave
+     * them one by one. */
+    metrics_http_free(dm->metrics_http);
+    metrics_free();
+    while (dm->mailboxes != NULL)
+        remove_mailbox(dm, dm->mailboxes->m);
+    conf_async_free(dm->reader);
     oauth2_shared_free(dm->http);
     http_client_free(dm->http);
     backoff_free(dm->backoff);
     group_cache_free(dm->groups);
     record_close(dm->record);
-    metrics_http_free(dm->metrics_http);
-    metrics_free();
     ev_signal_stop(dm->loop, &dm->sigterm);
     ev_signal_stop(dm->loop, &dm->sigint);
     ev_signal_stop(dm->loop, &dm->sighup);
@@ -702,6 +753,9 @@ int main(int argc, char **argv)
      * dump or ptrace by another user of the same uid may read it. */
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
         perror("meetingd: prctl(PR_SET_DUMPABLE)");
+    /* One malloc arena: what the reload's reading thread allocated and freed is reused by
+     * the loop afterwards instead of staying resident in an arena of its own. */
+    mallopt(M_ARENA_MAX, 1);
     /* Every answer parsed and freed grows and shrinks the heap by about the same amount:
      * giving the top of the heap back to the kernel each time (brk, TLB flushes, page faults
      * on the next growth) cost more CPU than the parsing. A free top of up to 4 MiB stays. */

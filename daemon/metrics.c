@@ -58,7 +58,7 @@ struct operation_metrics {
 static struct registry {
     bool on;
     time_t start;
-    struct mailbox_metrics **mailboxes; /* in the order they started */
+    struct mailbox_metrics **mailboxes; /* in the order they started, until one is removed */
     size_t n_mailboxes;
     size_t *index; /* open addressing over mailbox names: position + 1, 0 = empty */
     size_t index_cap;
@@ -158,17 +158,47 @@ void metrics_mailbox_add(const char *mailbox)
     reg.index[slot] = reg.n_mailboxes;
 }
 
+/* The index slot holding position POS. */
+static size_t slot_of_position(size_t pos)
+{
+    size_t slot = name_hash(reg.mailboxes[pos]->name) & (reg.index_cap - 1);
+    while (reg.index[slot] != pos + 1)
+        slot = (slot + 1) & (reg.index_cap - 1);
+    return slot;
+}
+
+/* Empties SLOT, moving later entries of its probe run back so that every one stays reachable
+ * (deletion in linear probing without tombstones). */
+static void index_delete(size_t slot)
+{
+    size_t mask = reg.index_cap - 1, hole = slot;
+    reg.index[hole] = 0;
+    for (size_t i = (hole + 1) & mask; reg.index[i] != 0; i = (i + 1) & mask) {
+        size_t home = name_hash(reg.mailboxes[reg.index[i] - 1]->name) & mask;
+        /* The entry may fill the hole when its home is not cyclically in (hole, i]. */
+        if (((i - home) & mask) >= ((i - hole) & mask)) {
+            reg.index[hole] = reg.index[i];
+            reg.index[i] = 0;
+            hole = i;
+        }
+    }
+}
+
+/* The last mailbox takes the removed one's place: a reload that removes thousands of
+ * mailboxes costs time linear in their number, not a rebuild of the index for each. */
 void metrics_mailbox_remove(const char *mailbox)
 {
     size_t pos = reg.on && mailbox ? mailbox_position(mailbox) : SIZE_MAX;
     if (pos == SIZE_MAX)
         return;
+    size_t last = reg.n_mailboxes - 1;
+    index_delete(slot_of_position(pos));
+    if (pos != last)
+        reg.index[slot_of_position(last)] = pos + 1;
     free(reg.mailboxes[pos]->name);
     free(reg.mailboxes[pos]);
-    memmove(&reg.mailboxes[pos], &reg.mailboxes[pos + 1],
-            (reg.n_mailboxes - pos - 1) * sizeof(*reg.mailboxes));
+    reg.mailboxes[pos] = reg.mailboxes[last];
     reg.n_mailboxes--;
-    index_rebuild(); /* positions moved; removals are rare (reload, shutdown) */
 }
 
 /* ---- hooks ------------------------------------------------------------------------------ */

@@ -25,7 +25,14 @@ Phases (each with a fresh simulator and state directory):
            simulator alone (its part of the streaming path).
   latency  arrival-to-answer delay in daemon mode with a short poll_interval: invitations
            created at random times, answers seen in the simulator's --log.
+  scale    RSS and CPU per idle poll with 1,000 and 10,000 mailboxes, at the same poll rate.
+  check-config  `meetingd --check-config` on a configuration of 20,000 mailboxes.
+  reload   SIGHUP to a running daemon of 20,000 mailboxes: how long its event loop was held.
   callgrind  instructions of a fixed --once workload under valgrind --tool=callgrind.
+
+The phases are the rows of PHASES (near main): a branch that adds a measurement adds its
+functions and one row there, and names in FIGURES the summary figures it fills. The run ends
+with a summary of every figure of issue 12 side by side with its target.
 
 The simulator runs WITHOUT schema validation here, so that its validator's cost does not
 slow down what is measured; the functional suites validate every request instead.
@@ -357,7 +364,7 @@ class Daemon:
     """A configuration of meetingd over a set of simulator mailboxes."""
 
     def __init__(self, binary, sim, workdir, mailboxes, poll_interval=60, log_level="info",
-                 max_concurrent=8):
+                 max_concurrent=8, metrics_listen=None):
         """MAILBOXES: [(section name, address, policy)]."""
         self.binary = binary
         self.workdir = workdir
@@ -369,7 +376,10 @@ class Daemon:
         lines = ["[server]", "url = " + sim.url, "auth = basic", "timeout = 30s", "",
                  "[daemon]", "poll_interval = %ds" % poll_interval,
                  "max_concurrent_requests = %d" % max_concurrent, "state_dir = " + self.state,
-                 "log_level = " + log_level, POLICIES]
+                 "log_level = " + log_level]
+        if metrics_listen:
+            lines.append("metrics_listen = " + metrics_listen)
+        lines.append(POLICIES)
         for name, address, policy in mailboxes:
             lines += ["[mailbox %s]" % name, "address = " + address, "policy = " + policy,
                       "username = " + address, "password_file = " + secret, ""]
@@ -400,7 +410,7 @@ class Daemon:
 
     def start(self):
         self.proc = subprocess.Popen(self.argv(), stdout=self.log, stderr=self.log,
-                                     env=clean_env())
+                                     env=clean_env(), preexec_fn=raise_open_files)
         return self.proc
 
     def stop(self):
@@ -409,6 +419,42 @@ class Daemon:
             die("meetingd died early (exit %s); see %s" % (self.proc.returncode, self.log.name))
         self.proc.send_signal(signal.SIGTERM)
         return wait_rusage(self.proc)
+
+
+def stop_all(daemon, sim):
+    """The end of a phase however it ends: a daemon still running is killed, the simulator
+    stopped."""
+    if daemon is not None and getattr(daemon, "proc", None) is not None \
+            and daemon.proc.returncode is None:
+        daemon.proc.kill()
+        daemon.proc.wait()
+    sim.stop()
+
+
+def raise_open_files(want=65536):
+    """Each mailbox keeps its ledger open: 20,000 mailboxes need more descriptors than a
+    shell's usual hard limit. The systemd unit sets LimitNOFILE=65536; the daemon started
+    here gets the same where the limit may be raised (as root), else what there is."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, want), max(hard, want)))
+    except (ValueError, OSError):
+        pass
+
+
+def mailboxes_within_open_files(n, spare=512):
+    """N, or fewer when the open file limit the daemon can get cannot hold N ledgers and its
+    sockets (said on stderr): a daemon short of descriptors fails its polls, and measures
+    nothing."""
+    import resource
+    raise_open_files()
+    hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    if hard == resource.RLIM_INFINITY or n + spare <= hard:
+        return n
+    sys.stderr.write("bench: the open file limit (%d) holds %d mailboxes, not %d\n"
+                     % (hard, hard - spare, n))
+    return hard - spare
 
 
 def wait_until(predicate, timeout, what, interval=0.05):
@@ -541,8 +587,13 @@ def report_batching(results):
 
 # ---- phase: idle polling ---------------------------------------------------------------------
 
-def phase_idle(args, root, n):
-    """The daemon idle-polling N empty mailboxes for args.idle_seconds."""
+def phase_idle(args, root, n, poll_interval=None, seconds=None, steady=False):
+    """The daemon idle-polling N empty mailboxes for SECONDS (args.idle_seconds) at
+    POLL_INTERVAL (args.idle_poll_interval). STEADY: the window starts shortly before the
+    second round of polls is due, so it holds polls of a daemon in its steady state rather
+    than the start-up round."""
+    poll_interval = poll_interval or args.idle_poll_interval
+    seconds = seconds or args.idle_seconds
     work = tempfile.mkdtemp(prefix="idle%d-" % n, dir=root)
     addresses = ["idle%d@%s" % (i, DOMAIN) for i in range(n)]
     sim = Sim(work, addresses)
@@ -550,17 +601,22 @@ def phase_idle(args, root, n):
     try:
         daemon = Daemon(args.meetingd, sim, work,
                         [("idle%d" % i, a, "accept") for i, a in enumerate(addresses)],
-                        poll_interval=args.idle_poll_interval)
+                        poll_interval=poll_interval)
         started = time.monotonic()
         proc = daemon.start()
         # The first polls are spread over a few seconds; measure once every mailbox polled.
         wait_until(lambda: len(sim.stats()["mailboxes"]) >= n, 60 + n * 0.05,
                    "the first poll of every mailbox")
         settle = time.monotonic() - started
+        if steady:
+            # The second round: each mailbox polls again 0.9 to 1.1 poll_interval after its
+            # first poll ended (all had by SETTLE); the window covers that span at least.
+            time.sleep(max(0.0, started + poll_interval * 0.9 - time.monotonic()))
+            seconds = max(seconds, settle + poll_interval * 0.2 + 1.0)
         mem_start = proc_memory_kib(proc.pid)
         st0, cpu0, sim_cpu0, t0 = sim.stats(), proc_cpu_seconds(proc.pid), sim.cpu_seconds(), \
             time.monotonic()
-        time.sleep(args.idle_seconds)
+        time.sleep(seconds)
         st1, cpu1, sim_cpu1, t1 = sim.stats(), proc_cpu_seconds(proc.pid), sim.cpu_seconds(), \
             time.monotonic()
         mem = proc_memory_kib(proc.pid)
@@ -569,7 +625,7 @@ def phase_idle(args, root, n):
         polls = delta["operations"].get("FindItem", 0)
         window = t1 - t0
         cpu = cpu1 - cpu0
-        return {"mailboxes": n, "poll_interval": args.idle_poll_interval, "window": window,
+        return {"mailboxes": n, "poll_interval": poll_interval, "window": window,
                 "settle": settle, "polls": polls, "requests": delta["requests"],
                 "operations": delta["operations"], "cpu": cpu, "cpu_ticks": round(cpu * CLK_TCK),
                 "sim_cpu": sim_cpu1 - sim_cpu0, "rss_start_kib": mem_start.get("VmRSS"),
@@ -577,11 +633,7 @@ def phase_idle(args, root, n):
                 "exit": rc, "total_cpu": user + sys_,
                 "cmdline_bytes": sim.cmdline_bytes}
     finally:
-        if daemon is not None and getattr(daemon, "proc", None) is not None \
-                and daemon.proc.returncode is None:
-            daemon.proc.kill()
-            daemon.proc.wait()
-        sim.stop()
+        stop_all(daemon, sim)
 
 
 # ---- phase: idle polling over a backlog of messages left in the Inbox ----------------------
@@ -636,11 +688,7 @@ def phase_backlog(args, root):
                 "server_ms": sum(r.get("ms", 0) for r in records),
                 "rss_kib": mem.get("VmRSS"), "hwm_kib": mem.get("VmHWM")}
     finally:
-        if daemon is not None and getattr(daemon, "proc", None) is not None \
-                and daemon.proc.returncode is None:
-            daemon.proc.kill()
-            daemon.proc.wait()
-        sim.stop()
+        stop_all(daemon, sim)
 
 
 # ---- phase: idle cost of a large Inbox, FindItem paging vs SyncFolderItems ----------------
@@ -850,8 +898,13 @@ def report_notify(r):
 
 # ---- phase: arrival-to-answer latency -------------------------------------------------------
 
+# A response object in a CreateItem's body: one answer (a batch carries several).
+ANSWER_ELEMENT = re.compile(r"<(?:\w+:)?(?:Accept|TentativelyAccept|Decline)Item[\s>/]")
+
+
 class LogTail(threading.Thread):
-    """Follows the simulator's --log; notes when each mailbox's CreateItem (an answer) shows."""
+    """Follows the simulator's --log (with --log-bodies); notes when each answer of each
+    mailbox shows: a CreateItem carries one answer per response object in its body."""
 
     def __init__(self, path, mailboxes):
         super().__init__(daemon=True)
@@ -866,6 +919,7 @@ class LogTail(threading.Thread):
         with open(self.path, encoding="utf-8") as f:
             f.seek(self.offset)
             pending = ""
+            answering, in_request = None, False  # (mailbox, time) of the CreateItem logged
             while not self.stopping.is_set():
                 chunk = f.readline()
                 if not chunk:
@@ -876,15 +930,24 @@ class LogTail(threading.Thread):
                     continue
                 seen = time.monotonic()
                 line, pending = pending, ""
+                if not line.startswith('{"'):
+                    # A body line: the request of the CreateItem just logged, if it is one.
+                    if answering is not None and in_request:
+                        n = len(ANSWER_ELEMENT.findall(line))
+                        self.answers[answering[0]] += [answering[1]] * n
+                        self.count += n
+                    in_request = line.startswith("request_body:") or (
+                        in_request and not line.startswith("response_body:"))
+                    continue
                 try:
                     rec = json.loads(line)
                 except ValueError:
                     continue
                 mailbox = (rec.get("mailbox") or "").lower()
+                answering, in_request = None, False
                 if (rec.get("operation") == "CreateItem" and rec.get("status") == 200
                         and mailbox in self.mailboxes):
-                    self.answers[mailbox].append(seen)
-                    self.count += 1
+                    answering = (mailbox, seen)
 
 
 def percentile(sorted_values, p):
@@ -899,7 +962,7 @@ def phase_latency(args, root):
     work = tempfile.mkdtemp(prefix="latency-", dir=root)
     n_mb = args.latency_mailboxes
     addresses = ["lat%d@%s" % (i, DOMAIN) for i in range(n_mb)]
-    sim = Sim(work, [ORGANIZER] + addresses, log=True)
+    sim = Sim(work, [ORGANIZER] + addresses, log=True, log_bodies=True)
     daemon = None
     try:
         daemon = Daemon(args.meetingd, sim, work,
@@ -941,14 +1004,11 @@ def phase_latency(args, root):
         return {"poll_interval": args.poll_interval, "invites": args.invites,
                 "mailboxes": n_mb, "spread": args.latency_spread, "latencies": latencies,
                 "min": latencies[0], "p50": percentile(latencies, 50),
-                "p95": percentile(latencies, 95), "max": latencies[-1],
+                "p95": percentile(latencies, 95), "p99": percentile(latencies, 99),
+                "max": latencies[-1],
                 "mean": sum(latencies) / len(latencies)}
     finally:
-        if daemon is not None and getattr(daemon, "proc", None) is not None \
-                and daemon.proc.returncode is None:
-            daemon.proc.kill()
-            daemon.proc.wait()
-        sim.stop()
+        stop_all(daemon, sim)
 
 
 # ---- phase: callgrind ------------------------------------------------------------------------
@@ -1024,6 +1084,313 @@ def phase_callgrind(args, root):
                                                only_object=os.path.abspath(args.meetingd))}
     finally:
         sim.stop()
+
+
+
+# ---- phase: scale (memory and CPU per idle poll at 1,000 and 10,000 mailboxes) -------------
+
+def phase_scale(args, root):
+    """RSS and CPU per idle poll at each of args.scale_counts mailboxes. The poll_interval
+    grows with the count (count / args.scale_rate seconds), so every size sees the same poll
+    rate and CPU per poll compares like with like."""
+    out = []
+    for n in args.scale_counts:
+        interval = max(1, round(n / args.scale_rate))
+        out.append(phase_idle(args, root, n, poll_interval=interval, seconds=args.scale_seconds,
+                              steady=True))
+    return out
+
+
+def report_scale(results):
+    print()
+    print("== Scale: mailboxes configured and idle (daemon mode, /proc/PID; poll_interval "
+          "grows with the mailboxes: about %.0f polls/s at every size)"
+          % (results[-1]["mailboxes"] / results[-1]["poll_interval"]))
+    rows = []
+    for r in results:
+        n, polls = r["mailboxes"], r["polls"]
+        rows.append([n, r["poll_interval"], "%.1f" % r["settle"], "%.1f" % r["window"], polls,
+                     cpu_per(r["cpu"], r["cpu_ticks"], polls),
+                     "%.1f" % (r["requests"] / n / r["window"] * 3600),
+                     "%.1f" % (r["rss_kib"] / 1024.0), "%.1f" % (r["hwm_kib"] / 1024.0),
+                     "%.2f" % (r["rss_kib"] / n)])
+    table(["mailboxes", "poll_interval s", "first polls s", "window s", "polls", "CPU ms/poll",
+           "requests/mbx/h", "VmRSS MiB", "VmHWM MiB", "KiB/mailbox"], rows)
+    print("   'first polls s': from start until every mailbox had polled once. VmHWM is the "
+          "peak; KiB/mailbox = VmRSS / mailboxes (the process's fixed part included).")
+
+
+def scale_summary(results):
+    """The smallest size fills the 1,000 rows, the largest the 10,000 ones (each says its
+    count: --quick and --scale-mailboxes measure others)."""
+    out = {}
+    ordered = sorted(results, key=lambda r: r["mailboxes"])
+    for slot, r in (("1000", ordered[0]), ("10000", ordered[-1])):
+        n = r["mailboxes"]
+        out["rss_" + slot] = "%.1f MiB (%d mailboxes, %.2f KiB each)" % (
+            r["rss_kib"] / 1024.0, n, r["rss_kib"] / n)
+        out["cpu_idle_poll_" + slot] = "%s ms (%d mailboxes, %d polls)" % (
+            cpu_per(r["cpu"], r["cpu_ticks"], r["polls"]), n, r["polls"])
+    big = ordered[-1]
+    if big["polls"]:
+        per_poll = big["requests"] / big["polls"]
+        out["idle_requests_mbx_h"] = "%.0f at poll_interval = 60 s (%.2f requests a poll)" % (
+            per_poll * 60, per_poll)
+    return out
+
+
+# ---- phase: loading a large configuration (--check-config) ------------------------------
+
+def large_config(args, root, n, sim_url="http://127.0.0.1:9/EWS/Exchange.asmx"):
+    """A meetingd.conf of N mailboxes (own credentials each, one password file), as the idle
+    phases write it; returns the Daemon (nothing started)."""
+    work = tempfile.mkdtemp(prefix="conf%d-" % n, dir=root)
+    fake = collections.namedtuple("FakeSim", "url")(sim_url)
+    return Daemon(args.meetingd, fake, work,
+                  [("mb%d" % i, "mb%d@%s" % (i, DOMAIN), "accept") for i in range(n)])
+
+
+def phase_check_config(args, root):
+    """`meetingd --check-config -q` on args.config_mailboxes mailboxes, best of
+    args.config_runs: wall and CPU (wait4 through LAUNCHER)."""
+    daemon = large_config(args, root, args.config_mailboxes)
+    out = os.path.join(daemon.workdir, "rusage.json")
+    runs = []
+    for _ in range(args.config_runs):
+        subprocess.run([sys.executable, "-I", "-S", "-c", LAUNCHER, out]
+                       + daemon.argv("--check-config", "-q"), stdout=subprocess.DEVNULL,
+                       stderr=daemon.log, env=clean_env(), check=True)
+        with open(out) as f:
+            r = json.load(f)
+        if r["rc"] != 0:
+            die("--check-config exited %d; see %s" % (r["rc"], daemon.log.name))
+        runs.append(r)
+    best = min(runs, key=lambda r: r["wall"])
+    return {"mailboxes": args.config_mailboxes, "runs": len(runs), "wall": best["wall"],
+            "cpu": best["user"] + best["sys"], "maxrss_kib": best["maxrss_kib"],
+            "walls": [r["wall"] for r in runs]}
+
+
+def report_check_config(r):
+    print()
+    print("== Loading a configuration of %d mailboxes (meetingd --check-config -q, best of %d)"
+          % (r["mailboxes"], r["runs"]))
+    table(["mailboxes", "wall s", "user+sys s", "all runs wall s"],
+          [[r["mailboxes"], "%.3f" % r["wall"], "%.3f" % r["cpu"],
+            " ".join("%.3f" % w for w in r["walls"])]])
+    print("   Wall includes waiting for a core on a shared machine; user+sys is the work.")
+
+
+def check_config_summary(r):
+    return {"check_config": "%.3f s wall, %.3f s CPU (%d mailboxes)"
+            % (r["wall"], r["cpu"], r["mailboxes"])}
+
+
+# ---- phase: reload of a large configuration -------------------------------------------------
+
+class LoopProbe(threading.Thread):
+    """Asks the daemon's metrics listener for a page that does not exist (a 404 it answers
+    on its event loop without rendering anything) every few milliseconds; the slowest answer
+    is how long the loop was held."""
+
+    def __init__(self, address):
+        super().__init__(daemon=True)
+        self.host, port = address.rsplit(":", 1)
+        self.port = int(port)
+        self.worst = 0.0
+        self.count = 0
+        self.stopping = threading.Event()
+
+    def run(self):
+        while not self.stopping.is_set():
+            t0 = time.monotonic()
+            conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
+            try:
+                conn.request("GET", "/loop-probe")
+                conn.getresponse().read()
+            except OSError:
+                pass
+            finally:
+                conn.close()
+            self.worst = max(self.worst, time.monotonic() - t0)
+            self.count += 1
+            time.sleep(0.005)
+
+
+def free_port():
+    import socket
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+RELOADED = re.compile(r"configuration reloaded: (\d+) mailbox\(es\) \(read in (\d+) ms off the "
+                      r"loop, applied in (\d+) ms\)")
+
+
+def phase_reload(args, root):
+    """SIGHUP to a daemon of args.reload_mailboxes mailboxes (all polled once), args.reloads
+    times: the daemon's own account of reading (off the loop) and applying (on it), and the
+    slowest answer of its event loop to a probe during each reload."""
+    n = mailboxes_within_open_files(args.reload_mailboxes)
+    work = tempfile.mkdtemp(prefix="reload%d-" % n, dir=root)
+    addresses = ["mb%d@%s" % (i, DOMAIN) for i in range(n)]
+    sim = Sim(work, addresses)
+    daemon = None
+    listen = "127.0.0.1:%d" % free_port()
+    try:
+        daemon = Daemon(args.meetingd, sim, work,
+                        [("mb%d" % i, a, "accept") for i, a in enumerate(addresses)],
+                        poll_interval=3600, metrics_listen=listen)
+        proc = daemon.start()
+        wait_until(lambda: len(sim.stats()["mailboxes"]) >= n, 120 + n * 0.05,
+                   "the first poll of every mailbox")
+        time.sleep(1.0)
+        log_path = daemon.log.name
+        reloads = []
+        for i in range(args.reloads):
+            probe = LoopProbe(listen)
+            probe.start()
+            time.sleep(0.3)  # the probe's own baseline first
+            before = probe.worst
+            probe.worst = 0.0
+            proc.send_signal(signal.SIGHUP)
+
+            def reloaded():
+                with open(log_path, errors="replace") as f:
+                    return RELOADED.findall(f.read())
+            wait_until(lambda: len(reloaded()) > i, 60, "reload %d" % (i + 1))
+            time.sleep(0.3)
+            probe.stopping.set()
+            probe.join()
+            count, read_ms, applied_ms = reloaded()[i]
+            if int(count) != n:
+                die("reload: %s mailboxes after the reload, not %d" % (count, n))
+            reloads.append({"read_ms": int(read_ms), "applied_ms": int(applied_ms),
+                            "probe_worst": probe.worst, "probe_baseline": before,
+                            "probes": probe.count})
+        mem = proc_memory_kib(proc.pid)
+        daemon.stop()
+        return {"mailboxes": n, "reloads": reloads, "rss_kib": mem.get("VmRSS")}
+    finally:
+        stop_all(daemon, sim)
+
+
+def report_reload(r):
+    print()
+    print("== Reload (SIGHUP) of %d mailboxes, all running; the event loop probed every 5 ms "
+          "through the metrics listener" % r["mailboxes"])
+    rows = [[i + 1, x["read_ms"], x["applied_ms"], "%.0f" % (x["probe_worst"] * 1000),
+             "%.0f" % (x["probe_baseline"] * 1000), x["probes"]]
+            for i, x in enumerate(r["reloads"])]
+    table(["reload", "read ms (off the loop)", "applied ms (loop held)", "slowest probe ms",
+           "slowest probe before ms", "probes"], rows)
+    print("   'read' and 'applied' as the daemon logs them; a probe's time includes the Python "
+          "client and sharing the cores with the daemon's reading thread. VmRSS after: %.1f MiB"
+          % (r["rss_kib"] / 1024.0))
+
+
+def reload_summary(r):
+    worst = max(r["reloads"], key=lambda x: x["applied_ms"])
+    probe = max(x["probe_worst"] for x in r["reloads"])
+    return {"reload_block": "%d ms applied on the loop (read off it in %d ms); slowest loop "
+                            "probe %.0f ms (%d mailboxes)"
+                            % (worst["applied_ms"], worst["read_ms"], probe * 1000,
+                               r["mailboxes"])}
+
+
+# ---- summary: every figure of issue 12 side by side -----------------------------------------
+
+# (key, figure, target). A phase's summary function returns {key: text}; a figure no phase
+# of this run measured says which phase gives it.
+FIGURES = [
+    ("cpu_meeting_accept", "CPU per answered meeting, accept", "<= 0.12 ms"),
+    ("cpu_meeting_room", "CPU per answered meeting, room policy", "<= 0.2 ms"),
+    ("wall_accept", "wall of the --once run, accept", "<= 1.5 s"),
+    ("requests_meeting_accept", "EWS requests per meeting, accept (by operation)", "<= 0.2"),
+    ("requests_meeting_room", "EWS requests per meeting, room (by operation)", "<= 0.4"),
+    ("idle_requests_mbx_h", "idle requests per mailbox per hour", "<= 2 (streaming)"),
+    ("rss_1000", "RSS, 1,000 mailboxes idle", ""),
+    ("rss_10000", "RSS, 10,000 mailboxes idle", "<= 32 MiB"),
+    ("latency_finditem", "invitation -> answer p50 / p99, sync = finditem", ""),
+    ("latency_syncfolderitems", "invitation -> answer p50 / p99, sync = syncfolderitems", ""),
+    ("latency_streaming", "invitation -> answer p50 / p99, sync = streaming", "p99 <= 300 ms"),
+    ("idle_inbox_5000", "idle poll, 5,000 answered requests in the Inbox", "1 request a poll"),
+    ("check_config", "--check-config, 20,000 mailboxes", "<= 0.2 s"),
+    ("cpu_idle_poll_1000", "CPU per idle poll, 1,000 mailboxes", ""),
+    ("cpu_idle_poll_10000", "CPU per idle poll, 10,000 mailboxes", "<= the 1,000 figure"),
+    ("reload_block", "reload of 20,000 mailboxes, loop blocked", "<= 100 ms"),
+]
+
+
+def meetings_summary(results):
+    out = {}
+    for r in results:
+        if r["policy"] not in ("accept", "room"):
+            continue
+        per = (r["run"]["cpu"] - r["empty"]["cpu"]) / r["meetings"]
+        what = "%d meetings, %d mailboxes" % (r["meetings"], r["mailboxes"])
+        out["cpu_meeting_" + r["policy"]] = "%s ms (%s)" % (ms(per), what)
+        kinds = ", ".join("%s %.2f" % (k, r["kinds"][k] / r["meetings"])
+                          for k in CALL_ORDER if r["kinds"].get(k))
+        out["requests_meeting_" + r["policy"]] = "%.2f (%s)" % (
+            r["calls"]["requests"] / r["meetings"], kinds)
+        if r["policy"] == "accept":
+            out["wall_accept"] = "%.2f s (%s)" % (r["run"]["wall"], what)
+    return out
+
+
+def latency_summary(r):
+    return {"latency_finditem": "%.3f s / %.3f s (poll_interval = %d s)"
+            % (r["p50"], r["p99"], r["poll_interval"])}
+
+
+def sync_idle_summary(r):
+    f, s = r["finditem"], r["syncfolderitems"]
+    return {"idle_inbox_5000": "FindItem %.0f requests, %.0f sim ms; SyncFolderItems %.0f "
+                               "request, %.1f sim ms (simulator only, %d items)"
+                               % (f["requests"], f["server_ms"], s["requests"], s["server_ms"],
+                                  r["inbox_items"])}
+
+
+def report_summary(summaries, ran):
+    print()
+    print("== Summary: the figures of issue 12, this run (phases: %s)" % ", ".join(ran))
+    values = {}
+    for part in summaries:
+        values.update(part)
+    providers = {}
+    for phase in PHASES:
+        for key in phase.figures:
+            providers.setdefault(key, phase.name)
+    rows = []
+    for key, figure, target in FIGURES:
+        value = values.get(key)
+        if value is None:
+            value = "- (phase %s)" % providers[key] if key in providers else "- (not measured yet)"
+        rows.append([figure, value, target])
+    table(["figure", "measured", "target"], rows, aligns=["<", "<", "<"])
+
+
+def run_meetings(args, root):
+    return [phase_meetings(args, root, policy, args.meetings, args.meeting_mailboxes)
+            for policy in ("accept", "accept-plain", "room")]
+
+
+def run_idle(args, root):
+    return [phase_idle(args, root, n) for n in args.mailbox_counts]
+
+
+def run_callgrind(args, root):
+    r = phase_callgrind(args, root)
+    if "out_src" in r:
+        # Kept outside the work directory, which is removed.
+        keep = os.path.join(tempfile.gettempdir(), "meetingd-bench.callgrind.out")
+        shutil.copyfile(r["out_src"], keep)
+        r["out"] = keep
+    return r
+
+
 
 
 # ---- output ----------------------------------------------------------------------------------
@@ -1180,8 +1547,10 @@ def report_latency(r):
           "arrival = the organizer's CreateItem returned, answer = the attendee's "
           "CreateItem(AcceptItem) in the simulator's --log"
           % (r["invites"], r["spread"], r["mailboxes"]))
-    table(["min s", "p50 s", "p95 s", "max s", "mean s", "bound s (1.1 x poll_interval)"],
-          [["%.3f" % r["min"], "%.3f" % r["p50"], "%.3f" % r["p95"], "%.3f" % r["max"],
+    table(["min s", "p50 s", "p95 s", "p99 s", "max s", "mean s",
+           "bound s (1.1 x poll_interval)"],
+          [["%.3f" % r["min"], "%.3f" % r["p50"], "%.3f" % r["p95"], "%.3f" % r["p99"],
+            "%.3f" % r["max"],
             "%.3f" % r["mean"], "%.1f + one poll" % (1.1 * r["poll_interval"])]])
     print("   meetingd only learns of an invitation when it polls (streaming/push "
           "notifications are not implemented yet): the wait is uniform over the poll "
@@ -1230,6 +1599,39 @@ def environment(args):
           "validator is not measured); simulator and daemon share the machine's cores")
 
 
+# ---- the phases ----------------------------------------------------------------------------
+
+# The phases in the order they run. A phase is a row: its name (for --phases), the function
+# that measures (args, root) -> result, the one that prints it, the one that turns it into
+# summary figures (or None), the FIGURES keys it provides, and whether it runs by default.
+# A branch adding a measurement adds its functions and one row here.
+Phase = collections.namedtuple("Phase", "name run report summary figures default")
+PHASES = [
+    Phase("calls", run_meetings, report_meetings, meetings_summary,
+          ("cpu_meeting_accept", "cpu_meeting_room", "wall_accept", "requests_meeting_accept",
+           "requests_meeting_room"), True),
+    # The workload of issue 12's targets (50 mailboxes x 20 invitations): its figures, later
+    # in the summary, take the place of the calls phase's.
+    Phase("batching", phase_batching, report_batching, meetings_summary,
+          ("cpu_meeting_accept", "cpu_meeting_room", "wall_accept", "requests_meeting_accept",
+           "requests_meeting_room"), True),
+    Phase("idle", run_idle, report_idle, None, (), True),
+    Phase("backlog", phase_backlog, report_backlog, None, (), True),
+    Phase("sync-idle", phase_sync_idle, report_sync_idle, sync_idle_summary,
+          ("idle_inbox_5000",), True),
+    Phase("notify", phase_notify, report_notify, None, (), True),
+    Phase("latency", phase_latency, report_latency, latency_summary, ("latency_finditem",),
+          True),
+    Phase("scale", phase_scale, report_scale, scale_summary,
+          ("rss_1000", "rss_10000", "cpu_idle_poll_1000", "cpu_idle_poll_10000",
+           "idle_requests_mbx_h"), True),
+    Phase("check-config", phase_check_config, report_check_config, check_config_summary,
+          ("check_config",), True),
+    Phase("reload", phase_reload, report_reload, reload_summary, ("reload_block",), True),
+    Phase("callgrind", run_callgrind, report_callgrind, None, (), True),
+]
+
+
 # ---- main ------------------------------------------------------------------------------------
 
 def parse_args(argv):
@@ -1241,10 +1643,10 @@ def parse_args(argv):
                     help="the meetingd binary (scripts/bench passes build-bench/meetingd)")
     ap.add_argument("--quick", action="store_true",
                     help="small sizes and short windows (~30 s), for a smoke run")
+    names = [p.name for p in PHASES]
     ap.add_argument("--phases", metavar="LIST",
-                    default="calls,batching,idle,backlog,sync-idle,notify,latency,callgrind",
-                    help="comma-separated subset of calls,batching,idle,backlog,sync-idle,"
-                    "notify,latency,callgrind")
+                    default=",".join(p.name for p in PHASES if p.default),
+                    help="comma-separated subset of %s (default: all)" % ",".join(names))
     ap.add_argument("--meetings", metavar="N", type=int,
                     help="calls: invitations answered per policy in one --once run "
                     "(default 200; quick 50)")
@@ -1281,6 +1683,23 @@ def parse_args(argv):
                     "--quick 1000)")
     ap.add_argument("--sync-idle-polls", metavar="N", type=int, default=5,
                     help="sync-idle phase: FindItem polls measured (SyncFolderItems: 4x as many)")
+    ap.add_argument("--scale-mailboxes", metavar="LIST",
+                    help="scale: comma-separated mailbox counts (default 1000,10000; quick "
+                    "300,3000)")
+    ap.add_argument("--scale-rate", metavar="N", type=float, default=150.0,
+                    help="scale: polls per second at every size (poll_interval = mailboxes / N; "
+                    "default 150)")
+    ap.add_argument("--scale-seconds", metavar="S", type=float,
+                    help="scale: measurement window (default 20; quick 6)")
+    ap.add_argument("--config-mailboxes", metavar="N", type=int,
+                    help="check-config: mailboxes in the configuration (default 20000; quick "
+                    "5000)")
+    ap.add_argument("--config-runs", metavar="N", type=int, default=3,
+                    help="check-config: runs, the best one counts (default 3)")
+    ap.add_argument("--reload-mailboxes", metavar="N", type=int,
+                    help="reload: mailboxes of the running daemon (default 20000; quick 3000)")
+    ap.add_argument("--reloads", metavar="N", type=int, default=3,
+                    help="reload: SIGHUPs measured (default 3)")
     ap.add_argument("--batch-mailboxes", metavar="N", type=int, default=50,
                     help="batching: mailboxes (default 50)")
     ap.add_argument("--batch-invitations", metavar="N", type=int, default=20,
@@ -1308,16 +1727,21 @@ def parse_args(argv):
         (6.0 if q else 16.0)
     if args.callgrind is None:
         args.callgrind = not q
+    args.scale_counts = [int(x) for x in (args.scale_mailboxes or
+                                          ("300,3000" if q else "1000,10000")).split(",")
+                         if x.strip()]
+    args.scale_seconds = args.scale_seconds or (6.0 if q else 20.0)
+    args.config_mailboxes = args.config_mailboxes or (5000 if q else 20000)
+    args.reload_mailboxes = args.reload_mailboxes or (3000 if q else 20000)
     args.phase_set = set(p.strip() for p in args.phases.split(",") if p.strip())
-    unknown = args.phase_set - {"calls", "batching", "idle", "backlog", "sync-idle", "notify",
-                                "latency", "callgrind"}
+    unknown = args.phase_set - set(names)
     if unknown:
         ap.error("--phases: unknown %s" % ", ".join(sorted(unknown)))
     if not args.callgrind:
         args.phase_set.discard("callgrind")
     for name in ("meetings", "invites", "meeting_mailboxes", "latency_mailboxes",
-                 "callgrind_meetings", "inbox_items", "sync_idle_polls", "batch_mailboxes",
-                 "batch_invitations"):
+                 "callgrind_meetings", "inbox_items", "sync_idle_polls", "config_runs",
+                 "reloads", "batch_mailboxes", "batch_invitations"):
         if getattr(args, name) < 1:
             ap.error("--%s must be at least 1" % name.replace("_", "-"))
     for name in ("idle_poll_interval", "poll_interval"):
@@ -1335,37 +1759,19 @@ def main(argv=None):
     results = {}
     try:
         environment(args)
-        if "calls" in args.phase_set:
-            results["meetings"] = [
-                phase_meetings(args, root, policy, args.meetings, args.meeting_mailboxes)
-                for policy in ("accept", "accept-plain", "room")]
-            report_meetings(results["meetings"])
-        if "batching" in args.phase_set:
-            results["batching"] = phase_batching(args, root)
-            report_batching(results["batching"])
-        if "idle" in args.phase_set:
-            results["idle"] = [phase_idle(args, root, n) for n in args.mailbox_counts]
-            report_idle(results["idle"])
-        if "backlog" in args.phase_set and args.backlog > 0:
-            results["backlog"] = phase_backlog(args, root)
-            report_backlog(results["backlog"])
-        if "sync-idle" in args.phase_set:
-            results["sync_idle"] = phase_sync_idle(args, root)
-            report_sync_idle(results["sync_idle"])
-        if "notify" in args.phase_set:
-            results["notify"] = phase_notify(args, root)
-            report_notify(results["notify"])
-        if "latency" in args.phase_set:
-            results["latency"] = phase_latency(args, root)
-            report_latency(results["latency"])
-        if "callgrind" in args.phase_set:
-            results["callgrind"] = phase_callgrind(args, root)
-            if "out_src" in results["callgrind"]:
-                # Kept outside the work directory, which is removed.
-                keep = os.path.join(tempfile.gettempdir(), "meetingd-bench.callgrind.out")
-                shutil.copyfile(results["callgrind"]["out_src"], keep)
-                results["callgrind"]["out"] = keep
-            report_callgrind(results["callgrind"])
+        summaries, ran = [], []
+        for phase in PHASES:
+            if phase.name not in args.phase_set:
+                continue
+            if phase.name == "backlog" and args.backlog <= 0:
+                continue
+            result = phase.run(args, root)
+            results[phase.name] = result
+            phase.report(result)
+            ran.append(phase.name)
+            if phase.summary is not None and "skipped" not in result:
+                summaries.append(phase.summary(result))
+        report_summary(summaries, ran)
         print()
         print("bench finished in %.0f s" % (time.monotonic() - started))
         if args.json:

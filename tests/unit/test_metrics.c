@@ -257,6 +257,13 @@ static void test_add_remove_many(void **state)
     assert_true(sample(page, "meetingd_last_poll_timestamp_seconds{mailbox=\"mbx999\"}") == 1099);
     assert_true(sample(page, "meetingd_last_poll_timestamp_seconds{mailbox=\"mbx5\"}") == 105);
     assert_true(sample(page, "meetingd_last_poll_timestamp_seconds{mailbox=\"mbx4\"}") == -1);
+    /* Removal moves the last mailbox into the freed place: every survivor keeps its own. */
+    for (int i = 1; i < 1000; i += 2) {
+        char series[96];
+        snprintf(series, sizeof(series), "meetingd_last_poll_timestamp_seconds{mailbox=\"mbx%d\"}",
+                 i);
+        assert_true(sample(page, series) == 100 + i);
+    }
     free(page);
 }
 
