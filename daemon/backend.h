@@ -63,6 +63,9 @@ struct backend_result {
     size_t next_offset; /* find */
     char *moved_id;     /* respond: where answering moved the request, NULL if unknown */
     size_t n_done;      /* delete, delete_attachments: how many succeeded */
+    /* The request went out and its reply was lost or unreadable (a reset, a timeout, a
+     * malformed answer, an error page other than 503): the server may have carried it out. */
+    bool fate_unknown;
     /* respond, rewrite_many with n items, when the server answered item by item: each
      * item's own status in the order sent (BACKEND_OK or an item-level status; a
      * request-level one for an item the server did not process), and respond's moved_ids

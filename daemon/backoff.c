@@ -98,7 +98,7 @@ void backoff_options_default(struct backoff_options *o, bool once)
         .credentials_base_s = 60.0,
         .credentials_max_s = 3600.0,
         .probe_s = 300.0,
-        .recheck_s = once ? 0.5 : 5.0,
+        .recheck_s = once ? 0.5 : 1.0, /* a probe's outcome mostly comes within a second */
         .jitter = 0.2,
     };
 }
@@ -239,6 +239,13 @@ void backoff_claim(struct backoff *b, const char *key, double now)
         e->probe_until = now + b->opts.probe_s;
 }
 
+void backoff_probe_end(struct backoff *b, const char *key)
+{
+    struct backoff_key *e = find(b, key);
+    if (e != NULL)
+        e->probe_until = 0.0;
+}
+
 void backoff_claim_untried(struct backoff *b, const char *key, double now)
 {
     if (key == NULL || find(b, key) != NULL || digest_contains(&b->accepted, key))
@@ -252,13 +259,6 @@ void backoff_untried_unknown(struct backoff *b, const char *key)
     if (e == NULL || e->refusals > 0 || e->paused_until > 0.0)
         return;
     drop(b, e);
-}
-
-void backoff_probe_unknown(struct backoff *b, const char *key)
-{
-    struct backoff_key *e = find(b, key);
-    if (e != NULL)
-        e->probe_until = 0.0;
 }
 
 bool backoff_refusing(const struct backoff *b, const char *key)

@@ -74,6 +74,11 @@ double backoff_wait(const struct backoff *b, const char *key, double now);
  * caller becomes its probe until it reports. */
 void backoff_claim(struct backoff *b, const char *key, double now);
 
+/* The probe on KEY ended without proving or pausing it (the prober's poll failed on another
+ * key): the next to ask probes anew rather than wait probe_s, which starved a mailbox whose
+ * own budget it had claimed. A pause stays. */
+void backoff_probe_end(struct backoff *b, const char *key);
+
 /*
  * The caller is about to send on KEY, which the server has never accepted a request on:
  * it becomes the probe, so that credentials nobody has tried yet are tried by one mailbox
@@ -85,11 +90,6 @@ void backoff_claim_untried(struct backoff *b, const char *key, double now);
 /* The probe of untried KEY failed without an answer about the credentials (transport, a
  * busy server): the next caller probes them instead of everyone waiting for probe_s. */
 void backoff_untried_unknown(struct backoff *b, const char *key);
-
-/* The probe on KEY failed on something else (a 503 of the server while it probed a busy
- * budget): nothing was learnt about KEY, so the next caller probes it, the failed prober
- * included, instead of waiting probe_s for an outcome that will not come. */
-void backoff_probe_unknown(struct backoff *b, const char *key);
 
 /* Whether KEY is paused for refused credentials (--once gives up instead of waiting). */
 bool backoff_refusing(const struct backoff *b, const char *key);

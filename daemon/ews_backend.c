@@ -116,6 +116,23 @@ static enum backend_status status_of(const struct ews_call_result *res)
     return item_status_of(ews_error_action(res->code));
 }
 
+/* Whether the request may have been carried out although no usable answer came: it left
+ * (not a failed connect), and neither a SOAP answer nor a 503 / 429 says it was not. */
+static bool fate_unknown_of(const struct ews_call_result *res)
+{
+    switch (res->status) {
+    case EWS_CALL_TRANSPORT:
+        return http_result_fate_unknown(res->http_result) ||
+               res->http_result == HTTP_ERR_TRANSPORT || res->http_result == HTTP_ERR_TOO_LARGE;
+    case EWS_CALL_MALFORMED:
+        return true;
+    case EWS_CALL_HTTP:
+        return res->http_status >= 500 && res->http_status != 503;
+    default:
+        return false;
+    }
+}
+
 static const struct ews_response_message *only_message(const struct ews_call_result *res)
 {
     return res->response && res->response->n_messages == 1 ? &res->response->messages[0] : NULL;
@@ -416,6 +433,7 @@ static void on_ews_done(struct ews_call_result *res, void *userdata)
     struct backend_result r = {
         .status = status_of(res),
         .retry_ms = res->backoff_ms,
+        .fate_unknown = fate_unknown_of(res),
     };
     if (r.status != BACKEND_OK)
         r.error = res->status == EWS_CALL_OK || res->error == NULL ? ews_error_name(res->code)

@@ -142,6 +142,7 @@ struct row {
     double last_poll, last_good, last_decision, consecutive_failures, decisions, sent;
     char decision[16];
     bool failing;
+    bool paused; /* its state cannot be written: it sends nothing (counted as failing) */
 };
 
 struct summary {
@@ -191,7 +192,10 @@ static void take_sample(struct summary *sum, const struct sample *s)
     } else if (mailbox == NULL) {
         return;
     } else if (strcmp(n, "meetingd_mailbox_failing") == 0) {
-        row_of(sum, mailbox)->failing = s->value > 0;
+        row_of(sum, mailbox)->failing |= s->value > 0;
+    } else if (strcmp(n, "meetingd_mailbox_paused") == 0) {
+        row_of(sum, mailbox)->paused = s->value > 0;
+        row_of(sum, mailbox)->failing |= s->value > 0;
     } else if (strcmp(n, "meetingd_mailbox_consecutive_failures") == 0) {
         row_of(sum, mailbox)->consecutive_failures = s->value;
     } else if (strcmp(n, "meetingd_last_poll_timestamp_seconds") == 0) {
@@ -253,7 +257,9 @@ static void print_row(const struct row *r, time_t now, FILE *out)
     }
     fprintf(out, "%-20s %-13s %-13s %9.0f %5.0f  %-22s ", r->name, poll, good, r->decisions,
             r->sent, last);
-    if (r->failing)
+    if (r->paused)
+        fprintf(out, "PAUSED (its state cannot be written; nothing is sent)\n");
+    else if (r->failing)
         fprintf(out, "FAILING (%.0f failed polls in a row)\n", r->consecutive_failures);
     else
         fprintf(out, "%s\n", r->last_poll > 0 ? "ok" : "starting");

@@ -18,6 +18,10 @@
 #include "record_rotate.h"
 #include "util.h"
 
+/* uthash's default on a failed allocation is exit(-1); the rest of meetingd aborts. */
+#define uthash_fatal(msg) abort()
+#include <uthash.h>
+
 /* ---- reading a record line (jansson) ---------------------------------------------------- */
 
 /* The string member KEY, or NULL when absent, null or not a string. */
@@ -89,6 +93,7 @@ struct hist_entry {
     const char *recurrence, *decision, *outcome, *rule, *response;
     time_t start, end;
     bool recurring, dry_run;
+    bool settles;           /* it settles an earlier answer whose outcome was unknown */
     const json_t *declined; /* array or NULL */
     const json_t *checks;   /* array or NULL */
 };
@@ -135,6 +140,7 @@ static int entry_from_json(const json_t *root, struct hist_entry *e)
     e->end = j_get_time(root, "end");
     e->recurring = j_get_true(root, "recurring");
     e->dry_run = j_get_true(root, "dry_run");
+    e->settles = j_get_true(root, "settles");
     e->declined = j_get_array(root, "declined_occurrences");
     e->checks = j_get_array(root, "checks");
     return 0;
@@ -175,7 +181,8 @@ static bool same_day(time_t a, time_t b)
     return memcmp(x, y, 10) == 0;
 }
 
-static void format_entry(struct strbuf *b, const struct hist_entry *e)
+/* LATER: the request's final outcome when a later record changed it, or NULL. */
+static void format_entry(struct strbuf *b, const struct hist_entry *e, const char *later)
 {
     put_time(b, e->time, true, false);
     strbuf_puts(b, "  ");
@@ -268,13 +275,23 @@ static void format_entry(struct strbuf *b, const struct hist_entry *e)
     }
     bool sent = e->outcome && strcmp(e->outcome, "sent") == 0;
     bool dry = e->outcome && strcmp(e->outcome, "dry-run") == 0;
-    if (e->outcome && !sent && !dry) {
+    if (e->outcome && ((!sent && !dry) || e->settles)) {
         strbuf_puts(b, "    outcome: ");
         log_put_display(b, e->outcome, false);
+        if (e->settles)
+            strbuf_puts(b, " (found on the server later: settles the earlier record)");
         strbuf_putc(b, '\n');
     }
+    if (later) {
+        strbuf_puts(b, "    final outcome: ");
+        log_put_display(b, later, false);
+        strbuf_puts(b, " (a later record settles it)\n");
+    }
+    bool unknown = e->outcome && strcmp(e->outcome, "unknown") == 0;
     if (e->response) {
-        strbuf_puts(b, sent ? "    response sent: " : "    response (not sent): ");
+        strbuf_puts(b, sent      ? "    response sent: "
+                       : unknown ? "    response (sent or not, see the outcome): "
+                                 : "    response (not sent): ");
         log_put_display(b, e->response, true);
         strbuf_putc(b, '\n');
     }
@@ -309,35 +326,145 @@ static bool is_blank(const struct strbuf *b)
     return true;
 }
 
-int history_stream(FILE *in, const struct history_filter *f, FILE *out, struct history_stats *stats)
+/* Reads the next readable record of IN into *ROOT (the caller decrefs it) and E, counting in
+ * ST; LINENO counts the lines. Returns false at the end of IN. */
+static bool next_record(FILE *in, struct strbuf *line, size_t *lineno, struct history_stats *st,
+                        json_t **root, struct hist_entry *e)
+{
+    bool too_long;
+    while (read_line(in, line, &too_long)) {
+        (*lineno)++;
+        if (!too_long && is_blank(line))
+            continue;
+        /* Strict RFC 8259: no NUL in strings, no duplicate keys; nesting is bounded by the
+         * library (and our lines nest three deep). */
+        json_t *r = too_long ? NULL : json_loadb(line->p, line->len, JSON_REJECT_DUPLICATES, NULL);
+        if (json_is_object(r) && entry_from_json(r, e) == 0) {
+            st->records++;
+            *root = r;
+            return true;
+        }
+        json_decref(r);
+        if (st->unreadable++ == 0)
+            st->first_unreadable = *lineno;
+    }
+    return false;
+}
+
+/* ---- final outcomes --------------------------------------------------------------------- */
+
+/* The last record of each request (its mailbox and item_id) over all the files: an earlier
+ * record of a request (an answer whose outcome was unknown, then settled) shows the final
+ * outcome too. */
+struct final {
+    char *key;    /* "MAILBOX\nITEM_ID" */
+    size_t recno; /* the number of its last record, counted over all the files */
+    char *outcome;
+    UT_hash_handle hh;
+};
+
+static char *final_key(const json_t *root, const struct hist_entry *e)
+{
+    const char *id = j_get_str(root, "item_id");
+    return id ? xasprintf("%s\n%s", e->mailbox, id) : NULL;
+}
+
+static void finals_note(struct final **finals, const json_t *root, const struct hist_entry *e,
+                        size_t recno)
+{
+    char *key = final_key(root, e);
+    if (key == NULL || e->outcome == NULL || e->dry_run) {
+        free(key);
+        return;
+    }
+    struct final *fin = NULL;
+    HASH_FIND_STR(*finals, key, fin);
+    if (fin == NULL) {
+        fin = xcalloc(1, sizeof(*fin));
+        fin->key = key;
+        HASH_ADD_KEYPTR(hh, *finals, fin->key, strlen(fin->key), fin);
+    } else {
+        free(key);
+        free(fin->outcome);
+    }
+    fin->recno = recno;
+    fin->outcome = xstrdup(e->outcome);
+}
+
+/* The final outcome of the request of record RECNO when a later record changed it, or NULL. */
+static const char *final_later(struct final *finals, const json_t *root, const struct hist_entry *e,
+                               size_t recno)
+{
+    char *key = finals ? final_key(root, e) : NULL;
+    struct final *fin = NULL;
+    if (key != NULL)
+        HASH_FIND_STR(finals, key, fin);
+    free(key);
+    /* Only an outcome that was not the last word can change: an unknown one, a failure. */
+    bool open = e->outcome != NULL &&
+                (strcmp(e->outcome, "unknown") == 0 || strncmp(e->outcome, "failed", 6) == 0);
+    if (fin == NULL || !open || fin->recno <= recno || strcmp(fin->outcome, e->outcome) == 0)
+        return NULL;
+    return fin->outcome;
+}
+
+static void finals_free(struct final *finals)
+{
+    struct final *fin, *tmp;
+    HASH_ITER(hh, finals, fin, tmp)
+    {
+        HASH_DEL(finals, fin);
+        free(fin->key);
+        free(fin->outcome);
+        free(fin);
+    }
+}
+
+/* Notes the last record of every request of IN in *FINALS; RECNO counts the records. */
+static void finals_read(FILE *in, struct final **finals, size_t *recno)
+{
+    struct history_stats st = {0};
+    struct strbuf line = {0};
+    size_t lineno = 0;
+    json_t *root;
+    struct hist_entry e;
+    while (next_record(in, &line, &lineno, &st, &root, &e)) {
+        finals_note(finals, root, &e, (*recno)++);
+        json_decref(root);
+    }
+    free(line.p);
+}
+
+static void finals_read_file(const char *path, struct final **finals, size_t *recno)
+{
+    FILE *in = fopen(path, "r");
+    if (in == NULL)
+        return; /* the printing pass reports it */
+    finals_read(in, finals, recno);
+    fclose(in);
+}
+
+/* ---- printing --------------------------------------------------------------------------- */
+
+/* history_stream() with the final outcomes FINALS (NULL: none) of the records numbered from
+ * *RECNO on. */
+static int stream_records(FILE *in, const struct history_filter *f, FILE *out,
+                          struct history_stats *stats, struct final *finals, size_t *recno)
 {
     struct history_stats st = {0};
     struct strbuf line = {0}, text = {0};
     size_t lineno = 0;
-    bool too_long;
-    while (read_line(in, &line, &too_long)) {
-        lineno++;
-        if (!too_long && is_blank(&line))
-            continue;
-        struct hist_entry e;
-        /* Strict RFC 8259: no NUL in strings, no duplicate keys; nesting is bounded by the
-         * library (and our lines nest three deep). */
-        json_t *root = too_long ? NULL : json_loadb(line.p, line.len, JSON_REJECT_DUPLICATES, NULL);
-        bool readable = json_is_object(root) && entry_from_json(root, &e) == 0;
-        if (!readable) {
-            json_decref(root);
-            if (st.unreadable++ == 0)
-                st.first_unreadable = lineno;
-            continue;
-        }
-        st.records++;
+    json_t *root;
+    struct hist_entry e;
+    while (next_record(in, &line, &lineno, &st, &root, &e)) {
+        size_t n = (*recno)++;
         if (entry_matches(&e, f)) {
             if (f != NULL && f->json) {
                 jsonval_print_take(json_incref(root), out);
                 fputc('\n', out);
             } else {
                 text.len = 0;
-                format_entry(&text, &e);
+                format_entry(&text, &e, final_later(finals, root, &e, n));
                 fwrite(text.p, 1, text.len, out);
             }
             st.shown++;
@@ -354,9 +481,15 @@ int history_stream(FILE *in, const struct history_filter *f, FILE *out, struct h
     return rc;
 }
 
+int history_stream(FILE *in, const struct history_filter *f, FILE *out, struct history_stats *stats)
+{
+    size_t recno = 0;
+    return stream_records(in, f, out, stats, NULL, &recno);
+}
+
 /* Prints the decisions of one file; adds to *TOTAL. A missing file holds none. */
 static int print_file(const char *path, const struct history_filter *f, FILE *out,
-                      struct history_stats *total)
+                      struct history_stats *total, struct final *finals, size_t *recno)
 {
     FILE *in = fopen(path, "r");
     if (in == NULL) {
@@ -366,7 +499,7 @@ static int print_file(const char *path, const struct history_filter *f, FILE *ou
         return -1;
     }
     struct history_stats st;
-    int rc = history_stream(in, f, out, &st);
+    int rc = stream_records(in, f, out, &st, finals, recno);
     int saved = errno;
     fclose(in);
     if (rc != 0) {
@@ -389,12 +522,22 @@ int history_print(const char *path, const struct history_filter *f, FILE *out)
     struct history_stats st = {0};
     /* The rotated files, oldest first, then the current one: the record in time order. */
     char **rotated = record_rotated_list(path);
+    struct final *finals = NULL;
+    size_t recno = 0;
+    if (say_none) {
+        /* A first pass finds each request's last record, for "final outcome" lines. */
+        for (size_t i = 0; rotated[i] != NULL; i++)
+            finals_read_file(rotated[i], &finals, &recno);
+        finals_read_file(path, &finals, &recno);
+        recno = 0;
+    }
     int rc = 0;
     for (size_t i = 0; rc == 0 && rotated[i] != NULL; i++)
-        rc = print_file(rotated[i], f, out, &st);
+        rc = print_file(rotated[i], f, out, &st, finals, &recno);
     record_rotated_free(rotated);
     if (rc == 0)
-        rc = print_file(path, f, out, &st);
+        rc = print_file(path, f, out, &st, finals, &recno);
+    finals_free(finals);
     if (rc != 0)
         return -1;
     if (say_none && st.records == 0 && st.unreadable == 0)

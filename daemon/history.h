@@ -50,10 +50,13 @@ struct history_stats {
  *       FAIL conflicts: the room is already booked from 10:00 to 11:00 ...
  *       ok   booking_window: within the 180-day booking window
  *       response sent: "..."
- * Dry-run decisions are marked "(dry run)". With F->json each decision is printed as the
- * JSON object it was recorded as, one a line (JSON Lines, for jq). Returns 0 (also when no
- * file exists yet: then it prints "no decisions recorded yet"), or -1 on a read error with a
- * message on stderr. Unreadable lines are skipped and reported once per file, on stderr.
+ * Dry-run decisions are marked "(dry run)". A record that a later one of the same request
+ * (mailbox and item_id) changed - an answer whose outcome was unknown, settled later - gets a
+ * line "final outcome: sent (a later record settles it)"; the settling record says so too. With
+ * F->json each decision is printed as the JSON object it was recorded as, one a line (JSON Lines,
+ * for jq). Returns 0 (also when no file exists yet: then it prints "no decisions recorded yet"), or
+ * -1 on a read error with a message on stderr. Unreadable lines are skipped and reported once per
+ * file, on stderr.
  */
 int history_print(const char *path, const struct history_filter *f, FILE *out);
 

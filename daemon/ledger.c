@@ -31,7 +31,8 @@ struct ledger_entry {
     enum ledger_state state;
     time_t when;
     char action[LEDGER_ACTION_MAX];
-    bool keep; /* ledger_compact's mark */
+    char *link; /* an intent's link to the request's calendar item, or NULL */
+    bool keep;  /* ledger_compact's mark */
     UT_hash_handle hh;
 };
 
@@ -42,6 +43,7 @@ struct ledger {
     bool broken; /* a failed append could not be cut back: refuse appends until reopened */
     bool gone;   /* the file was found removed: said once, until it is written again */
     struct ledger_entry *entries;
+    size_t n_pending; /* entries whose last record is an intent */
 };
 
 static struct ledger_entry *find(const struct ledger *l, const char *id)
@@ -52,7 +54,7 @@ static struct ledger_entry *find(const struct ledger *l, const char *id)
 }
 
 static void remember(struct ledger *l, const char *id, enum ledger_state state, time_t when,
-                     const char *action)
+                     const char *action, const char *link)
 {
     /* ACTION may be ledger_action()'s pointer into the very field written below. */
     char copy[LEDGER_ACTION_MAX];
@@ -63,14 +65,24 @@ static void remember(struct ledger *l, const char *id, enum ledger_state state, 
         e->id = xstrdup(id);
         HASH_ADD_KEYPTR(hh, l->entries, e->id, strlen(e->id), e);
     }
+    if (state == LEDGER_INTENT && e->state != LEDGER_INTENT)
+        l->n_pending++;
+    else if (state != LEDGER_INTENT && e->state == LEDGER_INTENT)
+        l->n_pending--;
     e->state = state;
     e->when = when;
     snprintf(e->action, sizeof(e->action), "%s", copy);
+    char *old_link = e->link; /* LINK may be ledger_link()'s pointer to it */
+    e->link = state == LEDGER_INTENT && link != NULL ? xstrdup(link) : NULL;
+    free(old_link);
 }
 
 static void forget(struct ledger *l, struct ledger_entry *e)
 {
+    if (e->state == LEDGER_INTENT)
+        l->n_pending--;
     HASH_DEL(l->entries, e);
+    free(e->link);
     free(e->id);
     free(e);
 }
@@ -91,11 +103,15 @@ static bool token_ok(const char *s, size_t max)
     return true;
 }
 
-/* One complete record: exactly "K TIME ACTION ID", K one of I and D, TIME all digits. */
-static bool parse_record(const char *line, char *kind, long long *when, char *action, char *id)
+/* One complete record: exactly "K TIME ACTION ID [LINK]", K one of I and D, TIME all digits,
+ * LINK only on an intent. */
+static bool parse_record(const char *line, char *kind, long long *when, char *action, char *id,
+                         char *link)
 {
     char k[2], t[24], extra[2];
-    if (sscanf(line, "%1s %23s %31s %1023s %1s", k, t, action, id, extra) != 4)
+    link[0] = '\0';
+    int n = sscanf(line, "%1s %23s %31s %1023s %1023s %1s", k, t, action, id, link, extra);
+    if (n != 4 && !(n == 5 && k[0] == 'I'))
         return false;
     if ((k[0] != 'I' && k[0] != 'D') || line[0] != k[0] || line[1] != ' ')
         return false;
@@ -112,17 +128,18 @@ static bool parse_record(const char *line, char *kind, long long *when, char *ac
  * Returns 0 for a record, 1 for a recovered one, -1 for a line without one. */
 static int parse_line(struct ledger *l, const char *line)
 {
-    char kind, action[LEDGER_ACTION_MAX], id[LEDGER_ID_MAX];
+    char kind, action[LEDGER_ACTION_MAX], id[LEDGER_ID_MAX], link[LEDGER_ID_MAX];
     long long when;
     int rc = 0;
     const char *p = line;
-    while (!parse_record(p, &kind, &when, action, id)) {
+    while (!parse_record(p, &kind, &when, action, id, link)) {
         rc = 1;
         p = strpbrk(p + 1, "ID");
         if (p == NULL)
             return -1;
     }
-    remember(l, id, kind == 'I' ? LEDGER_INTENT : LEDGER_DONE, (time_t)when, action);
+    remember(l, id, kind == 'I' ? LEDGER_INTENT : LEDGER_DONE, (time_t)when, action,
+             link[0] ? link : NULL);
     return rc;
 }
 
@@ -237,6 +254,17 @@ const char *ledger_action(const struct ledger *l, const char *id)
     return e ? e->action : NULL;
 }
 
+const char *ledger_link(const struct ledger *l, const char *id)
+{
+    const struct ledger_entry *e = find(l, id);
+    return e ? e->link : NULL;
+}
+
+size_t ledger_pending_count(const struct ledger *l)
+{
+    return l->n_pending;
+}
+
 static int write_all(int fd, const char *buf, size_t len)
 {
     while (len > 0) {
@@ -285,8 +313,7 @@ static int restore_removed(struct ledger *l)
         return -1;
     }
     l->gone = false;
-    log_notice("%s: the ledger was written again with its %zu entries", l->path,
-               ledger_count(l));
+    log_notice("%s: the ledger was written again with its %zu entries", l->path, ledger_count(l));
     return 0;
 }
 
@@ -316,12 +343,14 @@ static int append_durably(struct ledger *l, const char *buf, size_t len)
     return -1;
 }
 
-int ledger_append_many(struct ledger *l, const struct ledger_record *records, size_t n)
+int ledger_append_many_linked(struct ledger *l, const struct ledger_record *records,
+                              const char *const *links, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         if (!token_ok(records[i].id, LEDGER_ID_MAX) ||
             !token_ok(records[i].action, LEDGER_ACTION_MAX) ||
-            (records[i].state != LEDGER_INTENT && records[i].state != LEDGER_DONE)) {
+            (records[i].state != LEDGER_INTENT && records[i].state != LEDGER_DONE) ||
+            (links != NULL && links[i] != NULL && !token_ok(links[i], LEDGER_ID_MAX))) {
             errno = EINVAL;
             return -1;
         }
@@ -332,8 +361,10 @@ int ledger_append_many(struct ledger *l, const struct ledger_record *records, si
     size_t len = 0, cap = 0;
     char *buf = NULL;
     for (size_t i = 0; i < n; i++) {
-        char *line = xasprintf("%c %lld %s %s\n", records[i].state == LEDGER_INTENT ? 'I' : 'D',
-                               (long long)now, records[i].action, records[i].id);
+        const char *link = records[i].state == LEDGER_INTENT && links ? links[i] : NULL;
+        char *line = xasprintf("%c %lld %s %s%s%s\n", records[i].state == LEDGER_INTENT ? 'I' : 'D',
+                               (long long)now, records[i].action, records[i].id, link ? " " : "",
+                               link ? link : "");
         size_t ll = strlen(line);
         if (len + ll > cap) {
             cap = 2 * (len + ll);
@@ -348,8 +379,20 @@ int ledger_append_many(struct ledger *l, const struct ledger_record *records, si
     if (rc != 0)
         return -1;
     for (size_t i = 0; i < n; i++)
-        remember(l, records[i].id, records[i].state, now, records[i].action);
+        remember(l, records[i].id, records[i].state, now, records[i].action,
+                 links ? links[i] : NULL);
     return 0;
+}
+
+int ledger_append_many(struct ledger *l, const struct ledger_record *records, size_t n)
+{
+    return ledger_append_many_linked(l, records, NULL, n);
+}
+
+int ledger_intent_linked(struct ledger *l, const char *id, const char *action, const char *link)
+{
+    struct ledger_record r = {.state = LEDGER_INTENT, .id = id, .action = action};
+    return ledger_append_many_linked(l, &r, &link, 1);
 }
 
 int ledger_intent(struct ledger *l, const char *id, const char *action)
@@ -404,8 +447,9 @@ static int write_kept(const struct ledger *l, int fd, off_t *size)
     for (const struct ledger_entry *e = l->entries; e != NULL; e = e->hh.next) {
         if (!e->keep)
             continue;
-        char *line = xasprintf("%c %lld %s %s\n", e->state == LEDGER_INTENT ? 'I' : 'D',
-                               (long long)e->when, e->action, e->id);
+        char *line = xasprintf("%c %lld %s %s%s%s\n", e->state == LEDGER_INTENT ? 'I' : 'D',
+                               (long long)e->when, e->action, e->id, e->link ? " " : "",
+                               e->link ? e->link : "");
         size_t n = strlen(line);
         int rc = write_all(fd, line, n);
         free(line);

@@ -16,6 +16,10 @@
  * a torn one (as versions before this one wrote after a failed append). An append also
  * fails when the file was removed or replaced under the ledger (a deleted state_dir).
  * Ids are stored as-is; EWS ids are base64 and contain no white space (others are refused).
+ *
+ * An intent may carry a link: the id of the request's calendar item ("I TIME ACTION ID LINK").
+ * A server that moves answered requests out of the Inbox (Exchange) gives the request a new
+ * id, so an intent whose request has left is settled through its calendar item instead.
  */
 #ifndef MEETINGD_LEDGER_H
 #define MEETINGD_LEDGER_H
@@ -43,10 +47,19 @@ enum ledger_state ledger_state(const struct ledger *, const char *id);
 /* The action recorded with the last intent/done line for ID, or NULL (borrowed). */
 const char *ledger_action(const struct ledger *, const char *id);
 
+/* The link recorded with ID's intent (its calendar item's id), or NULL (borrowed). */
+const char *ledger_link(const struct ledger *, const char *id);
+
+/* How many ids have an intent as their last record (kept count: no walk). */
+size_t ledger_pending_count(const struct ledger *);
+
 /* Records that ACTION (a short word such as "accept") is about to be sent for ID, durably:
  * returns only after the line reached the disk. 0 on success, -1 with errno on failure, in
  * which case the caller must not send the answer. */
 int ledger_intent(struct ledger *, const char *id, const char *action);
+
+/* ledger_intent() with the intent's LINK (the request's calendar item id; NULL: none). */
+int ledger_intent_linked(struct ledger *, const char *id, const char *action, const char *link);
 
 /* Records that ID is finished with ACTION (answered, removed, skipped). Durable as above. */
 int ledger_done(struct ledger *, const char *id, const char *action);
@@ -63,6 +76,10 @@ struct ledger_record {
  * writable, nothing was tried). For answering a batch: each answer's intent durable at the
  * cost of one disk flush for the batch. */
 int ledger_append_many(struct ledger *, const struct ledger_record *records, size_t n);
+
+/* ledger_append_many() with a link per record (LINKS NULL: none; an entry NULL: none). */
+int ledger_append_many_linked(struct ledger *, const struct ledger_record *records,
+                              const char *const *links, size_t n);
 
 /* Calls FN for every id whose last record is an intent (answers of unknown outcome). */
 void ledger_foreach_pending(const struct ledger *,

@@ -288,7 +288,8 @@ void log_decision(const struct policy_event *e, bool dry_run)
     char *quoted_reasons = log_quote(reasons);
     log_notice("decision mailbox=%s organizer=%s subject=%s start=%s decision=%s%s outcome=%s "
                "reasons=%s",
-               e->mailbox, organizer, subject, start, policy_decision_name(e->result->decision),
+               e->mailbox, organizer, subject, start,
+               e->action ? e->action : policy_decision_name(e->result->decision),
                dry_run ? " dry_run=yes" : "", e->outcome, quoted_reasons);
     free(subject);
     free(quoted_reasons);

@@ -67,20 +67,6 @@ bool mailbox_done_before(const struct mailbox *m, const char *id)
     return ledger_state(m->ledger, id) == LEDGER_DONE;
 }
 
-/* Ledger writes that fail leave the answer unsent: better no answer now than a duplicate. */
-int mailbox_record(struct mailbox *m, bool intent, const char *id, const char *action)
-{
-    if (m->env.dry_run) {
-        if (!intent)
-            strlist_add(&m->dry_run_seen, id);
-        return 0;
-    }
-    int rc = intent ? ledger_intent(m->ledger, id, action) : ledger_done(m->ledger, id, action);
-    if (rc != 0)
-        log_error("mailbox %s: cannot write the ledger: %s", m->name, strerror(errno));
-    return rc;
-}
-
 /* RemoveOldMeetingMessages, as Exchange's Calendar Attendant applies it (default yes): the
  * outdated and redundant meeting messages leave the Inbox. Not when processing is off, and
  * a dry run changes nothing. */
@@ -142,6 +128,7 @@ static void poll_free(struct mailbox_poll *p)
         item_free(p->queue[i]);
     free(p->queue);
     strlist_free(&p->seen);
+    strlist_free(&p->unsettled);
     if (p->backend)
         p->backend->ops->free(p->backend);
     confref_put(p->conf);
@@ -219,9 +206,6 @@ static double share_pause(struct mailbox *m, const struct backend_result *r, dou
     if (m->poll == NULL)
         return delay;
     const struct backend *be = m->poll->backend;
-    for (int s = 0; s < BACKEND_SCOPES; s++)
-        if (s != scope && s != BACKEND_SCOPE_CREDENTIALS) /* credentials: release_untried */
-            backoff_probe_unknown(m->env.backoff, be->keys[s]);
     if (scope < 0)
         return delay;
     double now = ev_now(m->env.loop);
@@ -229,7 +213,12 @@ static double share_pause(struct mailbox *m, const struct backend_result *r, dou
         /* A pause the server did not ask for is shared only briefly: one mailbox's run of bad
          * luck against a server failing now and then (its own delay grows) must not hold every
          * other mailbox for as long. A server that is really down fails each mailbox's next
-         * attempt too, and each one's own delay grows. */
+         * attempt too, and each one's own delay grows. And it is not shared at all when
+         * requests of this poll got through: the server is there, and one request's failure
+         * says nothing about the others' (under a storm of such failures, pausing everyone at
+         * each one stalled every mailbox, and some for good). */
+        if (r->retry_ms == 0 && m->poll->reached)
+            return delay;
         double shared = r->retry_ms > 0 || delay < SHARED_PAUSE_MAX_S ? delay : SHARED_PAUSE_MAX_S;
         backoff_pause(m->env.backoff, be->keys[scope], now, shared);
         return delay;
@@ -269,6 +258,9 @@ void mailbox_poll_fail(struct mailbox *m, const char *what, const struct backend
             ? 0.0
             : backoff_delay(m->env.backoff, n ? n : 1, lasting && !m->env.once, r->retry_ms);
     delay = share_pause(m, r, delay);
+    /* The probes this poll claimed end with it; what the failure paused stays paused. */
+    for (int s = 0; m->poll && s < BACKEND_SCOPES; s++)
+        backoff_probe_end(m->env.backoff, m->poll->backend->keys[s]);
     const char *reason = mailbox_reason(r);
     if (lasting && !m->env.once)
         log_error("mailbox %s: %s failed: %s; this will not pass by itself (check the "
@@ -366,6 +358,16 @@ void mailbox_poll_soon(struct mailbox *m)
         schedule(m, 0.0);
 }
 
+void mailbox_poll_pause(struct mailbox *m)
+{
+    end_poll(m, false);
+    if (m->stopping) {
+        finish(m, false);
+        return;
+    }
+    schedule(m, jitter(poll_interval(m), 0.1));
+}
+
 /* ---- requests and the dispatcher -------------------------------------------------------- */
 
 bool mailbox_send_begin(struct mailbox *m, enum mailbox_step step)
@@ -426,6 +428,7 @@ static const step_handler handlers[STEP_COUNT] = {
     [STEP_SHOW_FREE] = mailbox_after_show_free,
     [STEP_SYNC] = mailbox_after_sync,
     [STEP_SUBSCRIBE] = mailbox_after_subscribe,
+    [STEP_SETTLE] = mailbox_after_settle,
     [STEP_BATCH_CALENDAR] = mailbox_after_batch_calendar,
     [STEP_BATCH_ANSWER] = mailbox_after_batch_answer,
     [STEP_BATCH_REMOVE] = mailbox_after_batch_remove,
@@ -444,7 +447,7 @@ static const step_handler handlers[STEP_COUNT] = {
 static bool only_reads(enum mailbox_step step)
 {
     return step == STEP_FIND || step == STEP_FETCH || step == STEP_VERIFY ||
-           step == STEP_CALENDAR || step == STEP_BATCH_CALENDAR || step == STEP_EXPAND_GROUP ||
+           step == STEP_CALENDAR || step == STEP_SETTLE || step == STEP_BATCH_CALENDAR || step == STEP_EXPAND_GROUP ||
            step == STEP_APPROVAL_EXPAND || step == STEP_APPROVAL_FIND ||
            step == STEP_APPROVAL_FETCH || step == STEP_APPROVAL_VERIFY ||
            step == STEP_APPROVAL_LOOKUP || step == STEP_SYNC || step == STEP_SUBSCRIBE;
@@ -530,6 +533,7 @@ static void poll_start(struct mailbox *m)
     m->poll = p;
     m->state = MB_BUSY;
     m->stats.polls++;
+    mailbox_settle_prepare(m);
     mailbox_inbox_start(m);
 }
 

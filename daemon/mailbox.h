@@ -64,6 +64,9 @@ struct mailbox_env {
      * are written together (record_group_begin/end). May be NULL. */
     void (*on_decision_group)(bool begin, void *userdata);
     void *userdata;
+    /* Whether the decision record takes lines now (NULL: always): asked before an intent is
+     * written, so that nothing is sent whose decision could not be recorded. */
+    bool (*can_record)(void *userdata);
     /* Sums over the mailboxes, kept up to date as polls end (may be NULL): the status line
      * reads them instead of walking every mailbox after every poll. */
     struct mailbox_totals *totals;

@@ -255,9 +255,8 @@ void mailbox_show_held_request_free(struct mailbox *m)
 /* Left alone but forwarded: the forward is the action, recorded like an answer. */
 void mailbox_after_forward_held(struct mailbox *m, struct backend_result *r)
 {
-    if (!mailbox_action_arrived(m, r, "forwarding to the delegates"))
+    if (!mailbox_action_arrived(m, r, "forwarding to the delegates", "forwarded to the delegates"))
         return;
     log_forwarded(m);
-    mailbox_emit_decision(m, "forwarded to the delegates");
     mailbox_show_held_request_free(m);
 }

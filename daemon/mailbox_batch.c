@@ -239,25 +239,25 @@ static void decide_all(struct mailbox *m, struct mailbox_batch *b)
 
 /* ---- group commit ----------------------------------------------------------------------- */
 
-/* Writes the intents of the N items (ids and actions) with one flush; when that fails for a
- * record the ledger refuses (EINVAL), each is tried alone. OK[i] says which are on disk;
- * returns how many. */
+/* Writes the intents of the N items (ids, actions, links to their calendar items) with one
+ * flush; when that fails for a record the ledger refuses (EINVAL), each is tried alone. OK[i]
+ * says which are on disk; returns how many. A state that cannot be written pauses the
+ * mailbox (mailbox_state.c says so once). */
 static size_t write_intents(struct mailbox *m, const char *const *ids, const char *const *actions,
-                            size_t n, bool *ok)
+                            const char *const *links, size_t n, bool *ok)
 {
     struct ledger_record *recs = xcalloc(n, sizeof(*recs));
     for (size_t i = 0; i < n; i++)
         recs[i] = (struct ledger_record){LEDGER_INTENT, ids[i], actions[i]};
-    int rc = ledger_append_many(m->ledger, recs, n);
+    int rc = mailbox_record_intents(m, recs, links, n);
     int saved = errno;
     free(recs);
     size_t written = 0;
     for (size_t i = 0; i < n; i++) {
-        ok[i] = rc == 0 || (saved == EINVAL && mailbox_record(m, true, ids[i], actions[i]) == 0);
+        ok[i] = rc == 0 ||
+                (saved == EINVAL && mailbox_record_intent(m, ids[i], actions[i], links[i]) == 0);
         written += ok[i];
     }
-    if (rc != 0 && saved != EINVAL)
-        log_error("mailbox %s: cannot write the ledger: %s", m->name, strerror(saved));
     m->poll->item_failures += (unsigned)(n - written);
     return written;
 }
@@ -313,15 +313,18 @@ static size_t next_chunk(struct mailbox *m, const size_t *list, size_t n_list, b
     while (b->pos < n_list) {
         size_t k = n_list - b->pos < max ? n_list - b->pos : max;
         const char **ids = xcalloc(k, sizeof(*ids)), **actions = xcalloc(k, sizeof(*actions));
+        const char **links = xcalloc(k, sizeof(*links));
         bool *ok = xcalloc(k, sizeof(*ok));
         for (size_t j = 0; j < k; j++) {
             size_t at = list ? list[b->pos + j] : b->pos + j;
             const struct item *it = cancels ? b->cancels[at] : b->requests[at]->item;
             ids[j] = it->id.id;
+            links[j] = it->associated_calendar_item_id.id;
             actions[j] =
                 cancels ? "remove" : policy_decision_name(b->requests[at]->result.decision);
         }
-        write_intents(m, ids, actions, k, ok);
+        write_intents(m, ids, actions, links, k, ok);
+        free(links);
         b->sent = xreallocarray(b->sent, k, sizeof(*b->sent));
         b->n_sent = 0;
         for (size_t j = 0; j < k; j++)
@@ -331,10 +334,20 @@ static size_t next_chunk(struct mailbox *m, const size_t *list, size_t n_list, b
         free(actions);
         free(ok);
         b->pos += k;
-        if (b->n_sent > 0)
+        if (b->n_sent > 0 || m->paused)
             return b->n_sent;
     }
     return 0;
+}
+
+/* Nothing could be sent because the state cannot be written: the poll pauses (--once goes
+ * on and reports the items as failed). */
+static bool paused(struct mailbox *m)
+{
+    if (!m->paused || m->env.once)
+        return false;
+    mailbox_poll_pause(m);
+    return true;
 }
 
 static void next_answers(struct mailbox *m)
@@ -345,6 +358,8 @@ static void next_answers(struct mailbox *m)
         return;
     }
     size_t n = next_chunk(m, b->answers, b->n_answers, false);
+    if (n == 0 && paused(m))
+        return;
     if (n == 0) {
         b->pos = 0;
         next_removals(m);
@@ -382,7 +397,7 @@ static void after_answer_arrived(struct mailbox *m, struct mailbox_batch *b, siz
  * does; a request-level status is noted in WORST. */
 static void settle_answer(struct mailbox *m, size_t index, enum backend_status s, char **moved,
                           struct ledger_record *rec, struct backend_result *worst,
-                          unsigned retry_ms)
+                          unsigned retry_ms, bool unknown)
 {
     struct mailbox_batch *b = m->poll->batch;
     struct mailbox_work *w = b->requests[index];
@@ -403,7 +418,8 @@ static void settle_answer(struct mailbox *m, size_t index, enum backend_status s
         after_answer_arrived(m, b, index);
         return;
     }
-    mailbox_emit_work_decision(m, w, "failed");
+    /* A lost reply is no failure: the next poll finds out and records the truth. */
+    mailbox_emit_work_decision(m, w, unknown ? "unknown" : "failed");
     if (s == BACKEND_ITEM_GONE) {
         log_info("mailbox %s: \"%s\" is gone (%s)", m->name, subject(w->item),
                  backend_status_name(s));
@@ -430,15 +446,19 @@ void mailbox_after_batch_answer(struct mailbox *m, struct backend_result *r)
     struct ledger_record *recs = xcalloc(b->n_sent, sizeof(*recs));
     struct backend_result worst = {.status = BACKEND_OK};
     size_t n_recs = 0;
+    /* Only a request-level failure can leave an answer's fate unknown. */
+    bool unknown = r->item_status == NULL && r->fate_unknown;
     group(m, true);
     for (size_t j = 0; j < b->n_sent; j++) {
         enum backend_status s = status_at(r, j, b->n_sent);
         char **moved = r->moved_ids && j < r->n_item_status ? &r->moved_ids[j] : NULL;
-        settle_answer(m, b->sent[j], s, moved, &recs[n_recs], &worst, r->retry_ms);
+        settle_answer(m, b->sent[j], s, moved, &recs[n_recs], &worst, r->retry_ms, unknown);
         n_recs += recs[n_recs].action != NULL;
     }
-    write_outcomes(m, recs, n_recs);
+    /* The decision record first: a crash between the two leaves the intents, whose check
+     * records the answers again rather than not at all. */
     group(m, false);
+    write_outcomes(m, recs, n_recs);
     free(recs);
     if (worst.status != BACKEND_OK) {
         mailbox_poll_fail(m, "CreateItem (answers)", r->status != BACKEND_OK ? r : &worst);
@@ -457,6 +477,8 @@ static void next_removals(struct mailbox *m)
         return;
     }
     size_t n = next_chunk(m, NULL, b->n_cancels, true);
+    if (n == 0 && paused(m))
+        return;
     if (n == 0) {
         b->pos = 0;
         next_rewrites(m);
@@ -475,6 +497,8 @@ void mailbox_after_batch_remove(struct mailbox *m, struct backend_result *r)
     struct ledger_record *recs = xcalloc(b->n_sent, sizeof(*recs));
     struct backend_result worst = {.status = BACKEND_OK};
     size_t n_recs = 0;
+    bool unknown = r->item_status == NULL && r->fate_unknown;
+    group(m, true);
     for (size_t j = 0; j < b->n_sent; j++) {
         const struct item *it = b->cancels[b->sent[j]];
         enum backend_status s = status_at(r, j, b->n_sent);
@@ -482,6 +506,12 @@ void mailbox_after_batch_remove(struct mailbox *m, struct backend_result *r)
                              : s == BACKEND_ITEM_GONE   ? "gone"
                              : s == BACKEND_OUT_OF_DATE ? "superseded"
                                                         : NULL;
+        mailbox_emit_outcome(m, it, "remove",
+                             s == BACKEND_OK ? "removed"
+                             : action        ? action
+                             : unknown       ? "unknown"
+                                             : "failed",
+                             false);
         if (s == BACKEND_OK) {
             m->stats.removed++;
             m->poll->acted = true;
@@ -500,6 +530,7 @@ void mailbox_after_batch_remove(struct mailbox *m, struct backend_result *r)
         if (action != NULL)
             recs[n_recs++] = (struct ledger_record){LEDGER_DONE, it->id.id, action};
     }
+    group(m, false);
     write_outcomes(m, recs, n_recs);
     free(recs);
     if (worst.status != BACKEND_OK) {

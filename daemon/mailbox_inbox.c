@@ -13,8 +13,6 @@
 
 #define GET_BATCH_SIZE 50
 
-static void next_inbox_batch(struct mailbox *m);
-
 /* Whether a meeting message finished with ACTION (the ledger's) is of no more use in the
  * Inbox. Exchange itself moves a request it answered and a cancellation it removed to Deleted
  * Items, and RemoveOldMeetingMessages a request an update superseded; servers that leave them
@@ -66,6 +64,7 @@ void mailbox_inbox_consider(struct mailbox *m, const struct item *it, bool may_r
         return;
     if (p->collect_seen)
         strlist_add(&p->seen, it->id.id);
+    mailbox_settle_seen(m, it->id.id);
     if (mailbox_done_before(m, it->id.id)) {
         if (mailbox_inbox_finished(m, it->id.id) &&
             !(may_repeat && has_id(p->stale, p->n_stale, it->id.id))) {
@@ -124,7 +123,7 @@ void mailbox_after_find(struct mailbox *m, struct backend_result *r)
 void mailbox_inbox_found(struct mailbox *m)
 {
     log_debug("mailbox %s: %zu meeting message(s) to look at", m->name, m->poll->n_candidates);
-    next_inbox_batch(m);
+    mailbox_settle_next(m);
 }
 
 /* The next batch of IDS (at most MAX of TOTAL) from *POS on, or NULL when none is left; *N
@@ -143,7 +142,7 @@ static const struct item_id *next_batch(const struct item_id *ids, size_t total,
 /* The Inbox in batches: first the stale messages found there go to Deleted Items
  * (housekeeping: a failure is logged and the poll goes on), then the new ones are fetched;
  * then their items are worked on. */
-static void next_inbox_batch(struct mailbox *m)
+void mailbox_next_inbox_batch(struct mailbox *m)
 {
     struct mailbox_poll *p = m->poll;
     size_t n = 0;
@@ -173,7 +172,7 @@ void mailbox_after_sweep(struct mailbox *m, struct backend_result *r)
         log_info("mailbox %s: moved %zu finished meeting message(s) the server left in the "
                  "Inbox to Deleted Items",
                  m->name, r->n_done);
-    next_inbox_batch(m);
+    mailbox_next_inbox_batch(m);
 }
 
 /* A message that cannot be fetched even alone (its answer is over the size limit: anyone
@@ -215,7 +214,7 @@ void mailbox_after_fetch(struct mailbox *m, struct backend_result *r)
         } else {
             skip_unfetchable(m, &p->candidates[p->get_pos - 1], mailbox_reason(r));
         }
-        next_inbox_batch(m);
+        mailbox_next_inbox_batch(m);
         return;
     }
     /* Items gone since they were found are left out by the backend; anything else that
@@ -225,7 +224,7 @@ void mailbox_after_fetch(struct mailbox *m, struct backend_result *r)
         return;
     }
     mailbox_take_items(r, &p->queue, &p->n_queue);
-    next_inbox_batch(m);
+    mailbox_next_inbox_batch(m);
 }
 
 void mailbox_next_item(struct mailbox *m)

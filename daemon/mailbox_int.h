@@ -9,6 +9,8 @@
  *   mailbox_after.c    what follows an answer: occurrences, rewrite, attachments, forward
  *   mailbox_sync.c     the Inbox's changes by SyncFolderItems, the sync state on disk
  *   mailbox_stream.c   streaming notifications: subscriptions, connections, wake-ups
+ *   mailbox_state.c    the ledger written (or the mailbox paused), answers of unknown outcome
+ *                      settled and their truth recorded
  *
  * A poll is a struct mailbox_poll, the item being worked on a struct mailbox_work; each has
  * its own free function, so ending a poll early (failure, stop) cannot leave a field behind.
@@ -30,6 +32,7 @@
 #include "util.h"
 
 struct ledger;
+struct ledger_record;
 struct backoff;
 struct approvals;
 struct approval_pass;
@@ -52,6 +55,7 @@ enum mailbox_step {
     STEP_DELETE_ATTACHMENTS, /* ... removed */
     STEP_FORWARD,            /* a tentatively booked request to the delegates */
     STEP_SHOW_FREE,          /* a held request's placeholder shows Free */
+    STEP_SETTLE,             /* the calendar item of an intent whose request left the Inbox */
     STEP_BATCH_CALENDAR,     /* the calendar over all the batch's requests */
     STEP_BATCH_ANSWER,       /* up to batch_size answers in one request */
     STEP_BATCH_REMOVE,       /* up to batch_size cancelled meetings off the calendar */
@@ -125,6 +129,11 @@ struct mailbox_poll {
     bool collect_seen;              /* this poll lists the Inbox for the ledger's compaction */
     struct strlist seen;            /* ids of every meeting message in the Inbox (collect_seen) */
     struct approval_pass *approval; /* after the Inbox: held requests (mailbox_approval.c) */
+
+    /* Pending intents not (yet) found in the Inbox listing: settled after it
+     * (mailbox_state.c); the next one to settle. */
+    struct strlist unsettled;
+    size_t settle_pos;
 };
 
 enum mailbox_state { MB_IDLE, MB_BUSY, MB_STOPPED };
@@ -156,6 +165,7 @@ struct mailbox {
     unsigned answered_counted;        /* of stats.answered, in env.totals->answered */
     struct mailbox_sync *sync;        /* the Inbox's sync state (mailbox_sync.c) */
     struct mailbox_stream *stream;    /* its notifications (mailbox_stream.c), NULL if none */
+    bool paused; /* its state cannot be written: it sends nothing (mailbox_state.c) */
 };
 
 /* mailbox.c */
@@ -166,8 +176,9 @@ bool mailbox_send_begin(struct mailbox *m, enum mailbox_step step);
 void mailbox_send_end(struct mailbox *m, const char *what, int rc);
 void mailbox_poll_fail(struct mailbox *m, const char *what, const struct backend_result *r);
 void mailbox_poll_done(struct mailbox *m);
+/* Ends the poll without sending anything more; the next poll comes at the usual interval. */
+void mailbox_poll_pause(struct mailbox *m);
 bool mailbox_done_before(const struct mailbox *m, const char *id);
-int mailbox_record(struct mailbox *m, bool intent, const char *id, const char *action);
 bool mailbox_removes_old_messages(const struct mailbox *m);
 const char *mailbox_reason(const struct backend_result *r);
 /* Moves the items of R to the end of *ITEMS (of *N), one heap item each. */
@@ -216,6 +227,8 @@ void mailbox_stream_free(struct mailbox *m);
 
 /* mailbox.c: an idle mailbox polls now (unless it is backing off after failures). */
 void mailbox_poll_soon(struct mailbox *m);
+/* The next batch of the Inbox to sweep or fetch, then the items. */
+void mailbox_next_inbox_batch(struct mailbox *m);
 
 /* mailbox_batch.c */
 /* After the Inbox was read: decides and answers what can go in batches, then hands the
@@ -237,9 +250,11 @@ void mailbox_item_finished(struct mailbox *m);
 void mailbox_item_failed(struct mailbox *m, const char *what, const struct backend_result *r);
 void mailbox_answer_failed(struct mailbox *m, const char *what, const struct backend_result *r);
 /* The outcome of the request that carried out the decision (an answer, or the forward of a
- * request left alone): recorded as done when it arrived, else sorted by
+ * request left alone): recorded as OUTCOME in the decision record and as done in the ledger
+ * when it arrived; else recorded "failed" (or "unknown" when the reply was lost) and sorted by
  * mailbox_answer_failed(). Returns whether it arrived. */
-bool mailbox_action_arrived(struct mailbox *m, const struct backend_result *r, const char *what);
+bool mailbox_action_arrived(struct mailbox *m, const struct backend_result *r, const char *what,
+                            const char *outcome);
 void mailbox_emit_decision(struct mailbox *m, const char *outcome);
 void mailbox_emit_work_decision(struct mailbox *m, const struct mailbox_work *w,
                                 const char *outcome);
@@ -301,6 +316,39 @@ void mailbox_after_delete_attachments(struct mailbox *m, struct backend_result *
 void mailbox_after_forward(struct mailbox *m, struct backend_result *r);
 void mailbox_after_forward_held(struct mailbox *m, struct backend_result *r);
 void mailbox_after_show_free(struct mailbox *m, struct backend_result *r);
+
+/* mailbox_state.c */
+/* Writes a ledger record (in a dry run only remembers a done one). 0, or -1 when it could not
+ * be written: the mailbox then counts as paused until a write succeeds (said once each). An
+ * intent also fails while the decision record takes no lines (env.can_record). */
+int mailbox_record(struct mailbox *m, bool intent, const char *id, const char *action);
+/* An intent with its LINK: the id of the request's calendar item, or NULL. */
+int mailbox_record_intent(struct mailbox *m, const char *id, const char *action, const char *link);
+/* The intents RECS[N] with their LINKS (NULL: none) in one flush, as mailbox_record_intent
+ * does for one; -1 with errno EINVAL when a record is not writable (nothing was tried). */
+int mailbox_record_intents(struct mailbox *m, const struct ledger_record *recs,
+                           const char *const *links, size_t n);
+/* After an intent could not be written: while the state cannot be written the poll ends and
+ * nothing is sent (--once, or an intent the ledger refuses: the item counts as failed and the
+ * poll goes on). */
+void mailbox_pause(struct mailbox *m);
+/* Records OUTCOME of ACTION (a ledger word: "accept", ..., "remove", "keep") on REQUEST in the
+ * decision record; SETTLES: it settles an earlier answer of unknown outcome. The work item's
+ * policy result is used when REQUEST is the work item's, else a bare one. */
+void mailbox_emit_outcome(struct mailbox *m, const struct item *request, const char *action,
+                          const char *outcome, bool settles);
+/* The truth about an earlier ACTION on REQUEST whose outcome was unknown: OUTCOME "sent",
+ * "not sent" (for a removal: "removed", "not removed") or "unconfirmed". */
+void mailbox_record_settled(struct mailbox *m, const struct item *request, const char *action,
+                            const char *outcome);
+/* At the start of a poll: the pending intents, to see which requests have left the Inbox. */
+void mailbox_settle_prepare(struct mailbox *m);
+/* The Inbox listing found ID. */
+void mailbox_settle_seen(struct mailbox *m, const char *id);
+/* After the listing: settles the intents whose request was not in it, through their calendar
+ * item, then goes on with mailbox_next_inbox_batch(). */
+void mailbox_settle_next(struct mailbox *m);
+void mailbox_after_settle(struct mailbox *m, struct backend_result *r);
 
 /* Sends one request of the poll's backend for STEP: OP(backend, ARGS..., callback, m, &call).
  * WHAT names it in the log when it cannot be submitted. Nothing follows it in the caller. */

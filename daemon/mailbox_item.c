@@ -145,14 +145,19 @@ void mailbox_after_remove_old(struct mailbox *m, struct backend_result *r)
 
 /* ---- answering -------------------------------------------------------------------------- */
 
-bool mailbox_action_arrived(struct mailbox *m, const struct backend_result *r, const char *what)
+bool mailbox_action_arrived(struct mailbox *m, const struct backend_result *r, const char *what,
+                            const char *outcome)
 {
     const struct mailbox_work *w = m->poll->work;
     if (r->status != BACKEND_OK) {
-        mailbox_emit_decision(m, "failed");
+        /* A lost reply is no failure: the next poll finds out and records the truth. */
+        mailbox_emit_decision(m, r->fate_unknown ? "unknown" : "failed");
         mailbox_answer_failed(m, what, r);
         return false;
     }
+    /* The decision record first: a crash between the two leaves the intent, whose check
+     * records the answer again rather than not at all. */
+    mailbox_emit_decision(m, outcome);
     mailbox_record(m, false, w->item->id.id, policy_decision_name(w->result.decision));
     m->poll->acted = true;
     m->poll->left_behind |= r->moved_id == NULL;
@@ -162,10 +167,9 @@ bool mailbox_action_arrived(struct mailbox *m, const struct backend_result *r, c
 void mailbox_after_answer(struct mailbox *m, struct backend_result *r)
 {
     struct mailbox_work *w = m->poll->work;
-    if (!mailbox_action_arrived(m, r, "answering"))
+    if (!mailbox_action_arrived(m, r, "answering", "sent"))
         return;
     m->stats.answered++;
-    mailbox_emit_decision(m, "sent");
     if (r->moved_id) {
         free(w->moved_request_id);
         w->moved_request_id = r->moved_id;
@@ -200,8 +204,7 @@ void mailbox_answer_decided(struct mailbox *m)
         /* Nothing to answer, but the delegates must hear of it: intent first, as for an
          * answer, so that a crash before the forward leads to a forward. */
         if (mailbox_record(m, true, id, action) != 0) {
-            m->poll->item_failures++;
-            mailbox_item_finished(m);
+            mailbox_pause(m);
             return;
         }
         mailbox_forward_to_delegates(m, id, STEP_FORWARD_HELD);
@@ -220,9 +223,8 @@ void mailbox_answer_decided(struct mailbox *m)
         mailbox_item_finished(m);
         return;
     }
-    if (mailbox_record(m, true, id, action) != 0) {
-        m->poll->item_failures++;
-        mailbox_item_finished(m);
+    if (mailbox_record_intent(m, id, action, w->item->associated_calendar_item_id.id) != 0) {
+        mailbox_pause(m);
         return;
     }
     struct backend_answer a = {kinds[w->result.decision], &w->item->id, w->result.response_text};
@@ -351,6 +353,7 @@ static void earlier_answer_arrived(struct mailbox *m)
     log_notice("mailbox %s: an earlier answer to \"%s\" whose outcome was unknown reached the "
                "server",
                m->name, subject_of(m));
+    mailbox_record_settled(m, m->poll->work->item, ledger_action(m->ledger, id), "sent");
     mailbox_record(m, false, id, ledger_action(m->ledger, id));
     mailbox_item_finished(m);
 }
@@ -364,6 +367,7 @@ static bool settle_by_uid(struct mailbox *m)
     const char *action = ledger_action(m->ledger, id);
     switch (own_calendar_item(m->poll->work)) {
     case OWN_UNANSWERED:
+        mailbox_record_settled(m, m->poll->work->item, action, "not sent");
         return false;
     case OWN_ANSWERED:
         earlier_answer_arrived(m);
@@ -380,6 +384,7 @@ static bool settle_by_uid(struct mailbox *m)
     log_warn("mailbox %s: cannot confirm whether an earlier answer to \"%s\" reached the "
              "server; leaving it unanswered rather than risk a second answer",
              m->name, subject_of(m));
+    mailbox_record_settled(m, m->poll->work->item, action, "unconfirmed");
     mailbox_record(m, false, id, "unconfirmed");
     mailbox_item_finished(m);
     return true;
@@ -429,11 +434,14 @@ static void verify_pending(struct mailbox *m)
 
 void mailbox_after_remove_cancelled(struct mailbox *m, struct backend_result *r)
 {
+    const struct item *it = m->poll->work->item;
     if (r->status != BACKEND_OK) {
+        mailbox_emit_outcome(m, it, "remove", r->fate_unknown ? "unknown" : "failed", false);
         mailbox_answer_failed(m, "removing a cancelled meeting", r);
         return;
     }
-    mailbox_record(m, false, m->poll->work->item->id.id, "remove");
+    mailbox_emit_outcome(m, it, "remove", "removed", false);
+    mailbox_record(m, false, it->id.id, "remove");
     m->stats.removed++;
     m->poll->acted = true;
     m->poll->left_behind = true;
@@ -447,6 +455,7 @@ static void handle_cancellation(struct mailbox *m)
     const struct conf_policy *policy = m->poll->policy;
     struct item *it = m->poll->work->item;
     if (!policy->remove_canceled_meetings || policy->automate == CONF_AUTOMATE_NONE) {
+        mailbox_emit_outcome(m, it, "keep", m->env.dry_run ? "dry-run" : "left alone", false);
         mailbox_record(m, false, it->id.id, "keep");
         mailbox_item_finished(m);
         return;
@@ -454,13 +463,13 @@ static void handle_cancellation(struct mailbox *m)
     if (m->env.dry_run) {
         log_info("mailbox %s: dry run: would remove cancelled meeting \"%s\"", m->name,
                  subject_of(m));
+        mailbox_emit_outcome(m, it, "remove", "dry-run", false);
         mailbox_record(m, false, it->id.id, "remove");
         mailbox_item_finished(m);
         return;
     }
-    if (mailbox_record(m, true, it->id.id, "remove") != 0) {
-        m->poll->item_failures++;
-        mailbox_item_finished(m);
+    if (mailbox_record_intent(m, it->id.id, "remove", it->associated_calendar_item_id.id) != 0) {
+        mailbox_pause(m);
         return;
     }
     struct backend_answer a = {BACKEND_REMOVE, &it->id, NULL};

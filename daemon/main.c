@@ -122,9 +122,21 @@ static void on_decision(const struct policy_event *d, void *userdata)
 {
     struct daemon *dm = userdata;
     log_decision(d, dm->dry_run);
-    if (dm->record && record_append(dm->record, d, dm->dry_run) != 0)
-        log_error_errno(errno, "cannot append to the decision record");
-    metrics_decision(d->mailbox, d->result->decision, d->outcome, time(NULL));
+    /* A failed append is logged once by the record and kept to be written later. */
+    if (dm->record)
+        (void)record_append(dm->record, d, dm->dry_run);
+    /* A cancellation's record is not a decision on a request, and a settling record does not
+     * count the decision twice. */
+    if (d->action == NULL && !d->settles)
+        metrics_decision(d->mailbox, d->result->decision, d->outcome, time(NULL));
+    else if (d->settles && d->action == NULL && strcmp(d->outcome, "sent") == 0)
+        metrics_answer_settled(d->mailbox, d->result->decision);
+}
+
+static bool can_record(void *userdata)
+{
+    struct daemon *dm = userdata;
+    return record_writable(dm->record);
 }
 
 /* The records of one batch of decisions go out in one write and one disk flush. */
@@ -133,8 +145,8 @@ static void on_decision_group(bool begin, void *userdata)
     struct daemon *dm = userdata;
     if (begin)
         record_group_begin(dm->record);
-    else if (record_group_end(dm->record) != 0)
-        log_error_errno(errno, "cannot append to the decision record");
+    else /* a failure is logged once by the record, and its lines kept to be written later */
+        (void)record_group_end(dm->record);
 }
 
 /* ---- mailboxes ------------------------------------------------------------------------ */
@@ -210,6 +222,7 @@ static int add_mailbox(struct daemon *dm, const char *name)
         .dry_run = dm->dry_run,
         .once = dm->once,
         .on_decision = on_decision,
+        .can_record = can_record,
         .on_finished = on_finished,
         .on_poll = on_poll,
         .on_decision_group = on_decision_group,

@@ -44,6 +44,7 @@ struct mailbox_metrics {
     time_t last_decision_time; /* 0: none yet */
     enum policy_decision last_decision;
     uint64_t backoffs[N_CAUSES];
+    bool paused; /* its state (ledger, decision record) cannot be written: nothing is sent */
 };
 
 struct operation_metrics {
@@ -217,6 +218,20 @@ void metrics_decision(const char *mailbox, enum policy_decision decision, const 
     mm->last_decision_time = when;
 }
 
+void metrics_answer_settled(const char *mailbox, enum policy_decision decision)
+{
+    struct mailbox_metrics *mm = find_mailbox(mailbox);
+    if (mm != NULL && (unsigned)decision < N_DECISIONS)
+        mm->sent[decision]++;
+}
+
+void metrics_paused(const char *mailbox, bool paused)
+{
+    struct mailbox_metrics *mm = find_mailbox(mailbox);
+    if (mm != NULL)
+        mm->paused = paused;
+}
+
 void metrics_poll(const char *mailbox, bool ok, unsigned consecutive_failures, time_t when)
 {
     struct mailbox_metrics *mm = find_mailbox(mailbox);
@@ -342,6 +357,12 @@ static void render_polls(FILE *out)
     for (size_t i = 0; i < reg.n_mailboxes; i++) {
         put_mailbox_series(out, "meetingd_mailbox_failing", reg.mailboxes[i], NULL, NULL);
         fprintf(out, "%d\n", reg.mailboxes[i]->consecutive_failures > 0);
+    }
+    put_header(out, "meetingd_mailbox_paused", "gauge",
+               "1 while the mailbox sends nothing because its state cannot be written.");
+    for (size_t i = 0; i < reg.n_mailboxes; i++) {
+        put_mailbox_series(out, "meetingd_mailbox_paused", reg.mailboxes[i], NULL, NULL);
+        fprintf(out, "%d\n", reg.mailboxes[i]->paused);
     }
     put_header(out, "meetingd_mailbox_consecutive_failures", "gauge",
                "Failed polls of the mailbox in a row.");

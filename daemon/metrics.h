@@ -14,6 +14,8 @@
  *   meetingd_mailboxes                                    mailboxes running
  *   meetingd_mailboxes_failing                            of which in back-off after a failed poll
  *   meetingd_mailbox_failing{mailbox}                     1 while the mailbox's polls fail
+ *   meetingd_mailbox_paused{mailbox}                      1 while its state cannot be written
+ *                                                         (ledger, decision record): nothing sent
  *   meetingd_mailbox_consecutive_failures{mailbox}        failed polls in a row
  *   meetingd_polls_total{mailbox,outcome}                 outcome ok | failed
  *   meetingd_last_poll_timestamp_seconds{mailbox}         last poll, any outcome (absent: none yet)
@@ -54,6 +56,14 @@ void metrics_mailbox_remove(const char *mailbox);
  * "dry-run", ...), taken at WHEN. */
 void metrics_decision(const char *mailbox, enum policy_decision decision, const char *outcome,
                       time_t when);
+
+/* Hook of the decision sink: an answer of MAILBOX whose outcome was unknown was found to have
+ * arrived (counted as sent, the decision was counted when it was taken). */
+void metrics_answer_settled(const char *mailbox, enum policy_decision decision);
+
+/* Hook of the mailbox: MAILBOX pauses (PAUSED) because its state cannot be written, or
+ * resumes. */
+void metrics_paused(const char *mailbox, bool paused);
 
 /* Hook of the poll callback: a poll of MAILBOX ended at WHEN; CONSECUTIVE_FAILURES is the
  * mailbox's count of failed polls in a row (0 after a good one). */

@@ -169,7 +169,13 @@ struct policy_event {
     const char *address; /* the mailbox's SMTP address */
     const struct item *request;
     const struct policy_result *result;
-    const char *outcome; /* "sent", "dry-run", "failed: ..." */
+    const char *outcome; /* "sent", "dry-run", "failed: ...", "unknown: ...", "not sent" */
+    /* What was done when it is not an answer: "remove" or "keep" for a cancellation (the
+     * record's "decision"); NULL: the result's decision. */
+    const char *action;
+    /* This record settles an earlier answer whose outcome was unknown (a lost reply, a
+     * crash): OUTCOME says what the server's state showed ("sent" or "not sent"). */
+    bool settles;
 };
 
 /* Static lower-case names: "accept", "tentative", "decline", "ignore". */

@@ -35,7 +35,14 @@ struct record {
     char *group_buf;
     size_t group_len, group_cap;
     time_t group_when; /* the time of the group's first line (rotation) */
+    /* Lines whose append failed (a full disk), oldest first, with their times: written before
+     * any newer one as soon as the file takes them, so a decision is late but not lost. */
+    struct strlist unwritten;
+    time_t *unwritten_when;
+    bool failing; /* an append failed: said once, and once again when writing works */
 };
+
+#define RECORD_UNWRITTEN_MAX 4096 /* lines kept in memory while the file takes none */
 
 static const char *const day_names[] = {"Sun", "Mon", "Tue", "Wed",     "Thu",
                                         "Fri", "Sat", "day", "weekday", "weekend day"};
@@ -167,9 +174,12 @@ char *record_format_line(const struct policy_event *d, bool dry_run, time_t when
     json_object_set_new(o, "end", jsonval_time(it->end));
     json_object_set_new(o, "recurring", json_boolean(it->is_recurring || it->recurrence));
     json_object_set_new(o, "recurrence", jsonval_string(rec));
-    json_object_set_new(o, "decision", jsonval_string(policy_decision_name(res->decision)));
+    json_object_set_new(
+        o, "decision", jsonval_string(d->action ? d->action : policy_decision_name(res->decision)));
     json_object_set_new(o, "dry_run", json_boolean(dry_run));
     json_object_set_new(o, "outcome", jsonval_string(d->outcome));
+    if (d->settles)
+        json_object_set_new(o, "settles", json_true());
     json_object_set_new(o, "rule", jsonval_string(res->rule));
     json_object_set_new(o, "response", jsonval_string(res->response_text));
     json_object_set_new(o, "declined_occurrences", declined);
@@ -300,6 +310,8 @@ void record_close(struct record *r)
     }
     free(r->group_buf);
     close(r->fd);
+    strlist_free(&r->unwritten);
+    free(r->unwritten_when);
     free(r->path);
     free(r);
 }
@@ -416,6 +428,67 @@ static int append_lines(struct record *r, const char *lines, size_t len, time_t 
     return 0;
 }
 
+/* Writes the lines kept after failed appends, oldest first; -1 (errno set) while the file
+ * takes none, with the rest still kept. */
+static int write_unwritten(struct record *r)
+{
+    size_t done = 0;
+    int rc = 0;
+    while (done < r->unwritten.n &&
+           (rc = append_lines(r, r->unwritten.v[done], strlen(r->unwritten.v[done]),
+                              r->unwritten_when[done])) == 0)
+        done++;
+    int saved = errno;
+    if (done > 0) {
+        for (size_t i = 0; i < done; i++)
+            free(r->unwritten.v[i]);
+        size_t rest = r->unwritten.n - done;
+        memmove(r->unwritten.v, r->unwritten.v + done, rest * sizeof(char *));
+        memmove(r->unwritten_when, r->unwritten_when + done, rest * sizeof(time_t));
+        r->unwritten.n = rest;
+    }
+    if (rc == 0 && r->failing) {
+        log_notice("%s: the decision record can be written again%s", r->path,
+                   done > 0 ? "; the decisions kept meanwhile are written" : "");
+        r->failing = false;
+    }
+    errno = saved;
+    return rc;
+}
+
+/* Keeps LINES (whole lines, taken) for a later attempt; said once per episode. */
+static void keep_unwritten(struct record *r, char *lines, time_t when)
+{
+    if (!r->failing)
+        log_error("%s: cannot append to the decision record: %s; the mailboxes send nothing "
+                  "until it can be written, and the decisions meanwhile are kept to be written "
+                  "then",
+                  r->path, strerror(errno));
+    r->failing = true;
+    if (r->unwritten.n >= RECORD_UNWRITTEN_MAX) {
+        log_error("%s: more than %d decisions could not be recorded; this one is lost", r->path,
+                  RECORD_UNWRITTEN_MAX);
+        free(lines);
+        return;
+    }
+    r->unwritten_when = xreallocarray(r->unwritten_when, r->unwritten.n + 1, sizeof(time_t));
+    r->unwritten_when[r->unwritten.n] = when;
+    strlist_add_take(&r->unwritten, lines);
+}
+
+/* Appends LINES (taken) after the kept ones, or keeps them too; 0 or -1 (errno set). */
+static int append_or_keep(struct record *r, char *lines, time_t when)
+{
+    if (write_unwritten(r) != 0 || append_lines(r, lines, strlen(lines), when) != 0) {
+        int saved = errno;
+        keep_unwritten(r, lines, when);
+        errno = saved;
+        return -1;
+    }
+    free(lines);
+    return 0;
+}
+
 int record_append_at(struct record *r, const struct policy_event *d, bool dry_run, time_t when)
 {
     if (r == NULL || d == NULL || d->request == NULL || d->result == NULL) {
@@ -436,9 +509,12 @@ int record_append_at(struct record *r, const struct policy_event *d, bool dry_ru
         free(line);
         return 0;
     }
-    int rc = append_lines(r, line, len, when);
-    free(line);
-    return rc;
+    return append_or_keep(r, line, when);
+}
+
+bool record_writable(struct record *r)
+{
+    return r == NULL || (ensure_same_file(r) == 0 && write_unwritten(r) == 0);
 }
 
 void record_group_begin(struct record *r)
@@ -451,9 +527,11 @@ int record_group_end(struct record *r)
 {
     if (r == NULL || r->group_depth == 0 || --r->group_depth > 0 || r->group_len == 0)
         return 0;
-    int rc = append_lines(r, r->group_buf, r->group_len, r->group_when);
+    char *lines = xmalloc(r->group_len + 1);
+    memcpy(lines, r->group_buf, r->group_len);
+    lines[r->group_len] = '\0';
     r->group_len = 0;
-    return rc;
+    return append_or_keep(r, lines, r->group_when);
 }
 
 int record_append(struct record *r, const struct policy_event *d, bool dry_run)

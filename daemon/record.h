@@ -10,8 +10,14 @@
  *    occurrences","decision":"decline","dry_run":false,"outcome":"sent","rule":"no-externals",
  *    "response":"...","declined_occurrences":["2026-12-10T10:00:00Z"],
  *    "checks":[{"name":"conflicts","outcome":"fail","reason":"..."}]}
- * Absent values are null. Strings are valid UTF-8 (a byte that is not part of valid UTF-8
- * becomes U+FFFD), with '"', '\\' and control characters escaped, so `jq` reads the file.
+ * "decision" is accept, tentative, decline or ignore for a request, remove or keep for a
+ * cancellation. "outcome" is "sent", "dry-run", "left alone", "failed" (the server refused or
+ * was not reached: nothing was done), "unknown" (sent, and the reply was lost: the next poll
+ * finds out), "not sent", ... A record with "settles":true is the truth about an earlier
+ * answer whose outcome was unknown, found on the server later ("sent" or "not sent"); the last
+ * record of a request (mailbox and item_id) is its final outcome. Absent values are null. Strings
+ * are valid UTF-8 (a byte that is not part of valid UTF-8 becomes U+FFFD), with '"', '\\' and
+ * control characters escaped, so `jq` reads the file.
  *
  * Durability: a line is written with a single write() on an O_APPEND descriptor and then
  * fdatasync'ed. Each append is all or nothing: a write that fails or falls short, or an
@@ -54,6 +60,12 @@ struct record *record_open(const char *path, char *err, size_t errlen);
  * poll, not only at the next decision. 0 (also for NULL), or -1 while no file can be had. */
 int record_check(struct record *r);
 
+/* Whether the record takes lines now: the file is in place, and the decisions whose append
+ * failed earlier (kept in memory, see record_append) are written first. The mailboxes ask it
+ * before they send anything, so nothing is sent while its decision could not be recorded.
+ * True for NULL. */
+bool record_writable(struct record *r);
+
 /* Rotation and retention (record_rotate.h): rotated files older than RETENTION_S are removed
  * (0 = kept forever; default 90 days), and the current file is rotated before it would grow
  * past MAX_BYTES (0 = the default, 64 MiB). Removes the files already past the retention
@@ -67,7 +79,10 @@ void record_close(struct record *r);
  * Appends decision D as one JSON line stamped with the current time, with "dry_run" set from
  * DRY_RUN. The whole line goes out in ONE write(), followed by fdatasync(). Returns 0, or -1
  * with errno set (EINVAL for a NULL record or decision); after a short write the partial line
- * is cut off again so the file stays line-aligned.
+ * is cut off again so the file stays line-aligned. A line that cannot be written (a full
+ * disk) is kept in memory and written, in order, before the next one or by
+ * record_writable(); the first failure is logged at error level and the recovery as a
+ * notice, once per episode.
  */
 int record_append(struct record *r, const struct policy_event *d, bool dry_run);
 

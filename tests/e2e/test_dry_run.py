@@ -50,6 +50,13 @@ class DryRun(e2e.TestCase):
                               r"\"Canceled: Cancelled later\"")
         self.assertRegex(log, r"mailbox room0: dry run: would remove cancelled meeting")
         new = self.w.decisions()[self.n_decisions:]
+        # The cancellations are recorded too, as what a real run would do with them.
+        removed = [d for d in new if d["decision"] == "remove"]
+        self.assertEqual(sorted(d["mailbox"] for d in removed), ["attendee0", "room0"])
+        for d in removed:
+            self.assertIs(d["dry_run"], True, d)
+            self.assertEqual(d["outcome"], "dry-run")
+        new = [d for d in new if d["decision"] != "remove"]
         self.assertEqual(sorted((d["mailbox"], d["decision"]) for d in new),
                          sorted(expect.items()))
         for d in new:
@@ -83,7 +90,9 @@ class DryRun(e2e.TestCase):
         # Twice: still nothing changed, the same decisions again (nothing was recorded as done).
         res = self.w.once(self.conf, "-n")
         self.check_unchanged(before)
-        self.assertEqual(len(re.findall(r"dry_run=yes", res.stderr)), 4, res.stderr)
+        # (Four answers and the two cancellations' removals.)
+        self.assertEqual(len(re.findall(r"dry_run=yes", res.stderr)), 6, res.stderr)
+        self.assertEqual(len(re.findall(r"decision=remove dry_run=yes", res.stderr)), 2)
         self.check_real_run_still_answers()
 
     def test_daemon(self):

@@ -92,6 +92,37 @@ static void test_all_fine(void **state)
     free(page);
 }
 
+/* A mailbox whose state cannot be written sends nothing: shown PAUSED, first, and failing;
+ * once it resumes it is fine again. */
+static void test_paused(void **state)
+{
+    (void)state;
+    metrics_init(NOW - 60);
+    metrics_mailbox_add("a");
+    metrics_mailbox_add("z");
+    metrics_poll("a", true, 0, NOW - 1);
+    metrics_poll("z", true, 0, NOW - 1);
+    metrics_paused("z", true);
+    char *page = metrics_render();
+    assert_non_null(strstr(page, "meetingd_mailbox_paused{mailbox=\"z\"} 1\n"));
+    assert_non_null(strstr(page, "meetingd_mailbox_paused{mailbox=\"a\"} 0\n"));
+    int rc;
+    char *out = report(page, &rc);
+    assert_int_equal(rc, HEALTH_FAILING);
+    const char *z = strstr(out, "\nz "), *a = strstr(out, "\na ");
+    assert_true(z && a && z < a);
+    assert_non_null(strstr(z, "PAUSED (its state cannot be written; nothing is sent)\n"));
+    free(out);
+    free(page);
+    metrics_paused("z", false);
+    page = metrics_render();
+    metrics_free();
+    out = report(page, &rc);
+    assert_int_equal(rc, HEALTH_OK);
+    free(out);
+    free(page);
+}
+
 /* A thousand mailboxes still fit one screen: every failing one, then a count of the rest. */
 static void test_one_screen(void **state)
 {
@@ -161,7 +192,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_summary),      cmocka_unit_test(test_all_fine),
         cmocka_unit_test(test_one_screen),   cmocka_unit_test(test_not_meetingd),
-        cmocka_unit_test(test_hostile_page),
+        cmocka_unit_test(test_hostile_page), cmocka_unit_test(test_paused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -319,6 +319,37 @@ static void test_compaction(void **state)
     ledger_close(l);
 }
 
+/* An intent's link (its calendar item's id) survives a reopen and a compaction, goes with
+ * the done line, and a link that would break the line is refused. */
+static void test_intent_link(void **state)
+{
+    (void)state;
+    struct ledger *l = open_ok();
+    assert_int_equal(ledger_intent_linked(l, "AAMkREQ1", "accept", "AAMkCAL1"), 0);
+    assert_int_equal(ledger_intent(l, "AAMkREQ2", "decline"), 0);
+    assert_int_equal(ledger_intent_linked(l, "AAMkREQ3", "accept", "two words"), -1);
+    assert_int_equal(ledger_pending_count(l), 2);
+    ledger_close(l);
+
+    l = open_ok();
+    assert_string_equal(ledger_link(l, "AAMkREQ1"), "AAMkCAL1");
+    assert_null(ledger_link(l, "AAMkREQ2"));
+    assert_int_equal(ledger_compact(l, 0, NULL, NULL), 0);
+    ledger_close(l);
+    l = open_ok();
+    assert_string_equal(ledger_link(l, "AAMkREQ1"), "AAMkCAL1");
+    assert_int_equal(ledger_state(l, "AAMkREQ1"), LEDGER_INTENT);
+    assert_int_equal(ledger_done(l, "AAMkREQ1", "accept"), 0);
+    assert_null(ledger_link(l, "AAMkREQ1"));
+    assert_int_equal(ledger_pending_count(l), 1);
+    ledger_close(l);
+    /* A done line with a fifth word is not ours: skipped. */
+    append_raw("D 1000 accept AAMkREQ9 AAMkCAL9\n");
+    l = open_ok();
+    assert_int_equal(ledger_state(l, "AAMkREQ9"), LEDGER_UNKNOWN);
+    ledger_close(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -330,6 +361,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_glued_record_is_recovered, setup, teardown),
         cmocka_unit_test_setup_teardown(test_removed_file_refuses_appends, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_intent_link, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

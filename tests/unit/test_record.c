@@ -806,12 +806,16 @@ static void test_append_all_or_nothing(void **state)
     free(after);
     free(before);
 
-    /* Space is back: the next record starts on a line of its own. */
+    /* Space is back: the decision kept in memory is written first, then the next one, each
+     * on a line of its own. */
+    assert_true(record_writable(r));
     assert_int_equal(record_append_at(r, &s.d, false, T("2026-12-01T09:02:00Z")), 0);
     after = slurp(f->path, &len2);
-    assert_int_equal(count_char(after, len2, '\n'), 2);
+    assert_int_equal(count_char(after, len2, '\n'), 3);
+    char *kept = strstr(after, "09:01:00Z"), *next = strstr(after, "09:02:00Z");
+    assert_true(kept != NULL && next != NULL && kept < next);
     char *shown = history(f->path, NULL, NULL, NULL);
-    assert_int_equal(count_entries(shown), 2);
+    assert_int_equal(count_entries(shown), 3);
     free(shown);
     free(after);
     record_close(r);
