@@ -54,6 +54,7 @@ const char *backend_status_name(enum backend_status status)
         [BACKEND_FAILED] = "failed",
         [BACKEND_TOO_LARGE] = "too-large",
         [BACKEND_UNUSABLE] = "unusable",
+        [BACKEND_UNSUPPORTED] = "unsupported",
     };
     if ((unsigned)status < sizeof(names) / sizeof(names[0]) && names[status])
         return names[status];
@@ -67,6 +68,13 @@ void backend_result_clear(struct backend_result *r)
     r->n_items = 0;
     free(r->moved_id);
     r->moved_id = NULL;
+    for (size_t i = 0; i < r->n_failures; i++) {
+        free(r->failures[i].id);
+        free(r->failures[i].reason);
+    }
+    free(r->failures);
+    r->failures = NULL;
+    r->n_failures = 0;
 }
 
 void backend_head_clear(struct backend *b)

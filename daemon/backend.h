@@ -28,16 +28,19 @@ enum backend_status {
     BACKEND_OUT_OF_DATE,  /* a newer meeting request superseded the one addressed */
     BACKEND_ITEM_REFUSED, /* the server refused this item for good (conflict, invalid...) */
     /* The whole request failed. */
-    BACKEND_BUSY,      /* the server throttles the account's budget (retry_ms says how long) */
-    BACKEND_TRY_LATER, /* a passing trouble of the server with this mailbox (store, move) */
-    BACKEND_SERVER,    /* the server is unavailable (HTTP 503, 429) */
-    BACKEND_TRANSPORT, /* no complete answer: timeout, reset, refused connection, TLS */
-    BACKEND_AUTH,      /* the server refused the credentials */
-    BACKEND_ACCOUNT,   /* the mailbox cannot be used: rights, impersonation, address, quota */
-    BACKEND_FAILED,    /* any other failure: a fault, a malformed or unexpected answer */
-    BACKEND_TOO_LARGE, /* the answer exceeded the size limit: ask for less (fewer items) */
-    BACKEND_UNUSABLE,  /* the server cannot be used as configured: TLS verification, bad URL;
-                          retrying will not help until someone changes something */
+    BACKEND_BUSY,        /* the server throttles the account's budget (retry_ms says how long) */
+    BACKEND_TRY_LATER,   /* a passing trouble of the server with this mailbox (store, move) */
+    BACKEND_SERVER,      /* the server is unavailable (HTTP 503, 429) */
+    BACKEND_TRANSPORT,   /* no complete answer: timeout, reset, refused connection, TLS */
+    BACKEND_AUTH,        /* the server refused the credentials */
+    BACKEND_ACCOUNT,     /* the mailbox cannot be used: rights, impersonation, address, quota */
+    BACKEND_FAILED,      /* any other failure: a fault, a malformed or unexpected answer */
+    BACKEND_TOO_LARGE,   /* the answer exceeded the size limit: ask for less (fewer items) */
+    BACKEND_UNUSABLE,    /* the server cannot be used as configured: TLS verification, bad URL;
+                            retrying will not help until someone changes something */
+    BACKEND_UNSUPPORTED, /* the server refused the request itself as one it does not know
+                            (a SOAP Client fault without an EWS code): not this item's
+                            fault, and sending it again gets the same answer */
 };
 
 /* What a pause after a failure applies to (see backoff.h): the key names it. */
@@ -46,6 +49,14 @@ enum backend_scope {
     BACKEND_SCOPE_BUDGET,      /* the account the server charges (login or impersonated) */
     BACKEND_SCOPE_CREDENTIALS, /* every mailbox logging in with these credentials */
     BACKEND_SCOPES
+};
+
+/* One item of a request that failed on its own: its id, how (ITEM_REFUSED, UNSUPPORTED,
+ * TRY_LATER) and the server's words. */
+struct backend_item_failure {
+    char *id;
+    enum backend_status status;
+    char *reason;
 };
 
 struct backend_result {
@@ -62,6 +73,9 @@ struct backend_result {
     size_t next_offset; /* find */
     char *moved_id;     /* respond: where answering moved the request, NULL if unknown */
     size_t n_done;      /* delete, delete_attachments: how many succeeded */
+    /* fetch: the messages the server refused one by one (the others are in items) */
+    struct backend_item_failure *failures;
+    size_t n_failures;
 };
 
 typedef void (*backend_cb)(struct backend_result *result, void *userdata);

@@ -3,6 +3,7 @@
  */
 #include "ews_backend.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,9 +41,24 @@ struct backend_call {
     void *ud;
     size_t offset;     /* OP_FIND */
     char *answered_id; /* OP_RESPOND: the request answered */
+    char **fetched;    /* OP_FETCH: the ids asked for, in order (n_fetched) */
+    size_t n_fetched;
+    char error[256]; /* the server's words for a failed message (the result's error) */
 };
 
 /* ---- answers ---------------------------------------------------------------------------- */
+
+/* A SOAP fault whose code is the bare SOAP "Client" (no EWS ResponseCode): the server
+ * refused the request as one it does not understand (grommunio Gromox: "failed to find
+ * proper type for node 'RemoveItem'"). */
+static bool client_fault(const struct ews_call_result *res)
+{
+    const char *text = res->response ? res->response->fault_code_text : NULL;
+    if (res->code != EWS_ERROR_OTHER || text == NULL)
+        return false;
+    const char *colon = strrchr(text, ':');
+    return strcmp(colon ? colon + 1 : text, "Client") == 0;
+}
 
 /* The backend status of an EWS outcome. Only a ResponseMessage error concerns one item; a
  * SOAP fault always fails the whole request. */
@@ -81,7 +97,7 @@ static enum backend_status status_of(const struct ews_call_result *res)
         break;
     }
     if (res->status == EWS_CALL_FAULT)
-        return BACKEND_FAILED;
+        return client_fault(res) ? BACKEND_UNSUPPORTED : BACKEND_FAILED;
     switch (ews_error_action(res->code)) {
     case EWS_ACTION_ITEM_GONE:
         return BACKEND_ITEM_GONE;
@@ -137,17 +153,56 @@ static void fill_find(struct backend_call *call, struct ews_call_result *res,
             : call->offset + n;
 }
 
-/* The items of every message that did not fail: an item gone since it was found is
- * expected, anything else fails the request. */
-static void fill_fetch(struct ews_call_result *res, struct backend_result *r)
+/* The status of one ResponseMessage on its own. */
+static enum backend_status message_status(const struct ews_response_message *msg)
 {
-    if (r->status == BACKEND_ITEM_GONE)
-        r->status = BACKEND_OK;
-    if (r->status != BACKEND_OK)
+    struct ews_call_result one = {.status = EWS_CALL_OK, .code = msg->code};
+    enum backend_status st = status_of(&one);
+    return st == BACKEND_ACCOUNT && msg->code == EWS_ERR_ACCESS_DENIED ? BACKEND_ITEM_REFUSED : st;
+}
+
+static void add_failure(struct backend_result *r, const char *id,
+                        const struct ews_response_message *msg, enum backend_status st)
+{
+    r->failures = xreallocarray(r->failures, r->n_failures + 1, sizeof(*r->failures));
+    const char *code = msg->response_code_text ? msg->response_code_text : "?";
+    r->failures[r->n_failures++] = (struct backend_item_failure){
+        .id = xstrdup(id),
+        .status = st,
+        .reason = msg->message_text ? xasprintf("%s: %s", code, msg->message_text) : xstrdup(code),
+    };
+}
+
+/* The items of every message that did not fail. An item gone since it was found is
+ * expected; one refused on its own (access denied to it, a transient failure of that item)
+ * is reported in r->failures, and the others still count; anything that concerns more than
+ * that item (throttling, the mailbox) fails the request. */
+static void fill_fetch(struct backend_call *call, struct ews_call_result *res,
+                       struct backend_result *r)
+{
+    if (res->status != EWS_CALL_OK || res->response == NULL)
         return;
-    for (size_t i = 0; i < res->response->n_messages; i++)
-        if (res->response->messages[i].cls != EWS_CLASS_ERROR)
-            take_items(&res->response->messages[i], r);
+    const struct ews_response *resp = res->response;
+    for (size_t i = 0; i < resp->n_messages; i++) {
+        const struct ews_response_message *msg = &resp->messages[i];
+        if (msg->cls != EWS_CLASS_ERROR)
+            continue;
+        enum backend_status st = message_status(msg);
+        if (st == BACKEND_ITEM_GONE)
+            continue;
+        if ((st != BACKEND_ITEM_REFUSED && st != BACKEND_TRY_LATER) || msg->backoff_ms > 0 ||
+            i >= call->n_fetched)
+            return; /* r->status (the first failure's) stands for the request */
+    }
+    r->status = BACKEND_OK;
+    r->error = NULL;
+    for (size_t i = 0; i < resp->n_messages; i++) {
+        struct ews_response_message *msg = &resp->messages[i];
+        if (msg->cls != EWS_CLASS_ERROR)
+            take_items(msg, r);
+        else if (message_status(msg) != BACKEND_ITEM_GONE)
+            add_failure(r, call->fetched[i], msg, message_status(msg));
+    }
 }
 
 /* Answering moves the request to Deleted Items with a new id; Exchange 2013 and later name
@@ -166,6 +221,19 @@ static void fill_respond(struct backend_call *call, struct ews_call_result *res,
     }
 }
 
+/* Access denied in the answer for one item is that item's own rights (a private item, one
+ * moved elsewhere), not the mailbox's: refused access to the mailbox shows in the answers
+ * to FindItem, which lists its folders. */
+static enum backend_status item_status(const struct backend_call *call,
+                                       const struct ews_call_result *res, enum backend_status st)
+{
+    bool folder_op = call->op == OP_FIND || call->op == OP_CALENDAR_VIEW;
+    if (st == BACKEND_ACCOUNT && !folder_op && res->status == EWS_CALL_OK &&
+        res->code == EWS_ERR_ACCESS_DENIED)
+        return BACKEND_ITEM_REFUSED;
+    return st;
+}
+
 static void fill(struct backend_call *call, struct ews_call_result *res, struct backend_result *r)
 {
     if (r->status != BACKEND_OK && call->op != OP_FETCH && call->op != OP_COUNT_DONE)
@@ -176,7 +244,7 @@ static void fill(struct backend_call *call, struct ews_call_result *res, struct 
         fill_find(call, res, r);
         return;
     case OP_FETCH:
-        fill_fetch(res, r);
+        fill_fetch(call, res, r);
         return;
     case OP_CALENDAR_VIEW:
         if (one == NULL)
@@ -208,19 +276,41 @@ static void fill(struct backend_call *call, struct ews_call_result *res, struct 
 
 static void call_free(struct backend_call *call)
 {
+    for (size_t i = 0; i < call->n_fetched; i++)
+        free(call->fetched[i]);
+    free(call->fetched);
     free(call->answered_id);
     free(call);
+}
+
+/* The ResponseCode of the first failed message, with its MessageText when there is one:
+ * the server's words, for the log and the decision record. */
+static const char *message_words(struct backend_call *call, const struct ews_call_result *res)
+{
+    const char *name = ews_error_name(res->code);
+    for (size_t i = 0; res->response && i < res->response->n_messages; i++) {
+        const struct ews_response_message *msg = &res->response->messages[i];
+        if (msg->cls != EWS_CLASS_ERROR)
+            continue;
+        if (msg->response_code_text)
+            name = msg->response_code_text;
+        if (msg->message_text == NULL)
+            break;
+        snprintf(call->error, sizeof(call->error), "%s: %s", name, msg->message_text);
+        return call->error;
+    }
+    return name;
 }
 
 static void on_ews_done(struct ews_call_result *res, void *userdata)
 {
     struct backend_call *call = userdata;
     struct backend_result r = {
-        .status = status_of(res),
+        .status = item_status(call, res, status_of(res)),
         .retry_ms = res->backoff_ms,
     };
     if (r.status != BACKEND_OK)
-        r.error = res->status == EWS_CALL_OK || res->error == NULL ? ews_error_name(res->code)
+        r.error = res->status == EWS_CALL_OK || res->error == NULL ? message_words(call, res)
                                                                    : res->error;
     fill(call, res, &r);
     call->cb(&r, call->ud);
@@ -281,9 +371,16 @@ static int op_fetch(struct backend *be, const struct item_id *ids, size_t n, bac
                     void *ud, struct backend_call **call)
 {
     struct ews_backend *b = (struct ews_backend *)be;
-    return post(b, "GetItem",
-                ews_build_get_item(&b->ctx, ids, n, EWS_SHAPE_ALL_PROPERTIES, NULL, 0), OP_FETCH,
-                cb, ud, call);
+    int rc =
+        post(b, "GetItem", ews_build_get_item(&b->ctx, ids, n, EWS_SHAPE_ALL_PROPERTIES, NULL, 0),
+             OP_FETCH, cb, ud, call);
+    if (rc == 0) {
+        (*call)->fetched = xcalloc(n ? n : 1, sizeof(*(*call)->fetched));
+        for (size_t i = 0; i < n; i++)
+            (*call)->fetched[i] = xstrdup(ids[i].id ? ids[i].id : "");
+        (*call)->n_fetched = n;
+    }
+    return rc;
 }
 
 static int op_calendar_view(struct backend *be, time_t start, time_t end, backend_cb cb, void *ud,

@@ -71,6 +71,8 @@ int mailbox_record(struct mailbox *m, bool intent, const char *id, const char *a
             strlist_add(&m->dry_run_seen, id);
         return 0;
     }
+    if (!intent)
+        mailbox_retries_forget(m, id);
     int rc = intent ? ledger_intent(m->ledger, id, action) : ledger_done(m->ledger, id, action);
     if (rc != 0)
         log_error("mailbox %s: cannot write the ledger: %s", m->name, strerror(errno));
@@ -295,6 +297,7 @@ void mailbox_poll_done(struct mailbox *m)
     struct mailbox_poll *p = m->poll;
     bool acted = p->acted || p->again;
     bool again = p->again;
+    bool retry = p->retry_items;
     bool failures = p->item_failures > 0;
     if (!failures && !m->stopping)
         compact_ledger(m);
@@ -310,6 +313,12 @@ void mailbox_poll_done(struct mailbox *m)
          * pass says all it can. */
         if (acted && !m->env.dry_run && ++m->once_passes < ONCE_MAX_PASSES) {
             schedule(m, 0.0);
+            return;
+        }
+        /* An item the server failed for now is tried again within its own budget
+         * (mailbox_trouble.c), after a pause that grows with the passes. */
+        if (retry && ++m->once_passes < ONCE_MAX_PASSES) {
+            schedule(m, backoff_delay(m->env.backoff, m->once_passes, false, 0));
             return;
         }
         finish(m, failures || m->once_undone);
@@ -376,13 +385,17 @@ static const step_handler handlers[STEP_COUNT] = {
     [STEP_DELETE_ATTACHMENTS] = mailbox_after_delete_attachments,
     [STEP_FORWARD] = mailbox_after_forward,
     [STEP_SHOW_FREE] = mailbox_after_show_free,
+    [STEP_REMOVE_FIND] = mailbox_after_remove_find,
+    [STEP_REMOVE_DELETE] = mailbox_after_remove_delete,
+    [STEP_REMOVE_MOVE] = mailbox_after_remove_move,
 };
 
 /* Steps that only read: when the mailbox is stopping, their answer is not acted on (the
  * next start reads again); a step that changed something is recorded first. */
 static bool only_reads(enum mailbox_step step)
 {
-    return step == STEP_FIND || step == STEP_FETCH || step == STEP_VERIFY || step == STEP_CALENDAR;
+    return step == STEP_FIND || step == STEP_FETCH || step == STEP_VERIFY ||
+           step == STEP_CALENDAR || step == STEP_REMOVE_FIND;
 }
 
 void mailbox_on_result(struct backend_result *r, void *userdata)
@@ -504,6 +517,7 @@ void mailbox_free(struct mailbox *m)
     confref_put(m->conf);
     ledger_close(m->ledger);
     strlist_free(&m->dry_run_seen);
+    mailbox_retries_free(m->retries);
     free(m->name);
     free(m);
 }

@@ -45,6 +45,9 @@ enum mailbox_step {
     STEP_DELETE_ATTACHMENTS, /* ... removed */
     STEP_FORWARD,            /* a tentatively booked request to the delegates */
     STEP_SHOW_FREE,          /* a held request's placeholder shows Free */
+    STEP_REMOVE_FIND,        /* no RemoveItem: the cancelled meeting's calendar item ... */
+    STEP_REMOVE_DELETE,      /* ... deleted ... */
+    STEP_REMOVE_MOVE,        /* ... and the cancellation moved to Deleted Items */
     STEP_COUNT
 };
 
@@ -84,6 +87,7 @@ struct mailbox_poll {
     bool reached;           /* a request of this poll got through: the server is there */
     bool again;             /* a superseded request: look again right away */
     unsigned item_failures; /* items that failed for good in this poll */
+    bool retry_items;       /* an item failed "retry later": --once looks again */
     bool collect_seen;      /* this poll lists the Inbox for the ledger's compaction */
     struct strlist seen;    /* ids of every meeting message in the Inbox (collect_seen) */
 };
@@ -109,6 +113,7 @@ struct mailbox {
     time_t last_compact;
     struct mailbox_poll *poll;    /* the running poll, or NULL */
     enum mailbox_failure failure; /* why it gave up (--once) */
+    struct item_retries *retries; /* failed attempts per item (mailbox_trouble.c) */
 };
 
 /* mailbox.c */
@@ -149,8 +154,30 @@ void mailbox_remove_old_request(struct mailbox *m);
 void mailbox_after_verify(struct mailbox *m, struct backend_result *r);
 void mailbox_after_calendar(struct mailbox *m, struct backend_result *r);
 void mailbox_after_answer(struct mailbox *m, struct backend_result *r);
-void mailbox_after_remove_cancelled(struct mailbox *m, struct backend_result *r);
 void mailbox_after_remove_old(struct mailbox *m, struct backend_result *r);
+
+/* mailbox_remove.c */
+void mailbox_remove_cancelled(struct mailbox *m);
+void mailbox_after_remove_cancelled(struct mailbox *m, struct backend_result *r);
+void mailbox_after_remove_find(struct mailbox *m, struct backend_result *r);
+void mailbox_after_remove_delete(struct mailbox *m, struct backend_result *r);
+void mailbox_after_remove_move(struct mailbox *m, struct backend_result *r);
+
+/* mailbox_trouble.c */
+struct item_retries;
+/* A failed request about the work item, sorted: the whole poll, this item for good
+ * (recorded as failed), or this item again next poll (within its budget). */
+void mailbox_item_trouble(struct mailbox *m, const char *what, const struct backend_result *r);
+/* Whether the ledger holds an answer to ID whose outcome is unknown (to be checked). */
+bool mailbox_answer_outstanding(const struct mailbox *m, const char *id);
+/* Whether R fails its item for good (then recorded with the server's words). */
+bool mailbox_failure_permanent(const struct backend_result *r);
+/* The messages a fetch could not get one by one (r->failures). */
+void mailbox_fetch_failures(struct mailbox *m, const struct backend_result *r);
+/* Records ITEM as failed for good (ledger, decision record with REASON, --once exit). */
+void mailbox_record_failed(struct mailbox *m, const struct item *item, const char *reason);
+void mailbox_retries_forget(struct mailbox *m, const char *id);
+void mailbox_retries_free(struct item_retries *r);
 
 /* mailbox_after.c */
 void mailbox_decline_next_occurrence(struct mailbox *m);

@@ -94,11 +94,8 @@ void mailbox_answer_failed(struct mailbox *m, const char *what, const struct bac
         m->poll->again = true;
         mailbox_remove_old_request(m);
         return;
-    case BACKEND_ITEM_REFUSED:
-        mailbox_item_failed(m, what, r);
-        return;
     default:
-        mailbox_poll_fail(m, what, r);
+        mailbox_item_trouble(m, what, r);
         return;
     }
 }
@@ -139,7 +136,8 @@ bool mailbox_action_arrived(struct mailbox *m, const struct backend_result *r, c
 {
     const struct mailbox_work *w = m->poll->work;
     if (r->status != BACKEND_OK) {
-        mailbox_emit_decision(m, "failed");
+        if (!mailbox_failure_permanent(r)) /* else recorded with the server's words */
+            mailbox_emit_decision(m, "failed");
         mailbox_answer_failed(m, what, r);
         return false;
     }
@@ -294,8 +292,7 @@ void mailbox_after_calendar(struct mailbox *m, struct backend_result *r)
         return;
     }
     mailbox_take_items(r, &w->calendar, &w->n_calendar);
-    if (!m->env.dry_run && ledger_state(m->ledger, w->item->id.id) == LEDGER_INTENT &&
-        settle_by_uid(m))
+    if (!m->env.dry_run && mailbox_answer_outstanding(m, w->item->id.id) && settle_by_uid(m))
         return;
     decide(m);
 }
@@ -403,20 +400,6 @@ static void verify_pending(struct mailbox *m)
 
 /* ---- cancellations ---------------------------------------------------------------------- */
 
-void mailbox_after_remove_cancelled(struct mailbox *m, struct backend_result *r)
-{
-    if (r->status != BACKEND_OK) {
-        mailbox_answer_failed(m, "removing a cancelled meeting", r);
-        return;
-    }
-    mailbox_record(m, false, m->poll->work->item->id.id, "remove");
-    m->stats.removed++;
-    m->poll->acted = true;
-    log_info("mailbox %s: removed cancelled meeting \"%s\" from the calendar", m->name,
-             subject_of(m));
-    mailbox_item_finished(m);
-}
-
 static void handle_cancellation(struct mailbox *m)
 {
     const struct conf_policy *policy = m->poll->policy;
@@ -438,8 +421,7 @@ static void handle_cancellation(struct mailbox *m)
         mailbox_item_finished(m);
         return;
     }
-    struct backend_answer a = {BACKEND_REMOVE, &it->id, NULL};
-    MAILBOX_SEND(m, STEP_REMOVE_CANCELLED, "CreateItem", respond, &a, 1);
+    mailbox_remove_cancelled(m);
 }
 
 static void handle_request(struct mailbox *m)
@@ -452,7 +434,7 @@ static void handle_request(struct mailbox *m)
         mailbox_remove_old_request(m);
         return;
     }
-    if (!m->env.dry_run && ledger_state(m->ledger, it->id.id) == LEDGER_INTENT)
+    if (!m->env.dry_run && mailbox_answer_outstanding(m, it->id.id))
         verify_pending(m);
     else
         gather_context(m);

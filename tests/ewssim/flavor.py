@@ -151,6 +151,17 @@ def fault_bytes(code, text):
             ).encode("utf-8")
 
 
+def client_fault(flavor, text):
+    """A bare SOAP Client fault (no EWS code): the request refused as unreadable. In the
+    flavor's own form (Gromox's, or a plain SOAP 1.1 one)."""
+    if flavor.name == "gromox":
+        return RawFault(200, fault_bytes("SOAP:Client", text), "Client")
+    body = ('<?xml version="1.0" encoding="utf-8"?>\n<s:Envelope xmlns:s="%s"><s:Body>'
+            '<s:Fault><faultcode>s:Client</faultcode><faultstring>%s</faultstring>'
+            '</s:Fault></s:Body></s:Envelope>' % (SOAP_NS, escape(text))).encode("utf-8")
+    return RawFault(500, body, "Client")
+
+
 def empty_response(op_name):
     """An m:<op>Response with an empty m:ResponseMessages."""
     resp = ET.Element(m(op_name + "Response"))

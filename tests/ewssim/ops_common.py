@@ -7,6 +7,8 @@ without delegate rights is ErrorAccessDenied; naming a mailbox that does not exi
 ErrorNonExistentMailbox.
 """
 
+import faults as faults_mod
+import flavor as flavor_mod
 import meeting
 import store as store_mod
 from soap import EwsError, t
@@ -97,7 +99,17 @@ class OpContext:
         return self._own_item(kind[1])
 
     def resolve_item(self, elem):
-        """t:ItemId / t:OccurrenceItemId / t:RecurringMasterItemId -> Item or OccurrenceView."""
+        """t:ItemId / t:OccurrenceItemId / t:RecurringMasterItemId -> Item or OccurrenceView;
+        an item fault of the test (faults.item_fault) fails it instead."""
+        item = self._resolve_item(elem)
+        code = faults_mod.item_fault(self.store, getattr(self, "op_name", None), item)
+        if code == "Client":
+            raise flavor_mod.client_fault(self.store.flavor, "failed to process the item")
+        if code is not None:
+            raise EwsError(code)
+        return item
+
+    def _resolve_item(self, elem):
         if elem.tag in (t("ItemId"), t("ReferenceItemId")):
             return self.resolve_token(elem.get("Id"))
         if elem.tag == t("OccurrenceItemId"):

@@ -6,6 +6,7 @@ POST /TENANT/oauth2/v2.0/token  Entra-ID-shaped token endpoint (--auth bearer; e
 GET  /sim/mailboxes/ADDR  inspection dump (JSON)            } loopback clients only,
 GET  /sim/stats           request counts (JSON)             } no authentication
 GET  /sim/faults, POST /sim/faults (body: fault specs, one per line; replaces the set)
+POST /sim/item-faults (body: JSON list of {subject, operation, code}; see faults.py)
 """
 
 import json
@@ -191,6 +192,7 @@ class Simulator:
                                 "The simulator does not implement the %s operation."
                                 % op_name)
             ctx = OpContext(self.store, mailbox, header_zone, header_zone_id)
+            ctx.op_name = op_name  # item faults (faults.item_fault) name an operation
             ctx.principal = principal  # who authenticated (subscriptions are theirs)
             with self.store.lock:
                 try:
@@ -425,6 +427,13 @@ class Handler(BaseHTTPRequestHandler):
                 return self._json(400, {"error": str(exc)})
             self.sim.plan.replace(specs)
             return self._json(200, [s.as_dict() for s in specs])
+        if path == "/sim/item-faults":
+            try:
+                specs = faults_mod.parse_item_faults(json.loads(body.decode("utf-8")))
+            except (ValueError, UnicodeDecodeError) as exc:
+                return self._json(400, {"error": str(exc)})
+            self.sim.store.item_faults = specs
+            return self._json(200, [f.as_dict() for f in specs])
         if path == "/sim/revoke-tokens" and self.sim.auth.tokens is not None:
             self.sim.auth.tokens.revoke_all()
             return self._json(200, {"revoked": True})
