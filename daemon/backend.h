@@ -28,19 +28,19 @@ enum backend_status {
     BACKEND_OUT_OF_DATE,  /* a newer meeting request superseded the one addressed */
     BACKEND_ITEM_REFUSED, /* the server refused this item for good (conflict, invalid...) */
     /* The whole request failed. */
-    BACKEND_BUSY,        /* the server throttles the account's budget (retry_ms says how long) */
-    BACKEND_TRY_LATER,   /* a passing trouble of the server with this mailbox (store, move) */
-    BACKEND_SERVER,      /* the server is unavailable (HTTP 503, 429) */
-    BACKEND_TRANSPORT,   /* no complete answer: timeout, reset, refused connection, TLS */
-    BACKEND_AUTH,        /* the server refused the credentials */
-    BACKEND_ACCOUNT,     /* the mailbox cannot be used: rights, impersonation, address, quota */
-    BACKEND_FAILED,      /* any other failure: a fault, a malformed or unexpected answer */
-    BACKEND_TOO_LARGE,   /* the answer exceeded the size limit: ask for less (fewer items) */
-    BACKEND_UNUSABLE,    /* the server cannot be used as configured: TLS verification, bad URL;
-                            retrying will not help until someone changes something */
-    BACKEND_UNSUPPORTED, /* the server refused the request itself as one it does not know
-                            (a SOAP Client fault without an EWS code): not this item's
-                            fault, and sending it again gets the same answer */
+    BACKEND_BUSY,      /* the server throttles the account's budget (retry_ms says how long) */
+    BACKEND_TRY_LATER, /* a passing trouble of the server with this mailbox (store, move) */
+    BACKEND_SERVER,    /* the server is unavailable (HTTP 503, 429) */
+    BACKEND_TRANSPORT, /* no complete answer: timeout, reset, refused connection, TLS */
+    BACKEND_AUTH,      /* the server refused the credentials */
+    BACKEND_ACCOUNT,   /* the mailbox cannot be used: rights, impersonation, address, quota */
+    BACKEND_FAILED,    /* any other failure: a fault, a malformed or unexpected answer */
+    BACKEND_TOO_LARGE, /* the answer exceeded the size limit: ask for less (fewer items) */
+    BACKEND_UNUSABLE,  /* the server cannot be used as configured: TLS verification, bad URL;
+                          retrying will not help until someone changes something */
+    /* The server refused the request itself as one it does not know (a SOAP Client fault
+     * without an EWS code): not this item's fault, and sending it again gets the same. */
+    BACKEND_UNSUPPORTED,
 };
 
 /* What a pause after a failure applies to (see backoff.h): the key names it. */
