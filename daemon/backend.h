@@ -141,6 +141,11 @@ struct backend_ops {
     /* Cancels a call whose callback has not run; the callback is not called. */
     void (*cancel)(struct backend_call *call);
     void (*free)(struct backend *b);
+    /* One page of the calendar folder's items from OFFSET, as stored (a series is its
+     * master, with its recurrence where the server gives it), for servers whose
+     * calendar_view does not expand series; NULL where unsupported. */
+    int (*list_calendar)(struct backend *b, size_t offset, backend_cb cb, void *ud,
+                         struct backend_call **call);
 };
 
 /* The common head of every backend. */

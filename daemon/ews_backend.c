@@ -344,6 +344,10 @@ static const char *const MEETING_CLASSES[] = {
 };
 static const char *const ITEM_CLASS_FIELD[] = {"item:ItemClass"};
 static const char *const ATTACHMENTS_FIELD[] = {"item:Attachments"};
+/* AllProperties carries the attendees on Exchange, not on grommunio Gromox: asked for by
+ * name, every server sends them (the policy counts and checks them). */
+static const char *const ATTENDEE_FIELDS[] = {"calendar:RequiredAttendees",
+                                              "calendar:OptionalAttendees", "calendar:Resources"};
 
 static int op_find(struct backend *be, size_t offset, backend_cb cb, void *ud,
                    struct backend_call **call)
@@ -367,13 +371,29 @@ static int op_find(struct backend *be, size_t offset, backend_cb cb, void *ud,
     return rc;
 }
 
+static int op_list_calendar(struct backend *be, size_t offset, backend_cb cb, void *ud,
+                            struct backend_call **call)
+{
+    struct ews_backend *b = (struct ews_backend *)be;
+    struct ews_find_item_args args = {
+        .folder = {.distinguished_id = "calendar", .mailbox = b->folder_owner},
+        .shape = EWS_SHAPE_ALL_PROPERTIES,
+        .view = EWS_VIEW_INDEXED,
+        .offset = offset > 1000000 ? 1000000 : (int)offset,
+        .max_entries = FIND_PAGE_SIZE,
+    };
+    int rc = post(b, "FindItem", ews_build_find_item(&b->ctx, &args), OP_FIND, cb, ud, call);
+    if (rc == 0)
+        (*call)->offset = offset;
+    return rc;
+}
+
 static int op_fetch(struct backend *be, const struct item_id *ids, size_t n, backend_cb cb,
                     void *ud, struct backend_call **call)
 {
     struct ews_backend *b = (struct ews_backend *)be;
-    int rc =
-        post(b, "GetItem", ews_build_get_item(&b->ctx, ids, n, EWS_SHAPE_ALL_PROPERTIES, NULL, 0),
-             OP_FETCH, cb, ud, call);
+    char *env = ews_build_get_item(&b->ctx, ids, n, EWS_SHAPE_ALL_PROPERTIES, ATTENDEE_FIELDS, 3);
+    int rc = post(b, "GetItem", env, OP_FETCH, cb, ud, call);
     if (rc == 0) {
         (*call)->fetched = xcalloc(n ? n : 1, sizeof(*(*call)->fetched));
         for (size_t i = 0; i < n; i++)
@@ -538,6 +558,7 @@ static const struct backend_ops ews_ops = {
     .remove = op_remove,
     .cancel = op_cancel,
     .free = op_free,
+    .list_calendar = op_list_calendar,
 };
 
 static char *dup_or_null(const char *s)

@@ -138,6 +138,9 @@ static void poll_free(struct mailbox_poll *p)
         item_free(p->queue[i]);
     free(p->queue);
     strlist_free(&p->seen);
+    for (size_t i = 0; i < p->n_masters; i++)
+        item_free(p->masters[i]);
+    free(p->masters);
     if (p->backend)
         p->backend->ops->free(p->backend);
     confref_put(p->conf);
@@ -388,6 +391,8 @@ static const step_handler handlers[STEP_COUNT] = {
     [STEP_REMOVE_FIND] = mailbox_after_remove_find,
     [STEP_REMOVE_DELETE] = mailbox_after_remove_delete,
     [STEP_REMOVE_MOVE] = mailbox_after_remove_move,
+    [STEP_MASTERS] = mailbox_after_masters,
+    [STEP_BOOKED_ITEM] = mailbox_after_booked_item,
 };
 
 /* Steps that only read: when the mailbox is stopping, their answer is not acted on (the
@@ -395,7 +400,7 @@ static const step_handler handlers[STEP_COUNT] = {
 static bool only_reads(enum mailbox_step step)
 {
     return step == STEP_FIND || step == STEP_FETCH || step == STEP_VERIFY ||
-           step == STEP_CALENDAR || step == STEP_REMOVE_FIND;
+           step == STEP_CALENDAR || step == STEP_REMOVE_FIND || step == STEP_MASTERS;
 }
 
 void mailbox_on_result(struct backend_result *r, void *userdata)

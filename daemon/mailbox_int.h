@@ -48,6 +48,8 @@ enum mailbox_step {
     STEP_REMOVE_FIND,        /* no RemoveItem: the cancelled meeting's calendar item ... */
     STEP_REMOVE_DELETE,      /* ... deleted ... */
     STEP_REMOVE_MOVE,        /* ... and the cancellation moved to Deleted Items */
+    STEP_MASTERS,            /* the calendar's series, where views do not expand them */
+    STEP_BOOKED_ITEM,        /* the calendar item an answer made, where nothing links it */
     STEP_COUNT
 };
 
@@ -60,7 +62,8 @@ struct mailbox_work {
     struct policy_result result;
     bool have_result;
     size_t occ_decline_pos;
-    char *moved_request_id; /* where answering moved the request, NULL if unknown */
+    char *moved_request_id;      /* where answering moved the request, NULL if unknown */
+    time_t view_start, view_end; /* the calendar view's window */
 };
 
 /* One poll, from the first page of the Inbox to the last item. */
@@ -89,7 +92,10 @@ struct mailbox_poll {
     unsigned item_failures; /* items that failed for good in this poll */
     bool retry_items;       /* an item failed "retry later": --once looks again */
     bool collect_seen;      /* this poll lists the Inbox for the ledger's compaction */
-    struct strlist seen;    /* ids of every meeting message in the Inbox (collect_seen) */
+    struct item **masters;  /* the calendar's series (mailbox_series.c), once listed */
+    size_t n_masters;
+    bool masters_listed;
+    struct strlist seen; /* ids of every meeting message in the Inbox (collect_seen) */
 };
 
 enum mailbox_state { MB_IDLE, MB_BUSY, MB_STOPPED };
@@ -153,6 +159,8 @@ void mailbox_emit_decision(struct mailbox *m, const char *outcome);
 void mailbox_remove_old_request(struct mailbox *m);
 void mailbox_after_verify(struct mailbox *m, struct backend_result *r);
 void mailbox_after_calendar(struct mailbox *m, struct backend_result *r);
+/* The calendar is complete: settle an unsettled answer, or decide. */
+void mailbox_calendar_ready(struct mailbox *m);
 void mailbox_after_answer(struct mailbox *m, struct backend_result *r);
 void mailbox_after_remove_old(struct mailbox *m, struct backend_result *r);
 
@@ -178,6 +186,21 @@ void mailbox_fetch_failures(struct mailbox *m, const struct backend_result *r);
 void mailbox_record_failed(struct mailbox *m, const struct item *item, const char *reason);
 void mailbox_retries_forget(struct mailbox *m, const char *id);
 void mailbox_retries_free(struct item_retries *r);
+
+/* mailbox_series.c */
+/* After the calendar view: whether a listing of the calendar's series was sent (its answer
+ * goes on with mailbox_calendar_ready); else the series are expanded already. */
+bool mailbox_series_pending(struct mailbox *m);
+void mailbox_after_masters(struct mailbox *m, struct backend_result *r);
+/* The request's occurrences for the policy (from its recurrence where the server lists none). */
+struct policy_context;
+void mailbox_series_context(struct mailbox *m, struct policy_context *ctx);
+
+/* mailbox_booked.c */
+/* After an acceptance: whether the booked calendar item must be looked up first (then its
+ * answer goes on with mailbox_decline_next_occurrence). */
+bool mailbox_find_booked_item(struct mailbox *m);
+void mailbox_after_booked_item(struct mailbox *m, struct backend_result *r);
 
 /* mailbox_after.c */
 void mailbox_decline_next_occurrence(struct mailbox *m);

@@ -159,7 +159,8 @@ void mailbox_after_answer(struct mailbox *m, struct backend_result *r)
         r->moved_id = NULL;
     }
     if (w->result.decision == POLICY_ACCEPT) {
-        mailbox_decline_next_occurrence(m);
+        if (!mailbox_find_booked_item(m))
+            mailbox_decline_next_occurrence(m);
     } else if (w->result.forward_to_delegates && !m->stopping) {
         /* The request moved; the delegates get it, or the meeting's calendar item, which
          * Exchange forwards as a meeting request too. */
@@ -272,7 +273,7 @@ static void decide(struct mailbox *m)
         .calendar = (const struct item *const *)w->calendar,
         .n_calendar = w->n_calendar,
     };
-    policy_time_series(w->item, ctx.calendar, ctx.n_calendar, &ctx, &w->occurrences);
+    mailbox_series_context(m, &ctx);
     policy_decide(m->poll->policy, w->item, &ctx, &w->result);
     w->have_result = true;
     if (answered_elsewhere(m))
@@ -292,7 +293,14 @@ void mailbox_after_calendar(struct mailbox *m, struct backend_result *r)
         return;
     }
     mailbox_take_items(r, &w->calendar, &w->n_calendar);
-    if (!m->env.dry_run && mailbox_answer_outstanding(m, w->item->id.id) && settle_by_uid(m))
+    if (!mailbox_series_pending(m))
+        mailbox_calendar_ready(m);
+}
+
+void mailbox_calendar_ready(struct mailbox *m)
+{
+    if (!m->env.dry_run && mailbox_answer_outstanding(m, m->poll->work->item->id.id) &&
+        settle_by_uid(m))
         return;
     decide(m);
 }
@@ -312,6 +320,8 @@ static void gather_context(struct mailbox *m)
         end = start + MAX_CALENDAR_SPAN;
     if (end <= start)
         end = start + 60;
+    m->poll->work->view_start = start;
+    m->poll->work->view_end = end;
     MAILBOX_SEND(m, STEP_CALENDAR, "FindItem", calendar_view, start, end);
 }
 

@@ -63,6 +63,9 @@ struct policy_context {
     size_t n_occurrences;
     bool series_end_known;
     time_t series_end;
+    /* The occurrences come from the request's recurrence, not from the server's calendar
+     * (which listed none of them): the reasons name the ones checked. */
+    bool occurrences_from_recurrence;
 };
 
 /* How to rewrite the resource's calendar item after booking. */
