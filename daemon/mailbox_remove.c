@@ -5,8 +5,10 @@
  * the calendar item and moves the cancellation to Deleted Items. A server without RemoveItem
  * (grommunio Gromox 3.10 answers it with a SOAP Client fault) gets the same result in three:
  *
- *   REMOVE_FIND   the calendar over the meeting's time, for the item with the cancellation's
- *                 UID (a single meeting, or the series' master)
+ *   REMOVE_FIND   the calendar item the cancellation links to, else the item with the
+ *                 cancellation's UID (a single meeting, or the series' master) in the
+ *                 calendar over the meeting's time, or in the whole calendar when the
+ *                 cancellation has no time (Gromox sends none)
  *   REMOVE_DELETE DeleteItem of that item, MoveToDeletedItems, no notice to anyone
  *   REMOVE_MOVE   DeleteItem of the cancellation, MoveToDeletedItems
  *
@@ -31,18 +33,31 @@ static const char *server_of(const struct mailbox *m)
     return m->poll->backend->keys[BACKEND_SCOPE_SERVER];
 }
 
+/* The cancelled meeting's calendar item: the one the cancellation links to (Gromox links
+ * cancellations, not requests), else the item with its UID in the calendar over its time,
+ * else, for a cancellation without a time (Gromox sends none), in the whole calendar. */
 static void find_calendar_item(struct mailbox *m)
 {
     const struct item *it = m->poll->work->item;
-    time_t start = it->start, end = it->end > it->start ? it->end : it->start + 60;
-    if (it->uid == NULL || it->start == 0) {
-        mailbox_record_failed(m, it,
-                              "the cancellation names no meeting (no UID or start) to "
-                              "remove from the calendar");
-        mailbox_item_finished(m);
+    const struct backend *be = m->poll->backend;
+    if (it->associated_calendar_item_id.id != NULL) {
+        struct item_id id = {.id = it->associated_calendar_item_id.id};
+        MAILBOX_SEND(m, STEP_REMOVE_DELETE, "DeleteItem", remove, &id, 1);
         return;
     }
-    MAILBOX_SEND(m, STEP_REMOVE_FIND, "FindItem", calendar_view, start, end);
+    if (it->uid != NULL && it->start != 0) {
+        time_t end = it->end > it->start ? it->end : it->start + 60;
+        MAILBOX_SEND(m, STEP_REMOVE_FIND, "FindItem", calendar_view, it->start, end);
+        return;
+    }
+    if (it->uid != NULL && be->ops->list_calendar != NULL) {
+        MAILBOX_SEND(m, STEP_REMOVE_FIND, "FindItem", list_calendar, 0);
+        return;
+    }
+    mailbox_record_failed(m, it,
+                          "the cancellation names no meeting (no UID) to remove from "
+                          "the calendar");
+    mailbox_item_finished(m);
 }
 
 void mailbox_remove_cancelled(struct mailbox *m)
@@ -114,6 +129,10 @@ void mailbox_after_remove_find(struct mailbox *m, struct backend_result *r)
         return;
     }
     const struct item *c = meeting_item(m->poll->work->item, r);
+    if (c == NULL && r->more) { /* the listing of the whole calendar goes on */
+        MAILBOX_SEND(m, STEP_REMOVE_FIND, "FindItem", list_calendar, r->next_offset);
+        return;
+    }
     if (c == NULL) {
         log_info("mailbox %s: the cancelled meeting \"%s\" is not on the calendar (any more)",
                  m->name, subject_of(m));

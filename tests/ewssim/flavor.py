@@ -63,6 +63,11 @@ class Flavor:
     append_to_item_field = True
     # An organizer's update goes to every attendee, whatever the send mode says.
     updates_to_everyone = False
+    # A meeting cancellation carries the meeting's calendar fields (Start, End, Organizer,
+    # CalendarItemType...) and, like a request, its AssociatedCalendarItemId (else only UID and
+    # DateTimeStamp of them, but the AssociatedCalendarItemId whenever the calendar item
+    # exists, even on a server that never sends it with a request).
+    cancellation_has_calendar_fields = True
     # CreateItem of a meeting without t:UID still gives every copy the same UID.
     uid_without_t_uid = True
     # t:Recurrence only where asked for (else also whenever calendar:CalendarItemType,
@@ -110,6 +115,7 @@ class Gromox(Flavor):
     attendee_lists_apart = False
     cancels_removed_attendees = False
     decline_creates_calendar_item = False
+    cancellation_has_calendar_fields = False
 
     def remove_item_fault(self):
         return 200, fault_bytes("SOAP:Client", GROMOX_UNKNOWN_NODE % "RemoveItem"), "Client"
@@ -222,12 +228,21 @@ def after_set_attendees(flavor, item, uri):
     item.attendees = [a for a in item.attendees if a.role == role]
 
 
-def left_out(flavor, uri, shape):
-    """Whether the flavor omits uri although the shape includes it."""
+# What a cancellation keeps of the calendar fields on a server without them (seen live on
+# Gromox 3.10: UID and DateTimeStamp, nothing else of calendar:*).
+CANCELLATION_KEEPS = ("calendar:UID", "calendar:DateTimeStamp")
+
+
+def left_out(flavor, uri, shape, item=None):
+    """Whether the flavor omits uri of item although the shape includes it."""
+    bare_cancellation = (not flavor.cancellation_has_calendar_fields and item is not None
+                         and item.kind == "MeetingCancellation")
+    if bare_cancellation and uri.startswith("calendar:"):
+        return uri not in CANCELLATION_KEEPS
     if uri == "calendar:MeetingRequestWasSent":
         return not flavor.sends_meeting_request_was_sent
     if uri == "meeting:AssociatedCalendarItemId":
-        return not flavor.sends_associated_calendar_item_id
+        return not flavor.sends_associated_calendar_item_id and not bare_cancellation
     if uri in ATTENDEE_LISTS and shape.base == "AllProperties":
         return not flavor.all_properties_has_attendees and uri not in shape.additional
     return False
