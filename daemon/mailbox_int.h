@@ -178,6 +178,8 @@ struct item_retries;
 void mailbox_item_trouble(struct mailbox *m, const char *what, const struct backend_result *r);
 /* Whether the ledger holds an answer to ID whose outcome is unknown (to be checked). */
 bool mailbox_answer_outstanding(const struct mailbox *m, const char *id);
+/* Whether R concerns the whole mailbox (credentials, account, server configuration). */
+bool mailbox_failure_mailbox_wide(const struct backend_result *r);
 /* Whether R fails its item for good (then recorded with the server's words). */
 bool mailbox_failure_permanent(const struct backend_result *r);
 /* The messages a fetch could not get one by one (r->failures). */

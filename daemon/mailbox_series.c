@@ -167,6 +167,17 @@ bool mailbox_series_pending(struct mailbox *m)
 void mailbox_after_masters(struct mailbox *m, struct backend_result *r)
 {
     struct mailbox_poll *p = m->poll;
+    if (r->status != BACKEND_OK && !backend_throttled(r) && r->status != BACKEND_TRANSPORT &&
+        r->status != BACKEND_SERVER && !mailbox_failure_mailbox_wide(r)) {
+        /* An answer that cannot be used (it would be the same next time): the view alone is
+         * checked, and the reasons count only what it listed. */
+        log_warn("mailbox %s: the calendar's recurring series cannot be listed (%s); conflicts "
+                 "are checked against the calendar view alone",
+                 m->name, mailbox_reason(r));
+        p->masters_listed = true;
+        mailbox_calendar_ready(m);
+        return;
+    }
     if (r->status != BACKEND_OK) {
         mailbox_poll_fail(m, "FindItem (the calendar's series)", r);
         return;

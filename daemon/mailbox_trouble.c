@@ -100,6 +100,12 @@ static enum trouble trouble_of(const struct backend_result *r)
     }
 }
 
+bool mailbox_failure_mailbox_wide(const struct backend_result *r)
+{
+    return r->status == BACKEND_AUTH || r->status == BACKEND_ACCOUNT ||
+           r->status == BACKEND_UNUSABLE;
+}
+
 bool mailbox_failure_permanent(const struct backend_result *r)
 {
     return trouble_of(r) == TROUBLE_PERMANENT;

@@ -10,7 +10,8 @@ attribute at its Exchange value, so `--flavor exchange` answers exactly as befor
 Validation (--validate): requests are checked against the schema as strictly as ever.
 A response is checked after schema_view() has undone exactly the documented deviations
 of the flavor (an empty t:Groups after t:Items; a Recurrence StartDate written as
-midnight xs:dateTime with microseconds; xsi:type on a fault's faultcode and faultstring)
+midnight xs:dateTime with microseconds; xsi:type on a fault's faultcode and faultstring;
+a series master's t:StartTimeZone written twice, as seen live)
 and nothing else, so any other departure from the
 schema is still reported as a simulator bug.
 
@@ -68,6 +69,8 @@ class Flavor:
     # DateTimeStamp of them, but the AssociatedCalendarItemId whenever the calendar item
     # exists, even on a server that never sends it with a request).
     cancellation_has_calendar_fields = True
+    # t:StartTimeZone once (else twice, alike, on a series' master).
+    start_zone_once = True
     # CreateItem of a meeting without t:UID still gives every copy the same UID.
     uid_without_t_uid = True
     # t:Recurrence only where asked for (else also whenever calendar:CalendarItemType,
@@ -116,6 +119,7 @@ class Gromox(Flavor):
     cancels_removed_attendees = False
     decline_creates_calendar_item = False
     cancellation_has_calendar_fields = False
+    start_zone_once = False
 
     def remove_item_fault(self):
         return 200, fault_bytes("SOAP:Client", GROMOX_UNKNOWN_NODE % "RemoveItem"), "Client"
@@ -130,6 +134,7 @@ class Gromox(Flavor):
                 b"Content-Length: %d\r\n\r\n" % len(stray)) + stray
 
     def schema_view(self, data):
+        data = _ZONE_TWICE.sub(rb"\1", data)
         data = _EMPTY_GROUPS.sub(rb"\1", data)
         data = _FAULT_XSI_TYPE.sub(rb"\1", data)
         return _START_DATETIME.sub(rb"\1\2", data)
@@ -140,6 +145,7 @@ _EMPTY_GROUPS = re.compile(rb"(</t:Items>|<t:Items />)<t:Groups />(?=</m:RootFol
 # Gromox types its fault's faultcode and faultstring with xsi:type="xsd:string", which the
 # SOAP schema's element declarations block.
 _FAULT_XSI_TYPE = re.compile(rb'(<fault(?:code|string)) xsi:type="xsd:string"')
+_ZONE_TWICE = re.compile(rb'(<t:StartTimeZone Id="[^"]*" Name="[^"]*" />)\1')
 _START_DATETIME = re.compile(
     rb"(<t:StartDate>\d{4}-\d\d-\d\d)T00:00:00\.000000Z(</t:StartDate>)")
 
@@ -247,6 +253,12 @@ def left_out(flavor, uri, shape, item=None):
         return not flavor.all_properties_has_attendees and uri not in shape.additional
     return False
 
+
+
+def start_zone_twice(flavor, item):
+    """Whether t:StartTimeZone goes out twice: Gromox repeats it on a series' master."""
+    return (not flavor.start_zone_once and item.kind == "CalendarItem"
+            and item.recurrence is not None and not item.is_occurrence)
 
 
 def master_in_view(master, start, end):

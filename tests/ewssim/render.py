@@ -309,6 +309,8 @@ def _emit_tz(name):
     def emit(ctx, parent, item):
         if item.tz_windows:
             sub(parent, name, attrs={"Id": item.tz_windows, "Name": item.tz_windows})
+            if name == "StartTimeZone" and flavor_mod.start_zone_twice(ctx.store.flavor, item):
+                sub(parent, name, attrs={"Id": item.tz_windows, "Name": item.tz_windows})
     return emit
 
 

@@ -264,6 +264,18 @@ class Gromox(h.SimTestCase):
                               if i["kind"] == "MeetingCancellation"]), 1)
 
 
+    def test_series_master_has_its_start_zone_twice(self):
+        """As seen live: a series' master carries t:StartTimeZone twice, alike."""
+        self.meeting("Zone twice", start="2026-12-09T09:00:00Z", end="2026-12-09T10:00:00Z",
+                     extra=WEEKLY + '<t:StartTimeZone Id="UTC"/>')
+        found = [i for i in self.ews[ORG].find("calendar")
+                 if text(i, "t:Subject") == "Zone twice"]
+        zones = found[0].findall("t:StartTimeZone", h.NS)
+        self.assertEqual([z.get("Id") for z in zones], ["UTC", "UTC"])
+        single = self.meeting("Zone once")
+        got = self.ews[ORG].get([single])[0]
+        self.assertLessEqual(len(got.findall("t:StartTimeZone", h.NS)), 1)
+
     def test_cancellation_has_no_times_but_its_calendar_item(self):
         """As seen live: a MeetingCancellation carries UID and DateTimeStamp of the calendar
         fields only (no Start, End, Organizer), and an AssociatedCalendarItemId when the
