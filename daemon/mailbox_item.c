@@ -224,6 +224,10 @@ enum own_item { OWN_UNANSWERED, OWN_ANSWERED, OWN_GONE, OWN_UNKNOWN };
 static enum own_item own_calendar_item(const struct mailbox_work *w)
 {
     const char *uid = w->item->uid;
+    enum item_response mine = w->item->my_response;
+    /* A server that keeps answered requests in the Inbox (Gromox) marks them answered. */
+    if (mine == RESPONSE_ACCEPT || mine == RESPONSE_TENTATIVE || mine == RESPONSE_DECLINE)
+        return OWN_ANSWERED;
     if (uid == NULL)
         return OWN_UNKNOWN;
     bool found = false;

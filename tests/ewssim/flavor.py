@@ -71,6 +71,9 @@ class Flavor:
     cancellation_has_calendar_fields = True
     # t:StartTimeZone once (else twice, alike, on a series' master).
     start_zone_once = True
+    # An answered request left in the Inbox shows the answer as its ResponseType and
+    # MyResponseType (seen live on Gromox; Exchange moves it to Deleted Items).
+    answer_marks_request = False
     # CreateItem of a meeting without t:UID still gives every copy the same UID.
     uid_without_t_uid = True
     # t:Recurrence only where asked for (else also whenever calendar:CalendarItemType,
@@ -120,6 +123,7 @@ class Gromox(Flavor):
     decline_creates_calendar_item = False
     cancellation_has_calendar_fields = False
     start_zone_once = False
+    answer_marks_request = True
 
     def remove_item_fault(self):
         return 200, fault_bytes("SOAP:Client", GROMOX_UNKNOWN_NODE % "RemoveItem"), "Client"

@@ -264,6 +264,19 @@ class Gromox(h.SimTestCase):
                               if i["kind"] == "MeetingCancellation"]), 1)
 
 
+    def test_a_request_answered_by_hand_shows_the_answer(self):
+        """As seen live: the declined request stays in the Inbox with MyResponseType and
+        ResponseType Decline (and no calendar item is made)."""
+        self.meeting("Declined by hand")
+        req = request_of(self, A, "Declined by hand")
+        self.assertEqual(text(req, "t:MyResponseType"), "NoResponseReceived")
+        self.ews[A].respond("DeclineItem", h.item_id(req)[0])
+        again = request_of(self, A, "Declined by hand")
+        self.assertEqual(h.item_id(again)[0], h.item_id(req)[0])
+        got = self.ews[A].get([h.item_id(again)])[0]
+        self.assertEqual(text(got, "t:MyResponseType"), "Decline")
+        self.assertEqual(text(got, "t:ResponseType"), "Decline")
+
     def test_series_master_has_its_start_zone_twice(self):
         """As seen live: a series' master carries t:StartTimeZone twice, alike."""
         self.meeting("Zone twice", start="2026-12-09T09:00:00Z", end="2026-12-09T10:00:00Z",
