@@ -261,7 +261,8 @@ static bool answered_elsewhere(struct mailbox *m)
         return false;
     log_notice("mailbox %s: \"%s\" was answered elsewhere (%s); leaving it alone", m->name,
                subject_of(m),
-               own == OWN_GONE ? "its calendar item is gone" : "its calendar item has an answer");
+               own == OWN_GONE ? "its calendar item is gone"
+                               : "it or its calendar item carries an answer");
     mailbox_emit_decision(m, "answered elsewhere");
     mailbox_record(m, false, w->item->id.id, "answered-elsewhere");
     mailbox_item_finished(m);
