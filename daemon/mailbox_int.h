@@ -108,9 +108,10 @@ struct mailbox {
     ev_timer timer;
     enum mailbox_state state;
     bool stopping;
-    /* The server has linked a meeting message to its calendar item (AssociatedCalendarItemId):
+    /* The server has linked a meeting request to its calendar item (AssociatedCalendarItemId):
      * it puts requests on the calendar when they arrive, so a request without its calendar
-     * item was declined or deleted. grommunio Gromox links nothing and puts nothing there. */
+     * item was declined or deleted. grommunio Gromox links no request (cancellations only)
+     * and puts nothing there. */
     bool server_links_calendar;
     struct mailbox_stats stats;
     struct strlist dry_run_seen; /* ids decided in --dry-run (the ledger stays untouched) */

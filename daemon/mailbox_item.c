@@ -458,7 +458,8 @@ static void handle_request(struct mailbox *m)
 void mailbox_start_item(struct mailbox *m)
 {
     const struct item *it = m->poll->work->item;
-    if (it->associated_calendar_item_id.id != NULL)
+    /* Only a request says so: Gromox links cancellations, not requests. */
+    if (it->associated_calendar_item_id.id != NULL && it->kind == ITEM_MEETING_REQUEST)
         m->server_links_calendar = true;
     if (it->id.id == NULL || mailbox_done_before(m, it->id.id)) {
         mailbox_item_finished(m);
