@@ -75,6 +75,22 @@ void backend_result_clear(struct backend_result *r)
     free(r->failures);
     r->failures = NULL;
     r->n_failures = 0;
+    for (size_t i = 0; r->moved_ids && i < r->n_item_status; i++)
+        free(r->moved_ids[i]);
+    free(r->moved_ids);
+    r->moved_ids = NULL;
+    for (size_t i = 0; r->item_errors && i < r->n_item_status; i++)
+        free(r->item_errors[i]);
+    free(r->item_errors);
+    r->item_errors = NULL;
+    free(r->item_status);
+    r->item_status = NULL;
+    r->n_item_status = 0;
+    for (size_t i = 0; i < r->n_members; i++)
+        free(r->members[i].address);
+    free(r->members);
+    r->members = NULL;
+    r->n_members = 0;
 }
 
 void backend_head_clear(struct backend *b)

@@ -76,6 +76,26 @@ struct backend_result {
     /* fetch: the messages the server refused one by one (the others are in items) */
     struct backend_item_failure *failures;
     size_t n_failures;
+    /* respond, rewrite_many with n items, when the server answered item by item: each
+     * item's own status in the order sent (BACKEND_OK or an item-level status; a
+     * request-level one for an item the server did not process), and respond's moved_ids
+     * (NULL entries where unknown). NULL when the request as a whole failed: then status
+     * applies to every item. */
+    enum backend_status *item_status;
+    char **moved_ids;
+    char **item_errors; /* the server's words for each failed item (NULL entries: none) */
+    size_t n_item_status;
+    /* expand_group: the group's own members (nested groups unexpanded, is_group set), and
+     * whether the server said the list is whole. */
+    struct backend_member *members;
+    size_t n_members;
+    bool members_complete;
+};
+
+/* A member of a distribution group. */
+struct backend_member {
+    char *address; /* SMTP address */
+    bool is_group; /* itself a distribution group, to be expanded on its own */
 };
 
 typedef void (*backend_cb)(struct backend_result *result, void *userdata);
@@ -146,6 +166,20 @@ struct backend_ops {
      * calendar_view does not expand series; NULL where unsupported. */
     int (*list_calendar)(struct backend *b, size_t offset, backend_cb cb, void *ud,
                          struct backend_call **call);
+    /* N rewrites in one request: calendar item IDS[i] changed as RWS[i]; per-item outcomes
+     * in item_status. NULL where unsupported (the mailbox sends rewrite() one by one). */
+    int (*rewrite_many)(struct backend *b, const char *const *ids,
+                        const struct backend_rewrite *rws, size_t n, backend_cb cb, void *ud,
+                        struct backend_call **call);
+    /* The members of the distribution group ADDRESS (one level: nested groups are members
+     * with is_group). BACKEND_ITEM_GONE: ADDRESS names no group (a mailbox, or nobody).
+     * NULL in backends that cannot expand groups: every address is then a person. */
+    int (*expand_group)(struct backend *b, const char *address, backend_cb cb, void *ud,
+                        struct backend_call **call);
+    /* The newest page of the meeting responses in Sent Items (ids and classes only): what
+     * this mailbox answered lately. NULL where unsupported. */
+    int (*find_sent_responses)(struct backend *b, backend_cb cb, void *ud,
+                               struct backend_call **call);
 };
 
 /* The common head of every backend. */

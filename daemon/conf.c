@@ -767,6 +767,7 @@ static void validate_all(struct parser *p)
         return;
     }
     resolve_references(p);
+    conf_check_kinds(p);
     resolve_access(p);
     for (size_t i = 0; i < c->n_rules; i++) {
         struct conf_rule *r = c->rules[i];

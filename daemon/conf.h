@@ -80,12 +80,41 @@ enum conf_auth {
 
 /* AutomateProcessing, plus shorthands that answer every request the same way. */
 enum conf_automate {
-    CONF_AUTOMATE_AUTO_ACCEPT, /* the Resource Booking Attendant decides (Exchange default) */
-    CONF_AUTOMATE_AUTO_UPDATE, /* only keep the calendar up to date (tentative), no answers */
-    CONF_AUTOMATE_NONE,        /* leave everything alone */
-    CONF_AUTOMATE_ACCEPT,      /* accept every request */
-    CONF_AUTOMATE_TENTATIVE,   /* tentatively accept every request */
-    CONF_AUTOMATE_DECLINE,     /* decline every request */
+    CONF_AUTOMATE_AUTO_ACCEPT,    /* the Resource Booking Attendant decides (Exchange default) */
+    CONF_AUTOMATE_AUTO_UPDATE,    /* only keep the calendar up to date (tentative), no answers */
+    CONF_AUTOMATE_NONE,           /* leave everything alone */
+    CONF_AUTOMATE_ACCEPT,         /* accept every request */
+    CONF_AUTOMATE_TENTATIVE,      /* tentatively accept every request */
+    CONF_AUTOMATE_DECLINE,        /* decline every request */
+    CONF_AUTOMATE_ACCEPT_IF_FREE, /* a person's: accept when free, else conflict_response */
+};
+
+/* What a mailbox is: a room and equipment are booked (Exchange's resource mailboxes); a
+ * person's own calendar is answered for, never rewritten. */
+enum conf_kind {
+    CONF_KIND_ROOM,
+    CONF_KIND_EQUIPMENT,
+    CONF_KIND_PERSON,
+};
+
+/* automate = accept_if_free: how a request that conflicts is answered. */
+enum conf_conflict_response {
+    CONF_CONFLICT_DECLINE,
+    CONF_CONFLICT_TENTATIVE,
+};
+
+/* The sentence that opens an answer, one per kind of answer: [policy] *_message keys with
+ * placeholders (text_template.h); NULL = the default for the mailbox's kind (policy_text.c). */
+enum conf_text {
+    CONF_TEXT_ACCEPT,
+    CONF_TEXT_TENTATIVE,
+    CONF_TEXT_TENTATIVE_APPROVAL,
+    CONF_TEXT_TENTATIVE_CONFLICT,
+    CONF_TEXT_DECLINE,
+    CONF_TEXT_DECLINE_CONFLICT,
+    CONF_TEXT_DECLINE_NOT_ALLOWED,
+    CONF_TEXT_DECLINE_OUT_OF_POLICY,
+    CONF_TEXT_COUNT,
 };
 
 enum conf_action {
@@ -147,12 +176,16 @@ struct conf_daemon {
     unsigned auth_retry_s;    /* first pause after refused credentials (doubles, up to 30x) */
     unsigned max_concurrent_requests; /* cap on EWS requests in flight, all mailboxes */
     unsigned once_deadline_s;         /* --once gives up on what is left after this long */
+    unsigned batch_size;              /* answers / rewrites per request of a mailbox */
     char *state_dir;                  /* absolute path of the state directory */
     unsigned record_retention_s;      /* rotated decision records kept this long; 0 = forever */
     char *metrics_listen;             /* HOST:PORT of the metrics page; NULL = off */
     enum log_level log_level;
-    char *include_dir; /* resolved path of the include directory; NULL = none */
-    const char *file;  /* where [daemon] is defined; NULL when the section is absent */
+    bool expand_groups;         /* list entries may be distribution groups (ExpandDL) */
+    unsigned group_cache_ttl_s; /* distribution groups are expanded again after this */
+    unsigned group_max_members; /* a larger group (nested ones included) is not used */
+    char *include_dir;          /* resolved path of the include directory; NULL = none */
+    const char *file;           /* where [daemon] is defined; NULL when the section is absent */
     unsigned line;
 };
 
@@ -168,6 +201,7 @@ struct conf_mailbox {
     bool has_poll_interval;           /* poll_interval given in this section */
     unsigned poll_interval_s;         /* effective interval (own or [daemon]'s) */
     enum conf_access access;          /* how the mailbox is reached */
+    enum conf_kind kind;              /* room (default), equipment or person */
     const char *login_username;       /* effective account (borrowed: own or [server]) */
     const char *login_password;       /* SECRET, effective password (borrowed) */
     const char *file;                 /* where [mailbox NAME] is defined */
@@ -231,8 +265,9 @@ struct conf_policy {
     unsigned work_days;      /* CONF_DAY bits, never 0 */
     unsigned work_start_min; /* work hours, minutes after midnight, start < end <= 1440 */
     unsigned work_end_min;
-    char *time_zone;   /* IANA name; NULL = the host's time zone */
-    unsigned capacity; /* 0 = unknown */
+    char *time_zone;         /* IANA name; NULL = the host's time zone */
+    char *time_zone_windows; /* the Windows name it was given as, or NULL */
+    unsigned capacity;       /* 0 = unknown */
     bool enforce_capacity;
     bool all_book_in_policy;
     struct strlist book_in_policy; /* addresses / @domains / globs */
@@ -243,6 +278,7 @@ struct conf_policy {
     struct strlist resource_delegates; /* plain addresses */
     bool forward_requests_to_delegates;
     bool tentative_pending_approval;
+    unsigned approval_timeout_s; /* held requests are declined after this; 0 = never */
     bool process_external_meeting_messages;
     struct strlist internal_domains; /* lowercase, no '@'; empty = the mailbox's own domain */
     bool enable_response_details;
@@ -255,6 +291,8 @@ struct conf_policy {
     bool remove_private_property;
     bool delete_attachments;
     bool remove_old_meeting_messages;
+    enum conf_conflict_response conflict_response;
+    char *texts[CONF_TEXT_COUNT];   /* NULL = the kind's default */
     const struct conf_rule **rules; /* this policy's rules in order of appearance */
     size_t n_rules;
     const char *file; /* where [policy NAME] is defined */

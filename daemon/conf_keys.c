@@ -43,6 +43,20 @@ static const struct choice automate_choices[] = {
     {"accept", CONF_AUTOMATE_ACCEPT, NULL},
     {"tentative", CONF_AUTOMATE_TENTATIVE, NULL},
     {"decline", CONF_AUTOMATE_DECLINE, NULL},
+    {"accept_if_free", CONF_AUTOMATE_ACCEPT_IF_FREE, NULL},
+    {NULL, 0, NULL},
+};
+
+static const struct choice kind_choices[] = {
+    {"room", CONF_KIND_ROOM, NULL},
+    {"equipment", CONF_KIND_EQUIPMENT, NULL},
+    {"person", CONF_KIND_PERSON, NULL},
+    {NULL, 0, NULL},
+};
+
+static const struct choice conflict_response_choices[] = {
+    {"decline", CONF_CONFLICT_DECLINE, NULL},
+    {"tentative", CONF_CONFLICT_TENTATIVE, NULL},
     {NULL, 0, NULL},
 };
 
@@ -67,6 +81,11 @@ static const char *const access_names[] = {"own credentials", "impersonation", "
 #define PBOOL(n, d, h)                                                                             \
     {                                                                                              \
         K(SK_POLICY, #n, KT_BOOL, POL(n)), .def = d, .help = h                                     \
+    }
+/* The opening sentences of answers, one per kind of answer (enum conf_text). */
+#define PTEXT(n, t, h)                                                                             \
+    {                                                                                              \
+        K(SK_POLICY, #n, KT_TEMPLATE, POL(texts[t])), .help = h                                    \
     }
 #define PUINT(n, lo, hi, d, h)                                                                     \
     {                                                                                              \
@@ -136,6 +155,9 @@ const struct key conf_keys[] = {
     {K(SK_DAEMON, "max_concurrent_requests", KT_UINT, DMN(max_concurrent_requests)), .min = 1,
      .max = 256, .def = "8", .flags = KF_RESTART,
      .help = "EWS requests in flight at once, over all mailboxes."},
+    {K(SK_DAEMON, "batch_size", KT_UINT, DMN(batch_size)), .min = 1, .max = 100, .def = "50",
+     .help = "Answers, removals and calendar item rewrites a mailbox sends in one request (its "
+             "ledger intents reach the disk with one flush per batch)."},
     {K(SK_DAEMON, "state_dir", KT_ABSPATH, DMN(state_dir)), .def = "/var/lib/meetingd",
      .flags = KF_RESTART,
      .help = "Directory for the daemon's state (decision records, sync state)."},
@@ -148,6 +170,18 @@ const struct key conf_keys[] = {
     {K(SK_DAEMON, "metrics_listen", KT_LISTEN, DMN(metrics_listen)), .flags = KF_RESTART,
      .help = "Where Prometheus scrapes GET /metrics, e.g. 127.0.0.1:9873 or [::1]:9873 (no "
              "authentication: keep it on loopback; default: off)."},
+    {K(SK_DAEMON, "expand_groups", KT_BOOL, DMN(expand_groups)), .def = "yes",
+     .help = "Ask the server (ExpandDL) which addresses of the booking lists are distribution "
+             "groups; no: every entry is the address it says (for a server without ExpandDL)."},
+    {K(SK_DAEMON, "group_cache_ttl", KT_DURATION, DMN(group_cache_ttl_s)), .min = 60,
+     .max = 7u * 86400u, .def = "1h",
+     .help = "How long the members of a distribution group in a booking list (and the "
+             "server's word that an address is no group) are used before they are asked "
+             "again (ExpandDL)."},
+    {K(SK_DAEMON, "group_max_members", KT_UINT, DMN(group_max_members)), .min = 1, .max = 1000000,
+     .def = "10000",
+     .help = "A distribution group with more members than this, nested groups included, is "
+             "not used: requests that depend on it wait (logged)."},
     {K(SK_DAEMON, "include_dir", KT_INCLUDE_DIR, DMN(include_dir)),
      .help = "Directory whose *.conf files are read after this file, in sorted order "
              "(main file only; default: none)."},
@@ -165,12 +199,22 @@ const struct key conf_keys[] = {
     {K(SK_MAILBOX, "poll_interval", KT_DURATION, MBX(poll_interval_s)), .min = 1, .max = 86400,
      .flags = KF_HAS, .has_off = MBX(has_poll_interval),
      .help = "Overrides [daemon] poll_interval for this mailbox."},
+    {K(SK_MAILBOX, "kind", KT_ENUM, MBX(kind)), .def = "room", .choices = kind_choices,
+     .help = "room, equipment or person. A person's items are never rewritten, and answers "
+             "speak in the first person (automate = accept_if_free, or accept / tentative / "
+             "decline / none)."},
 
     /* [policy NAME] */
     {K(SK_POLICY, "automate", KT_ENUM, POL(automate)), .def = "auto_accept",
      .choices = automate_choices,
      .help = "auto_accept (decide by this policy), auto_update (only mark tentative), none, "
-             "or accept / tentative / decline to answer every request that way."},
+             "accept / tentative / decline to answer every request that way, or "
+             "accept_if_free (accept when the calendar is free, else conflict_response; rules "
+             "apply)."},
+    {K(SK_POLICY, "conflict_response", KT_ENUM, POL(conflict_response)), .def = "decline",
+     .choices = conflict_response_choices,
+     .help = "automate = accept_if_free: answer a request that conflicts with decline or "
+             "tentative."},
     {K(SK_POLICY, "response_message", KT_TEXT, POL(response_message)), .def = "",
      .help = "Text added to every response."},
     PBOOL(remove_canceled_meetings, "no", "Remove cancelled meetings from the calendar."),
@@ -193,23 +237,32 @@ const struct key conf_keys[] = {
     {K(SK_POLICY, "work_hours", KT_HOURS, POL(work_start_min)), .off2 = POL(work_end_min),
      .def = "08:00-17:00", .help = "Working hours, HH:MM-HH:MM in time_zone (end up to 24:00)."},
     {K(SK_POLICY, "time_zone", KT_TIME_ZONE, POL(time_zone)), .def = "",
-     .help = "IANA time zone of work hours and rule hours, e.g. Europe/Berlin; empty = the "
-             "host's."},
+     .off2 = POL(time_zone_windows),
+     .help = "Time zone of work hours and rule hours: an IANA name (Europe/Berlin) or a "
+             "Windows name as Exchange shows it (W. Europe Standard Time, mapped through "
+             "CLDR's windowsZones.xml); empty = the host's."},
     PUINT(capacity, 0, 100000, "0", "Seats of the room (0 = unknown)."),
     PBOOL(enforce_capacity, "no", "Decline meetings with more attendees than capacity."),
     PBOOL(all_book_in_policy, "yes", "Everyone may book within the policy."),
     {K(SK_POLICY, "book_in_policy", KT_ADDR_LIST, POL(book_in_policy)),
-     .help = "Who may book within the policy (addresses, @domains, globs)."},
+     .help = "Who may book within the policy (addresses, distribution groups by address, @domains, "
+             "globs)."},
     PBOOL(all_request_in_policy, "no", "Everyone may request (delegates approve) in policy."),
     {K(SK_POLICY, "request_in_policy", KT_ADDR_LIST, POL(request_in_policy)),
-     .help = "Who may request within the policy (addresses, @domains, globs)."},
+     .help = "Who may request within the policy (addresses, distribution groups by address, "
+             "@domains, globs)."},
     PBOOL(all_request_out_of_policy, "no", "Everyone may request outside the policy."),
     {K(SK_POLICY, "request_out_of_policy", KT_ADDR_LIST, POL(request_out_of_policy)),
-     .help = "Who may request outside the policy (addresses, @domains, globs)."},
+     .help = "Who may request outside the policy (addresses, distribution groups by address, "
+             "@domains, globs)."},
     {K(SK_POLICY, "resource_delegates", KT_PLAIN_ADDRS, POL(resource_delegates)),
-     .help = "Addresses of the delegates who approve requests."},
+     .help = "Addresses (or distribution groups) of the delegates who approve requests."},
     PBOOL(forward_requests_to_delegates, "yes", "Forward requests to the delegates."),
     PBOOL(tentative_pending_approval, "yes", "Mark requests tentative until approved."),
+    {K(SK_POLICY, "approval_timeout", KT_DURATION, POL(approval_timeout_s)), .min = 0,
+     .max = 365u * 86400u, .def = "0",
+     .help = "A request held for approval that no delegate approved or rejected is declined "
+             "after this long, saying so; 0 = never."},
     PBOOL(process_external_meeting_messages, "no",
           "Process requests from outside the internal domains (no: ignore them)."),
     {K(SK_POLICY, "internal_domains", KT_DOMAIN_LIST, POL(internal_domains)),
@@ -227,6 +280,24 @@ const struct key conf_keys[] = {
     PBOOL(remove_private_property, "yes", "Clear the private flag of booked meetings."),
     PBOOL(delete_attachments, "yes", "Remove attachments of booked meetings."),
     PBOOL(remove_old_meeting_messages, "yes", "Remove outdated meeting messages."),
+    PTEXT(accept_message, CONF_TEXT_ACCEPT,
+          "Opens an acceptance ({start}, {end}, {organizer}, {room}, {subject}); default "
+          "by kind."),
+    PTEXT(tentative_message, CONF_TEXT_TENTATIVE,
+          "Opens a tentative answer (automate = tentative); default by kind."),
+    PTEXT(tentative_message_approval, CONF_TEXT_TENTATIVE_APPROVAL,
+          "Opens the tentative answer to a request held for a delegate's approval."),
+    PTEXT(tentative_message_conflict, CONF_TEXT_TENTATIVE_CONFLICT,
+          "Opens the tentative answer to a conflict (conflict_response = tentative)."),
+    PTEXT(decline_message, CONF_TEXT_DECLINE,
+          "Opens a decline for any other reason (automate = decline, a rule)."),
+    PTEXT(decline_message_conflict, CONF_TEXT_DECLINE_CONFLICT,
+          "Opens a decline because the calendar is not free."),
+    PTEXT(decline_message_not_allowed, CONF_TEXT_DECLINE_NOT_ALLOWED,
+          "Opens a decline because the organizer may not book."),
+    PTEXT(decline_message_out_of_policy, CONF_TEXT_DECLINE_OUT_OF_POLICY,
+          "Opens a decline because the request is outside the policy (window, duration, "
+          "hours, capacity, recurrence)."),
 
     /* [rule NAME] */
     {K(SK_RULE, "policy", KT_POLICY_REF, RUL(policy_name)), .off2 = RUL(policy_line),

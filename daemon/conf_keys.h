@@ -42,12 +42,13 @@ enum key_type {
     KT_DOMAIN_LIST, /* strlist of lowercase domains */
     KT_DAYS,        /* unsigned CONF_DAY mask */
     KT_HOURS,       /* unsigned start minute at off, end minute at off2 */
-    KT_TIME_ZONE,   /* char *, NULL = host */
+    KT_TIME_ZONE,   /* char * IANA name at off, the Windows name given at off2; NULL = host */
     KT_POLICY_REF,  /* char * name at off, unsigned line at off2 */
     KT_SUBJECT,     /* struct conf_text_match */
     KT_COND_BOOL,   /* enum conf_cond_bool */
+    KT_TEMPLATE,    /* char *, a text with {placeholders}; NULL = not given */
 };
-#define KT_COUNT (KT_COND_BOOL + 1)
+#define KT_COUNT (KT_TEMPLATE + 1)
 
 #define KF_REQUIRED 0x01u /* must be given */
 #define KF_HAS 0x02u      /* sets the bool at has_off when given */
@@ -138,5 +139,8 @@ const char *conf_choice_name(const struct choice *c, int value);
 void conf_format_days(unsigned mask, char *buf, size_t len);
 
 bool conf_is_space(char c);
+
+/* What each mailbox's kind demands of its policy (conf_kinds.c): errors at the keys. */
+void conf_check_kinds(struct parser *p);
 
 #endif

@@ -36,6 +36,8 @@ static bool key_present(const struct key *k, const void *obj)
         return FIELD((void *)obj, k->off, struct conf_text_match)->pattern != NULL;
     case KT_COND_BOOL:
         return *FIELD((void *)obj, k->off, enum conf_cond_bool) != CONF_COND_ANY;
+    case KT_TEMPLATE:
+        return *FIELD((void *)obj, k->off, char *) != NULL;
     default:
         return true;
     }
@@ -94,7 +96,8 @@ static void print_key(FILE *out, const struct key *k, const void *obj)
     void *o = (void *)obj;
     char buf[64];
     switch (k->type) {
-    case KT_TEXT: {
+    case KT_TEXT:
+    case KT_TEMPLATE: {
         const char *s = *FIELD(o, k->off, char *);
         print_text(out, k->name, s ? s : "");
         break;
@@ -152,7 +155,11 @@ static void print_key(FILE *out, const struct key *k, const void *obj)
     }
     case KT_TIME_ZONE: {
         const char *tz = *FIELD(o, k->off, char *);
-        if (tz)
+        const char *win = *FIELD(o, k->off2, char *);
+        if (tz && win)
+            fprintf(out, "%s = %s\n# %s: the Windows name %s, mapped by CLDR's windowsZones.xml\n",
+                    k->name, win, tz, win);
+        else if (tz)
             fprintf(out, "%s = %s\n", k->name, tz);
         else
             fprintf(out, "%s =\n", k->name);
@@ -198,6 +205,9 @@ void conf_print_summary(const struct conf *c, FILE *out)
         fprintf(out, "\n[mailbox %s]\n# defined at %s:%u\n", m->name, m->file, m->line);
         fprintf(out, "# reached by %s as %s\n", conf_access_name(m->access),
                 m->login_username ? m->login_username : "?");
+        if (m->kind == CONF_KIND_PERSON)
+            fprintf(out, "# a person: answers speak in the first person; items are never "
+                         "rewritten\n");
         print_section(out, SK_MAILBOX, m);
         if (!m->has_poll_interval) {
             char d[24];
@@ -214,6 +224,20 @@ void conf_print_summary(const struct conf *c, FILE *out)
         for (size_t j = 0; j < pol->n_rules; j++)
             fprintf(out, " %s", pol->rules[j]->name);
         fputc('\n', out);
+        for (size_t j = 0; j < c->n_mailboxes; j++) {
+            if (c->mailboxes[j]->policy == pol && c->mailboxes[j]->kind == CONF_KIND_PERSON) {
+                fprintf(out,
+                        "# used by person mailbox %s: its items are never rewritten, "
+                        "whatever the rewrite keys below say\n",
+                        c->mailboxes[j]->name);
+                break;
+            }
+        }
+        if (!pol->process_external_meeting_messages)
+            fprintf(out, "# external requests (organizers outside internal_domains, by default "
+                         "outside the mailbox's own domain) are ignored unless "
+                         "process_external_meeting_messages = yes; each such organizer is "
+                         "logged at notice level once a day\n");
         print_section(out, SK_POLICY, pol);
     }
     for (size_t i = 0; i < c->n_rules; i++) {
@@ -235,6 +259,8 @@ static const char *type_name(const struct key *k, char *buf, size_t len)
         return "string";
     case KT_TEXT:
         return "text";
+    case KT_TEMPLATE:
+        return "text with {placeholders}";
     case KT_BOOL:
         return "yes/no";
     case KT_COND_BOOL:

@@ -11,6 +11,8 @@
 
 #include "conf_keys.h"
 #include "metrics_http.h"
+#include "text_template.h"
+#include "winzone.h"
 
 /* ---- helpers ---------------------------------------------------------------------------- */
 
@@ -267,6 +269,15 @@ static int parse_list(struct parser *p, const struct key *k, struct strlist *l, 
             else
                 ok = util_addr_is_valid(tok);
             what = "an address, @domain or glob";
+        }
+        if (!ok && k->type != KT_DOMAIN_LIST && strchr(tok, '@') == NULL) {
+            /* Exchange shows a group by its display name; EWS finds it by address. */
+            conf_fail(p,
+                      "%s: '%.80s' is not %s; a distribution group is given by its SMTP "
+                      "address (e.g. room-bookers@example.com), not by its display name",
+                      k->name, tok, what);
+            free(tok);
+            return -1;
         }
         if (!ok) {
             conf_fail(p, "%s: '%.80s' is not %s", k->name, tok, what);
@@ -576,23 +587,62 @@ static int parse_hours_key(struct parser *p, const struct key *k, void *obj, con
     return 0;
 }
 
+/* A Windows name as Exchange shows it has blanks or dots and no slash; an IANA name has
+ * neither blanks nor dots. */
+static bool looks_windows(const char *v)
+{
+    return (strchr(v, ' ') != NULL || strchr(v, '.') != NULL) && strchr(v, '/') == NULL;
+}
+
 static int parse_time_zone(struct parser *p, const struct key *k, void *obj, const char *v,
                            bool cont)
 {
-    char dir[256];
+    char dir[256], err[256];
+    set_string_take(obj, k->off2, NULL);
     if (*v == '\0') {
         set_string_take(obj, k->off, NULL);
         return 0;
     }
+    if (looks_windows(v) || !tz_name_ok(v) || !tz_exists(v, dir, sizeof(dir))) {
+        char *iana = strlen(v) <= 100 ? winzone_to_iana(v, err, sizeof(err)) : NULL;
+        if (iana != NULL && tz_name_ok(iana) && tz_exists(iana, dir, sizeof(dir))) {
+            set_string_take(obj, k->off, iana);
+            set_string_take(obj, k->off2, xstrdup(v));
+            return 0;
+        }
+        free(iana);
+    }
+    if (looks_windows(v)) {
+        conf_fail(p, "%s: unknown time zone '%.80s' (%s)", k->name, v, err);
+        return -1;
+    }
     if (!tz_name_ok(v)) {
-        conf_fail(p, "%s: '%.80s' is not a time zone name (like Europe/Berlin)", k->name, v);
+        conf_fail(p,
+                  "%s: '%.80s' is not a time zone name (like Europe/Berlin or W. Europe "
+                  "Standard Time)",
+                  k->name, v);
         return -1;
     }
     if (!tz_exists(v, dir, sizeof(dir))) {
-        conf_fail(p, "%s: unknown time zone '%.80s' (no such zone in %.100s)", k->name, v, dir);
+        conf_fail(p, "%s: unknown time zone '%.80s' (no such zone in %.100s, nor a Windows zone)",
+                  k->name, v, dir);
         return -1;
     }
     set_string_take(obj, k->off, xstrdup(v));
+    return 0;
+}
+
+/* A text for organizers: every {placeholder} must be known (text_template.h). */
+static int parse_template(struct parser *p, const struct key *k, void *obj, const char *v,
+                          bool cont)
+{
+    parse_text(p, k, obj, v, cont);
+    char bad[48];
+    if (!text_template_check(*FIELD(obj, k->off, char *), bad, sizeof(bad))) {
+        conf_fail(p, "%s: unknown placeholder {%s} (known: %s)", k->name, bad,
+                  text_template_names());
+        return -1;
+    }
     return 0;
 }
 
@@ -641,6 +691,14 @@ typedef void release_fn(const struct key *k, void *obj);
 static void release_string(const struct key *k, void *obj)
 {
     set_string_take(obj, k->off, NULL);
+}
+
+static void release_time_zone(const struct key *k, void *obj)
+{
+    release_string(k, obj);
+    char **win = FIELD(obj, k->off2, char *);
+    free(*win);
+    *win = NULL;
 }
 
 static void release_secret(const struct key *k, void *obj)
@@ -692,10 +750,11 @@ static const struct {
     [KT_DOMAIN_LIST] = {parse_list_key, true, release_list},
     [KT_DAYS] = {parse_days_key, false, NULL},
     [KT_HOURS] = {parse_hours_key, false, NULL},
-    [KT_TIME_ZONE] = {parse_time_zone, false, release_string},
+    [KT_TIME_ZONE] = {parse_time_zone, false, release_time_zone},
     [KT_POLICY_REF] = {parse_policy_ref, false, release_string},
     [KT_SUBJECT] = {parse_subject, false, release_subject},
     [KT_COND_BOOL] = {parse_cond_bool, false, NULL},
+    [KT_TEMPLATE] = {parse_template, true, release_string},
     /* clang-format on */
 };
 

@@ -10,6 +10,7 @@
 #include "conf.h"
 #include "ews_build.h"
 #include "ews_client.h"
+#include "ews_sync.h"
 #include "util.h"
 
 #define FIND_PAGE_SIZE 100
@@ -32,6 +33,8 @@ enum ews_op {
     OP_STATUS_ONLY, /* rewrite, forward */
     OP_LIST_ATTACHMENTS,
     OP_COUNT_DONE, /* remove, delete_attachments */
+    OP_PER_ITEM,   /* rewrite_many: each item's status */
+    OP_EXPAND_DL,
 };
 
 struct backend_call {
@@ -39,9 +42,10 @@ struct backend_call {
     enum ews_op op;
     backend_cb cb;
     void *ud;
-    size_t offset;     /* OP_FIND */
-    char *answered_id; /* OP_RESPOND: the request answered */
-    char **fetched;    /* OP_FETCH: the ids asked for, in order (n_fetched) */
+    size_t offset;       /* OP_FIND */
+    char **answered_ids; /* OP_RESPOND: the requests answered, in order */
+    size_t n_sent;       /* OP_RESPOND, OP_PER_ITEM: items in the request */
+    char **fetched;      /* OP_FETCH: the ids asked for, in order (n_fetched) */
     size_t n_fetched;
     char error[256]; /* the server's words for a failed message (the result's error) */
 };
@@ -58,6 +62,21 @@ static bool client_fault(const struct ews_call_result *res)
         return false;
     const char *colon = strrchr(text, ':');
     return strcmp(colon ? colon + 1 : text, "Client") == 0;
+}
+
+/* The status of one item the server refused with an error of ACTION. */
+static enum backend_status item_status_of(enum ews_error_action action)
+{
+    switch (action) {
+    case EWS_ACTION_ITEM_GONE:
+        return BACKEND_ITEM_GONE;
+    case EWS_ACTION_OUT_OF_DATE:
+        return BACKEND_OUT_OF_DATE;
+    case EWS_ACTION_AUTH:
+        return BACKEND_ACCOUNT;
+    default:
+        return BACKEND_ITEM_REFUSED;
+    }
 }
 
 /* The backend status of an EWS outcome. Only a ResponseMessage error concerns one item; a
@@ -98,14 +117,7 @@ static enum backend_status status_of(const struct ews_call_result *res)
     }
     if (res->status == EWS_CALL_FAULT)
         return client_fault(res) ? BACKEND_UNSUPPORTED : BACKEND_FAILED;
-    switch (ews_error_action(res->code)) {
-    case EWS_ACTION_ITEM_GONE:
-        return BACKEND_ITEM_GONE;
-    case EWS_ACTION_OUT_OF_DATE:
-        return BACKEND_OUT_OF_DATE;
-    default:
-        return BACKEND_ITEM_REFUSED;
-    }
+    return item_status_of(ews_error_action(res->code));
 }
 
 static const struct ews_response_message *only_message(const struct ews_call_result *res)
@@ -161,15 +173,24 @@ static enum backend_status message_status(const struct ews_response_message *msg
     return st == BACKEND_ACCOUNT && msg->code == EWS_ERR_ACCESS_DENIED ? BACKEND_ITEM_REFUSED : st;
 }
 
+/* The server's words for one failed message: its ResponseCode, with its MessageText. */
+static char *item_words(const struct ews_response_message *msg)
+{
+    if (msg->cls != EWS_CLASS_ERROR || msg->response_code_text == NULL)
+        return NULL;
+    return msg->message_text ? xasprintf("%s: %s", msg->response_code_text, msg->message_text)
+                             : xstrdup(msg->response_code_text);
+}
+
 static void add_failure(struct backend_result *r, const char *id,
                         const struct ews_response_message *msg, enum backend_status st)
 {
     r->failures = xreallocarray(r->failures, r->n_failures + 1, sizeof(*r->failures));
-    const char *code = msg->response_code_text ? msg->response_code_text : "?";
+    char *words = item_words(msg);
     r->failures[r->n_failures++] = (struct backend_item_failure){
         .id = xstrdup(id),
         .status = st,
-        .reason = msg->message_text ? xasprintf("%s: %s", code, msg->message_text) : xstrdup(code),
+        .reason = words ? words : xstrdup("?"),
     };
 }
 
@@ -205,19 +226,96 @@ static void fill_fetch(struct backend_call *call, struct ews_call_result *res,
     }
 }
 
-/* Answering moves the request to Deleted Items with a new id; Exchange 2013 and later name
- * it in the answer's m:Items (Exchange 2007 returned none, some servers do not move it). */
-static void fill_respond(struct backend_call *call, struct ews_call_result *res,
-                         struct backend_result *r)
+/* The id a request answered by MSG moved to (a meeting request of m:Items other than
+ * ANSWERED), or NULL. */
+static char *moved_id(const struct ews_response_message *msg, const char *answered)
 {
-    const struct ews_response_message *msg = only_message(res);
-    for (size_t i = 0; msg != NULL && i < msg->n_items; i++) {
+    for (size_t i = 0; i < msg->n_items; i++) {
         const struct item *it = &msg->items[i];
         if (it->kind == ITEM_MEETING_REQUEST && it->id.id != NULL &&
-            strcmp(it->id.id, call->answered_id) != 0) {
-            free(r->moved_id);
-            r->moved_id = xstrdup(it->id.id);
+            strcmp(it->id.id, answered) != 0)
+            return xstrdup(it->id.id);
+    }
+    return NULL;
+}
+
+/* Each item's own outcome, read from the ResponseMessages in order (ews_batch_results): a
+ * failed item fails alone. Answering moves a request to Deleted Items with a new id;
+ * Exchange 2013 and later name it in the message's m:Items (Exchange 2007 returned none,
+ * some servers do not move it). Nothing per item when the request as a whole failed. */
+static void fill_per_item(struct backend_call *call, struct ews_call_result *res,
+                          struct backend_result *r)
+{
+    if (res->status != EWS_CALL_OK || res->response == NULL || call->n_sent == 0)
+        return;
+    size_t n = call->n_sent;
+    struct ews_batch_result *results = xcalloc(n, sizeof(*results));
+    ews_batch_results(res->response, n, results);
+    r->item_status = xcalloc(n, sizeof(*r->item_status));
+    r->moved_ids = xcalloc(n, sizeof(*r->moved_ids));
+    r->item_errors = xcalloc(n, sizeof(*r->item_errors));
+    r->n_item_status = n;
+    for (size_t i = 0; i < n; i++) {
+        const struct ews_batch_result *b = &results[i];
+        switch (b->outcome) {
+        case EWS_BATCH_DONE:
+            r->item_status[i] = BACKEND_OK;
+            break;
+        case EWS_BATCH_FAILED:
+            /* Access denied to one item of many is that item's (see item_status). */
+            r->item_status[i] =
+                b->code == EWS_ERR_ACCESS_DENIED ? BACKEND_ITEM_REFUSED : item_status_of(b->action);
+            break;
+        case EWS_BATCH_RETRY:
+            r->item_status[i] = b->code == EWS_ERR_SERVER_BUSY ? BACKEND_BUSY : BACKEND_TRY_LATER;
+            break;
+        case EWS_BATCH_UNKNOWN:
+            r->item_status[i] = BACKEND_FAILED;
+            break;
         }
+        if (b->outcome != EWS_BATCH_DONE && i < res->response->n_messages)
+            r->item_errors[i] = item_words(&res->response->messages[i]);
+        if (b->backoff_ms > r->retry_ms)
+            r->retry_ms = b->backoff_ms;
+        if (b->outcome == EWS_BATCH_DONE && call->answered_ids)
+            r->moved_ids[i] = moved_id(&res->response->messages[i], call->answered_ids[i]);
+    }
+    if (call->answered_ids && n == 1 && r->moved_ids[0])
+        r->moved_id = xstrdup(r->moved_ids[0]);
+    free(results);
+}
+
+/* The members of an ExpandDL answer. A member that is a group but has no SMTP address (a
+ * private list) cannot be expanded in turn: the list is then not whole. Members without an
+ * address that are no group (contacts) cannot be an organizer and are left out. */
+static void fill_expand_dl(struct ews_call_result *res, struct backend_result *r)
+{
+    static const char *const group_types[] = {"PublicDL", "PrivateDL", "GroupMailbox"};
+    const struct ews_response_message *msg = only_message(res);
+    if (r->status == BACKEND_OK && (msg == NULL || !msg->has_dl_expansion)) {
+        unexpected(r);
+        return;
+    }
+    if (r->status != BACKEND_OK) {
+        /* Exchange's answer for an address that names no group, or nothing at all. */
+        if (msg != NULL && msg->response_code_text != NULL &&
+            strcmp(msg->response_code_text, "ErrorNameResolutionNoResults") == 0)
+            r->status = BACKEND_ITEM_GONE;
+        return;
+    }
+    r->members_complete = msg->includes_last_item_in_range;
+    r->members = xcalloc(msg->n_dl_members ? msg->n_dl_members : 1, sizeof(*r->members));
+    for (size_t i = 0; i < msg->n_dl_members; i++) {
+        const struct ews_dl_member *dm = &msg->dl_members[i];
+        bool is_group = false;
+        for (size_t k = 0; dm->mailbox_type && k < sizeof(group_types) / sizeof(*group_types); k++)
+            is_group |= strcmp(dm->mailbox_type, group_types[k]) == 0;
+        if (dm->address == NULL || !util_addr_is_valid(dm->address)) {
+            if (is_group)
+                r->members_complete = false;
+            continue;
+        }
+        r->members[r->n_members++] = (struct backend_member){xstrdup(dm->address), is_group};
     }
 }
 
@@ -236,6 +334,14 @@ static enum backend_status item_status(const struct backend_call *call,
 
 static void fill(struct backend_call *call, struct ews_call_result *res, struct backend_result *r)
 {
+    if (call->op == OP_RESPOND || call->op == OP_PER_ITEM) {
+        fill_per_item(call, res, r);
+        return;
+    }
+    if (call->op == OP_EXPAND_DL) {
+        fill_expand_dl(res, r);
+        return;
+    }
     if (r->status != BACKEND_OK && call->op != OP_FETCH && call->op != OP_COUNT_DONE)
         return;
     struct ews_response_message *one = (struct ews_response_message *)only_message(res);
@@ -263,13 +369,14 @@ static void fill(struct backend_call *call, struct ews_call_result *res, struct 
             take_items(one, r);
         return;
     case OP_RESPOND:
-        fill_respond(call, res, r);
+    case OP_PER_ITEM:
         return;
     case OP_COUNT_DONE:
         for (size_t i = 0; res->response && i < res->response->n_messages; i++)
             r->n_done += res->response->messages[i].code == EWS_OK;
         return;
     case OP_STATUS_ONLY:
+    case OP_EXPAND_DL:
         return;
     }
 }
@@ -279,7 +386,9 @@ static void call_free(struct backend_call *call)
     for (size_t i = 0; i < call->n_fetched; i++)
         free(call->fetched[i]);
     free(call->fetched);
-    free(call->answered_id);
+    for (size_t i = 0; call->answered_ids && i < call->n_sent; i++)
+        free(call->answered_ids[i]);
+    free(call->answered_ids);
     free(call);
 }
 
@@ -349,22 +458,31 @@ static const char *const ATTACHMENTS_FIELD[] = {"item:Attachments"};
 static const char *const ATTENDEE_FIELDS[] = {"calendar:RequiredAttendees",
                                               "calendar:OptionalAttendees", "calendar:Resources"};
 
-static int op_find(struct backend *be, size_t offset, backend_cb cb, void *ud,
-                   struct backend_call **call)
+/* One page of FOLDER's items whose class starts with one of CLASSES: ids and classes. */
+static struct ews_find_item_args class_page(const struct ews_backend *b, const char *folder,
+                                            const char *const *classes, size_t n_classes,
+                                            size_t offset, enum ews_sort sort)
 {
-    struct ews_backend *b = (struct ews_backend *)be;
-    struct ews_find_item_args args = {
-        .folder = {.distinguished_id = "inbox", .mailbox = b->folder_owner},
+    return (struct ews_find_item_args){
+        .folder = {.distinguished_id = folder, .mailbox = b->folder_owner},
         .shape = EWS_SHAPE_ID_ONLY,
         .additional_fields = ITEM_CLASS_FIELD,
         .n_additional_fields = 1,
         .view = EWS_VIEW_INDEXED,
         .offset = offset > 1000000 ? 1000000 : (int)offset,
         .max_entries = FIND_PAGE_SIZE,
-        .item_class_prefixes = MEETING_CLASSES,
-        .n_item_class_prefixes = 2,
-        .sort = EWS_SORT_RECEIVED_ASCENDING,
+        .item_class_prefixes = classes,
+        .n_item_class_prefixes = n_classes,
+        .sort = sort,
     };
+}
+
+static int op_find(struct backend *be, size_t offset, backend_cb cb, void *ud,
+                   struct backend_call **call)
+{
+    struct ews_backend *b = (struct ews_backend *)be;
+    struct ews_find_item_args args =
+        class_page(b, "inbox", MEETING_CLASSES, 2, offset, EWS_SORT_RECEIVED_ASCENDING);
     int rc = post(b, "FindItem", ews_build_find_item(&b->ctx, &args), OP_FIND, cb, ud, call);
     if (rc == 0)
         (*call)->offset = offset;
@@ -454,16 +572,18 @@ static int op_respond(struct backend *be, const struct backend_answer *answers, 
         ews_build_respond_batch(&b->ctx, specs, n, remove ? EWS_SAVE_ONLY : EWS_SEND_AND_SAVE_COPY);
     free(specs);
     int rc = post(b, "CreateItem", env, OP_RESPOND, cb, ud, call);
-    if (rc == 0)
-        (*call)->answered_id = xstrdup(answers[0].ref->id);
+    if (rc == 0) {
+        (*call)->n_sent = n;
+        (*call)->answered_ids = xcalloc(n, sizeof(char *));
+        for (size_t i = 0; i < n; i++)
+            (*call)->answered_ids[i] = xstrdup(answers[i].ref->id ? answers[i].ref->id : "");
+    }
     return rc;
 }
 
-static int op_rewrite(struct backend *be, const char *id, const struct backend_rewrite *rw,
-                      backend_cb cb, void *ud, struct backend_call **call)
+/* The ItemChanges of RW into CHANGES (room for 4); returns how many. */
+static size_t rewrite_changes(const struct backend_rewrite *rw, struct ews_item_change *changes)
 {
-    struct ews_backend *b = (struct ews_backend *)be;
-    struct ews_item_change changes[4];
     size_t n = 0;
     if (rw->subject)
         changes[n++] = (struct ews_item_change){
@@ -477,12 +597,46 @@ static int op_rewrite(struct backend *be, const char *id, const struct backend_r
     if (rw->show_free)
         changes[n++] = (struct ews_item_change){
             .op = EWS_CHANGE_SET, .field = EWS_FIELD_LEGACY_FREE_BUSY, .free_busy = FB_FREE};
+    return n;
+}
+
+static int op_rewrite(struct backend *be, const char *id, const struct backend_rewrite *rw,
+                      backend_cb cb, void *ud, struct backend_call **call)
+{
+    struct ews_backend *b = (struct ews_backend *)be;
+    struct ews_item_change changes[4];
+    size_t n = rewrite_changes(rw, changes);
     /* Answering just changed the item's ChangeKey: it is addressed by id alone. */
     struct item_id ref = {.id = (char *)id};
     return post(b, "UpdateItem",
                 ews_build_update_item(&b->ctx, &ref, changes, n, EWS_ALWAYS_OVERWRITE,
                                       EWS_UPDATE_SEND_TO_NONE),
                 OP_STATUS_ONLY, cb, ud, call);
+}
+
+/* One UpdateItem with an ItemChange per calendar item, in order. */
+static int op_rewrite_many(struct backend *be, const char *const *ids,
+                           const struct backend_rewrite *rws, size_t n, backend_cb cb, void *ud,
+                           struct backend_call **call)
+{
+    struct ews_backend *b = (struct ews_backend *)be;
+    if (n == 0)
+        return -1;
+    struct ews_item_change(*changes)[4] = xcalloc(n, sizeof(*changes));
+    struct ews_item_update *updates = xcalloc(n, sizeof(*updates));
+    for (size_t i = 0; i < n; i++) {
+        updates[i].ref = (struct ews_item_ref){.kind = EWS_REF_ITEM, .id = ids[i]};
+        updates[i].changes = changes[i];
+        updates[i].n_changes = rewrite_changes(&rws[i], changes[i]);
+    }
+    char *env =
+        ews_build_update_items(&b->ctx, updates, n, EWS_ALWAYS_OVERWRITE, EWS_UPDATE_SEND_TO_NONE);
+    free(updates);
+    free(changes);
+    int rc = post(b, "UpdateItem", env, OP_PER_ITEM, cb, ud, call);
+    if (rc == 0)
+        (*call)->n_sent = n;
+    return rc;
 }
 
 static int op_list_attachments(struct backend *be, const char *id, backend_cb cb, void *ud,
@@ -522,6 +676,25 @@ static int op_remove(struct backend *be, const struct item_id *ids, size_t n, ba
                 OP_COUNT_DONE, cb, ud, call);
 }
 
+static int op_expand_group(struct backend *be, const char *address, backend_cb cb, void *ud,
+                           struct backend_call **call)
+{
+    struct ews_backend *b = (struct ews_backend *)be;
+    return post(b, "ExpandDL", ews_build_expand_dl(&b->ctx, address), OP_EXPAND_DL, cb, ud, call);
+}
+
+static const char *const RESPONSE_CLASSES[] = {"IPM.Schedule.Meeting.Resp"};
+
+static int op_find_sent_responses(struct backend *be, backend_cb cb, void *ud,
+                                  struct backend_call **call)
+{
+    struct ews_backend *b = (struct ews_backend *)be;
+    /* Without a SortOrder the newest come first. */
+    struct ews_find_item_args args =
+        class_page(b, "sentitems", RESPONSE_CLASSES, 1, 0, EWS_SORT_NONE);
+    return post(b, "FindItem", ews_build_find_item(&b->ctx, &args), OP_FIND, cb, ud, call);
+}
+
 static void op_cancel(struct backend_call *call)
 {
     if (call == NULL)
@@ -555,10 +728,13 @@ static const struct backend_ops ews_ops = {
     .list_attachments = op_list_attachments,
     .delete_attachments = op_delete_attachments,
     .forward = op_forward,
+    .rewrite_many = op_rewrite_many,
     .remove = op_remove,
     .cancel = op_cancel,
     .free = op_free,
     .list_calendar = op_list_calendar,
+    .expand_group = op_expand_group,
+    .find_sent_responses = op_find_sent_responses,
 };
 
 static char *dup_or_null(const char *s)

@@ -180,6 +180,9 @@ struct ews_meeting_spec {
      * every attendee's calendar item gets its own copies. */
     const struct ews_file_attachment *attachments;
     size_t n_attachments;
+    /* t:UID, the iCalendar UID every copy of the meeting shares; NULL = the server's choice
+     * (which some servers do not share between the copies). */
+    const char *uid;
 };
 
 /* m:CreateItem SendMeetingInvitations=... of one t:CalendarItem saved in the calendar. */
@@ -278,6 +281,9 @@ char *ews_build_cancel_meeting(const struct ews_context *ctx, const struct item_
 char *ews_build_forward(const struct ews_context *ctx, const struct item_id *reference,
                         const char *const *to, size_t n_to, const char *body_text,
                         enum ews_disposition disposition);
+
+/* m:ExpandDL of the distribution group with SMTP address ADDRESS (ews_build_dl.c). */
+char *ews_build_expand_dl(const struct ews_context *ctx, const char *address);
 
 /* m:DeleteAttachment of n >= 1 attachments (t:AttachmentId Id; a change_key is ignored: the
  * request's RequestAttachmentIdType has none). Exchange answers one

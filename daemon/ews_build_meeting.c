@@ -169,6 +169,8 @@ char *ews_build_create_meeting(const struct ews_context *ctx, const struct ews_m
         return NULL;
     if (m->recurrence != NULL && !recurrence_ok(m->recurrence))
         return NULL;
+    if (m->uid != NULL && !eb_nonempty(m->uid))
+        return NULL;
     if (m->start_time_zone_id != NULL &&
         (!eb_nonempty(m->start_time_zone_id) ||
          eb_server_version_index(ctx) < FIRST_VERSION_WITH_TIME_ZONE_DEFINITIONS))
@@ -191,6 +193,8 @@ char *ews_build_create_meeting(const struct ews_context *ctx, const struct ews_m
     if (m->body != NULL)
         eb_write_body(&w, "Body", m->body, m->body_is_html);
     eb_write_attachments(&w, m->attachments, m->n_attachments);
+    if (m->uid != NULL)
+        eb_leaf(&w, "UID", m->uid);
     eb_leaf_time(&w, "Start", m->start);
     eb_leaf_time(&w, "End", m->end);
     eb_leaf_bool(&w, "IsAllDayEvent", m->is_all_day);

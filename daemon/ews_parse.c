@@ -454,7 +454,8 @@ static xmlDoc *read_document(struct pctx *p, const char *body, size_t len)
         /* Our own context, so the hook changes no global SAX handler. */
         c->sax->internalSubset = ep_reject_doctype;
         doc = xmlCtxtReadMemory(c, body, (int)len, NULL, NULL,
-                                XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+                                XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
+                                    XML_PARSE_COMPACT);
         /* The hook stops at the DOCTYPE (possibly leaving a stub document); checking the tree
          * as well keeps a DTD out even if a libxml2 version called the hook late. */
         if (doc != NULL && (doc->intSubset != NULL || doc->extSubset != NULL))

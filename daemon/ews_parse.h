@@ -50,6 +50,12 @@ struct ews_folder {
     int unread_count;       /* -1 when absent */
 };
 
+/* One t:Mailbox of an ExpandDL m:DLExpansion. */
+struct ews_dl_member {
+    char *address;      /* t:EmailAddress, NULL when absent (a private list, a contact) */
+    char *mailbox_type; /* t:MailboxType, NULL when absent */
+};
+
 /* One entry of SyncFolderItems m:Changes. */
 enum ews_sync_change_kind {
     EWS_SYNC_CREATE,
@@ -92,6 +98,12 @@ struct ews_response_message {
 
     /* UpdateItem m:ConflictResults/t:Count (0 when absent). */
     int conflict_count;
+
+    /* ExpandDL m:DLExpansion (see ews_parse_dl.c); its paging attributes are stored in
+     * includes_last_item_in_range and total_items_in_view. */
+    bool has_dl_expansion;
+    struct ews_dl_member *dl_members;
+    size_t n_dl_members;
 
     /* SyncFolderItems. */
     char *sync_state; /* NULL when absent */

@@ -84,7 +84,13 @@ int parse_item(struct pctx *p, const xmlNode *n, struct item *it);
 int parse_items(struct pctx *p, const xmlNode *items, int msg_no, struct item **arr, size_t *n,
                 size_t *n_dropped);
 
+/* ews_parse_dl.c */
+int parse_dl_expansion(struct pctx *p, const xmlNode *dl, struct ews_response_message *m);
+void dl_members_free(struct ews_response_message *m);
+
 /* ews_parse_response.c */
+int paging_attr(struct pctx *p, const xmlNode *el, const char *name, value_parser *parse,
+                void *out);
 int parse_envelope(struct pctx *p, const xmlDoc *doc, const char *operation,
                    struct ews_response *r);
 

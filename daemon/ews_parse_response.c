@@ -34,17 +34,16 @@ static int parse_message_xml(struct pctx *p, const xmlNode *mx, unsigned *backof
     return 0;
 }
 
-/* The optional attribute NAME of m:RootFolder converted by PARSE into *OUT (left alone when
- * the attribute is absent). */
-static int root_folder_attr(struct pctx *p, const xmlNode *rf, const char *name,
-                            value_parser *parse, void *out)
+/* The optional paging attribute NAME of EL (m:RootFolder, m:DLExpansion) converted by PARSE
+ * into *OUT (left alone when the attribute is absent). */
+int paging_attr(struct pctx *p, const xmlNode *el, const char *name, value_parser *parse, void *out)
 {
-    char *v = attr_dup(rf, name), b[48];
+    char *v = attr_dup(el, name), b[48];
     if (v == NULL)
         return 0;
     int rc = parse(v, out);
     if (rc < 0)
-        ep_fail(p, "m:RootFolder: invalid %s \"%s\"", name, ep_shown(v, b));
+        ep_fail(p, "m:%s: invalid %s \"%s\"", (const char *)el->name, name, ep_shown(v, b));
     free(v);
     return rc;
 }
@@ -66,10 +65,10 @@ static int parse_root_folder(struct pctx *p, const xmlNode *rf, int msg_no,
                              struct ews_response_message *m)
 {
     m->has_root_folder = true;
-    if (root_folder_attr(p, rf, "IndexedPagingOffset", int_from, &m->indexed_paging_offset) < 0 ||
-        root_folder_attr(p, rf, "TotalItemsInView", int_from, &m->total_items_in_view) < 0 ||
-        root_folder_attr(p, rf, "IncludesLastItemInRange", bool_from,
-                         &m->includes_last_item_in_range) < 0)
+    if (paging_attr(p, rf, "IndexedPagingOffset", int_from, &m->indexed_paging_offset) < 0 ||
+        paging_attr(p, rf, "TotalItemsInView", int_from, &m->total_items_in_view) < 0 ||
+        paging_attr(p, rf, "IncludesLastItemInRange", bool_from, &m->includes_last_item_in_range) <
+            0)
         return -1;
     bool got_items = false;
     FOR_EACH_EL(c, rf)
@@ -243,6 +242,7 @@ enum {
     SEEN_SYNC_STATE = 1 << 7,
     SEEN_LAST = 1 << 8,
     SEEN_CHANGES = 1 << 9,
+    SEEN_DL = 1 << 10,
 };
 
 static int once(struct pctx *p, unsigned *seen, unsigned bit, const xmlNode *c)
@@ -300,6 +300,8 @@ static int parse_response_message(struct pctx *p, const xmlNode *rm, int msg_no,
                                                   : el_bool(p, c, &m->includes_last_item_in_range);
         } else if (strcmp(name, "Changes") == 0) {
             rc = once(p, &seen, SEEN_CHANGES, c) < 0 ? -1 : parse_changes(p, c, msg_no, m);
+        } else if (strcmp(name, "DLExpansion") == 0) {
+            rc = once(p, &seen, SEEN_DL, c) < 0 ? -1 : parse_dl_expansion(p, c, m);
         }
         /* DescriptiveLinkKey, HighlightTerms, Notifications...: not ours. */
         if (rc < 0)
@@ -486,6 +488,7 @@ static void message_clear(struct ews_response_message *m)
     for (size_t i = 0; i < m->n_changes; i++)
         item_clear(&m->changes[i].item);
     free(m->changes);
+    dl_members_free(m);
 }
 
 void ews_response_free(struct ews_response *resp)

@@ -3,7 +3,9 @@
  *
  * The mailbox has at most one request in flight; poll->step says what it is for:
  *
- *   poll_start -> FIND* -> [SWEEP*] -> FETCH* -> next item -> [VERIFY]
+ *   poll_start -> FIND* -> [SWEEP*] -> FETCH* -> batch (mailbox_batch.c: BATCH_CALENDAR,
+ *              BATCH_ANSWER*, BATCH_REMOVE*, BATCH_REWRITE*, follow-ups item by item)
+ *              -> next item -> [VERIFY]
  *              -> [CALENDAR] -> decide -> ANSWER -> [DECLINE_OCCURRENCE*] -> [REWRITE]
  *              -> [LIST_ATTACHMENTS -> DELETE_ATTACHMENTS] -> next item ...
  *   (tentative / ignore) ANSWER or FORWARD_HELD -> [FORWARD] [SHOW_FREE] -> next item ...
@@ -21,6 +23,7 @@
 #include <sys/stat.h>
 
 #include "backoff.h"
+#include "approvals.h"
 #include "ledger.h"
 #include "log.h"
 #include "mailbox_int.h"
@@ -132,6 +135,8 @@ static void poll_free(struct mailbox_poll *p)
     if (p->call)
         p->backend->ops->cancel(p->call);
     mailbox_work_free(p->work);
+    mailbox_batch_free(p->batch);
+    mailbox_approval_pass_free(p->approval);
     item_ids_free(p->candidates, p->n_candidates);
     item_ids_free(p->stale, p->n_stale);
     for (size_t i = 0; i < p->n_queue; i++)
@@ -298,7 +303,9 @@ static void compact_ledger(struct mailbox *m)
 void mailbox_poll_done(struct mailbox *m)
 {
     struct mailbox_poll *p = m->poll;
-    bool acted = p->acted || p->again;
+    /* What a pass did can uncover more only where a message stayed in the Inbox: a
+     * superseded request's successor, or an answered one the server kept (to be swept). */
+    bool acted = p->again || (p->acted && p->left_behind);
     bool again = p->again;
     bool retry = p->retry_items;
     bool failures = p->item_failures > 0;
@@ -393,6 +400,17 @@ static const step_handler handlers[STEP_COUNT] = {
     [STEP_REMOVE_MOVE] = mailbox_after_remove_move,
     [STEP_MASTERS] = mailbox_after_masters,
     [STEP_BOOKED_ITEM] = mailbox_after_booked_item,
+    [STEP_BATCH_CALENDAR] = mailbox_after_batch_calendar,
+    [STEP_BATCH_ANSWER] = mailbox_after_batch_answer,
+    [STEP_BATCH_REMOVE] = mailbox_after_batch_remove,
+    [STEP_BATCH_REWRITE] = mailbox_after_batch_rewrite,
+    [STEP_EXPAND_GROUP] = mailbox_after_expand_group,
+    [STEP_APPROVAL_EXPAND] = mailbox_after_approval_expand,
+    [STEP_APPROVAL_FIND] = mailbox_after_approval_find,
+    [STEP_APPROVAL_FETCH] = mailbox_after_approval_fetch,
+    [STEP_APPROVAL_VERIFY] = mailbox_after_approval_verify,
+    [STEP_APPROVAL_LOOKUP] = mailbox_after_approval_lookup,
+    [STEP_APPROVAL_ANSWER] = mailbox_after_approval_answer,
 };
 
 /* Steps that only read: when the mailbox is stopping, their answer is not acted on (the
@@ -400,7 +418,11 @@ static const step_handler handlers[STEP_COUNT] = {
 static bool only_reads(enum mailbox_step step)
 {
     return step == STEP_FIND || step == STEP_FETCH || step == STEP_VERIFY ||
-           step == STEP_CALENDAR || step == STEP_REMOVE_FIND || step == STEP_MASTERS;
+           step == STEP_CALENDAR || step == STEP_REMOVE_FIND || step == STEP_MASTERS ||
+           step == STEP_BATCH_CALENDAR || step == STEP_EXPAND_GROUP ||
+           step == STEP_APPROVAL_EXPAND || step == STEP_APPROVAL_FIND ||
+           step == STEP_APPROVAL_FETCH || step == STEP_APPROVAL_VERIFY ||
+           step == STEP_APPROVAL_LOOKUP;
 }
 
 void mailbox_on_result(struct backend_result *r, void *userdata)
@@ -521,6 +543,7 @@ void mailbox_free(struct mailbox *m)
     poll_free(m->poll);
     confref_put(m->conf);
     ledger_close(m->ledger);
+    approvals_close(m->approvals);
     strlist_free(&m->dry_run_seen);
     mailbox_retries_free(m->retries);
     free(m->name);

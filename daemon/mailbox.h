@@ -35,6 +35,7 @@
 
 struct backend;
 struct backoff;
+struct group_cache;
 struct conf;
 struct conf_mailbox;
 struct ev_loop;
@@ -46,9 +47,11 @@ struct mailbox_env {
     struct backend *(*open_backend)(const struct conf *conf, const struct conf_mailbox *cm,
                                     void *backend_userdata);
     void *backend_userdata;
-    struct backoff *backoff; /* shared by every mailbox (borrowed) */
-    bool dry_run;            /* decide and log, change nothing on the server */
-    bool once;               /* stop when nothing actionable is left */
+    struct backoff *backoff;    /* shared by every mailbox (borrowed) */
+    struct group_cache *groups; /* distribution groups, shared by every mailbox (borrowed;
+                                   NULL: no list entry is a group) */
+    bool dry_run;               /* decide and log, change nothing on the server */
+    bool once;                  /* stop when nothing actionable is left */
     /* Called for every decision (may be NULL). */
     void (*on_decision)(const struct policy_event *decision, void *userdata);
     /* Called when a mailbox stops for good: in --once mode when it is finished (FAILED
@@ -56,6 +59,9 @@ struct mailbox_env {
     void (*on_finished)(struct mailbox *mailbox, bool failed, void *userdata);
     /* Called after every completed or failed poll (status line, watchdog). May be NULL. */
     void (*on_poll)(struct mailbox *mailbox, bool ok, void *userdata);
+    /* Brackets the decisions of one batch (BEGIN true, then false), so that their records
+     * are written together (record_group_begin/end). May be NULL. */
+    void (*on_decision_group)(bool begin, void *userdata);
     void *userdata;
 };
 

@@ -69,9 +69,8 @@ void mailbox_after_list_attachments(struct mailbox *m, struct backend_result *r)
  * (AssociatedCalendarItemId) or, on servers that never send it (grommunio Gromox), the item of
  * the calendar view with the request's UID (a single item or the series, not an occurrence).
  * NULL when neither is there. */
-static const char *own_calendar_item_id(const struct mailbox *m)
+const char *mailbox_find_own_calendar_item(const struct mailbox_work *w)
 {
-    const struct mailbox_work *w = m->poll->work;
     if (w->item->associated_calendar_item_id.id != NULL)
         return w->item->associated_calendar_item_id.id;
     for (size_t i = 0; w->item->uid != NULL && i < w->n_calendar; i++) {
@@ -80,9 +79,17 @@ static const char *own_calendar_item_id(const struct mailbox *m)
             (c->calendar_item_type == CAL_SINGLE || c->calendar_item_type == CAL_RECURRING_MASTER))
             return c->id.id;
     }
+    return NULL;
+}
+
+const char *mailbox_own_calendar_item_id(const struct mailbox *m, const struct mailbox_work *w)
+{
+    const char *id = mailbox_find_own_calendar_item(w);
+    if (id != NULL)
+        return id;
     log_warn("mailbox %s: no calendar item found for \"%s\" (no link, none with its UID): "
              "it is left as the organizer sent it",
-             m->name, subject_of(m));
+             m->name, w->item->subject ? w->item->subject : "");
     return NULL;
 }
 
@@ -93,7 +100,7 @@ static void delete_attachments(struct mailbox *m)
     const struct mailbox_work *w = m->poll->work;
     const char *cal_id = NULL;
     if (m->stopping || !w->result.rewrite.delete_attachments ||
-        (cal_id = own_calendar_item_id(m)) == NULL) {
+        (cal_id = mailbox_own_calendar_item_id(m, w)) == NULL) {
         mailbox_item_finished(m);
         return;
     }
@@ -116,7 +123,7 @@ static void rewrite_calendar_item(struct mailbox *m)
     const struct mailbox_work *w = m->poll->work;
     const struct policy_rewrite *rw = &w->result.rewrite;
     const char *cal_id = NULL;
-    if (m->stopping || !rw->needed || (cal_id = own_calendar_item_id(m)) == NULL) {
+    if (m->stopping || !rw->needed || (cal_id = mailbox_own_calendar_item_id(m, w)) == NULL) {
         mailbox_item_finished(m);
         return;
     }
@@ -199,6 +206,7 @@ static char *forward_note(const struct mailbox *m)
 void mailbox_forward_to_delegates(struct mailbox *m, const char *reference, enum mailbox_step step)
 {
     const struct strlist *delegates = &m->poll->policy->resource_delegates;
+    mailbox_approval_hold(m);
     char *note = forward_note(m);
     MAILBOX_SEND(m, step, "CreateItem", forward, reference, (const char *const *)delegates->v,
                  delegates->n, note);
@@ -233,8 +241,10 @@ void mailbox_show_held_request_free(struct mailbox *m)
 {
     const struct mailbox_work *w = m->poll->work;
     const char *cal_id = NULL;
+    if (w->result.show_free && !m->env.dry_run)
+        mailbox_approval_hold(m);
     if (!w->result.show_free || m->env.dry_run || m->stopping ||
-        (cal_id = own_calendar_item_id(m)) == NULL) {
+        (cal_id = mailbox_own_calendar_item_id(m, w)) == NULL) {
         mailbox_item_finished(m);
         return;
     }

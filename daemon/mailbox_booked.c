@@ -44,6 +44,13 @@ void mailbox_after_booked_item(struct mailbox *m, struct backend_result *r)
         mailbox_poll_fail(m, "FindItem (the booked calendar item)", r);
         return;
     }
+    if (w->calendar_borrowed) {
+        /* The batch's view (mailbox_batch.c) is not this work's to grow: what follows the
+         * answer needs the request's own items only. */
+        w->calendar = NULL;
+        w->n_calendar = 0;
+        w->calendar_borrowed = false;
+    }
     size_t kept = 0;
     for (size_t i = 0; i < r->n_items; i++) {
         struct item *c = &r->items[i];

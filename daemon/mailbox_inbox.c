@@ -1,7 +1,8 @@
 /*
  * mailbox_inbox: the Inbox part of a poll (see mailbox_int.h): find the meeting messages
  * page by page, move the finished ones the server left there to Deleted Items, fetch the new
- * ones in batches, then hand them to mailbox_item one at a time.
+ * ones in batches, then hand them to mailbox_batch, and what it leaves to mailbox_item one
+ * at a time.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -105,7 +106,7 @@ static void next_inbox_batch(struct mailbox *m)
         p->get_n = n;
         MAILBOX_SEND(m, STEP_FETCH, "GetItem", fetch, batch, n);
     } else
-        mailbox_next_item(m);
+        mailbox_batch_start(m);
 }
 
 void mailbox_after_sweep(struct mailbox *m, struct backend_result *r)
@@ -180,8 +181,12 @@ void mailbox_after_fetch(struct mailbox *m, struct backend_result *r)
 void mailbox_next_item(struct mailbox *m)
 {
     struct mailbox_poll *p = m->poll;
+    if (!m->stopping && mailbox_batch_next_followup(m))
+        return;
+    while (p->queue_pos < p->n_queue && p->queue[p->queue_pos] == NULL)
+        p->queue_pos++; /* taken by the batch */
     if (m->stopping || p->queue_pos >= p->n_queue) {
-        mailbox_poll_done(m);
+        mailbox_approval_pass(m);
         return;
     }
     p->work = mailbox_work_new(p->queue[p->queue_pos++]);

@@ -3,6 +3,8 @@
  *
  *   mailbox.c          life cycle, the poll object, the dispatcher, failures and back-off
  *   mailbox_inbox.c    the Inbox: finding, sweeping finished messages, fetching
+ *   mailbox_batch.c    the batch: one calendar view, decisions that see each other, the
+ *                      answers, removals and rewrites of a poll in few requests, group commit
  *   mailbox_item.c     one item: checking an unsettled answer, context, decision, answer
  *   mailbox_after.c    what follows an answer: occurrences, rewrite, attachments, forward
  *
@@ -26,6 +28,8 @@
 
 struct ledger;
 struct backoff;
+struct approvals;
+struct approval_pass;
 
 /* What the request in flight is for: the dispatcher calls the step's handler. */
 enum mailbox_step {
@@ -50,20 +54,49 @@ enum mailbox_step {
     STEP_REMOVE_MOVE,        /* ... and the cancellation moved to Deleted Items */
     STEP_MASTERS,            /* the calendar's series, where views do not expand them */
     STEP_BOOKED_ITEM,        /* the calendar item an answer made, where nothing links it */
+    STEP_BATCH_CALENDAR,     /* the calendar over all the batch's requests */
+    STEP_BATCH_ANSWER,       /* up to batch_size answers in one request */
+    STEP_BATCH_REMOVE,       /* up to batch_size cancelled meetings off the calendar */
+    STEP_BATCH_REWRITE,      /* up to batch_size booked calendar items rewritten */
+    STEP_EXPAND_GROUP,       /* a distribution group the decision needs */
+    STEP_APPROVAL_EXPAND,    /* a group among the delegates */
+    STEP_APPROVAL_FIND,      /* a delegate's latest answers (Sent Items) ... */
+    STEP_APPROVAL_FETCH,     /* ... read, for held requests they decide */
+    STEP_APPROVAL_VERIFY,    /* has the held request been answered or removed meanwhile? */
+    STEP_APPROVAL_LOOKUP,    /* the same, by its UID when its calendar item was not known */
+    STEP_APPROVAL_ANSWER,    /* the room's own answer after a delegate's, or the time-out */
     STEP_COUNT
+};
+
+/* What a request decided in a batch still needs, item by item, after the batch. */
+enum mailbox_followup {
+    FOLLOW_NONE,
+    FOLLOW_DECIDED,     /* its answer: the per-item path from the decision on (dry run,
+                           left alone, forwarded to the delegates) */
+    FOLLOW_OCCURRENCES, /* answered: conflicting occurrences, rewrite, attachments */
+    FOLLOW_SUPERSEDED,  /* the server said out of date: set aside */
+    FOLLOW_GROUPS,      /* its decision needs a distribution group not known yet: decided
+                           alone, from a fresh calendar view, after the group is expanded */
+    FOLLOW_ALONE,       /* the batch could not decide or answer it (a view without the
+                           series' occurrences, a batch the server refused as a whole):
+                           the per-item path from the start */
 };
 
 /* The item being worked on. */
 struct mailbox_work {
-    struct item *item; /* borrowed from the poll's queue */
+    struct item *item; /* borrowed from the poll's queue (or the batch) */
     struct item **calendar;
     size_t n_calendar;
+    bool calendar_borrowed; /* the batch's calendar view: not freed with the work */
+    enum mailbox_followup followup;
     struct policy_occurrence *occurrences; /* the request's, for the policy */
+    size_t n_occurrences;
     struct policy_result result;
     bool have_result;
     size_t occ_decline_pos;
     char *moved_request_id;      /* where answering moved the request, NULL if unknown */
     time_t view_start, view_end; /* the calendar view's window */
+    char *expanding;             /* the distribution group being expanded (mailbox_groups.c) */
 };
 
 /* One poll, from the first page of the Inbox to the last item. */
@@ -85,8 +118,11 @@ struct mailbox_poll {
     struct item **queue; /* fetched messages, worked on in order */
     size_t n_queue, queue_pos;
     struct mailbox_work *work;
+    struct mailbox_batch *batch; /* the batch of this poll (mailbox_batch.c), or NULL */
 
     bool acted;             /* this poll answered or removed something */
+    bool left_behind;       /* ... and the server may have kept its message in the Inbox
+                               (no moved id came back) */
     bool reached;           /* a request of this poll got through: the server is there */
     bool again;             /* a superseded request: look again right away */
     unsigned item_failures; /* items that failed for good in this poll */
@@ -95,7 +131,9 @@ struct mailbox_poll {
     struct item **masters;  /* the calendar's series (mailbox_series.c), once listed */
     size_t n_masters;
     bool masters_listed;
-    struct strlist seen; /* ids of every meeting message in the Inbox (collect_seen) */
+    bool listing_for_batch; /* the listing was sent for the batch's view (mailbox_batch.c) */
+    struct strlist seen;    /* ids of every meeting message in the Inbox (collect_seen) */
+    struct approval_pass *approval; /* after the Inbox: held requests (mailbox_approval.c) */
 };
 
 enum mailbox_state { MB_IDLE, MB_BUSY, MB_STOPPED };
@@ -119,6 +157,7 @@ struct mailbox {
     bool once_undone; /* --once: a message was left alone for good (exit non-zero) */
     time_t last_compact;
     struct mailbox_poll *poll;    /* the running poll, or NULL */
+    struct approvals *approvals;  /* held requests, opened when first needed */
     enum mailbox_failure failure; /* why it gave up (--once) */
     struct item_retries *retries; /* failed attempts per item (mailbox_trouble.c) */
 };
@@ -145,18 +184,41 @@ void mailbox_after_sweep(struct mailbox *m, struct backend_result *r);
 void mailbox_after_fetch(struct mailbox *m, struct backend_result *r);
 void mailbox_next_item(struct mailbox *m);
 
+/* mailbox_batch.c */
+/* After the Inbox was read: decides and answers what can go in batches, then hands the
+ * rest (and the follow-ups) to mailbox_next_item. */
+void mailbox_batch_start(struct mailbox *m);
+/* The next follow-up of the batch made the current work (true), or none is left. */
+bool mailbox_batch_next_followup(struct mailbox *m);
+void mailbox_batch_free(struct mailbox_batch *b);
+void mailbox_after_batch_calendar(struct mailbox *m, struct backend_result *r);
+/* The batch's view can be judged (mailbox_series.c listed the series): decide. */
+void mailbox_batch_series_listed(struct mailbox *m);
+void mailbox_after_batch_answer(struct mailbox *m, struct backend_result *r);
+void mailbox_after_batch_remove(struct mailbox *m, struct backend_result *r);
+void mailbox_after_batch_rewrite(struct mailbox *m, struct backend_result *r);
+
 /* mailbox_item.c */
 struct mailbox_work *mailbox_work_new(struct item *item);
 void mailbox_work_free(struct mailbox_work *w);
 void mailbox_start_item(struct mailbox *m);
 void mailbox_item_finished(struct mailbox *m);
-void mailbox_item_failed(struct mailbox *m, const char *what, const struct backend_result *r);
 void mailbox_answer_failed(struct mailbox *m, const char *what, const struct backend_result *r);
 /* The outcome of the request that carried out the decision (an answer, or the forward of a
  * request left alone): recorded as done when it arrived, else sorted by
  * mailbox_answer_failed(). Returns whether it arrived. */
 bool mailbox_action_arrived(struct mailbox *m, const struct backend_result *r, const char *what);
 void mailbox_emit_decision(struct mailbox *m, const char *outcome);
+void mailbox_emit_work_decision(struct mailbox *m, const struct mailbox_work *w,
+                                const char *outcome);
+/* A person answered W's request already (see answered_elsewhere): logged, recorded and
+ * emitted; the caller finishes the item. */
+bool mailbox_answered_elsewhere(struct mailbox *m, struct mailbox_work *w);
+/* Decides W's request under the poll's policy with CALENDAR as the calendar it sees. */
+void mailbox_decide_work(struct mailbox *m, struct mailbox_work *w,
+                         const struct item *const *calendar, size_t n_calendar);
+/* Carries out the decision of the current work (intent, answer or forward, ...). */
+void mailbox_answer_decided(struct mailbox *m);
 void mailbox_remove_old_request(struct mailbox *m);
 void mailbox_after_verify(struct mailbox *m, struct backend_result *r);
 void mailbox_after_calendar(struct mailbox *m, struct backend_result *r);
@@ -164,6 +226,34 @@ void mailbox_after_calendar(struct mailbox *m, struct backend_result *r);
 void mailbox_calendar_ready(struct mailbox *m);
 void mailbox_after_answer(struct mailbox *m, struct backend_result *r);
 void mailbox_after_remove_old(struct mailbox *m, struct backend_result *r);
+/* Decides the item whose calendar is read (again, after a group was expanded). */
+void mailbox_decide(struct mailbox *m);
+
+/* mailbox_groups.c */
+/* The policy's context for distribution groups (ctx->group_member, ctx->groups). */
+void mailbox_groups_context(struct mailbox *m, struct policy_context *ctx);
+/* After the decision: true when it needed a group not known yet; the item then goes on
+ * (expansion, a new decision) or waits for a later poll. */
+bool mailbox_groups_pending(struct mailbox *m);
+void mailbox_after_expand_group(struct mailbox *m, struct backend_result *r);
+/* The people among ENTRIES, appended to OUT: the members of the groups known (nested ones
+ * followed), every other entry as it is. True when an entry is not known to be a group or
+ * not (it is queued for expansion, and in OUT as it is). */
+bool mailbox_people_of(struct mailbox *m, const struct strlist *entries, struct strlist *out);
+
+/* mailbox_approval.c */
+/* A request the policy held for approval (forwarded or not) is remembered until settled. */
+void mailbox_approval_hold(struct mailbox *m);
+/* The end of the Inbox: the held requests are looked at (delegates' answers, time-outs),
+ * then the poll is done. */
+void mailbox_approval_pass(struct mailbox *m);
+void mailbox_approval_pass_free(struct approval_pass *pass);
+void mailbox_after_approval_expand(struct mailbox *m, struct backend_result *r);
+void mailbox_after_approval_find(struct mailbox *m, struct backend_result *r);
+void mailbox_after_approval_fetch(struct mailbox *m, struct backend_result *r);
+void mailbox_after_approval_verify(struct mailbox *m, struct backend_result *r);
+void mailbox_after_approval_lookup(struct mailbox *m, struct backend_result *r);
+void mailbox_after_approval_answer(struct mailbox *m, struct backend_result *r);
 
 /* mailbox_remove.c */
 void mailbox_remove_cancelled(struct mailbox *m);
@@ -177,6 +267,11 @@ struct item_retries;
 /* A failed request about the work item, sorted: the whole poll, this item for good
  * (recorded as failed), or this item again next poll (within its budget). */
 void mailbox_item_trouble(struct mailbox *m, const char *what, const struct backend_result *r);
+/* The same for item IT of work W (NULL for a cancellation) without going on: false when R
+ * concerns the whole poll (the caller ends it), true when the item is settled (recorded as
+ * failed, or counted to be tried again next poll). For batches (mailbox_batch.c). */
+bool mailbox_trouble_settle(struct mailbox *m, const struct mailbox_work *w, const struct item *it,
+                            const char *what, const struct backend_result *r);
 /* Whether the ledger holds an answer to ID whose outcome is unknown (to be checked). */
 bool mailbox_answer_outstanding(const struct mailbox *m, const char *id);
 /* Whether R concerns the whole mailbox (credentials, account, server configuration). */
@@ -187,6 +282,9 @@ bool mailbox_failure_permanent(const struct backend_result *r);
 void mailbox_fetch_failures(struct mailbox *m, const struct backend_result *r);
 /* Records ITEM as failed for good (ledger, decision record with REASON, --once exit). */
 void mailbox_record_failed(struct mailbox *m, const struct item *item, const char *reason);
+/* The same for the item of work W (NULL: none), whose decision goes with the record. */
+void mailbox_record_work_failed(struct mailbox *m, const struct mailbox_work *w,
+                                const struct item *item, const char *reason);
 void mailbox_retries_forget(struct mailbox *m, const char *id);
 void mailbox_retries_free(struct item_retries *r);
 
@@ -195,9 +293,19 @@ void mailbox_retries_free(struct item_retries *r);
  * goes on with mailbox_calendar_ready); else the series are expanded already. */
 bool mailbox_series_pending(struct mailbox *m);
 void mailbox_after_masters(struct mailbox *m, struct backend_result *r);
-/* The request's occurrences for the policy (from its recurrence where the server lists none). */
+/* Batches: after the batch's VIEW, whether the calendar's series must be listed before the
+ * view can be judged (then it is sent, and its answer goes on with
+ * mailbox_batch_series_listed). */
+bool mailbox_series_batch_listing(struct mailbox *m, const struct item *const *view, size_t n);
+/* Whether the batch's VIEW over [START, END) shows the calendar's series as they are (the
+ * server expands them, or none has occurrences there); false when the batch's requests must
+ * be decided one by one, where the series are expanded. */
+bool mailbox_series_view_whole(struct mailbox *m, const struct item *const *view, size_t n,
+                               time_t start, time_t end);
+/* The occurrences of W's request for the policy (from its recurrence where the server lists
+ * none). */
 struct policy_context;
-void mailbox_series_context(struct mailbox *m, struct policy_context *ctx);
+void mailbox_series_context(struct mailbox *m, struct mailbox_work *w, struct policy_context *ctx);
 
 /* mailbox_booked.c */
 /* After an acceptance: whether the booked calendar item must be looked up first (then its
@@ -206,7 +314,11 @@ bool mailbox_find_booked_item(struct mailbox *m);
 void mailbox_after_booked_item(struct mailbox *m, struct backend_result *r);
 
 /* mailbox_after.c */
+/* The mailbox's own calendar item for W's request, or NULL (logged). */
+const char *mailbox_own_calendar_item_id(const struct mailbox *m, const struct mailbox_work *w);
 void mailbox_decline_next_occurrence(struct mailbox *m);
+/* The id of the mailbox's own calendar item for W's request (its link, else by UID), NULL. */
+const char *mailbox_find_own_calendar_item(const struct mailbox_work *w);
 void mailbox_forward_to_delegates(struct mailbox *m, const char *reference, enum mailbox_step step);
 void mailbox_show_held_request_free(struct mailbox *m);
 void mailbox_after_decline_occurrence(struct mailbox *m, struct backend_result *r);

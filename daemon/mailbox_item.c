@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "external_notice.h"
 #include "ledger.h"
 #include "log.h"
 #include "mailbox_int.h"
@@ -34,13 +35,16 @@ void mailbox_work_free(struct mailbox_work *w)
 {
     if (w == NULL)
         return;
-    for (size_t i = 0; i < w->n_calendar; i++)
-        item_free(w->calendar[i]);
-    free(w->calendar);
+    if (!w->calendar_borrowed) {
+        for (size_t i = 0; i < w->n_calendar; i++)
+            item_free(w->calendar[i]);
+        free(w->calendar);
+    }
     free(w->occurrences);
     if (w->have_result)
         policy_result_clear(&w->result);
     free(w->moved_request_id);
+    free(w->expanding);
     free(w);
 }
 
@@ -51,28 +55,24 @@ void mailbox_item_finished(struct mailbox *m)
     mailbox_next_item(m);
 }
 
-/* An answer failed for this item only: keep the ledger's intent (so the next poll checks
- * and retries) and go on with the others. */
-void mailbox_item_failed(struct mailbox *m, const char *what, const struct backend_result *r)
-{
-    m->poll->item_failures++;
-    log_error("mailbox %s: %s for \"%s\" failed: %s", m->name, what, subject_of(m),
-              mailbox_reason(r));
-    mailbox_item_finished(m);
-}
-
-void mailbox_emit_decision(struct mailbox *m, const char *outcome)
+void mailbox_emit_work_decision(struct mailbox *m, const struct mailbox_work *w,
+                                const char *outcome)
 {
     if (m->env.on_decision == NULL)
         return;
     struct policy_event d = {
         .mailbox = m->name,
         .address = m->poll->cm->address,
-        .request = m->poll->work->item,
-        .result = &m->poll->work->result,
+        .request = w->item,
+        .result = &w->result,
         .outcome = outcome,
     };
     m->env.on_decision(&d, m->env.userdata);
+}
+
+void mailbox_emit_decision(struct mailbox *m, const char *outcome)
+{
+    mailbox_emit_work_decision(m, m->poll->work, outcome);
 }
 
 /* Sorts a failed answer into: done anyway, this item only, or the whole poll. */
@@ -143,6 +143,7 @@ bool mailbox_action_arrived(struct mailbox *m, const struct backend_result *r, c
     }
     mailbox_record(m, false, w->item->id.id, policy_decision_name(w->result.decision));
     m->poll->acted = true;
+    m->poll->left_behind |= r->moved_id == NULL;
     return true;
 }
 
@@ -174,7 +175,7 @@ void mailbox_after_answer(struct mailbox *m, struct backend_result *r)
     }
 }
 
-static void answer(struct mailbox *m)
+void mailbox_answer_decided(struct mailbox *m)
 {
     static const enum backend_answer_kind kinds[] = {
         [POLICY_ACCEPT] = BACKEND_ACCEPT,
@@ -196,6 +197,7 @@ static void answer(struct mailbox *m)
         return;
     }
     if (w->result.decision == POLICY_IGNORE) {
+        external_notice_log(m->name, w->item, &w->result, util_now());
         mailbox_emit_decision(m, m->env.dry_run ? "dry-run" : "left alone");
         mailbox_record(m, false, id, action);
         mailbox_show_held_request_free(m);
@@ -251,39 +253,51 @@ static enum own_item own_calendar_item(const struct mailbox_work *w)
  * update keeps the answer given to the meeting before it (an informational update keeps
  * Accept), so there the calendar item's answer is not one to this request: updates are
  * answered as before. */
-static bool answered_elsewhere(struct mailbox *m)
+bool mailbox_answered_elsewhere(struct mailbox *m, struct mailbox_work *w)
 {
-    struct mailbox_work *w = m->poll->work;
     const char *type = w->item->meeting_request_type;
     bool first_request = type == NULL || strcmp(type, "NewMeetingRequest") == 0;
     enum own_item own = own_calendar_item(w);
     if (own == OWN_GONE ? !m->server_links_calendar : !(own == OWN_ANSWERED && first_request))
         return false;
     log_notice("mailbox %s: \"%s\" was answered elsewhere (%s); leaving it alone", m->name,
-               subject_of(m),
+               w->item->subject ? w->item->subject : "",
                own == OWN_GONE ? "its calendar item is gone"
                                : "it or its calendar item carries an answer");
-    mailbox_emit_decision(m, "answered elsewhere");
+    mailbox_emit_work_decision(m, w, "answered elsewhere");
     mailbox_record(m, false, w->item->id.id, "answered-elsewhere");
-    mailbox_item_finished(m);
     return true;
 }
 
-static void decide(struct mailbox *m)
+void mailbox_decide_work(struct mailbox *m, struct mailbox_work *w,
+                         const struct item *const *calendar, size_t n_calendar)
 {
-    struct mailbox_work *w = m->poll->work;
     struct policy_context ctx = {
         .mailbox_address = m->poll->cm->address,
+        .mailbox_name = m->poll->cm->name,
+        .kind = m->poll->cm->kind,
         .now = util_now(),
-        .calendar = (const struct item *const *)w->calendar,
-        .n_calendar = w->n_calendar,
+        .calendar = calendar,
+        .n_calendar = n_calendar,
     };
-    mailbox_series_context(m, &ctx);
+    mailbox_groups_context(m, &ctx);
+    mailbox_series_context(m, w, &ctx);
+    w->n_occurrences = ctx.n_occurrences;
     policy_decide(m->poll->policy, w->item, &ctx, &w->result);
     w->have_result = true;
-    if (answered_elsewhere(m))
+}
+
+void mailbox_decide(struct mailbox *m)
+{
+    struct mailbox_work *w = m->poll->work;
+    mailbox_decide_work(m, w, (const struct item *const *)w->calendar, w->n_calendar);
+    if (mailbox_answered_elsewhere(m, w)) {
+        mailbox_item_finished(m);
         return;
-    answer(m);
+    }
+    if (mailbox_groups_pending(m))
+        return;
+    mailbox_answer_decided(m);
 }
 
 static bool settle_by_uid(struct mailbox *m);
@@ -307,7 +321,7 @@ void mailbox_calendar_ready(struct mailbox *m)
     if (!m->env.dry_run && mailbox_answer_outstanding(m, m->poll->work->item->id.id) &&
         settle_by_uid(m))
         return;
-    decide(m);
+    mailbox_decide(m);
 }
 
 static void gather_context(struct mailbox *m)

@@ -76,6 +76,7 @@ static void removed(struct mailbox *m)
     mailbox_record(m, false, m->poll->work->item->id.id, "remove");
     m->stats.removed++;
     m->poll->acted = true;
+    m->poll->left_behind = true;
     log_info("mailbox %s: removed cancelled meeting \"%s\" from the calendar", m->name,
              subject_of(m));
     mailbox_item_finished(m);

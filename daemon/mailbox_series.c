@@ -16,7 +16,8 @@
  *
  * Whether a server expands is learned from its views (capability.h): an occurrence in a view
  * says it does (nothing more is listed for that server), a master says it does not, and so
- * does a series the listing shows overlapping a view that held nothing of it.
+ * does a series the listing shows overlapping a view that held nothing of it. A batch's view
+ * (mailbox_batch.c) is judged the same way before its requests are decided together.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -44,18 +45,18 @@ static bool is_instance(const struct item *c)
     return c->calendar_item_type == CAL_OCCURRENCE || c->calendar_item_type == CAL_EXCEPTION;
 }
 
-/* What the view itself shows of the server. */
-static void learn_from_view(struct mailbox *m)
+static const char EXPANDS_ITSELF[] =
+    "meetingd expands recurring series from their recurrence for the conflict checks";
+
+/* What a view itself shows of the server. */
+static void learn_from_view(struct mailbox *m, const struct item *const *view, size_t n)
 {
-    const struct mailbox_work *w = m->poll->work;
-    for (size_t i = 0; i < w->n_calendar; i++) {
-        const struct item *c = w->calendar[i];
+    for (size_t i = 0; i < n; i++) {
+        const struct item *c = view[i];
         if (is_instance(c))
             capability_learn(server_of(m), CAP_VIEW_EXPANDS, CAP_YES, NULL);
         else if (c->calendar_item_type == CAL_RECURRING_MASTER)
-            capability_learn(server_of(m), CAP_VIEW_EXPANDS, CAP_NO,
-                             "meetingd expands recurring series from their recurrence for the "
-                             "conflict checks");
+            capability_learn(server_of(m), CAP_VIEW_EXPANDS, CAP_NO, EXPANDS_ITSELF);
     }
 }
 
@@ -135,9 +136,7 @@ static void expand_master(struct mailbox *m, const struct item *master)
     }
     free(occ);
     if (n > 0 && !listed)
-        capability_learn(server_of(m), CAP_VIEW_EXPANDS, CAP_NO,
-                         "meetingd expands recurring series from their recurrence for the "
-                         "conflict checks");
+        capability_learn(server_of(m), CAP_VIEW_EXPANDS, CAP_NO, EXPANDS_ITSELF);
 }
 
 static void expand_masters(struct mailbox *m)
@@ -152,7 +151,8 @@ static void expand_masters(struct mailbox *m)
 bool mailbox_series_pending(struct mailbox *m)
 {
     struct mailbox_poll *p = m->poll;
-    learn_from_view(m);
+    const struct mailbox_work *w = p->work;
+    learn_from_view(m, (const struct item *const *)w->calendar, w->n_calendar);
     if (p->backend->ops->list_calendar == NULL ||
         capability_get(server_of(m), CAP_VIEW_EXPANDS) == CAP_YES)
         return false;
@@ -162,6 +162,21 @@ bool mailbox_series_pending(struct mailbox *m)
     }
     MAILBOX_SEND(m, STEP_MASTERS, "FindItem", list_calendar, 0);
     return true;
+}
+
+/* The listing is complete (or cannot be had): the batch or the item that asked goes on. */
+static void masters_done(struct mailbox *m, bool expand)
+{
+    struct mailbox_poll *p = m->poll;
+    p->masters_listed = true;
+    if (p->listing_for_batch) {
+        p->listing_for_batch = false;
+        mailbox_batch_series_listed(m);
+        return;
+    }
+    if (expand)
+        expand_masters(m);
+    mailbox_calendar_ready(m);
 }
 
 void mailbox_after_masters(struct mailbox *m, struct backend_result *r)
@@ -174,8 +189,7 @@ void mailbox_after_masters(struct mailbox *m, struct backend_result *r)
         log_warn("mailbox %s: the calendar's recurring series cannot be listed (%s); conflicts "
                  "are checked against the calendar view alone",
                  m->name, mailbox_reason(r));
-        p->masters_listed = true;
-        mailbox_calendar_ready(m);
+        masters_done(m, false);
         return;
     }
     if (r->status != BACKEND_OK) {
@@ -196,14 +210,46 @@ void mailbox_after_masters(struct mailbox *m, struct backend_result *r)
         MAILBOX_SEND(m, STEP_MASTERS, "FindItem", list_calendar, r->next_offset);
         return;
     }
-    p->masters_listed = true;
-    expand_masters(m);
-    mailbox_calendar_ready(m);
+    masters_done(m, true);
 }
 
-void mailbox_series_context(struct mailbox *m, struct policy_context *ctx)
+bool mailbox_series_batch_listing(struct mailbox *m, const struct item *const *view, size_t n)
 {
-    struct mailbox_work *w = m->poll->work;
+    struct mailbox_poll *p = m->poll;
+    learn_from_view(m, view, n);
+    if (p->backend->ops->list_calendar == NULL || p->masters_listed ||
+        capability_get(server_of(m), CAP_VIEW_EXPANDS) != CAP_UNKNOWN)
+        return false;
+    p->listing_for_batch = true;
+    MAILBOX_SEND(m, STEP_MASTERS, "FindItem", list_calendar, 0);
+    return true;
+}
+
+bool mailbox_series_view_whole(struct mailbox *m, const struct item *const *view, size_t n,
+                               time_t start, time_t end)
+{
+    const struct mailbox_poll *p = m->poll;
+    for (size_t i = 0; i < p->n_masters; i++) {
+        const struct item *master = p->masters[i];
+        bool instances = false;
+        for (size_t k = 0; k < n && !instances; k++)
+            instances = same_uid(view[k], master->uid) && is_instance(view[k]);
+        if (instances) {
+            capability_learn(server_of(m), CAP_VIEW_EXPANDS, CAP_YES, NULL);
+            continue;
+        }
+        struct policy_occurrence *occ = NULL;
+        size_t in_view = recurrence_expand(master->recurrence, master->start, master->end, start,
+                                           end, 1, &occ, NULL);
+        free(occ);
+        if (in_view > 0) /* a series the view should have shown and did not */
+            capability_learn(server_of(m), CAP_VIEW_EXPANDS, CAP_NO, EXPANDS_ITSELF);
+    }
+    return capability_get(server_of(m), CAP_VIEW_EXPANDS) != CAP_NO;
+}
+
+void mailbox_series_context(struct mailbox *m, struct mailbox_work *w, struct policy_context *ctx)
+{
     const struct item *req = w->item;
     policy_time_series(req, ctx->calendar, ctx->n_calendar, ctx, &w->occurrences);
     if (req->recurrence == NULL)

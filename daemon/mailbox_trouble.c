@@ -111,7 +111,8 @@ bool mailbox_failure_permanent(const struct backend_result *r)
     return trouble_of(r) == TROUBLE_PERMANENT;
 }
 
-void mailbox_record_failed(struct mailbox *m, const struct item *item, const char *reason)
+void mailbox_record_work_failed(struct mailbox *m, const struct mailbox_work *w,
+                                const struct item *item, const char *reason)
 {
     const char *id = item->id.id;
     if (item->subject)
@@ -127,7 +128,6 @@ void mailbox_record_failed(struct mailbox *m, const struct item *item, const cha
         return; /* not recorded: it is tried again next poll */
     if (m->env.on_decision == NULL)
         return;
-    const struct mailbox_work *w = m->poll->work;
     struct policy_result none = {.decision = POLICY_IGNORE};
     char *outcome = xasprintf("failed: %s", reason);
     struct policy_event d = {
@@ -141,36 +141,42 @@ void mailbox_record_failed(struct mailbox *m, const struct item *item, const cha
     free(outcome);
 }
 
-void mailbox_item_trouble(struct mailbox *m, const char *what, const struct backend_result *r)
+void mailbox_record_failed(struct mailbox *m, const struct item *item, const char *reason)
 {
-    const struct item *it = m->poll->work->item;
-    switch (trouble_of(r)) {
-    case TROUBLE_POLL:
-        mailbox_poll_fail(m, what, r);
-        return;
-    case TROUBLE_PERMANENT: {
-        char *reason = xasprintf("%s: %s", what, mailbox_reason(r));
-        mailbox_record_failed(m, it, reason);
+    mailbox_record_work_failed(m, m->poll->work, item, reason);
+}
+
+bool mailbox_trouble_settle(struct mailbox *m, const struct mailbox_work *w, const struct item *it,
+                            const char *what, const struct backend_result *r)
+{
+    enum trouble trouble = trouble_of(r);
+    if (trouble == TROUBLE_POLL)
+        return false;
+    unsigned n = trouble == TROUBLE_RETRY ? count_attempt(m, it->id.id) : 0;
+    if (trouble == TROUBLE_PERMANENT || n >= ITEM_MAX_ATTEMPTS) {
+        char *reason = n ? xasprintf("%s: %s (%u attempts)", what, mailbox_reason(r), n)
+                         : xasprintf("%s: %s", what, mailbox_reason(r));
+        mailbox_record_work_failed(m, w, it, reason);
         free(reason);
-        mailbox_item_finished(m);
-        return;
-    }
-    case TROUBLE_RETRY:
-        break;
-    }
-    unsigned n = count_attempt(m, it->id.id);
-    if (n >= ITEM_MAX_ATTEMPTS) {
-        char *reason = xasprintf("%s: %s (%u attempts)", what, mailbox_reason(r), n);
-        mailbox_record_failed(m, it, reason);
-        free(reason);
-        mailbox_item_finished(m);
-        return;
+        return true;
     }
     m->poll->retry_items = true;
+    m->poll->item_failures++;
     /* The server answered that it did not do it: an answer of ours is not outstanding. */
     if (ledger_state(m->ledger, it->id.id) == LEDGER_INTENT)
         mailbox_record(m, true, it->id.id, INTENT_RETRY);
-    mailbox_item_failed(m, what, r);
+    log_error("mailbox %s: %s for \"%s\" failed: %s", m->name, what,
+              it->subject ? it->subject : it->id.id, mailbox_reason(r));
+    return true;
+}
+
+void mailbox_item_trouble(struct mailbox *m, const char *what, const struct backend_result *r)
+{
+    if (!mailbox_trouble_settle(m, m->poll->work, m->poll->work->item, what, r)) {
+        mailbox_poll_fail(m, what, r);
+        return;
+    }
+    mailbox_item_finished(m);
 }
 
 void mailbox_fetch_failures(struct mailbox *m, const struct backend_result *r)

@@ -60,9 +60,20 @@ size_t decider_add_check(struct decider *d, const char *name, enum policy_outcom
     va_list ap;
     va_start(ap, fmt);
     c->reason = xvasprintf(fmt, ap);
+    c->text = NULL;
     va_end(ap);
     d->tell[r->n_checks] = tell;
     return r->n_checks++;
+}
+
+void decider_set_text(struct decider *d, size_t idx, const char *fmt, ...)
+{
+    struct policy_check *c = &d->out->checks[idx];
+    free(c->text);
+    va_list ap;
+    va_start(ap, fmt);
+    c->text = xvasprintf(fmt, ap);
+    va_end(ap);
 }
 
 void policy_result_clear(struct policy_result *r)
@@ -70,6 +81,7 @@ void policy_result_clear(struct policy_result *r)
     for (size_t i = 0; i < r->n_checks; i++) {
         free(r->checks[i].name);
         free(r->checks[i].reason);
+        free(r->checks[i].text);
     }
     free(r->checks);
     free(r->response_text);
@@ -102,7 +114,8 @@ bool policy_needs_calendar(const struct conf_policy *policy)
     /* Conflicts need the calendar, and the request's own occurrences (duration, work hours
      * and horizon of a series) come from the same CalendarView, so auto_accept always
      * needs it; the other modes decide without looking. */
-    return policy->automate == CONF_AUTOMATE_AUTO_ACCEPT;
+    return policy->automate == CONF_AUTOMATE_AUTO_ACCEPT ||
+           policy->automate == CONF_AUTOMATE_ACCEPT_IF_FREE;
 }
 
 time_t policy_booking_window_end(const struct conf_policy *policy, time_t now)
@@ -165,14 +178,35 @@ static char *internal_domains_text(const struct decider *d)
     return text;
 }
 
-static bool list_matches(const struct strlist *patterns, const char *addr)
+/* Whether ADDR is a member of one of the distribution groups among PATTERNS (every plain
+ * address may name one). A group whose members are not known yet makes the decision
+ * unsafe: out->groups_unknown tells the caller to decide again once they are. */
+static bool in_listed_group(const struct decider *d, const struct strlist *patterns,
+                            const char *addr)
+{
+    if (d->ctx->group_member == NULL)
+        return false;
+    for (size_t i = 0; i < patterns->n; i++) {
+        const char *entry = patterns->v[i];
+        if (entry[0] == '@' || strpbrk(entry, "*?") != NULL)
+            continue;
+        int member = d->ctx->group_member(d->ctx->groups, entry, addr);
+        if (member > 0)
+            return true;
+        if (member < 0)
+            d->out->groups_unknown = true;
+    }
+    return false;
+}
+
+static bool list_matches(const struct decider *d, const struct strlist *patterns, const char *addr)
 {
     if (addr == NULL)
         return false;
     for (size_t i = 0; i < patterns->n; i++)
         if (util_addr_matches(patterns->v[i], addr))
             return true;
-    return false;
+    return in_listed_group(d, patterns, addr);
 }
 
 /* ---- occurrences and the booking window ------------------------------------------------- */
@@ -239,7 +273,7 @@ bool policy_subject_matches(const struct conf_text_match *m, const char *subject
 static bool rule_matches(const struct decider *d, const struct conf_rule *r)
 {
     const struct item *req = d->req;
-    if (r->organizer.n > 0 && !list_matches(&r->organizer, d->addr))
+    if (r->organizer.n > 0 && !list_matches(d, &r->organizer, d->addr))
         return false;
     if (!policy_subject_matches(&r->subject, req->subject))
         return false;
@@ -310,9 +344,10 @@ static void accept(struct decider *d)
 {
     d->out->decision = POLICY_ACCEPT;
     /* Exchange, EnableResponseDetails: "The reasons for accepting or declining a meeting are
-     * included in the response message." The checks the request passed are its reasons. */
+     * included in the response message." The checks the request passed are its reasons - a
+     * room's; a person who accepts just says so. */
     for (size_t i = 0; i < d->out->n_checks; i++)
-        if (d->out->checks[i].outcome == POLICY_CHECK_PASS)
+        if (d->out->checks[i].outcome == POLICY_CHECK_PASS && !d->person)
             d->tell[i] = true;
     if (d->n_conflict_starts > 0) {
         d->out->declined_occurrences = d->conflict_starts;
@@ -322,7 +357,9 @@ static void accept(struct decider *d)
         for (size_t i = d->tell_on_accept_from; i < d->tell_on_accept_to; i++)
             d->tell[i] = true;
     }
-    set_rewrite(d);
+    /* A person's items stay as the organizer wrote them, whatever the policy says. */
+    if (!d->person)
+        set_rewrite(d);
 }
 
 /* Held for a delegate's approval. Exchange: TentativePendingApproval marks the request
@@ -334,7 +371,9 @@ static void hold_for_approval(struct decider *d)
     bool have_delegates = pol->resource_delegates.n > 0;
     d->out->forward_to_delegates = pol->forward_requests_to_delegates && have_delegates;
     d->out->decision = pol->tentative_pending_approval ? POLICY_TENTATIVE : POLICY_IGNORE;
-    d->out->show_free = !pol->tentative_pending_approval;
+    /* Showing the placeholder free changes the item: never a person's. */
+    d->out->show_free = !pol->tentative_pending_approval && !d->person;
+    d->text = CONF_TEXT_TENTATIVE_APPROVAL;
     if (d->out->forward_to_delegates)
         decider_add_check(
             d, "approval", POLICY_CHECK_INFO, true,
@@ -347,6 +386,8 @@ static void hold_for_approval(struct decider *d)
         decider_add_check(
             d, "approval", POLICY_CHECK_INFO, true,
             "the request awaits approval (the room has no delegates to forward it to)");
+    if (d->person) /* the opening sentence says it in the first person */
+        d->tell[d->out->n_checks - 1] = false;
 }
 
 /* WHO: the rules in order, the first that matches decides. Returns true when that decided
@@ -396,30 +437,30 @@ static bool who_by_rules(struct decider *d, bool *have_who, enum who *who)
     return false;
 }
 
-static void decide_auto_accept(struct decider *d)
+/* The request's own times and the organization's border. Returns true when that decided
+ * the request (ignored). */
+static bool decided_at_border(struct decider *d)
 {
     const struct conf_policy *pol = d->pol;
     const struct item *req = d->req;
-
     if (req->start == 0 || req->end == 0 || req->end < req->start) {
         d->out->decision = POLICY_IGNORE;
         decider_add_check(d, "request", POLICY_CHECK_FAIL, false,
                           "the request has no valid start and end time");
-        return;
+        return true;
     }
-
-    /* WHO, first the organization's border. */
     if (d->external) {
         char *internal = internal_domains_text(d);
         if (!pol->process_external_meeting_messages) {
             d->out->decision = POLICY_IGNORE;
+            d->out->external_ignored = true;
             decider_add_check(
                 d, "external", POLICY_CHECK_FAIL, false,
                 "%s is outside the internal domains (%s) and external requests are not "
                 "processed",
                 d->label, internal);
             free(internal);
-            return;
+            return true;
         }
         decider_add_check(
             d, "external", POLICY_CHECK_INFO, false,
@@ -427,6 +468,46 @@ static void decide_auto_accept(struct decider *d)
             internal);
         free(internal);
     }
+    return false;
+}
+
+/*
+ * automate = accept_if_free, a person's "accept if free": the border and the rules as for a
+ * room, then work hours (when schedule_only_during_work_hours) and conflicts; no booking
+ * lists, window or capacity. A conflict is answered as conflict_response says.
+ */
+static void decide_accept_if_free(struct decider *d)
+{
+    if (decided_at_border(d))
+        return;
+    bool have_who;
+    enum who who = WHO_BOOK;
+    if (who_by_rules(d, &have_who, &who))
+        return;
+    bool in_hours = decider_check_work_hours(d);
+    bool free_time = decider_check_conflicts(d);
+    if (!in_hours) {
+        d->out->decision = POLICY_DECLINE;
+        d->text = CONF_TEXT_DECLINE_OUT_OF_POLICY;
+    } else if (!free_time) {
+        bool tentative = d->pol->conflict_response == CONF_CONFLICT_TENTATIVE;
+        d->out->decision = tentative ? POLICY_TENTATIVE : POLICY_DECLINE;
+        d->text = tentative ? CONF_TEXT_TENTATIVE_CONFLICT : CONF_TEXT_DECLINE_CONFLICT;
+    } else if (have_who && who == WHO_REQUEST) {
+        hold_for_approval(d);
+    } else {
+        accept(d);
+    }
+}
+
+static void decide_auto_accept(struct decider *d)
+{
+    const struct conf_policy *pol = d->pol;
+    const struct item *req = d->req;
+
+    /* WHO, first the organization's border. */
+    if (decided_at_border(d))
+        return;
 
     /* WHO: the rules in order, first match decides. */
     bool have_who;
@@ -435,9 +516,10 @@ static void decide_auto_accept(struct decider *d)
         return;
 
     /* WHO: the lists. Request-out-of-policy rights include requesting in policy. */
-    bool delegate = d->addr && strlist_contains_ci(&pol->resource_delegates, d->addr);
+    bool delegate = d->addr && (strlist_contains_ci(&pol->resource_delegates, d->addr) ||
+                                in_listed_group(d, &pol->resource_delegates, d->addr));
     bool may_request_out =
-        pol->all_request_out_of_policy || list_matches(&pol->request_out_of_policy, d->addr);
+        pol->all_request_out_of_policy || list_matches(d, &pol->request_out_of_policy, d->addr);
     if (!have_who) {
         /* Exchange, BookInPolicy: "In delegate and principal scenarios, if the delegate or
          * principal is specified by the BookInPolicy parameter, in-policy meeting requests to
@@ -445,11 +527,11 @@ static void decide_auto_accept(struct decider *d)
          * organizer's behalf names the delegate as its Sender. */
         const char *sender = nonempty(req->sender.address) ? req->sender.address : NULL;
         bool may_book =
-            delegate || pol->all_book_in_policy || list_matches(&pol->book_in_policy, d->addr);
+            delegate || pol->all_book_in_policy || list_matches(d, &pol->book_in_policy, d->addr);
         bool sender_may_book = sender && d->addr && util_str_casecmp_ascii(sender, d->addr) != 0 &&
-                               list_matches(&pol->book_in_policy, sender);
+                               list_matches(d, &pol->book_in_policy, sender);
         bool may_request_in =
-            pol->all_request_in_policy || list_matches(&pol->request_in_policy, d->addr);
+            pol->all_request_in_policy || list_matches(d, &pol->request_in_policy, d->addr);
         if (may_book) {
             who = WHO_BOOK;
             decider_add_check(d, "who", POLICY_CHECK_PASS, false, "%s may book the room%s",
@@ -467,6 +549,7 @@ static void decide_auto_accept(struct decider *d)
                               d->label);
         } else {
             d->out->decision = POLICY_DECLINE;
+            d->text = CONF_TEXT_DECLINE_NOT_ALLOWED;
             decider_add_check(d, "who", POLICY_CHECK_FAIL, true,
                               "%s is not allowed to book this room", d->label);
             return;
@@ -486,6 +569,7 @@ static void decide_auto_accept(struct decider *d)
 
     if (!free_room) {
         d->out->decision = POLICY_DECLINE;
+        d->text = CONF_TEXT_DECLINE_CONFLICT;
         return;
     }
     if (in_policy) {
@@ -504,6 +588,7 @@ static void decide_auto_accept(struct decider *d)
         return;
     }
     d->out->decision = POLICY_DECLINE;
+    d->text = CONF_TEXT_DECLINE_OUT_OF_POLICY;
 }
 
 static void decide(struct decider *d)
@@ -534,11 +619,15 @@ static void decide(struct decider *d)
         return;
     case CONF_AUTOMATE_DECLINE:
         d->out->decision = POLICY_DECLINE;
-        decider_add_check(d, "automate", POLICY_CHECK_FAIL, true,
+        /* The technical reason for the record; the organizer reads decline_message. */
+        decider_add_check(d, "automate", POLICY_CHECK_FAIL, false,
                           "automate = decline: every request is declined");
         return;
     case CONF_AUTOMATE_AUTO_ACCEPT:
         decide_auto_accept(d);
+        return;
+    case CONF_AUTOMATE_ACCEPT_IF_FREE:
+        decide_accept_if_free(d);
         return;
     }
 }
@@ -552,12 +641,13 @@ static void compose_answer(struct decider *d)
     struct policy_result *r = d->out;
     if (r->decision == POLICY_IGNORE)
         return;
-    char *text = NULL;
+    policy_text_for_kind(d);
+    char *text = policy_text_opening(d);
     if (pol->enable_response_details) {
         char *details = NULL;
         for (size_t i = 0; i < r->n_checks; i++)
             if (d->tell[i])
-                append(&details, "\n", r->checks[i].reason);
+                append(&details, "\n", r->checks[i].text ? r->checks[i].text : r->checks[i].reason);
         if (details) {
             append(&text, "\n\n", details);
             free(details);
@@ -591,6 +681,7 @@ void policy_decide(const struct conf_policy *policy, const struct item *request,
     d.addr = nonempty(org->address) ? org->address : NULL;
     d.label = d.addr ? d.addr : nonempty(org->name) ? org->name : "the organizer";
     d.recurring = request->is_recurring || request->recurrence != NULL;
+    d.person = ctx->kind == CONF_KIND_PERSON;
     d.external = is_external(&d);
     d.window_end = policy_time_day_end(ctx->now, policy->booking_window_days);
     policy_time_format_date(d.window_end - 1, d.last_date);

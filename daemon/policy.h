@@ -34,7 +34,10 @@ enum policy_outcome {
 struct policy_check {
     char *name; /* short key, e.g. "conflicts", "booking_window", "rule" */
     enum policy_outcome outcome;
-    char *reason; /* plain words, e.g. "bookings may be at most 1440 minutes" */
+    char *reason; /* plain words, e.g. "bookings may be at most 1440 minutes": for the log
+                   * and the decision record, may name configuration keys */
+    char *text;   /* the same for the organizer, when it must differ (first person, no key
+                   * names); NULL = the reason reads well as it is */
 };
 
 /* One occurrence of the request (the whole meeting for a single one). */
@@ -56,6 +59,8 @@ struct policy_occurrence {
  */
 struct policy_context {
     const char *mailbox_address;
+    const char *mailbox_name; /* [mailbox NAME]: {room} in texts; NULL = the address */
+    enum conf_kind kind;      /* room (default), equipment or person */
     time_t now;
     const struct item *const *calendar;
     size_t n_calendar;
@@ -66,6 +71,11 @@ struct policy_context {
     /* The occurrences come from the request's recurrence, not from the server's calendar
      * (which listed none of them): the reasons name the ones checked. */
     bool occurrences_from_recurrence;
+    /* Distribution groups (NULL: no list entry is one): whether ADDRESS is a member of the
+     * group ENTRY (a plain address of a list), nested groups followed; 1 yes, 0 no (or
+     * ENTRY names no group), -1 not known yet. */
+    int (*group_member)(void *groups, const char *entry, const char *address);
+    void *groups;
 };
 
 /* How to rewrite the resource's calendar item after booking. */
@@ -92,6 +102,11 @@ struct policy_result {
      * placeholder on the resource's calendar is to show Free (Exchange: "TentativePendingApproval
      * false: pending requests show as free"). */
     bool show_free;
+    /* The decision needed the members of a distribution group that are not known yet: it
+     * must not be carried out; decide again once they are (or at a later poll). */
+    bool groups_unknown;
+    /* Ignored because the organizer is external (process_external_meeting_messages = no). */
+    bool external_ignored;
 };
 
 /* True when the policy needs the resource's calendar in the context: for automate =
@@ -141,6 +156,10 @@ void policy_decide(const struct conf_policy *policy, const struct item *request,
                    const struct policy_context *ctx, struct policy_result *out);
 
 void policy_result_clear(struct policy_result *result);
+
+/* The built-in opening sentence of answers of kind TEXT for a mailbox of KIND (a template,
+ * text_template.h): used when the policy does not set its *_message key. */
+const char *policy_text_default(enum conf_kind kind, enum conf_text text);
 
 /* True if M (a rule's subject condition) is absent or SUBJECT matches it: a substring, ASCII
  * case-insensitively, or the /regex/ compiled when the configuration was loaded. A NULL

@@ -295,10 +295,13 @@ bool decider_check_work_hours(struct decider *d)
     } else if (n_outside == 1) {
         char span[64];
         span_text(d->occ[first].start, d->occ[first].end, span, sizeof(span));
-        decider_add_check(d, "work_hours", POLICY_CHECK_FAIL, true,
-                          "the %s %s is outside the working hours %s %s (%s)",
-                          d->recurring ? "occurrence" : "meeting", span, days, hours,
-                          zone_label(d));
+        size_t i = decider_add_check(d, "work_hours", POLICY_CHECK_FAIL, true,
+                                     "the %s %s is outside the working hours %s %s (%s)",
+                                     d->recurring ? "occurrence" : "meeting", span, days, hours,
+                                     zone_label(d));
+        if (d->person)
+            decider_set_text(d, i, "The time %s is outside my working hours, %s %s (%s).", span,
+                             days, hours, zone_label(d));
     } else {
         char *dates = dates_text(outside, n_outside);
         decider_add_check(d, "work_hours", POLICY_CHECK_FAIL, true,
@@ -365,6 +368,13 @@ static size_t add_booked(struct decider *d, enum policy_outcome outcome, bool te
     char span[64];
     span_text(c->start, c->end, span, sizeof(span));
     const char *by = d->pol->organizer_info ? display_of(&c->organizer) : NULL;
+    if (d->person) {
+        /* Whose meeting it is stays in the record: a person's calendar is private. */
+        size_t i = decider_add_check(d, "conflict", outcome, tell, "the calendar is taken %s%s%s",
+                                     span, by ? " by " : "", by ? by : "");
+        decider_set_text(d, i, "I have another meeting %s.", span);
+        return i;
+    }
     if (by)
         return decider_add_check(d, "conflict", outcome, tell,
                                  "the room is already booked %s by %s", span, by);
@@ -450,6 +460,7 @@ static bool check_conflicts_series(struct decider *d)
     bool within = n <= inst && (unsigned long long)n * 100 <= (unsigned long long)pct * d->n_occ;
     unsigned share = (unsigned)((n * 100 + d->n_occ / 2) / d->n_occ);
     if (!within) {
+        size_t first_check = d->out->n_checks;
         if (pct == 0 || inst == 0)
             decider_add_check(
                 d, "conflicts", POLICY_CHECK_FAIL, true,
@@ -462,6 +473,9 @@ static bool check_conflicts_series(struct decider *d)
                 "%zu of %zu occurrences (%u%%) conflict with existing bookings; at most "
                 "%u conflicting occurrences and %u%% of the series are allowed",
                 n, d->n_occ, share, inst, pct);
+        if (d->person)
+            decider_set_text(d, first_check, "I have other meetings on %zu of the %zu dates.", n,
+                             d->n_occ);
         for (size_t i = 0; i < n && i < MAX_NAMED; i++)
             add_booked(d, POLICY_CHECK_FAIL, true, first[i]);
         if (n > MAX_NAMED)
@@ -481,6 +495,9 @@ static bool check_conflicts_series(struct decider *d)
     d->tell_on_accept_from =
         decider_add_check(d, "declined_occurrences", POLICY_CHECK_INFO, false,
                           "declined occurrences: %s (the room is already booked)", dates);
+    if (d->person)
+        decider_set_text(d, d->tell_on_accept_from,
+                         "I can't attend on %s: I have another meeting then.", dates);
     free(dates);
     for (size_t i = 0; i < n && i < MAX_NAMED; i++)
         add_booked(d, POLICY_CHECK_INFO, false, first[i]);

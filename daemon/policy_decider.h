@@ -50,6 +50,8 @@ struct decider {
     size_t n_past, n_after; /* occurrences left out: already begun / after the window */
     bool occ_fallback;      /* no occurrence of the series was left: occ[0] stands in */
     const struct conf_rule *rule;
+    bool person;         /* a person's mailbox: first person, never a rewrite */
+    enum conf_text text; /* the opening sentence a decline or tentative answer asks for */
 
     /* A series accepted with conflicting occurrences: what to decline and say. */
     time_t *conflict_starts;
@@ -61,6 +63,16 @@ struct decider {
  * Returns the check's index. */
 size_t decider_add_check(struct decider *d, const char *name, enum policy_outcome outcome,
                          bool tell, const char *fmt, ...) UTIL_PRINTF(5, 6);
+
+/* Sets the organizer's sentence of check IDX (the reason stays the technical one). */
+void decider_set_text(struct decider *d, size_t idx, const char *fmt, ...) UTIL_PRINTF(3, 4);
+
+/* The opening sentence of D's answer (policy_text.c), caller frees; NULL for none. */
+char *policy_text_opening(const struct decider *d);
+
+/* Gives the told checks of an equipment mailbox texts that say "equipment" where the
+ * reasons, written for rooms, say "room" (policy_text.c). */
+void policy_text_for_kind(struct decider *d);
 
 /* The WHEN stage (policy_checks.c): each adds its check and returns whether it passed. */
 bool decider_check_window(struct decider *d);

@@ -30,6 +30,11 @@ struct record {
     bool lost; /* the file was found removed or replaced; reported once until it is back */
     unsigned retention_s; /* rotated files older than this are removed (0 = kept forever) */
     uint64_t max_bytes;   /* the current file is rotated before it would grow past this */
+    /* A group (record_group_begin): its lines wait here for one write and one fdatasync. */
+    unsigned group_depth;
+    char *group_buf;
+    size_t group_len, group_cap;
+    time_t group_when; /* the time of the group's first line (rotation) */
 };
 
 static const char *const day_names[] = {"Sun", "Mon", "Tue", "Wed",     "Thu",
@@ -288,6 +293,12 @@ void record_close(struct record *r)
 {
     if (r == NULL)
         return;
+    if (r->group_depth > 0) {
+        r->group_depth = 1;
+        if (record_group_end(r) != 0)
+            log_error_errno(errno, "%s: cannot write the last decisions", r->path);
+    }
+    free(r->group_buf);
     close(r->fd);
     free(r->path);
     free(r);
@@ -381,24 +392,19 @@ static void take_back(struct record *r, off_t before)
     errno = saved;
 }
 
-int record_append_at(struct record *r, const struct policy_event *d, bool dry_run, time_t when)
+/* Appends LEN bytes of whole lines, all or nothing (see take_back), with the rotation due
+ * at WHEN. */
+static int append_lines(struct record *r, const char *lines, size_t len, time_t when)
 {
-    if (r == NULL || d == NULL || d->request == NULL || d->result == NULL) {
-        errno = EINVAL;
-        return -1;
-    }
     if (ensure_same_file(r) != 0)
         return -1;
-    char *line = record_format_line(d, dry_run, when);
-    size_t len = strlen(line);
     rotate_if_due(r, when, len);
     struct stat st;
     off_t before = fstat(r->fd, &st) == 0 ? st.st_size : -1;
     ssize_t n;
     do
-        n = write(r->fd, line, len);
+        n = write(r->fd, lines, len);
     while (n < 0 && errno == EINTR);
-    free(line);
     if (n >= 0 && (size_t)n != len)
         errno = ENOSPC; /* short write: disk full, quota, file size limit */
     /* All or nothing: a write that failed or fell short, or data the disk did not take
@@ -408,6 +414,46 @@ int record_append_at(struct record *r, const struct policy_event *d, bool dry_ru
         return -1;
     }
     return 0;
+}
+
+int record_append_at(struct record *r, const struct policy_event *d, bool dry_run, time_t when)
+{
+    if (r == NULL || d == NULL || d->request == NULL || d->result == NULL) {
+        errno = EINVAL;
+        return -1;
+    }
+    char *line = record_format_line(d, dry_run, when);
+    size_t len = strlen(line);
+    if (r->group_depth > 0) {
+        if (r->group_len == 0)
+            r->group_when = when;
+        if (r->group_len + len > r->group_cap) {
+            r->group_cap = (r->group_len + len) * 2;
+            r->group_buf = xrealloc(r->group_buf, r->group_cap);
+        }
+        memcpy(r->group_buf + r->group_len, line, len);
+        r->group_len += len;
+        free(line);
+        return 0;
+    }
+    int rc = append_lines(r, line, len, when);
+    free(line);
+    return rc;
+}
+
+void record_group_begin(struct record *r)
+{
+    if (r != NULL)
+        r->group_depth++;
+}
+
+int record_group_end(struct record *r)
+{
+    if (r == NULL || r->group_depth == 0 || --r->group_depth > 0 || r->group_len == 0)
+        return 0;
+    int rc = append_lines(r, r->group_buf, r->group_len, r->group_when);
+    r->group_len = 0;
+    return rc;
 }
 
 int record_append(struct record *r, const struct policy_event *d, bool dry_run)

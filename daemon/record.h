@@ -71,6 +71,16 @@ void record_close(struct record *r);
  */
 int record_append(struct record *r, const struct policy_event *d, bool dry_run);
 
+/*
+ * Group commit: between record_group_begin() and record_group_end() (which may nest), the
+ * appended lines wait in memory and go out at the end in ONE write() and ONE fdatasync(),
+ * all or nothing as above: a batch of answers costs one disk flush. record_group_end()
+ * returns 0, or -1 with errno when the group's lines could not be written (none was).
+ * NULL is allowed.
+ */
+void record_group_begin(struct record *r);
+int record_group_end(struct record *r);
+
 /* record_append() with an explicit decision time WHEN (tests, replays). */
 int record_append_at(struct record *r, const struct policy_event *d, bool dry_run, time_t when);
 

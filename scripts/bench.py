@@ -7,6 +7,9 @@ ones (the daemon did not answer every invitation, exited non-zero, ...), because
 measured on a broken run means nothing.
 
 Phases (each with a fresh simulator and state directory):
+  batching  CPU per meeting, wall and EWS requests per meeting by operation for the accept
+           and room policies, 50 mailboxes x 20 invitations by default, against issue 12's
+           targets (answers in batches, group commit).
   calls    EWS calls per answered invitation for `accept` policies (with and without the
            calendar item rewrite) and an `auto_accept` room policy (which reads a
            CalendarView), from /sim/stats deltas, split by the request bodies of the
@@ -461,7 +464,9 @@ def phase_meetings(args, root, policy, n_meetings, n_mailboxes):
 
         s2 = sim.stats()
         offset = sim.log_size()
+        sim_cpu = sim.cpu_seconds()
         run = daemon.run_once()
+        run["sim_cpu"] = sim.cpu_seconds() - sim_cpu
         s3 = sim.stats()
         calls = stats_delta(s3, s2)
         if ORGANIZER in calls["mailboxes"]:
@@ -482,6 +487,56 @@ def phase_meetings(args, root, policy, n_meetings, n_mailboxes):
                 "empty": empty, "run": run, "errors": errors}
     finally:
         sim.stop()
+
+
+# ---- phase: batching (answers of a poll in few requests, group commit) ---------------------
+
+# issue 12's targets for 1,000 meetings over 50 mailboxes (20 invitations each).
+BATCH_TARGETS = {"accept": {"cpu_ms": 0.12, "requests": 0.2, "wall_s": 1.5},
+                 "room": {"cpu_ms": 0.2, "requests": 0.4, "wall_s": 1.5}}
+
+
+def phase_batching(args, root):
+    """The accept and room policies, BATCH_MAILBOXES x BATCH_INVITATIONS meetings each,
+    answered by one --once run: CPU per meeting, wall, EWS requests per meeting by
+    operation (see phase_meetings)."""
+    n_mb, per = args.batch_mailboxes, args.batch_invitations
+    return [phase_meetings(args, root, policy, n_mb * per, n_mb) for policy in BATCH_TARGETS]
+
+
+def report_batching(results):
+    print()
+    print("== Batching: answers, removals and rewrites of a poll in few requests, one calendar "
+          "view per poll, ledger group commit (meetingd --once)")
+    r0 = results[0]
+    print("   %d meetings over %d mailboxes (%d invitations each), per policy; targets of "
+          "issue 12 in brackets" % (r0["meetings"], r0["mailboxes"],
+                                    r0["meetings"] // r0["mailboxes"]))
+    headers = ["policy", "CPU ms/meeting", "wall s", "EWS requests/meeting", "simulator CPU s",
+               "CPU ms/meeting met", "requests met", "wall met"]
+    rows = []
+    for r in results:
+        t = BATCH_TARGETS[r["policy"]]
+        cpu = (r["run"]["cpu"] - r["empty"]["cpu"]) / r["meetings"] * 1000
+        req = r["calls"]["requests"] / r["meetings"]
+        wall = r["run"]["wall"]
+        rows.append([r["policy"], "%.3f (%.2f)" % (cpu, t["cpu_ms"]),
+                     "%.2f (%.1f)" % (wall, t["wall_s"]), "%.3f (%.1f)" % (req, t["requests"]),
+                     "%.2f" % r["run"].get("sim_cpu", 0.0),
+                     "yes" if cpu <= t["cpu_ms"] else "NO",
+                     "yes" if req <= t["requests"] else "NO",
+                     "yes" if wall <= t["wall_s"] else "NO"])
+    table(headers, rows)
+    kinds = set()
+    for r in results:
+        kinds |= set(r["kinds"])
+    order = [k for k in CALL_ORDER if k in kinds] + sorted(kinds - set(CALL_ORDER))
+    headers = ["EWS requests per meeting"] + [r["policy"] for r in results]
+    table(headers, [[k] + ["%.3f" % (r["kinds"].get(k, 0) / r["meetings"]) for r in results]
+                    for k in order])
+    print("   CPU = (run - empty run) user+sys of meetingd / meetings; wall = the --once run; "
+          "the simulator (Python, sharing the cores) sets most of the wall time: its CPU "
+          "during the run is shown.")
 
 
 # ---- phase: idle polling ---------------------------------------------------------------------
@@ -1010,7 +1065,8 @@ def report_meetings(results):
     print("   accept = automate = accept with the default booking keys (they rewrite the "
           "accepted calendar item: UpdateItem); accept-plain = the same with delete_subject, "
           "add_organizer_to_subject, delete_comments, remove_private_property = no; "
-          "room = automate = auto_accept (reads a CalendarView per request)")
+          "room = automate = auto_accept (decides with the calendar; every policy reads one "
+          "CalendarView per poll)")
     headers = ["call"]
     for r in results:
         headers += ["%s total" % r["policy"], "%s per mtg" % r["policy"]]
@@ -1057,7 +1113,8 @@ def report_meetings(results):
     table(headers, rows)
     print("   CPU ms/meeting = (run - empty run) user+sys / meetings; maxRSS = peak RSS "
           "(ru_maxrss of meetingd alone). Wall time is set by the Python simulator and the "
-          "ledger's two fdatasync per answer, not by meetingd's CPU.")
+          "ledger's fdatasync calls (one per batch of intents, one per batch of outcomes), "
+          "not by meetingd's CPU.")
     drops = [r["run"]["listen_overflows"] for r in results] + \
         [r["empty"]["listen_overflows"] for r in results]
     if any(drops):
@@ -1185,9 +1242,9 @@ def parse_args(argv):
     ap.add_argument("--quick", action="store_true",
                     help="small sizes and short windows (~30 s), for a smoke run")
     ap.add_argument("--phases", metavar="LIST",
-                    default="calls,idle,backlog,sync-idle,notify,latency,callgrind",
-                    help="comma-separated subset of calls,idle,backlog,sync-idle,notify,"
-                    "latency,callgrind")
+                    default="calls,batching,idle,backlog,sync-idle,notify,latency,callgrind",
+                    help="comma-separated subset of calls,batching,idle,backlog,sync-idle,"
+                    "notify,latency,callgrind")
     ap.add_argument("--meetings", metavar="N", type=int,
                     help="calls: invitations answered per policy in one --once run "
                     "(default 200; quick 50)")
@@ -1224,6 +1281,10 @@ def parse_args(argv):
                     "--quick 1000)")
     ap.add_argument("--sync-idle-polls", metavar="N", type=int, default=5,
                     help="sync-idle phase: FindItem polls measured (SyncFolderItems: 4x as many)")
+    ap.add_argument("--batch-mailboxes", metavar="N", type=int, default=50,
+                    help="batching: mailboxes (default 50)")
+    ap.add_argument("--batch-invitations", metavar="N", type=int, default=20,
+                    help="batching: invitations per mailbox (default 20)")
     ap.add_argument("--json", metavar="FILE", help="also write the raw results as JSON")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
     args = ap.parse_args(argv)
@@ -1248,14 +1309,15 @@ def parse_args(argv):
     if args.callgrind is None:
         args.callgrind = not q
     args.phase_set = set(p.strip() for p in args.phases.split(",") if p.strip())
-    unknown = args.phase_set - {"calls", "idle", "backlog", "sync-idle", "notify",
+    unknown = args.phase_set - {"calls", "batching", "idle", "backlog", "sync-idle", "notify",
                                 "latency", "callgrind"}
     if unknown:
         ap.error("--phases: unknown %s" % ", ".join(sorted(unknown)))
     if not args.callgrind:
         args.phase_set.discard("callgrind")
     for name in ("meetings", "invites", "meeting_mailboxes", "latency_mailboxes",
-                 "callgrind_meetings", "inbox_items", "sync_idle_polls"):
+                 "callgrind_meetings", "inbox_items", "sync_idle_polls", "batch_mailboxes",
+                 "batch_invitations"):
         if getattr(args, name) < 1:
             ap.error("--%s must be at least 1" % name.replace("_", "-"))
     for name in ("idle_poll_interval", "poll_interval"):
@@ -1278,6 +1340,9 @@ def main(argv=None):
                 phase_meetings(args, root, policy, args.meetings, args.meeting_mailboxes)
                 for policy in ("accept", "accept-plain", "room")]
             report_meetings(results["meetings"])
+        if "batching" in args.phase_set:
+            results["batching"] = phase_batching(args, root)
+            report_batching(results["batching"])
         if "idle" in args.phase_set:
             results["idle"] = [phase_idle(args, root, n) for n in args.mailbox_counts]
             report_idle(results["idle"])

@@ -5,8 +5,8 @@ checks on the server (the attendee's calendar item) before answering.
 
 (a) an intent for a request that was in fact answered: not answered again;
 (b) an intent for a request that was not answered: answered exactly once;
-(c) SIGKILL in the middle of a run with many requests, some answers on the way (the server got
-    them, meetingd never heard back): after a restart, exactly one answer each.
+(c) SIGKILL in the middle of a run with many requests, some batches of answers on the way (the
+    server got them, meetingd never heard back): after a restart, exactly one answer each.
 
 Each runs against Exchange's behaviour (an answered request leaves the Inbox) and a server's
 that leaves answered requests in the Inbox (--keep-answered-requests, as grommunio), where the
@@ -39,10 +39,10 @@ def write_done(w, mailbox, n):
 class Crash(e2e.TestCase):
 
     def setup_world(self, keep, users=("organizer0", "attendee0", "attendee2", "room0"),
-                    **kwargs):
+                    daemon=None, **kwargs):
         w = self.world(users=users, keep_answered=keep, **kwargs)
         conf = w.write_config({"attendee0": "accept-all", "attendee2": "decline-all",
-                               "room0": "accept-all"})
+                               "room0": "accept-all"}, daemon=daemon)
         return w, conf
 
     def test_intent_for_an_answered_request(self):
@@ -105,7 +105,10 @@ class Crash(e2e.TestCase):
 
     def sigkill_mid_run(self, keep):
         attendees = ["attendee0", "attendee2", "room0"]
-        w, conf = self.setup_world(keep, hang_seconds=30, request_log=True)
+        # Answers go out two to a request (batch_size), their intents written together: the
+        # kill finds whole batches of unknown fate, between their intents and outcomes.
+        w, conf = self.setup_world(keep, hang_seconds=30, request_log=True,
+                                   daemon={"batch_size": "2"})
         n = 10
         uids = [w.uid_of(w.create_meeting(conf, "Crash %d" % i, required=attendees[:2],
                                           resources=["room0"], n=i)) for i in range(n)]

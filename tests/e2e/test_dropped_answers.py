@@ -36,7 +36,9 @@ class DroppedAnswers(e2e.TestCase):
     def run_kind(self, keep_answered):
         w = self.world(users=["organizer0"] + ATTENDEES, seed=8, keep_answered=keep_answered,
                        request_log=True)
-        conf = w.write_config(MAILBOXES)
+        # Two answers per CreateItem (batch_size): a dropped request leaves a whole batch of
+        # unknown fate, and there are enough requests for the fault to strike often.
+        conf = w.write_config(MAILBOXES, daemon={"batch_size": "2"})
         uids = [w.uid_of(w.create_meeting(conf, "Dropped %d" % n, required=ATTENDEES, n=n))
                 for n in range(MEETINGS)]
         w.sim.set_faults([DROP])
@@ -51,7 +53,7 @@ class DroppedAnswers(e2e.TestCase):
         logs += w.once(conf).stderr  # a calm last run finds nothing left to do
 
         drops = [e for e in self.log(w) if e.get("fault") == "drop"]
-        self.assertGreaterEqual(len(drops), 30, "the fault struck too rarely to prove much")
+        self.assertGreaterEqual(len(drops), 20, "the fault struck too rarely to prove much")
         responses = w.responses()
         wrong = []
         for uid in uids:

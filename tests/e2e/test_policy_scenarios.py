@@ -341,7 +341,8 @@ SCENARIOS = [
     S("automate_tentative_answers_tentatively", {"automate": "tentative"},
       answers="Tentative", checks=[("automate", "info")]),
     S("automate_decline_declines_with_reason", {"automate": "decline"}, answers="Decline",
-      says=["automate = decline: every request is declined"], checks=[("automate", "fail")]),
+      says=["cannot be booked for this meeting"], not_says=["automate ="],
+      checks=[("automate", "fail")], record_says=["automate = decline: every request is declined"]),
 
     # --- conflicts with single meetings ------------------------------------------------------
     S("overlapping_booking_declines_and_names_its_organizer", at=DAY(2, "10:30"),

@@ -22,7 +22,7 @@ MAILBOXES = {"attendee0": "accept-all", "attendee1": "decline-all",
              "attendee2": "tentative-all"}
 EXPECTED = {"attendee0": "Accept", "attendee1": "Decline", "attendee2": "Tentative"}
 MEETINGS = 30
-FAULTS = ["server-busy:0.2"]
+FAULTS = ["server-busy:0.35"]
 
 
 class StrayResponse(e2e.TestCase):
@@ -30,7 +30,8 @@ class StrayResponse(e2e.TestCase):
     def test_stray_response_after_a_fault_is_never_a_reply(self):
         w = self.world(users=["organizer0"] + ATTENDEES, seed=5, backoff_ms=20,
                        sim_args=["--stray-response-after-fault"])
-        conf = w.write_config(MAILBOXES)
+        # One answer per CreateItem (batch_size): enough requests for the faults to strike often.
+        conf = w.write_config(MAILBOXES, daemon={"batch_size": "1"})
         invited = {}
         for n in range(MEETINGS):
             # Mostly one invitee each, so that one mailbox's items mean nothing to another.

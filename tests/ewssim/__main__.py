@@ -13,6 +13,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import auth as auth_mod  # noqa: E402
 import faults as faults_mod  # noqa: E402
+import item_faults  # noqa: E402
+import ops_expand  # noqa: E402
 import ops_notify  # noqa: E402
 import flavor as flavor_mod  # noqa: E402
 from server import SimHTTPServer, Simulator  # noqa: E402
@@ -70,6 +72,20 @@ def parse_listen(spec):
         raise argparse.ArgumentTypeError("listen %r: bad port" % spec) from None
 
 
+def parse_item_fault(spec):
+    try:
+        return item_faults.parse_spec(spec)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def parse_group(spec):
+    try:
+        return ops_expand.parse_group(spec)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def parse_fault(spec):
     try:
         return faults_mod.parse_spec(spec)
@@ -87,12 +103,21 @@ def main(argv=None):
                     metavar="ADDRESS[:PASSWORD]", help="declare a mailbox that logs in as "
                     "itself (repeatable; password defaults to 'password'; "
                     "'Name <addr>:pw' sets the display name)")
+    ap.add_argument("--group", type=parse_group, action="append", default=[],
+                    metavar="ADDRESS:MEMBER,MEMBER...", help="declare a distribution group "
+                    "that ExpandDL expands (repeatable; a member may be another group; "
+                    "'Name <addr>:...' sets the display name)")
     ap.add_argument("--impersonator", type=parse_impersonator, action="append", default=[],
                     metavar="USER:PASSWORD", help="declare a service account that may "
                     "impersonate any mailbox (repeatable)")
     ap.add_argument("--validate", metavar="SCHEMA_DIR",
                     help="validate every request and response against "
                     "SCHEMA_DIR/ews-envelope-strict.xsd")
+    ap.add_argument("--item-fault", type=parse_item_fault, action="append", default=[],
+                    metavar="CODE[@OPERATION]:SUBJECT",
+                    help="the item of a CreateItem / UpdateItem (or of OPERATION) whose subject "
+                    "contains SUBJECT fails alone with ResponseCode CODE; CODE Client refuses "
+                    "the whole request (repeatable; see item_faults.py)")
     ap.add_argument("--seed", type=int, default=0, help="seed of the fault draws")
     ap.add_argument("--fault", type=parse_fault, action="append", default=[],
                     metavar="KIND:RATE[:OPERATION]",
@@ -156,6 +181,7 @@ def main(argv=None):
             return 2
 
     store = Store()
+    item_faults.of(store).replace(args.item_fault)
     store.flavor = flavor_mod.by_name(args.flavor)
     store.keep_answered_requests = args.keep_answered_requests or \
         store.flavor.keeps_answered_requests
@@ -169,6 +195,11 @@ def main(argv=None):
         if store.mailbox(address) is not None:
             ap.error("mailbox %s declared twice" % address)
         store.add_mailbox(address, name, password)
+    for address, name, members in args.group:
+        if store.mailbox(address) is not None or address.lower() in store.groups:
+            ap.error("group %s declared twice, or also a mailbox" % address)
+        store.groups[address.lower()] = ops_expand.Group(
+            address, name or display_name(address), members)
     impersonators = {}
     for user, password in args.impersonator:
         if store.mailbox(user) is not None:

@@ -66,13 +66,14 @@ def parse_spec(text):
     return FaultSpec(kind, rate, op)
 
 
-def parse_lines(text):
-    """A body of /sim/faults: one spec per line; blank lines and #comments ignored."""
+def parse_lines(text, parse=None):
+    """A body of /sim/faults: one spec per line (read by PARSE, default parse_spec); blank
+    lines and #comments ignored."""
     specs = []
     for line in text.splitlines():
         line = line.split("#", 1)[0].strip()
         if line:
-            specs.append(parse_spec(line))
+            specs.append((parse or parse_spec)(line))
     return specs
 
 
@@ -105,47 +106,3 @@ class FaultPlan:
                     return spec.kind
             return None
 
-
-# --- faults of one item ------------------------------------------------------------------------
-#
-# POST /sim/item-faults (a JSON list of {"subject": S, "operation": OP, "code": C}) makes every
-# OP request (GetItem, CreateItem, UpdateItem, DeleteItem...) that addresses an item whose
-# subject contains S fail for that item only: with ResponseCode C in that item's response
-# message, or, for C "Client", with the whole request refused by a SOAP Client fault (as
-# grommunio Gromox refuses a request it cannot read). Nothing else changes; [] clears them.
-
-
-class ItemFault:
-    __slots__ = ("subject", "operation", "code")
-
-    def __init__(self, subject, operation, code):
-        self.subject, self.operation, self.code = subject, operation, code
-
-    def as_dict(self):
-        return {"subject": self.subject, "operation": self.operation, "code": self.code}
-
-
-def parse_item_faults(obj):
-    """The JSON list of /sim/item-faults -> [ItemFault]; ValueError with a reason."""
-    if not isinstance(obj, list):
-        raise ValueError("expected a list of {subject, operation, code}")
-    out = []
-    for entry in obj:
-        try:
-            fault = ItemFault(str(entry["subject"]), str(entry["operation"]),
-                              str(entry["code"]))
-        except (KeyError, TypeError):
-            raise ValueError("item fault %r: needs subject, operation and code" % (entry,))
-        if not fault.subject or not (fault.code == "Client" or fault.code.startswith("Error")):
-            raise ValueError("item fault %r: empty subject or unknown code" % (entry,))
-        out.append(fault)
-    return out
-
-
-def item_fault(store, operation, item):
-    """The code an item fault gives ITEM in OPERATION, or None."""
-    subject = getattr(item, "subject", None) or ""
-    for fault in getattr(store, "item_faults", ()):
-        if fault.operation == operation and fault.subject in subject:
-            return fault.code
-    return None

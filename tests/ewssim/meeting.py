@@ -640,10 +640,12 @@ def forward(store, mailbox, target, recipients, disposition, subject=None, body=
         msg.sent = None
         store.add(mailbox, "drafts", msg)
         return msg
+    # A distribution group among the recipients reaches its members (outside the simulator:
+    # sent, nobody to receive it here).
+    reached = []
     for person in recipients:
-        mbx = store.mailbox(person.address)
-        if mbx is None:
-            continue  # outside the simulator: sent, nobody to receive it here
+        reached += [x for x in store.delivery_mailboxes(person.address) if x not in reached]
+    for mbx in reached:
         delivered = _clone(msg)
         if is_meeting:
             cal = store.calendar_item_by_uid(mbx, msg.uid)

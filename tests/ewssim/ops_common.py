@@ -7,8 +7,7 @@ without delegate rights is ErrorAccessDenied; naming a mailbox that does not exi
 ErrorNonExistentMailbox.
 """
 
-import faults as faults_mod
-import flavor as flavor_mod
+import item_faults
 import meeting
 import store as store_mod
 from soap import EwsError, t
@@ -100,13 +99,12 @@ class OpContext:
 
     def resolve_item(self, elem):
         """t:ItemId / t:OccurrenceItemId / t:RecurringMasterItemId -> Item or OccurrenceView;
-        an item fault of the test (faults.item_fault) fails it instead."""
+        a per-item fault of the test (item_faults.py) fails it instead; CreateItem and
+        UpdateItem apply theirs where they process the item."""
         item = self._resolve_item(elem)
-        code = faults_mod.item_fault(self.store, getattr(self, "op_name", None), item)
-        if code == "Client":
-            raise flavor_mod.client_fault(self.store.flavor, "failed to process the item")
-        if code is not None:
-            raise EwsError(code)
+        operation = getattr(self, "op_name", None)
+        if operation not in item_faults.DEFAULT_OPERATIONS:
+            item_faults.fail(self.store, operation, item)
         return item
 
     def _resolve_item(self, elem):

@@ -17,6 +17,7 @@ import xml.etree.ElementTree as ET
 
 import fields
 import flavor as flavor_mod
+import item_faults
 import meeting
 import parse
 import render
@@ -194,10 +195,28 @@ HANDLERS = {
 }
 
 
+def _item_fault(ctx, elem, count=True):
+    """A per-item fault (item_faults.py) on the item a response object refers to."""
+    ref = elem.find(t("ReferenceItemId"))
+    if ref is not None:
+        item_faults.fail(ctx.store, "CreateItem", ctx.resolve_item(ref), count)
+
+
+def _client_fault(ctx, op):
+    """A fault refusing the whole request (item_faults.CLIENT) strikes before anything is
+    done, as a server refuses a request it cannot read."""
+    for elem in op.find(m("Items")):
+        try:
+            _item_fault(ctx, elem, count=False)
+        except EwsError:
+            pass
+
+
 def create_item(ctx, op):
     fault = ctx.store.flavor.remove_item_fault()
     if fault is not None and op.find(m("Items")).find(t("RemoveItem")) is not None:
         raise flavor_mod.RawFault(*fault)  # refused while reading the request: nothing done
+    _client_fault(ctx, op)
     messages = []
     for elem in op.find(m("Items")):
         name = local(elem.tag)
@@ -208,6 +227,7 @@ def create_item(ctx, op):
             if handler is None:
                 raise EwsError("ErrorInvalidOperation",
                                "The simulator does not create %s items." % name)
+            _item_fault(ctx, elem)
             handler(ctx, op, elem, items)
         except EwsError as err:
             msg = error_message("CreateItem", err)

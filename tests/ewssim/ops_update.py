@@ -12,6 +12,7 @@ import xml.etree.ElementTree as ET
 
 import fields
 import flavor as flavor_mod
+import item_faults
 import meeting
 import parse
 import render
@@ -105,6 +106,7 @@ def _update_one(ctx, op, change):
     if id_elem is None:
         raise EwsError("ErrorInvalidRequest", "The ItemChange has no item id.")
     item = ctx.resolve_item(id_elem)
+    item_faults.fail(ctx.store, "UpdateItem", item)  # a per-item fault: this change alone
     ctx.check_change_key(item, id_elem, op.get("ConflictResolution", "AutoResolve"))
     mode = op.get("SendMeetingInvitationsOrCancellations")
     if item.kind == "CalendarItem" and mode is None:

@@ -6,7 +6,7 @@ POST /TENANT/oauth2/v2.0/token  Entra-ID-shaped token endpoint (--auth bearer; e
 GET  /sim/mailboxes/ADDR  inspection dump (JSON)            } loopback clients only,
 GET  /sim/stats           request counts (JSON)             } no authentication
 GET  /sim/faults, POST /sim/faults (body: fault specs, one per line; replaces the set)
-POST /sim/item-faults (body: JSON list of {subject, operation, code}; see faults.py)
+GET  /sim/item-faults, POST /sim/item-faults (per-item faults CODE:SUBJECT, item_faults.py)
 """
 
 import json
@@ -24,10 +24,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import auth as auth_mod
 import dump
 import faults as faults_mod
+import item_faults
 import flavor as flavor_mod
 import ops_attach
 import ops_create
 import ops_delete
+import ops_expand
 import ops_find
 import ops_get
 import ops_notify
@@ -55,6 +57,7 @@ OPERATIONS = {
     "Subscribe": ops_notify.subscribe,
     "Unsubscribe": ops_notify.unsubscribe,
     "GetStreamingEvents": ops_notify.get_streaming_events,
+    "ExpandDL": ops_expand.expand_dl,
 }
 
 # Response message types whose schema requires m:Items (or m:Attachments) even on error.
@@ -192,7 +195,7 @@ class Simulator:
                                 "The simulator does not implement the %s operation."
                                 % op_name)
             ctx = OpContext(self.store, mailbox, header_zone, header_zone_id)
-            ctx.op_name = op_name  # item faults (faults.item_fault) name an operation
+            ctx.op_name = op_name  # per-item faults (item_faults.py) name an operation
             ctx.principal = principal  # who authenticated (subscriptions are theirs)
             with self.store.lock:
                 try:
@@ -404,6 +407,8 @@ class Handler(BaseHTTPRequestHandler):
             return self._json(200, sim.stats.as_dict())
         if path == "/sim/faults":
             return self._json(200, [s.as_dict() for s in sim.plan.specs()])
+        if path == "/sim/item-faults":
+            return self._json(200, item_faults.of(sim.store).specs())
         if path.startswith("/sim/mailboxes/"):
             address = urllib.parse.unquote(path[len("/sim/mailboxes/"):])
             with sim.store.lock:
@@ -429,11 +434,11 @@ class Handler(BaseHTTPRequestHandler):
             return self._json(200, [s.as_dict() for s in specs])
         if path == "/sim/item-faults":
             try:
-                specs = faults_mod.parse_item_faults(json.loads(body.decode("utf-8")))
+                specs = item_faults.parse_lines(body.decode("utf-8"))
             except (ValueError, UnicodeDecodeError) as exc:
                 return self._json(400, {"error": str(exc)})
-            self.sim.store.item_faults = specs
-            return self._json(200, [f.as_dict() for f in specs])
+            item_faults.of(self.sim.store).replace(specs)
+            return self._json(200, item_faults.of(self.sim.store).specs())
         if path == "/sim/revoke-tokens" and self.sim.auth.tokens is not None:
             self.sim.auth.tokens.revoke_all()
             return self._json(200, {"revoked": True})

@@ -89,6 +89,7 @@ MESSAGE_TEXT = {
         "in the request does not match the current change key for the item.",
     "ErrorItemNotFound": "The specified object was not found in the store.",
     "ErrorNonExistentMailbox": "The SMTP address has no mailbox associated with it.",
+    "ErrorNameResolutionNoResults": "No results were found.",
     "ErrorSchemaValidation": "The request failed schema validation.",
     "ErrorSendMeetingCancellationsRequired":
         "The SendMeetingCancellations attribute is required for calendar items.",

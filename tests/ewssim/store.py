@@ -327,6 +327,7 @@ class Store:
     def __init__(self):
         self.lock = threading.RLock()
         self.mailboxes = {}  # lower-case address -> Mailbox
+        self.groups = {}  # lower-case address -> ops_expand.Group (--group)
         self.items = {}  # key -> Item
         self._by_token = {}  # id -> ("item", key) | ("occ", key, index) | ("folder", Folder)
         self._occ_tokens = {}  # (master key, index) -> id
@@ -450,6 +451,23 @@ class Store:
             (mbx.roots if fname in ROOT_FOLDERS else mbx.folders)[fname] = folder
         self.mailboxes[address.lower()] = mbx
         return mbx
+
+    def delivery_mailboxes(self, address):
+        """The Mailboxes a message to ADDRESS reaches: the mailbox, or the members of a
+        distribution group (--group) and of the groups in it, each once; [] for an address
+        outside the simulator."""
+        out, seen, todo = [], set(), [address]
+        while todo:
+            addr = todo.pop(0).strip().lower()
+            if addr in seen:
+                continue
+            seen.add(addr)
+            group = self.groups.get(addr)
+            if group is not None:
+                todo.extend(group.members)
+            elif addr in self.mailboxes and self.mailboxes[addr] not in out:
+                out.append(self.mailboxes[addr])
+        return out
 
     def mailbox(self, address):
         """The Mailbox for an SMTP address (case-insensitive), or None."""

@@ -197,10 +197,14 @@ static void test_defaults(void **state)
     const struct conf_daemon *d = &c->daemon;
     assert_int_equal(d->poll_interval_s, 60);
     assert_int_equal(d->max_concurrent_requests, 8);
+    assert_int_equal(d->batch_size, 50);
     assert_string_equal(d->state_dir, "/var/lib/meetingd");
     assert_int_equal(d->record_retention_s, 90 * 86400);
     assert_int_equal(d->log_level, LOG_LEVEL_INFO);
     assert_null(d->metrics_listen);
+    assert_true(d->expand_groups);
+    assert_int_equal(d->group_cache_ttl_s, 3600);
+    assert_int_equal(d->group_max_members, 10000);
     assert_null(d->include_dir);
     assert_null(d->file);
 
@@ -252,6 +256,7 @@ static void test_defaults(void **state)
     assert_int_equal(p->resource_delegates.n, 0);
     assert_true(p->forward_requests_to_delegates);
     assert_true(p->tentative_pending_approval);
+    assert_int_equal(p->approval_timeout_s, 0);
     assert_false(p->process_external_meeting_messages);
     assert_int_equal(p->internal_domains.n, 0);
     assert_true(p->enable_response_details);
@@ -301,11 +306,15 @@ static const char full_fmt[] = "[server]\n"
                                "poll_interval = 5m\n"
                                "auth_retry = 3m\n"
                                "max_concurrent_requests = 256\n"
+                               "batch_size = 100\n"
                                "once_deadline = 2m\n"
                                "state_dir = /srv/meetingd\n"
                                "record_retention = 0\n"
                                "log_level = debug\n"
                                "metrics_listen = [::1]:9873\n"
+                               "expand_groups = no\n"
+                               "group_cache_ttl = 10m\n"
+                               "group_max_members = 50\n"
                                "include_dir = inc\n"
                                "[mailbox own]\n"
                                "address = Room-1@Example.com\n"
@@ -316,6 +325,7 @@ static const char full_fmt[] = "[server]\n"
                                "[mailbox shared]\n"
                                "address = room-2@example.com\n"
                                "policy = full\n"
+                               "kind = equipment\n"
                                "[policy full]\n"
                                "automate = auto_update\n"
                                "response_message = Thanks; see you\n"
@@ -343,6 +353,7 @@ static const char full_fmt[] = "[server]\n"
                                "resource_delegates = d1@example.com, d2@example.com\n"
                                "forward_requests_to_delegates = no\n"
                                "tentative_pending_approval = no\n"
+                               "approval_timeout = 2d\n"
                                "process_external_meeting_messages = yes\n"
                                "internal_domains = example.com @Example.ORG\n"
                                "enable_response_details = no\n"
@@ -355,6 +366,15 @@ static const char full_fmt[] = "[server]\n"
                                "remove_private_property = no\n"
                                "delete_attachments = no\n"
                                "remove_old_meeting_messages = no\n"
+                               "conflict_response = tentative\n"
+                               "accept_message = Booked {room} for {organizer}\n"
+                               "tentative_message = Held {start}-{end}\n"
+                               "tentative_message_approval = Waiting: {subject}\n"
+                               "tentative_message_conflict = Busy but held\n"
+                               "decline_message = No\n"
+                               "decline_message_conflict = Taken {start}\n"
+                               "decline_message_not_allowed = Not you\n"
+                               "decline_message_out_of_policy = Not then\n"
                                "[rule every]\n"
                                "policy = full\n"
                                "organizer = *@example.com, @example.org, ceo@example.net\n"
@@ -423,11 +443,15 @@ static void test_every_key(void **state)
     const struct conf_daemon *d = &c->daemon;
     assert_int_equal(d->poll_interval_s, 300);
     assert_int_equal(d->max_concurrent_requests, 256);
+    assert_int_equal(d->batch_size, 100);
     assert_int_equal(d->once_deadline_s, 120);
     assert_string_equal(d->state_dir, "/srv/meetingd");
     assert_int_equal(d->record_retention_s, 0);
     assert_int_equal(d->log_level, LOG_LEVEL_DEBUG);
     assert_string_equal(d->metrics_listen, "[::1]:9873");
+    assert_false(d->expand_groups);
+    assert_int_equal(d->group_cache_ttl_s, 600);
+    assert_int_equal(d->group_max_members, 50);
     path = xasprintf("%s/inc", tmpdir);
     assert_string_equal(d->include_dir, path);
     free(path);
@@ -479,6 +503,7 @@ static void test_every_key(void **state)
     assert_list(&p->resource_delegates, (const char *[]){"d1@example.com", "d2@example.com"}, 2);
     assert_false(p->forward_requests_to_delegates);
     assert_false(p->tentative_pending_approval);
+    assert_int_equal(p->approval_timeout_s, 2 * 86400);
     assert_true(p->process_external_meeting_messages);
     assert_list(&p->internal_domains, (const char *[]){"example.com", "example.org"}, 2);
     assert_false(p->enable_response_details);
@@ -552,7 +577,7 @@ static void test_key_table(void **state)
     for (const char *p = full_fmt; *p; p++)
         lines += *p == '\n' && p[1] != '[' && p[1] != '\0';
     /* full_fmt has one line per key per section; mailbox keys appear twice in it. */
-    assert_int_equal(rows, 82);
+    assert_int_equal(rows, 97);
     assert_true(lines >= rows);
     free(buf);
 }
@@ -1331,7 +1356,7 @@ static void test_all_errors_reported(void **state)
         "%1$s/main.conf:6: unknown section [bogus] (allowed: [server], [daemon], [mailbox "
         "NAME], [policy NAME], [rule NAME])\n"
         "%1$s/main.conf:9: automate: bad value 'sometimes' (allowed: auto_accept, auto_update, "
-        "none, accept, tentative, decline)\n",
+        "none, accept, tentative, decline, accept_if_free)\n",
         tmpdir);
     /* The syntax error on line 10 is the fifth. */
     assert_true(strncmp(printed, want, strlen(want)) == 0);

@@ -230,23 +230,46 @@ static int fake_verify(struct backend *b, const char *id, backend_cb cb, void *u
     return 0;
 }
 
+/* The answer reaches the server: as Exchange, the request leaves the Inbox, the calendar
+ * shows it. */
+static void answer_arrives(struct world *w, const struct backend_answer *a)
+{
+    struct message *msg = message_of(w, a->ref->id);
+    if (msg == NULL)
+        return;
+    msg->gone = true;
+    w->answers++;
+    struct calendar_entry *c = calendar_of(w, msg->calendar_id);
+    if (c)
+        c->response = a->kind == BACKEND_ACCEPT ? RESPONSE_ACCEPT : RESPONSE_DECLINE;
+}
+
+/* N answers in one request, logged "respond KIND ID[, KIND ID...]". A fault of one item
+ * (item gone, refused, out of date) strikes the first answer only, as a server answering
+ * item by item does; any other fails the whole request. */
 static int fake_respond(struct backend *b, const struct backend_answer *answers, size_t n,
                         backend_cb cb, void *ud, struct backend_call **out)
 {
     static const char *const names[] = {"accept", "tentative", "decline", "remove"};
     struct fake_backend *fb = (struct fake_backend *)b;
-    char *arg = xasprintf("%s %s", names[answers[0].kind], answers[0].ref->id);
+    char *arg = xstrdup("");
+    for (size_t i = 0; i < n; i++) {
+        char *more =
+            xasprintf("%s%s%s %s", arg, i ? ", " : "", names[answers[i].kind], answers[i].ref->id);
+        free(arg);
+        arg = more;
+    }
     struct backend_call *call = request(fb, "respond", arg, cb, ud, out);
     free(arg);
-    struct message *msg = message_of(fb->world, answers[0].ref->id);
-    if (call && msg) {
-        /* As Exchange: the answered request leaves the Inbox, the calendar shows it. */
-        msg->gone = true;
-        fb->world->answers++;
-        struct calendar_entry *c = calendar_of(fb->world, msg->calendar_id);
-        if (c)
-            c->response = answers[0].kind == BACKEND_ACCEPT ? RESPONSE_ACCEPT : RESPONSE_DECLINE;
-    }
+    struct backend_result *r = &(*out)->result;
+    if (call == NULL && (backend_request_failed(r->status) || n == 1))
+        return 0;
+    r->item_status = xcalloc(n, sizeof(*r->item_status));
+    r->moved_ids = xcalloc(n, sizeof(*r->moved_ids));
+    r->n_item_status = n;
+    r->item_status[0] = r->status;
+    for (size_t i = call == NULL ? 1 : 0; i < n; i++)
+        answer_arrives(fb->world, &answers[i]);
     return 0;
 }
 
@@ -690,14 +713,17 @@ static void test_item_refused_fails_that_item_only(void **state)
     bed_once(bed, m);
     assert_int_equal(bed->failed, 1);
     assert_string_equal(bed->outcomes, "req1:failed: answering: item-refused; req2:sent");
-    assert_string_equal(bed->world.log, "find; fetch req1; calendar_view; respond accept req1; "
-                                        "calendar_view; respond accept req2; find");
+    /* Both answers in one request: only req1's failed. */
+    assert_string_equal(bed->world.log,
+                        "find; fetch req1; calendar_view; respond accept req1, accept req2; find");
     assert_ledger(bed, "room", "req1", "done:failed");
     assert_ledger(bed, "room", "req2", "done:accept");
     bed_free(bed);
 }
 
-/* A request the server does not implement (a SOAP Client fault) fails that item too. */
+/* A request the server does not implement (a SOAP Client fault) fails that item too. A batch
+ * refused so as a whole does not say which item it could not read: each is answered alone,
+ * and the one refused again fails alone. */
 static void test_item_refused_for_good(void **state)
 {
     struct bed *bed = bed_new(ACCEPT_ALL, "desk@example.com");
@@ -707,16 +733,18 @@ static void test_item_refused_for_good(void **state)
     struct mailbox *m = bed_mailbox(bed, "room", true, false);
     bed_once(bed, m);
     assert_int_equal(bed->failed, 1);
-    assert_string_equal(bed->outcomes, "req1:failed: answering: unsupported; "
-                                       "req2:failed: answering: unsupported");
+    assert_string_equal(bed->outcomes, "req1:failed: answering: unsupported; req2:sent");
+    assert_string_equal(bed->world.log, "find; fetch req1; calendar_view; respond accept req1, "
+                                        "accept req2; respond accept req1; respond accept req2; "
+                                        "find");
     assert_ledger(bed, "room", "req1", "done:failed");
-    assert_ledger(bed, "room", "req2", "done:failed");
-    assert_int_equal(bed->world.answers, 0);
+    assert_ledger(bed, "room", "req2", "done:accept");
+    assert_int_equal(bed->world.answers, 1);
     bed_free(bed);
 }
 
-/* A transient failure of one item: the others go on, the item is tried again on the next
- * pass, and answered then. */
+/* A transient failure (here of the whole batch, with no pause asked): the items are tried
+ * again on the next pass, and answered then. */
 static void test_item_try_later(void **state)
 {
     struct bed *bed = bed_new(ACCEPT_ALL, "desk@example.com");
@@ -726,7 +754,7 @@ static void test_item_try_later(void **state)
     struct mailbox *m = bed_mailbox(bed, "room", true, false);
     bed_once(bed, m);
     assert_int_equal(bed->failed, 0);
-    assert_string_equal(bed->outcomes, "req1:failed; req2:sent; req1:sent");
+    assert_string_equal(bed->outcomes, "req1:failed; req2:failed; req1:sent; req2:sent");
     assert_ledger(bed, "room", "req1", "done:accept");
     assert_ledger(bed, "room", "req2", "done:accept");
     bed_free(bed);
@@ -902,7 +930,8 @@ static void test_declined_by_hand(void **state)
     struct mailbox *m = bed_mailbox(bed, "room", true, false);
     bed_once(bed, m);
     assert_int_equal(bed->world.answers, 1);
-    assert_string_equal(bed->outcomes, "req2:sent; req1:answered elsewhere");
+    /* Decided together, before the batch's answers leave. */
+    assert_string_equal(bed->outcomes, "req1:answered elsewhere; req2:sent");
     assert_ledger(bed, "room", "req1", "done:answered-elsewhere");
     assert_ledger(bed, "room", "req2", "done:accept");
     bed_free(bed);
@@ -910,8 +939,8 @@ static void test_declined_by_hand(void **state)
 
 /* ---- stopping --------------------------------------------------------------------------- */
 
-/* A stop while an answer is in flight: the answer completes and is recorded, nothing new
- * starts. */
+/* A stop while a batch of answers is in flight: the answers complete and are recorded,
+ * nothing new starts. */
 static void test_stop_during_an_answer(void **state)
 {
     struct bed *bed = bed_new(ACCEPT_ALL, "desk@example.com");
@@ -924,9 +953,10 @@ static void test_stop_during_an_answer(void **state)
     ev_run(bed->world.loop, 0);
     assert_int_equal(bed->finished, 1);
     assert_int_equal(bed->failed, 0);
-    assert_string_equal(bed->world.log, "find; fetch req1; calendar_view; respond accept req1");
+    assert_string_equal(bed->world.log,
+                        "find; fetch req1; calendar_view; respond accept req1, accept req2");
     assert_ledger(bed, "room", "req1", "done:accept");
-    assert_ledger(bed, "room", "req2", "-");
+    assert_ledger(bed, "room", "req2", "done:accept");
     bed_free(bed);
 }
 

@@ -59,6 +59,8 @@ struct pcase {
     const char *policy; /* keys of [policy p] */
     const char *rules;  /* [rule ...] sections */
     const char *now;    /* NULL = NOW */
+    bool person;        /* the mailbox is a person's (kind = person, named bob) */
+    bool equipment;     /* the mailbox is equipment (kind = equipment) */
 
     /* The request. NULL = default; "-" = absent. */
     const char *subject;  /* "Team sync" */
@@ -138,17 +140,97 @@ static const struct pcase cases[] = {
      .start = "2026-12-05T02:00:00Z",
      .end = "2026-12-09T02:00:00Z",
      .decision = POLICY_ACCEPT,
-     .text_null = true,
+     .text = {"Booked: room1@example.com from 2026-12-05 02:00 to 2026-12-09 02:00."},
      .rw = true,
      .rw_needed = false},
     {.name = "automate tentative",
      .policy = "automate = tentative",
      .decision = POLICY_TENTATIVE,
-     .text_null = true},
-    {.name = "automate decline says so",
+     .text = {"Tentatively booked: room1@example.com from 2026-12-03 10:00 to 11:00."}},
+    {.name = "automate decline says so in words, the key only in the record",
      .policy = "automate = decline",
      .decision = POLICY_DECLINE,
-     .text = {"automate = decline: every request is declined"}},
+     .text = {"Sorry, room1@example.com cannot be booked for this meeting."},
+     .no_text = {"automate"},
+     .check = {CHK("automate", FAIL, "automate = decline: every request is declined")}},
+    /* A person's mailbox: accept if free, never a rewrite, first-person texts. */
+    {.name = "person: a free slot is accepted, the item is not rewritten",
+     .person = true,
+     .policy = "automate = accept_if_free",
+     .sensitivity = "Private",
+     .attachments = true,
+     .decision = POLICY_ACCEPT,
+     .text = {"Thanks, I'll be there."},
+     .no_text = {"room", "booking window"},
+     .rw = true,
+     .rw_needed = false},
+    {.name = "person: a conflict is declined in the first person, without the other organizer",
+     .person = true,
+     .policy = "automate = accept_if_free",
+     .cal = {BUSY(START, END)},
+     .decision = POLICY_DECLINE,
+     .text = {"Sorry, I have another meeting then.",
+              "I have another meeting from 10:00 to 11:00 on 2026-12-03."},
+     .text_ordered = true,
+     .no_text = {"Bob", "room"},
+     .check = {CHK("conflict", FAIL,
+                   "the calendar is taken from 10:00 to 11:00 on 2026-12-03 "
+                   "by Bob Builder")}},
+    {.name = "person: conflict_response = tentative",
+     .person = true,
+     .policy = "automate = accept_if_free\nconflict_response = tentative",
+     .cal = {BUSY("2026-12-03T10:30:00Z", "2026-12-03T12:00:00Z")},
+     .decision = POLICY_TENTATIVE,
+     .text = {"I have another meeting then, so I can only accept tentatively."}},
+    {.name = "person: the rules still decide",
+     .person = true,
+     .policy = "automate = accept_if_free",
+     .rules = "[rule late]\npolicy = p\nsubject = sync\naction = decline\n",
+     .decision = POLICY_DECLINE,
+     .rule = "late",
+     .text = {"Sorry, I can't attend."}},
+    {.name = "person: outside the work hours",
+     .person = true,
+     .policy = "automate = accept_if_free\nschedule_only_during_work_hours = yes\n"
+               "work_hours = 12:00-17:00",
+     .decision = POLICY_DECLINE,
+     .text = {"Sorry, that time doesn't work for me.",
+              "The time from 10:00 to 11:00 on 2026-12-03 is outside my working hours, Mon-Fri "
+              "12:00-17:00 (UTC)."},
+     .text_ordered = true,
+     .no_text = {"the working hours"}},
+    {.name = "equipment: the reasons say equipment, the record keeps them as they are",
+     .equipment = true,
+     .policy = "all_book_in_policy = no\nbook_in_policy = bob@example.com",
+     .decision = POLICY_DECLINE,
+     .text = {"Sorry, you may not book room1@example.com.",
+              "alice@example.com is not allowed to book this equipment"},
+     .no_text = {"this room"},
+     .check = {CHK("who", FAIL, "alice@example.com is not allowed to book this room")}},
+    {.name = "equipment: a conflict",
+     .equipment = true,
+     .cal = {BUSY(START, END)},
+     .decision = POLICY_DECLINE,
+     .text = {"the equipment is already booked from 10:00 to 11:00 on 2026-12-03 by Bob"},
+     .no_text = {"the room"}},
+    {.name = "templates: placeholders filled in, the reasons follow",
+     .policy = "decline_message_conflict = {room}: taken {start}-{end}; {organizer}, "
+               "\"{subject}\"",
+     .cal = {BUSY(START, END)},
+     .decision = POLICY_DECLINE,
+     .text = {"room1@example.com: taken 2026-12-03 10:00-11:00; Alice Example, \"Team sync\"",
+              "the room is already booked"},
+     .text_ordered = true},
+    {.name = "templates: a policy's own text is said without details",
+     .policy = "enable_response_details = no\naccept_message = See you in {room}.",
+     .decision = POLICY_ACCEPT,
+     .text = {"See you in room1@example.com."},
+     .no_text = {"booking window"}},
+    {.name = "templates: an empty text says nothing",
+     .policy = "accept_message =",
+     .decision = POLICY_ACCEPT,
+     .text = {"within the 180-day booking window"},
+     .no_text = {"Booked"}},
     {.name = "response_message added to every answer",
      .policy = "automate = tentative\nresponse_message = Call 555 for help.",
      .decision = POLICY_TENTATIVE,
@@ -1163,7 +1245,10 @@ static void build(const struct pcase *c, struct fixture *f)
         it->organizer.address = oaddr ? xstrdup(oaddr) : NULL;
         f->cal[f->n_cal++] = it;
     }
-    f->ctx.mailbox_address = "room1@example.com";
+    f->ctx.mailbox_address = c->person ? "bob@example.com" : "room1@example.com";
+    f->ctx.kind = c->person      ? CONF_KIND_PERSON
+                  : c->equipment ? CONF_KIND_EQUIPMENT
+                                 : CONF_KIND_ROOM;
     f->ctx.now = t_of(or_default(c->now, NOW));
     f->ctx.calendar = (const struct item *const *)f->cal;
     f->ctx.n_calendar = f->n_cal;

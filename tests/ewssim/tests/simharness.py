@@ -351,8 +351,8 @@ class Sim:
 
 
     def set_item_faults(self, faults):
-        """Replace the item faults (list of (subject, operation, code)); [] clears them."""
-        body = json.dumps([{"subject": s, "operation": o, "code": c} for s, o, c in faults])
+        """Replace the per-item faults (list of (subject, operation, code)); [] clears them."""
+        body = "\n".join("%s@%s:%s" % (c, o, s) for s, o, c in faults)
         resp = self.request("POST", "/sim/item-faults", body.encode())
         if resp.status != 200:
             raise ValueError(resp.body.decode())
