@@ -641,8 +641,8 @@ void mailbox_batch_series_listed(struct mailbox *m)
                                   b->view_start, b->view_end)) {
         decide_all(m, b);
     } else {
-        log_info("mailbox %s: the calendar view shows recurring series as masters: the %zu "
-                 "request(s) of the batch are decided one by one",
+        log_info("mailbox %s: the calendar view does not list the occurrences of recurring "
+                 "series: the %zu request(s) of the batch are decided one by one",
                  m->name, b->n_requests);
         for (size_t i = 0; i < b->n_requests; i++)
             b->requests[i]->followup = FOLLOW_ALONE;
