@@ -54,6 +54,7 @@ const char *backend_status_name(enum backend_status status)
         [BACKEND_FAILED] = "failed",
         [BACKEND_TOO_LARGE] = "too-large",
         [BACKEND_UNUSABLE] = "unusable",
+        [BACKEND_UNSUPPORTED] = "unsupported",
     };
     if ((unsigned)status < sizeof(names) / sizeof(names[0]) && names[status])
         return names[status];
@@ -76,10 +77,21 @@ void backend_result_clear(struct backend_result *r)
     free(r->gone);
     r->gone = NULL;
     r->n_gone = 0;
+    for (size_t i = 0; i < r->n_failures; i++) {
+        free(r->failures[i].id);
+        free(r->failures[i].reason);
+    }
+    free(r->failures);
+    r->failures = NULL;
+    r->n_failures = 0;
     for (size_t i = 0; r->moved_ids && i < r->n_item_status; i++)
         free(r->moved_ids[i]);
     free(r->moved_ids);
     r->moved_ids = NULL;
+    for (size_t i = 0; r->item_errors && i < r->n_item_status; i++)
+        free(r->item_errors[i]);
+    free(r->item_errors);
+    r->item_errors = NULL;
     free(r->item_status);
     r->item_status = NULL;
     r->n_item_status = 0;

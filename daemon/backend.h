@@ -39,6 +39,9 @@ enum backend_status {
     BACKEND_TOO_LARGE, /* the answer exceeded the size limit: ask for less (fewer items) */
     BACKEND_UNUSABLE,  /* the server cannot be used as configured: TLS verification, bad URL;
                           retrying will not help until someone changes something */
+    /* The server refused the request itself as one it does not know (a SOAP Client fault
+     * without an EWS code): not this item's fault, and sending it again gets the same. */
+    BACKEND_UNSUPPORTED,
 };
 
 /* What a pause after a failure applies to (see backoff.h): the key names it. */
@@ -47,6 +50,14 @@ enum backend_scope {
     BACKEND_SCOPE_BUDGET,      /* the account the server charges (login or impersonated) */
     BACKEND_SCOPE_CREDENTIALS, /* every mailbox logging in with these credentials */
     BACKEND_SCOPES
+};
+
+/* One item of a request that failed on its own: its id, how (ITEM_REFUSED, UNSUPPORTED,
+ * TRY_LATER) and the server's words. */
+struct backend_item_failure {
+    char *id;
+    enum backend_status status;
+    char *reason;
 };
 
 struct backend_result {
@@ -66,6 +77,9 @@ struct backend_result {
     /* The request went out and its reply was lost or unreadable (a reset, a timeout, a
      * malformed answer, an error page other than 503): the server may have carried it out. */
     bool fate_unknown;
+    /* fetch: the messages the server refused one by one (the others are in items) */
+    struct backend_item_failure *failures;
+    size_t n_failures;
     /* respond, rewrite_many with n items, when the server answered item by item: each
      * item's own status in the order sent (BACKEND_OK or an item-level status; a
      * request-level one for an item the server did not process), and respond's moved_ids
@@ -73,6 +87,7 @@ struct backend_result {
      * applies to every item. */
     enum backend_status *item_status;
     char **moved_ids;
+    char **item_errors; /* the server's words for each failed item (NULL entries: none) */
     size_t n_item_status;
     /* expand_group: the group's own members (nested groups unexpanded, is_group set), and
      * whether the server said the list is whole. */
@@ -178,6 +193,11 @@ struct backend_ops {
     /* Cancels a call whose callback has not run; the callback is not called. */
     void (*cancel)(struct backend_call *call);
     void (*free)(struct backend *b);
+    /* One page of the calendar folder's items from OFFSET, as stored (a series is its
+     * master, with its recurrence where the server gives it), for servers whose
+     * calendar_view does not expand series; NULL where unsupported. */
+    int (*list_calendar)(struct backend *b, size_t offset, backend_cb cb, void *ud,
+                         struct backend_call **call);
     /* N rewrites in one request: calendar item IDS[i] changed as RWS[i]; per-item outcomes
      * in item_status. NULL where unsupported (the mailbox sends rewrite() one by one). */
     int (*rewrite_many)(struct backend *b, const char *const *ids,

@@ -3,6 +3,7 @@
  */
 #include "ews_backend.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -39,7 +40,7 @@ enum ews_op {
     OP_COUNT_DONE, /* remove, delete_attachments */
     OP_SYNC,
     OP_SUBSCRIBE,
-    OP_PER_ITEM,   /* rewrite_many: each item's status */
+    OP_PER_ITEM, /* rewrite_many: each item's status */
     OP_EXPAND_DL,
 };
 
@@ -51,6 +52,9 @@ struct backend_call {
     size_t offset;       /* OP_FIND */
     char **answered_ids; /* OP_RESPOND: the requests answered, in order */
     size_t n_sent;       /* OP_RESPOND, OP_PER_ITEM: items in the request */
+    char **fetched;      /* OP_FETCH: the ids asked for, in order (n_fetched) */
+    size_t n_fetched;
+    char error[256]; /* the server's words for a failed message (the result's error) */
 };
 
 static const char *const MEETING_CLASSES[] = {
@@ -59,6 +63,18 @@ static const char *const MEETING_CLASSES[] = {
 };
 
 /* ---- answers ---------------------------------------------------------------------------- */
+
+/* A SOAP fault whose code is the bare SOAP "Client" (no EWS ResponseCode): the server
+ * refused the request as one it does not understand (grommunio Gromox: "failed to find
+ * proper type for node 'RemoveItem'"). */
+static bool client_fault(const struct ews_call_result *res)
+{
+    const char *text = res->response ? res->response->fault_code_text : NULL;
+    if (res->code != EWS_ERROR_OTHER || text == NULL)
+        return false;
+    const char *colon = strrchr(text, ':');
+    return strcmp(colon ? colon + 1 : text, "Client") == 0;
+}
 
 /* The status of one item the server refused with an error of ACTION. */
 static enum backend_status item_status_of(enum ews_error_action action)
@@ -112,7 +128,7 @@ static enum backend_status status_of(const struct ews_call_result *res)
         break;
     }
     if (res->status == EWS_CALL_FAULT)
-        return BACKEND_FAILED;
+        return client_fault(res) ? BACKEND_UNSUPPORTED : BACKEND_FAILED;
     return item_status_of(ews_error_action(res->code));
 }
 
@@ -178,17 +194,65 @@ static void fill_find(struct backend_call *call, struct ews_call_result *res,
             : call->offset + n;
 }
 
-/* The items of every message that did not fail: an item gone since it was found is
- * expected, anything else fails the request. */
-static void fill_fetch(struct ews_call_result *res, struct backend_result *r)
+/* The status of one ResponseMessage on its own. */
+static enum backend_status message_status(const struct ews_response_message *msg)
 {
-    if (r->status == BACKEND_ITEM_GONE)
-        r->status = BACKEND_OK;
-    if (r->status != BACKEND_OK)
+    struct ews_call_result one = {.status = EWS_CALL_OK, .code = msg->code};
+    enum backend_status st = status_of(&one);
+    return st == BACKEND_ACCOUNT && msg->code == EWS_ERR_ACCESS_DENIED ? BACKEND_ITEM_REFUSED : st;
+}
+
+/* The server's words for one failed message: its ResponseCode, with its MessageText. */
+static char *item_words(const struct ews_response_message *msg)
+{
+    if (msg->cls != EWS_CLASS_ERROR || msg->response_code_text == NULL)
+        return NULL;
+    return msg->message_text ? xasprintf("%s: %s", msg->response_code_text, msg->message_text)
+                             : xstrdup(msg->response_code_text);
+}
+
+static void add_failure(struct backend_result *r, const char *id,
+                        const struct ews_response_message *msg, enum backend_status st)
+{
+    r->failures = xreallocarray(r->failures, r->n_failures + 1, sizeof(*r->failures));
+    char *words = item_words(msg);
+    r->failures[r->n_failures++] = (struct backend_item_failure){
+        .id = xstrdup(id),
+        .status = st,
+        .reason = words ? words : xstrdup("?"),
+    };
+}
+
+/* The items of every message that did not fail. An item gone since it was found is
+ * expected; one refused on its own (access denied to it, a transient failure of that item)
+ * is reported in r->failures, and the others still count; anything that concerns more than
+ * that item (throttling, the mailbox) fails the request. */
+static void fill_fetch(struct backend_call *call, struct ews_call_result *res,
+                       struct backend_result *r)
+{
+    if (res->status != EWS_CALL_OK || res->response == NULL)
         return;
-    for (size_t i = 0; i < res->response->n_messages; i++)
-        if (res->response->messages[i].cls != EWS_CLASS_ERROR)
-            take_items(&res->response->messages[i], r);
+    const struct ews_response *resp = res->response;
+    for (size_t i = 0; i < resp->n_messages; i++) {
+        const struct ews_response_message *msg = &resp->messages[i];
+        if (msg->cls != EWS_CLASS_ERROR)
+            continue;
+        enum backend_status st = message_status(msg);
+        if (st == BACKEND_ITEM_GONE)
+            continue;
+        if ((st != BACKEND_ITEM_REFUSED && st != BACKEND_TRY_LATER) || msg->backoff_ms > 0 ||
+            i >= call->n_fetched)
+            return; /* r->status (the first failure's) stands for the request */
+    }
+    r->status = BACKEND_OK;
+    r->error = NULL;
+    for (size_t i = 0; i < resp->n_messages; i++) {
+        struct ews_response_message *msg = &resp->messages[i];
+        if (msg->cls != EWS_CLASS_ERROR)
+            take_items(msg, r);
+        else if (message_status(msg) != BACKEND_ITEM_GONE)
+            add_failure(r, call->fetched[i], msg, message_status(msg));
+    }
 }
 
 /* The id a request answered by MSG moved to (a meeting request of m:Items other than
@@ -218,6 +282,7 @@ static void fill_per_item(struct backend_call *call, struct ews_call_result *res
     ews_batch_results(res->response, n, results);
     r->item_status = xcalloc(n, sizeof(*r->item_status));
     r->moved_ids = xcalloc(n, sizeof(*r->moved_ids));
+    r->item_errors = xcalloc(n, sizeof(*r->item_errors));
     r->n_item_status = n;
     for (size_t i = 0; i < n; i++) {
         const struct ews_batch_result *b = &results[i];
@@ -226,7 +291,9 @@ static void fill_per_item(struct backend_call *call, struct ews_call_result *res
             r->item_status[i] = BACKEND_OK;
             break;
         case EWS_BATCH_FAILED:
-            r->item_status[i] = item_status_of(b->action);
+            /* Access denied to one item of many is that item's (see item_status). */
+            r->item_status[i] =
+                b->code == EWS_ERR_ACCESS_DENIED ? BACKEND_ITEM_REFUSED : item_status_of(b->action);
             break;
         case EWS_BATCH_RETRY:
             r->item_status[i] = b->code == EWS_ERR_SERVER_BUSY ? BACKEND_BUSY : BACKEND_TRY_LATER;
@@ -235,6 +302,8 @@ static void fill_per_item(struct backend_call *call, struct ews_call_result *res
             r->item_status[i] = BACKEND_FAILED;
             break;
         }
+        if (b->outcome != EWS_BATCH_DONE && i < res->response->n_messages)
+            r->item_errors[i] = item_words(&res->response->messages[i]);
         if (b->backoff_ms > r->retry_ms)
             r->retry_ms = b->backoff_ms;
         if (b->outcome == EWS_BATCH_DONE && call->answered_ids)
@@ -360,6 +429,19 @@ static void fill_subscribe(struct ews_call_result *res, struct backend_result *r
     ews_subscribe_result_clear(&sub);
 }
 
+/* Access denied in the answer for one item is that item's own rights (a private item, one
+ * moved elsewhere), not the mailbox's: refused access to the mailbox shows in the answers
+ * to FindItem, which lists its folders. */
+static enum backend_status item_status(const struct backend_call *call,
+                                       const struct ews_call_result *res, enum backend_status st)
+{
+    bool folder_op = call->op == OP_FIND || call->op == OP_CALENDAR_VIEW;
+    if (st == BACKEND_ACCOUNT && !folder_op && res->status == EWS_CALL_OK &&
+        res->code == EWS_ERR_ACCESS_DENIED)
+        return BACKEND_ITEM_REFUSED;
+    return st;
+}
+
 static void fill(struct backend_call *call, struct ews_call_result *res, struct backend_result *r)
 {
     if (call->op == OP_SYNC) {
@@ -386,7 +468,7 @@ static void fill(struct backend_call *call, struct ews_call_result *res, struct 
         fill_find(call, res, r);
         return;
     case OP_FETCH:
-        fill_fetch(res, r);
+        fill_fetch(call, res, r);
         return;
     case OP_CALENDAR_VIEW:
         if (one == NULL)
@@ -421,22 +503,44 @@ static void fill(struct backend_call *call, struct ews_call_result *res, struct 
 
 static void call_free(struct backend_call *call)
 {
+    for (size_t i = 0; i < call->n_fetched; i++)
+        free(call->fetched[i]);
+    free(call->fetched);
     for (size_t i = 0; call->answered_ids && i < call->n_sent; i++)
         free(call->answered_ids[i]);
     free(call->answered_ids);
     free(call);
 }
 
+/* The ResponseCode of the first failed message, with its MessageText when there is one:
+ * the server's words, for the log and the decision record. */
+static const char *message_words(struct backend_call *call, const struct ews_call_result *res)
+{
+    const char *name = ews_error_name(res->code);
+    for (size_t i = 0; res->response && i < res->response->n_messages; i++) {
+        const struct ews_response_message *msg = &res->response->messages[i];
+        if (msg->cls != EWS_CLASS_ERROR)
+            continue;
+        if (msg->response_code_text)
+            name = msg->response_code_text;
+        if (msg->message_text == NULL)
+            break;
+        snprintf(call->error, sizeof(call->error), "%s: %s", name, msg->message_text);
+        return call->error;
+    }
+    return name;
+}
+
 static void on_ews_done(struct ews_call_result *res, void *userdata)
 {
     struct backend_call *call = userdata;
     struct backend_result r = {
-        .status = status_of(res),
+        .status = item_status(call, res, status_of(res)),
         .retry_ms = res->backoff_ms,
         .fate_unknown = fate_unknown_of(res),
     };
     if (r.status != BACKEND_OK)
-        r.error = res->status == EWS_CALL_OK || res->error == NULL ? ews_error_name(res->code)
+        r.error = res->status == EWS_CALL_OK || res->error == NULL ? message_words(call, res)
                                                                    : res->error;
     fill(call, res, &r);
     call->cb(&r, call->ud);
@@ -466,6 +570,10 @@ static int post(struct ews_backend *b, const char *operation, char *envelope, en
 
 static const char *const ITEM_CLASS_FIELD[] = {"item:ItemClass"};
 static const char *const ATTACHMENTS_FIELD[] = {"item:Attachments"};
+/* AllProperties carries the attendees on Exchange, not on grommunio Gromox: asked for by
+ * name, every server sends them (the policy counts and checks them). */
+static const char *const ATTENDEE_FIELDS[] = {"calendar:RequiredAttendees",
+                                              "calendar:OptionalAttendees", "calendar:Resources"};
 
 /* One page of FOLDER's items whose class starts with one of CLASSES: ids and classes. */
 static struct ews_find_item_args class_page(const struct ews_backend *b, const char *folder,
@@ -498,13 +606,36 @@ static int op_find(struct backend *be, size_t offset, backend_cb cb, void *ud,
     return rc;
 }
 
+static int op_list_calendar(struct backend *be, size_t offset, backend_cb cb, void *ud,
+                            struct backend_call **call)
+{
+    struct ews_backend *b = (struct ews_backend *)be;
+    struct ews_find_item_args args = {
+        .folder = {.distinguished_id = "calendar", .mailbox = b->folder_owner},
+        .shape = EWS_SHAPE_ALL_PROPERTIES,
+        .view = EWS_VIEW_INDEXED,
+        .offset = offset > 1000000 ? 1000000 : (int)offset,
+        .max_entries = FIND_PAGE_SIZE,
+    };
+    int rc = post(b, "FindItem", ews_build_find_item(&b->ctx, &args), OP_FIND, cb, ud, call);
+    if (rc == 0)
+        (*call)->offset = offset;
+    return rc;
+}
+
 static int op_fetch(struct backend *be, const struct item_id *ids, size_t n, backend_cb cb,
                     void *ud, struct backend_call **call)
 {
     struct ews_backend *b = (struct ews_backend *)be;
-    return post(b, "GetItem",
-                ews_build_get_item(&b->ctx, ids, n, EWS_SHAPE_ALL_PROPERTIES, NULL, 0), OP_FETCH,
-                cb, ud, call);
+    char *env = ews_build_get_item(&b->ctx, ids, n, EWS_SHAPE_ALL_PROPERTIES, ATTENDEE_FIELDS, 3);
+    int rc = post(b, "GetItem", env, OP_FETCH, cb, ud, call);
+    if (rc == 0) {
+        (*call)->fetched = xcalloc(n ? n : 1, sizeof(*(*call)->fetched));
+        for (size_t i = 0; i < n; i++)
+            (*call)->fetched[i] = xstrdup(ids[i].id ? ids[i].id : "");
+        (*call)->n_fetched = n;
+    }
+    return rc;
 }
 
 static int op_calendar_view(struct backend *be, time_t start, time_t end, backend_cb cb, void *ud,
@@ -762,6 +893,7 @@ static const struct backend_ops ews_ops = {
     .subscribe = op_subscribe,
     .listen = op_listen,
     .listen_stop = op_listen_stop,
+    .list_calendar = op_list_calendar,
     .expand_group = op_expand_group,
     .find_sent_responses = op_find_sent_responses,
 };

@@ -597,6 +597,39 @@ static int read_field_tolerant(struct pctx *p, const struct item_field *f, const
     return 0;
 }
 
+/* Whether A and B are the same element: name, attributes and content alike. */
+static bool same_element(const xmlNode *a, const xmlNode *b)
+{
+    xmlBufferPtr ba = xmlBufferCreate(), bb = xmlBufferCreate();
+    bool same = ba && bb && xmlNodeDump(ba, a->doc, (xmlNode *)a, 0, 0) >= 0 &&
+                xmlNodeDump(bb, b->doc, (xmlNode *)b, 0, 0) >= 0 &&
+                strcmp((const char *)xmlBufferContent(ba), (const char *)xmlBufferContent(bb)) == 0;
+    xmlBufferFree(ba);
+    xmlBufferFree(bb);
+    return same;
+}
+
+/* A field sent twice (grommunio Gromox repeats t:StartTimeZone on a series' master): the
+ * same element again is skipped; a different one leaves a SPARE field as first sent and
+ * makes the item unusable when meetingd decides with it (which would it be?). Returns 0 or
+ * ITEM_UNUSABLE. */
+static int duplicate_field(struct pctx *p, const struct item_field *f, const xmlNode *was,
+                           const xmlNode *again)
+{
+    if (same_element(was, again)) {
+        log_debug("EWS response: %s: t:%s sent twice alike; the second is skipped", p->where,
+                  f->name);
+        return 0;
+    }
+    if (f->need == SPARE) {
+        log_warn("EWS response: %s: t:%s sent twice, differently; the first counts", p->where,
+                 f->name);
+        return 0;
+    }
+    snprintf(p->skipped, sizeof(p->skipped), "%s: t:%s sent twice, differently", p->where, f->name);
+    return ITEM_UNUSABLE;
+}
+
 /* Parse one item element (any element of the types namespace) into *it (initialised).
  * Returns 0, -1 (the response is unusable) or ITEM_UNUSABLE (this item is). */
 int parse_item(struct pctx *p, const xmlNode *n, struct item *it)
@@ -607,6 +640,7 @@ int parse_item(struct pctx *p, const xmlNode *n, struct item *it)
     it->kind = kind_of((const char *)n->name);
     p->attendee_cap = it->n_attendees;
     uint64_t seen = 0;
+    const xmlNode *first[N_ITEM_FIELDS];
     FOR_EACH_EL(c, n)
     {
         if (!ns_is(c, NS_T))
@@ -615,9 +649,14 @@ int parse_item(struct pctx *p, const xmlNode *n, struct item *it)
             const struct item_field *f = &item_fields[i];
             if (strcmp((const char *)c->name, f->name) != 0)
                 continue;
-            if (seen & (UINT64_C(1) << i))
-                return ep_fail(p, "duplicate t:%s", f->name);
+            if (seen & (UINT64_C(1) << i)) {
+                int rc = duplicate_field(p, f, first[i], c);
+                if (rc != 0)
+                    return rc;
+                break;
+            }
             seen |= UINT64_C(1) << i;
+            first[i] = c;
             int rc = read_field_tolerant(p, f, c, it);
             if (rc < 0)
                 return rc;

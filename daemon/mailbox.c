@@ -129,6 +129,9 @@ static void poll_free(struct mailbox_poll *p)
     free(p->queue);
     strlist_free(&p->seen);
     strlist_free(&p->unsettled);
+    for (size_t i = 0; i < p->n_masters; i++)
+        item_free(p->masters[i]);
+    free(p->masters);
     if (p->backend)
         p->backend->ops->free(p->backend);
     confref_put(p->conf);
@@ -329,6 +332,7 @@ void mailbox_poll_done(struct mailbox *m)
      * superseded request's successor, or an answered one the server kept (to be swept). */
     bool acted = p->again || (p->acted && p->left_behind);
     bool again = p->again || mailbox_stream_take_poke(m);
+    bool retry = p->retry_items;
     bool failures = p->item_failures > 0;
     if (!failures && !m->stopping)
         compact_ledger(m);
@@ -344,6 +348,12 @@ void mailbox_poll_done(struct mailbox *m)
          * pass says all it can. */
         if (acted && !m->env.dry_run && ++m->once_passes < ONCE_MAX_PASSES) {
             schedule(m, 0.0);
+            return;
+        }
+        /* An item the server failed for now is tried again within its own budget
+         * (mailbox_trouble.c), after a pause that grows with the passes. */
+        if (retry && ++m->once_passes < ONCE_MAX_PASSES) {
+            schedule(m, backoff_delay(m->env.backoff, m->once_passes, false, 0));
             return;
         }
         finish(m, failures || m->once_undone);
@@ -429,6 +439,11 @@ static const step_handler handlers[STEP_COUNT] = {
     [STEP_SYNC] = mailbox_after_sync,
     [STEP_SUBSCRIBE] = mailbox_after_subscribe,
     [STEP_SETTLE] = mailbox_after_settle,
+    [STEP_REMOVE_FIND] = mailbox_after_remove_find,
+    [STEP_REMOVE_DELETE] = mailbox_after_remove_delete,
+    [STEP_REMOVE_MOVE] = mailbox_after_remove_move,
+    [STEP_MASTERS] = mailbox_after_masters,
+    [STEP_BOOKED_ITEM] = mailbox_after_booked_item,
     [STEP_BATCH_CALENDAR] = mailbox_after_batch_calendar,
     [STEP_BATCH_ANSWER] = mailbox_after_batch_answer,
     [STEP_BATCH_REMOVE] = mailbox_after_batch_remove,
@@ -447,7 +462,8 @@ static const step_handler handlers[STEP_COUNT] = {
 static bool only_reads(enum mailbox_step step)
 {
     return step == STEP_FIND || step == STEP_FETCH || step == STEP_VERIFY ||
-           step == STEP_CALENDAR || step == STEP_SETTLE || step == STEP_BATCH_CALENDAR || step == STEP_EXPAND_GROUP ||
+           step == STEP_CALENDAR || step == STEP_SETTLE || step == STEP_REMOVE_FIND ||
+           step == STEP_MASTERS || step == STEP_BATCH_CALENDAR || step == STEP_EXPAND_GROUP ||
            step == STEP_APPROVAL_EXPAND || step == STEP_APPROVAL_FIND ||
            step == STEP_APPROVAL_FETCH || step == STEP_APPROVAL_VERIFY ||
            step == STEP_APPROVAL_LOOKUP || step == STEP_SYNC || step == STEP_SUBSCRIBE;
@@ -597,6 +613,7 @@ void mailbox_free(struct mailbox *m)
     mailbox_stream_free(m);
     approvals_close(m->approvals);
     strlist_free(&m->dry_run_seen);
+    mailbox_retries_free(m->retries);
     free(m->name);
     free(m);
 }

@@ -14,12 +14,24 @@
  * Left to the per-item path: answers of unknown outcome (they are verified first), requests
  * out of date, requests whose span does not fit the batch's view, and what needs more steps
  * than an answer (left alone, forwarded to delegates, dry run: FOLLOW_DECIDED; conflicting
- * occurrences and attachments after the answer: FOLLOW_OCCURRENCES).
+ * occurrences and attachments after the answer, a booked item nothing links:
+ * FOLLOW_OCCURRENCES).
+ *
+ * What a server lacks (capability.h) sends its items down the per-item path too, where the
+ * fallbacks are: cancellations unless RemoveItem is known to work (mailbox_remove.c), and
+ * requests where the views show series as masters (mailbox_series.c): while that is not
+ * known, the batch's view is judged against the calendar's series before deciding
+ * (mailbox_batch_series_listed), and a view that lacks a series' occurrences has every
+ * request of the batch decided alone (FOLLOW_ALONE). A failed item is sorted as on the
+ * per-item path (mailbox_trouble_settle): failed for good with the server's words, tried
+ * again next poll within its budget, or the end of the poll; a batch refused as a whole as
+ * unreadable (a SOAP Client fault) is answered one by one.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "capability.h"
 #include "ledger.h"
 #include "log.h"
 #include "mailbox_int.h"
@@ -97,17 +109,29 @@ static void needed_span(const struct mailbox *m, const struct item *it, time_t *
         *end = *start + 60;
 }
 
+static enum capability_state capability(const struct mailbox *m, enum capability cap)
+{
+    return capability_get(m->poll->backend->keys[BACKEND_SCOPE_SERVER], cap);
+}
+
+/* A server whose views show series as masters (capability.h) has its requests decided one
+ * by one, where the series are expanded (mailbox_series.c); while that is not known, the
+ * batch's view is judged when it comes (mailbox_batch_series_listed). */
 static bool batchable_request(const struct mailbox *m, const struct item *it)
 {
     return it->kind == ITEM_MEETING_REQUEST && !it->is_out_of_date &&
-           (m->env.dry_run || ledger_state(m->ledger, it->id.id) != LEDGER_INTENT);
+           capability(m, CAP_VIEW_EXPANDS) != CAP_NO &&
+           (m->env.dry_run || !mailbox_answer_outstanding(m, it->id.id));
 }
 
+/* Only where RemoveItem is known to work: elsewhere the per-item path finds out, and has
+ * the fallback (mailbox_remove.c). */
 static bool batchable_cancel(const struct mailbox *m, const struct item *it)
 {
     const struct conf_policy *policy = m->poll->policy;
     return it->kind == ITEM_MEETING_CANCELLATION && policy->remove_canceled_meetings &&
-           policy->automate != CONF_AUTOMATE_NONE && !m->env.dry_run;
+           policy->automate != CONF_AUTOMATE_NONE && !m->env.dry_run &&
+           capability(m, CAP_REMOVE_ITEM) == CAP_YES;
 }
 
 static void take_item(struct mailbox_batch *b, struct item **slot)
@@ -129,7 +153,8 @@ static struct mailbox_batch *take_batch(struct mailbox *m)
             struct item *it = p->queue[i];
             if (it == NULL || it->id.id == NULL || mailbox_done_before(m, it->id.id))
                 continue;
-            if (it->associated_calendar_item_id.id != NULL)
+            /* Only a request says so: Gromox links cancellations, not requests. */
+            if (it->associated_calendar_item_id.id != NULL && it->kind == ITEM_MEETING_REQUEST)
                 m->server_links_calendar = true;
             if (!batchable_request(m, it)) {
                 if (pass == 1 && batchable_cancel(m, it)) {
@@ -199,6 +224,8 @@ static void decide(struct mailbox *m, struct mailbox_batch *b, struct mailbox_wo
     w->calendar = b->calendar;
     w->n_calendar = b->n_calendar;
     w->calendar_borrowed = true;
+    w->view_start = b->view_start;
+    w->view_end = b->view_end;
     mailbox_decide_work(m, w, (const struct item *const *)view, b->n_calendar + b->n_booked);
 }
 
@@ -383,7 +410,9 @@ static void after_answer_arrived(struct mailbox *m, struct mailbox_batch *b, siz
         return;
     const struct policy_rewrite *rw = &w->result.rewrite;
     if (w->result.n_declined_occurrences > 0 || rw->delete_attachments ||
-        (rw->needed && m->poll->backend->ops->rewrite_many == NULL)) {
+        (rw->needed && (m->poll->backend->ops->rewrite_many == NULL ||
+                        mailbox_find_own_calendar_item(w) == NULL))) {
+        /* The per-item path looks the booked item up where nothing links it (Gromox). */
         w->followup = FOLLOW_OCCURRENCES;
         return;
     }
@@ -396,8 +425,8 @@ static void after_answer_arrived(struct mailbox *m, struct mailbox_batch *b, siz
 /* The outcome of one answer: recorded as done (in RECS), or sorted as mailbox_answer_failed
  * does; a request-level status is noted in WORST. */
 static void settle_answer(struct mailbox *m, size_t index, enum backend_status s, char **moved,
-                          struct ledger_record *rec, struct backend_result *worst,
-                          unsigned retry_ms, bool unknown)
+                          const char *words, struct ledger_record *rec,
+                          struct backend_result *worst, unsigned retry_ms, bool unknown)
 {
     struct mailbox_batch *b = m->poll->batch;
     struct mailbox_work *w = b->requests[index];
@@ -418,8 +447,13 @@ static void settle_answer(struct mailbox *m, size_t index, enum backend_status s
         after_answer_arrived(m, b, index);
         return;
     }
-    /* A lost reply is no failure: the next poll finds out and records the truth. */
-    mailbox_emit_work_decision(m, w, unknown ? "unknown" : "failed");
+    /* A lost reply is no failure: the next poll finds out and records the truth. A failure
+     * for good is recorded with the server's words. */
+    struct backend_result one = {.status = s, .retry_ms = retry_ms, .error = words};
+    if (unknown)
+        mailbox_emit_work_decision(m, w, "unknown");
+    else if (!mailbox_failure_permanent(&one))
+        mailbox_emit_work_decision(m, w, "failed");
     if (s == BACKEND_ITEM_GONE) {
         log_info("mailbox %s: \"%s\" is gone (%s)", m->name, subject(w->item),
                  backend_status_name(s));
@@ -430,14 +464,35 @@ static void settle_answer(struct mailbox *m, size_t index, enum backend_status s
         rec->action = "superseded";
         m->poll->again = true;
         w->followup = FOLLOW_SUPERSEDED;
-    } else {
-        if (s == BACKEND_ITEM_REFUSED)
-            m->poll->item_failures++;
-        else
-            note_failure(worst, s, retry_ms);
+    } else if (!mailbox_trouble_settle(m, w, w->item, "answering", &one)) {
+        note_failure(worst, s, retry_ms);
         log_error("mailbox %s: answering for \"%s\" failed: %s", m->name, subject(w->item),
-                  backend_status_name(s));
+                  mailbox_reason(&one));
     }
+}
+
+/* The server's words for item I (or the request's), NULL when it gave none. */
+static const char *words_at(const struct backend_result *r, size_t i)
+{
+    if (r->item_errors != NULL && i < r->n_item_status && r->item_errors[i] != NULL)
+        return r->item_errors[i];
+    return r->item_status == NULL ? r->error : NULL;
+}
+
+/* A batch of answers the server refused as a whole, as one it cannot read (a SOAP Client
+ * fault: Gromox's answer to what it does not implement): which item it could not read is
+ * not known, so each goes the per-item path, where one that is refused fails alone. */
+static bool refused_as_a_whole(struct mailbox *m, const struct backend_result *r)
+{
+    struct mailbox_batch *b = m->poll->batch;
+    if (r->status != BACKEND_UNSUPPORTED || r->item_status != NULL || b->n_sent < 2)
+        return false;
+    log_warn("mailbox %s: the server refused a batch of %zu answers as a whole (%s); "
+             "answering them one by one",
+             m->name, b->n_sent, mailbox_reason(r));
+    for (size_t j = 0; j < b->n_sent; j++)
+        b->requests[b->sent[j]]->followup = FOLLOW_DECIDED;
+    return true;
 }
 
 void mailbox_after_batch_answer(struct mailbox *m, struct backend_result *r)
@@ -448,11 +503,17 @@ void mailbox_after_batch_answer(struct mailbox *m, struct backend_result *r)
     size_t n_recs = 0;
     /* Only a request-level failure can leave an answer's fate unknown. */
     bool unknown = r->item_status == NULL && r->fate_unknown;
+    if (refused_as_a_whole(m, r)) {
+        free(recs);
+        next_answers(m);
+        return;
+    }
     group(m, true);
     for (size_t j = 0; j < b->n_sent; j++) {
         enum backend_status s = status_at(r, j, b->n_sent);
         char **moved = r->moved_ids && j < r->n_item_status ? &r->moved_ids[j] : NULL;
-        settle_answer(m, b->sent[j], s, moved, &recs[n_recs], &worst, r->retry_ms, unknown);
+        settle_answer(m, b->sent[j], s, moved, words_at(r, j), &recs[n_recs], &worst, r->retry_ms,
+                      unknown);
         n_recs += recs[n_recs].action != NULL;
     }
     /* The decision record first: a crash between the two leaves the intents, whose check
@@ -519,12 +580,13 @@ void mailbox_after_batch_remove(struct mailbox *m, struct backend_result *r)
             log_info("mailbox %s: removed cancelled meeting \"%s\" from the calendar", m->name,
                      subject(it));
         } else if (action == NULL) {
-            log_error("mailbox %s: removing a cancelled meeting for \"%s\" failed: %s", m->name,
-                      subject(it), backend_status_name(s));
-            if (s == BACKEND_ITEM_REFUSED)
-                m->poll->item_failures++;
-            else
+            struct backend_result one = {
+                .status = s, .retry_ms = r->retry_ms, .error = words_at(r, j)};
+            if (!mailbox_trouble_settle(m, NULL, it, "removing a cancelled meeting", &one)) {
+                log_error("mailbox %s: removing a cancelled meeting for \"%s\" failed: %s", m->name,
+                          subject(it), mailbox_reason(&one));
                 note_failure(&worst, s, r->retry_ms);
+            }
         }
         m->poll->again |= s == BACKEND_OUT_OF_DATE;
         if (action != NULL)
@@ -603,7 +665,23 @@ void mailbox_after_batch_calendar(struct mailbox *m, struct backend_result *r)
         return;
     }
     mailbox_take_items(r, &b->calendar, &b->n_calendar);
-    decide_all(m, b);
+    if (!mailbox_series_batch_listing(m, (const struct item *const *)b->calendar, b->n_calendar))
+        mailbox_batch_series_listed(m);
+}
+
+void mailbox_batch_series_listed(struct mailbox *m)
+{
+    struct mailbox_batch *b = m->poll->batch;
+    if (mailbox_series_view_whole(m, (const struct item *const *)b->calendar, b->n_calendar,
+                                  b->view_start, b->view_end)) {
+        decide_all(m, b);
+    } else {
+        log_info("mailbox %s: the calendar view does not list the occurrences of recurring "
+                 "series: the %zu request(s) of the batch are decided one by one",
+                 m->name, b->n_requests);
+        for (size_t i = 0; i < b->n_requests; i++)
+            b->requests[i]->followup = FOLLOW_ALONE;
+    }
     next_answers(m);
 }
 
@@ -651,9 +729,11 @@ bool mailbox_batch_next_followup(struct mailbox *m)
             mailbox_answer_decided(m);
             break;
         case FOLLOW_OCCURRENCES:
-            mailbox_decline_next_occurrence(m);
+            if (!mailbox_find_booked_item(m))
+                mailbox_decline_next_occurrence(m);
             break;
         case FOLLOW_GROUPS:
+        case FOLLOW_ALONE:
             restart_alone(w);
             mailbox_start_item(m);
             break;

@@ -223,6 +223,7 @@ void mailbox_after_fetch(struct mailbox *m, struct backend_result *r)
         mailbox_poll_fail(m, "GetItem", r);
         return;
     }
+    mailbox_fetch_failures(m, r);
     mailbox_take_items(r, &p->queue, &p->n_queue);
     mailbox_next_inbox_batch(m);
 }

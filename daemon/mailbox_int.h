@@ -56,6 +56,11 @@ enum mailbox_step {
     STEP_FORWARD,            /* a tentatively booked request to the delegates */
     STEP_SHOW_FREE,          /* a held request's placeholder shows Free */
     STEP_SETTLE,             /* the calendar item of an intent whose request left the Inbox */
+    STEP_REMOVE_FIND,        /* no RemoveItem: the cancelled meeting's calendar item ... */
+    STEP_REMOVE_DELETE,      /* ... deleted ... */
+    STEP_REMOVE_MOVE,        /* ... and the cancellation moved to Deleted Items */
+    STEP_MASTERS,            /* the calendar's series, where views do not expand them */
+    STEP_BOOKED_ITEM,        /* the calendar item an answer made, where nothing links it */
     STEP_BATCH_CALENDAR,     /* the calendar over all the batch's requests */
     STEP_BATCH_ANSWER,       /* up to batch_size answers in one request */
     STEP_BATCH_REMOVE,       /* up to batch_size cancelled meetings off the calendar */
@@ -81,6 +86,9 @@ enum mailbox_followup {
     FOLLOW_SUPERSEDED,  /* the server said out of date: set aside */
     FOLLOW_GROUPS,      /* its decision needs a distribution group not known yet: decided
                            alone, from a fresh calendar view, after the group is expanded */
+    FOLLOW_ALONE,       /* the batch could not decide or answer it (a view without the
+                           series' occurrences, a batch the server refused as a whole):
+                           the per-item path from the start */
 };
 
 /* The item being worked on. */
@@ -95,8 +103,9 @@ struct mailbox_work {
     struct policy_result result;
     bool have_result;
     size_t occ_decline_pos;
-    char *moved_request_id; /* where answering moved the request, NULL if unknown */
-    char *expanding;        /* the distribution group being expanded (mailbox_groups.c) */
+    char *moved_request_id;      /* where answering moved the request, NULL if unknown */
+    time_t view_start, view_end; /* the calendar view's window */
+    char *expanding;             /* the distribution group being expanded (mailbox_groups.c) */
 };
 
 /* One poll, from the first page of the Inbox to the last item. */
@@ -120,14 +129,19 @@ struct mailbox_poll {
     struct mailbox_work *work;
     struct mailbox_batch *batch; /* the batch of this poll (mailbox_batch.c), or NULL */
 
-    bool acted;                     /* this poll answered or removed something */
-    bool left_behind;               /* ... and the server may have kept its message in the Inbox
-                                       (no moved id came back) */
-    bool reached;                   /* a request of this poll got through: the server is there */
-    bool again;                     /* a superseded request: look again right away */
-    unsigned item_failures;         /* items that failed for good in this poll */
-    bool collect_seen;              /* this poll lists the Inbox for the ledger's compaction */
-    struct strlist seen;            /* ids of every meeting message in the Inbox (collect_seen) */
+    bool acted;             /* this poll answered or removed something */
+    bool left_behind;       /* ... and the server may have kept its message in the Inbox
+                               (no moved id came back) */
+    bool reached;           /* a request of this poll got through: the server is there */
+    bool again;             /* a superseded request: look again right away */
+    unsigned item_failures; /* items that failed for good in this poll */
+    bool retry_items;       /* an item failed "retry later": --once looks again */
+    bool collect_seen;      /* this poll lists the Inbox for the ledger's compaction */
+    struct item **masters;  /* the calendar's series (mailbox_series.c), once listed */
+    size_t n_masters;
+    bool masters_listed;
+    bool listing_for_batch; /* the listing was sent for the batch's view (mailbox_batch.c) */
+    struct strlist seen;    /* ids of every meeting message in the Inbox (collect_seen) */
     struct approval_pass *approval; /* after the Inbox: held requests (mailbox_approval.c) */
 
     /* Pending intents not (yet) found in the Inbox listing: settled after it
@@ -147,9 +161,10 @@ struct mailbox {
     ev_timer timer;
     enum mailbox_state state;
     bool stopping;
-    /* The server has linked a meeting message to its calendar item (AssociatedCalendarItemId):
+    /* The server has linked a meeting request to its calendar item (AssociatedCalendarItemId):
      * it puts requests on the calendar when they arrive, so a request without its calendar
-     * item was declined or deleted. grommunio Gromox links nothing and puts nothing there. */
+     * item was declined or deleted. grommunio Gromox links no request (cancellations only)
+     * and puts nothing there. */
     bool server_links_calendar;
     struct mailbox_stats stats;
     struct strlist dry_run_seen; /* ids decided in --dry-run (the ledger stays untouched) */
@@ -166,6 +181,7 @@ struct mailbox {
     struct mailbox_sync *sync;        /* the Inbox's sync state (mailbox_sync.c) */
     struct mailbox_stream *stream;    /* its notifications (mailbox_stream.c), NULL if none */
     bool paused; /* its state cannot be written: it sends nothing (mailbox_state.c) */
+    struct item_retries *retries; /* failed attempts per item (mailbox_trouble.c) */
 };
 
 /* mailbox.c */
@@ -238,6 +254,8 @@ void mailbox_batch_start(struct mailbox *m);
 bool mailbox_batch_next_followup(struct mailbox *m);
 void mailbox_batch_free(struct mailbox_batch *b);
 void mailbox_after_batch_calendar(struct mailbox *m, struct backend_result *r);
+/* The batch's view can be judged (mailbox_series.c listed the series): decide. */
+void mailbox_batch_series_listed(struct mailbox *m);
 void mailbox_after_batch_answer(struct mailbox *m, struct backend_result *r);
 void mailbox_after_batch_remove(struct mailbox *m, struct backend_result *r);
 void mailbox_after_batch_rewrite(struct mailbox *m, struct backend_result *r);
@@ -247,7 +265,6 @@ struct mailbox_work *mailbox_work_new(struct item *item);
 void mailbox_work_free(struct mailbox_work *w);
 void mailbox_start_item(struct mailbox *m);
 void mailbox_item_finished(struct mailbox *m);
-void mailbox_item_failed(struct mailbox *m, const char *what, const struct backend_result *r);
 void mailbox_answer_failed(struct mailbox *m, const char *what, const struct backend_result *r);
 /* The outcome of the request that carried out the decision (an answer, or the forward of a
  * request left alone): recorded as OUTCOME in the decision record and as done in the ledger
@@ -269,8 +286,9 @@ void mailbox_answer_decided(struct mailbox *m);
 void mailbox_remove_old_request(struct mailbox *m);
 void mailbox_after_verify(struct mailbox *m, struct backend_result *r);
 void mailbox_after_calendar(struct mailbox *m, struct backend_result *r);
+/* The calendar is complete: settle an unsettled answer, or decide. */
+void mailbox_calendar_ready(struct mailbox *m);
 void mailbox_after_answer(struct mailbox *m, struct backend_result *r);
-void mailbox_after_remove_cancelled(struct mailbox *m, struct backend_result *r);
 void mailbox_after_remove_old(struct mailbox *m, struct backend_result *r);
 /* Decides the item whose calendar is read (again, after a group was expanded). */
 void mailbox_decide(struct mailbox *m);
@@ -300,6 +318,64 @@ void mailbox_after_approval_fetch(struct mailbox *m, struct backend_result *r);
 void mailbox_after_approval_verify(struct mailbox *m, struct backend_result *r);
 void mailbox_after_approval_lookup(struct mailbox *m, struct backend_result *r);
 void mailbox_after_approval_answer(struct mailbox *m, struct backend_result *r);
+
+/* mailbox_remove.c */
+void mailbox_remove_cancelled(struct mailbox *m);
+void mailbox_after_remove_cancelled(struct mailbox *m, struct backend_result *r);
+void mailbox_after_remove_find(struct mailbox *m, struct backend_result *r);
+void mailbox_after_remove_delete(struct mailbox *m, struct backend_result *r);
+void mailbox_after_remove_move(struct mailbox *m, struct backend_result *r);
+
+/* mailbox_trouble.c */
+struct item_retries;
+/* A failed request about the work item, sorted: the whole poll, this item for good
+ * (recorded as failed), or this item again next poll (within its budget). */
+void mailbox_item_trouble(struct mailbox *m, const char *what, const struct backend_result *r);
+/* The same for item IT of work W (NULL for a cancellation) without going on: false when R
+ * concerns the whole poll (the caller ends it), true when the item is settled (recorded as
+ * failed, or counted to be tried again next poll). For batches (mailbox_batch.c). */
+bool mailbox_trouble_settle(struct mailbox *m, const struct mailbox_work *w, const struct item *it,
+                            const char *what, const struct backend_result *r);
+/* Whether the ledger holds an answer to ID whose outcome is unknown (to be checked). */
+bool mailbox_answer_outstanding(const struct mailbox *m, const char *id);
+/* Whether R concerns the whole mailbox (credentials, account, server configuration). */
+bool mailbox_failure_mailbox_wide(const struct backend_result *r);
+/* Whether R fails its item for good (then recorded with the server's words). */
+bool mailbox_failure_permanent(const struct backend_result *r);
+/* The messages a fetch could not get one by one (r->failures). */
+void mailbox_fetch_failures(struct mailbox *m, const struct backend_result *r);
+/* Records ITEM as failed for good (ledger, decision record with REASON, --once exit). */
+void mailbox_record_failed(struct mailbox *m, const struct item *item, const char *reason);
+/* The same for the item of work W (NULL: none), whose decision goes with the record. */
+void mailbox_record_work_failed(struct mailbox *m, const struct mailbox_work *w,
+                                const struct item *item, const char *reason);
+void mailbox_retries_forget(struct mailbox *m, const char *id);
+void mailbox_retries_free(struct item_retries *r);
+
+/* mailbox_series.c */
+/* After the calendar view: whether a listing of the calendar's series was sent (its answer
+ * goes on with mailbox_calendar_ready); else the series are expanded already. */
+bool mailbox_series_pending(struct mailbox *m);
+void mailbox_after_masters(struct mailbox *m, struct backend_result *r);
+/* Batches: after the batch's VIEW, whether the calendar's series must be listed before the
+ * view can be judged (then it is sent, and its answer goes on with
+ * mailbox_batch_series_listed). */
+bool mailbox_series_batch_listing(struct mailbox *m, const struct item *const *view, size_t n);
+/* Whether the batch's VIEW over [START, END) shows the calendar's series as they are (the
+ * server expands them, or none has occurrences there); false when the batch's requests must
+ * be decided one by one, where the series are expanded. */
+bool mailbox_series_view_whole(struct mailbox *m, const struct item *const *view, size_t n,
+                               time_t start, time_t end);
+/* The occurrences of W's request for the policy (from its recurrence where the server lists
+ * none). */
+struct policy_context;
+void mailbox_series_context(struct mailbox *m, struct mailbox_work *w, struct policy_context *ctx);
+
+/* mailbox_booked.c */
+/* After an acceptance: whether the booked calendar item must be looked up first (then its
+ * answer goes on with mailbox_decline_next_occurrence). */
+bool mailbox_find_booked_item(struct mailbox *m);
+void mailbox_after_booked_item(struct mailbox *m, struct backend_result *r);
 
 /* mailbox_after.c */
 /* The mailbox's own calendar item for W's request, or NULL (logged). */

@@ -55,16 +55,6 @@ void mailbox_item_finished(struct mailbox *m)
     mailbox_next_item(m);
 }
 
-/* An answer failed for this item only: keep the ledger's intent (so the next poll checks
- * and retries) and go on with the others. */
-void mailbox_item_failed(struct mailbox *m, const char *what, const struct backend_result *r)
-{
-    m->poll->item_failures++;
-    log_error("mailbox %s: %s for \"%s\" failed: %s", m->name, what, subject_of(m),
-              mailbox_reason(r));
-    mailbox_item_finished(m);
-}
-
 void mailbox_emit_work_decision(struct mailbox *m, const struct mailbox_work *w,
                                 const char *outcome)
 {
@@ -104,11 +94,8 @@ void mailbox_answer_failed(struct mailbox *m, const char *what, const struct bac
         m->poll->again = true;
         mailbox_remove_old_request(m);
         return;
-    case BACKEND_ITEM_REFUSED:
-        mailbox_item_failed(m, what, r);
-        return;
     default:
-        mailbox_poll_fail(m, what, r);
+        mailbox_item_trouble(m, what, r);
         return;
     }
 }
@@ -151,7 +138,10 @@ bool mailbox_action_arrived(struct mailbox *m, const struct backend_result *r, c
     const struct mailbox_work *w = m->poll->work;
     if (r->status != BACKEND_OK) {
         /* A lost reply is no failure: the next poll finds out and records the truth. */
-        mailbox_emit_decision(m, r->fate_unknown ? "unknown" : "failed");
+        if (r->fate_unknown)
+            mailbox_emit_decision(m, "unknown");
+        else if (!mailbox_failure_permanent(r)) /* else recorded with the server's words */
+            mailbox_emit_decision(m, "failed");
         mailbox_answer_failed(m, what, r);
         return false;
     }
@@ -176,7 +166,8 @@ void mailbox_after_answer(struct mailbox *m, struct backend_result *r)
         r->moved_id = NULL;
     }
     if (w->result.decision == POLICY_ACCEPT) {
-        mailbox_decline_next_occurrence(m);
+        if (!mailbox_find_booked_item(m))
+            mailbox_decline_next_occurrence(m);
     } else if (w->result.forward_to_delegates && !m->stopping) {
         /* The request moved; the delegates get it, or the meeting's calendar item, which
          * Exchange forwards as a meeting request too. */
@@ -239,6 +230,10 @@ enum own_item { OWN_UNANSWERED, OWN_ANSWERED, OWN_GONE, OWN_UNKNOWN };
 static enum own_item own_calendar_item(const struct mailbox_work *w)
 {
     const char *uid = w->item->uid;
+    enum item_response mine = w->item->my_response;
+    /* A server that keeps answered requests in the Inbox (Gromox) marks them answered. */
+    if (mine == RESPONSE_ACCEPT || mine == RESPONSE_TENTATIVE || mine == RESPONSE_DECLINE)
+        return OWN_ANSWERED;
     if (uid == NULL)
         return OWN_UNKNOWN;
     bool found = false;
@@ -271,7 +266,8 @@ bool mailbox_answered_elsewhere(struct mailbox *m, struct mailbox_work *w)
         return false;
     log_notice("mailbox %s: \"%s\" was answered elsewhere (%s); leaving it alone", m->name,
                w->item->subject ? w->item->subject : "",
-               own == OWN_GONE ? "its calendar item is gone" : "its calendar item has an answer");
+               own == OWN_GONE ? "its calendar item is gone"
+                               : "it or its calendar item carries an answer");
     mailbox_emit_work_decision(m, w, "answered elsewhere");
     mailbox_record(m, false, w->item->id.id, "answered-elsewhere");
     return true;
@@ -289,7 +285,7 @@ void mailbox_decide_work(struct mailbox *m, struct mailbox_work *w,
         .n_calendar = n_calendar,
     };
     mailbox_groups_context(m, &ctx);
-    policy_time_series(w->item, ctx.calendar, ctx.n_calendar, &ctx, &w->occurrences);
+    mailbox_series_context(m, w, &ctx);
     w->n_occurrences = ctx.n_occurrences;
     policy_decide(m->poll->policy, w->item, &ctx, &w->result);
     w->have_result = true;
@@ -320,7 +316,13 @@ void mailbox_after_calendar(struct mailbox *m, struct backend_result *r)
         return;
     }
     mailbox_take_items(r, &w->calendar, &w->n_calendar);
-    if (!m->env.dry_run && ledger_state(m->ledger, w->item->id.id) == LEDGER_INTENT &&
+    if (!mailbox_series_pending(m))
+        mailbox_calendar_ready(m);
+}
+
+void mailbox_calendar_ready(struct mailbox *m)
+{
+    if (!m->env.dry_run && mailbox_answer_outstanding(m, m->poll->work->item->id.id) &&
         settle_by_uid(m))
         return;
     mailbox_decide(m);
@@ -341,6 +343,8 @@ static void gather_context(struct mailbox *m)
         end = start + MAX_CALENDAR_SPAN;
     if (end <= start)
         end = start + 60;
+    m->poll->work->view_start = start;
+    m->poll->work->view_end = end;
     MAILBOX_SEND(m, STEP_CALENDAR, "FindItem", calendar_view, start, end);
 }
 
@@ -432,24 +436,6 @@ static void verify_pending(struct mailbox *m)
 
 /* ---- cancellations ---------------------------------------------------------------------- */
 
-void mailbox_after_remove_cancelled(struct mailbox *m, struct backend_result *r)
-{
-    const struct item *it = m->poll->work->item;
-    if (r->status != BACKEND_OK) {
-        mailbox_emit_outcome(m, it, "remove", r->fate_unknown ? "unknown" : "failed", false);
-        mailbox_answer_failed(m, "removing a cancelled meeting", r);
-        return;
-    }
-    mailbox_emit_outcome(m, it, "remove", "removed", false);
-    mailbox_record(m, false, it->id.id, "remove");
-    m->stats.removed++;
-    m->poll->acted = true;
-    m->poll->left_behind = true;
-    log_info("mailbox %s: removed cancelled meeting \"%s\" from the calendar", m->name,
-             subject_of(m));
-    mailbox_item_finished(m);
-}
-
 static void handle_cancellation(struct mailbox *m)
 {
     const struct conf_policy *policy = m->poll->policy;
@@ -472,8 +458,7 @@ static void handle_cancellation(struct mailbox *m)
         mailbox_pause(m);
         return;
     }
-    struct backend_answer a = {BACKEND_REMOVE, &it->id, NULL};
-    MAILBOX_SEND(m, STEP_REMOVE_CANCELLED, "CreateItem", respond, &a, 1);
+    mailbox_remove_cancelled(m);
 }
 
 static void handle_request(struct mailbox *m)
@@ -486,7 +471,7 @@ static void handle_request(struct mailbox *m)
         mailbox_remove_old_request(m);
         return;
     }
-    if (!m->env.dry_run && ledger_state(m->ledger, it->id.id) == LEDGER_INTENT)
+    if (!m->env.dry_run && mailbox_answer_outstanding(m, it->id.id))
         verify_pending(m);
     else
         gather_context(m);
@@ -495,7 +480,8 @@ static void handle_request(struct mailbox *m)
 void mailbox_start_item(struct mailbox *m)
 {
     const struct item *it = m->poll->work->item;
-    if (it->associated_calendar_item_id.id != NULL)
+    /* Only a request says so: Gromox links cancellations, not requests. */
+    if (it->associated_calendar_item_id.id != NULL && it->kind == ITEM_MEETING_REQUEST)
         m->server_links_calendar = true;
     if (it->id.id == NULL || mailbox_done_before(m, it->id.id)) {
         mailbox_item_finished(m);

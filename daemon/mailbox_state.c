@@ -95,6 +95,8 @@ int mailbox_record_intents(struct mailbox *m, const struct ledger_record *recs,
 
 int mailbox_record(struct mailbox *m, bool intent, const char *id, const char *action)
 {
+    if (!intent)
+        mailbox_retries_forget(m, id);
     struct ledger_record rec = {intent ? LEDGER_INTENT : LEDGER_DONE, id, action};
     return write_state(m, &rec, NULL);
 }

@@ -68,6 +68,9 @@ struct policy_context {
     size_t n_occurrences;
     bool series_end_known;
     time_t series_end;
+    /* The occurrences come from the request's recurrence, not from the server's calendar
+     * (which listed none of them): the reasons name the ones checked. */
+    bool occurrences_from_recurrence;
     /* Distribution groups (NULL: no list entry is one): whether ADDRESS is a member of the
      * group ENTRY (a plain address of a list), nested groups followed; 1 yes, 0 no (or
      * ENTRY names no group), -1 not known yet. */

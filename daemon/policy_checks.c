@@ -404,10 +404,31 @@ static bool check_conflicts_single(struct decider *d)
     return false;
 }
 
+/* Says which occurrences were checked when meetingd took them from the recurrence (the
+ * server listed none): the first and last, and the dates. */
+static void name_expanded_occurrences(struct decider *d)
+{
+    if (!d->ctx->occurrences_from_recurrence || d->n_occ == 0)
+        return;
+    time_t *starts = xcalloc(d->n_occ, sizeof(*starts));
+    for (size_t i = 0; i < d->n_occ; i++)
+        starts[i] = d->occ[i].start;
+    char *dates = dates_text(starts, d->n_occ);
+    char first[64];
+    span_text(d->occ[0].start, d->occ[0].end, first, sizeof(first));
+    decider_add_check(d, "occurrences", POLICY_CHECK_INFO, false,
+                      "checked %zu occurrence%s of the series, taken from its recurrence (the "
+                      "first %s): %s",
+                      d->n_occ, d->n_occ == 1 ? "" : "s", first, dates);
+    free(dates);
+    free(starts);
+}
+
 static bool check_conflicts_series(struct decider *d)
 {
     const struct conf_policy *pol = d->pol;
     const struct policy_context *ctx = d->ctx;
+    name_expanded_occurrences(d);
     const struct item **first = xcalloc(d->n_occ, sizeof(*first));
     time_t *starts = xcalloc(d->n_occ, sizeof(*starts));
     size_t n = 0;

@@ -23,8 +23,9 @@ if the simulator sent an invalid response or hit an internal error) and checks t
 appeared in any output of meetingd or meetingctl.
 
 Environment: MEETINGD_BIN, MEETINGCTL_BIN (set by ctest; default: $MEETINGD_BUILD_DIR or
-build/ under the repository), MEETINGD_SCHEMA_DIR (default ../shared/ews-schema), and
-MEETINGD_SANITIZE=1 under ASan, which stretches every deadline (SLOW).
+build/ under the repository), MEETINGD_SCHEMA_DIR (default ../shared/ews-schema),
+MEETINGD_SANITIZE=1 under ASan, which stretches every deadline (SLOW), and
+MEETINGD_E2E_FLAVOR (exchange, the default, or gromox: the simulator's --flavor).
 """
 
 import datetime
@@ -48,6 +49,10 @@ import simharness as h  # noqa: E402
 
 DOMAIN = "example.com"
 SANITIZE = os.environ.get("MEETINGD_SANITIZE") == "1"
+# The server the simulator answers like (tests/ewssim --flavor): ctest runs the walkthrough
+# and the booking scenarios once per flavor (tests/CMakeLists.txt); a World whose test asks
+# for a flavor itself (sim_args) keeps it.
+FLAVOR = os.environ.get("MEETINGD_E2E_FLAVOR", "exchange")
 SLOW = 3.0 if SANITIZE else 1.0  # deadlines stretch under ASan; nothing asserts speed
 
 # The demo's policies: answer everything one way, remove cancelled meetings.
@@ -233,6 +238,9 @@ class World:
             self.write_secret(user, self.passwords[user])
             specs.append("%s:%s" % (addr(user), self.passwords[user]))
         extra = list(sim_args)
+        if "--flavor" not in extra:
+            extra += ["--flavor", FLAVOR]
+        self.flavor = extra[extra.index("--flavor") + 1]
         if keep_answered:
             extra.append("--keep-answered-requests")
         self.request_log = None

@@ -103,12 +103,12 @@ class BookingFeatures(e2e.TestCase):
         self.assertEqual(w.answers(mid), {}, "held without an answer")
         # The request stays where it was, untouched, for the delegates' decision.
         self.assertEqual([r["id"] for r in self.inbox(w, "room0")], [req_id])
-        self.assertEqual([c["my_response_type"] for c in w.calendar("room0", uid)],
-                         ["NoResponseReceived"])
         # TentativePendingApproval = false: the pending request shows as free on the room's
-        # calendar, blocking nothing while the delegates decide.
-        self.assertEqual([c["legacy_free_busy_status"] for c in w.calendar("room0", uid)],
-                         ["Free"])
+        # calendar, blocking nothing while the delegates decide. (grommunio Gromox puts
+        # nothing on the calendar for a request: there is nothing to show.)
+        placeholder = [] if w.flavor == "gromox" else [("NoResponseReceived", "Free")]
+        self.assertEqual([(c["my_response_type"], c["legacy_free_busy_status"])
+                          for c in w.calendar("room0", uid)], placeholder)
         for user in ("delegate0", "delegate1"):
             fwd = self.inbox(w, user)
             self.assertEqual([(f["uid"], f["subject"]) for f in fwd],
@@ -162,14 +162,18 @@ class BookingFeatures(e2e.TestCase):
         org = w.item("organizer0", mid)
         self.assertEqual([(a["name"], a["size"]) for a in org["attachments"]],
                          [("agenda.txt", 19), ("plan.bin", 768)])
-        room_before = w.calendar("room0", uid)[0]
-        self.assertEqual(len(room_before["attachments"]), 2)
+        # The room's calendar item: the server's placeholder, or (grommunio Gromox, which
+        # puts none there) the one the acceptance makes.
+        room_before = w.calendar("room0", uid)
+        self.assertEqual([len(c["attachments"]) for c in room_before],
+                         [] if w.flavor == "gromox" else [2])
         w.once(conf)
 
         self.assertEqual(w.answers(mid), {A("room0"): ["Accept"], A("attendee0"): ["Accept"]})
         room_after = w.calendar("room0", uid)
         self.assertEqual(len(room_after), 1)
-        self.assertEqual(room_after[0]["id"], room_before["id"])
+        if room_before:
+            self.assertEqual(room_after[0]["id"], room_before[0]["id"])
         self.assertEqual(room_after[0]["my_response_type"], "Accept")
         self.assertEqual(room_after[0]["attachments"], [])
         # Over EWS too: the item says it has none.
@@ -221,9 +225,11 @@ class BookingFeatures(e2e.TestCase):
         self.assertNotIn(old_id, [r["id"] for r in gone], "moving gives the item a new id")
         self.assertIn(("D", "superseded"),
                       [(l[0], l[2]) for l in w.ledger("room0") if l[3] == old_id])
-        # attendee0 keeps old messages: the outdated request stays, marked out of date.
+        # attendee0 keeps old messages: the outdated request stays, marked out of date
+        # (and on grommunio Gromox, which files nothing, the answered update too).
         left = [r for r in self.inbox(w, "attendee0") if r["uid"] == uid]
-        self.assertEqual([r["is_out_of_date"] for r in left], [True])
+        self.assertEqual(sorted(r["is_out_of_date"] for r in left),
+                         [False, True] if w.flavor == "gromox" else [True])
         # Both answered the update, once.
         self.assertEqual(w.answers(mid), {A("room0"): ["Accept"], A("attendee0"): ["Accept"]})
 

@@ -118,8 +118,9 @@ def main(argv=None):
                     "SCHEMA_DIR/ews-envelope-strict.xsd")
     ap.add_argument("--item-fault", type=parse_item_fault, action="append", default=[],
                     metavar="CODE[@OPERATION]:SUBJECT",
-                    help="the item of a CreateItem / UpdateItem whose subject contains SUBJECT "
-                    "fails alone with ResponseCode CODE (repeatable; see item_faults.py)")
+                    help="the item of a CreateItem / UpdateItem (or of OPERATION) whose subject "
+                    "contains SUBJECT fails alone with ResponseCode CODE; CODE Client refuses "
+                    "the whole request (repeatable; see item_faults.py)")
     ap.add_argument("--seed", type=int, default=0, help="seed of the fault draws")
     ap.add_argument("--fault", type=parse_fault, action="append", default=[],
                     metavar="KIND:RATE[:OPERATION]",

@@ -105,3 +105,4 @@ class FaultPlan:
                 if r < edge:
                     return spec.kind
             return None
+

@@ -10,7 +10,8 @@ attribute at its Exchange value, so `--flavor exchange` answers exactly as befor
 Validation (--validate): requests are checked against the schema as strictly as ever.
 A response is checked after schema_view() has undone exactly the documented deviations
 of the flavor (an empty t:Groups after t:Items; a Recurrence StartDate written as
-midnight xs:dateTime with microseconds; xsi:type on a fault's faultcode and faultstring)
+midnight xs:dateTime with microseconds; xsi:type on a fault's faultcode and faultstring;
+a series master's t:StartTimeZone written twice, as seen live)
 and nothing else, so any other departure from the
 schema is still reported as a simulator bug.
 
@@ -63,6 +64,16 @@ class Flavor:
     append_to_item_field = True
     # An organizer's update goes to every attendee, whatever the send mode says.
     updates_to_everyone = False
+    # A meeting cancellation carries the meeting's calendar fields (Start, End, Organizer,
+    # CalendarItemType...) and, like a request, its AssociatedCalendarItemId (else only UID and
+    # DateTimeStamp of them, but the AssociatedCalendarItemId whenever the calendar item
+    # exists, even on a server that never sends it with a request).
+    cancellation_has_calendar_fields = True
+    # t:StartTimeZone once (else twice, alike, on a series' master).
+    start_zone_once = True
+    # An answered request left in the Inbox shows the answer as its ResponseType and
+    # MyResponseType (seen live on Gromox; Exchange moves it to Deleted Items).
+    answer_marks_request = False
     # CreateItem of a meeting without t:UID still gives every copy the same UID.
     uid_without_t_uid = True
     # t:Recurrence only where asked for (else also whenever calendar:CalendarItemType,
@@ -110,6 +121,9 @@ class Gromox(Flavor):
     attendee_lists_apart = False
     cancels_removed_attendees = False
     decline_creates_calendar_item = False
+    cancellation_has_calendar_fields = False
+    start_zone_once = False
+    answer_marks_request = True
 
     def remove_item_fault(self):
         return 200, fault_bytes("SOAP:Client", GROMOX_UNKNOWN_NODE % "RemoveItem"), "Client"
@@ -124,6 +138,7 @@ class Gromox(Flavor):
                 b"Content-Length: %d\r\n\r\n" % len(stray)) + stray
 
     def schema_view(self, data):
+        data = _ZONE_TWICE.sub(rb"\1", data)
         data = _EMPTY_GROUPS.sub(rb"\1", data)
         data = _FAULT_XSI_TYPE.sub(rb"\1", data)
         return _START_DATETIME.sub(rb"\1\2", data)
@@ -134,6 +149,7 @@ _EMPTY_GROUPS = re.compile(rb"(</t:Items>|<t:Items />)<t:Groups />(?=</m:RootFol
 # Gromox types its fault's faultcode and faultstring with xsi:type="xsd:string", which the
 # SOAP schema's element declarations block.
 _FAULT_XSI_TYPE = re.compile(rb'(<fault(?:code|string)) xsi:type="xsd:string"')
+_ZONE_TWICE = re.compile(rb'(<t:StartTimeZone Id="[^"]*" Name="[^"]*" />)\1')
 _START_DATETIME = re.compile(
     rb"(<t:StartDate>\d{4}-\d\d-\d\d)T00:00:00\.000000Z(</t:StartDate>)")
 
@@ -149,6 +165,17 @@ def fault_bytes(code, text):
             '<faultstring xsi:type="xsd:string">%s</faultstring></SOAP:Fault>'
             '</SOAP:Body></SOAP:Envelope>' % (SOAP_NS, escape(code), escape(text))
             ).encode("utf-8")
+
+
+def client_fault(flavor, text):
+    """A bare SOAP Client fault (no EWS code): the request refused as unreadable. In the
+    flavor's own form (Gromox's, or a plain SOAP 1.1 one)."""
+    if flavor.name == "gromox":
+        return RawFault(200, fault_bytes("SOAP:Client", text), "Client")
+    body = ('<?xml version="1.0" encoding="utf-8"?>\n<s:Envelope xmlns:s="%s"><s:Body>'
+            '<s:Fault><faultcode>s:Client</faultcode><faultstring>%s</faultstring>'
+            '</s:Fault></s:Body></s:Envelope>' % (SOAP_NS, escape(text))).encode("utf-8")
+    return RawFault(500, body, "Client")
 
 
 def empty_response(op_name):
@@ -211,16 +238,31 @@ def after_set_attendees(flavor, item, uri):
     item.attendees = [a for a in item.attendees if a.role == role]
 
 
-def left_out(flavor, uri, shape):
-    """Whether the flavor omits uri although the shape includes it."""
+# What a cancellation keeps of the calendar fields on a server without them (seen live on
+# Gromox 3.10: UID and DateTimeStamp, nothing else of calendar:*).
+CANCELLATION_KEEPS = ("calendar:UID", "calendar:DateTimeStamp")
+
+
+def left_out(flavor, uri, shape, item=None):
+    """Whether the flavor omits uri of item although the shape includes it."""
+    bare_cancellation = (not flavor.cancellation_has_calendar_fields and item is not None
+                         and item.kind == "MeetingCancellation")
+    if bare_cancellation and uri.startswith("calendar:"):
+        return uri not in CANCELLATION_KEEPS
     if uri == "calendar:MeetingRequestWasSent":
         return not flavor.sends_meeting_request_was_sent
     if uri == "meeting:AssociatedCalendarItemId":
-        return not flavor.sends_associated_calendar_item_id
+        return not flavor.sends_associated_calendar_item_id and not bare_cancellation
     if uri in ATTENDEE_LISTS and shape.base == "AllProperties":
         return not flavor.all_properties_has_attendees and uri not in shape.additional
     return False
 
+
+
+def start_zone_twice(flavor, item):
+    """Whether t:StartTimeZone goes out twice: Gromox repeats it on a series' master."""
+    return (not flavor.start_zone_once and item.kind == "CalendarItem"
+            and item.recurrence is not None and not item.is_occurrence)
 
 
 def master_in_view(master, start, end):

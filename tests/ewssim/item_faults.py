@@ -1,12 +1,17 @@
-"""Per-item faults: one item of a batched request fails alone, the others go through.
+"""Per-item faults: one item of a request fails alone, the others go through.
 
 A spec is "CODE[@OPERATION]:SUBJECT". A response object of CreateItem (AcceptItem, DeclineItem,
 RemoveItem, ...) whose referenced item, or an ItemChange of UpdateItem whose item, has a
 subject containing SUBJECT is not processed: its ResponseMessage has ResponseClass="Error"
 and ResponseCode CODE; the other items of the same request are processed as usual and get
 their own messages, in order (what Exchange does for a batch). CODE must be a value of
-m:ResponseCodeType in the schema kit's messages.xsd, so that the answer stays valid;
-OPERATION (CreateItem or UpdateItem) limits the fault to that operation.
+m:ResponseCodeType in the schema kit's messages.xsd, so that the answer stays valid.
+
+Without OPERATION a fault applies to CreateItem and UpdateItem. With it, it applies to that
+operation only, and OPERATION may be any operation that addresses items by id (GetItem,
+DeleteItem, ...: the item is failed where the operation resolves it). CODE "Client" refuses
+the whole request instead, nothing done, with a bare SOAP Client fault in the flavor's form
+(as grommunio Gromox refuses a request it cannot read).
 
 Set at start with --item-fault CODE:SUBJECT (repeatable) or at run time with
 POST /sim/item-faults (one spec per line, blank lines and #comments ignored; replaces the
@@ -18,7 +23,9 @@ import threading
 import xml.etree.ElementTree as ET
 
 import faults
+import flavor
 import schema
+from soap import EwsError
 
 XS = "{http://www.w3.org/2001/XMLSchema}"
 _codes = None
@@ -43,7 +50,10 @@ def response_codes():
     return _codes
 
 
-OPERATIONS = ("CreateItem", "UpdateItem")
+DEFAULT_OPERATIONS = ("CreateItem", "UpdateItem")
+OPERATIONS = DEFAULT_OPERATIONS + ("GetItem", "DeleteItem", "MoveItem", "CopyItem",
+                                   "GetAttachment", "DeleteAttachment", "CreateAttachment")
+CLIENT = "Client"  # not a ResponseCode: the whole request refused (see above)
 
 
 class ItemFault:
@@ -69,7 +79,7 @@ def parse_spec(text):
     if operation and operation not in OPERATIONS:
         raise ValueError("item fault %r: operation must be one of %s"
                          % (text, ", ".join(OPERATIONS)))
-    if code == "NoError" or code not in response_codes():
+    if code != CLIENT and (code == "NoError" or code not in response_codes()):
         raise ValueError("item fault %r: %r is not an error of m:ResponseCodeType" % (text, code))
     return ItemFault(code, operation or None, subject)
 
@@ -94,15 +104,27 @@ class ItemFaults:
         with self._lock:
             return [s.as_dict() for s in self._specs]
 
-    def code_for(self, operation, item):
-        """The error code ITEM meets in OPERATION, or None."""
+    def code_for(self, operation, item, count=True):
+        """The error code ITEM meets in OPERATION (CLIENT: the whole request), or None."""
         subject = getattr(item, "subject", None) or ""
         with self._lock:
             for spec in self._specs:
+                if spec.operation is None and operation not in DEFAULT_OPERATIONS:
+                    continue
                 if spec.operation in (None, operation) and spec.subject in subject:
-                    spec.hits += 1
+                    spec.hits += count
                     return spec.code
         return None
+
+
+def fail(store, operation, item, count=True):
+    """Raises what a per-item fault gives ITEM in OPERATION: EwsError for that item, or the
+    flavor's SOAP Client fault for the whole request."""
+    code = of(store).code_for(operation, item, count)
+    if code == CLIENT:
+        raise flavor.client_fault(store.flavor, "failed to process the item")
+    if code is not None:
+        raise EwsError(code)
 
 
 def of(store):

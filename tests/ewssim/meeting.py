@@ -379,6 +379,10 @@ def respond(store, mailbox, target, response, disposition, body=None, proposed=N
     # Exchange files answered requests in Deleted Items; some servers (grommunio) leave them
     # in the Inbox (--keep-answered-requests), where a client must not answer them again.
     if getattr(store, "keep_answered_requests", False):
+        # Gromox marks the request it keeps with the answer (as seen live).
+        for req in requests if store.flavor.answer_marks_request else ():
+            req.my_response_type = req.response_type = response
+            store.touch(req)
         requests = []
     moved = [store.move(req, "deleteditems") for req in requests]
 

@@ -7,6 +7,7 @@ without delegate rights is ErrorAccessDenied; naming a mailbox that does not exi
 ErrorNonExistentMailbox.
 """
 
+import item_faults
 import meeting
 import store as store_mod
 from soap import EwsError, t
@@ -97,7 +98,16 @@ class OpContext:
         return self._own_item(kind[1])
 
     def resolve_item(self, elem):
-        """t:ItemId / t:OccurrenceItemId / t:RecurringMasterItemId -> Item or OccurrenceView."""
+        """t:ItemId / t:OccurrenceItemId / t:RecurringMasterItemId -> Item or OccurrenceView;
+        a per-item fault of the test (item_faults.py) fails it instead; CreateItem and
+        UpdateItem apply theirs where they process the item."""
+        item = self._resolve_item(elem)
+        operation = getattr(self, "op_name", None)
+        if operation not in item_faults.DEFAULT_OPERATIONS:
+            item_faults.fail(self.store, operation, item)
+        return item
+
+    def _resolve_item(self, elem):
         if elem.tag in (t("ItemId"), t("ReferenceItemId")):
             return self.resolve_token(elem.get("Id"))
         if elem.tag == t("OccurrenceItemId"):

@@ -195,20 +195,28 @@ HANDLERS = {
 }
 
 
-def _item_fault(ctx, elem):
+def _item_fault(ctx, elem, count=True):
     """A per-item fault (item_faults.py) on the item a response object refers to."""
     ref = elem.find(t("ReferenceItemId"))
-    if ref is None:
-        return
-    code = item_faults.of(ctx.store).code_for("CreateItem", ctx.resolve_item(ref))
-    if code is not None:
-        raise EwsError(code)
+    if ref is not None:
+        item_faults.fail(ctx.store, "CreateItem", ctx.resolve_item(ref), count)
+
+
+def _client_fault(ctx, op):
+    """A fault refusing the whole request (item_faults.CLIENT) strikes before anything is
+    done, as a server refuses a request it cannot read."""
+    for elem in op.find(m("Items")):
+        try:
+            _item_fault(ctx, elem, count=False)
+        except EwsError:
+            pass
 
 
 def create_item(ctx, op):
     fault = ctx.store.flavor.remove_item_fault()
     if fault is not None and op.find(m("Items")).find(t("RemoveItem")) is not None:
         raise flavor_mod.RawFault(*fault)  # refused while reading the request: nothing done
+    _client_fault(ctx, op)
     messages = []
     for elem in op.find(m("Items")):
         name = local(elem.tag)

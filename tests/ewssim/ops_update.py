@@ -106,9 +106,7 @@ def _update_one(ctx, op, change):
     if id_elem is None:
         raise EwsError("ErrorInvalidRequest", "The ItemChange has no item id.")
     item = ctx.resolve_item(id_elem)
-    code = item_faults.of(ctx.store).code_for("UpdateItem", item)
-    if code is not None:  # a per-item fault (item_faults.py): this change alone fails
-        raise EwsError(code)
+    item_faults.fail(ctx.store, "UpdateItem", item)  # a per-item fault: this change alone
     ctx.check_change_key(item, id_elem, op.get("ConflictResolution", "AutoResolve"))
     mode = op.get("SendMeetingInvitationsOrCancellations")
     if item.kind == "CalendarItem" and mode is None:

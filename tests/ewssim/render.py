@@ -309,6 +309,8 @@ def _emit_tz(name):
     def emit(ctx, parent, item):
         if item.tz_windows:
             sub(parent, name, attrs={"Id": item.tz_windows, "Name": item.tz_windows})
+            if name == "StartTimeZone" and flavor_mod.start_zone_twice(ctx.store.flavor, item):
+                sub(parent, name, attrs={"Id": item.tz_windows, "Name": item.tz_windows})
     return emit
 
 
@@ -509,7 +511,7 @@ def render_item(store, item, parent, shape):
     elem = sub(parent, item.kind)
     for uri, flags, emit in LAYOUT[item.kind]:
         if (shape.includes(uri, flags) or flavor_mod.added(store.flavor, uri, shape)) and \
-                not flavor_mod.left_out(store.flavor, uri, shape):
+                not flavor_mod.left_out(store.flavor, uri, shape, item):
             emit(ctx, elem, item)
     return elem
 

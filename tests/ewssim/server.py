@@ -195,6 +195,7 @@ class Simulator:
                                 "The simulator does not implement the %s operation."
                                 % op_name)
             ctx = OpContext(self.store, mailbox, header_zone, header_zone_id)
+            ctx.op_name = op_name  # per-item faults (item_faults.py) name an operation
             ctx.principal = principal  # who authenticated (subscriptions are theirs)
             with self.store.lock:
                 try:

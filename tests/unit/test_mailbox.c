@@ -701,6 +701,8 @@ static void test_auth_failure_pauses_shared_credentials(void **state)
     bed_free(bed);
 }
 
+/* The server refuses one item for good: it is recorded as failed with the server's words,
+ * the others are answered, and it is never tried again; --once says something was left. */
 static void test_item_refused_fails_that_item_only(void **state)
 {
     struct bed *bed = bed_new(ACCEPT_ALL, "desk@example.com");
@@ -709,33 +711,67 @@ static void test_item_refused_fails_that_item_only(void **state)
     add_fault(bed, "respond", BACKEND_ITEM_REFUSED, 0, 1);
     struct mailbox *m = bed_mailbox(bed, "room", true, false);
     bed_once(bed, m);
-    /* Both answers in one request: req2 is answered; the next pass checks req1's intent (its
-     * record says it was not sent) and tries it again. */
-    assert_int_equal(bed->failed, 0);
-    assert_string_equal(bed->outcomes, "req1:failed; req2:sent; req1:not sent; req1:sent");
+    assert_int_equal(bed->failed, 1);
+    assert_string_equal(bed->outcomes, "req1:failed: answering: item-refused; req2:sent");
+    /* Both answers in one request: only req1's failed. */
     assert_string_equal(bed->world.log,
-                        "find; fetch req1; calendar_view; respond accept req1, accept req2; "
-                        "find; fetch req1; verify cal1; calendar_view; respond accept req1; find");
-    assert_ledger(bed, "room", "req1", "done:accept");
+                        "find; fetch req1; calendar_view; respond accept req1, accept req2; find");
+    assert_ledger(bed, "room", "req1", "done:failed");
     assert_ledger(bed, "room", "req2", "done:accept");
     bed_free(bed);
 }
 
-/* Refused every time: --once ends failed, the intent stays for a later run; the other
- * answer of the batch goes through. */
+/* A request the server does not implement (a SOAP Client fault) fails that item too. A batch
+ * refused so as a whole does not say which item it could not read: each is answered alone,
+ * and the one refused again fails alone. */
 static void test_item_refused_for_good(void **state)
 {
     struct bed *bed = bed_new(ACCEPT_ALL, "desk@example.com");
     add_message(bed, "req1", ITEM_MEETING_REQUEST, "cal1");
     add_message(bed, "req2", ITEM_MEETING_REQUEST, "cal2");
-    add_fault(bed, "respond", BACKEND_ITEM_REFUSED, 0, 2);
+    add_fault(bed, "respond", BACKEND_UNSUPPORTED, 0, 2);
     struct mailbox *m = bed_mailbox(bed, "room", true, false);
     bed_once(bed, m);
     assert_int_equal(bed->failed, 1);
-    assert_string_equal(bed->outcomes, "req1:failed; req2:sent; req1:not sent; req1:failed");
-    assert_ledger(bed, "room", "req1", "intent:accept");
+    assert_string_equal(bed->outcomes, "req1:failed: answering: unsupported; req2:sent");
+    assert_string_equal(bed->world.log, "find; fetch req1; calendar_view; respond accept req1, "
+                                        "accept req2; respond accept req1; respond accept req2; "
+                                        "find");
+    assert_ledger(bed, "room", "req1", "done:failed");
     assert_ledger(bed, "room", "req2", "done:accept");
     assert_int_equal(bed->world.answers, 1);
+    bed_free(bed);
+}
+
+/* A transient failure (here of the whole batch, with no pause asked): the items are tried
+ * again on the next pass, and answered then. */
+static void test_item_try_later(void **state)
+{
+    struct bed *bed = bed_new(ACCEPT_ALL, "desk@example.com");
+    add_message(bed, "req1", ITEM_MEETING_REQUEST, "cal1");
+    add_message(bed, "req2", ITEM_MEETING_REQUEST, "cal2");
+    add_fault(bed, "respond", BACKEND_TRY_LATER, 0, 1);
+    struct mailbox *m = bed_mailbox(bed, "room", true, false);
+    bed_once(bed, m);
+    assert_int_equal(bed->failed, 0);
+    assert_string_equal(bed->outcomes, "req1:failed; req2:failed; req1:sent; req2:sent");
+    assert_ledger(bed, "room", "req1", "done:accept");
+    assert_ledger(bed, "room", "req2", "done:accept");
+    bed_free(bed);
+}
+
+/* Transient every time: after its budget the item is recorded as failed, and --once ends. */
+static void test_item_try_later_budget(void **state)
+{
+    struct bed *bed = bed_new(ACCEPT_ALL, "desk@example.com");
+    add_message(bed, "req1", ITEM_MEETING_REQUEST, "cal1");
+    add_fault(bed, "respond", BACKEND_TRY_LATER, 0, 100);
+    struct mailbox *m = bed_mailbox(bed, "room", true, false);
+    bed_once(bed, m);
+    assert_int_equal(bed->failed, 1);
+    assert_ledger(bed, "room", "req1", "done:failed");
+    assert_non_null(strstr(bed->outcomes, "req1:failed: answering: try-later (5 attempts)"));
+    assert_int_equal(bed->world.answers, 0);
     bed_free(bed);
 }
 
@@ -968,6 +1004,8 @@ int main(void)
         cmocka_unit_test(test_auth_failure_pauses_shared_credentials),
         cmocka_unit_test(test_item_refused_fails_that_item_only),
         cmocka_unit_test(test_item_refused_for_good),
+        cmocka_unit_test(test_item_try_later),
+        cmocka_unit_test(test_item_try_later_budget),
         cmocka_unit_test(test_item_gone),
         cmocka_unit_test(test_out_of_date_is_set_aside),
         cmocka_unit_test(test_unsettled_answer_that_arrived),

@@ -350,6 +350,15 @@ class Sim:
         return json.loads(resp.body)
 
 
+    def set_item_faults(self, faults):
+        """Replace the per-item faults (list of (subject, operation, code)); [] clears them."""
+        body = "\n".join("%s@%s:%s" % (c, o, s) for s, o, c in faults)
+        resp = self.request("POST", "/sim/item-faults", body.encode())
+        if resp.status != 200:
+            raise ValueError(resp.body.decode())
+        return json.loads(resp.body)
+
+
 class SimTestCase(unittest.TestCase):
     """A test class sharing one simulator over all its tests: the class declares MAILBOXES
     (addresses), and self.ews[address] talks EWS as each. The simulator is stopped (and

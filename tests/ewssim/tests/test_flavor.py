@@ -264,6 +264,56 @@ class Gromox(h.SimTestCase):
                               if i["kind"] == "MeetingCancellation"]), 1)
 
 
+    def test_a_request_answered_by_hand_shows_the_answer(self):
+        """As seen live: the declined request stays in the Inbox with MyResponseType and
+        ResponseType Decline (and no calendar item is made)."""
+        self.meeting("Declined by hand")
+        req = request_of(self, A, "Declined by hand")
+        self.assertEqual(text(req, "t:MyResponseType"), "NoResponseReceived")
+        self.ews[A].respond("DeclineItem", h.item_id(req)[0])
+        again = request_of(self, A, "Declined by hand")
+        self.assertEqual(h.item_id(again)[0], h.item_id(req)[0])
+        got = self.ews[A].get([h.item_id(again)])[0]
+        self.assertEqual(text(got, "t:MyResponseType"), "Decline")
+        self.assertEqual(text(got, "t:ResponseType"), "Decline")
+
+    def test_series_master_has_its_start_zone_twice(self):
+        """As seen live: a series' master carries t:StartTimeZone twice, alike."""
+        self.meeting("Zone twice", start="2026-12-09T09:00:00Z", end="2026-12-09T10:00:00Z",
+                     extra=WEEKLY + '<t:StartTimeZone Id="UTC"/>')
+        found = [i for i in self.ews[ORG].find("calendar")
+                 if text(i, "t:Subject") == "Zone twice"]
+        zones = found[0].findall("t:StartTimeZone", h.NS)
+        self.assertEqual([z.get("Id") for z in zones], ["UTC", "UTC"])
+        single = self.meeting("Zone once")
+        got = self.ews[ORG].get([single])[0]
+        self.assertLessEqual(len(got.findall("t:StartTimeZone", h.NS)), 1)
+
+    def test_cancellation_has_no_times_but_its_calendar_item(self):
+        """As seen live: a MeetingCancellation carries UID and DateTimeStamp of the calendar
+        fields only (no Start, End, Organizer), and an AssociatedCalendarItemId when the
+        attendee's calendar item exists (the requests never have one)."""
+        item = self.meeting("Bare cancellation", required=(A, B))
+        req = request_of(self, A, "Bare cancellation")
+        self.ews[A].respond("AcceptItem", h.item_id(req)[0])
+        self.ews[ORG].ok('<m:CreateItem MessageDisposition="SendAndSaveCopy"><m:Items>'
+                         '<t:CancelCalendarItem><t:ReferenceItemId Id="%s"/>'
+                         "</t:CancelCalendarItem></m:Items></m:CreateItem>" % item[0])
+        for user, linked in ((A, True), (B, False)):
+            cancel = [i for i in self.ews[user].find("inbox")
+                      if local(i) == "MeetingCancellation"
+                      and "Bare cancellation" in (text(i, "t:Subject") or "")]
+            got = self.ews[user].get([h.item_id(cancel[0])])[0]
+            self.assertIsNotNone(text(got, "t:UID"), user)
+            for name in ("t:Start", "t:End", "t:Organizer", "t:CalendarItemType"):
+                self.assertIsNone(got.find(name, h.NS), (user, name))
+            link = got.find("t:AssociatedCalendarItemId", h.NS)
+            self.assertEqual(link is not None, linked, user)
+            if linked:
+                cal = self.dump(A, "calendar", "Bare cancellation")
+                self.assertEqual([c["id"] for c in cal], [link.get("Id")])
+
+
 class Exchange(h.SimTestCase):
     """The default flavor: none of the above; the root folders answer GetFolder."""
 
@@ -297,6 +347,14 @@ class Exchange(h.SimTestCase):
                               "t:Recurrence/t:NumberedRecurrence/t:StartDate"), "2026-12-09")
         got = self.ews[ORG].get([item])[0]
         self.assertIsNotNone(got.find("t:RequiredAttendees", h.NS))
+        cancelled = self.ews[ORG].create_meeting("Cancelled", "2026-12-10T09:00:00Z",
+                                                 "2026-12-10T10:00:00Z", required=(A,))
+        self.ews[ORG].ok('<m:CreateItem MessageDisposition="SendAndSaveCopy"><m:Items>'
+                         '<t:CancelCalendarItem><t:ReferenceItemId Id="%s"/>'
+                         "</t:CancelCalendarItem></m:Items></m:CreateItem>" % cancelled[0])
+        cancel = [i for i in self.ews[A].find("inbox") if local(i) == "MeetingCancellation"]
+        got = self.ews[A].get([h.item_id(cancel[0])])[0]
+        self.assertEqual(text(got, "t:Start"), "2026-12-10T09:00:00Z")
         view = [text(i, "t:CalendarItemType") for i in calendar_view(
             self.ews[ORG], "2026-12-07T00:00:00Z", "2026-12-31T00:00:00Z")]
         self.assertEqual(view, ["Occurrence"] * 4)

@@ -1,6 +1,8 @@
 """Per-item faults (item_faults.py): in a batched CreateItem or UpdateItem the item whose
-subject matches fails alone, with the code asked for, and the others are processed; every
-answer valid against the schema (the harness runs the simulator with --validate)."""
+subject matches fails alone, with the code asked for, and the others are processed; a fault
+naming another operation (GetItem) fails the item there; the code Client refuses the whole
+request, nothing done. Every answer valid against the schema (the harness runs the simulator
+with --validate)."""
 
 import json
 import os
@@ -72,9 +74,31 @@ class ItemFaults(h.SimTestCase):
         self.assertIn("Update 0", subjects)
         self.assertIn("Renamed 1", subjects)
 
+    def test_a_get_item_fails_one_item_alone(self):
+        reqs = self.invite("Get", 2)
+        self.set(["ErrorAccessDenied@GetItem:Get 0"])
+        ids = "".join('<t:ItemId Id="%s"/>' % escape(r["id"]) for r in reqs)
+        msgs = self.ews[ROOM].call(
+            "<m:GetItem><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape>"
+            "<m:ItemIds>%s</m:ItemIds></m:GetItem>" % ids).messages()
+        self.assertEqual([h.code(m) for m in msgs], ["ErrorAccessDenied", "NoError"])
+
+    def test_client_refuses_the_whole_request(self):
+        reqs = self.invite("Refused", 2)
+        status, _ = self.set(["Client@CreateItem:Refused 1"])
+        self.assertEqual(status, 200)
+        items = "".join('<t:AcceptItem><t:ReferenceItemId Id="%s"/></t:AcceptItem>'
+                        % escape(r["id"]) for r in reqs)
+        resp = self.ews[ROOM].call('<m:CreateItem MessageDisposition="SendAndSaveCopy">'
+                                   "<m:Items>%s</m:Items></m:CreateItem>" % items,
+                                   expect_status=None)
+        self.assertIsNotNone(resp.fault)
+        self.assertIn(b"Client", resp.body)
+        self.assertEqual(len(self.requests("Refused")), 2, "nothing was answered")
+
     def test_specs_are_checked_against_the_schema(self):
         for bad in ("NoError:x", "ErrorMadeUp:x", "ErrorInvalidOperation", ":x",
-                    "ErrorInvalidOperation@GetItem:x"):
+                    "ErrorInvalidOperation@FindItem:x", "Client@Nothing:x"):
             status, body = self.set([bad])
             self.assertEqual(status, 400, bad)
             self.assertIn("error", body)

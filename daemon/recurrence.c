@@ -1,0 +1,190 @@
+/*
+ * recurrence: series expansion (see recurrence.h).
+ */
+#include "recurrence.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "util.h"
+
+#define MAX_PERIODS 200000 /* about 550 years of days: past any window asked for */
+
+/* Days since 1970-01-01 of a proleptic Gregorian date, and back (Howard Hinnant's
+ * algorithms). */
+static long days_from_civil(long y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    long era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (long)doe - 719468;
+}
+
+static void civil_from_days(long z, long *y, unsigned *m, unsigned *d)
+{
+    z += 719468;
+    long era = (z >= 0 ? z : z - 146096) / 146097;
+    unsigned doe = (unsigned)(z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = (long)yoe + era * 400 + (*m <= 2);
+}
+
+static unsigned weekday(long day) /* 0 = Sunday */
+{
+    long w = (day + 4) % 7;
+    return (unsigned)(w < 0 ? w + 7 : w);
+}
+
+static unsigned month_days(long y, unsigned m)
+{
+    static const unsigned days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return m == 2 && leap ? 29 : days[m - 1];
+}
+
+static bool parse_date(const char *s, long *day)
+{
+    long y;
+    unsigned m, d;
+    char tail;
+    if (s == NULL || sscanf(s, "%ld-%u-%u%c", &y, &m, &d, &tail) != 3 || m < 1 || m > 12 || d < 1 ||
+        d > month_days(y, m))
+        return false;
+    *day = days_from_civil(y, m, d);
+    return true;
+}
+
+static bool day_matches(unsigned flags, long day)
+{
+    unsigned wd = weekday(day);
+    if (flags & ITEM_DOW_DAY)
+        return true;
+    if ((flags & ITEM_DOW_WEEKDAY) && wd >= 1 && wd <= 5)
+        return true;
+    if ((flags & ITEM_DOW_WEEKEND_DAY) && (wd == 0 || wd == 6))
+        return true;
+    return (flags & (1u << wd)) != 0;
+}
+
+/* The INDEX-th (1..4, 5 = last) day of Y-M matching FLAGS. */
+static long nth_day(long y, unsigned m, unsigned flags, int index)
+{
+    long first = days_from_civil(y, m, 1), last = first + month_days(y, m) - 1;
+    if (index >= 5) {
+        for (long d = last; d >= first; d--)
+            if (day_matches(flags, d))
+                return d;
+        return last;
+    }
+    int seen = 0;
+    for (long d = first; d <= last; d++)
+        if (day_matches(flags, d) && ++seen == index)
+            return d;
+    return last;
+}
+
+/* The dates of period K (in order) into DAYS (room for 7); returns how many. */
+static size_t period_days(const struct item_recurrence *rec, long start, long k, long *days)
+{
+    long y;
+    unsigned m, d;
+    civil_from_days(start, &y, &m, &d);
+    long interval = rec->interval > 0 ? rec->interval : 1;
+    size_t n = 0;
+    switch (rec->pattern) {
+    case REC_DAILY:
+        days[n++] = start + k * interval;
+        break;
+    case REC_WEEKLY: {
+        long week0 = start - weekday(start);
+        for (unsigned wd = 0; wd < 7; wd++)
+            if (rec->days_of_week & (1u << wd))
+                days[n++] = week0 + 7 * k * interval + wd;
+        break;
+    }
+    case REC_ABSOLUTE_MONTHLY:
+    case REC_RELATIVE_MONTHLY: {
+        long months = (long)(m - 1) + k * interval;
+        long yy = y + months / 12;
+        unsigned mm = (unsigned)(months % 12) + 1;
+        unsigned dom = rec->day_of_month > 0 ? (unsigned)rec->day_of_month : d;
+        days[n++] =
+            rec->pattern == REC_ABSOLUTE_MONTHLY
+                ? days_from_civil(yy, mm, dom < month_days(yy, mm) ? dom : month_days(yy, mm))
+                : nth_day(yy, mm, rec->days_of_week, rec->day_of_week_index);
+        break;
+    }
+    case REC_ABSOLUTE_YEARLY:
+    case REC_RELATIVE_YEARLY: {
+        unsigned mm = rec->month >= 1 && rec->month <= 12 ? (unsigned)rec->month : m;
+        unsigned dom = rec->day_of_month > 0 ? (unsigned)rec->day_of_month : d;
+        days[n++] = rec->pattern == REC_ABSOLUTE_YEARLY
+                        ? days_from_civil(y + k, mm,
+                                          dom < month_days(y + k, mm) ? dom : month_days(y + k, mm))
+                        : nth_day(y + k, mm, rec->days_of_week, rec->day_of_week_index);
+        break;
+    }
+    }
+    return n;
+}
+
+size_t recurrence_expand(const struct item_recurrence *rec, time_t first_start, time_t first_end,
+                         time_t from, time_t to, size_t max, struct policy_occurrence **out,
+                         bool *more)
+{
+    *out = NULL;
+    if (more)
+        *more = false;
+    long start, last = 0;
+    if (rec == NULL || !parse_date(rec->start_date, &start) ||
+        (rec->range == REC_RANGE_END_DATE && !parse_date(rec->end_date, &last)))
+        return 0;
+    long first_day = (long)(first_start >= 0 ? first_start / 86400 : (first_start - 86399) / 86400);
+    time_t time_of_day = first_start - (time_t)first_day * 86400;
+    time_t duration = first_end > first_start ? first_end - first_start : 0;
+    long shift = 0; /* the first occurrence's UTC date minus its local date */
+    bool shift_known = false;
+    struct policy_occurrence *occ = NULL;
+    size_t n = 0;
+    long index = 0;
+    for (long k = 0; k < MAX_PERIODS; k++) {
+        long days[7];
+        size_t nd = period_days(rec, start, k, days);
+        for (size_t i = 0; i < nd; i++) {
+            if (k == 0 && days[i] < start)
+                continue;
+            if (rec->range == REC_RANGE_END_DATE && days[i] > last)
+                goto done;
+            if (rec->range == REC_RANGE_NUMBERED && ++index > rec->number_of_occurrences)
+                goto done;
+            if (!shift_known) {
+                shift = first_day - days[i];
+                shift_known = true;
+            }
+            time_t s = (time_t)(days[i] + shift) * 86400 + time_of_day, e = s + duration;
+            if (s >= to) {
+                if (more)
+                    *more = true;
+                goto done;
+            }
+            if (e <= from && !(duration == 0 && s >= from))
+                continue;
+            if (n == max) {
+                if (more)
+                    *more = true;
+                goto done;
+            }
+            occ = xreallocarray(occ, n + 1, sizeof(*occ));
+            occ[n++] = (struct policy_occurrence){s, e};
+        }
+    }
+done:
+    *out = occ;
+    return n;
+}
