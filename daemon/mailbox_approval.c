@@ -320,6 +320,50 @@ static void settle(struct mailbox *m, size_t i, const char *how)
                   h->uid, how);
 }
 
+/* The room's words to the organizer for verdict V (caller frees). */
+static char *answer_text(const struct mailbox *m, const struct verdict *v)
+{
+    if (v->kind == V_TIMEOUT) {
+        char *d = duration_text(m->poll->policy->approval_timeout_s);
+        char *text =
+            xasprintf("Declined: no delegate of the room approved this request within %s.", d);
+        free(d);
+        return text;
+    }
+    return xasprintf(v->kind == V_APPROVE ? "Approved by %s, a delegate of the room."
+                                          : "Declined by %s, a delegate of the room.",
+                     v->who);
+}
+
+/* The decision record's line for the room's answer to held request H (OUTCOME as for any
+ * answer: "sent", "not sent: ...", "failed: ...", "unknown: ..."; SETTLES: it settles an
+ * earlier answer whose outcome was unknown). The held record keeps no subject or organizer:
+ * the request's own line, written when it was held, has them under the same UID. */
+static void record_answer(struct mailbox *m, const struct held_request *h, const struct verdict *v,
+                          const char *outcome, bool settles)
+{
+    if (m->env.on_decision == NULL)
+        return;
+    char *text = answer_text(m, v);
+    struct item request = {
+        .id = {.id = h->request_id}, .uid = h->uid, .start = h->start, .end = h->end};
+    struct policy_check check = {
+        .name = (char *)"approval", .outcome = POLICY_CHECK_INFO, .reason = text};
+    struct policy_result result = {.decision =
+                                       v->kind == V_APPROVE ? POLICY_ACCEPT : POLICY_DECLINE,
+                                   .response_text = text,
+                                   .checks = &check,
+                                   .n_checks = 1};
+    struct policy_event d = {.mailbox = m->name,
+                             .address = m->poll->cm->address,
+                             .request = &request,
+                             .result = &result,
+                             .outcome = outcome,
+                             .settles = settles};
+    m->env.on_decision(&d, m->env.userdata);
+    free(text);
+}
+
 static void answer_held(struct mailbox *m, size_t i)
 {
     struct approval_pass *pass = m->poll->approval;
@@ -345,16 +389,7 @@ static void answer_held(struct mailbox *m, size_t i)
         return;
     }
     free(key);
-    char *text;
-    if (v->kind == V_TIMEOUT) {
-        char *d = duration_text(m->poll->policy->approval_timeout_s);
-        text = xasprintf("Declined: no delegate of the room approved this request within %s.", d);
-        free(d);
-    } else {
-        text = xasprintf(v->kind == V_APPROVE ? "Approved by %s, a delegate of the room."
-                                              : "Declined by %s, a delegate of the room.",
-                         v->who);
-    }
+    char *text = answer_text(m, v);
     struct item_id ref = {.id = h->calendar_id ? h->calendar_id : h->request_id};
     struct backend_answer a = {v->kind == V_APPROVE ? BACKEND_ACCEPT : BACKEND_DECLINE, &ref, text};
     MAILBOX_SEND(m, STEP_APPROVAL_ANSWER, "CreateItem (the room's answer after approval)", respond,
@@ -406,6 +441,7 @@ static bool earlier_answer_arrived(struct mailbox *m, size_t i, enum item_respon
         log_notice("mailbox %s: an earlier answer to the held request %s whose outcome was "
                    "unknown reached the server",
                    m->name, pass->held[i].uid);
+        record_answer(m, &pass->held[i], &pass->verdicts[i], "sent", true);
         ledger_done(m->ledger, key, action);
         settle(m, i, hows[pass->verdicts[i].kind]);
     }
@@ -501,6 +537,7 @@ void mailbox_after_approval_answer(struct mailbox *m, struct backend_result *r)
     char *key = ledger_key(h);
     if (r->status == BACKEND_OK || r->status == BACKEND_ITEM_GONE) {
         bool sent = r->status == BACKEND_OK;
+        record_answer(m, h, v, sent ? "sent" : "not sent: the request is gone", false);
         ledger_done(m->ledger, key, sent ? (v->kind == V_APPROVE ? "accept" : "decline") : "gone");
         settle(m, i, sent ? hows[v->kind] : "gone");
         if (sent) {
@@ -517,6 +554,9 @@ void mailbox_after_approval_answer(struct mailbox *m, struct backend_result *r)
         return;
     }
     free(key);
+    char *outcome = xasprintf("%s: %s", r->fate_unknown ? "unknown" : "failed", mailbox_reason(r));
+    record_answer(m, h, v, outcome, false);
+    free(outcome);
     if (backend_request_failed(r->status)) {
         mailbox_poll_fail(m, "CreateItem (the room's answer after approval)", r);
         return;

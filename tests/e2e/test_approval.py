@@ -72,6 +72,11 @@ class Approval(e2e.TestCase):
                       answers[1][1])
         room_cal = w.calendar("room0", w.uid_of(mid))
         self.assertEqual([c["my_response_type"] for c in room_cal], ["Accept"])
+        # The decision record has the room's answer after the approval, naming the delegate.
+        approved = [d for d in w.decisions() if d["uid"] == w.uid_of(mid)
+                    and d["decision"] == "accept"]
+        self.assertEqual([d["outcome"] for d in approved][-1:], ["sent"])
+        self.assertIn("Approved by Delegate 0", approved[-1]["response"])
 
         # Settled for good: another run (a restart) sends nothing more.
         w.once(conf)
@@ -96,6 +101,10 @@ class Approval(e2e.TestCase):
         self.assertEqual([k for k, _ in answers], ["Decline"])
         self.assertIn("Declined by Delegate 1 <delegate1@example.com>, a delegate of the room.",
                       answers[0][1])
+        rejected = [d for d in w.decisions() if d["uid"] == w.uid_of(mid)
+                    and d["decision"] == "decline"]
+        self.assertEqual([d["outcome"] for d in rejected], ["sent"])
+        self.assertIn("Declined by Delegate 1", rejected[0]["response"])
         w.once(conf)
         self.assertEqual(len(self.room_answers(w, mid)), 1)
 
