@@ -24,7 +24,8 @@ import e2e
 
 A = e2e.addr
 FLAVORS = (("exchange", ()), ("gromox", ("--flavor", "gromox")))
-LEDGER_LINE = re.compile(r"^[ID] \d+ \S+ \S+$")
+# TYPE TIME ACTION ID, and an intent may carry the link to its calendar item (LINK)
+LEDGER_LINE = re.compile(r"^[ID] \d+ \S+ \S+( \S+)?$")
 ROOM_POLICY = {"automate": "auto_accept", "remove_canceled_meetings": "yes",
                "response_message": "Room booked."}
 

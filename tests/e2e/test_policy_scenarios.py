@@ -1217,7 +1217,17 @@ class PolicyScenarios(e2e.TestCase):
                              "%s: forwarded to %s" % (s.name, delegate))
 
         # The decision record: the last decision on this meeting, its rule and checks.
-        records = [r for r in self.records if r["mailbox"] == s.room and r["uid"] == s.uid]
+        mine = [r for r in self.records if r["mailbox"] == s.room and r["uid"] == s.uid]
+        # A cancellation has a record of its own: removed from the calendar, or left alone.
+        cancelled = [r for r in mine if r["decision"] in ("remove", "keep")]
+        if s.cancel:
+            removed = cancellations[0]["folder"] == "deleteditems"
+            self.assertEqual([(r["decision"], r["outcome"]) for r in cancelled],
+                             [("remove", "removed") if removed else ("keep", "left alone")],
+                             "%s: the cancellation's record" % s.name)
+        else:
+            self.assertEqual(cancelled, [], s.name)
+        records = [r for r in mine if r not in cancelled]
         self.assertEqual(len(records), max(1, len(s.answers)),
                          "%s: one decision per request" % s.name)
         rec = records[-1]
