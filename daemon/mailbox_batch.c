@@ -58,6 +58,12 @@ struct mailbox_batch {
     size_t follow_pos;
 };
 
+struct item *const *mailbox_batch_items(const struct mailbox_batch *b, size_t *n)
+{
+    *n = b ? b->n_items : 0;
+    return b ? b->items : NULL;
+}
+
 void mailbox_batch_free(struct mailbox_batch *b)
 {
     if (b == NULL)

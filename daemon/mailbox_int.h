@@ -253,6 +253,8 @@ void mailbox_batch_start(struct mailbox *m);
 /* The next follow-up of the batch made the current work (true), or none is left. */
 bool mailbox_batch_next_followup(struct mailbox *m);
 void mailbox_batch_free(struct mailbox_batch *b);
+/* The messages B took from the poll's queue (borrowed; *N of them; none for a NULL B). */
+struct item *const *mailbox_batch_items(const struct mailbox_batch *b, size_t *n);
 void mailbox_after_batch_calendar(struct mailbox *m, struct backend_result *r);
 /* The batch's view can be judged (mailbox_series.c listed the series): decide. */
 void mailbox_batch_series_listed(struct mailbox *m);

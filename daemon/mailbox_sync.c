@@ -172,6 +172,15 @@ static int write_state_file(const struct mailbox_sync *s, const char *data)
     return rc;
 }
 
+/* A message this poll finished stays in the Inbox of a server that keeps answered requests:
+ * the next poll sweeps it, as a FindItem listing would have found it (a sync reports it no
+ * more). */
+static void remember_if_finished(struct mailbox *m, const struct item *it)
+{
+    if (it != NULL && mailbox_inbox_finished(m, it->id.id))
+        strlist_add(&m->sync->finished, it->id.id);
+}
+
 void mailbox_sync_save(struct mailbox *m)
 {
     struct mailbox_sync *s = m->sync;
@@ -189,9 +198,13 @@ void mailbox_sync_save(struct mailbox *m)
         s->state = s->next_state;
         s->next_state = NULL;
         const struct mailbox_poll *p = m->poll;
-        for (size_t i = 0; i < p->n_queue; i++) /* NULL: taken by the batch */
-            if (p->queue[i] != NULL && mailbox_inbox_finished(m, p->queue[i]->id.id))
-                strlist_add(&s->finished, p->queue[i]->id.id);
+        for (size_t i = 0; i < p->n_queue; i++) /* NULL: taken by the batch (below) */
+            if (p->queue[i] != NULL)
+                remember_if_finished(m, p->queue[i]);
+        size_t n_batched;
+        struct item *const *batched = mailbox_batch_items(p->batch, &n_batched);
+        for (size_t i = 0; i < n_batched; i++)
+            remember_if_finished(m, batched[i]);
     }
     free(data);
 }

@@ -105,6 +105,24 @@ class SyncFolderItems(e2e.TestCase):
     def test_resume_after_restart_gromox(self):
         self.resume_after_restart(GROMOX)
 
+    def test_answered_requests_leave_the_inbox_gromox(self):
+        # Gromox keeps answered requests in the Inbox, and a sync reports them no more once
+        # answered: the daemon's poll after the answers still moves them to Deleted Items,
+        # batched answers included.
+        w, conf = self.setup_world(GROMOX, sync="syncfolderitems")
+        w.once(conf)  # the start's full listing is done: the daemon's polls below only sync
+        d = w.start_daemon(conf)
+        mids = [self.meeting(w, conf, n) for n in range(3)]
+        e2e.wait_for(lambda: all(w.answers(mid) == EXPECTED for mid in mids), 20,
+                     "the answers")
+
+        def requests_left():
+            return sum(1 for user in ("attendee0", "room0") for i in w.mailbox(user)["inbox"]
+                       if i["kind"] == "MeetingRequest")
+        e2e.wait_for(lambda: requests_left() == 0, 20, "the answered requests swept")
+        self.assertEqual(d.stop(signal.SIGTERM), 0)
+        self.check_once(w, mids)
+
     def test_invalid_state_starts_over(self):
         w, conf = self.setup_world()
         mids = [self.meeting(w, conf, 0)]

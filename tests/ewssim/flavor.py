@@ -74,6 +74,9 @@ class Flavor:
     # An answered request left in the Inbox shows the answer as its ResponseType and
     # MyResponseType (seen live on Gromox; Exchange moves it to Deleted Items).
     answer_marks_request = False
+    # ... and that marking is a change SyncFolderItems reports (Gromox's sync, seen live, does
+    # not: an answered request it keeps is found again only by a listing of the Inbox).
+    answer_mark_syncs = True
     # CreateItem of a meeting without t:UID still gives every copy the same UID.
     uid_without_t_uid = True
     # t:Recurrence only where asked for (else also whenever calendar:CalendarItemType,
@@ -124,6 +127,7 @@ class Gromox(Flavor):
     cancellation_has_calendar_fields = False
     start_zone_once = False
     answer_marks_request = True
+    answer_mark_syncs = False
 
     def remove_item_fault(self):
         return 200, fault_bytes("SOAP:Client", GROMOX_UNKNOWN_NODE % "RemoveItem"), "Client"

@@ -382,7 +382,10 @@ def respond(store, mailbox, target, response, disposition, body=None, proposed=N
         # Gromox marks the request it keeps with the answer (as seen live).
         for req in requests if store.flavor.answer_marks_request else ():
             req.my_response_type = req.response_type = response
-            store.touch(req)
+            if store.flavor.answer_mark_syncs:
+                store.touch(req)
+            else:  # a change, but none the sync journal hears of
+                req.change_key = new_change_key()
         requests = []
     moved = [store.move(req, "deleteditems") for req in requests]
 

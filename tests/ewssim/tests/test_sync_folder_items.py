@@ -49,7 +49,8 @@ class Sync:
         return [(k, i) for k, i, _ in self.changes]
 
 
-class SyncFolderItemsTest(h.SimTestCase):
+class SyncCalls:
+    """Syncing the Inbox of a test class's simulator."""
     MAILBOXES = (ORG, ROOM)
 
     def sync(self, user=ROOM, **kw):
@@ -71,6 +72,8 @@ class SyncFolderItemsTest(h.SimTestCase):
                                      required=[ROOM])
         return [i for i in self.dump(ROOM, "inbox", subject)][-1]
 
+
+class SyncFolderItemsTest(SyncCalls, h.SimTestCase):
     def test_first_sync_creates_then_idle_sync_is_empty(self):
         state, _ = self.drain()
         request = self.invite("sync first")
@@ -167,6 +170,24 @@ class SyncFolderItemsTest(h.SimTestCase):
         self.assertEqual(self.sync(state=state).code, "ErrorInvalidSyncStateData")
         _, full = self.drain()
         self.assertIn(("Create", request["id"]), full)
+
+
+class GromoxAnswerMarkTest(SyncCalls, h.SimTestCase):
+    """Gromox keeps an answered request in the Inbox, marked with the answer, and its sync
+    does not report that marking (seen live): a client that syncs must remember what it
+    answered to move it away later."""
+    EXTRA_ARGS = ("--flavor", "gromox")
+
+    def test_the_answer_marks_the_request_without_a_change(self):
+        state, _ = self.drain()
+        request = self.invite("sync answered")
+        state, seen = self.drain(state=state)
+        self.assertEqual(seen, [("Create", request["id"])])
+        self.assertEqual([h.code(x) for x in self.ews[ROOM].respond(
+            "AcceptItem", request["id"])], ["NoError"])
+        kept = self.dump(ROOM, "inbox", "sync answered")
+        self.assertEqual([k["my_response_type"] for k in kept], ["Accept"])
+        self.assertEqual(self.sync(state=state).kinds(), [])
 
 
 class WithoutSyncFolderItemsTest(unittest.TestCase):
