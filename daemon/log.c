@@ -280,10 +280,13 @@ char *log_quote(const char *s)
 
 void log_decision(const struct policy_event *e, bool dry_run)
 {
-    char start[21];
-    util_format_time_utc(e->request->start, start);
+    /* A field the server did not send (grommunio Gromox's cancellations carry no time and no
+     * organizer) is "-", not the epoch or nothing. */
+    char start[21] = "-";
+    if (e->request->start != 0)
+        util_format_time_utc(e->request->start, start);
     char *reasons = policy_result_reasons_text(e->result);
-    const char *organizer = e->request->organizer.address ? e->request->organizer.address : "";
+    const char *organizer = e->request->organizer.address ? e->request->organizer.address : "-";
     char *subject = log_quote(e->request->subject ? e->request->subject : "");
     char *quoted_reasons = log_quote(reasons);
     log_notice("decision mailbox=%s organizer=%s subject=%s start=%s decision=%s%s outcome=%s "
