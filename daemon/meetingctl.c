@@ -60,13 +60,20 @@ void ctl_usage(FILE *out)
             "ADDRESS as the user name.\n");
 }
 
+/* One line on stderr: "meetingctl: " and the message. */
+static void say_error(const char *fmt, va_list ap) UTIL_PRINTF(1, 0);
+static void say_error(const char *fmt, va_list ap)
+{
+    fputs("meetingctl: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
 int ctl_fail(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("meetingctl: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    say_error(fmt, ap);
     va_end(ap);
     return EXIT_FAILURE;
 }
@@ -75,9 +82,7 @@ int ctl_usage_error(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("meetingctl: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    say_error(fmt, ap);
     va_end(ap);
     ctl_usage(stderr);
     return EX_USAGE_CODE;
