@@ -132,6 +132,12 @@ def main(argv=None):
     ap.add_argument("--keep-answered-requests", action="store_true",
                     help="leave answered meeting requests in the Inbox instead of moving "
                     "them to Deleted Items (as grommunio does)")
+    ap.add_argument("--drop-answer-bodies", action="store_true",
+                    help="deliver meeting responses to the organizer without the text the "
+                    "attendee wrote (seen live on grommunio Gromox 3.10)")
+    ap.add_argument("--resources-as-required", action="store_true",
+                    help="list resource attendees among the required attendees, with no "
+                    "t:Resources (seen live on grommunio Gromox 3.10)")
     ap.add_argument("--flavor", choices=flavor_mod.NAMES, default="exchange",
                     help="which server to answer like (default exchange; gromox: "
                     "grommunio Gromox 3.10, see ../shared/gromox/README.md)")
@@ -189,6 +195,8 @@ def main(argv=None):
     store.keep_answered_requests = args.keep_answered_requests or \
         store.flavor.keeps_answered_requests
     store.no_associated_calendar_item_id = args.no_associated_calendar_item_id
+    store.drop_answer_bodies = args.drop_answer_bodies
+    store.resources_as_required = args.resources_as_required
     ops_notify.install(store, streaming=not args.no_streaming,
                        sync=not args.no_sync_folder_items,
                        heartbeat_seconds=args.heartbeat_seconds,

@@ -397,6 +397,8 @@ def respond(store, mailbox, target, response, disposition, body=None, proposed=N
     resp.subject = RESPONSE_PREFIX[response] + (meeting.subject or "")
     resp.attachments = []  # an answer does not send the meeting's attachments back
     resp.body, resp.body_type = body if body is not None else ("", "Text")
+    if getattr(store, "drop_answer_bodies", False):  # Gromox 3.10, seen live
+        resp.body, resp.body_type = "", "Text"
     resp.start, resp.end, resp.location = meeting.start, meeting.end, meeting.location
     me = mailbox.person()
     resp.sender, resp.from_ = me, me.copy()

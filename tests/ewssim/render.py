@@ -129,6 +129,17 @@ def _role(item, role):
     return [a for a in item.attendees if a.role == role]
 
 
+def _listed(ctx, item, role):
+    """The attendees a list shows: --resources-as-required (Gromox 3.10, seen live) shows
+    the resources among the required attendees and no list of resources."""
+    if not getattr(ctx.store, "resources_as_required", False):
+        return _role(item, role)
+    if role == "Resource":
+        return []
+    roles = ("Required", "Resource") if role == "Required" else (role,)
+    return [a for a in item.attendees if a.role in roles]
+
+
 def _body_text(item, requested):
     text, kind = item.body or "", item.body_type or "Text"
     if requested == "Text" and kind == "HTML":
@@ -408,11 +419,11 @@ _COMMON_CALENDAR = [
 _ATTENDEE_LISTS = [
     ("calendar:Organizer", "AD", lambda c, p, i: _mailbox(p, "Organizer", i.organizer)),
     ("calendar:RequiredAttendees", "AX",
-     lambda c, p, i: _attendees(p, "RequiredAttendees", _role(i, "Required"))),
+     lambda c, p, i: _attendees(p, "RequiredAttendees", _listed(c, i, "Required"))),
     ("calendar:OptionalAttendees", "AX",
-     lambda c, p, i: _attendees(p, "OptionalAttendees", _role(i, "Optional"))),
+     lambda c, p, i: _attendees(p, "OptionalAttendees", _listed(c, i, "Optional"))),
     ("calendar:Resources", "AX",
-     lambda c, p, i: _attendees(p, "Resources", _role(i, "Resource"))),
+     lambda c, p, i: _attendees(p, "Resources", _listed(c, i, "Resource"))),
     ("calendar:ConflictingMeetingCount", "AG", _opt("ConflictingMeetingCount", lambda i: 0)),
     ("calendar:AdjacentMeetingCount", "AG", _opt("AdjacentMeetingCount", lambda i: 0)),
     ("calendar:Duration", "A", _opt("Duration", lambda i: timeutil.format_duration(

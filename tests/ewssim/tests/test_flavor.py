@@ -75,6 +75,35 @@ def read_response(sock_file):
     return status, headers, body
 
 
+class SeenLiveOptions(h.SimTestCase):
+    """Two habits of Gromox 3.10 seen live, as options (not in the kit's list of differences,
+    so not part of --flavor gromox): answers reach the organizer without their text, and
+    resources are listed among the required attendees."""
+    MAILBOXES = MAILBOXES
+    EXTRA_ARGS = ("--flavor", "gromox", "--drop-answer-bodies", "--resources-as-required")
+
+    def test_answer_text_dropped_and_resources_listed_as_required(self):
+        item = self.ews[ORG].create_meeting("Seen live", "2026-12-08T10:00:00Z",
+                                            "2026-12-08T11:00:00Z", required=(A,),
+                                            resources=(ROOM,))
+        self.assertEqual([h.code(x) for x in self.ews[A].respond(
+            "AcceptItem", h.item_id(request_of(self, A, "Seen live")),
+            body="I will be there.")], ["NoError"])
+        answers = [i for i in self.dump(ORG, "inbox", "Seen live")
+                   if i["kind"] == "MeetingResponse"]
+        self.assertEqual([a["body"] for a in answers], [""])
+        asked = self.ews[ORG].call(
+            '<m:GetItem><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape>'
+            '<t:AdditionalProperties><t:FieldURI FieldURI="calendar:RequiredAttendees"/>'
+            '<t:FieldURI FieldURI="calendar:Resources"/></t:AdditionalProperties></m:ItemShape>'
+            '<m:ItemIds><t:ItemId Id="%s"/></m:ItemIds></m:GetItem>' % item[0])
+        got = h.items_of(asked.message())[0]
+        listed = [e.text for e in got.findall(
+            "t:RequiredAttendees/t:Attendee/t:Mailbox/t:EmailAddress", h.NS)]
+        self.assertEqual(sorted(listed), sorted([A, ROOM]))
+        self.assertIsNone(got.find("t:Resources", h.NS))
+
+
 class Gromox(h.SimTestCase):
     MAILBOXES = MAILBOXES
     EXTRA_ARGS = ("--flavor", "gromox")
