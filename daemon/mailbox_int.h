@@ -106,6 +106,7 @@ struct mailbox_work {
     char *moved_request_id;      /* where answering moved the request, NULL if unknown */
     time_t view_start, view_end; /* the calendar view's window */
     char *expanding;             /* the distribution group being expanded (mailbox_groups.c) */
+    bool not_on_calendar; /* a cancelled meeting the calendar no longer had (mailbox_remove.c) */
 };
 
 /* One poll, from the first page of the Inbox to the last item. */

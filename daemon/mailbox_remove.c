@@ -73,13 +73,20 @@ void mailbox_remove_cancelled(struct mailbox *m)
 
 static void removed(struct mailbox *m)
 {
-    mailbox_emit_outcome(m, m->poll->work->item, "remove", "removed", false);
+    bool was_there = !m->poll->work->not_on_calendar;
+    mailbox_emit_outcome(m, m->poll->work->item, "remove",
+                         was_there ? "removed" : "not on the calendar", false);
     mailbox_record(m, false, m->poll->work->item->id.id, "remove");
-    m->stats.removed++;
+    m->stats.removed += was_there;
     m->poll->acted = true;
     m->poll->left_behind = true;
-    log_info("mailbox %s: removed cancelled meeting \"%s\" from the calendar", m->name,
-             subject_of(m));
+    if (was_there)
+        log_info("mailbox %s: removed cancelled meeting \"%s\" from the calendar", m->name,
+                 subject_of(m));
+    else
+        log_info("mailbox %s: the cancellation of \"%s\" is filed; the meeting was not on the "
+                 "calendar",
+                 m->name, subject_of(m));
     mailbox_item_finished(m);
 }
 
@@ -148,8 +155,7 @@ void mailbox_after_remove_find(struct mailbox *m, struct backend_result *r)
         return;
     }
     if (c == NULL) {
-        log_info("mailbox %s: the cancelled meeting \"%s\" is not on the calendar (any more)",
-                 m->name, subject_of(m));
+        m->poll->work->not_on_calendar = true;
         move_cancellation(m);
         return;
     }
