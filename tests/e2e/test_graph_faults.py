@@ -35,7 +35,10 @@ class GraphFaults(g.TestCase):
         # Throttled and unavailable, every operation, inside $batch too.
         w.sim.sim_post("/sim/faults", "throttle:0.2\nhttp-503:0.05\n")
         d = w.start_daemon(conf)
-        e2e.wait_for(lambda: self.all_answered(w, subjects), 300 * e2e.SLOW,
+        # The storm lasts until it has struck often enough to mean something (how many
+        # requests a run makes, and so how many faults it draws, varies with its speed).
+        e2e.wait_for(lambda: self.all_answered(w, subjects) and
+                     w.sim.stats()["faults_injected"].get("throttle", 0) > 10, 300 * e2e.SLOW,
                      "every request answered through the storm", interval=0.5)
         w.sim.sim_post("/sim/faults", "")
         # A few more polls: nothing is answered again.
