@@ -113,9 +113,10 @@ class Crash(e2e.TestCase):
         uids = [w.uid_of(w.create_meeting(conf, "Crash %d" % i, required=attendees[:2],
                                           resources=["room0"], n=i)) for i in range(n)]
         total = n * len(attendees)
-        # Some answers are carried out and then hang: meetingd waits for them (its timeout
-        # is 10 s) when it is killed, their intents without outcome.
-        w.sim.set_faults(["hang:0.25:CreateItem"])
+        # Every mailbox's first batch of answers is carried out and then hangs: meetingd
+        # waits for them (its timeout is 10 s) when it is killed, their intents without
+        # outcome. (A random share of hangs let a fast run finish before the kill.)
+        w.sim.set_faults(["hang:1:CreateItem"])
         d = w.start_daemon(conf, "--once")
 
         def hung():
