@@ -291,39 +291,6 @@ static int parse_list(struct parser *p, const struct key *k, struct strlist *l, 
     }
 }
 
-static bool tz_name_ok(const char *s)
-{
-    if (s[0] == '/' || s[0] == '\0' || strlen(s) > 100)
-        return false;
-    for (const char *q = s; *q; q++) {
-        char c = *q;
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '/' || c == '_' || c == '-' || c == '+'))
-            return false;
-        if (c == '/' && (q[1] == '/' || q[1] == '\0'))
-            return false;
-    }
-    return true; /* no '.' at all, so no ".." components */
-}
-
-/* The zone must exist as a compiled tz file: what the C library will load for it. */
-static bool tz_exists(const char *name, char *dirbuf, size_t dirlen)
-{
-    const char *dir = getenv("TZDIR");
-    if (dir == NULL || *dir == '\0')
-        dir = "/usr/share/zoneinfo";
-    snprintf(dirbuf, dirlen, "%s", dir);
-    char *path = xasprintf("%s/%s", dir, name);
-    FILE *f = fopen(path, "rbe");
-    free(path);
-    if (f == NULL)
-        return false;
-    char magic[4];
-    bool ok = fread(magic, 1, 4, f) == 4 && memcmp(magic, "TZif", 4) == 0;
-    fclose(f);
-    return ok;
-}
-
 /* ---- one parser per type ---------------------------------------------------------------- */
 
 typedef int parse_fn(struct parser *p, const struct key *k, void *obj, const char *v, bool cont);
@@ -614,9 +581,9 @@ static int parse_time_zone(struct parser *p, const struct key *k, void *obj, con
         set_string_take(obj, k->off, NULL);
         return 0;
     }
-    if (looks_windows(v) || !tz_name_ok(v) || !tz_exists(v, dir, sizeof(dir))) {
+    if (looks_windows(v) || !zone_name_ok(v) || !zone_exists(v, dir, sizeof(dir))) {
         char *iana = strlen(v) <= 100 ? winzone_to_iana(v, err, sizeof(err)) : NULL;
-        if (iana != NULL && tz_name_ok(iana) && tz_exists(iana, dir, sizeof(dir))) {
+        if (iana != NULL && zone_name_ok(iana) && zone_exists(iana, dir, sizeof(dir))) {
             set_string_take(obj, k->off, iana);
             set_string_take(obj, k->off2, xstrdup(v));
             return 0;
@@ -627,14 +594,14 @@ static int parse_time_zone(struct parser *p, const struct key *k, void *obj, con
         conf_fail(p, "%s: unknown time zone '%.80s' (%s)", k->name, v, err);
         return -1;
     }
-    if (!tz_name_ok(v)) {
+    if (!zone_name_ok(v)) {
         conf_fail(p,
                   "%s: '%.80s' is not a time zone name (like Europe/Berlin or W. Europe "
                   "Standard Time)",
                   k->name, v);
         return -1;
     }
-    if (!tz_exists(v, dir, sizeof(dir))) {
+    if (!zone_exists(v, dir, sizeof(dir))) {
         conf_fail(p, "%s: unknown time zone '%.80s' (no such zone in %.100s, nor a Windows zone)",
                   k->name, v, dir);
         return -1;

@@ -27,12 +27,42 @@
 #include "mailbox_int.h"
 #include "policy_time.h"
 #include "recurrence.h"
+#include "winzone.h"
 
 #define MAX_EXPANDED 1000 /* occurrences of one series in one window */
 
 static const char *server_of(const struct mailbox *m)
 {
     return m->poll->backend->keys[BACKEND_SCOPE_SERVER];
+}
+
+/* The IANA zone of a series' t:StartTimeZone (Windows or IANA id), NULL when this host does
+ * not know it; borrowed. The last answer is kept: a poll asks for the same few zones again. */
+static const char *series_zone(const struct item *series)
+{
+    static char *asked, *answer;
+    const char *id = series->start_time_zone_id;
+    if (id == NULL)
+        return NULL;
+    if (asked == NULL || strcmp(asked, id) != 0) {
+        free(asked);
+        free(answer);
+        asked = xstrdup(id);
+        answer = zone_resolve(id);
+        if (answer == NULL)
+            log_debug("series time zone '%.100s' is not known here: its occurrences keep the "
+                      "first one's UTC time of day",
+                      id);
+    }
+    return answer;
+}
+
+/* SERIES' occurrences overlapping [FROM, TO), at most MAX (recurrence_expand()). */
+static size_t expand(const struct item *series, time_t from, time_t to, size_t max,
+                     struct policy_occurrence **occ)
+{
+    return recurrence_expand(series->recurrence, series_zone(series), series->start, series->end,
+                             from, to, max, occ, NULL);
 }
 
 static bool same_uid(const struct item *a, const char *uid)
@@ -127,8 +157,7 @@ static void expand_master(struct mailbox *m, const struct item *master)
         }
     }
     struct policy_occurrence *occ = NULL;
-    size_t n = recurrence_expand(master->recurrence, master->start, master->end, w->view_start,
-                                 w->view_end, MAX_EXPANDED, &occ, NULL);
+    size_t n = expand(master, w->view_start, w->view_end, MAX_EXPANDED, &occ);
     for (size_t i = 0; i < n; i++) {
         time_t s = occ[i].start, e = occ[i].end;
         if (!deleted_or_moved(master, &s, &e))
@@ -239,8 +268,7 @@ bool mailbox_series_view_whole(struct mailbox *m, const struct item *const *view
             continue;
         }
         struct policy_occurrence *occ = NULL;
-        size_t in_view = recurrence_expand(master->recurrence, master->start, master->end, start,
-                                           end, 1, &occ, NULL);
+        size_t in_view = expand(master, start, end, 1, &occ);
         free(occ);
         if (in_view > 0) /* a series the view should have shown and did not */
             capability_learn(server_of(m), CAP_VIEW_EXPANDS, CAP_NO, EXPANDS_ITSELF);
@@ -259,8 +287,7 @@ void mailbox_series_context(struct mailbox *m, struct mailbox_work *w, struct po
             return; /* the server listed the request's occurrences */
     struct policy_occurrence *occ = NULL;
     time_t until = w->view_end > req->end ? w->view_end : req->end;
-    size_t n = recurrence_expand(req->recurrence, req->start, req->end, req->start, until,
-                                 MAX_EXPANDED, &occ, NULL);
+    size_t n = expand(req, req->start, until, MAX_EXPANDED, &occ);
     if (n == 0) {
         free(occ);
         return;

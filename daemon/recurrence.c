@@ -5,7 +5,9 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "policy_time.h"
 #include "util.h"
 
 #define MAX_PERIODS 200000 /* about 550 years of days: past any window asked for */
@@ -134,9 +136,69 @@ static size_t period_days(const struct item_recurrence *rec, long start, long k,
     return n;
 }
 
-size_t recurrence_expand(const struct item_recurrence *rec, time_t first_start, time_t first_end,
-                         time_t from, time_t to, size_t max, struct policy_occurrence **out,
-                         bool *more)
+/* Where each occurrence starts: the first one's local wall-clock time in ZONE, or (no zone)
+ * its UTC time of day with the UTC date moved as the first one's is. */
+struct occurrence_clock {
+    bool local;
+    long first_day;     /* the first occurrence's date: local with a zone, else UTC */
+    time_t time_of_day; /* seconds after that date's midnight */
+    long shift;         /* without a zone: the first occurrence's UTC date minus its date */
+    bool shift_known;
+};
+
+static long day_of(time_t t)
+{
+    return (long)(t >= 0 ? t / 86400 : (t - 86399) / 86400);
+}
+
+static long utc_offset(time_t t)
+{
+    struct tm tm;
+    return localtime_r(&t, &tm) != NULL ? tm.tm_gmtoff : 0;
+}
+
+/* The moment the current zone's clocks show LOCAL (seconds since the epoch read as UTC): of
+ * the offsets in force a day before and a day after (a zone changes at most once a day), the
+ * earliest moment that shows it; a local time a change skips takes the offset before it. */
+static time_t local_to_utc(time_t local)
+{
+    long before = utc_offset(local - 86400), after = utc_offset(local + 86400);
+    time_t best = 0;
+    bool found = false;
+    long offsets[2] = {before, after};
+    for (int i = 0; i < 2; i++) {
+        time_t t = local - offsets[i];
+        if (t + utc_offset(t) == local && (!found || t < best)) {
+            best = t;
+            found = true;
+        }
+    }
+    return found ? best : local - before;
+}
+
+static void clock_init(struct occurrence_clock *c, bool local, time_t first_start)
+{
+    memset(c, 0, sizeof(*c));
+    c->local = local;
+    time_t wall = local ? first_start + utc_offset(first_start) : first_start;
+    c->first_day = day_of(wall);
+    c->time_of_day = wall - (time_t)c->first_day * 86400;
+}
+
+static time_t clock_start(struct occurrence_clock *c, long day)
+{
+    if (c->local)
+        return local_to_utc((time_t)day * 86400 + c->time_of_day);
+    if (!c->shift_known) {
+        c->shift = c->first_day - day;
+        c->shift_known = true;
+    }
+    return (time_t)(day + c->shift) * 86400 + c->time_of_day;
+}
+
+size_t recurrence_expand(const struct item_recurrence *rec, const char *zone, time_t first_start,
+                         time_t first_end, time_t from, time_t to, size_t max,
+                         struct policy_occurrence **out, bool *more)
 {
     *out = NULL;
     if (more)
@@ -145,11 +207,11 @@ size_t recurrence_expand(const struct item_recurrence *rec, time_t first_start, 
     if (rec == NULL || !parse_date(rec->start_date, &start) ||
         (rec->range == REC_RANGE_END_DATE && !parse_date(rec->end_date, &last)))
         return 0;
-    long first_day = (long)(first_start >= 0 ? first_start / 86400 : (first_start - 86399) / 86400);
-    time_t time_of_day = first_start - (time_t)first_day * 86400;
+    struct policy_time_scope scope;
+    policy_time_enter(&scope, zone);
+    struct occurrence_clock clock;
+    clock_init(&clock, zone != NULL && *zone != '\0', first_start);
     time_t duration = first_end > first_start ? first_end - first_start : 0;
-    long shift = 0; /* the first occurrence's UTC date minus its local date */
-    bool shift_known = false;
     struct policy_occurrence *occ = NULL;
     size_t n = 0;
     long index = 0;
@@ -163,11 +225,7 @@ size_t recurrence_expand(const struct item_recurrence *rec, time_t first_start, 
                 goto done;
             if (rec->range == REC_RANGE_NUMBERED && ++index > rec->number_of_occurrences)
                 goto done;
-            if (!shift_known) {
-                shift = first_day - days[i];
-                shift_known = true;
-            }
-            time_t s = (time_t)(days[i] + shift) * 86400 + time_of_day, e = s + duration;
+            time_t s = clock_start(&clock, days[i]), e = s + duration;
             if (s >= to) {
                 if (more)
                     *more = true;
@@ -185,6 +243,7 @@ size_t recurrence_expand(const struct item_recurrence *rec, time_t first_start, 
         }
     }
 done:
+    policy_time_leave(&scope);
     *out = occ;
     return n;
 }

@@ -9,10 +9,14 @@
  * the month past the month's end is its last day; the range ends after a number of
  * occurrences, after an end date (inclusive), or never.
  *
- * Every occurrence keeps the first one's time of day in UTC and its duration: a series in a
- * zone with daylight saving moves by the change of offset in this expansion, where the server
- * keeps its wall-clock time. The first occurrence's UTC date may differ from StartDate (a
- * meeting at 00:30 in UTC+1); the expansion keeps that difference for every occurrence.
+ * Every occurrence starts at the first one's wall-clock time in the series' time zone (its
+ * t:StartTimeZone) and lasts as long, so its UTC time follows the zone's daylight-saving
+ * changes as the server's does. A local start that a change skips (02:30 on a spring-forward
+ * night) is read with the offset before the change, one that a change repeats as its first
+ * instance. Without a zone this host knows, the first occurrence's UTC time of day is kept
+ * for every occurrence (exact for UTC and zones without daylight saving); the first
+ * occurrence's UTC date may then differ from StartDate (a meeting at 00:30 in UTC+1), and the
+ * expansion keeps that difference for every occurrence.
  */
 #ifndef MEETINGD_RECURRENCE_H
 #define MEETINGD_RECURRENCE_H
@@ -27,11 +31,12 @@
 /*
  * The occurrences of the series REC whose first occurrence is [FIRST_START, FIRST_END) that
  * overlap [FROM, TO), in order, at most MAX: a new array in *OUT (free()), its length
- * returned. *MORE (optional) tells whether the series goes on after the last one returned.
+ * returned. ZONE is the series' IANA time zone (NULL: keep the UTC time of day). *MORE
+ * (optional) tells whether the series goes on after the last one returned.
  * Returns 0 with *OUT NULL when REC cannot be expanded (an unreadable StartDate).
  */
-size_t recurrence_expand(const struct item_recurrence *rec, time_t first_start, time_t first_end,
-                         time_t from, time_t to, size_t max, struct policy_occurrence **out,
-                         bool *more);
+size_t recurrence_expand(const struct item_recurrence *rec, const char *zone, time_t first_start,
+                         time_t first_end, time_t from, time_t to, size_t max,
+                         struct policy_occurrence **out, bool *more);
 
 #endif

@@ -145,3 +145,51 @@ const char *winzone_from_iana(const char *iana)
             return map.any_windows.v[i];
     return NULL;
 }
+
+/* ---- IANA names -------------------------------------------------------------------------- */
+
+bool zone_name_ok(const char *s)
+{
+    if (s[0] == '/' || s[0] == '\0' || strlen(s) > 100)
+        return false;
+    for (const char *q = s; *q; q++) {
+        char c = *q;
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '/' || c == '_' || c == '-' || c == '+'))
+            return false;
+        if (c == '/' && (q[1] == '/' || q[1] == '\0'))
+            return false;
+    }
+    return true; /* no '.' at all, so no ".." components */
+}
+
+bool zone_exists(const char *name, char *dirbuf, size_t dirlen)
+{
+    const char *dir = getenv("TZDIR");
+    if (dir == NULL || *dir == '\0')
+        dir = "/usr/share/zoneinfo";
+    snprintf(dirbuf, dirlen, "%s", dir);
+    char *path = xasprintf("%s/%s", dir, name);
+    FILE *f = fopen(path, "rbe");
+    free(path);
+    if (f == NULL)
+        return false;
+    char magic[4];
+    bool ok = fread(magic, 1, 4, f) == 4 && memcmp(magic, "TZif", 4) == 0;
+    fclose(f);
+    return ok;
+}
+
+char *zone_resolve(const char *name)
+{
+    char err[160], dir[256];
+    if (name == NULL || *name == '\0' || strlen(name) > 100)
+        return NULL;
+    char *iana = winzone_to_iana(name, err, sizeof(err));
+    if (iana != NULL && zone_name_ok(iana) && zone_exists(iana, dir, sizeof(dir)))
+        return iana;
+    free(iana);
+    if (zone_name_ok(name) && zone_exists(name, dir, sizeof(dir)))
+        return xstrdup(name);
+    return NULL;
+}

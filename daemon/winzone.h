@@ -6,6 +6,7 @@
 #ifndef MEETINGD_WINZONE_H
 #define MEETINGD_WINZONE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Where the mapping is read from: $MEETINGD_WINDOWS_ZONES, else Debian's path. */
@@ -23,5 +24,17 @@ char *winzone_to_iana(const char *name, char *err, size_t err_len);
 /* The Windows id for the IANA name IANA (the territory-001 zone first, then any territory's),
  * borrowed from the map; NULL when none maps to it or the map cannot be read. */
 const char *winzone_from_iana(const char *iana);
+
+/* Whether S is shaped like an IANA zone name (letters, digits, '/', '_', '-', '+'; no
+ * leading '/', no empty or dot components): safe to join to the zone directory. */
+bool zone_name_ok(const char *s);
+
+/* Whether NAME exists as a compiled tz file in $TZDIR or /usr/share/zoneinfo (that directory
+ * into DIRBUF, for messages): what the C library will load for it. */
+bool zone_exists(const char *name, char *dirbuf, size_t dirlen);
+
+/* The IANA name of a zone a server names, Windows ("W. Europe Standard Time") or IANA
+ * ("Europe/Berlin", "UTC"), when this host has it; caller frees; NULL otherwise. */
+char *zone_resolve(const char *name);
 
 #endif

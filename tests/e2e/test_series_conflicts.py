@@ -7,6 +7,7 @@ with reasons that say which occurrences were checked and which booking is in the
 single meeting on a later occurrence of a booked series is declined too."""
 
 import datetime
+import zoneinfo
 
 import e2e
 import simharness as h
@@ -17,7 +18,8 @@ ROOM_POLICY = {"room": {"automate": "auto_accept", "time_zone": "UTC"}}
 WEEKLY = ("<t:Recurrence><t:WeeklyRecurrence><t:Interval>1</t:Interval><t:DaysOfWeek>%s"
           "</t:DaysOfWeek></t:WeeklyRecurrence><t:NumberedRecurrence><t:StartDate>%s"
           "</t:StartDate><t:NumberOfOccurrences>%d</t:NumberOfOccurrences>"
-          "</t:NumberedRecurrence></t:Recurrence><t:StartTimeZone Id=\"UTC\"/>")
+          "</t:NumberedRecurrence></t:Recurrence><t:StartTimeZone Id=\"%s\"/>")
+BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
 
 
 def at(days, hour, minute=0):
@@ -37,13 +39,15 @@ class SeriesConflicts:
                             sim_args=("--flavor", self.FLAVOR))
         self.conf = self.w.write_config({"room0": "room"}, policies=ROOM_POLICY)
 
-    def book(self, organizer, subject, start, minutes=60, weekly=0):
+    def book(self, organizer, subject, start, minutes=60, weekly=0, zone="UTC"):
+        """START is aware; a series' StartDate is its local date in ZONE (a Windows id)."""
         ews = h.Ews(self.w.sim, A(organizer), password=self.w.passwords[organizer])
         extra = ""
         if weekly:
-            extra = WEEKLY % (start.strftime("%A"), start.strftime("%Y-%m-%d"), weekly)
-        mid = ews.create_meeting(subject, iso(start),
-                                 iso(start + datetime.timedelta(minutes=minutes)),
+            local = start.astimezone(BERLIN) if zone != "UTC" else start
+            extra = WEEKLY % (local.strftime("%A"), local.strftime("%Y-%m-%d"), weekly, zone)
+        mid = ews.create_meeting(subject, iso(start.astimezone(UTC)),
+                                 iso((start + datetime.timedelta(minutes=minutes)).astimezone(UTC)),
                                  resources=[A("room0")], extra=extra)[0]
         return self.w.uid_of(mid, organizer)
 
@@ -93,6 +97,53 @@ class SeriesConflicts:
                       % at(16, 10).strftime("%Y-%m-%d"),
                       self.last_answer_body(single, "organizer0"))
         self.assertEqual(self.answers(free, "organizer0"), {A("room0"): ["Accept"]})
+
+    def test_series_across_a_daylight_saving_change(self):
+        """A weekly series in Berlin time keeps its wall-clock time after the next change of
+        offset, on both flavors (on Gromox meetingd expands it itself, in the series' zone)."""
+        w = self.w
+        change = next_offset_change(BERLIN)
+        conf = w.write_config({"room0": "room"}, policies={"room": {
+            "automate": "auto_accept", "time_zone": "Europe/Berlin",
+            "booking_window_days": "400"}})
+
+        def local(weeks, hour):  # the series' weekday, WEEKS after two weeks before the change
+            day = (change - datetime.timedelta(days=14 - 7 * weeks)).date()
+            return datetime.datetime(day.year, day.month, day.day, hour, tzinfo=BERLIN)
+
+        zone = "W. Europe Standard Time"
+        # A booked series, then single meetings on its third occurrence (after the change).
+        series = self.book("organizer1", "Weekly review", local(0, 9), weekly=4, zone=zone)
+        w.once(conf)
+        self.assertEqual(self.answers(series, "organizer1"), {A("room0"): ["Accept"]})
+        clash = self.book("organizer0", "Clash", local(2, 9))
+        after = self.book("organizer0", "Right after", local(2, 10))
+        w.once(conf)
+        self.assertEqual(self.answers(clash, "organizer0"), {A("room0"): ["Decline"]})
+        self.assertIn("the room is already booked from 09:00 to 10:00 on %s"
+                      % local(2, 9).strftime("%Y-%m-%d"), self.last_answer_body(clash, "organizer0"))
+        self.assertEqual(self.answers(after, "organizer0"), {A("room0"): ["Accept"]})
+        # A series requested over a booking on its third occurrence.
+        busy = self.book("organizer1", "Board", local(2, 14))
+        w.once(conf)
+        self.assertEqual(self.answers(busy, "organizer1"), {A("room0"): ["Accept"]})
+        second = self.book("organizer0", "Weekly planning", local(0, 14), weekly=4, zone=zone)
+        w.once(conf)
+        self.assertEqual(self.answers(second, "organizer0"), {A("room0"): ["Decline"]})
+        self.assertIn("1 of 4 occurrences conflict with existing bookings",
+                      self.last_answer_body(second, "organizer0"))
+
+
+def next_offset_change(zone):
+    """The first local midnight after which ZONE's UTC offset differs from today's (within a
+    year; every zone with daylight saving changes within one)."""
+    day = datetime.datetime.now(zone).replace(hour=12, minute=0, second=0, microsecond=0)
+    offset = day.utcoffset()
+    for _ in range(366):
+        day += datetime.timedelta(days=1)
+        if day.utcoffset() != offset:
+            return day.replace(hour=0)
+    raise AssertionError("no change of offset in %s within a year" % zone)
 
 
 class SeriesConflictsExchange(SeriesConflicts, e2e.TestCase):

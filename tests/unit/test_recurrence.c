@@ -34,12 +34,14 @@ static char *starts_of(const struct policy_occurrence *occ, size_t n)
     return out;
 }
 
-static void expect(const struct item_recurrence *rec, const char *first, const char *first_end,
-                   const char *from, const char *to, const char *want, bool want_more)
+static void expect_in(const struct item_recurrence *rec, const char *zone, const char *first,
+                      const char *first_end, const char *from, const char *to, const char *want,
+                      bool want_more)
 {
     struct policy_occurrence *occ = NULL;
     bool more = !want_more;
-    size_t n = recurrence_expand(rec, at(first), at(first_end), at(from), at(to), 100, &occ, &more);
+    size_t n =
+        recurrence_expand(rec, zone, at(first), at(first_end), at(from), at(to), 100, &occ, &more);
     char *got = starts_of(occ, n);
     assert_string_equal(got, want);
     assert_int_equal(more, want_more);
@@ -47,6 +49,13 @@ static void expect(const struct item_recurrence *rec, const char *first, const c
         assert_int_equal(occ[i].end - occ[i].start, at(first_end) - at(first));
     free(got);
     free(occ);
+}
+
+/* Without a zone: the first occurrence's UTC time of day for every occurrence. */
+static void expect(const struct item_recurrence *rec, const char *first, const char *first_end,
+                   const char *from, const char *to, const char *want, bool want_more)
+{
+    expect_in(rec, NULL, first, first_end, from, to, want, want_more);
 }
 
 static void test_weekly_numbered(void **state)
@@ -129,8 +138,63 @@ static void test_unreadable_start_date(void **state)
     struct item_recurrence rec = {
         .pattern = REC_DAILY, .interval = 1, .range = REC_RANGE_NO_END, .start_date = "2026-02-30"};
     struct policy_occurrence *occ = (struct policy_occurrence *)1;
-    assert_int_equal(recurrence_expand(&rec, 0, 3600, 0, 86400 * 10, 10, &occ, NULL), 0);
+    assert_int_equal(recurrence_expand(&rec, NULL, 0, 3600, 0, 86400 * 10, 10, &occ, NULL), 0);
     assert_null(occ);
+}
+
+/* A weekly series at 09:00 in Berlin over the spring change of 2027-03-28: 08:00Z before it,
+ * 07:00Z after, as the server keeps the wall-clock time; the autumn change back likewise. */
+static void test_weekly_across_daylight_saving(void **state)
+{
+    (void)state;
+    struct item_recurrence rec = {.pattern = REC_WEEKLY,
+                                  .interval = 1,
+                                  .days_of_week = ITEM_DOW_MONDAY,
+                                  .range = REC_RANGE_NUMBERED,
+                                  .start_date = "2027-03-15",
+                                  .number_of_occurrences = 4};
+    expect_in(&rec, "Europe/Berlin", "2027-03-15T08:00:00Z", "2027-03-15T09:00:00Z",
+              "2027-03-01T00:00:00Z", "2027-05-01T00:00:00Z",
+              "2027-03-15T08:00:00Z 2027-03-22T08:00:00Z 2027-03-29T07:00:00Z "
+              "2027-04-05T07:00:00Z",
+              false);
+    snprintf(rec.start_date, sizeof(rec.start_date), "%s", "2027-10-18");
+    expect_in(&rec, "Europe/Berlin", "2027-10-18T07:00:00Z", "2027-10-18T08:00:00Z",
+              "2027-10-01T00:00:00Z", "2027-12-01T00:00:00Z",
+              "2027-10-18T07:00:00Z 2027-10-25T07:00:00Z 2027-11-01T08:00:00Z "
+              "2027-11-08T08:00:00Z",
+              false);
+    /* The same series without its zone keeps the first UTC time (what was done before). */
+    snprintf(rec.start_date, sizeof(rec.start_date), "%s", "2027-03-15");
+    expect(&rec, "2027-03-15T08:00:00Z", "2027-03-15T09:00:00Z", "2027-03-01T00:00:00Z",
+           "2027-05-01T00:00:00Z",
+           "2027-03-15T08:00:00Z 2027-03-22T08:00:00Z 2027-03-29T08:00:00Z "
+           "2027-04-05T08:00:00Z",
+           false);
+}
+
+/* Daily at 02:30 Berlin time: the spring night has no 02:30 (read with the offset before,
+ * 01:30Z = 03:30 CEST), the autumn night has two (the first, 00:30Z); a zone west of UTC whose
+ * local date is a UTC day behind. */
+static void test_skipped_and_repeated_local_times(void **state)
+{
+    (void)state;
+    struct item_recurrence rec = {.pattern = REC_DAILY,
+                                  .interval = 1,
+                                  .range = REC_RANGE_NUMBERED,
+                                  .start_date = "2027-03-27",
+                                  .number_of_occurrences = 3};
+    expect_in(&rec, "Europe/Berlin", "2027-03-27T01:30:00Z", "2027-03-27T02:00:00Z",
+              "2027-03-01T00:00:00Z", "2027-04-01T00:00:00Z",
+              "2027-03-27T01:30:00Z 2027-03-28T01:30:00Z 2027-03-29T00:30:00Z", false);
+    snprintf(rec.start_date, sizeof(rec.start_date), "%s", "2027-10-30");
+    expect_in(&rec, "Europe/Berlin", "2027-10-30T00:30:00Z", "2027-10-30T01:00:00Z",
+              "2027-10-01T00:00:00Z", "2027-11-05T00:00:00Z",
+              "2027-10-30T00:30:00Z 2027-10-31T00:30:00Z 2027-11-01T01:30:00Z", false);
+    snprintf(rec.start_date, sizeof(rec.start_date), "%s", "2027-03-13");
+    expect_in(&rec, "America/New_York", "2027-03-14T03:00:00Z", "2027-03-14T04:00:00Z",
+              "2027-03-01T00:00:00Z", "2027-04-01T00:00:00Z",
+              "2027-03-14T03:00:00Z 2027-03-15T02:00:00Z 2027-03-16T02:00:00Z", false);
 }
 
 int main(void)
@@ -141,6 +205,8 @@ int main(void)
         cmocka_unit_test(test_monthly_patterns),
         cmocka_unit_test(test_daily_and_a_utc_date_before_the_local_one),
         cmocka_unit_test(test_unreadable_start_date),
+        cmocka_unit_test(test_weekly_across_daylight_saving),
+        cmocka_unit_test(test_skipped_and_repeated_local_times),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
