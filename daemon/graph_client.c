@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "oauth2.h"
 #include "util.h"
 
@@ -77,6 +78,9 @@ static void on_response(const struct http_response *resp, void *userdata)
     }
     log_debug("graph: %s %s: %s %ld", call->method, call->url, http_result_str(resp->result),
               resp->status);
+    char operation[128];
+    graph_call_operation(call->method, call->url, operation, sizeof(operation));
+    metrics_graph_request(operation, resp->result == HTTP_OK, resp->status, resp->elapsed_s);
     struct graph_call_result res = {
         .http_result = resp->result,
         .status = resp->status,
@@ -167,6 +171,43 @@ int graph_call_take(struct http_client *http, const struct oauth2_params *oauth2
     if (handle_out)
         *handle_out = call;
     return 0;
+}
+
+/* Collections whose next segment is an id: the id is left out. */
+static bool names_an_id(const char *segment, size_t len)
+{
+    static const char *const collections[] = {"messages",  "events",   "groups",      "members",
+                                              "calendars", "contacts", "attachments", "instances"};
+    for (size_t i = 0; i < sizeof(collections) / sizeof(collections[0]); i++)
+        if (strlen(collections[i]) == len && memcmp(collections[i], segment, len) == 0)
+            return true;
+    return false;
+}
+
+void graph_call_operation(const char *method, const char *url, char *buf, size_t len)
+{
+    const char *path = strstr(url, "/v1.0/");
+    path = path ? path + strlen("/v1.0/") : "";
+    size_t used = (size_t)snprintf(buf, len, "%s ", method);
+    bool id_next = false, first = true;
+    while (*path != '\0' && *path != '?' && used < len) {
+        size_t n = strcspn(path, "/?");
+        if (id_next && !(n == 5 && memcmp(path, "delta", 5) == 0)) {
+            id_next = false; /* an id; "delta" is the collection's function */
+        } else if (n == 5 && memcmp(path, "users", 5) == 0) {
+            /* The mailbox (users/{id}) is left out whole: labels per mailbox are the mailbox
+             * metrics' job. */
+            id_next = true;
+        } else if (n > 0) {
+            used +=
+                (size_t)snprintf(buf + used, len - used, "%s%.*s", first ? "" : "/", (int)n, path);
+            first = false;
+            id_next = names_an_id(path, n);
+        }
+        path += n;
+        if (*path == '/')
+            path++;
+    }
 }
 
 void graph_call_cancel(struct graph_call *call)

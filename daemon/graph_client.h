@@ -45,6 +45,13 @@ int graph_call_take(struct http_client *http, const struct oauth2_params *oauth2
                     const char *method, char *url, char *body, graph_call_cb cb, void *userdata,
                     struct graph_call **handle_out);
 
+/*
+ * What a request does, for the metrics: METHOD and the URL's path after the version, without
+ * its ids and without the mailbox ("GET mailFolders/inbox/messages/delta", "POST
+ * events/accept", "POST $batch") into BUF.
+ */
+void graph_call_operation(const char *method, const char *url, char *buf, size_t len);
+
 /* Cancels a call whose callback has not run; the callback is not called. */
 void graph_call_cancel(struct graph_call *call);
 

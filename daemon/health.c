@@ -149,6 +149,7 @@ struct summary {
     bool is_meetingd;
     char version[32];
     double start, mailboxes, failing, queued, in_flight, ews_requests, ews_failed;
+    double graph_requests, graph_failed;
     struct row *rows;
     size_t n_rows;
 };
@@ -189,6 +190,10 @@ static void take_sample(struct summary *sum, const struct sample *s)
         sum->ews_requests += s->value;
         if (label(s, "outcome") && strcmp(label(s, "outcome"), "ok") != 0)
             sum->ews_failed += s->value;
+    } else if (strcmp(n, "meetingd_graph_requests_total") == 0) {
+        sum->graph_requests += s->value;
+        if (label(s, "outcome") && strcmp(label(s, "outcome"), "ok") != 0)
+            sum->graph_failed += s->value;
     } else if (mailbox == NULL) {
         return;
     } else if (strcmp(n, "meetingd_mailbox_failing") == 0) {
@@ -289,8 +294,12 @@ int health_report(const char *page, time_t now, FILE *out)
         *ago = '\0'; /* "2h 10m ago" -> "2h 10m" */
     fprintf(out, "meetingd %s, up %s (since %s): %.0f mailbox(es), %.0f failing\n", sum.version, up,
             since, sum.mailboxes, sum.failing);
-    fprintf(out, "EWS requests: %.0f, %.0f failed; %.0f queued, %.0f in flight\n\n",
+    fprintf(out, "EWS requests: %.0f, %.0f failed; %.0f queued, %.0f in flight\n",
             sum.ews_requests, sum.ews_failed, sum.queued, sum.in_flight);
+    if (sum.graph_requests > 0)
+        fprintf(out, "Graph requests: %.0f, %.0f failed or throttled\n", sum.graph_requests,
+                sum.graph_failed);
+    fputc('\n', out);
     fprintf(out, "%-20s %-13s %-13s %9s %5s  %-22s %s\n", "MAILBOX", "LAST POLL", "LAST GOOD",
             "DECISIONS", "SENT", "LAST DECISION", "STATE");
     qsort(sum.rows, sum.n_rows, sizeof(*sum.rows), failing_first);

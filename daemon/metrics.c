@@ -12,6 +12,7 @@
 
 #define N_DECISIONS (POLICY_IGNORE + 1)
 #define N_CALL_STATUSES (EWS_CALL_MALFORMED + 1)
+#define MAX_OUTCOMES N_CALL_STATUSES /* the most any protocol's table names */
 
 /* EWS round trips take tens of milliseconds on a LAN and up to the configured timeout (60 s by
  * default) on a struggling server; the buckets cover that range. */
@@ -49,11 +50,30 @@ struct mailbox_metrics {
 
 struct operation_metrics {
     char *name;
-    uint64_t by_status[N_CALL_STATUSES];
+    uint64_t by_outcome[MAX_OUTCOMES];
     uint64_t buckets[N_BUCKETS]; /* not cumulative; summed when rendered */
     uint64_t count;
     double sum;
 };
+
+/* The requests of one protocol, by operation: counts by outcome, and latencies. */
+struct request_table {
+    const char *prefix;          /* of the metric names: "meetingd_ews" */
+    const char *protocol;        /* for the help texts: "EWS" */
+    const char *const *outcomes; /* outcome names by index */
+    size_t n_outcomes;
+    struct operation_metrics *v;
+    size_t n;
+};
+
+/* EWS outcomes are named by ews_call_status_str(), filled in by metrics_init(). */
+static const char *ews_outcomes[N_CALL_STATUSES];
+
+/* Graph answers with an HTTP status alone: 2xx, throttled (429), refused credentials (401,
+ * 403), another status, or no answer at all. */
+enum graph_outcome { GRAPH_OK, GRAPH_THROTTLED, GRAPH_AUTH, GRAPH_HTTP, GRAPH_TRANSPORT, N_GRAPH };
+static const char *const graph_outcomes[N_GRAPH] = {"ok", "throttled", "authentication-failed",
+                                                    "http-error", "transport-error"};
 
 static struct registry {
     bool on;
@@ -62,8 +82,7 @@ static struct registry {
     size_t n_mailboxes;
     size_t *index; /* open addressing over mailbox names: position + 1, 0 = empty */
     size_t index_cap;
-    struct operation_metrics *operations;
-    size_t n_operations;
+    struct request_table ews, graph;
     size_t queued, in_flight;
     size_t last_page; /* length of the last rendered page */
 } reg;
@@ -126,10 +145,27 @@ void metrics_free(void)
     }
     free(reg.mailboxes);
     free(reg.index);
-    for (size_t i = 0; i < reg.n_operations; i++)
-        free(reg.operations[i].name);
-    free(reg.operations);
+    struct request_table *tables[] = {&reg.ews, &reg.graph};
+    for (size_t t = 0; t < 2; t++) {
+        for (size_t i = 0; i < tables[t]->n; i++)
+            free(tables[t]->v[i].name);
+        free(tables[t]->v);
+    }
     memset(&reg, 0, sizeof(reg));
+}
+
+static void tables_init(void)
+{
+    for (int s = 0; s < N_CALL_STATUSES; s++)
+        ews_outcomes[s] = ews_call_status_str((enum ews_call_status)s);
+    reg.ews = (struct request_table){.prefix = "meetingd_ews",
+                                     .protocol = "EWS",
+                                     .outcomes = ews_outcomes,
+                                     .n_outcomes = N_CALL_STATUSES};
+    reg.graph = (struct request_table){.prefix = "meetingd_graph",
+                                       .protocol = "Microsoft Graph",
+                                       .outcomes = graph_outcomes,
+                                       .n_outcomes = N_GRAPH};
 }
 
 void metrics_init(time_t start)
@@ -137,6 +173,7 @@ void metrics_init(time_t start)
     metrics_free();
     reg.on = true;
     reg.start = start;
+    tables_init();
     index_rebuild();
 }
 
@@ -277,23 +314,23 @@ void metrics_backoff(const char *mailbox, const struct backend_result *res)
     }
 }
 
-void metrics_ews_request(const char *operation, enum ews_call_status status, double seconds)
+static void count_request(struct request_table *t, const char *operation, unsigned outcome,
+                          double seconds)
 {
-    if (!reg.on || operation == NULL || (unsigned)status >= N_CALL_STATUSES)
+    if (!reg.on || operation == NULL || outcome >= t->n_outcomes)
         return;
     struct operation_metrics *op = NULL;
-    for (size_t i = 0; i < reg.n_operations && op == NULL; i++) {
-        if (strcmp(reg.operations[i].name, operation) == 0)
-            op = &reg.operations[i];
+    for (size_t i = 0; i < t->n && op == NULL; i++) {
+        if (strcmp(t->v[i].name, operation) == 0)
+            op = &t->v[i];
     }
     if (op == NULL) {
-        reg.operations =
-            xreallocarray(reg.operations, reg.n_operations + 1, sizeof(*reg.operations));
-        op = &reg.operations[reg.n_operations++];
+        t->v = xreallocarray(t->v, t->n + 1, sizeof(*t->v));
+        op = &t->v[t->n++];
         memset(op, 0, sizeof(*op));
         op->name = xstrdup(operation);
     }
-    op->by_status[status]++;
+    op->by_outcome[outcome]++;
     if (seconds < 0)
         seconds = 0;
     op->count++;
@@ -304,6 +341,25 @@ void metrics_ews_request(const char *operation, enum ews_call_status status, dou
             break;
         }
     }
+}
+
+void metrics_ews_request(const char *operation, enum ews_call_status status, double seconds)
+{
+    count_request(&reg.ews, operation, (unsigned)status, seconds);
+}
+
+void metrics_graph_request(const char *operation, bool answered, long http_status, double seconds)
+{
+    enum graph_outcome outcome = GRAPH_TRANSPORT;
+    if (answered && http_status >= 200 && http_status < 300)
+        outcome = GRAPH_OK;
+    else if (answered && http_status == 429)
+        outcome = GRAPH_THROTTLED;
+    else if (answered && (http_status == 401 || http_status == 403))
+        outcome = GRAPH_AUTH;
+    else if (answered)
+        outcome = GRAPH_HTTP;
+    count_request(&reg.graph, operation, outcome, seconds);
 }
 
 void metrics_set_queue(size_t queued, size_t in_flight)
@@ -450,28 +506,40 @@ static void render_decisions(FILE *out)
     }
 }
 
-static void render_ews(FILE *out)
+/* A metric name of table T: its prefix and SUFFIX. */
+static const char *table_name(const struct request_table *t, const char *suffix, char *buf,
+                              size_t len)
 {
-    put_header(out, "meetingd_ews_requests_total", "counter",
-               "EWS requests by operation and outcome.");
-    for (size_t i = 0; i < reg.n_operations; i++) {
-        const struct operation_metrics *op = &reg.operations[i];
-        for (int s = 0; s < N_CALL_STATUSES; s++) {
-            if (op->by_status[s] == 0)
+    snprintf(buf, len, "%s%s", t->prefix, suffix);
+    return buf;
+}
+
+static void render_requests(FILE *out, const struct request_table *t)
+{
+    char name[64], help[128];
+    table_name(t, "_requests_total", name, sizeof(name));
+    snprintf(help, sizeof(help), "%s requests by operation and outcome.", t->protocol);
+    put_header(out, name, "counter", help);
+    for (size_t i = 0; i < t->n; i++) {
+        const struct operation_metrics *op = &t->v[i];
+        for (size_t s = 0; s < t->n_outcomes; s++) {
+            if (op->by_outcome[s] == 0)
                 continue;
-            fputs("meetingd_ews_requests_total{", out);
+            fprintf(out, "%s{", name);
             put_label(out, "operation", op->name);
-            fprintf(out, ",outcome=\"%s\"} %llu\n", ews_call_status_str(s),
-                    (unsigned long long)op->by_status[s]);
+            fprintf(out, ",outcome=\"%s\"} %llu\n", t->outcomes[s],
+                    (unsigned long long)op->by_outcome[s]);
         }
     }
-    put_header(out, "meetingd_ews_request_duration_seconds", "histogram",
-               "Time from submitting an EWS request to its answer, queueing included.");
-    for (size_t i = 0; i < reg.n_operations; i++) {
-        const struct operation_metrics *op = &reg.operations[i];
+    table_name(t, "_request_duration_seconds", name, sizeof(name));
+    snprintf(help, sizeof(help),
+             "Time from submitting an %s request to its answer, queueing included.", t->protocol);
+    put_header(out, name, "histogram", help);
+    for (size_t i = 0; i < t->n; i++) {
+        const struct operation_metrics *op = &t->v[i];
         uint64_t cumulative = 0;
         for (size_t b = 0; b <= N_BUCKETS; b++) {
-            fputs("meetingd_ews_request_duration_seconds_bucket{", out);
+            fprintf(out, "%s_bucket{", name);
             put_label(out, "operation", op->name);
             if (b < N_BUCKETS) {
                 cumulative += op->buckets[b];
@@ -481,17 +549,23 @@ static void render_ews(FILE *out)
                 fprintf(out, ",le=\"+Inf\"} %llu\n", (unsigned long long)op->count);
             }
         }
-        fputs("meetingd_ews_request_duration_seconds_sum{", out);
+        fprintf(out, "%s_sum{", name);
         put_label(out, "operation", op->name);
-        fprintf(out, "} %.6f\nmeetingd_ews_request_duration_seconds_count{", op->sum);
+        fprintf(out, "} %.6f\n%s_count{", op->sum, name);
         put_label(out, "operation", op->name);
         fprintf(out, "} %llu\n", (unsigned long long)op->count);
     }
+}
+
+static void render_ews(FILE *out)
+{
+    render_requests(out, &reg.ews);
     put_header(out, "meetingd_ews_requests_queued", "gauge",
                "EWS requests waiting for a free connection slot.");
     fprintf(out, "meetingd_ews_requests_queued %zu\n", reg.queued);
     put_header(out, "meetingd_ews_requests_in_flight", "gauge", "EWS requests on the wire.");
     fprintf(out, "meetingd_ews_requests_in_flight %zu\n", reg.in_flight);
+    render_requests(out, &reg.graph);
 }
 
 static void render_all(FILE *out)

@@ -75,6 +75,10 @@ void metrics_backoff(const char *mailbox, const struct backend_result *res);
 /* Hook of an EWS call's completion: OPERATION ended with STATUS after SECONDS. */
 void metrics_ews_request(const char *operation, enum ews_call_status status, double seconds);
 
+/* Hook of a Graph call's completion: OPERATION ("POST events/accept") was ANSWERED with
+ * HTTP_STATUS, or not answered at all, after SECONDS. */
+void metrics_graph_request(const char *operation, bool answered, long http_status, double seconds);
+
 /* The HTTP client's queue, set by the daemon just before rendering. */
 void metrics_set_queue(size_t queued, size_t in_flight);
 

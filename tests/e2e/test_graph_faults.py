@@ -9,11 +9,30 @@ import re
 
 import graphe2e as g
 import e2e
+from metricspage import free_port, samples, scrape
 
 A = g.addr
 ATTENDEES = ["attendee0", "attendee2", "room0"]
 MAILBOXES = {"attendee0": "accept-all", "attendee2": "decline-all", "room0": "accept-all"}
 PREFIX = {"attendee0": "Accepted: ", "attendee2": "Declined: ", "room0": "Accepted: "}
+
+
+def graph_counts_agree(address, w, before):
+    """meetingd's meetingd_graph_requests_total by outcome ({outcome: n}) when its sums equal
+    graphsim's count of answers by HTTP status (2xx ok, 429 throttled, others) since BEFORE
+    (its http_status counts when meetingd started), else None."""
+    mine = {}
+    for (name, labels), value in samples(scrape(address)).items():
+        if name == "meetingd_graph_requests_total":
+            outcome = re.search(r'outcome="([^"]+)"', labels).group(1)
+            mine[outcome] = mine.get(outcome, 0) + int(value)
+    theirs = {}
+    for status, n in w.sim.stats()["http_status"].items():
+        n -= before.get(status, 0)
+        outcome = "ok" if status.startswith("2") else "throttled" if status == "429" \
+            else "http-error"
+        theirs[outcome] = theirs.get(outcome, 0) + n
+    return mine if mine == theirs else None
 
 
 class GraphFaults(g.TestCase):
@@ -28,12 +47,14 @@ class GraphFaults(g.TestCase):
 
     def test_throttle_storm(self):
         w = self.world(users=["organizer0"] + ATTENDEES, sim_args=["--retry-after", "1"])
-        conf = w.write_config(MAILBOXES)
+        address = "127.0.0.1:%d" % free_port()
+        conf = w.write_config(MAILBOXES, daemon={"metrics_listen": address})
         subjects = ["Storm %d" % i for i in range(8)]
         for i, s in enumerate(subjects):
             w.create_meeting(s, required=ATTENDEES[:2], resources=["room0"], n=i)
         # Throttled and unavailable, every operation, inside $batch too.
         w.sim.sim_post("/sim/faults", "throttle:0.2\nhttp-503:0.05\n")
+        before = dict(w.sim.stats()["http_status"])  # the organizer's requests
         d = w.start_daemon(conf)
         # The storm lasts until it has struck often enough to mean something (how many
         # requests a run makes, and so how many faults it draws, varies with its speed).
@@ -45,6 +66,19 @@ class GraphFaults(g.TestCase):
         polls = w.sim.stats()["operations"].get("delta", 0)
         e2e.wait_for(lambda: w.sim.stats()["operations"].get("delta", 0) >= polls + 6, 30,
                      "more polls")
+        # The metrics count every Graph request by what it did and how it ended, as graphsim
+        # counted them (equal once none is in flight).
+        counted = e2e.wait_for(lambda: graph_counts_agree(address, w, before), 30,
+                               "meetingd's Graph request counts equal graphsim's")
+        self.assertGreater(counted.get("throttled", 0), 0, counted)
+        self.assertGreater(counted.get("ok", 0), 0, counted)
+        operations = {labels for (name, labels) in samples(scrape(address))
+                      if name == "meetingd_graph_requests_total"}
+        self.assertTrue(any('operation="GET mailFolders/inbox/messages/delta"' in op
+                            for op in operations), operations)
+        self.assertFalse([op for op in operations if "@" in op or "AAMk" in op], operations)
+        health = w.run([e2e.meetingctl_bin(), "-c", conf, "health"])
+        self.assertRegex(health.stdout, r"Graph requests: \d+, [1-9]\d* failed or throttled")
         self.assertEqual(d.stop(), 0)
         stats = w.sim.stats()
         self.assertGreater(stats["faults_injected"].get("throttle", 0), 10, stats)

@@ -22,6 +22,7 @@
 #include <libxml/xpathInternals.h>
 
 #include "graph_build.h"
+#include "graph_client.h"
 #include "util.h"
 
 #define BASE "https://graph.example/v1.0"
@@ -209,12 +210,41 @@ static void test_against_csdl(void **state)
     assert_false(has_property("event", "colour")); /* the check can fail */
 }
 
+/* The metrics' operation names: no mailbox, no id, the path's words and functions kept. */
+static void test_operation_names(void **state)
+{
+    (void)state;
+    static const char *const cases[][3] = {
+        {"GET", "https://graph.example/v1.0/users/room0@example.com/mailFolders/inbox/messages/"
+                "delta?$deltatoken=AAx",
+         "GET mailFolders/inbox/messages/delta"},
+        {"POST", "https://graph.example/v1.0/users/AAMkAD%3D/events/AAMkAGI2THVSAAA=/accept",
+         "POST events/accept"},
+        {"GET", "http://127.0.0.1:1/v1.0/users/a@b.c/calendar/calendarView?startDateTime=x",
+         "GET calendar/calendarView"},
+        {"POST", "http://127.0.0.1:1/v1.0/$batch", "POST $batch"},
+        {"PATCH", "http://127.0.0.1:1/v1.0/users/a@b.c/messages/AQMkADAw", "PATCH messages"},
+        {"GET", "http://127.0.0.1:1/v1.0/groups/7f3e/members/delta", "GET groups/members/delta"},
+        {"GET", "not a graph url", "GET "},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char buf[128];
+        graph_call_operation(cases[i][0], cases[i][1], buf, sizeof(buf));
+        assert_string_equal(buf, cases[i][2]);
+    }
+    char small[12];
+    graph_call_operation("GET", "http://x/v1.0/users/a/mailFolders/inbox/messages", small,
+                         sizeof(small));
+    assert_string_equal(small, "GET mailFol");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_urls),
         cmocka_unit_test(test_bodies),
         cmocka_unit_test(test_batch),
+        cmocka_unit_test(test_operation_names),
     };
     const struct CMUnitTest csdl_tests[] = {
         cmocka_unit_test(test_against_csdl),
