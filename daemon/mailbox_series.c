@@ -36,9 +36,10 @@ static const char *server_of(const struct mailbox *m)
     return m->poll->backend->keys[BACKEND_SCOPE_SERVER];
 }
 
-/* The IANA zone of a series' t:StartTimeZone (Windows or IANA id), NULL when this host does
- * not know it; borrowed. The last answer is kept: a poll asks for the same few zones again. */
-static const char *series_zone(const struct item *series)
+/* The IANA zone a series' t:StartTimeZone (Windows or IANA id) names, NULL when it names
+ * none this host knows; borrowed. The last answer is kept: a poll asks for the same few zones
+ * again. */
+static const char *named_zone(const struct item *series)
 {
     static char *asked, *answer;
     const char *id = series->start_time_zone_id;
@@ -50,18 +51,27 @@ static const char *series_zone(const struct item *series)
         asked = xstrdup(id);
         answer = zone_resolve(id);
         if (answer == NULL)
-            log_debug("series time zone '%.100s' is not known here: its occurrences keep the "
-                      "first one's UTC time of day",
-                      id);
+            log_debug("series time zone '%.100s' is not known here: the policy's zone is used", id);
     }
     return answer;
 }
 
-/* SERIES' occurrences overlapping [FROM, TO), at most MAX (recurrence_expand()). */
-static size_t expand(const struct item *series, time_t from, time_t to, size_t max,
-                     struct policy_occurrence **occ)
+/* The zone SERIES keeps its wall-clock time in: its own; else (grommunio Gromox sends a
+ * meeting request without t:StartTimeZone) the zone the policy reads times in, the room's
+ * own, which the organizer's usually is. */
+static const char *series_zone(const struct mailbox *m, const struct item *series)
 {
-    return recurrence_expand(series->recurrence, series_zone(series), series->start, series->end,
+    const char *zone = named_zone(series);
+    if (zone == NULL)
+        zone = m->poll->policy->time_zone;
+    return zone != NULL ? zone : RECURRENCE_HOST_ZONE;
+}
+
+/* SERIES' occurrences overlapping [FROM, TO), at most MAX (recurrence_expand()). */
+static size_t expand(const struct mailbox *m, const struct item *series, time_t from, time_t to,
+                     size_t max, struct policy_occurrence **occ)
+{
+    return recurrence_expand(series->recurrence, series_zone(m, series), series->start, series->end,
                              from, to, max, occ, NULL);
 }
 
@@ -157,7 +167,7 @@ static void expand_master(struct mailbox *m, const struct item *master)
         }
     }
     struct policy_occurrence *occ = NULL;
-    size_t n = expand(master, w->view_start, w->view_end, MAX_EXPANDED, &occ);
+    size_t n = expand(m, master, w->view_start, w->view_end, MAX_EXPANDED, &occ);
     for (size_t i = 0; i < n; i++) {
         time_t s = occ[i].start, e = occ[i].end;
         if (!deleted_or_moved(master, &s, &e))
@@ -268,7 +278,7 @@ bool mailbox_series_view_whole(struct mailbox *m, const struct item *const *view
             continue;
         }
         struct policy_occurrence *occ = NULL;
-        size_t in_view = expand(master, start, end, 1, &occ);
+        size_t in_view = expand(m, master, start, end, 1, &occ);
         free(occ);
         if (in_view > 0) /* a series the view should have shown and did not */
             capability_learn(server_of(m), CAP_VIEW_EXPANDS, CAP_NO, EXPANDS_ITSELF);
@@ -287,7 +297,7 @@ void mailbox_series_context(struct mailbox *m, struct mailbox_work *w, struct po
             return; /* the server listed the request's occurrences */
     struct policy_occurrence *occ = NULL;
     time_t until = w->view_end > req->end ? w->view_end : req->end;
-    size_t n = expand(req, req->start, until, MAX_EXPANDED, &occ);
+    size_t n = expand(m, req, req->start, until, MAX_EXPANDED, &occ);
     if (n == 0) {
         free(occ);
         return;

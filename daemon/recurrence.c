@@ -210,7 +210,7 @@ size_t recurrence_expand(const struct item_recurrence *rec, const char *zone, ti
     struct policy_time_scope scope;
     policy_time_enter(&scope, zone);
     struct occurrence_clock clock;
-    clock_init(&clock, zone != NULL && *zone != '\0', first_start);
+    clock_init(&clock, zone != NULL, first_start);
     time_t duration = first_end > first_start ? first_end - first_start : 0;
     struct policy_occurrence *occ = NULL;
     size_t n = 0;

@@ -51,6 +51,16 @@ def request_of(case, user, subject):
     return found[0]
 
 
+def start_zone_of(ews, item_id):
+    """The Id of the item's t:StartTimeZone, asked for by name (None when it has none)."""
+    got = ews.call(
+        '<m:GetItem><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape><t:AdditionalProperties>'
+        '<t:FieldURI FieldURI="calendar:StartTimeZone"/></t:AdditionalProperties>'
+        '</m:ItemShape><m:ItemIds><t:ItemId Id="%s"/></m:ItemIds></m:GetItem>' % item_id)
+    zone = h.items_of(got.message())[0].find("t:StartTimeZone", h.NS)
+    return None if zone is None else zone.get("Id")
+
+
 def local(elem):
     return h.local(elem.tag)
 
@@ -318,6 +328,16 @@ class Gromox(h.SimTestCase):
         got = self.ews[ORG].get([single])[0]
         self.assertLessEqual(len(got.findall("t:StartTimeZone", h.NS)), 1)
 
+    def test_a_series_request_has_no_start_zone(self):
+        """As seen live: a meeting request carries no t:StartTimeZone, although the
+        organizer's series has one."""
+        item = self.meeting("Zone left out", start="2026-12-09T09:00:00Z",
+                            end="2026-12-09T10:00:00Z",
+                            extra=WEEKLY + '<t:StartTimeZone Id="W. Europe Standard Time"/>')
+        req = request_of(self, A, "Zone left out")
+        self.assertIsNone(start_zone_of(self.ews[A], h.item_id(req)[0]))
+        self.assertEqual(start_zone_of(self.ews[ORG], item[0]), "W. Europe Standard Time")
+
     def test_cancellation_has_no_times_but_its_calendar_item(self):
         """As seen live: a MeetingCancellation carries UID and DateTimeStamp of the calendar
         fields only (no Start, End, Organizer), and an AssociatedCalendarItemId when the
@@ -372,6 +392,7 @@ class Exchange(h.SimTestCase):
                                             extra=WEEKLY + '<t:StartTimeZone Id="UTC"/>')
         req = request_of(self, A, "Plain")
         self.assertIsNotNone(req.find("t:AssociatedCalendarItemId", h.NS))
+        self.assertEqual(start_zone_of(self.ews[A], h.item_id(req)[0]), "UTC")
         self.assertEqual(text(self.ews[A].get([h.item_id(req)])[0],
                               "t:Recurrence/t:NumberedRecurrence/t:StartDate"), "2026-12-09")
         got = self.ews[ORG].get([item])[0]
