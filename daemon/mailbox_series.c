@@ -187,13 +187,20 @@ static void expand_masters(struct mailbox *m)
             expand_master(m, p->masters[i]);
 }
 
+/* Whether the calendar's series are worth listing: the server can list them, and the policy
+ * checks conflicts (a policy that decides without the calendar reads the view only for the
+ * request's own calendar item). */
+static bool series_matter(const struct mailbox_poll *p)
+{
+    return p->backend->ops->list_calendar != NULL && policy_needs_calendar(p->policy);
+}
+
 bool mailbox_series_pending(struct mailbox *m)
 {
     struct mailbox_poll *p = m->poll;
     const struct mailbox_work *w = p->work;
     learn_from_view(m, (const struct item *const *)w->calendar, w->n_calendar);
-    if (p->backend->ops->list_calendar == NULL ||
-        capability_get(server_of(m), CAP_VIEW_EXPANDS) == CAP_YES)
+    if (!series_matter(p) || capability_get(server_of(m), CAP_VIEW_EXPANDS) == CAP_YES)
         return false;
     if (p->masters_listed) {
         expand_masters(m);
@@ -256,7 +263,7 @@ bool mailbox_series_batch_listing(struct mailbox *m, const struct item *const *v
 {
     struct mailbox_poll *p = m->poll;
     learn_from_view(m, view, n);
-    if (p->backend->ops->list_calendar == NULL || p->masters_listed ||
+    if (!series_matter(p) || p->masters_listed ||
         capability_get(server_of(m), CAP_VIEW_EXPANDS) != CAP_UNKNOWN)
         return false;
     p->listing_for_batch = true;

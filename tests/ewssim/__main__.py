@@ -138,6 +138,9 @@ def main(argv=None):
     ap.add_argument("--resources-as-required", action="store_true",
                     help="list resource attendees among the required attendees, with no "
                     "t:Resources (seen live on grommunio Gromox 3.10)")
+    ap.add_argument("--requests-without-zone", action="store_true",
+                    help="send meeting requests without their series' t:StartTimeZone (seen "
+                    "live on grommunio Gromox 3.10)")
     ap.add_argument("--flavor", choices=flavor_mod.NAMES, default="exchange",
                     help="which server to answer like (default exchange; gromox: "
                     "grommunio Gromox 3.10, see ../shared/gromox/README.md)")
@@ -197,6 +200,7 @@ def main(argv=None):
     store.no_associated_calendar_item_id = args.no_associated_calendar_item_id
     store.drop_answer_bodies = args.drop_answer_bodies
     store.resources_as_required = args.resources_as_required
+    store.requests_without_zone = args.requests_without_zone
     ops_notify.install(store, streaming=not args.no_streaming,
                        sync=not args.no_sync_folder_items,
                        heartbeat_seconds=args.heartbeat_seconds,

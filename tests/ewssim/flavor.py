@@ -90,9 +90,6 @@ class Flavor:
     # Answering a request that has no calendar item yet creates one, a decline too (else a
     # decline creates none).
     decline_creates_calendar_item = True
-    # A meeting request carries its series' t:StartTimeZone / StartTimeZoneId (else neither:
-    # seen live on Gromox 3.10, whose calendar items have it all the same).
-    request_has_start_zone = True
 
     def remove_item_fault(self):
         """(HTTP status, body, code) of the fault for RemoveItem, or None when it works."""
@@ -131,7 +128,6 @@ class Gromox(Flavor):
     start_zone_once = False
     answer_marks_request = True
     answer_mark_syncs = False
-    request_has_start_zone = False
 
     def remove_item_fault(self):
         return 200, fault_bytes("SOAP:Client", GROMOX_UNKNOWN_NODE % "RemoveItem"), "Client"
@@ -250,6 +246,13 @@ def after_set_attendees(flavor, item, uri):
 START_ZONE = ("calendar:StartTimeZone", "calendar:StartTimeZoneId", "calendar:EndTimeZone",
               "calendar:EndTimeZoneId", "calendar:MeetingTimeZone")
 
+
+def zone_withheld(store, uri, item):
+    """--requests-without-zone (Gromox 3.10, seen live; not in the kit's list): a meeting
+    request carries none of its series' zone fields, asked for or not."""
+    return (getattr(store, "requests_without_zone", False) and item.kind == "MeetingRequest"
+            and uri in START_ZONE)
+
 # What a cancellation keeps of the calendar fields on a server without them (seen live on
 # Gromox 3.10: UID and DateTimeStamp, nothing else of calendar:*).
 CANCELLATION_KEEPS = ("calendar:UID", "calendar:DateTimeStamp")
@@ -261,8 +264,6 @@ def left_out(flavor, uri, shape, item=None):
                          and item.kind == "MeetingCancellation")
     if bare_cancellation and uri.startswith("calendar:"):
         return uri not in CANCELLATION_KEEPS
-    if uri in START_ZONE and item is not None and item.kind == "MeetingRequest":
-        return not flavor.request_has_start_zone
     if uri == "calendar:MeetingRequestWasSent":
         return not flavor.sends_meeting_request_was_sent
     if uri == "meeting:AssociatedCalendarItemId":

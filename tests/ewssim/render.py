@@ -522,7 +522,8 @@ def render_item(store, item, parent, shape):
     elem = sub(parent, item.kind)
     for uri, flags, emit in LAYOUT[item.kind]:
         if (shape.includes(uri, flags) or flavor_mod.added(store.flavor, uri, shape)) and \
-                not flavor_mod.left_out(store.flavor, uri, shape, item):
+                not flavor_mod.left_out(store.flavor, uri, shape, item) and \
+                not flavor_mod.zone_withheld(store, uri, item):
             emit(ctx, elem, item)
     return elem
 
