@@ -406,6 +406,7 @@ enum field_need { NEEDED, SPARE };
 
 struct item_field {
     const char *name;
+    size_t name_len; /* strlen(name): most elements are told apart by length alone */
     enum field_kind kind;
     size_t offset;
     int aux;
@@ -416,7 +417,7 @@ struct item_field {
 #define SPARE_FLD(name, kind, member, aux) FLD_NEED(name, kind, member, aux, SPARE)
 #define FLD_NEED(name, kind, member, aux, need)                                                    \
     {                                                                                              \
-        name, kind, offsetof(struct item, member), aux, need                                       \
+        name, sizeof(name) - 1, kind, offsetof(struct item, member), aux, need                     \
     }
 
 static const struct item_field item_fields[] = {
@@ -645,9 +646,14 @@ int parse_item(struct pctx *p, const xmlNode *n, struct item *it)
     {
         if (!ns_is(c, NS_T))
             continue; /* foreign extensions: not ours to interpret */
+        /* Every child is looked up in the table (an item has some 50 of them, most of them
+         * not read): comparing lengths first spares the string comparisons that were an
+         * eighth of the daemon's instructions per answered meeting. */
+        const char *name = (const char *)c->name;
+        size_t name_len = strlen(name);
         for (size_t i = 0; i < N_ITEM_FIELDS; i++) {
             const struct item_field *f = &item_fields[i];
-            if (strcmp((const char *)c->name, f->name) != 0)
+            if (f->name_len != name_len || memcmp(name, f->name, name_len) != 0)
                 continue;
             if (seen & (UINT64_C(1) << i)) {
                 int rc = duplicate_field(p, f, first[i], c);
