@@ -494,7 +494,7 @@ static void test_line_as_jansson_writes(void **state)
     sample_check(&s, "hours", POLICY_CHECK_PASS, NULL);
     sample_check(&s, "automate", POLICY_CHECK_INFO, "a\\b/c\x1f\x7f");
     s.res.response_text = xstrdup("Sorry\r\nThe room \xf0\x9f\x98\x80 \xc3");
-    s.res.rule = xstrdup("rule \"one\"");
+    s.res.rule = "rule \"one\""; /* borrowed, as from the configuration */
     s.res.declined_occurrences = xcalloc(2, sizeof(*s.res.declined_occurrences));
     s.res.declined_occurrences[0] = T("2026-12-10T10:00:00Z");
     s.res.declined_occurrences[1] = T("2026-12-17T10:00:00Z");
