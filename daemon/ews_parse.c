@@ -1,13 +1,13 @@
 /*
  * ews_parse: hardened parsing of EWS responses (see ews_parse.h); this file holds the
- * entry points, the libxml2 driver and the typed readers of single values that the item
+ * entry points, the tree helpers and the typed readers of single values that the item
  * (ews_parse_item.c) and response (ews_parse_response.c) walkers share.
  *
- * The document is parsed into a libxml2 tree with the safe options only, then walked by
- * hand: every element is matched by namespace URI and local name, every typed value goes
- * through a strict parser, and the first surprise aborts the whole parse with a message that
- * says where it happened. The response is built on the side and only handed out when the
- * walk finished cleanly.
+ * The document is read into a compact element tree (ews_xtree: libxml2's SAX2 parser with
+ * the safe options only), then walked by hand: every element is matched by namespace URI and
+ * local name, every typed value goes through a strict parser, and the first surprise aborts
+ * the whole parse with a message that says where it happened. The response is built on the side and
+ * only handed out when the walk finished cleanly.
  */
 #include "ews_parse.h"
 
