@@ -35,6 +35,12 @@ struct pctx {
     size_t attendee_cap;    /* capacity of the current item's attendee array */
     char skipped[240];      /* why the last field or item that was passed over failed */
     size_t expect_messages; /* the request's count of items (0: not checked) */
+    /* Which item field (-1: none) a child's name is, by the name's address (see field_of in
+     * ews_parse_item.c); a slot whose name is NULL is empty. */
+    struct {
+        const char *name;
+        int field;
+    } field_memo[128];
 };
 
 /* parse_item(): this item cannot be used (the response can). */
