@@ -1,13 +1,13 @@
 /*
  * ews_parse: hardened parsing of EWS responses (see ews_parse.h); this file holds the
- * entry points, the libxml2 driver and the typed readers of single values that the item
+ * entry points, the tree helpers and the typed readers of single values that the item
  * (ews_parse_item.c) and response (ews_parse_response.c) walkers share.
  *
- * The document is parsed into a libxml2 tree with the safe options only, then walked by
- * hand: every element is matched by namespace URI and local name, every typed value goes
- * through a strict parser, and the first surprise aborts the whole parse with a message that
- * says where it happened. The response is built on the side and only handed out when the
- * walk finished cleanly.
+ * The document is read into a compact element tree (ews_xtree: libxml2's SAX2 parser with
+ * the safe options only), then walked by hand: every element is matched by namespace URI and
+ * local name, every typed value goes through a strict parser, and the first surprise aborts
+ * the whole parse with a message that says where it happened. The response is built on the side and
+ * only handed out when the walk finished cleanly.
  */
 #include "ews_parse.h"
 
@@ -18,11 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <libxml/parser.h>
-#include <libxml/parserInternals.h>
-#include <libxml/tree.h>
-#include <libxml/xmlerror.h>
 
 #include "ews_parse_int.h"
 #include "util.h"
@@ -90,40 +85,33 @@ const char *ep_shown(const char *v, char buf[48])
 
 /* ---- tree helpers ---- */
 
-bool ns_is(const xmlNode *n, const char *ns)
+bool ns_is(const struct xnode *n, const char *ns)
 {
     if (ns == NULL)
         return n->ns == NULL;
-    return n->ns != NULL && n->ns->href != NULL && strcmp((const char *)n->ns->href, ns) == 0;
+    return n->ns != NULL && strcmp(n->ns, ns) == 0;
 }
 
-bool is_el(const xmlNode *n, const char *ns, const char *name)
+bool is_el(const struct xnode *n, const char *ns, const char *name)
 {
-    return n != NULL && n->type == XML_ELEMENT_NODE && ns_is(n, ns) &&
-           strcmp((const char *)n->name, name) == 0;
+    return n != NULL && ns_is(n, ns) && strcmp(n->name, name) == 0;
 }
 
-xmlNode *first_el(const xmlNode *parent)
+const struct xnode *first_el(const struct xnode *parent)
 {
-    for (xmlNode *c = parent->children; c != NULL; c = c->next)
-        if (c->type == XML_ELEMENT_NODE)
-            return c;
-    return NULL;
+    return parent->children;
 }
 
-xmlNode *next_el(const xmlNode *n)
+const struct xnode *next_el(const struct xnode *n)
 {
-    for (xmlNode *c = n->next; c != NULL; c = c->next)
-        if (c->type == XML_ELEMENT_NODE)
-            return c;
-    return NULL;
+    return n->next;
 }
 
-const char *prefix_of(const xmlNode *n)
+const char *prefix_of(const struct xnode *n)
 {
-    if (n->ns == NULL || n->ns->href == NULL)
+    if (n->ns == NULL)
         return "";
-    const char *h = (const char *)n->ns->href;
+    const char *h = n->ns;
     if (strcmp(h, NS_T) == 0)
         return "t:";
     if (strcmp(h, NS_M) == 0)
@@ -133,27 +121,20 @@ const char *prefix_of(const xmlNode *n)
     return "{other-ns}:";
 }
 
-/* The text content of a leaf element (text and CDATA children), newly allocated. An element
- * child makes it an error: a "leaf" with structure is not what the schema says. */
-int leaf_text(struct pctx *p, const xmlNode *n, char **out)
+/* The text content of a leaf element (its text and CDATA), newly allocated. An element child
+ * makes it an error: a "leaf" with structure is not what the schema says. */
+int leaf_text(struct pctx *p, const struct xnode *n, char **out)
 {
+    if (n->children != NULL)
+        return ep_fail(p, "%s%s: unexpected child in a text element", prefix_of(n), n->name);
     size_t len = 0;
-    for (const xmlNode *c = n->children; c != NULL; c = c->next) {
-        if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) {
-            len += c->content != NULL ? strlen((const char *)c->content) : 0;
-        } else if (c->type == XML_ELEMENT_NODE || c->type == XML_ENTITY_REF_NODE) {
-            return ep_fail(p, "%s%s: unexpected child in a text element", prefix_of(n),
-                           (const char *)n->name);
-        }
-    }
-    char *s = xcalloc(1, len + 1);
+    for (const struct xtext *t = n->text; t != NULL; t = t->next)
+        len += t->len;
+    char *s = xmalloc(len + 1);
     size_t off = 0;
-    for (const xmlNode *c = n->children; c != NULL; c = c->next) {
-        if ((c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) && c->content != NULL) {
-            size_t l = strlen((const char *)c->content);
-            memcpy(s + off, c->content, l);
-            off += l;
-        }
+    for (const struct xtext *t = n->text; t != NULL; t = t->next) {
+        memcpy(s + off, t->s, t->len);
+        off += t->len;
     }
     s[off] = '\0';
     *out = s;
@@ -161,14 +142,10 @@ int leaf_text(struct pctx *p, const xmlNode *n, char **out)
 }
 
 /* An attribute without namespace, newly allocated (free()), or NULL when absent. */
-char *attr_dup(const xmlNode *n, const char *name)
+char *attr_dup(const struct xnode *n, const char *name)
 {
-    xmlChar *v = xmlGetNoNsProp(n, (const xmlChar *)name);
-    if (v == NULL)
-        return NULL;
-    char *s = xstrdup((const char *)v);
-    xmlFree(v);
-    return s;
+    const char *v = xnode_attr(n, name);
+    return v != NULL ? xstrdup(v) : NULL;
 }
 
 /* ---- strict scalar parsers ---- */
@@ -255,7 +232,7 @@ int ews_date_parse(const char *text, char out[11])
 
 /* ---- typed element readers ---- */
 
-int el_string(struct pctx *p, const xmlNode *n, char **out)
+int el_string(struct pctx *p, const struct xnode *n, char **out)
 {
     char *s;
     if (leaf_text(p, n, &s) < 0)
@@ -313,7 +290,7 @@ int caltype_from(char *s, void *out)
 
 /* The text of leaf N converted by PARSE into *OUT; a text PARSE refuses is reported as
  * "t:Name: WHAT "text"". */
-static int el_value(struct pctx *p, const xmlNode *n, value_parser *parse, void *out,
+static int el_value(struct pctx *p, const struct xnode *n, value_parser *parse, void *out,
                     const char *what)
 {
     char *s, b[48];
@@ -321,34 +298,35 @@ static int el_value(struct pctx *p, const xmlNode *n, value_parser *parse, void 
         return -1;
     int rc = parse(s, out);
     if (rc < 0)
-        ep_fail(p, "%s%s: %s \"%s\"", prefix_of(n), (const char *)n->name, what, ep_shown(s, b));
+        ep_fail(p, "%s%s: %s \"%s\"", prefix_of(n), n->name, what, ep_shown(s, b));
     free(s);
     return rc;
 }
 
-int el_time(struct pctx *p, const xmlNode *n, time_t *out)
+int el_time(struct pctx *p, const struct xnode *n, time_t *out)
 {
     return el_value(p, n, datetime_from, out, "invalid xs:dateTime");
 }
 
-int el_int(struct pctx *p, const xmlNode *n, int *out)
+int el_int(struct pctx *p, const struct xnode *n, int *out)
 {
     return el_value(p, n, int_from, out, "invalid xs:int");
 }
 
-int el_bool(struct pctx *p, const xmlNode *n, bool *out)
+int el_bool(struct pctx *p, const struct xnode *n, bool *out)
 {
     return el_value(p, n, bool_from, out, "invalid xs:boolean");
 }
 
 /* An enumeration value mapped by FROM_STRING; unknown values are errors. */
-int el_enum(struct pctx *p, const xmlNode *n, value_parser *from_string, void *out)
+int el_enum(struct pctx *p, const struct xnode *n, value_parser *from_string, void *out)
 {
     return el_value(p, n, from_string, out, "unexpected value");
 }
 
 /* An xs:int that must lie within [LO, HI]; COMPLAINT says so otherwise. */
-int el_int_within(struct pctx *p, const xmlNode *n, int *out, int lo, int hi, const char *complaint)
+int el_int_within(struct pctx *p, const struct xnode *n, int *out, int lo, int hi,
+                  const char *complaint)
 {
     if (el_int(p, n, out) < 0)
         return -1;
@@ -358,19 +336,19 @@ int el_int_within(struct pctx *p, const xmlNode *n, int *out, int lo, int hi, co
 }
 
 /* The required, non-empty Id attribute of N, newly allocated; NULL after failing the parse. */
-char *id_attr(struct pctx *p, const xmlNode *n)
+char *id_attr(struct pctx *p, const struct xnode *n)
 {
     char *id = attr_dup(n, "Id");
     if (id == NULL || id[0] == '\0') {
         free(id);
-        ep_fail(p, "%s%s without Id", prefix_of(n), (const char *)n->name);
+        ep_fail(p, "%s%s without Id", prefix_of(n), n->name);
         return NULL;
     }
     return id;
 }
 
 /* An ItemIdType / FolderIdType element: Id required, ChangeKey optional. */
-int el_id(struct pctx *p, const xmlNode *n, struct item_id *out)
+int el_id(struct pctx *p, const struct xnode *n, struct item_id *out)
 {
     char *id = id_attr(p, n);
     if (id == NULL)
@@ -382,24 +360,24 @@ int el_id(struct pctx *p, const xmlNode *n, struct item_id *out)
 }
 
 /* "t:Parent: unexpected element t:Child" */
-int ep_unexpected(struct pctx *p, const xmlNode *parent, const xmlNode *c)
+int ep_unexpected(struct pctx *p, const struct xnode *parent, const struct xnode *c)
 {
-    return ep_fail(p, "%s%s: unexpected element %s%s", prefix_of(parent),
-                   (const char *)parent->name, prefix_of(c), (const char *)c->name);
+    return ep_fail(p, "%s%s: unexpected element %s%s", prefix_of(parent), parent->name,
+                   prefix_of(c), c->name);
 }
 
 /* Marks the single-valued child C of t:PARENT as seen; a second one is an error. */
-int once_in(struct pctx *p, bool *seen, const xmlNode *c, const char *parent)
+int once_in(struct pctx *p, bool *seen, const struct xnode *c, const char *parent)
 {
     if (*seen)
-        return ep_fail(p, "duplicate t:%s in t:%s", (const char *)c->name, parent);
+        return ep_fail(p, "duplicate t:%s in t:%s", c->name, parent);
     *seen = true;
     return 0;
 }
 
 /* Whether C is the first t:NAME child (*GOT tracks it): where the schema allows one, a second
  * is as unexpected as any other element. */
-bool first_t(const xmlNode *c, const char *name, bool *got)
+bool first_t(const struct xnode *c, const char *name, bool *got)
 {
     if (*got || !is_el(c, NS_T, name))
         return false;
@@ -407,74 +385,19 @@ bool first_t(const xmlNode *c, const char *name, bool *got)
     return true;
 }
 
-int el_date(struct pctx *p, const xmlNode *n, char out[11])
+int el_date(struct pctx *p, const struct xnode *n, char out[11])
 {
     return el_value(p, n, date_from, out, "invalid xs:date");
 }
 
-/* ---- libxml2 driver ---- */
+/* ---- the document ---- */
 
-/* Collect libxml2's diagnostics instead of letting it print them. */
-static void ep_xml_error(void *ctx, xmlErrorPtr e)
+static struct xtree *read_document(struct pctx *p, const char *body, size_t len)
 {
-    struct pctx *p = ctx;
-    if (p == NULL || e == NULL || p->xml_error[0] != '\0')
-        return;
-    const char *msg = e->message != NULL ? e->message : "unknown error";
-    snprintf(p->xml_error, sizeof(p->xml_error), "line %d: %s", e->line, msg);
-    size_t l = strlen(p->xml_error);
-    while (l > 0 && (p->xml_error[l - 1] == '\n' || p->xml_error[l - 1] == '\r'))
-        p->xml_error[--l] = '\0';
-}
-
-/* SAX hook called at "<!DOCTYPE name ..." before the internal subset is read: stopping there
- * means no entity is ever declared, let alone expanded. EWS never sends a DOCTYPE. */
-static void ep_reject_doctype(void *ctx, const xmlChar *name, const xmlChar *external_id,
-                              const xmlChar *system_id)
-{
-    xmlParserCtxtPtr c = ctx;
-    struct pctx *p = c->_private;
-    p->saw_doctype = true;
-    xmlStopParser(c);
-}
-
-static xmlDoc *read_document(struct pctx *p, const char *body, size_t len)
-{
-    xmlInitParser();
-    /* libxml2 reports some errors (encoding conversion, for one) without a parser context,
-     * through the global handler; swap ours in for the duration of the parse. */
-    xmlStructuredErrorFunc old_handler = xmlStructuredError;
-    void *old_ctx = xmlStructuredErrorContext;
-    xmlSetStructuredErrorFunc(p, ep_xml_error);
-
-    xmlDoc *doc = NULL;
-    xmlParserCtxtPtr c = xmlNewParserCtxt();
-    if (c != NULL && c->sax != NULL) {
-        c->_private = p;
-        /* Our own context, so the hook changes no global SAX handler. */
-        c->sax->internalSubset = ep_reject_doctype;
-        doc = xmlCtxtReadMemory(c, body, (int)len, NULL, NULL,
-                                XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
-                                    XML_PARSE_COMPACT);
-        /* The hook stops at the DOCTYPE (possibly leaving a stub document); checking the tree
-         * as well keeps a DTD out even if a libxml2 version called the hook late. */
-        if (doc != NULL && (doc->intSubset != NULL || doc->extSubset != NULL))
-            p->saw_doctype = true;
-        if (doc != NULL && (p->saw_doctype || !c->wellFormed)) {
-            xmlFreeDoc(doc);
-            doc = NULL;
-        }
-    }
-    if (c != NULL)
-        xmlFreeParserCtxt(c);
-    xmlSetStructuredErrorFunc(old_ctx, old_handler);
-
-    if (doc == NULL) {
-        if (p->saw_doctype)
-            ep_fail(p, "document has a DOCTYPE; DTDs are refused");
-        else
-            ep_fail(p, "malformed XML: %s", p->xml_error[0] != '\0' ? p->xml_error : "no document");
-    }
+    char why[240];
+    struct xtree *doc = xtree_read(body, len, why, sizeof(why));
+    if (doc == NULL)
+        ep_fail(p, "%s", why);
     return doc;
 }
 
@@ -489,29 +412,29 @@ size_t ews_request_message_count(const char *envelope, size_t len)
     memset(&p, 0, sizeof(p));
     if (envelope == NULL || len == 0 || len > INT_MAX)
         return 0;
-    xmlDoc *doc = read_document(&p, envelope, len);
+    struct xtree *doc = read_document(&p, envelope, len);
     if (doc == NULL)
         return 0;
     size_t count = 0;
-    const xmlNode *env = xmlDocGetRootElement(doc), *body = NULL, *op = NULL;
+    const struct xnode *env = xtree_root(doc), *body = NULL, *op = NULL;
     FOR_EACH_EL(c, env)
     {
         if (is_el(c, NS_SOAP, "Body"))
             body = c;
     }
     op = body != NULL ? first_el(body) : NULL;
-    for (const xmlNode *c = op != NULL ? first_el(op) : NULL; c != NULL && count == 0;
+    for (const struct xnode *c = op != NULL ? first_el(op) : NULL; c != NULL && count == 0;
          c = next_el(c)) {
         for (size_t i = 0; i < NELEM(request_lists); i++) {
             if (!is_el(c, NS_M, request_lists[i]))
                 continue;
-            for (const xmlNode *e = first_el(c); e != NULL; e = next_el(e))
+            for (const struct xnode *e = first_el(c); e != NULL; e = next_el(e))
                 count++;
         }
     }
     if (op != NULL && count == 0)
         count = 1; /* SyncFolderItems, GetUserAvailability...: one message */
-    xmlFreeDoc(doc);
+    xtree_free(doc);
     return count;
 }
 
@@ -535,12 +458,12 @@ static int parse_reply(const char *body, size_t len, size_t max_bytes, const cha
     if (len > max_bytes || len > INT_MAX)
         return ep_fail(&p, "response body of %zu bytes exceeds the %zu byte limit", len, max_bytes);
 
-    xmlDoc *doc = read_document(&p, body, len);
+    struct xtree *doc = read_document(&p, body, len);
     if (doc == NULL)
         return -1;
     struct ews_response *r = xcalloc(1, sizeof(*r));
     int rc = parse_envelope(&p, doc, operation, r);
-    xmlFreeDoc(doc);
+    xtree_free(doc);
     if (rc < 0 || p.failed) {
         ews_response_free(r);
         return -1;

@@ -4,8 +4,8 @@
  * Pure: no I/O, no event loop. The input is the HTTP response body as received.
  *
  * Hardening (see ews_parse.c for the reasons):
- * - libxml2 runs with XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING only (never
- *   NOENT, DTDLOAD, XINCLUDE, HUGE or RECOVER);
+ * - libxml2's SAX2 parser (under ews_xtree.c) runs with XML_PARSE_NONET | XML_PARSE_NOERROR |
+ *   XML_PARSE_NOWARNING only (never NOENT, DTDLOAD, XINCLUDE, HUGE or RECOVER);
  * - a document with a DOCTYPE is rejected as soon as the DOCTYPE is seen, before any entity
  *   is declared (entity bombs, external entities);
  * - bodies over a size cap are rejected before parsing;

@@ -8,7 +8,7 @@
 
 #include "ews_parse_int.h"
 
-static int parse_member(struct pctx *p, const xmlNode *mb, struct ews_dl_member *out)
+static int parse_member(struct pctx *p, const struct xnode *mb, struct ews_dl_member *out)
 {
     bool seen_addr = false, seen_type = false;
     FOR_EACH_EL(c, mb)
@@ -28,7 +28,7 @@ static int parse_member(struct pctx *p, const xmlNode *mb, struct ews_dl_member 
     return 0;
 }
 
-int parse_dl_expansion(struct pctx *p, const xmlNode *dl, struct ews_response_message *m)
+int parse_dl_expansion(struct pctx *p, const struct xnode *dl, struct ews_response_message *m)
 {
     m->has_dl_expansion = true;
     if (paging_attr(p, dl, "TotalItemsInView", int_from, &m->total_items_in_view) < 0 ||

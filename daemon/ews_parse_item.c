@@ -14,7 +14,7 @@
 #include "util.h"
 
 /* An EmailAddressType element (t:Mailbox). */
-static int el_mailbox_inner(struct pctx *p, const xmlNode *mb, struct item_mailbox *out)
+static int el_mailbox_inner(struct pctx *p, const struct xnode *mb, struct item_mailbox *out)
 {
     bool seen_name = false, seen_addr = false;
     FOR_EACH_EL(c, mb)
@@ -32,17 +32,17 @@ static int el_mailbox_inner(struct pctx *p, const xmlNode *mb, struct item_mailb
 }
 
 /* A SingleRecipientType element (Organizer, From, Sender): exactly one t:Mailbox. */
-static int el_single_recipient(struct pctx *p, const xmlNode *n, struct item_mailbox *out)
+static int el_single_recipient(struct pctx *p, const struct xnode *n, struct item_mailbox *out)
 {
-    const xmlNode *mb = first_el(n);
+    const struct xnode *mb = first_el(n);
     if (!is_el(mb, NS_T, "Mailbox") || next_el(mb) != NULL)
-        return ep_fail(p, "%s%s must hold exactly one t:Mailbox", prefix_of(n),
-                       (const char *)n->name);
+        return ep_fail(p, "%s%s must hold exactly one t:Mailbox", prefix_of(n), n->name);
     item_mailbox_clear(out);
     return el_mailbox_inner(p, mb, out);
 }
 
-static int el_attendees(struct pctx *p, const xmlNode *n, enum attendee_role role, struct item *it)
+static int el_attendees(struct pctx *p, const struct xnode *n, enum attendee_role role,
+                        struct item *it)
 {
     bool any = false;
     FOR_EACH_EL(a, n)
@@ -78,7 +78,7 @@ static int el_attendees(struct pctx *p, const xmlNode *n, enum attendee_role rol
             return ep_fail(p, "t:Attendee without t:Mailbox");
     }
     if (!any)
-        return ep_fail(p, "empty t:%s", (const char *)n->name);
+        return ep_fail(p, "empty t:%s", n->name);
     return 0;
 }
 
@@ -103,7 +103,7 @@ static int day_bit(const char *s, unsigned *bit)
 }
 
 /* t:DaysOfWeek: a whitespace-separated list (weekly) or a single day (relative patterns). */
-static int el_days(struct pctx *p, const xmlNode *n, bool list, unsigned *out)
+static int el_days(struct pctx *p, const struct xnode *n, bool list, unsigned *out)
 {
     char *s, b[48];
     if (leaf_text(p, n, &s) < 0)
@@ -175,7 +175,7 @@ static const struct range_desc ranges[] = {
     {"NumberedRecurrence", REC_RANGE_NUMBERED},
 };
 
-static int el_pattern(struct pctx *p, const xmlNode *n, const struct pattern_desc *d,
+static int el_pattern(struct pctx *p, const struct xnode *n, const struct pattern_desc *d,
                       struct item_recurrence *r)
 {
     bool got_interval = false, got_days = false, got_index = false, got_dom = false,
@@ -208,7 +208,7 @@ static int el_pattern(struct pctx *p, const xmlNode *n, const struct pattern_des
     return 0;
 }
 
-static int el_range(struct pctx *p, const xmlNode *n, enum recurrence_range range,
+static int el_range(struct pctx *p, const struct xnode *n, enum recurrence_range range,
                     struct item_recurrence *r)
 {
     bool got_start = false, got_end = false, got_count = false;
@@ -230,11 +230,11 @@ static int el_range(struct pctx *p, const xmlNode *n, enum recurrence_range rang
     }
     if (!got_start || got_end != (range == REC_RANGE_END_DATE) ||
         got_count != (range == REC_RANGE_NUMBERED))
-        return ep_fail(p, "t:%s: missing child element", (const char *)n->name);
+        return ep_fail(p, "t:%s: missing child element", n->name);
     return 0;
 }
 
-static int el_recurrence(struct pctx *p, const xmlNode *n, struct item *it)
+static int el_recurrence(struct pctx *p, const struct xnode *n, struct item *it)
 {
     struct item_recurrence r;
     memset(&r, 0, sizeof(r));
@@ -271,7 +271,7 @@ static int el_recurrence(struct pctx *p, const xmlNode *n, struct item *it)
 }
 
 /* t:OccurrenceInfoType: ItemId, Start, End, OriginalStart (all required by the schema). */
-static int el_occurrence(struct pctx *p, const xmlNode *n, struct item_occurrence *o)
+static int el_occurrence(struct pctx *p, const struct xnode *n, struct item_occurrence *o)
 {
     bool got_id = false, got_start = false, got_end = false, got_orig = false;
     FOR_EACH_EL(c, n)
@@ -291,11 +291,11 @@ static int el_occurrence(struct pctx *p, const xmlNode *n, struct item_occurrenc
             return -1;
     }
     if (!got_id || !got_start || !got_end || !got_orig)
-        return ep_fail(p, "t:%s: missing child element", (const char *)n->name);
+        return ep_fail(p, "t:%s: missing child element", n->name);
     return 0;
 }
 
-static int el_modified_occurrences(struct pctx *p, const xmlNode *n, struct item *it)
+static int el_modified_occurrences(struct pctx *p, const struct xnode *n, struct item *it)
 {
     size_t cap = 0;
     FOR_EACH_EL(c, n)
@@ -314,14 +314,14 @@ static int el_modified_occurrences(struct pctx *p, const xmlNode *n, struct item
     return 0;
 }
 
-static int el_deleted_occurrences(struct pctx *p, const xmlNode *n, struct item *it)
+static int el_deleted_occurrences(struct pctx *p, const struct xnode *n, struct item *it)
 {
     size_t cap = 0;
     FOR_EACH_EL(c, n)
     {
         if (!is_el(c, NS_T, "DeletedOccurrence"))
             return ep_unexpected(p, n, c);
-        const xmlNode *st = first_el(c);
+        const struct xnode *st = first_el(c);
         if (!is_el(st, NS_T, "Start") || next_el(st) != NULL)
             return ep_fail(p, "t:DeletedOccurrence must hold exactly one t:Start");
         it->deleted_occurrences = ep_grow(it->deleted_occurrences, it->n_deleted_occurrences, &cap,
@@ -340,7 +340,7 @@ static int el_deleted_occurrences(struct pctx *p, const xmlNode *n, struct item 
  * read. An attachment without AttachmentId (the schema allows it) gives no id. An empty
  * t:Attachments breaks the schema but means nothing worse than "none": refusing it would
  * throw away the whole response, every other meeting message of the batch with it. */
-static int el_attachments(struct pctx *p, const xmlNode *n, struct item *it)
+static int el_attachments(struct pctx *p, const struct xnode *n, struct item *it)
 {
     size_t cap = it->n_attachment_ids;
     FOR_EACH_EL(a, n)
@@ -348,13 +348,13 @@ static int el_attachments(struct pctx *p, const xmlNode *n, struct item *it)
         if (!is_el(a, NS_T, "FileAttachment") && !is_el(a, NS_T, "ItemAttachment") &&
             !is_el(a, NS_T, "ReferenceAttachment"))
             return ep_unexpected(p, n, a);
-        const xmlNode *aid = NULL;
+        const struct xnode *aid = NULL;
         FOR_EACH_EL(c, a)
         {
             if (!is_el(c, NS_T, "AttachmentId"))
                 continue;
             if (aid != NULL)
-                return ep_fail(p, "t:%s: duplicate t:AttachmentId", (const char *)a->name);
+                return ep_fail(p, "t:%s: duplicate t:AttachmentId", a->name);
             aid = c;
         }
         if (aid == NULL)
@@ -406,6 +406,7 @@ enum field_need { NEEDED, SPARE };
 
 struct item_field {
     const char *name;
+    size_t name_len; /* strlen(name): most elements are told apart by length alone */
     enum field_kind kind;
     size_t offset;
     int aux;
@@ -416,7 +417,7 @@ struct item_field {
 #define SPARE_FLD(name, kind, member, aux) FLD_NEED(name, kind, member, aux, SPARE)
 #define FLD_NEED(name, kind, member, aux, need)                                                    \
     {                                                                                              \
-        name, kind, offsetof(struct item, member), aux, need                                       \
+        name, sizeof(name) - 1, kind, offsetof(struct item, member), aux, need                     \
     }
 
 static const struct item_field item_fields[] = {
@@ -474,7 +475,8 @@ static const struct item_field item_fields[] = {
 #define N_ITEM_FIELDS NELEM(item_fields)
 _Static_assert(N_ITEM_FIELDS <= 64, "the seen mask is a uint64_t");
 
-static int read_field(struct pctx *p, const struct item_field *f, const xmlNode *c, struct item *it)
+static int read_field(struct pctx *p, const struct item_field *f, const struct xnode *c,
+                      struct item *it)
 {
     void *dst = (char *)it + f->offset;
     char *s = NULL, b[48];
@@ -577,7 +579,7 @@ static void spare_field_reset(const struct item_field *f, struct item *it)
 /* Read field F from C. A value that cannot be parsed fails only that field when it is SPARE
  * (one warning, the field left absent; returns 0) and the item when it is NEEDED (returns
  * ITEM_UNUSABLE with the reason in p->skipped); the response goes on either way. */
-static int read_field_tolerant(struct pctx *p, const struct item_field *f, const xmlNode *c,
+static int read_field_tolerant(struct pctx *p, const struct item_field *f, const struct xnode *c,
                                struct item *it)
 {
     char *err = p->err;
@@ -597,26 +599,14 @@ static int read_field_tolerant(struct pctx *p, const struct item_field *f, const
     return 0;
 }
 
-/* Whether A and B are the same element: name, attributes and content alike. */
-static bool same_element(const xmlNode *a, const xmlNode *b)
-{
-    xmlBufferPtr ba = xmlBufferCreate(), bb = xmlBufferCreate();
-    bool same = ba && bb && xmlNodeDump(ba, a->doc, (xmlNode *)a, 0, 0) >= 0 &&
-                xmlNodeDump(bb, b->doc, (xmlNode *)b, 0, 0) >= 0 &&
-                strcmp((const char *)xmlBufferContent(ba), (const char *)xmlBufferContent(bb)) == 0;
-    xmlBufferFree(ba);
-    xmlBufferFree(bb);
-    return same;
-}
-
 /* A field sent twice (grommunio Gromox repeats t:StartTimeZone on a series' master): the
  * same element again is skipped; a different one leaves a SPARE field as first sent and
  * makes the item unusable when meetingd decides with it (which would it be?). Returns 0 or
  * ITEM_UNUSABLE. */
-static int duplicate_field(struct pctx *p, const struct item_field *f, const xmlNode *was,
-                           const xmlNode *again)
+static int duplicate_field(struct pctx *p, const struct item_field *f, const struct xnode *was,
+                           const struct xnode *again)
 {
-    if (same_element(was, again)) {
+    if (xnode_same(was, again)) {
         log_debug("EWS response: %s: t:%s sent twice alike; the second is skipped", p->where,
                   f->name);
         return 0;
@@ -630,45 +620,65 @@ static int duplicate_field(struct pctx *p, const struct item_field *f, const xml
     return ITEM_UNUSABLE;
 }
 
+/* The index in item_fields of the field named NAME, -1 when it is none. Each of an item's
+ * some 50 children is looked up (most of them are not read): the answer is remembered by the
+ * name's address, and a tree's names are libxml2's dictionary entries, one address per name
+ * in the whole response, so the table is searched about once per name rather than once per
+ * child of every item (the searches were an eighth of meetingd's instructions per answered
+ * meeting). A memo slot holds the address it answers for: a name at another address is
+ * searched, so the answer never depends on the dictionary. */
+static int field_of(struct pctx *p, const char *name)
+{
+    size_t slot = ((uintptr_t)name >> 3) % NELEM(p->field_memo);
+    if (p->field_memo[slot].name == name)
+        return p->field_memo[slot].field;
+    int field = -1;
+    size_t len = strlen(name);
+    for (size_t i = 0; i < N_ITEM_FIELDS && field < 0; i++)
+        if (item_fields[i].name_len == len && memcmp(name, item_fields[i].name, len) == 0)
+            field = (int)i;
+    p->field_memo[slot].name = name;
+    p->field_memo[slot].field = field;
+    return field;
+}
+
 /* Parse one item element (any element of the types namespace) into *it (initialised).
  * Returns 0, -1 (the response is unusable) or ITEM_UNUSABLE (this item is). */
-int parse_item(struct pctx *p, const xmlNode *n, struct item *it)
+int parse_item(struct pctx *p, const struct xnode *n, struct item *it)
 {
     if (!ns_is(n, NS_T))
         return ep_fail(p, "item element %s%s is not in the EWS types namespace", prefix_of(n),
-                       (const char *)n->name);
-    it->kind = kind_of((const char *)n->name);
+                       n->name);
+    it->kind = kind_of(n->name);
     p->attendee_cap = it->n_attendees;
     uint64_t seen = 0;
-    const xmlNode *first[N_ITEM_FIELDS];
+    const struct xnode *first[N_ITEM_FIELDS];
     FOR_EACH_EL(c, n)
     {
         if (!ns_is(c, NS_T))
             continue; /* foreign extensions: not ours to interpret */
-        for (size_t i = 0; i < N_ITEM_FIELDS; i++) {
-            const struct item_field *f = &item_fields[i];
-            if (strcmp((const char *)c->name, f->name) != 0)
-                continue;
-            if (seen & (UINT64_C(1) << i)) {
-                int rc = duplicate_field(p, f, first[i], c);
-                if (rc != 0)
-                    return rc;
-                break;
-            }
-            seen |= UINT64_C(1) << i;
-            first[i] = c;
-            int rc = read_field_tolerant(p, f, c, it);
-            if (rc < 0)
+        int i = field_of(p, c->name);
+        if (i < 0)
+            continue;
+        const struct item_field *f = &item_fields[i];
+        if (seen & (UINT64_C(1) << i)) {
+            int rc = duplicate_field(p, f, first[i], c);
+            if (rc != 0)
                 return rc;
-            break;
+            continue;
         }
+        seen |= UINT64_C(1) << i;
+        first[i] = c;
+        int rc = read_field_tolerant(p, f, c, it);
+        if (rc < 0)
+            return rc;
     }
     return 0;
 }
 
 /* Parse the item children of an Items element into a growing array. An item that cannot be
  * used (a NEEDED field failed) is left out with a warning and counted in *n_dropped. */
-int parse_items(struct pctx *p, const xmlNode *items, int msg_no, struct item **arr, size_t *n,
+int parse_items(struct pctx *p, const struct xnode *items, int msg_no, struct item **arr, size_t *n,
                 size_t *n_dropped)
 {
     size_t cap = *n, position = 0;
@@ -678,7 +688,7 @@ int parse_items(struct pctx *p, const xmlNode *items, int msg_no, struct item **
         struct item *it = &(*arr)[(*n)++];
         item_init(it);
         snprintf(p->where, sizeof(p->where), "ResponseMessage %d, item %zu (%s%.40s)", msg_no,
-                 ++position, prefix_of(c), (const char *)c->name);
+                 ++position, prefix_of(c), c->name);
         int rc = parse_item(p, c, it);
         if (rc == ITEM_UNUSABLE) {
             log_warn("EWS response: %s; the item (id %.60s) is left out", p->skipped,

@@ -15,7 +15,7 @@
 /* ---- response messages ---- */
 
 /* The BackOffMilliseconds value inside a MessageXml element, if any. */
-static int parse_message_xml(struct pctx *p, const xmlNode *mx, unsigned *backoff)
+static int parse_message_xml(struct pctx *p, const struct xnode *mx, unsigned *backoff)
 {
     FOR_EACH_EL(v, mx)
     {
@@ -36,14 +36,15 @@ static int parse_message_xml(struct pctx *p, const xmlNode *mx, unsigned *backof
 
 /* The optional paging attribute NAME of EL (m:RootFolder, m:DLExpansion) converted by PARSE
  * into *OUT (left alone when the attribute is absent). */
-int paging_attr(struct pctx *p, const xmlNode *el, const char *name, value_parser *parse, void *out)
+int paging_attr(struct pctx *p, const struct xnode *el, const char *name, value_parser *parse,
+                void *out)
 {
     char *v = attr_dup(el, name), b[48];
     if (v == NULL)
         return 0;
     int rc = parse(v, out);
     if (rc < 0)
-        ep_fail(p, "m:%s: invalid %s \"%s\"", (const char *)el->name, name, ep_shown(v, b));
+        ep_fail(p, "m:%s: invalid %s \"%s\"", el->name, name, ep_shown(v, b));
     free(v);
     return rc;
 }
@@ -51,17 +52,17 @@ int paging_attr(struct pctx *p, const xmlNode *el, const char *name, value_parse
 /* Child C of PARENT that meetingd does not read: an element of another namespace than
  * SOAP's and EWS's (a server's extension) carries nothing for us and is skipped with one
  * debug line; anything else in the EWS namespaces is a surprise that fails the parse. */
-static int extension_or_unexpected(struct pctx *p, const xmlNode *parent, const xmlNode *c)
+static int extension_or_unexpected(struct pctx *p, const struct xnode *parent,
+                                   const struct xnode *c)
 {
     if (c->ns == NULL || ns_is(c, NS_M) || ns_is(c, NS_T) || ns_is(c, NS_SOAP) || ns_is(c, NS_E))
         return ep_unexpected(p, parent, c);
     log_debug("EWS response: %s: extension element {%.80s}%.60s in %s%s is skipped", p->where,
-              (const char *)c->ns->href, (const char *)c->name, prefix_of(parent),
-              (const char *)parent->name);
+              c->ns, c->name, prefix_of(parent), parent->name);
     return 0;
 }
 
-static int parse_root_folder(struct pctx *p, const xmlNode *rf, int msg_no,
+static int parse_root_folder(struct pctx *p, const struct xnode *rf, int msg_no,
                              struct ews_response_message *m)
 {
     m->has_root_folder = true;
@@ -91,7 +92,7 @@ static int parse_root_folder(struct pctx *p, const xmlNode *rf, int msg_no,
     return 0;
 }
 
-static bool is_folder_element(const xmlNode *n)
+static bool is_folder_element(const struct xnode *n)
 {
     static const char *const names[] = {"Folder", "CalendarFolder", "ContactsFolder",
                                         "SearchFolder", "TasksFolder"};
@@ -117,7 +118,7 @@ static const struct folder_field {
     {"UnreadCount", FF_INT, offsetof(struct ews_folder, unread_count)},
 };
 
-static int read_folder_field(struct pctx *p, const struct folder_field *ff, const xmlNode *e,
+static int read_folder_field(struct pctx *p, const struct folder_field *ff, const struct xnode *e,
                              struct ews_folder *f)
 {
     void *dst = (char *)f + ff->offset;
@@ -132,7 +133,7 @@ static int read_folder_field(struct pctx *p, const struct folder_field *ff, cons
     return el_int(p, e, dst);
 }
 
-static int parse_folders(struct pctx *p, const xmlNode *fs, struct ews_response_message *m)
+static int parse_folders(struct pctx *p, const struct xnode *fs, struct ews_response_message *m)
 {
     size_t cap = 0;
     FOR_EACH_EL(c, fs)
@@ -160,7 +161,7 @@ static int parse_folders(struct pctx *p, const xmlNode *fs, struct ews_response_
     return 0;
 }
 
-static int parse_changes(struct pctx *p, const xmlNode *ch, int msg_no,
+static int parse_changes(struct pctx *p, const struct xnode *ch, int msg_no,
                          struct ews_response_message *m)
 {
     size_t cap = 0;
@@ -182,8 +183,8 @@ static int parse_changes(struct pctx *p, const xmlNode *ch, int msg_no,
         item_init(&sc->item);
         sc->kind = kind;
         snprintf(p->where, sizeof(p->where), "ResponseMessage %d, change %zu (t:%s)", msg_no,
-                 m->n_changes, (const char *)c->name);
-        const xmlNode *e = first_el(c);
+                 m->n_changes, c->name);
+        const struct xnode *e = first_el(c);
         if (kind == EWS_SYNC_CREATE || kind == EWS_SYNC_UPDATE) {
             if (e == NULL || next_el(e) != NULL)
                 return ep_fail(p, "must hold exactly one item");
@@ -197,7 +198,7 @@ static int parse_changes(struct pctx *p, const xmlNode *ch, int msg_no,
                 return ep_fail(p, "t:ItemId expected");
             if (el_id(p, e, &sc->item.id) < 0)
                 return -1;
-            const xmlNode *r = next_el(e);
+            const struct xnode *r = next_el(e);
             if (kind == EWS_SYNC_READ_FLAG_CHANGE) {
                 if (!is_el(r, NS_T, "IsRead") || next_el(r) != NULL)
                     return ep_fail(p, "t:IsRead expected after t:ItemId");
@@ -212,11 +213,12 @@ static int parse_changes(struct pctx *p, const xmlNode *ch, int msg_no,
     return 0;
 }
 
-static int parse_response_class(struct pctx *p, const xmlNode *rm, enum ews_response_class *out)
+static int parse_response_class(struct pctx *p, const struct xnode *rm,
+                                enum ews_response_class *out)
 {
     char *cls = attr_dup(rm, "ResponseClass"), b[48];
     if (cls == NULL)
-        return ep_fail(p, "m:%s without ResponseClass", (const char *)rm->name);
+        return ep_fail(p, "m:%s without ResponseClass", rm->name);
     int rc = 0;
     if (strcmp(cls, "Success") == 0)
         *out = EWS_CLASS_SUCCESS;
@@ -245,15 +247,15 @@ enum {
     SEEN_DL = 1 << 10,
 };
 
-static int once(struct pctx *p, unsigned *seen, unsigned bit, const xmlNode *c)
+static int once(struct pctx *p, unsigned *seen, unsigned bit, const struct xnode *c)
 {
     if (*seen & bit)
-        return ep_fail(p, "duplicate m:%s", (const char *)c->name);
+        return ep_fail(p, "duplicate m:%s", c->name);
     *seen |= bit;
     return 0;
 }
 
-static int parse_response_message(struct pctx *p, const xmlNode *rm, int msg_no,
+static int parse_response_message(struct pctx *p, const struct xnode *rm, int msg_no,
                                   struct ews_response_message *m)
 {
     snprintf(p->where, sizeof(p->where), "ResponseMessage %d", msg_no);
@@ -270,7 +272,7 @@ static int parse_response_message(struct pctx *p, const xmlNode *rm, int msg_no,
                 return -1;
             continue;
         }
-        const char *name = (const char *)c->name;
+        const char *name = c->name;
         int rc = 0;
         if (strcmp(name, "MessageText") == 0) {
             rc = once(p, &seen, SEEN_TEXT, c) < 0 ? -1 : el_string(p, c, &m->message_text);
@@ -289,7 +291,7 @@ static int parse_response_message(struct pctx *p, const xmlNode *rm, int msg_no,
         } else if (strcmp(name, "ConflictResults") == 0) {
             if (once(p, &seen, SEEN_CONFLICTS, c) < 0)
                 return -1;
-            const xmlNode *cnt = first_el(c);
+            const struct xnode *cnt = first_el(c);
             if (!is_el(cnt, NS_T, "Count") || next_el(cnt) != NULL)
                 return ep_fail(p, "m:ConflictResults must hold one t:Count");
             rc = el_int(p, cnt, &m->conflict_count);
@@ -328,7 +330,7 @@ static int parse_response_message(struct pctx *p, const xmlNode *rm, int msg_no,
 
 /* ---- SOAP fault ---- */
 
-static int parse_fault(struct pctx *p, const xmlNode *f, struct ews_response *r)
+static int parse_fault(struct pctx *p, const struct xnode *f, struct ews_response *r)
 {
     snprintf(p->where, sizeof(p->where), "soap:Fault");
     r->is_fault = true;
@@ -356,7 +358,7 @@ static int parse_fault(struct pctx *p, const xmlNode *f, struct ews_response *r)
                     break;
             }
         } else {
-            rc = ep_fail(p, "unexpected element %s%s", prefix_of(c), (const char *)c->name);
+            rc = ep_fail(p, "unexpected element %s%s", prefix_of(c), c->name);
         }
         if (rc < 0)
             break;
@@ -397,10 +399,10 @@ static bool name_is_op(const char *name, const char *operation, const char *suff
     return nl == ol + sl && strncmp(name, operation, ol) == 0 && strcmp(name + ol, suffix) == 0;
 }
 
-static int parse_operation_response(struct pctx *p, const xmlNode *resp, const char *operation,
+static int parse_operation_response(struct pctx *p, const struct xnode *resp, const char *operation,
                                     struct ews_response *r)
 {
-    const xmlNode *rms = NULL;
+    const struct xnode *rms = NULL;
     FOR_EACH_EL(c, resp)
     {
         if (is_el(c, NS_M, "ResponseMessages") && rms == NULL)
@@ -409,14 +411,14 @@ static int parse_operation_response(struct pctx *p, const xmlNode *resp, const c
             return -1;
     }
     if (rms == NULL)
-        return ep_fail(p, "m:%s without m:ResponseMessages", (const char *)resp->name);
+        return ep_fail(p, "m:%s without m:ResponseMessages", resp->name);
 
     size_t cap = 0;
     FOR_EACH_EL(c, rms)
     {
-        if (!ns_is(c, NS_M) || !name_is_op((const char *)c->name, operation, "ResponseMessage"))
+        if (!ns_is(c, NS_M) || !name_is_op(c->name, operation, "ResponseMessage"))
             return ep_fail(p, "m:ResponseMessages: unexpected element %s%.60s", prefix_of(c),
-                           (const char *)c->name);
+                           c->name);
         r->messages = ep_grow(r->messages, r->n_messages, &cap, sizeof(*r->messages));
         struct ews_response_message *m = &r->messages[r->n_messages++];
         if (parse_response_message(p, c, (int)r->n_messages, m) < 0)
@@ -433,12 +435,13 @@ static int parse_operation_response(struct pctx *p, const xmlNode *resp, const c
     return 0;
 }
 
-int parse_envelope(struct pctx *p, const xmlDoc *doc, const char *operation, struct ews_response *r)
+int parse_envelope(struct pctx *p, const struct xtree *doc, const char *operation,
+                   struct ews_response *r)
 {
-    const xmlNode *env = xmlDocGetRootElement(doc);
+    const struct xnode *env = xtree_root(doc);
     if (!is_el(env, NS_SOAP, "Envelope"))
         return ep_fail(p, "root element is not a SOAP 1.1 Envelope");
-    const xmlNode *header = NULL, *body = NULL;
+    const struct xnode *header = NULL, *body = NULL;
     FOR_EACH_EL(c, env)
     {
         if (is_el(c, NS_SOAP, "Header") && header == NULL && body == NULL)
@@ -457,18 +460,17 @@ int parse_envelope(struct pctx *p, const xmlDoc *doc, const char *operation, str
                 r->server_version = attr_dup(h, "Version");
         }
     }
-    const xmlNode *content = first_el(body);
+    const struct xnode *content = first_el(body);
     if (content == NULL)
         return ep_fail(p, "empty soap:Body");
     if (next_el(content) != NULL)
         return ep_fail(p, "soap:Body holds more than one element");
     if (is_el(content, NS_SOAP, "Fault"))
         return parse_fault(p, content, r);
-    if (!ns_is(content, NS_M) || !name_is_op((const char *)content->name, operation, "Response")) {
-        const char *ns =
-            content->ns != NULL && content->ns->href != NULL ? (const char *)content->ns->href : "";
+    if (!ns_is(content, NS_M) || !name_is_op(content->name, operation, "Response")) {
+        const char *ns = content->ns != NULL ? content->ns : "";
         return ep_fail(p, "expected m:%sResponse in soap:Body, got {%.80s}%.60s",
-                       operation != NULL ? operation : "*", ns, (const char *)content->name);
+                       operation != NULL ? operation : "*", ns, content->name);
     }
     return parse_operation_response(p, content, operation, r);
 }

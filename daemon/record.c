@@ -1,7 +1,7 @@
 /*
  * record: the decision record, decisions.jsonl (see record.h).
  *
- * Writing: the line is built in memory (jansson, through jsonval) and handed to one write()
+ * Writing: the line is built in memory (jsonline) and handed to one write()
  * on an O_APPEND descriptor, so a killed daemon leaves either the whole line or a prefix of
  * it - never an interleaving - and record_open() cuts such a prefix off. Reading it back is
  * history.c's job.
@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "jsonval.h"
+#include "jsonline.h"
 #include "log.h"
 #include "record_rotate.h"
 #include "util.h"
@@ -150,48 +150,64 @@ char *record_format_line(const struct policy_event *d, bool dry_run, time_t when
     const struct item *it = d->request;
     const struct policy_result *res = d->result;
     char *rec = it->recurrence ? record_recurrence_text(it->recurrence) : NULL;
-    json_t *declined = json_array();
+    /* The members in the order the header documents. */
+    struct jsonline j = {0};
+    jsonline_object_begin(&j);
+    jsonline_key(&j, "time");
+    jsonline_time(&j, when);
+    static const char *const item_keys[] = {"mailbox",   "address",        "uid",    "item_id",
+                                            "organizer", "organizer_name", "subject"};
+    const char *item_values[] = {
+        d->mailbox,         d->address, it->uid, it->id.id, it->organizer.address,
+        it->organizer.name, it->subject};
+    for (size_t i = 0; i < sizeof(item_keys) / sizeof(item_keys[0]); i++) {
+        jsonline_key(&j, item_keys[i]);
+        jsonline_string(&j, item_values[i]);
+    }
+    jsonline_key(&j, "start");
+    jsonline_time(&j, it->start);
+    jsonline_key(&j, "end");
+    jsonline_time(&j, it->end);
+    jsonline_key(&j, "recurring");
+    jsonline_bool(&j, it->is_recurring || it->recurrence);
+    jsonline_key(&j, "recurrence");
+    jsonline_string(&j, rec);
+    jsonline_key(&j, "decision");
+    jsonline_string(&j, d->action ? d->action : policy_decision_name(res->decision));
+    jsonline_key(&j, "dry_run");
+    jsonline_bool(&j, dry_run);
+    jsonline_key(&j, "outcome");
+    jsonline_string(&j, d->outcome);
+    if (d->settles) {
+        jsonline_key(&j, "settles");
+        jsonline_bool(&j, true);
+    }
+    jsonline_key(&j, "rule");
+    jsonline_string(&j, res->rule);
+    jsonline_key(&j, "response");
+    jsonline_string(&j, res->response_text);
+    jsonline_key(&j, "declined_occurrences");
+    jsonline_array_begin(&j);
     for (size_t i = 0; i < res->n_declined_occurrences; i++)
-        json_array_append_new(declined, jsonval_time(res->declined_occurrences[i]));
-    json_t *checks = json_array();
+        jsonline_time(&j, res->declined_occurrences[i]);
+    jsonline_array_end(&j);
+    jsonline_key(&j, "checks");
+    jsonline_array_begin(&j);
     for (size_t i = 0; i < res->n_checks; i++) {
         const struct policy_check *c = &res->checks[i];
-        json_array_append_new(checks, json_pack("{s:o, s:s, s:o}", "name", jsonval_string(c->name),
-                                                "outcome", check_outcome_name(c->outcome), "reason",
-                                                jsonval_string(c->reason)));
+        jsonline_object_begin(&j);
+        jsonline_key(&j, "name");
+        jsonline_string(&j, c->name);
+        jsonline_key(&j, "outcome");
+        jsonline_string(&j, check_outcome_name(c->outcome));
+        jsonline_key(&j, "reason");
+        jsonline_string(&j, c->reason);
+        jsonline_object_end(&j);
     }
-    /* jansson keeps members in insertion order: the line reads as the header documents. */
-    json_t *o = json_object();
-    json_object_set_new(o, "time", jsonval_time(when));
-    json_object_set_new(o, "mailbox", jsonval_string(d->mailbox));
-    json_object_set_new(o, "address", jsonval_string(d->address));
-    json_object_set_new(o, "uid", jsonval_string(it->uid));
-    json_object_set_new(o, "item_id", jsonval_string(it->id.id));
-    json_object_set_new(o, "organizer", jsonval_string(it->organizer.address));
-    json_object_set_new(o, "organizer_name", jsonval_string(it->organizer.name));
-    json_object_set_new(o, "subject", jsonval_string(it->subject));
-    json_object_set_new(o, "start", jsonval_time(it->start));
-    json_object_set_new(o, "end", jsonval_time(it->end));
-    json_object_set_new(o, "recurring", json_boolean(it->is_recurring || it->recurrence));
-    json_object_set_new(o, "recurrence", jsonval_string(rec));
-    json_object_set_new(
-        o, "decision", jsonval_string(d->action ? d->action : policy_decision_name(res->decision)));
-    json_object_set_new(o, "dry_run", json_boolean(dry_run));
-    json_object_set_new(o, "outcome", jsonval_string(d->outcome));
-    if (d->settles)
-        json_object_set_new(o, "settles", json_true());
-    json_object_set_new(o, "rule", jsonval_string(res->rule));
-    json_object_set_new(o, "response", jsonval_string(res->response_text));
-    json_object_set_new(o, "declined_occurrences", declined);
-    json_object_set_new(o, "checks", checks);
+    jsonline_array_end(&j);
+    jsonline_object_end(&j);
     free(rec);
-    char *text = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
-    if (text == NULL)
-        abort(); /* jansson fails only for want of memory here */
-    char *line = xasprintf("%s\n", text);
-    free(text);
-    return line;
+    return jsonline_take(&j, true);
 }
 
 /* Reads exactly LEN bytes at OFFSET. */

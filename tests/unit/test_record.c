@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "item.h"
+#include "jsonval.h"
 #include "policy.h"
 #include "history.h"
 #include "log.h"
@@ -413,6 +414,115 @@ static void test_escaping(void **state)
     assert_non_null(strstr(out, "2026-12-02 00:00:00Z  m\xc3\xa9  ACCEPT  \"\xc3\xa9\xf0\x9f\x98"
                                 "\x80/\\x08\xe2\x80\xa8\" by an unknown organizer\n"));
     free(out);
+}
+
+/* The line as jansson writes the same values (JSON_COMPACT, members in the documented
+ * order): what record_format_line wrote before it built the text itself, and what readers
+ * other than --history (jq, log shippers) saw. */
+static char *line_by_jansson(const struct policy_event *d, bool dry_run, time_t when)
+{
+    const struct item *it = d->request;
+    const struct policy_result *res = d->result;
+    char *rec = it->recurrence ? record_recurrence_text(it->recurrence) : NULL;
+    json_t *declined = json_array();
+    for (size_t i = 0; i < res->n_declined_occurrences; i++)
+        json_array_append_new(declined, jsonval_time(res->declined_occurrences[i]));
+    json_t *checks = json_array();
+    static const char *const outcomes[] = {"pass", "fail", "info"};
+    for (size_t i = 0; i < res->n_checks; i++) {
+        const struct policy_check *c = &res->checks[i];
+        const char *outcome = c->outcome == POLICY_CHECK_PASS   ? outcomes[0]
+                              : c->outcome == POLICY_CHECK_FAIL ? outcomes[1]
+                                                                : outcomes[2];
+        json_array_append_new(checks,
+                              json_pack("{s:o, s:s, s:o}", "name", jsonval_string(c->name),
+                                        "outcome", outcome, "reason", jsonval_string(c->reason)));
+    }
+    json_t *o = json_object();
+    json_object_set_new(o, "time", jsonval_time(when));
+    json_object_set_new(o, "mailbox", jsonval_string(d->mailbox));
+    json_object_set_new(o, "address", jsonval_string(d->address));
+    json_object_set_new(o, "uid", jsonval_string(it->uid));
+    json_object_set_new(o, "item_id", jsonval_string(it->id.id));
+    json_object_set_new(o, "organizer", jsonval_string(it->organizer.address));
+    json_object_set_new(o, "organizer_name", jsonval_string(it->organizer.name));
+    json_object_set_new(o, "subject", jsonval_string(it->subject));
+    json_object_set_new(o, "start", jsonval_time(it->start));
+    json_object_set_new(o, "end", jsonval_time(it->end));
+    json_object_set_new(o, "recurring", json_boolean(it->is_recurring || it->recurrence));
+    json_object_set_new(o, "recurrence", jsonval_string(rec));
+    json_object_set_new(
+        o, "decision", jsonval_string(d->action ? d->action : policy_decision_name(res->decision)));
+    json_object_set_new(o, "dry_run", json_boolean(dry_run));
+    json_object_set_new(o, "outcome", jsonval_string(d->outcome));
+    if (d->settles)
+        json_object_set_new(o, "settles", json_true());
+    json_object_set_new(o, "rule", jsonval_string(res->rule));
+    json_object_set_new(o, "response", jsonval_string(res->response_text));
+    json_object_set_new(o, "declined_occurrences", declined);
+    json_object_set_new(o, "checks", checks);
+    free(rec);
+    char *text = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    assert_non_null(text);
+    char *line = xasprintf("%s\n", text);
+    free(text);
+    return line;
+}
+
+static void assert_line_as_jansson(const struct sample *s, bool dry_run, time_t when)
+{
+    char *ours = record_format_line(&s->d, dry_run, when);
+    char *theirs = line_by_jansson(&s->d, dry_run, when);
+    assert_string_equal(ours, theirs);
+    free(ours);
+    free(theirs);
+}
+
+static void test_line_as_jansson_writes(void **state)
+{
+    (void)state;
+    struct sample s;
+    /* Every byte value from 0x01 to 0xff in the subject: the controls, '"', '\\', '/', DEL
+     * and the bytes that are not UTF-8 on their own (replaced by U+FFFD). */
+    char every[256];
+    for (int i = 1; i < 256; i++)
+        every[i - 1] = (char)i;
+    every[255] = '\0';
+    sample_init(&s, "room0", "room0@contoso.com", "jane@contoso.com", every, POLICY_DECLINE);
+    sample_check(&s, "conflicts", POLICY_CHECK_FAIL, "busy\nreally \"busy\" \xe2\x98\x95");
+    sample_check(&s, "hours", POLICY_CHECK_PASS, NULL);
+    sample_check(&s, "automate", POLICY_CHECK_INFO, "a\\b/c\x1f\x7f");
+    s.res.response_text = xstrdup("Sorry\r\nThe room \xf0\x9f\x98\x80 \xc3");
+    s.res.rule = "rule \"one\""; /* borrowed, as from the configuration */
+    s.res.declined_occurrences = xcalloc(2, sizeof(*s.res.declined_occurrences));
+    s.res.declined_occurrences[0] = T("2026-12-10T10:00:00Z");
+    s.res.declined_occurrences[1] = T("2026-12-17T10:00:00Z");
+    s.res.n_declined_occurrences = 2;
+    s.it.recurrence = xcalloc(1, sizeof(*s.it.recurrence));
+    s.it.recurrence->pattern = REC_WEEKLY;
+    s.it.recurrence->interval = 1;
+    s.it.recurrence->days_of_week = 1u << 3;
+    s.it.recurrence->range = REC_RANGE_NUMBERED;
+    s.it.recurrence->number_of_occurrences = 4;
+    memcpy(s.it.recurrence->start_date, "2026-12-03", 11);
+    assert_line_as_jansson(&s, false, T("2026-12-01T09:00:00Z"));
+    s.d.settles = true;
+    s.d.action = "remove";
+    assert_line_as_jansson(&s, true, T("2026-12-01T09:00:00Z"));
+    sample_clear(&s);
+
+    /* What may be absent: organizer, subject, ids, times, checks, outcome. */
+    sample_init(&s, "m", NULL, NULL, NULL, POLICY_ACCEPT);
+    free(s.it.uid);
+    s.it.uid = NULL;
+    free(s.it.id.id);
+    s.it.id.id = NULL;
+    s.it.start = s.it.end = 0;
+    s.it.is_recurring = true;
+    s.d.outcome = NULL;
+    assert_line_as_jansson(&s, false, 0);
+    sample_clear(&s);
 }
 
 /* A crash in the middle of a write leaves a partial line: the next open cuts it off and the
@@ -1099,6 +1209,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_roundtrip_filters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_append_now, setup, teardown),
         cmocka_unit_test_setup_teardown(test_escaping, setup, teardown),
+        cmocka_unit_test(test_line_as_jansson_writes),
         cmocka_unit_test_setup_teardown(test_truncated_repair, setup, teardown),
         cmocka_unit_test_setup_teardown(test_garbage_lines, setup, teardown),
         cmocka_unit_test_setup_teardown(test_empty_and_missing, setup, teardown),
