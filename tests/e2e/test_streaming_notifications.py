@@ -6,7 +6,6 @@ connection (POST /sim/streaming/drop) and expired subscriptions (POST
 /sim/subscriptions/expire) lose nothing; a server without streaming (--no-streaming), and
 one without SyncFolderItems as well, get correct answers by polling. Both flavors."""
 
-import json
 import signal
 import socket
 import threading
@@ -21,25 +20,8 @@ GROMOX = ("--flavor", "gromox")
 SVC = "svc@example.com"
 
 
-def logged(w):
-    """Every logged request: its JSON fields plus request_body (--log-bodies)."""
-    out = []
-    body = None
-    with open(w.request_log, encoding="utf-8") as f:
-        for line in f:
-            if line.startswith("{") and line.rstrip().endswith("}"):
-                out.append(json.loads(line))
-                body = None
-            elif line in ("request_body:\n", "response_body:\n"):
-                body = line[:-2]
-                out[-1][body] = ""
-            elif body is not None:
-                out[-1][body] += line
-    return out
-
-
 def inbox_listings(w):
-    return [r for r in logged(w) if r["operation"] == "FindItem"
+    return [r for r in w.logged_requests() if r["operation"] == "FindItem"
             and 'Id="inbox"' in r["request_body"]]
 
 
@@ -245,7 +227,7 @@ class Streaming(e2e.TestCase):
             self.assertTrue(inbox_listings(w))
         else:
             self.assertEqual(inbox_listings(w), [])
-            self.assertTrue(any(r["operation"] == inbox_operation for r in logged(w)))
+            self.assertTrue(any(r["operation"] == inbox_operation for r in w.logged_requests()))
         return d
 
     def test_fallback_without_streaming(self):
