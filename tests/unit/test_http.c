@@ -786,50 +786,40 @@ static void test_http_error_status_is_ok_result(void **state)
     assert_int_equal(atomic_load(&c->srv.sh->requests), 3);
 }
 
+/* Sends a GET of PATH as USERNAME / PASSWORD under AUTH into c->res[I] and waits for it: an
+ * HTTP answer (HTTP_OK) with STATUS. */
+static void get_as(struct ctx *c, const char *path, enum http_auth auth, const char *username,
+                   const char *password, int i, long status)
+{
+    char u[256];
+    url(c, u, sizeof(u), path);
+    struct http_request req = {.url = u, .auth = auth, .username = username, .password = password};
+    assert_int_equal(http_submit(c->client, &req, on_done, &c->res[i], NULL), 0);
+    assert_true(run_until_done(c, i + 1, 10));
+    assert_int_equal(c->res[i].result, HTTP_OK);
+    assert_int_equal(c->res[i].status, status);
+}
+
 static void test_basic_auth(void **state)
 {
     struct ctx *c = *state;
-    char u[256];
-    struct http_request req = {0};
 
     make_client(c, NULL);
-    url(c, u, sizeof(u), "/auth");
-    req.url = u;
-    req.auth = HTTP_AUTH_BASIC;
-    req.username = "alice";
-    req.password = "s3cret";
-    assert_int_equal(http_submit(c->client, &req, on_done, &c->res[0], NULL), 0);
-    assert_true(run_until_done(c, 1, 10));
-    assert_int_equal(c->res[0].result, HTTP_OK);
-    assert_int_equal(c->res[0].status, 200);
+    get_as(c, "/auth", HTTP_AUTH_BASIC, "alice", "s3cret", 0, 200);
     assert_memory_equal(c->res[0].body, "welcome", 7);
     assert_string_equal(c->srv.sh->auth, "Basic YWxpY2U6czNjcmV0");
     assert_int_equal(atomic_load(&c->srv.sh->requests), 1); /* sent preemptively */
 
-    req.password = "wrong";
-    assert_int_equal(http_submit(c->client, &req, on_done, &c->res[1], NULL), 0);
-    assert_true(run_until_done(c, 2, 10));
-    assert_int_equal(c->res[1].result, HTTP_OK);
-    assert_int_equal(c->res[1].status, 401);
+    get_as(c, "/auth", HTTP_AUTH_BASIC, "alice", "wrong", 1, 401);
     assert_string_equal(c->srv.sh->auth, "Basic YWxpY2U6d3Jvbmc=");
 }
 
 static void test_ntlm_auth_starts_handshake(void **state)
 {
     struct ctx *c = *state;
-    char u[256];
-    struct http_request req = {0};
 
     make_client(c, NULL);
-    url(c, u, sizeof(u), "/ntlm");
-    req.url = u;
-    req.auth = HTTP_AUTH_NTLM;
-    req.username = "CONTOSO\\alice";
-    req.password = "s3cret";
-    assert_int_equal(http_submit(c->client, &req, on_done, &c->res[0], NULL), 0);
-    assert_true(run_until_done(c, 1, 10));
-    assert_int_equal(c->res[0].result, HTTP_OK);
-    assert_int_equal(c->res[0].status, 401);
+    get_as(c, "/ntlm", HTTP_AUTH_NTLM, "CONTOSO\\alice", "s3cret", 0, 401);
     /* base64 of "NTLMSSP\0" followed by message type 1 (negotiate) */
     assert_int_equal(strncmp(c->srv.sh->auth, "NTLM TlRMTVNTUAAB", 17), 0);
 }
@@ -1393,6 +1383,21 @@ static void test_concurrency_cap(void **state)
     assert_int_equal(http_queued(c->client), 0);
 }
 
+/* Of requests 0, 1 and 2 (one at a time), 1 was cancelled before it went out: 0 and 2 were
+ * sent, in that order, and answered; 1 never called back, not even a while later. */
+static void assert_middle_cancelled(struct ctx *c)
+{
+    assert_true(run_until_done(c, 2, 10));
+    run_for(c, 0.1);
+    assert_int_equal(c->res[0].calls, 1);
+    assert_int_equal(c->res[1].calls, 0);
+    assert_int_equal(c->res[2].calls, 1);
+    assert_int_equal(c->res[2].result, HTTP_OK);
+    assert_int_equal(atomic_load(&c->srv.sh->order_n), 2);
+    assert_int_equal(c->srv.sh->order[0], 0);
+    assert_int_equal(c->srv.sh->order[1], 2);
+}
+
 static void test_cancel_queued(void **state)
 {
     struct ctx *c = *state;
@@ -1407,15 +1412,7 @@ static void test_cancel_queued(void **state)
     http_cancel(c->handles[1]);
     assert_int_equal(http_queued(c->client), 1);
     assert_int_equal(http_in_flight(c->client), 1);
-    assert_true(run_until_done(c, 2, 10));
-    run_for(c, 0.1);
-    assert_int_equal(c->res[0].calls, 1);
-    assert_int_equal(c->res[1].calls, 0);
-    assert_int_equal(c->res[2].calls, 1);
-    assert_int_equal(c->res[2].result, HTTP_OK);
-    assert_int_equal(atomic_load(&c->srv.sh->order_n), 2);
-    assert_int_equal(c->srv.sh->order[0], 0);
-    assert_int_equal(c->srv.sh->order[1], 2);
+    assert_middle_cancelled(c);
     http_client_stats(c->client, &st);
     assert_int_equal(st.submitted, 3);
     assert_int_equal(st.completed, 2);
@@ -1511,14 +1508,7 @@ static void test_callback_cancels_other(void **state)
     assert_int_equal(http_submit(c->client, &req, on_cancel_other, &c->res[0], NULL), 0);
     assert_int_equal(submit_get(c, "/hello?id=1", 1), 0);
     assert_int_equal(submit_get(c, "/hello?id=2", 2), 0);
-    assert_true(run_until_done(c, 2, 10));
-    run_for(c, 0.1);
-    assert_int_equal(c->res[0].calls, 1);
-    assert_int_equal(c->res[1].calls, 0);
-    assert_int_equal(c->res[2].calls, 1);
-    assert_int_equal(c->res[2].result, HTTP_OK);
-    assert_int_equal(atomic_load(&c->srv.sh->order_n), 2);
-    assert_int_equal(c->srv.sh->order[1], 2);
+    assert_middle_cancelled(c);
 }
 
 static void on_cancelled_try_submit(const struct http_response *resp, void *ud)
