@@ -634,14 +634,21 @@ static bool loop_idle(struct ctx *c)
     return !expired;
 }
 
-static int submit_get(struct ctx *c, const char *path, int slot)
+/* Submits a GET of PATH whose answer CB gets with c->res[SLOT] (the handle in
+ * c->handles[SLOT]); http_submit's result. */
+static int submit_get_cb(struct ctx *c, const char *path, http_done_cb cb, int slot)
 {
     char u[512];
     struct http_request req = {0};
 
     url(c, u, sizeof(u), path);
     req.url = u;
-    return http_submit(c->client, &req, on_done, &c->res[slot], &c->handles[slot]);
+    return http_submit(c->client, &req, cb, &c->res[slot], &c->handles[slot]);
+}
+
+static int submit_get(struct ctx *c, const char *path, int slot)
+{
+    return submit_get_cb(c, path, on_done, slot);
 }
 
 /* ---- tests ----------------------------------------------------------------------------- */
@@ -1079,13 +1086,9 @@ static void test_discarded_connection_is_not_reused(void **state)
 {
     struct ctx *c = *state;
     struct http_client_options o = {.max_concurrent = 1};
-    char u[512];
-    struct http_request req = {0};
 
     make_client(c, &o);
-    url(c, u, sizeof(u), "/hello");
-    req.url = u;
-    assert_int_equal(http_submit(c->client, &req, on_done_discard, &c->res[0], NULL), 0);
+    assert_int_equal(submit_get_cb(c, "/hello", on_done_discard, 0), 0);
     assert_int_equal(submit_get(c, "/hello", 1), 0);
     assert_int_equal(submit_get(c, "/hello", 2), 0);
     assert_true(run_until_done(c, 3, 10));
@@ -1468,14 +1471,10 @@ static void on_chain(const struct http_response *resp, void *ud)
 static void test_callback_submits_next(void **state)
 {
     struct ctx *c = *state;
-    char u[256];
-    struct http_request req = {0};
 
     make_client(c, NULL);
     c->chain_left = 3;
-    url(c, u, sizeof(u), "/hello");
-    req.url = u;
-    assert_int_equal(http_submit(c->client, &req, on_chain, &c->res[0], NULL), 0);
+    assert_int_equal(submit_get_cb(c, "/hello", on_chain, 0), 0);
     assert_true(run_until_done(c, 4, 10));
     for (int i = 0; i < 4; i++) {
         assert_int_equal(c->res[i].result, HTTP_OK);
@@ -1499,13 +1498,9 @@ static void test_callback_cancels_other(void **state)
 {
     struct ctx *c = *state;
     struct http_client_options o = {.max_concurrent = 1};
-    char u[256];
-    struct http_request req = {0};
 
     make_client(c, &o);
-    url(c, u, sizeof(u), "/hello?id=0");
-    req.url = u;
-    assert_int_equal(http_submit(c->client, &req, on_cancel_other, &c->res[0], NULL), 0);
+    assert_int_equal(submit_get_cb(c, "/hello?id=0", on_cancel_other, 0), 0);
     assert_int_equal(submit_get(c, "/hello?id=1", 1), 0);
     assert_int_equal(submit_get(c, "/hello?id=2", 2), 0);
     assert_middle_cancelled(c);
@@ -1568,13 +1563,9 @@ static void test_free_from_callback(void **state)
 {
     struct ctx *c = *state;
     struct http_client_options o = {.max_concurrent = 2};
-    char u[256];
-    struct http_request req = {0};
 
     make_client(c, &o);
-    url(c, u, sizeof(u), "/hello");
-    req.url = u;
-    assert_int_equal(http_submit(c->client, &req, on_free_client, &c->res[0], NULL), 0);
+    assert_int_equal(submit_get_cb(c, "/hello", on_free_client, 0), 0);
     assert_int_equal(submit_get(c, "/slow?ms=3000", 1), 0);
     assert_int_equal(submit_get(c, "/hello", 2), 0);
     assert_true(run_until_done(c, 3, 10));
