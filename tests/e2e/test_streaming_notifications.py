@@ -6,6 +6,7 @@ connection (POST /sim/streaming/drop) and expired subscriptions (POST
 /sim/subscriptions/expire) lose nothing; a server without streaming (--no-streaming), and
 one without SyncFolderItems as well, get correct answers by polling. Both flavors."""
 
+import json
 import signal
 import socket
 import threading
@@ -20,8 +21,13 @@ GROMOX = ("--flavor", "gromox")
 SVC = "svc@example.com"
 
 
+def logged(w):
+    """Every logged request with its bodies (--log-bodies)."""
+    return w.logged_requests()
+
+
 def inbox_listings(w):
-    return [r for r in w.logged_requests() if r["operation"] == "FindItem"
+    return [r for r in logged(w) if r["operation"] == "FindItem"
             and 'Id="inbox"' in r["request_body"]]
 
 
@@ -227,7 +233,7 @@ class Streaming(e2e.TestCase):
             self.assertTrue(inbox_listings(w))
         else:
             self.assertEqual(inbox_listings(w), [])
-            self.assertTrue(any(r["operation"] == inbox_operation for r in w.logged_requests()))
+            self.assertTrue(any(r["operation"] == inbox_operation for r in logged(w)))
         return d
 
     def test_fallback_without_streaming(self):
