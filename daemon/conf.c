@@ -195,6 +195,62 @@ static void finish_section(struct parser *p)
     }
 }
 
+/* Gives section S its object in the configuration: the one server or daemon, or a new
+ * mailbox, policy or rule called NAME. */
+static void attach_section_object(struct parser *p, struct sect *s, const char *name)
+{
+    struct conf *c = p->conf;
+    switch (s->kind) {
+    case SK_SERVER:
+        s->obj = &c->server;
+        c->server.file = s->file;
+        c->server.line = s->line;
+        p->server = s;
+        break;
+    case SK_DAEMON:
+        s->obj = &c->daemon;
+        c->daemon.file = s->file;
+        c->daemon.line = s->line;
+        p->daemon = s;
+        break;
+    case SK_MAILBOX: {
+        struct conf_mailbox *m = xcalloc(1, sizeof(*m));
+        m->name = xstrdup(name);
+        m->file = s->file;
+        m->line = s->line;
+        c->mailboxes = conf_grow_for_one(c->mailboxes, c->n_mailboxes);
+        c->mailboxes[c->n_mailboxes++] = m;
+        s->obj = m;
+        s->name = m->name;
+        break;
+    }
+    case SK_POLICY: {
+        struct conf_policy *pol = xcalloc(1, sizeof(*pol));
+        pol->name = xstrdup(name);
+        pol->file = s->file;
+        pol->line = s->line;
+        c->policies = conf_grow_for_one(c->policies, c->n_policies);
+        c->policies[c->n_policies++] = pol;
+        s->obj = pol;
+        s->name = pol->name;
+        break;
+    }
+    case SK_RULE: {
+        struct conf_rule *r = xcalloc(1, sizeof(*r));
+        r->name = xstrdup(name);
+        r->file = s->file;
+        r->line = s->line;
+        c->rules = conf_grow_for_one(c->rules, c->n_rules);
+        c->rules[c->n_rules++] = r;
+        s->obj = r;
+        s->name = r->name;
+        break;
+    }
+    case SK_COUNT:
+        break;
+    }
+}
+
 /* Handles "[...]": content is what lies between the brackets. */
 static void start_section(struct parser *p, char *content)
 {
@@ -252,7 +308,6 @@ static void start_section(struct parser *p, char *content)
         return;
     }
 
-    struct conf *c = p->conf;
     struct sect *s = xcalloc(1, sizeof(*s));
     s->kind = (enum sect_kind)kind;
     s->file = p->file;
@@ -260,55 +315,7 @@ static void start_section(struct parser *p, char *content)
     p->sects = conf_grow_for_one(p->sects, p->n_sects);
     p->sects[p->n_sects++] = s;
 
-    switch (s->kind) {
-    case SK_SERVER:
-        s->obj = &c->server;
-        c->server.file = s->file;
-        c->server.line = s->line;
-        p->server = s;
-        break;
-    case SK_DAEMON:
-        s->obj = &c->daemon;
-        c->daemon.file = s->file;
-        c->daemon.line = s->line;
-        p->daemon = s;
-        break;
-    case SK_MAILBOX: {
-        struct conf_mailbox *m = xcalloc(1, sizeof(*m));
-        m->name = xstrdup(name);
-        m->file = s->file;
-        m->line = s->line;
-        c->mailboxes = conf_grow_for_one(c->mailboxes, c->n_mailboxes);
-        c->mailboxes[c->n_mailboxes++] = m;
-        s->obj = m;
-        s->name = m->name;
-        break;
-    }
-    case SK_POLICY: {
-        struct conf_policy *pol = xcalloc(1, sizeof(*pol));
-        pol->name = xstrdup(name);
-        pol->file = s->file;
-        pol->line = s->line;
-        c->policies = conf_grow_for_one(c->policies, c->n_policies);
-        c->policies[c->n_policies++] = pol;
-        s->obj = pol;
-        s->name = pol->name;
-        break;
-    }
-    case SK_RULE: {
-        struct conf_rule *r = xcalloc(1, sizeof(*r));
-        r->name = xstrdup(name);
-        r->file = s->file;
-        r->line = s->line;
-        c->rules = conf_grow_for_one(c->rules, c->n_rules);
-        c->rules[c->n_rules++] = r;
-        s->obj = r;
-        s->name = r->name;
-        break;
-    }
-    case SK_COUNT:
-        break;
-    }
+    attach_section_object(p, s, name);
     s->key_line = xcalloc(conf_n_keys, sizeof(*s->key_line));
     if (s->kind != SK_SERVER && s->kind != SK_DAEMON) {
         nameindex_add(&p->named[s->kind], s);

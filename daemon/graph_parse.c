@@ -366,22 +366,26 @@ static json_t *load_array(const char *json, size_t len, const char *key, const c
     return root;
 }
 
-int graph_parse_event(const char *json, size_t len, struct item *out, char *err, size_t errlen)
+/* One JSON object read into OUT by FILL (fill_event, fill_message). */
+static int parse_one(const char *json, size_t len,
+                     int (*fill)(const json_t *, struct item *, char *, size_t), struct item *out,
+                     char *err, size_t errlen)
 {
     item_init(out);
     json_t *root = load(json, len, err, errlen);
-    int rc = root ? fill_event(root, out, err, errlen) : -1;
+    int rc = root ? fill(root, out, err, errlen) : -1;
     json_decref(root);
     return rc;
 }
 
+int graph_parse_event(const char *json, size_t len, struct item *out, char *err, size_t errlen)
+{
+    return parse_one(json, len, fill_event, out, err, errlen);
+}
+
 int graph_parse_message(const char *json, size_t len, struct item *out, char *err, size_t errlen)
 {
-    item_init(out);
-    json_t *root = load(json, len, err, errlen);
-    int rc = root ? fill_message(root, out, err, errlen) : -1;
-    json_decref(root);
-    return rc;
+    return parse_one(json, len, fill_message, out, err, errlen);
 }
 
 static void add_removed(struct graph_page *page, const json_t *entry)

@@ -1093,11 +1093,7 @@ def sync_mode_run(args, root, mode):
                 "idle_operations": delta["operations"], "requests_per_poll": per_poll,
                 "idle_per_mailbox_hour": per_hour}
     finally:
-        if daemon is not None and getattr(daemon, "proc", None) is not None \
-                and daemon.proc.returncode is None:
-            daemon.proc.kill()
-            daemon.proc.wait()
-        sim.stop()
+        stop_all(daemon, sim)
 
 
 def sync_big_inbox(args, root):

@@ -332,6 +332,23 @@ class World:
         except FileNotFoundError:
             return []
 
+    def logged_requests(self):
+        """Every request in the simulator's log (request_log=True): its JSON fields, plus
+        request_body and response_body where the simulator logs bodies (--log-bodies)."""
+        out = []
+        body = None
+        with open(self.request_log, encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("{") and line.rstrip().endswith("}"):
+                    out.append(json.loads(line))
+                    body = None
+                elif line in ("request_body:\n", "response_body:\n"):
+                    body = line[:-2]
+                    out[-1][body] = ""
+                elif body is not None:
+                    out[-1][body] += line
+        return out
+
     # --- processes ----------------------------------------------------------------------------
 
     def _env(self, extra=None):

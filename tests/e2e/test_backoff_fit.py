@@ -20,44 +20,9 @@ import e2e
 ATTENDEES = ["attendee0", "attendee1"]
 
 
-class TlsServer:
-    """Accepts TLS connections with a self-signed certificate (no client trusts it) and
-    counts the handshakes attempted."""
-
-    def __init__(self, directory):
-        cert, key = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                        "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj",
-                        "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-                        "-keyout", key, "-out", cert], check=True, capture_output=True)
-        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        self.ctx.load_cert_chain(cert, key)
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
-        self.connections = 0
-        threading.Thread(target=self.serve, daemon=True).start()
-
-    def serve(self):
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.connections += 1
-            try:
-                with self.ctx.wrap_socket(conn, server_side=True) as tls:
-                    tls.recv(1)
-            except (OSError, ssl.SSLError):
-                pass
-
-    def close(self):
-        self.sock.close()
-
-
-class Trickle:
-    """Reads a request, then answers one byte a second, for ever."""
+class LoopbackServer:
+    """Listens on loopback; each connection accepted goes to handle(conn), in the accepting
+    thread. Subclasses set their own state before calling __init__, which starts it."""
 
     def __init__(self):
         self.sock = socket.socket()
@@ -72,7 +37,41 @@ class Trickle:
                 conn, _ = self.sock.accept()
             except OSError:
                 return
-            threading.Thread(target=self.trickle, args=(conn,), daemon=True).start()
+            self.handle(conn)
+
+    def close(self):
+        self.sock.close()
+
+
+class TlsServer(LoopbackServer):
+    """Accepts TLS connections with a self-signed certificate (no client trusts it) and
+    counts the handshakes attempted."""
+
+    def __init__(self, directory):
+        cert, key = os.path.join(directory, "cert.pem"), os.path.join(directory, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj",
+                        "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                        "-keyout", key, "-out", cert], check=True, capture_output=True)
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.load_cert_chain(cert, key)
+        self.connections = 0
+        super().__init__()
+
+    def handle(self, conn):
+        self.connections += 1
+        try:
+            with self.ctx.wrap_socket(conn, server_side=True) as tls:
+                tls.recv(1)
+        except (OSError, ssl.SSLError):
+            pass
+
+
+class Trickle(LoopbackServer):
+    """Reads a request, then answers one byte a second, for ever."""
+
+    def handle(self, conn):
+        threading.Thread(target=self.trickle, args=(conn,), daemon=True).start()
 
     @staticmethod
     def trickle(conn):
@@ -85,9 +84,6 @@ class Trickle:
             pass
         finally:
             conn.close()
-
-    def close(self):
-        self.sock.close()
 
 
 class BackoffFit(e2e.TestCase):

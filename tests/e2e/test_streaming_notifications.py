@@ -22,20 +22,8 @@ SVC = "svc@example.com"
 
 
 def logged(w):
-    """Every logged request: its JSON fields plus request_body (--log-bodies)."""
-    out = []
-    body = None
-    with open(w.request_log, encoding="utf-8") as f:
-        for line in f:
-            if line.startswith("{") and line.rstrip().endswith("}"):
-                out.append(json.loads(line))
-                body = None
-            elif line in ("request_body:\n", "response_body:\n"):
-                body = line[:-2]
-                out[-1][body] = ""
-            elif body is not None:
-                out[-1][body] += line
-    return out
+    """Every logged request with its bodies (--log-bodies)."""
+    return w.logged_requests()
 
 
 def inbox_listings(w):

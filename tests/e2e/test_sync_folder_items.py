@@ -5,7 +5,6 @@ from scratch, and the ledger keeps every meeting answered exactly once; a server
 operation (--no-sync-folder-items) is found out, logged once, and its mailboxes list their
 Inbox with FindItem. Both simulator flavors."""
 
-import json
 import os
 import re
 import signal
@@ -17,23 +16,6 @@ USERS = ["organizer0", "attendee0", "room0"]
 MAILBOXES = {"attendee0": "accept-all", "room0": "tentative-all"}
 EXPECTED = {A("attendee0"): ["Accept"], A("room0"): ["Tentative"]}
 GROMOX = ("--flavor", "gromox")
-
-
-def requests(w):
-    """Every logged request: its JSON fields plus request_body (--log-bodies)."""
-    out = []
-    body = None
-    with open(w.request_log, encoding="utf-8") as f:
-        for line in f:
-            if line.startswith("{") and line.rstrip().endswith("}"):
-                out.append(json.loads(line))
-                body = None
-            elif line in ("request_body:\n", "response_body:\n"):
-                body = line[:-2]
-                out[-1][body] = ""
-            elif body is not None:
-                out[-1][body] += line
-    return out
 
 
 def sync_state_sent(req):
@@ -76,15 +58,15 @@ class SyncFolderItems(e2e.TestCase):
         self.assertIn(A("attendee0"), key)
         # A new process resumes from the saved state: its first sync sends it.
         second = self.meeting(w, conf, 1)
-        seen = len(requests(w))
+        seen = len(w.logged_requests())
         w.once(conf)
         self.check_once(w, [first, second])
-        syncs = self.of(requests(w)[seen:], "attendee0", "SyncFolderItems")
+        syncs = self.of(w.logged_requests()[seen:], "attendee0", "SyncFolderItems")
         self.assertEqual(sync_state_sent(syncs[0]), state)
         # Idle: one SyncFolderItems per mailbox and poll, nothing else.
-        seen = len(requests(w))
+        seen = len(w.logged_requests())
         w.once(conf)
-        idle = requests(w)[seen:]
+        idle = w.logged_requests()[seen:]
         for mailbox in MAILBOXES:
             self.assertEqual([r["operation"] for r in self.of(idle, mailbox)],
                              ["SyncFolderItems"], mailbox)
@@ -96,7 +78,7 @@ class SyncFolderItems(e2e.TestCase):
         self.assertEqual(d.stop(signal.SIGTERM), 0)
         self.check_once(w, [first, second, third])
         # The Inbox was never listed (FindItem went to the calendar only).
-        self.assertEqual([r for r in self.of(requests(w), "room0", "FindItem")
+        self.assertEqual([r for r in self.of(w.logged_requests(), "room0", "FindItem")
                           if 'Id="inbox"' in r["request_body"]], [])
 
     def test_resume_after_restart(self):
@@ -131,11 +113,11 @@ class SyncFolderItems(e2e.TestCase):
         # Every state issued so far is too old now: the next poll starts over from scratch.
         w.sim.request("POST", "/sim/sync/expire", b"")
         mids.append(self.meeting(w, conf, 1))
-        seen = len(requests(w))
+        seen = len(w.logged_requests())
         res = w.once(conf)
         self.check_once(w, mids)
         self.assertIn("refused the saved sync state", res.stderr)
-        syncs = self.of(requests(w)[seen:], "attendee0", "SyncFolderItems")
+        syncs = self.of(w.logged_requests()[seen:], "attendee0", "SyncFolderItems")
         self.assertEqual(sync_state_sent(syncs[0]), old)
         self.assertIn("ErrorInvalidSyncStateData", syncs[0]["codes"])
         self.assertEqual(sync_state_sent(syncs[1]), "")
@@ -162,7 +144,7 @@ class SyncFolderItems(e2e.TestCase):
         self.check_once(w, mids)
         # Found out once for the server; the mailboxes asked at most once each.
         self.assertEqual(d.log().count("does not offer SyncFolderItems"), 1)
-        reqs = requests(w)
+        reqs = w.logged_requests()
         for mailbox in MAILBOXES:
             self.assertLessEqual(len(self.of(reqs, mailbox, "SyncFolderItems")), 1)
             self.assertTrue([r for r in self.of(reqs, mailbox, "FindItem")
@@ -182,7 +164,7 @@ class SyncFolderItems(e2e.TestCase):
         mid = self.meeting(w, conf, 0)
         w.once(conf)
         self.check_once(w, [mid])
-        self.assertNotIn("SyncFolderItems", {r["operation"] for r in requests(w)})
+        self.assertNotIn("SyncFolderItems", {r["operation"] for r in w.logged_requests()})
 
 
 if __name__ == "__main__":

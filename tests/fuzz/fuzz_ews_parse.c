@@ -12,50 +12,24 @@
 #include "ews_error.h"
 #include "ews_parse.h"
 #include "item.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static size_t sink;
-
-static void touch_string(const char *s)
-{
-    if (s != NULL)
-        sink += strlen(s);
-}
-
-static void touch_item(const struct item *it)
-{
-    touch_string(it->item_class);
-    touch_string(it->id.id);
-    touch_string(it->subject);
-    touch_string(it->body);
-    touch_string(it->organizer.address);
-    for (size_t i = 0; i < it->n_attendees; i++)
-        touch_string(it->attendees[i].mailbox.address);
-    if (it->recurrence != NULL)
-        sink += (size_t)it->recurrence->interval + strlen(it->recurrence->start_date);
-    sink += (size_t)it->start + (size_t)it->end + it->n_modified_occurrences;
-    sink += item_find_attendee(it, "room@contoso.com") != NULL;
-    sink += strlen(item_response_to_string(it->my_response));
-    sink += strlen(item_free_busy_to_string(it->legacy_free_busy));
-}
+#include "touch.h"
 
 static void touch_response(const struct ews_response *r)
 {
-    touch_string(r->fault_code_text);
-    touch_string(r->fault_string);
-    sink += r->fault_backoff_ms + (size_t)ews_error_action(r->fault_code);
+    fuzz_touch_string(r->fault_code_text);
+    fuzz_touch_string(r->fault_string);
+    fuzz_sink += r->fault_backoff_ms + (size_t)ews_error_action(r->fault_code);
     for (size_t m = 0; m < r->n_messages; m++) {
         const struct ews_response_message *msg = &r->messages[m];
-        touch_string(msg->response_code_text);
-        touch_string(msg->message_text);
-        sink += strlen(ews_error_name(msg->code)) + msg->backoff_ms;
+        fuzz_touch_string(msg->response_code_text);
+        fuzz_touch_string(msg->message_text);
+        fuzz_sink += strlen(ews_error_name(msg->code)) + msg->backoff_ms;
         for (size_t i = 0; i < msg->n_items; i++)
-            touch_item(&msg->items[i]);
+            fuzz_touch_item(&msg->items[i]);
         for (size_t i = 0; i < msg->n_folders; i++)
-            touch_string(msg->folders[i].display_name);
+            fuzz_touch_string(msg->folders[i].display_name);
         for (size_t i = 0; i < msg->n_changes; i++)
-            touch_item(&msg->changes[i].item);
+            fuzz_touch_item(&msg->changes[i].item);
     }
 }
 
@@ -84,9 +58,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         buf[size] = '\0';
         time_t t;
         char d[11];
-        sink += ews_datetime_parse(buf, &t) == 0 ? (size_t)t : 0;
-        sink += ews_date_parse(buf, d) == 0 ? strlen(d) : 0;
-        sink += ews_error_from_name(buf);
+        fuzz_sink += ews_datetime_parse(buf, &t) == 0 ? (size_t)t : 0;
+        fuzz_sink += ews_date_parse(buf, d) == 0 ? strlen(d) : 0;
+        fuzz_sink += ews_error_from_name(buf);
     }
     return 0;
 }

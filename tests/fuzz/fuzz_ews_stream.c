@@ -12,33 +12,24 @@
 
 #include "ews_stream.h"
 #include "ews_sync.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static size_t sink;
-
-static void touch(const char *s)
-{
-    if (s != NULL)
-        sink += strlen(s);
-}
+#include "touch.h"
 
 static void touch_envelope(const struct ews_stream_envelope *e)
 {
-    touch(e->fault_code_text);
+    fuzz_touch_string(e->fault_code_text);
     for (size_t i = 0; i < e->n_messages; i++) {
         const struct ews_stream_message *m = &e->messages[i];
-        touch(m->code_text);
-        sink += m->status + m->backoff_ms;
+        fuzz_touch_string(m->code_text);
+        fuzz_sink += m->status + m->backoff_ms;
         for (size_t k = 0; k < m->n_error_subscription_ids; k++)
-            touch(m->error_subscription_ids[k]);
+            fuzz_touch_string(m->error_subscription_ids[k]);
         for (size_t k = 0; k < m->n_events; k++) {
-            touch(m->events[k].subscription_id);
-            touch(m->events[k].id.id);
-            touch(m->events[k].parent_folder_id.id);
-            sink += (size_t)m->events[k].time_stamp + m->events[k].type;
+            fuzz_touch_string(m->events[k].subscription_id);
+            fuzz_touch_string(m->events[k].id.id);
+            fuzz_touch_string(m->events[k].parent_folder_id.id);
+            fuzz_sink += (size_t)m->events[k].time_stamp + m->events[k].type;
         }
-        sink += ews_stream_code_means_subscription_lost(m->code_text);
+        fuzz_sink += ews_stream_code_means_subscription_lost(m->code_text);
     }
 }
 
@@ -72,17 +63,17 @@ static void batch(const char *text, size_t size, const char *operation)
         return;
     struct ews_batch_result results[8];
     for (size_t n = 1; n <= 8; n++) {
-        sink += ews_batch_results(r, n, results);
+        fuzz_sink += ews_batch_results(r, n, results);
         for (size_t i = 0; i < n; i++) {
-            touch(results[i].code_text);
-            sink += results[i].outcome + results[i].action +
-                    (results[i].item != NULL
-                         ? strlen(results[i].item->id.id != NULL ? results[i].item->id.id : "")
-                         : 0);
+            fuzz_touch_string(results[i].code_text);
+            fuzz_sink += results[i].outcome + results[i].action +
+                         (results[i].item != NULL
+                              ? strlen(results[i].item->id.id != NULL ? results[i].item->id.id : "")
+                              : 0);
         }
     }
     for (size_t i = 0; i < r->n_messages; i++)
-        sink += ews_sync_state_is_invalid(&r->messages[i]);
+        fuzz_sink += ews_sync_state_is_invalid(&r->messages[i]);
     ews_response_free(r);
 }
 
@@ -95,9 +86,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     struct ews_subscribe_result sub;
     if (ews_parse_subscribe(text, size, &sub, NULL, 0) == 0) {
-        touch(sub.code_text);
-        touch(sub.subscription_id);
-        sink += ews_sync_code_means_unsupported(sub.code_text);
+        fuzz_touch_string(sub.code_text);
+        fuzz_touch_string(sub.subscription_id);
+        fuzz_sink += ews_sync_code_means_unsupported(sub.code_text);
         ews_subscribe_result_clear(&sub);
     }
     batch(text, size, "CreateItem");

@@ -28,6 +28,8 @@
 #include "log.h"
 #include "util.h"
 
+#include "testfiles.h"
+
 #define SECRET "Tr0ub4dor&3-secret"
 #define SECRET2 "c0rrect-h0rse-battery"
 
@@ -59,14 +61,7 @@ static int teardown(void **state)
 /* Writes DIR/name (DIR = tmpdir when dir is NULL) with a mode; returns the path to free. */
 static char *put_file(const char *dir, const char *name, const char *data, mode_t mode)
 {
-    char *path = xasprintf("%s/%s", dir ? dir : tmpdir, name);
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    assert_true(fd >= 0);
-    size_t len = strlen(data);
-    assert_int_equal(write(fd, data, len), (ssize_t)len);
-    close(fd);
-    assert_int_equal(chmod(path, mode), 0);
-    return path;
+    return write_test_file(dir ? dir : tmpdir, name, data, mode);
 }
 
 static char *make_dir(const char *name)

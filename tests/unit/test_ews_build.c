@@ -67,17 +67,30 @@ static void load_schema_or_skip(void)
     }
 }
 
-/* Schema-validate a document: 0 when valid. */
-static int validate(const char *xml)
+static xmlDocPtr read_doc(const char *xml)
 {
     xmlDocPtr doc = xmlReadMemory(xml, (int)strlen(xml), "request.xml", NULL, XML_PARSE_NONET);
     assert_non_null(doc);
+    return doc;
+}
+
+/* Schema-validates DOC, its errors in schema_errors: 0 when valid. */
+static int validate_doc(xmlDocPtr doc)
+{
     xmlSchemaValidCtxtPtr vc = xmlSchemaNewValidCtxt(schema);
     assert_non_null(vc);
     schema_errors[0] = '\0';
     xmlSchemaSetValidStructuredErrors(vc, collect_schema_error, NULL);
     int rc = xmlSchemaValidateDoc(vc, doc);
     xmlSchemaFreeValidCtxt(vc);
+    return rc;
+}
+
+/* Schema-validate a document: 0 when valid. */
+static int validate(const char *xml)
+{
+    xmlDocPtr doc = read_doc(xml);
+    int rc = validate_doc(doc);
     xmlFreeDoc(doc);
     return rc;
 }
@@ -86,14 +99,8 @@ static int validate(const char *xml)
 static xmlDocPtr valid_doc(const char *xml)
 {
     assert_non_null(xml);
-    xmlDocPtr doc = xmlReadMemory(xml, (int)strlen(xml), "request.xml", NULL, XML_PARSE_NONET);
-    assert_non_null(doc);
-    xmlSchemaValidCtxtPtr vc = xmlSchemaNewValidCtxt(schema);
-    assert_non_null(vc);
-    schema_errors[0] = '\0';
-    xmlSchemaSetValidStructuredErrors(vc, collect_schema_error, NULL);
-    int rc = xmlSchemaValidateDoc(vc, doc);
-    xmlSchemaFreeValidCtxt(vc);
+    xmlDocPtr doc = read_doc(xml);
+    int rc = validate_doc(doc);
     if (rc != 0)
         fprintf(stderr, "schema validation failed:\n%s\n--- document:\n%s\n", schema_errors, xml);
     assert_int_equal(rc, 0);

@@ -634,14 +634,21 @@ static bool loop_idle(struct ctx *c)
     return !expired;
 }
 
-static int submit_get(struct ctx *c, const char *path, int slot)
+/* Submits a GET of PATH whose answer CB gets with c->res[SLOT] (the handle in
+ * c->handles[SLOT]); http_submit's result. */
+static int submit_get_cb(struct ctx *c, const char *path, http_done_cb cb, int slot)
 {
     char u[512];
     struct http_request req = {0};
 
     url(c, u, sizeof(u), path);
     req.url = u;
-    return http_submit(c->client, &req, on_done, &c->res[slot], &c->handles[slot]);
+    return http_submit(c->client, &req, cb, &c->res[slot], &c->handles[slot]);
+}
+
+static int submit_get(struct ctx *c, const char *path, int slot)
+{
+    return submit_get_cb(c, path, on_done, slot);
 }
 
 /* ---- tests ----------------------------------------------------------------------------- */
@@ -786,50 +793,40 @@ static void test_http_error_status_is_ok_result(void **state)
     assert_int_equal(atomic_load(&c->srv.sh->requests), 3);
 }
 
+/* Sends a GET of PATH as USERNAME / PASSWORD under AUTH into c->res[I] and waits for it: an
+ * HTTP answer (HTTP_OK) with STATUS. */
+static void get_as(struct ctx *c, const char *path, enum http_auth auth, const char *username,
+                   const char *password, int i, long status)
+{
+    char u[256];
+    url(c, u, sizeof(u), path);
+    struct http_request req = {.url = u, .auth = auth, .username = username, .password = password};
+    assert_int_equal(http_submit(c->client, &req, on_done, &c->res[i], NULL), 0);
+    assert_true(run_until_done(c, i + 1, 10));
+    assert_int_equal(c->res[i].result, HTTP_OK);
+    assert_int_equal(c->res[i].status, status);
+}
+
 static void test_basic_auth(void **state)
 {
     struct ctx *c = *state;
-    char u[256];
-    struct http_request req = {0};
 
     make_client(c, NULL);
-    url(c, u, sizeof(u), "/auth");
-    req.url = u;
-    req.auth = HTTP_AUTH_BASIC;
-    req.username = "alice";
-    req.password = "s3cret";
-    assert_int_equal(http_submit(c->client, &req, on_done, &c->res[0], NULL), 0);
-    assert_true(run_until_done(c, 1, 10));
-    assert_int_equal(c->res[0].result, HTTP_OK);
-    assert_int_equal(c->res[0].status, 200);
+    get_as(c, "/auth", HTTP_AUTH_BASIC, "alice", "s3cret", 0, 200);
     assert_memory_equal(c->res[0].body, "welcome", 7);
     assert_string_equal(c->srv.sh->auth, "Basic YWxpY2U6czNjcmV0");
     assert_int_equal(atomic_load(&c->srv.sh->requests), 1); /* sent preemptively */
 
-    req.password = "wrong";
-    assert_int_equal(http_submit(c->client, &req, on_done, &c->res[1], NULL), 0);
-    assert_true(run_until_done(c, 2, 10));
-    assert_int_equal(c->res[1].result, HTTP_OK);
-    assert_int_equal(c->res[1].status, 401);
+    get_as(c, "/auth", HTTP_AUTH_BASIC, "alice", "wrong", 1, 401);
     assert_string_equal(c->srv.sh->auth, "Basic YWxpY2U6d3Jvbmc=");
 }
 
 static void test_ntlm_auth_starts_handshake(void **state)
 {
     struct ctx *c = *state;
-    char u[256];
-    struct http_request req = {0};
 
     make_client(c, NULL);
-    url(c, u, sizeof(u), "/ntlm");
-    req.url = u;
-    req.auth = HTTP_AUTH_NTLM;
-    req.username = "CONTOSO\\alice";
-    req.password = "s3cret";
-    assert_int_equal(http_submit(c->client, &req, on_done, &c->res[0], NULL), 0);
-    assert_true(run_until_done(c, 1, 10));
-    assert_int_equal(c->res[0].result, HTTP_OK);
-    assert_int_equal(c->res[0].status, 401);
+    get_as(c, "/ntlm", HTTP_AUTH_NTLM, "CONTOSO\\alice", "s3cret", 0, 401);
     /* base64 of "NTLMSSP\0" followed by message type 1 (negotiate) */
     assert_int_equal(strncmp(c->srv.sh->auth, "NTLM TlRMTVNTUAAB", 17), 0);
 }
@@ -1089,13 +1086,9 @@ static void test_discarded_connection_is_not_reused(void **state)
 {
     struct ctx *c = *state;
     struct http_client_options o = {.max_concurrent = 1};
-    char u[512];
-    struct http_request req = {0};
 
     make_client(c, &o);
-    url(c, u, sizeof(u), "/hello");
-    req.url = u;
-    assert_int_equal(http_submit(c->client, &req, on_done_discard, &c->res[0], NULL), 0);
+    assert_int_equal(submit_get_cb(c, "/hello", on_done_discard, 0), 0);
     assert_int_equal(submit_get(c, "/hello", 1), 0);
     assert_int_equal(submit_get(c, "/hello", 2), 0);
     assert_true(run_until_done(c, 3, 10));
@@ -1393,6 +1386,21 @@ static void test_concurrency_cap(void **state)
     assert_int_equal(http_queued(c->client), 0);
 }
 
+/* Of requests 0, 1 and 2 (one at a time), 1 was cancelled before it went out: 0 and 2 were
+ * sent, in that order, and answered; 1 never called back, not even a while later. */
+static void assert_middle_cancelled(struct ctx *c)
+{
+    assert_true(run_until_done(c, 2, 10));
+    run_for(c, 0.1);
+    assert_int_equal(c->res[0].calls, 1);
+    assert_int_equal(c->res[1].calls, 0);
+    assert_int_equal(c->res[2].calls, 1);
+    assert_int_equal(c->res[2].result, HTTP_OK);
+    assert_int_equal(atomic_load(&c->srv.sh->order_n), 2);
+    assert_int_equal(c->srv.sh->order[0], 0);
+    assert_int_equal(c->srv.sh->order[1], 2);
+}
+
 static void test_cancel_queued(void **state)
 {
     struct ctx *c = *state;
@@ -1407,15 +1415,7 @@ static void test_cancel_queued(void **state)
     http_cancel(c->handles[1]);
     assert_int_equal(http_queued(c->client), 1);
     assert_int_equal(http_in_flight(c->client), 1);
-    assert_true(run_until_done(c, 2, 10));
-    run_for(c, 0.1);
-    assert_int_equal(c->res[0].calls, 1);
-    assert_int_equal(c->res[1].calls, 0);
-    assert_int_equal(c->res[2].calls, 1);
-    assert_int_equal(c->res[2].result, HTTP_OK);
-    assert_int_equal(atomic_load(&c->srv.sh->order_n), 2);
-    assert_int_equal(c->srv.sh->order[0], 0);
-    assert_int_equal(c->srv.sh->order[1], 2);
+    assert_middle_cancelled(c);
     http_client_stats(c->client, &st);
     assert_int_equal(st.submitted, 3);
     assert_int_equal(st.completed, 2);
@@ -1471,14 +1471,10 @@ static void on_chain(const struct http_response *resp, void *ud)
 static void test_callback_submits_next(void **state)
 {
     struct ctx *c = *state;
-    char u[256];
-    struct http_request req = {0};
 
     make_client(c, NULL);
     c->chain_left = 3;
-    url(c, u, sizeof(u), "/hello");
-    req.url = u;
-    assert_int_equal(http_submit(c->client, &req, on_chain, &c->res[0], NULL), 0);
+    assert_int_equal(submit_get_cb(c, "/hello", on_chain, 0), 0);
     assert_true(run_until_done(c, 4, 10));
     for (int i = 0; i < 4; i++) {
         assert_int_equal(c->res[i].result, HTTP_OK);
@@ -1502,23 +1498,12 @@ static void test_callback_cancels_other(void **state)
 {
     struct ctx *c = *state;
     struct http_client_options o = {.max_concurrent = 1};
-    char u[256];
-    struct http_request req = {0};
 
     make_client(c, &o);
-    url(c, u, sizeof(u), "/hello?id=0");
-    req.url = u;
-    assert_int_equal(http_submit(c->client, &req, on_cancel_other, &c->res[0], NULL), 0);
+    assert_int_equal(submit_get_cb(c, "/hello?id=0", on_cancel_other, 0), 0);
     assert_int_equal(submit_get(c, "/hello?id=1", 1), 0);
     assert_int_equal(submit_get(c, "/hello?id=2", 2), 0);
-    assert_true(run_until_done(c, 2, 10));
-    run_for(c, 0.1);
-    assert_int_equal(c->res[0].calls, 1);
-    assert_int_equal(c->res[1].calls, 0);
-    assert_int_equal(c->res[2].calls, 1);
-    assert_int_equal(c->res[2].result, HTTP_OK);
-    assert_int_equal(atomic_load(&c->srv.sh->order_n), 2);
-    assert_int_equal(c->srv.sh->order[1], 2);
+    assert_middle_cancelled(c);
 }
 
 static void on_cancelled_try_submit(const struct http_response *resp, void *ud)
@@ -1578,13 +1563,9 @@ static void test_free_from_callback(void **state)
 {
     struct ctx *c = *state;
     struct http_client_options o = {.max_concurrent = 2};
-    char u[256];
-    struct http_request req = {0};
 
     make_client(c, &o);
-    url(c, u, sizeof(u), "/hello");
-    req.url = u;
-    assert_int_equal(http_submit(c->client, &req, on_free_client, &c->res[0], NULL), 0);
+    assert_int_equal(submit_get_cb(c, "/hello", on_free_client, 0), 0);
     assert_int_equal(submit_get(c, "/slow?ms=3000", 1), 0);
     assert_int_equal(submit_get(c, "/hello", 2), 0);
     assert_true(run_until_done(c, 3, 10));

@@ -145,19 +145,25 @@ static void spew(const char *path, const char *data, size_t len, const char *mod
     assert_int_equal(fclose(fp), 0);
 }
 
+/* history_print() of PATH under filter HF into a string (caller frees). */
+static char *history_filtered(const char *path, const struct history_filter *hf)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    assert_non_null(out);
+    assert_int_equal(history_print(path, hf, out), 0);
+    assert_int_equal(fclose(out), 0);
+    return buf;
+}
+
 /* history_print() into a string (caller frees). */
 static char *history(const char *path, const char *mailbox, const char *organizer,
                      const char *since)
 {
     struct history_filter f = {
         .mailbox = mailbox, .organizer = organizer, .since = since ? T(since) : 0};
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *out = open_memstream(&buf, &len);
-    assert_non_null(out);
-    assert_int_equal(history_print(path, &f, out), 0);
-    assert_int_equal(fclose(out), 0);
-    return buf;
+    return history_filtered(path, &f);
 }
 
 /* Number of decisions in a history text: the lines starting with a date. */
@@ -884,15 +890,22 @@ static char *stderr_release(void)
     return text;
 }
 
+/* Opens F's record and appends S, a decision made here, at 09:00 on 1 December. */
+static struct record *open_with_one(const struct fixture *f, struct sample *s)
+{
+    sample_init(s, "room0", "room0@contoso.com", "jane@contoso.com", "Sync", POLICY_ACCEPT);
+    char err[256];
+    struct record *r = record_open(f->path, err, sizeof(err));
+    assert_non_null(r);
+    assert_int_equal(record_append_at(r, &s->d, false, T("2026-12-01T09:00:00Z")), 0);
+    return r;
+}
+
 static void test_append_all_or_nothing(void **state)
 {
     struct fixture *f = *state;
     struct sample s;
-    sample_init(&s, "room0", "room0@contoso.com", "jane@contoso.com", "Sync", POLICY_ACCEPT);
-    char err[256];
-    struct record *r = record_open(f->path, err, sizeof(err));
-    assert_non_null(r);
-    assert_int_equal(record_append_at(r, &s.d, false, T("2026-12-01T09:00:00Z")), 0);
+    struct record *r = open_with_one(f, &s);
     size_t len1;
     char *before = slurp(f->path, &len1);
 
@@ -936,11 +949,7 @@ static void test_removed_or_replaced(void **state)
 {
     struct fixture *f = *state;
     struct sample s;
-    sample_init(&s, "room0", "room0@contoso.com", "jane@contoso.com", "Sync", POLICY_ACCEPT);
-    char err[256];
-    struct record *r = record_open(f->path, err, sizeof(err));
-    assert_non_null(r);
-    assert_int_equal(record_append_at(r, &s.d, false, T("2026-12-01T09:00:00Z")), 0);
+    struct record *r = open_with_one(f, &s);
 
     /* The file removed: noticed, reported at error level, recording goes on in a new one. */
     stderr_capture(f);
@@ -1074,14 +1083,9 @@ static void test_until_and_json(void **state)
     }
     struct history_filter hf = {
         .since = T("2026-12-02T00:00:00Z"), .until = T("2026-12-03T09:00:00Z"), .json = true};
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *out = open_memstream(&buf, &len);
-    assert_non_null(out);
-    assert_int_equal(history_print(f->path, &hf, out), 0);
-    assert_int_equal(fclose(out), 0);
+    char *buf = history_filtered(f->path, &hf);
     /* Only the second decision (until is exclusive), as its recorded object on one line. */
-    assert_int_equal(count_char(buf, len, '\n'), 1);
+    assert_int_equal(count_char(buf, strlen(buf), '\n'), 1);
     assert_true(strncmp(buf, "{\"time\":\"2026-12-02T09:00:00Z\",\"mailbox\":\"room0\"", 46) == 0);
     assert_non_null(strstr(buf, "\"subject\":\"Sync \\\"q\\\"\\n\""));
     free(buf);
@@ -1117,13 +1121,7 @@ static int lines_of(const struct fixture *f, const char *name)
 static char *history_json(const struct fixture *f)
 {
     struct history_filter hf = {.json = true};
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *out = open_memstream(&buf, &len);
-    assert_non_null(out);
-    assert_int_equal(history_print(f->path, &hf, out), 0);
-    assert_int_equal(fclose(out), 0);
-    return buf;
+    return history_filtered(f->path, &hf);
 }
 
 static void test_rotation(void **state)

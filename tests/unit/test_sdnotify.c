@@ -50,18 +50,12 @@ static int bind_dgram(const char *name, socklen_t *len_out, struct sockaddr_un *
     return fd;
 }
 
-static int setup_path(void **state)
+/* Binds F's socket at f->path, names it in NOTIFY_SOCKET and makes F the tests' state. */
+static int listen_at_path(struct fixture *f, void **state)
 {
-    struct fixture *f = calloc(1, sizeof(*f));
     struct sockaddr_un sa;
     socklen_t len;
 
-    if (!f)
-        return -1;
-    snprintf(f->dir, sizeof(f->dir), "/tmp/sdnotify-test-XXXXXX");
-    if (!mkdtemp(f->dir))
-        return -1;
-    snprintf(f->path, sizeof(f->path), "%s/notify", f->dir);
     f->fd = bind_dgram(f->path, &len, &sa);
     if (f->fd < 0)
         return -1;
@@ -70,22 +64,28 @@ static int setup_path(void **state)
     return 0;
 }
 
+static int setup_path(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+
+    if (!f)
+        return -1;
+    snprintf(f->dir, sizeof(f->dir), "/tmp/sdnotify-test-XXXXXX");
+    if (!mkdtemp(f->dir))
+        return -1;
+    snprintf(f->path, sizeof(f->path), "%s/notify", f->dir);
+    return listen_at_path(f, state);
+}
+
 static int setup_abstract(void **state)
 {
     struct fixture *f = calloc(1, sizeof(*f));
-    struct sockaddr_un sa;
-    socklen_t len;
 
     if (!f)
         return -1;
     snprintf(f->path, sizeof(f->path), "@meetingd-sdnotify-test-%ld-%ld", (long)getpid(),
              (long)time(NULL));
-    f->fd = bind_dgram(f->path, &len, &sa);
-    if (f->fd < 0)
-        return -1;
-    setenv("NOTIFY_SOCKET", f->path, 1);
-    *state = f;
-    return 0;
+    return listen_at_path(f, state);
 }
 
 static int teardown(void **state)

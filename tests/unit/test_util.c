@@ -22,6 +22,8 @@
 #include "log.h"
 #include "util.h"
 
+#include "testfiles.h"
+
 /* ---- helpers ---------------------------------------------------------------------------- */
 
 static char tmpdir[PATH_MAX];
@@ -41,19 +43,6 @@ static int teardown_tmpdir(void **state)
     int rc = system(cmd);
     free(cmd);
     return rc == 0 ? 0 : -1;
-}
-
-/* Writes data to DIR/name with the given mode; returns the path (caller frees). */
-static char *write_file(const char *dir, const char *name, const char *data, mode_t mode)
-{
-    char *path = xasprintf("%s/%s", dir, name);
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    assert_true(fd >= 0);
-    size_t len = strlen(data);
-    assert_int_equal(write(fd, data, len), (ssize_t)len);
-    close(fd);
-    assert_int_equal(chmod(path, mode), 0);
-    return path;
 }
 
 /* ---- allocation ------------------------------------------------------------------------- */
@@ -359,7 +348,7 @@ static void test_secret_ok(void **state)
 {
     (void)state;
     char err[512] = "";
-    char *path = write_file(tmpdir, "pw1", SECRET "\n", 0600);
+    char *path = write_test_file(tmpdir, "pw1", SECRET "\n", 0600);
     char *s = util_read_secret_file(path, err, sizeof(err));
     assert_non_null(s);
     assert_string_equal(s, SECRET);
@@ -367,17 +356,17 @@ static void test_secret_ok(void **state)
     free(path);
 
     /* CRLF counts as one newline; only one newline goes. */
-    path = write_file(tmpdir, "pw2", SECRET "\r\n", 0400);
+    path = write_test_file(tmpdir, "pw2", SECRET "\r\n", 0400);
     s = util_read_secret_file(path, err, sizeof(err));
     assert_string_equal(s, SECRET);
     util_secure_free(s);
     free(path);
-    path = write_file(tmpdir, "pw3", SECRET "\n\n", 0600);
+    path = write_test_file(tmpdir, "pw3", SECRET "\n\n", 0600);
     s = util_read_secret_file(path, err, sizeof(err));
     assert_string_equal(s, SECRET "\n");
     util_secure_free(s);
     free(path);
-    path = write_file(tmpdir, "pw4", SECRET, 0600);
+    path = write_test_file(tmpdir, "pw4", SECRET, 0600);
     s = util_read_secret_file(path, err, sizeof(err));
     assert_string_equal(s, SECRET);
     util_secure_free(s);
@@ -391,7 +380,7 @@ static void test_secret_refused(void **state)
     char err[512];
     static const mode_t modes[] = {0644, 0640, 0604, 0660, 0602, 0620, 0666};
     for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
-        char *path = write_file(tmpdir, "pwmode", SECRET "\n", modes[i]);
+        char *path = write_test_file(tmpdir, "pwmode", SECRET "\n", modes[i]);
         err[0] = '\0';
         assert_null(util_read_secret_file(path, err, sizeof(err)));
         assert_non_null(strstr(err, path));
@@ -399,7 +388,7 @@ static void test_secret_refused(void **state)
         assert_null(strstr(err, SECRET));
         free(path);
     }
-    char *path = write_file(tmpdir, "pwempty", "\n", 0600);
+    char *path = write_test_file(tmpdir, "pwempty", "\n", 0600);
     assert_null(util_read_secret_file(path, err, sizeof(err)));
     assert_non_null(strstr(err, "empty"));
     free(path);
@@ -425,7 +414,7 @@ static void test_secret_refused(void **state)
     char *big = xmalloc(70000);
     memset(big, 'a', 69999);
     big[69999] = '\0';
-    path = write_file(tmpdir, "pwbig", big, 0600);
+    path = write_test_file(tmpdir, "pwbig", big, 0600);
     assert_null(util_read_secret_file(path, err, sizeof(err)));
     assert_non_null(strstr(err, "too large"));
     assert_null(strstr(err, "aaaa"));
@@ -439,8 +428,8 @@ static void test_secret_credentials_dir(void **state)
     char err[512];
     char *creds = xasprintf("%s/creds", tmpdir);
     assert_int_equal(mkdir(creds, 0755), 0);
-    char *path = write_file(creds, "ews", SECRET "\n", 0644);
-    char *outside = write_file(tmpdir, "outside", SECRET "\n", 0644);
+    char *path = write_test_file(creds, "ews", SECRET "\n", 0644);
+    char *outside = write_test_file(tmpdir, "outside", SECRET "\n", 0644);
 
     assert_null(util_read_secret_file(path, err, sizeof(err)));
     setenv("CREDENTIALS_DIRECTORY", creds, 1);

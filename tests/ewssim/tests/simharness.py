@@ -34,6 +34,9 @@ from xml.sax.saxutils import escape
 HERE = os.path.dirname(os.path.abspath(__file__))
 SIM_DIR = os.path.dirname(HERE)
 REPO_ROOT = os.path.dirname(os.path.dirname(SIM_DIR))
+sys.path.insert(1, os.path.join(os.path.dirname(SIM_DIR), "simlib"))
+
+import schemakit  # noqa: E402
 
 SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 M_NS = "http://schemas.microsoft.com/exchange/services/2006/messages"
@@ -45,19 +48,14 @@ DEFAULT_PASSWORD = "password"
 
 def schema_dir():
     """$MEETINGD_SCHEMA_DIR (set by ctest) or ../shared/ews-schema from the repo root."""
-    env = os.environ.get("MEETINGD_SCHEMA_DIR")
-    if env:
-        return env
-    return os.path.normpath(os.path.join(REPO_ROOT, "..", "shared", "ews-schema"))
+    return schemakit.kit_dir("MEETINGD_SCHEMA_DIR", "ews-schema")
 
 
 def skip_without_schema():
     """Exit 77 (ctest: skipped) with a reason if the schema kit is absent."""
-    path = os.path.join(schema_dir(), "ews-envelope-strict.xsd")
-    if not os.path.isfile(path):
-        print("SKIP: EWS schema kit not found at %s (set MEETINGD_SCHEMA_DIR); "
-              "the simulator cannot validate without it" % schema_dir())
-        sys.exit(77)
+    schemakit.skip_unless_file(os.path.join(schema_dir(), "ews-envelope-strict.xsd"),
+                               "EWS schema kit not found at %s (set MEETINGD_SCHEMA_DIR); "
+                               "the simulator cannot validate without it" % schema_dir())
 
 
 def m(name):

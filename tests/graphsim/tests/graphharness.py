@@ -24,6 +24,10 @@ import urllib.parse
 HERE = os.path.dirname(os.path.abspath(__file__))
 SIM_DIR = os.path.dirname(HERE)
 REPO_ROOT = os.path.dirname(os.path.dirname(SIM_DIR))
+sys.path.insert(1, os.path.join(os.path.dirname(SIM_DIR), "simlib"))
+
+import schemakit  # noqa: E402
+
 TENANT = "contoso-tenant"
 CLIENT_ID = "meetingd-app"
 CLIENT_SECRET = "app-secret-1"
@@ -31,16 +35,12 @@ SCOPE = "https://graph.microsoft.com/.default"
 
 
 def schema_dir():
-    env = os.environ.get("MEETINGD_GRAPH_SCHEMA_DIR")
-    if env:
-        return env
-    return os.path.normpath(os.path.join(REPO_ROOT, "..", "shared", "graph-schema"))
+    return schemakit.kit_dir("MEETINGD_GRAPH_SCHEMA_DIR", "graph-schema")
 
 
 def skip_without_schema():
-    if not os.path.isfile(os.path.join(schema_dir(), "v1.0-metadata.xml")):
-        print("SKIP: Graph metadata not found at %s" % schema_dir())
-        sys.exit(77)
+    schemakit.skip_unless_file(os.path.join(schema_dir(), "v1.0-metadata.xml"),
+                               "Graph metadata not found at %s" % schema_dir())
 
 
 class Response:
