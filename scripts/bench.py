@@ -1038,7 +1038,7 @@ def sync_mode_run(args, root, mode):
     work = tempfile.mkdtemp(prefix="sync-%s-" % mode, dir=root)
     n = args.sync_mailboxes
     addresses = ["sm%d@%s" % (i, DOMAIN) for i in range(n)]
-    sim = Sim(work, [ORGANIZER] + addresses, log=True)
+    sim = Sim(work, [ORGANIZER] + addresses, log=True, log_bodies=True)
     daemon = None
     try:
         daemon = Daemon(args.meetingd, sim, work,
