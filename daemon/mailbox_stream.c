@@ -78,6 +78,11 @@ struct stream_group {
     double beat;       /* the longest quiet before a heartbeat: the server's pace */
     unsigned failures; /* in a row */
     bool up;           /* a connection is open and has delivered something */
+    /* The last connection broke: once the next one delivers its first envelope (the server
+     * has moved the subscriptions onto it), everyone syncs once more. A connection that
+     * died silently still holds them on the server's side until then, and an event the
+     * server wrote into it in between is lost: only a sync after the switch covers it. */
+    bool sync_when_up;
 };
 
 static struct {
@@ -190,6 +195,7 @@ static void group_broken(struct stream_group *g, const char *why)
              g->n, g->key, why, pause);
     group_close_connection(g);
     poke_all(g);
+    g->sync_when_up = true;
     group_open_in(g, pause);
 }
 
@@ -244,6 +250,13 @@ static void on_alive(bool heartbeat, void *ud)
     }
     g->up = true;
     g->failures = 0;
+    if (g->sync_when_up) {
+        g->sync_when_up = false;
+        log_debug("streaming notifications of %zu mailbox(es) (%s): connected again; they sync "
+                  "what the broken connection may have lost",
+                  g->n, g->key);
+        poke_all(g);
+    }
     /* The server's heartbeat interval is learnt from the quiet before each heartbeat
      * (Exchange does not document it): missing a few of them in a row means the connection
      * died without a reset, which TCP alone may not notice for a long time. */

@@ -51,7 +51,9 @@ class FreezingProxy:
     """A TCP proxy on loopback in front of the simulator. freeze_streams() makes the
     connections whose GetStreamingEvents response is still running go silent (nothing more
     reaches the client, the connection stays open), as a connection whose peer vanished
-    does; every other connection, and every new one, is passed on."""
+    does; every other connection, and every new one, is passed on. What a frozen connection
+    swallowed is kept (swallowed()). hold_new_streams() keeps new GetStreamingEvents
+    requests from reaching the server until release_streams()."""
 
     def __init__(self, target_port):
         self.target = ("127.0.0.1", target_port)
@@ -61,6 +63,9 @@ class FreezingProxy:
         self.streams = []  # [client socket, frozen, response running] of streaming ones
         self.sockets = []
         self.closing = False
+        self.frozen_bytes = b""
+        self.passing = threading.Event()  # cleared: new streaming requests wait
+        self.passing.set()
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self):
@@ -85,6 +90,7 @@ class FreezingProxy:
                 if not data:
                     break
                 if upstream and b"GetStreamingEvents" in data:
+                    self.passing.wait()
                     with self.lock:
                         state[2] = True
                         state[3] = b""
@@ -96,6 +102,8 @@ class FreezingProxy:
                         with self.lock:
                             state[2] = False  # the response ended (its last chunk)
                 if not upstream and state[1]:
+                    with self.lock:
+                        self.frozen_bytes += data
                     continue  # frozen: swallowed
                 dst.sendall(data)
         except OSError:
@@ -115,8 +123,19 @@ class FreezingProxy:
                 state[1] = True
             return len(running)
 
+    def swallowed(self):
+        with self.lock:
+            return self.frozen_bytes
+
+    def hold_new_streams(self):
+        self.passing.clear()
+
+    def release_streams(self):
+        self.passing.set()
+
     def close(self):
         self.closing = True
+        self.passing.set()
         self.listener.close()
         with self.lock:
             for sock in self.sockets:
@@ -202,7 +221,10 @@ class Streaming(e2e.TestCase):
     def test_silent_connection(self):
         """A connection that falls silent (no heartbeat, no reset) is given up after a few
         missed heartbeats: the mailboxes sync, so a meeting whose notification went into the
-        void is answered, and a new connection is opened."""
+        void is answered, and a new connection is opened. Until the server has the
+        subscriptions on the new connection it still writes their events into the silent
+        one: a meeting whose notification went there in that window is answered too (the
+        mailboxes sync again once the new connection is up)."""
         w, _ = self.setup_world()
         proxy = FreezingProxy(urllib.parse.urlsplit(w.sim.url).port)
         self.addCleanup(proxy.close)
@@ -219,11 +241,20 @@ class Streaming(e2e.TestCase):
         self.answered(w, first, d)
         d.wait_log(r"sends a heartbeat after", timeout=30)  # the pace is known
         self.assertGreaterEqual(proxy.freeze_streams(), 1)
+        proxy.hold_new_streams()
         second = self.meeting(w, conf, 1)
         d.wait_log(r"the connection broke \(no heartbeat\)", timeout=60)
         self.answered(w, second, d)
-        self.connected(d, count=2)
+        # The new connection waits at the proxy: the server still streams into the silent
+        # one, and the third meeting's notification goes there.
         third = self.meeting(w, conf, 2)
+        requests = [it["id"] for r in ROOMS for it in w.requests(r)
+                    if it["subject"] == "Streamed 2"]
+        self.assertEqual(len(requests), len(ROOMS))
+        e2e.wait_for(lambda: any(i.encode() in proxy.swallowed() for i in requests), 30,
+                     "a notification of the third meeting in the silent connection")
+        proxy.release_streams()
+        self.connected(d, count=2)
         self.answered(w, third, d)
         self.assertEqual(d.stop(signal.SIGTERM), 0)
         self.assertEqual(w.count_responses(), 3 * len(ROOMS))
