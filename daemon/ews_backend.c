@@ -924,8 +924,10 @@ struct backend *ews_backend_new(struct http_client *http, const struct ews_backe
         .oauth2 = cfg->oauth2,
     };
     b->ca_file = dup_or_null(cfg->ca_file);
-    b->listen_opts = (struct ews_listen_options){
-        .tls_insecure = cfg->tls_insecure, .ca_file = b->ca_file, .connect_timeout_s = 10.0};
+    b->listen_opts = (struct ews_listen_options){.tls_insecure = cfg->tls_insecure,
+                                                 .ca_file = b->ca_file,
+                                                 .connect_timeout_s = 10.0,
+                                                 .token_http = http};
     b->ctx = (struct ews_context){
         .server_version = b->server_version,
         .impersonate_address = b->impersonate,

@@ -165,8 +165,7 @@ static void deliver(struct ews_call *call, struct ews_call_result *res)
 
 static int submit_http(struct ews_call *call);
 
-/* An expired or revoked token (RFC 6750 error="invalid_token"), not wrong credentials. */
-static bool token_invalid(const struct http_response *resp)
+bool ews_token_invalid(const struct http_response *resp)
 {
     return resp->result == HTTP_OK && resp->status == 401 && resp->bearer_challenge &&
            strstr(resp->bearer_challenge, "error=\"invalid_token\"") != NULL;
@@ -176,7 +175,7 @@ static void on_http_done(const struct http_response *resp, void *userdata)
 {
     struct ews_call *call = userdata;
     call->http = NULL;
-    if (call->tokens && !call->token_retried && token_invalid(resp)) {
+    if (call->tokens && !call->token_retried && ews_token_invalid(resp)) {
         call->token_retried = true;
         oauth2_reject(call->tokens, call->token);
         if (submit_http(call) == 0)

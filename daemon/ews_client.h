@@ -92,6 +92,10 @@ int ews_call_wait_take(struct ev_loop *loop, struct http_client *http,
                        const struct ews_account *account, const char *operation, char *envelope,
                        struct ews_call_result *result);
 
+/* An expired or revoked token (RFC 6750 error="invalid_token"), not wrong credentials: the
+ * request may be sent once more with a new token. */
+bool ews_token_invalid(const struct http_response *resp);
+
 /* Static name of a status, for logs. */
 const char *ews_call_status_str(enum ews_call_status status);
 

@@ -287,13 +287,24 @@ static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
     return 0;
 }
 
+/* Whether the body is handed over as it arrives: a streaming request's 2xx answer. An error
+ * status's body is collected for the final callback, as for any request. */
+static bool streams_body(struct http_handle *h)
+{
+    long status = 0;
+    if (h->on_data == NULL)
+        return false;
+    curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &status);
+    return status >= 200 && status < 300;
+}
+
 /* CURLOPT_WRITEFUNCTION: accumulate the body, aborting once it exceeds the cap. */
 static size_t on_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
     struct http_handle *h = userdata;
     size_t n = size * nmemb;
     size_t max = h->client->max_body;
-    if (h->on_data) {
+    if (streams_body(h)) {
         h->on_data(ptr, n, h->userdata);
         return n;
     }

@@ -12,7 +12,9 @@ import socket
 import threading
 import urllib.parse
 
+import authe2e
 import e2e
+from authe2e import authkit
 
 A = e2e.addr
 ROOMS = ["room0", "room1", "room2"]
@@ -285,6 +287,79 @@ class Streaming(e2e.TestCase):
     def test_fallback_without_streaming_nor_sync(self):
         d = self.fallback(("--no-streaming", "--no-sync-folder-items"), "FindItem")
         self.assertEqual(d.log().count("does not offer SyncFolderItems"), 1)
+
+
+class StreamingOAuth2(Streaming):
+    """Streaming as an Exchange Online app: app-only OAuth2 tokens (client credentials) and
+    impersonation. The tokens live 200 s here (fresh for 160 s, 80 %): each connection asks
+    for a ConnectionTimeout no longer than its token stays fresh (2 minutes), so the server
+    closes it before the token runs out and the next one carries a token that is still good.
+    A token revoked meanwhile is refused (401 invalid_token) when the next connection opens:
+    meetingd fetches one new token and connects again, and nothing is lost."""
+
+    TENANT = "fabrikam.onmicrosoft.com"
+    CLIENT = "streaming-app"
+    SECRET = "streaming-app-secret-5d0e77c2a4"
+
+    # The inherited scenarios run with Basic only once (Streaming).
+    test_streaming = test_streaming_gromox_by_default = test_silent_connection = None
+    test_fallback_without_streaming = test_fallback_without_streaming_nor_sync = None
+
+    def setup_world(self, sim_args=(), sync="streaming", poll_interval="1h"):
+        w = self.world(users=USERS, request_log=True,
+                       sim_args=tuple(sim_args) + (
+                           "--auth", "bearer,basic", "--oauth2-client",
+                           "%s:%s" % (self.CLIENT, self.SECRET),
+                           "--oauth2-token-lifetime", "200", "--heartbeat-seconds", "1",
+                           "--log-bodies"))
+        w.passwords["client secret"] = self.SECRET
+        conf = w.write_config(
+            {r: {"policy": "accept-all", "username": None, "password_file": None}
+             for r in ROOMS},
+            server={"auth": "oauth2", "tenant": self.TENANT, "client_id": self.CLIENT,
+                    "client_secret_file": w.write_secret("app.secret", self.SECRET),
+                    "token_url": authkit.token_url(w.sim, self.TENANT),
+                    "impersonation": "yes", "sync": sync},
+            daemon={"poll_interval": poll_interval, "log_level": "debug"})
+        ctl = w.write_config({"room0": "accept-all"}, name="ctl.conf")
+        return w, conf, ctl
+
+    def streams(self, w):
+        return [r for r in logged(w) if r["operation"] == "GetStreamingEvents"]
+
+    def test_oauth2(self):
+        w, conf, ctl = self.setup_world()
+        d = w.start_daemon(conf)
+        self.connected(d)
+        first = self.meeting(w, ctl, 0)
+        self.answered(w, first, d)
+        opened = self.streams(w)  # one, or more while the mailboxes joined one by one
+        for r in opened:
+            self.assertEqual(r["status"], 200)
+            self.assertIn("<m:ConnectionTimeout>2</m:ConnectionTimeout>", r["request_body"])
+        # Revoked: the open connection goes on (the server checked the token when it
+        # opened); the next one is refused once, and opens with a new token.
+        w.sim.request("POST", "/sim/revoke-tokens", b"")
+        d.wait_log(r"notifications of %d mailbox\(es\) .*: connected" % len(ROOMS), count=2,
+                   timeout=200)
+        second = self.meeting(w, ctl, 1)
+        self.answered(w, second, d)
+        self.assertEqual(d.stop(signal.SIGTERM), 0)
+        streams = self.streams(w)[len(opened):]
+        self.assertEqual([r["status"] for r in streams], [401, 200])
+        self.assertIn("<m:ConnectionTimeout>2</m:ConnectionTimeout>", streams[1]["request_body"])
+        tokens = [r for r in logged(w) if r["operation"] == "token"]
+        self.assertEqual([r["status"] for r in tokens], [200, 200])
+        stats = w.sim.stats()
+        self.assertEqual(stats["auth_rejected"].get("expired", 0), 0,
+                         "a request carried an expired token")
+        self.assertEqual(stats["unauthorized"], 1)
+        for mid in (first, second):
+            self.assertEqual(w.answers(mid), {A(r): ["Accept"] for r in ROOMS})
+        self.assertEqual(w.count_responses(), 2 * len(ROOMS))
+        self.assertEqual(inbox_listings(w), [])
+        self.assertNotIn(self.SECRET, d.log())
+        self.assertIsNone(authe2e.JWT.search(d.log()))
 
 
 if __name__ == "__main__":

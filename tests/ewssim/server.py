@@ -488,6 +488,10 @@ class Handler(BaseHTTPRequestHandler):
             principal, body, self.headers.get("X-AnchorMailbox"))
         if isinstance(data, ops_notify.Stream):
             self._account(op_name, acting, status, codes, None)
+            # Logged when it opens (the response is the whole connection).
+            sim.log(time=timeutil.format_utc(timeutil.now()), status=status,
+                    operation=op_name, user=user, mailbox=acting, codes=codes, fault=None,
+                    ms=round((time.monotonic() - started) * 1000, 1), request_body=body)
             return data.serve(self, lambda chunk: sim.check_response(chunk, op_name))
         sim.check_response(data, op_name)
         self._account(op_name, acting, status, codes, fault)
