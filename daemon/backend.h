@@ -220,6 +220,9 @@ struct backend_ops {
     /* Subscribes the Inbox to notifications (new, created, changed messages): the result's
      * subscription_id, or unsupported. NULL when unsupported. */
     int (*subscribe)(struct backend *b, backend_cb cb, void *ud, struct backend_call **call);
+    /* Ends a subscription subscribe made (status only). NULL when unsupported. */
+    int (*unsubscribe)(struct backend *b, const char *subscription_id, backend_cb cb, void *ud,
+                       struct backend_call **call);
     /* Opens one long-lived connection (on a transport of its own, so that it holds no slot
      * of the ordinary requests) carrying the events of N subscriptions made with this
      * backend's credentials, for MINUTES; this backend's mailbox anchors the group. NULL

@@ -818,6 +818,14 @@ static int op_subscribe(struct backend *be, backend_cb cb, void *ud, struct back
     return post(b, "Subscribe", env, OP_SUBSCRIBE, cb, ud, call);
 }
 
+static int op_unsubscribe(struct backend *be, const char *subscription_id, backend_cb cb, void *ud,
+                          struct backend_call **call)
+{
+    struct ews_backend *b = (struct ews_backend *)be;
+    return post(b, "Unsubscribe", ews_build_unsubscribe(&b->ctx, subscription_id), OP_STATUS_ONLY,
+                cb, ud, call);
+}
+
 static struct backend_listen *op_listen(struct backend *be, struct ev_loop *loop,
                                         const char *const *ids, size_t n, int minutes,
                                         const struct backend_listen_events *ev, void *ud)
@@ -891,6 +899,7 @@ static const struct backend_ops ews_ops = {
     .free = op_free,
     .sync_inbox = op_sync_inbox,
     .subscribe = op_subscribe,
+    .unsubscribe = op_unsubscribe,
     .listen = op_listen,
     .listen_stop = op_listen_stop,
     .list_calendar = op_list_calendar,

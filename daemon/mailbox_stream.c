@@ -32,6 +32,7 @@
 #include "ews_sync.h"
 #include "log.h"
 #include "mailbox_int.h"
+#include "stream_farewell.h"
 
 #define STREAM_MINUTES EWS_STREAMING_MAX_MINUTES
 #define STREAM_RENEW_EARLY_S 60.0 /* a connection is renewed this long before its timeout */
@@ -434,12 +435,9 @@ static struct mailbox_stream *stream_of(struct mailbox *m)
     return m->stream;
 }
 
-void mailbox_stream_leave(struct mailbox *m)
+static void leave_group(struct mailbox *m)
 {
-    struct mailbox_stream *s = m->stream;
-    if (s == NULL)
-        return;
-    struct stream_group *g = s->group;
+    struct stream_group *g = m->stream->group;
     if (g != NULL) {
         member_remove(g, m);
         if (g->n == 0)
@@ -447,14 +445,28 @@ void mailbox_stream_leave(struct mailbox *m)
         else
             group_open_in(g, STREAM_JOIN_DELAY_S);
     }
-    free(s->subscription_id);
-    s->subscription_id = NULL;
+}
+
+void mailbox_stream_leave(struct mailbox *m)
+{
+    struct mailbox_stream *s = m->stream;
+    if (s == NULL)
+        return;
+    leave_group(m);
+    /* The server keeps a subscription nobody reads for a while, and its events with it:
+     * ended here, best effort (stream_farewell.h). */
+    if (s->subscription_id != NULL && m->cm != NULL) {
+        struct backend *be = m->env.open_backend(m->conf->conf, m->cm, m->env.backend_userdata);
+        stream_farewell_take(m->env.loop, m->name, be, m->conf, s->subscription_id);
+        s->subscription_id = NULL;
+    }
 }
 
 void mailbox_stream_free(struct mailbox *m)
 {
-    mailbox_stream_leave(m);
     if (m->stream) {
+        leave_group(m); /* the daemon exits at once: no farewell */
+        free(m->stream->subscription_id);
         free(m->stream->address);
         free(m->stream);
     }

@@ -261,6 +261,49 @@ class Streaming(e2e.TestCase):
         self.assertEqual(d.stop(signal.SIGTERM), 0)
         self.assertEqual(w.count_responses(), 3 * len(ROOMS))
 
+    def held(self, w):
+        """The subscriptions the simulator holds: {mailbox address: [owner, ...]}."""
+        out = {}
+        for sub in json.loads(w.sim.request("GET", "/sim/subscriptions").body)["subscriptions"]:
+            out.setdefault(sub["mailbox"].lower(), []).append(sub["owner"])
+        return out
+
+    def test_unsubscribe(self):
+        """A mailbox a reload removes, and every mailbox at an orderly stop, ends its
+        subscription (Unsubscribe): the server holds none of meetingd's afterwards."""
+        w, conf = self.setup_world()
+        d = w.start_daemon(conf)
+        self.connected(d)
+        self.assertEqual(self.held(w), {A(r): [SVC] for r in ROOMS})
+        w.write_config(
+            {r: {"policy": "accept-all", "username": None, "password_file": None}
+             for r in ROOMS[:-1]},
+            server={"username": SVC, "password_file": w.secret_path("svc"),
+                    "impersonation": "yes", "sync": "streaming"},
+            daemon={"poll_interval": "1h", "log_level": "debug"})
+        d.send(signal.SIGHUP)
+        d.wait_log(r"mailbox %s: unsubscribed from notifications" % ROOMS[-1], timeout=30)
+        self.assertEqual(self.held(w), {A(r): [SVC] for r in ROOMS[:-1]})
+        # The others go on streaming (their connection is opened again without it).
+        d.wait_log(r"notifications of %d mailbox\(es\) .*: connected" % (len(ROOMS) - 1),
+                   timeout=30)
+        mid = self.meeting(w, conf, 0)
+        e2e.wait_for(lambda: len(w.answers(mid)) == len(ROOMS) - 1, 30, "the answers")
+        self.assertEqual(d.stop(signal.SIGTERM), 0)
+        self.assertEqual(self.held(w), {})
+        self.assertEqual(ops(w, "Unsubscribe"), len(ROOMS))
+        self.assertEqual(w.sim.stats()["response_codes"].get("ErrorSubscriptionNotFound", 0), 0)
+
+    def test_stop_when_unsubscribe_hangs(self):
+        """A server that does not answer Unsubscribe holds the stop only briefly: meetingd
+        gives up on the answers and exits 0 (the server ends the subscriptions itself)."""
+        w, conf = self.setup_world(("--hang-seconds", "600"))
+        d = w.start_daemon(conf)
+        self.connected(d)
+        w.sim.request("POST", "/sim/faults", b"hang:1:Unsubscribe\n")
+        self.assertEqual(d.stop(signal.SIGTERM), 0)
+        self.assertEqual(d.log().count("Unsubscribe not answered within 2 s"), len(ROOMS))
+
     def fallback(self, sim_args, inbox_operation):
         w, conf = self.setup_world(sim_args, sync="auto", poll_interval="1s")
         d = w.start_daemon(conf)
@@ -303,6 +346,7 @@ class StreamingOAuth2(Streaming):
 
     # The inherited scenarios run with Basic only once (Streaming).
     test_streaming = test_streaming_gromox_by_default = test_silent_connection = None
+    test_unsubscribe = test_stop_when_unsubscribe_hangs = None
     test_fallback_without_streaming = test_fallback_without_streaming_nor_sync = None
 
     def setup_world(self, sim_args=(), sync="streaming", poll_interval="1h"):

@@ -22,7 +22,8 @@ also when it impersonated a mailbox); the others keep streaming (if none is left
 ends there). Events that happen while no connection carries a subscription wait for the
 next one; a subscription moves to the newest connection that names it.
 
-Control (POST, loopback only): /sim/streaming/drop closes every open streaming
+Inspection (GET, loopback only): /sim/subscriptions lists the subscriptions held (id,
+owner, mailbox, expired, streaming). Control (POST, loopback only): /sim/streaming/drop closes every open streaming
 connection without its last chunk (a dropped connection: the events keep waiting);
 /sim/subscriptions/expire (body: an address, or empty for all) expires subscriptions:
 open connections report them in an ErrorExpiredSubscription message and close if nothing
@@ -410,6 +411,19 @@ def control(store, path, body):
             store.sync_journal.expire_states()
         return 200, {"floor": store.sync_journal.floor}
     return None
+
+
+def inspect(store, path):
+    """(HTTP status, JSON object) for a /sim inspection path this module owns, or None:
+    GET /sim/subscriptions lists the subscriptions the server holds."""
+    hub = getattr(store, "streaming_hub", None)
+    if path != "/sim/subscriptions" or hub is None:
+        return None
+    with hub.cond:
+        subs = [{"id": sub.sid, "owner": sub.owner, "mailbox": sub.mailbox.address,
+                 "expired": sub.expired, "streaming": sub.stream is not None}
+                for sub in hub.subscriptions.values()]
+    return 200, {"subscriptions": subs}
 
 
 def install(store, streaming, sync, heartbeat_seconds, minute_seconds, connection_limit=0):

@@ -5,6 +5,7 @@ POST /EWS/Exchange.asmx  SOAP 1.1 (no SOAPAction needed), --auth schemes, keep-a
 POST /TENANT/oauth2/v2.0/token  Entra-ID-shaped token endpoint (--auth bearer; entra.py)
 GET  /sim/mailboxes/ADDR  inspection dump (JSON)            } loopback clients only,
 GET  /sim/stats           request counts (JSON)             } no authentication
+GET  /sim/subscriptions   streaming subscriptions held (JSON, ops_notify.py)
 GET  /sim/faults, POST /sim/faults (body: fault specs, one per line; replaces the set)
 GET  /sim/item-faults, POST /sim/item-faults (per-item faults CODE:SUBJECT, item_faults.py)
 """
@@ -405,6 +406,9 @@ class Handler(BaseHTTPRequestHandler):
         sim = self.sim
         if path == "/sim/stats":
             return self._json(200, sim.stats.as_dict())
+        answer = ops_notify.inspect(sim.store, path)
+        if answer is not None:
+            return self._json(*answer)
         if path == "/sim/faults":
             return self._json(200, [s.as_dict() for s in sim.plan.specs()])
         if path == "/sim/item-faults":
