@@ -243,14 +243,22 @@ static int send_request(struct ews_listen *l)
     return rc;
 }
 
+/* The request carries a copy of TOKEN (the source's own may be replaced meanwhile). */
+static void use_token(struct ews_listen *l, const char *token)
+{
+    if (l->token == token)
+        return;
+    util_secure_free(l->token);
+    l->token = xstrdup(token);
+}
+
 static void on_token(enum oauth2_status status, const char *token, const char *error,
                      void *userdata)
 {
     struct ews_listen *l = userdata;
     l->wait = NULL;
     if (status == OAUTH2_OK) {
-        util_secure_free(l->token);
-        l->token = xstrdup(token);
+        use_token(l, token);
         if (send_request(l) == 0)
             return;
         error = "the request could not be submitted";
@@ -271,10 +279,7 @@ static int submit(struct ews_listen *l)
         l->step = LISTEN_TOKEN;
         return oauth2_wait_token(l->tokens, on_token, l, &l->wait);
     }
-    if (l->token != token) {
-        util_secure_free(l->token);
-        l->token = xstrdup(token);
-    }
+    use_token(l, token);
     return send_request(l);
 }
 
