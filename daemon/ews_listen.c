@@ -31,6 +31,7 @@ struct ews_listen {
     struct ev_loop *loop;
     enum listen_step step;
     struct ews_account account; /* borrowed strings: the backend outlives the listen */
+    char *anchor, *cookie;      /* the group's affinity (account.affinity_*) */
     char **ids;
     size_t n_ids;
     int minutes;              /* the longest ConnectionTimeout asked */
@@ -50,6 +51,11 @@ struct ews_listen {
 };
 
 static struct http_client *stream_client;
+
+static char *dup_or_null(const char *s)
+{
+    return s ? xstrdup(s) : NULL;
+}
 
 static struct http_client *client_for(struct ev_loop *loop, const struct ews_listen_options *o)
 {
@@ -119,6 +125,8 @@ static void free_listen(struct ews_listen *l)
         http_cancel(l->http);
     oauth2_cancel(l->wait);
     util_secure_free(l->token);
+    free(l->anchor);
+    free(l->cookie);
     for (size_t i = 0; i < l->n_ids; i++)
         free(l->ids[i]);
     free(l->ids);
@@ -211,14 +219,13 @@ static int send_request(struct ews_listen *l)
                                                     connection_minutes(l));
     if (envelope == NULL)
         return -1;
-    /* "Maintain affinity between a group of subscriptions and the Mailbox server": the
-     * group's anchor mailbox routes the request, and the server is asked to keep it. */
-    char *anchor = a->impersonate ? xasprintf("X-AnchorMailbox: %s", a->impersonate) : NULL;
     char *bearer = l->token ? xasprintf("Authorization: Bearer %s", l->token) : NULL;
-    const char *headers[4] = {"X-PreferServerAffinity: true"};
-    size_t n = 1;
-    if (anchor)
-        headers[n++] = anchor;
+    char *routing[EWS_ROUTING_HEADERS_MAX];
+    size_t n_routing = ews_routing_headers(a, routing);
+    const char *headers[EWS_ROUTING_HEADERS_MAX + 2] = {NULL};
+    size_t n = 0;
+    for (size_t i = 0; i < n_routing; i++)
+        headers[n++] = routing[i];
     if (bearer)
         headers[n++] = bearer;
     struct http_request req = {
@@ -236,7 +243,7 @@ static int send_request(struct ews_listen *l)
     l->step = LISTEN_STREAMING;
     int rc = http_submit(stream_client, &req, on_http_done, l, &l->http);
     util_secure_free(bearer);
-    free(anchor);
+    ews_routing_headers_free(routing, n_routing);
     free(envelope);
     if (rc != 0)
         l->http = NULL;
@@ -285,8 +292,8 @@ static int submit(struct ews_listen *l)
 
 struct ews_listen *ews_listen_start(struct ev_loop *loop, const struct ews_listen_options *opts,
                                     const struct ews_account *account, const char *const *ids,
-                                    size_t n, int minutes, const struct backend_listen_events *ev,
-                                    void *ud)
+                                    size_t n, int minutes, const struct backend_affinity *affinity,
+                                    const struct backend_listen_events *ev, void *ud)
 {
     if (client_for(loop, opts) == NULL || n == 0)
         return NULL;
@@ -303,6 +310,13 @@ struct ews_listen *ews_listen_start(struct ev_loop *loop, const struct ews_liste
     struct ews_listen *l = xcalloc(1, sizeof(*l));
     l->loop = loop;
     l->account = *account;
+    /* "Maintain affinity between a group of subscriptions and the Mailbox server": the
+     * group's anchor and the cookie its Subscribe got route the request to the server that
+     * holds the subscriptions (without a group, the impersonated mailbox anchors it). */
+    l->anchor = dup_or_null(affinity && affinity->anchor ? affinity->anchor : account->impersonate);
+    l->cookie = dup_or_null(affinity ? affinity->cookie : NULL);
+    l->account.affinity_anchor = l->anchor;
+    l->account.affinity_cookie = l->cookie;
     l->ids = xcalloc(n, sizeof(*l->ids));
     for (size_t i = 0; i < n; i++)
         l->ids[i] = xstrdup(ids[i]);

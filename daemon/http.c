@@ -530,7 +530,7 @@ static void account_traffic(struct http_client *c, CURL *easy)
 static void deliver(struct http_client *c, struct http_handle *h, bool cancelled)
 {
     struct http_response r;
-    char msg[96];
+    char msg[96], cookie[256];
     curl_off_t retry_after = 0;
     char *ctype = NULL;
 
@@ -549,6 +549,8 @@ static void deliver(struct http_client *c, struct http_handle *h, bool cancelled
         r.retry_after_s = (long)retry_after;
         if (r.status == 401)
             r.bearer_challenge = http_classify_challenge(h->easy, "Bearer");
+        if (http_classify_cookie(h->easy, "X-BackEndOverrideCookie", cookie, sizeof(cookie)))
+            r.affinity_cookie = cookie;
         r.client_ = c;
         curl_easy_getinfo(h->easy, CURLINFO_LOCAL_PORT, &r.local_port_);
         curl_easy_getinfo(h->easy, CURLINFO_PRIMARY_PORT, &r.peer_port_);

@@ -115,6 +115,9 @@ struct http_response {
     const char *content_type;     /* response Content-Type or NULL */
     long retry_after_s;           /* Retry-After header in seconds, 0 when absent */
     const char *bearer_challenge; /* a 401's "WWW-Authenticate: Bearer ..." value, or NULL */
+    /* Exchange's affinity cookie: the value of a "Set-Cookie: X-BackEndOverrideCookie=...",
+     * or NULL (see mailbox_stream.c). */
+    const char *affinity_cookie;
     /* For http_response_discard_connection() only. */
     struct http_client *client_;
     long local_port_, peer_port_;

@@ -24,4 +24,8 @@ enum http_result http_classify_curl(CURLcode rc, bool too_large, bool resend_ref
  * credentials. Valid until the handle is freed. */
 const char *http_classify_challenge(CURL *easy, const char *scheme);
 
+/* The value of cookie NAME the final response set (Set-Cookie), copied to OUT; false when
+ * there is none or it does not fit. */
+bool http_classify_cookie(CURL *easy, const char *name, char *out, size_t outlen);
+
 #endif

@@ -71,7 +71,8 @@ static void on_timer(struct ev_loop *loop, ev_timer *w, int revents)
 }
 
 void stream_farewell_take(struct ev_loop *loop, const char *name, struct backend *backend,
-                          struct confref *conf, char *subscription_id)
+                          struct confref *conf, char *subscription_id,
+                          const struct backend_affinity *affinity)
 {
     struct farewell *f = xcalloc(1, sizeof(*f));
     f->loop = loop;
@@ -86,7 +87,8 @@ void stream_farewell_take(struct ev_loop *loop, const char *name, struct backend
     ev_timer_init(&f->timer, on_timer, STREAM_FAREWELL_WAIT_S, 0.0);
     f->timer.data = f;
     if (backend->ops->unsubscribe == NULL ||
-        backend->ops->unsubscribe(backend, subscription_id, on_answer, f, &f->call) != 0) {
+        backend->ops->unsubscribe(backend, subscription_id, affinity, on_answer, f, &f->call) !=
+            0) {
         f->call = NULL;
         farewell_free(f);
         return;

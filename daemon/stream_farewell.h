@@ -12,15 +12,18 @@
 #include <stdbool.h>
 
 struct backend;
+struct backend_affinity;
 struct confref;
 struct ev_loop;
 
 #define STREAM_FAREWELL_WAIT_S 2.0
 
 /* Unsubscribes SUBSCRIPTION_ID (taken) of mailbox NAME through BACKEND (taken), opened
- * with CONF (a reference is held until the end). */
+ * with CONF (a reference is held until the end), routed by its group's AFFINITY (copied;
+ * NULL: none). */
 void stream_farewell_take(struct ev_loop *loop, const char *name, struct backend *backend,
-                          struct confref *conf, char *subscription_id);
+                          struct confref *conf, char *subscription_id,
+                          const struct backend_affinity *affinity);
 
 /* Runs LOOP until every farewell in flight ended (each within STREAM_FAREWELL_WAIT_S), or
  * *GIVE_UP turned true; those left are cancelled. */

@@ -262,10 +262,11 @@ class Streaming(e2e.TestCase):
         self.assertEqual(w.count_responses(), 3 * len(ROOMS))
 
     def held(self, w):
-        """The subscriptions the simulator holds: {mailbox address: [owner, ...]}."""
+        """The live subscriptions the simulator holds: {mailbox address: [owner, ...]}."""
         out = {}
         for sub in json.loads(w.sim.request("GET", "/sim/subscriptions").body)["subscriptions"]:
-            out.setdefault(sub["mailbox"].lower(), []).append(sub["owner"])
+            if not sub["expired"]:
+                out.setdefault(sub["mailbox"].lower(), []).append(sub["owner"])
         return out
 
     def test_unsubscribe(self):
@@ -293,6 +294,37 @@ class Streaming(e2e.TestCase):
         self.assertEqual(self.held(w), {})
         self.assertEqual(ops(w, "Unsubscribe"), len(ROOMS))
         self.assertEqual(w.sim.stats()["response_codes"].get("ErrorSubscriptionNotFound", 0), 0)
+
+    def test_affinity(self):
+        """Three Mailbox servers behind the EWS URL, one room on each (--mailbox-servers 3):
+        every Subscribe of the group names its anchor (X-AnchorMailbox, X-PreferServerAffinity)
+        and, once the anchor's answer set it, the X-BackEndOverrideCookie; so the
+        subscriptions live on one server, which the group's connection (and each
+        Unsubscribe) reaches the same way. Without it most subscriptions would be
+        ErrorSubscriptionNotFound on the group's connection."""
+        w, conf = self.setup_world(("--mailbox-servers", "3"))
+        d = w.start_daemon(conf)
+        self.connected(d)
+
+        def servers():
+            held = json.loads(w.sim.request("GET", "/sim/subscriptions").body)
+            return [s["server"] for s in held["subscriptions"] if not s["expired"]]
+        self.assertEqual(len(servers()), len(ROOMS))
+        self.assertEqual(len(set(servers())), 1)
+        first = self.meeting(w, conf, 0)
+        self.answered(w, first, d)
+        # Subscribed again, now with the cookie: still that server.
+        w.sim.request("POST", "/sim/subscriptions/expire", b"")
+        e2e.wait_for(lambda: ops(w, "Subscribe") >= 2 * len(ROOMS), 30, "new subscriptions")
+        self.connected(d, count=2)
+        self.assertEqual(len(servers()), len(ROOMS))
+        self.assertEqual(len(set(servers())), 1)
+        second = self.meeting(w, conf, 1)
+        self.answered(w, second, d)
+        self.assertEqual(d.stop(signal.SIGTERM), 0)
+        self.assertEqual(self.held(w), {})
+        self.assertEqual(w.sim.stats()["response_codes"].get("ErrorSubscriptionNotFound", 0), 0)
+        self.assertEqual(inbox_listings(w), [])
 
     def test_stop_when_unsubscribe_hangs(self):
         """A server that does not answer Unsubscribe holds the stop only briefly: meetingd
@@ -334,7 +366,7 @@ class Streaming(e2e.TestCase):
 
 class StreamingOAuth2(Streaming):
     """Streaming as an Exchange Online app: app-only OAuth2 tokens (client credentials) and
-    impersonation. The tokens live 200 s here (fresh for 160 s, 80 %): each connection asks
+    impersonation, the rooms on three Mailbox servers (the group kept together by affinity). The tokens live 200 s here (fresh for 160 s, 80 %): each connection asks
     for a ConnectionTimeout no longer than its token stays fresh (2 minutes), so the server
     closes it before the token runs out and the next one carries a token that is still good.
     A token revoked meanwhile is refused (401 invalid_token) when the next connection opens:
@@ -346,7 +378,7 @@ class StreamingOAuth2(Streaming):
 
     # The inherited scenarios run with Basic only once (Streaming).
     test_streaming = test_streaming_gromox_by_default = test_silent_connection = None
-    test_unsubscribe = test_stop_when_unsubscribe_hangs = None
+    test_unsubscribe = test_stop_when_unsubscribe_hangs = test_affinity = None
     test_fallback_without_streaming = test_fallback_without_streaming_nor_sync = None
 
     def setup_world(self, sim_args=(), sync="streaming", poll_interval="1h"):
@@ -355,7 +387,7 @@ class StreamingOAuth2(Streaming):
                            "--auth", "bearer,basic", "--oauth2-client",
                            "%s:%s" % (self.CLIENT, self.SECRET),
                            "--oauth2-token-lifetime", "200", "--heartbeat-seconds", "1",
-                           "--log-bodies"))
+                           "--log-bodies", "--mailbox-servers", "3"))
         w.passwords["client secret"] = self.SECRET
         conf = w.write_config(
             {r: {"policy": "accept-all", "username": None, "password_file": None}
