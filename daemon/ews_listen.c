@@ -112,9 +112,17 @@ static void on_http_done(const struct http_response *resp, void *userdata)
             return;
     }
     l->transfer_ok = resp->result == HTTP_OK && resp->status == 200;
-    if (!l->transfer_ok && l->why[0] == '\0')
-        snprintf(l->why, sizeof(l->why), "%s",
-                 resp->result == HTTP_OK ? "an HTTP error status" : resp->error);
+    if (!l->transfer_ok && l->why[0] == '\0') {
+        if (resp->result == HTTP_OK)
+            snprintf(l->why, sizeof(l->why), "HTTP status %ld", resp->status);
+        else
+            snprintf(l->why, sizeof(l->why), "%s", resp->error);
+    }
+    /* An error status's SOAP answer (a fault, ErrorServerBusy) says more: it is read like
+     * the stream's envelopes, and its code becomes the reason. */
+    if (!l->broken && resp->result == HTTP_OK && resp->status != 200 && resp->body_len > 0 &&
+        resp->content_type != NULL && strstr(resp->content_type, "xml") != NULL)
+        ews_stream_splitter_feed(l->split, resp->body, resp->body_len);
     ev_timer_start(l->loop, &l->read);
 }
 
@@ -183,7 +191,8 @@ static void read_envelopes(struct ev_loop *loop, ev_timer *w, int revents)
             heartbeat &= e->messages[i].status == EWS_CONNECTION_OK && e->messages[i].n_events == 0;
         }
         ews_stream_envelope_free(e);
-        l->ev.on_alive(heartbeat, l->ud);
+        if (!l->broken) /* a fault or an error is no sign of a working connection */
+            l->ev.on_alive(heartbeat, l->ud);
     }
     if (!l->broken && l->http != NULL)
         return; /* more to come */
