@@ -287,24 +287,13 @@ static int timer_cb(CURLM *multi, long timeout_ms, void *userp)
     return 0;
 }
 
-/* Whether the body is handed over as it arrives: a streaming request's 2xx answer. An error
- * status's body is collected for the final callback, as for any request. */
-static bool streams_body(struct http_handle *h)
-{
-    long status = 0;
-    if (h->on_data == NULL)
-        return false;
-    curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &status);
-    return status >= 200 && status < 300;
-}
-
 /* CURLOPT_WRITEFUNCTION: accumulate the body, aborting once it exceeds the cap. */
 static size_t on_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
     struct http_handle *h = userdata;
     size_t n = size * nmemb;
     size_t max = h->client->max_body;
-    if (streams_body(h)) {
+    if (h->on_data && http_classify_streams(h->easy)) {
         h->on_data(ptr, n, h->userdata);
         return n;
     }
@@ -549,8 +538,7 @@ static void deliver(struct http_client *c, struct http_handle *h, bool cancelled
         r.retry_after_s = (long)retry_after;
         if (r.status == 401)
             r.bearer_challenge = http_classify_challenge(h->easy, "Bearer");
-        if (http_classify_cookie(h->easy, "X-BackEndOverrideCookie", cookie, sizeof(cookie)))
-            r.affinity_cookie = cookie;
+        r.affinity_cookie = http_classify_affinity_cookie(h->easy, cookie, sizeof(cookie));
         r.client_ = c;
         curl_easy_getinfo(h->easy, CURLINFO_LOCAL_PORT, &r.local_port_);
         curl_easy_getinfo(h->easy, CURLINFO_PRIMARY_PORT, &r.peer_port_);

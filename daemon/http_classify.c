@@ -110,19 +110,27 @@ const char *http_classify_challenge(CURL *easy, const char *scheme)
     return NULL;
 }
 
-bool http_classify_cookie(CURL *easy, const char *name, char *out, size_t outlen)
+const char *http_classify_affinity_cookie(CURL *easy, char *out, size_t outlen)
 {
-    size_t n = strlen(name);
+    static const char name[] = "X-BackEndOverrideCookie=";
+    size_t n = sizeof(name) - 1;
     const char *v;
     for (size_t i = 0; (v = nth_header(easy, "Set-Cookie", i)) != NULL; i++) {
-        if (strncmp(v, name, n) != 0 || v[n] != '=')
+        if (strncmp(v, name, n) != 0)
             continue;
-        size_t len = strcspn(v + n + 1, "; \t\r\n");
+        size_t len = strcspn(v + n, "; \t\r\n");
         if (len == 0 || len >= outlen)
-            return false;
-        memcpy(out, v + n + 1, len);
+            return NULL;
+        memcpy(out, v + n, len);
         out[len] = '\0';
-        return true;
+        return out;
     }
-    return false;
+    return NULL;
+}
+
+bool http_classify_streams(CURL *easy)
+{
+    long status = 0;
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+    return status >= 200 && status < 300;
 }
