@@ -79,7 +79,9 @@ class FreezingProxy:
             server = socket.create_connection(self.target)
             with self.lock:
                 self.sockets += [client, server]
-            state = [client, False, False, b""]
+            # client socket, frozen, response running, the response's last bytes, the
+            # request's last bytes (a name may straddle two reads)
+            state = [client, False, False, b"", b""]
             threading.Thread(target=self._pipe, args=(client, server, state, True),
                              daemon=True).start()
             threading.Thread(target=self._pipe, args=(server, client, state, False),
@@ -91,7 +93,11 @@ class FreezingProxy:
                 data = src.recv(65536)
                 if not data:
                     break
-                if upstream and b"GetStreamingEvents" in data:
+                seen = state[4] + data if upstream else b""
+                if upstream:
+                    state[4] = data[-32:]
+                if upstream and b"GetStreamingEvents" in seen:
+                    state[4] = b""
                     self.passing.wait()
                     with self.lock:
                         state[2] = True
