@@ -72,6 +72,8 @@ void backend_result_clear(struct backend_result *r)
     r->sync_state = NULL;
     free(r->subscription_id);
     r->subscription_id = NULL;
+    free(r->affinity_cookie);
+    r->affinity_cookie = NULL;
     for (size_t i = 0; i < r->n_gone; i++)
         item_id_clear(&r->gone[i]);
     free(r->gone);

@@ -103,6 +103,7 @@ struct backend_result {
     bool sync_state_invalid; /* the server refused the state given (corrupt, too old) */
     bool unsupported;        /* the server does not offer the operation at all */
     char *subscription_id;   /* subscribe */
+    char *affinity_cookie;   /* subscribe: the server's X-BackEndOverrideCookie, if it set one */
 };
 
 /* A member of a distribution group. */
@@ -131,6 +132,14 @@ struct backend_listen_events {
 
 struct backend_listen;
 struct ev_loop;
+
+/* The affinity of a group of subscriptions ("Maintain affinity between a group of
+ * subscriptions and the Mailbox server"): its anchor mailbox and the server's affinity
+ * cookie from the anchor's Subscribe (NULL until known). Borrowed for the call. */
+struct backend_affinity {
+    const char *anchor;
+    const char *cookie;
+};
 
 struct backend;
 struct backend_call;
@@ -219,13 +228,19 @@ struct backend_ops {
                       struct backend_call **call);
     /* Subscribes the Inbox to notifications (new, created, changed messages): the result's
      * subscription_id, or unsupported. NULL when unsupported. */
-    int (*subscribe)(struct backend *b, backend_cb cb, void *ud, struct backend_call **call);
+    int (*subscribe)(struct backend *b, const struct backend_affinity *affinity, backend_cb cb,
+                     void *ud, struct backend_call **call);
+    /* Ends a subscription subscribe made (status only). NULL when unsupported. */
+    int (*unsubscribe)(struct backend *b, const char *subscription_id,
+                       const struct backend_affinity *affinity, backend_cb cb, void *ud,
+                       struct backend_call **call);
     /* Opens one long-lived connection (on a transport of its own, so that it holds no slot
      * of the ordinary requests) carrying the events of N subscriptions made with this
      * backend's credentials, for MINUTES; this backend's mailbox anchors the group. NULL
      * when it cannot be opened. */
     struct backend_listen *(*listen)(struct backend *b, struct ev_loop *loop,
                                      const char *const *ids, size_t n, int minutes,
+                                     const struct backend_affinity *affinity,
                                      const struct backend_listen_events *ev, void *ud);
     /* Closes a connection; no event is reported after. */
     void (*listen_stop)(struct backend_listen *l);

@@ -23,12 +23,14 @@ struct ews_backend {
     struct ews_context ctx;
     struct ews_listen_options listen_opts;
     char *ca_file;
+    char *affinity_anchor, *affinity_cookie; /* of the last (un)subscribe: its call's */
 };
 
 /* ---- requests --------------------------------------------------------------------------- */
 
-static int post(struct ews_backend *b, const char *operation, char *envelope, enum ews_op op,
-                backend_cb cb, void *ud, struct backend_call **out)
+static int post_as(struct ews_backend *b, const struct ews_account *account, const char *operation,
+                   char *envelope, enum ews_op op, backend_cb cb, void *ud,
+                   struct backend_call **out)
 {
     if (envelope == NULL)
         return -1;
@@ -36,13 +38,33 @@ static int post(struct ews_backend *b, const char *operation, char *envelope, en
     call->op = op;
     call->cb = cb;
     call->ud = ud;
-    if (ews_call_take(b->http, &b->account, operation, envelope, ews_backend_on_done, call,
+    if (ews_call_take(b->http, account, operation, envelope, ews_backend_on_done, call,
                       &call->ews) != 0) {
         ews_backend_call_free(call);
         return -1;
     }
     *out = call;
     return 0;
+}
+
+static int post(struct ews_backend *b, const char *operation, char *envelope, enum ews_op op,
+                backend_cb cb, void *ud, struct backend_call **out)
+{
+    return post_as(b, &b->account, operation, envelope, op, cb, ud, out);
+}
+
+/* The account with a group's affinity, for the requests about its subscriptions (copies
+ * kept in the backend: the call borrows them). */
+static struct ews_account with_affinity(struct ews_backend *b, const struct backend_affinity *a)
+{
+    free(b->affinity_anchor);
+    free(b->affinity_cookie);
+    b->affinity_anchor = a && a->anchor ? xstrdup(a->anchor) : NULL;
+    b->affinity_cookie = a && a->cookie ? xstrdup(a->cookie) : NULL;
+    struct ews_account account = b->account;
+    account.affinity_anchor = b->affinity_anchor;
+    account.affinity_cookie = b->affinity_cookie;
+    return account;
 }
 
 static const char *const ITEM_CLASS_FIELD[] = {"item:ItemClass"};
@@ -286,22 +308,35 @@ static int op_sync_inbox(struct backend *be, const char *state, backend_cb cb, v
                 call);
 }
 
-static int op_subscribe(struct backend *be, backend_cb cb, void *ud, struct backend_call **call)
+static int op_subscribe(struct backend *be, const struct backend_affinity *affinity, backend_cb cb,
+                        void *ud, struct backend_call **call)
 {
     struct ews_backend *b = (struct ews_backend *)be;
     struct ews_folder_ref inbox = {.distinguished_id = "inbox", .mailbox = b->folder_owner};
     char *env = ews_build_subscribe_streaming(
         &b->ctx, &inbox, 1, EWS_EVENT_NEW_MAIL | EWS_EVENT_CREATED | EWS_EVENT_MODIFIED);
-    return post(b, "Subscribe", env, OP_SUBSCRIBE, cb, ud, call);
+    struct ews_account account = with_affinity(b, affinity);
+    return post_as(b, &account, "Subscribe", env, OP_SUBSCRIBE, cb, ud, call);
+}
+
+static int op_unsubscribe(struct backend *be, const char *subscription_id,
+                          const struct backend_affinity *affinity, backend_cb cb, void *ud,
+                          struct backend_call **call)
+{
+    struct ews_backend *b = (struct ews_backend *)be;
+    struct ews_account account = with_affinity(b, affinity);
+    return post_as(b, &account, "Unsubscribe", ews_build_unsubscribe(&b->ctx, subscription_id),
+                   OP_STATUS_ONLY, cb, ud, call);
 }
 
 static struct backend_listen *op_listen(struct backend *be, struct ev_loop *loop,
                                         const char *const *ids, size_t n, int minutes,
+                                        const struct backend_affinity *affinity,
                                         const struct backend_listen_events *ev, void *ud)
 {
     struct ews_backend *b = (struct ews_backend *)be;
     return (struct backend_listen *)ews_listen_start(loop, &b->listen_opts, &b->account, ids, n,
-                                                     minutes, ev, ud);
+                                                     minutes, affinity, ev, ud);
 }
 
 static void op_listen_stop(struct backend_listen *l)
@@ -349,6 +384,8 @@ static void op_free(struct backend *be)
     free(b->folder_owner);
     free(b->server_version);
     free(b->ca_file);
+    free(b->affinity_anchor);
+    free(b->affinity_cookie);
     free(b);
 }
 
@@ -368,6 +405,7 @@ static const struct backend_ops ews_ops = {
     .free = op_free,
     .sync_inbox = op_sync_inbox,
     .subscribe = op_subscribe,
+    .unsubscribe = op_unsubscribe,
     .listen = op_listen,
     .listen_stop = op_listen_stop,
     .list_calendar = op_list_calendar,
@@ -401,8 +439,10 @@ struct backend *ews_backend_new(struct http_client *http, const struct ews_backe
         .oauth2 = cfg->oauth2,
     };
     b->ca_file = dup_or_null(cfg->ca_file);
-    b->listen_opts = (struct ews_listen_options){
-        .tls_insecure = cfg->tls_insecure, .ca_file = b->ca_file, .connect_timeout_s = 10.0};
+    b->listen_opts = (struct ews_listen_options){.tls_insecure = cfg->tls_insecure,
+                                                 .ca_file = b->ca_file,
+                                                 .connect_timeout_s = 10.0,
+                                                 .token_http = http};
     b->ctx = (struct ews_context){
         .server_version = b->server_version,
         .impersonate_address = b->impersonate,

@@ -379,6 +379,8 @@ static void fill_subscribe(struct ews_call_result *res, struct backend_result *r
     } else {
         r->subscription_id = sub.subscription_id;
         sub.subscription_id = NULL;
+        if (res->affinity_cookie != NULL)
+            r->affinity_cookie = xstrdup(res->affinity_cookie);
     }
     ews_subscribe_result_clear(&sub);
 }

@@ -165,8 +165,7 @@ static void deliver(struct ews_call *call, struct ews_call_result *res)
 
 static int submit_http(struct ews_call *call);
 
-/* An expired or revoked token (RFC 6750 error="invalid_token"), not wrong credentials. */
-static bool token_invalid(const struct http_response *resp)
+bool ews_token_invalid(const struct http_response *resp)
 {
     return resp->result == HTTP_OK && resp->status == 401 && resp->bearer_challenge &&
            strstr(resp->bearer_challenge, "error=\"invalid_token\"") != NULL;
@@ -176,7 +175,7 @@ static void on_http_done(const struct http_response *resp, void *userdata)
 {
     struct ews_call *call = userdata;
     call->http = NULL;
-    if (call->tokens && !call->token_retried && token_invalid(resp)) {
+    if (call->tokens && !call->token_retried && ews_token_invalid(resp)) {
         call->token_retried = true;
         oauth2_reject(call->tokens, call->token);
         if (submit_http(call) == 0)
@@ -184,6 +183,7 @@ static void on_http_done(const struct http_response *resp, void *userdata)
     }
     struct ews_call_result res = {0};
     classify(call, resp, &res);
+    res.affinity_cookie = resp->affinity_cookie;
     deliver(call, &res);
 }
 
@@ -235,13 +235,14 @@ static int submit_http(struct ews_call *call)
         }
     }
     char *bearer = call->tokens ? xasprintf("Authorization: Bearer %s", call->token) : NULL;
-    char *anchor = a->impersonate ? xasprintf("X-AnchorMailbox: %s", a->impersonate) : NULL;
-    const char *headers[3] = {NULL, NULL, NULL};
+    char *routing[EWS_ROUTING_HEADERS_MAX];
+    size_t n_routing = ews_routing_headers(a, routing);
+    const char *headers[EWS_ROUTING_HEADERS_MAX + 2] = {NULL};
     size_t n = 0;
     if (bearer)
         headers[n++] = bearer;
-    if (anchor)
-        headers[n++] = anchor;
+    for (size_t i = 0; i < n_routing; i++)
+        headers[n++] = routing[i];
     struct http_request req = {
         .url = a->url,
         .body = call->envelope,
@@ -254,8 +255,27 @@ static int submit_http(struct ews_call *call)
     };
     int rc = http_submit(call->client, &req, on_http_done, call, &call->http);
     util_secure_free(bearer);
-    free(anchor);
+    ews_routing_headers_free(routing, n_routing);
     return rc;
+}
+
+size_t ews_routing_headers(const struct ews_account *a, char **out)
+{
+    size_t n = 0;
+    const char *anchor = a->affinity_anchor ? a->affinity_anchor : a->impersonate;
+    if (anchor)
+        out[n++] = xasprintf("X-AnchorMailbox: %s", anchor);
+    if (a->affinity_anchor)
+        out[n++] = xstrdup("X-PreferServerAffinity: true");
+    if (a->affinity_anchor && a->affinity_cookie)
+        out[n++] = xasprintf("Cookie: X-BackEndOverrideCookie=%s", a->affinity_cookie);
+    return n;
+}
+
+void ews_routing_headers_free(char **headers, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(headers[i]);
 }
 
 int ews_call_take(struct http_client *http, const struct ews_account *account,

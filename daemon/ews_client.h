@@ -30,6 +30,13 @@ struct ews_account {
     /* OAuth2 app credentials (auth is then HTTP_AUTH_NONE and every call carries a bearer
      * token from the shared token source), or NULL. */
     const struct oauth2_params *oauth2;
+    /* Affinity of a group of subscriptions ("Maintain affinity between a group of
+     * subscriptions and the Mailbox server"): the group's anchor mailbox, sent as
+     * X-AnchorMailbox with X-PreferServerAffinity: true instead of the impersonated
+     * address, and the X-BackEndOverrideCookie its Subscribe got (sent as a cookie), or
+     * NULL. */
+    const char *affinity_anchor;
+    const char *affinity_cookie;
 };
 
 enum ews_call_status {
@@ -58,7 +65,8 @@ struct ews_call_result {
      * response parser leaves out (Subscribe's SubscriptionId). */
     const char *body;
     size_t body_len;
-    char error_text[256]; /* ews_call_wait_take(): where error points */
+    const char *affinity_cookie; /* the X-BackEndOverrideCookie set, or NULL (callback only) */
+    char error_text[256];        /* ews_call_wait_take(): where error points */
 };
 
 typedef void (*ews_call_cb)(struct ews_call_result *result, void *userdata);
@@ -91,6 +99,20 @@ void ews_call_cancel(struct ews_call *call);
 int ews_call_wait_take(struct ev_loop *loop, struct http_client *http,
                        const struct ews_account *account, const char *operation, char *envelope,
                        struct ews_call_result *result);
+
+/*
+ * The routing headers of a request as ACCOUNT: X-AnchorMailbox (the affinity anchor, else
+ * the impersonated mailbox); with an affinity anchor also X-PreferServerAffinity: true and
+ * the affinity cookie. Fills OUT (room for EWS_ROUTING_HEADERS_MAX) with "Name: value"
+ * strings and returns how many; free them with ews_routing_headers_free.
+ */
+#define EWS_ROUTING_HEADERS_MAX 3
+size_t ews_routing_headers(const struct ews_account *account, char **out);
+void ews_routing_headers_free(char **headers, size_t n);
+
+/* An expired or revoked token (RFC 6750 error="invalid_token"), not wrong credentials: the
+ * request may be sent once more with a new token. */
+bool ews_token_invalid(const struct http_response *resp);
 
 /* Static name of a status, for logs. */
 const char *ews_call_status_str(enum ews_call_status status);

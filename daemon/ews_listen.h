@@ -26,15 +26,20 @@ struct ews_listen_options {
     bool tls_insecure;
     const char *ca_file;
     double connect_timeout_s;
+    struct http_client *token_http; /* the ordinary requests' client: its OAuth2 tokens */
 };
 
-/* Opens the connection for N subscription ids as ACCOUNT (its impersonated mailbox is the
- * group's anchor: X-AnchorMailbox, X-PreferServerAffinity) on LOOP. None of the callbacks
- * may call ews_listen_stop(). NULL when it cannot be opened (OAuth2 is not supported). */
+/* Opens the connection for N subscription ids as ACCOUNT on LOOP, for up to MINUTES, with
+ * the group's AFFINITY (X-AnchorMailbox, X-PreferServerAffinity, the X-BackEndOverrideCookie;
+ * without one, or without its anchor, the impersonated mailbox anchors it). With
+ * OAuth2 it first waits for a token when none is fresh (a token that cannot be had ends it
+ * as broken), asks for no longer than the token stays fresh, and asks once more with a new
+ * token after a 401 invalid_token. None of the callbacks may call ews_listen_stop(). NULL
+ * when it cannot be opened. */
 struct ews_listen *ews_listen_start(struct ev_loop *loop, const struct ews_listen_options *opts,
                                     const struct ews_account *account, const char *const *ids,
-                                    size_t n, int minutes, const struct backend_listen_events *ev,
-                                    void *ud);
+                                    size_t n, int minutes, const struct backend_affinity *affinity,
+                                    const struct backend_listen_events *ev, void *ud);
 
 /* Closes the connection; no callback runs after this. */
 void ews_listen_stop(struct ews_listen *l);

@@ -293,7 +293,7 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *userdata)
     struct http_handle *h = userdata;
     size_t n = size * nmemb;
     size_t max = h->client->max_body;
-    if (h->on_data) {
+    if (h->on_data && http_classify_streams(h->easy)) {
         h->on_data(ptr, n, h->userdata);
         return n;
     }
@@ -519,7 +519,7 @@ static void account_traffic(struct http_client *c, CURL *easy)
 static void deliver(struct http_client *c, struct http_handle *h, bool cancelled)
 {
     struct http_response r;
-    char msg[96];
+    char msg[96], cookie[256];
     curl_off_t retry_after = 0;
     char *ctype = NULL;
 
@@ -538,6 +538,7 @@ static void deliver(struct http_client *c, struct http_handle *h, bool cancelled
         r.retry_after_s = (long)retry_after;
         if (r.status == 401)
             r.bearer_challenge = http_classify_challenge(h->easy, "Bearer");
+        r.affinity_cookie = http_classify_affinity_cookie(h->easy, cookie, sizeof(cookie));
         r.client_ = c;
         curl_easy_getinfo(h->easy, CURLINFO_LOCAL_PORT, &r.local_port_);
         curl_easy_getinfo(h->easy, CURLINFO_PRIMARY_PORT, &r.peer_port_);

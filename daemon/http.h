@@ -98,8 +98,9 @@ struct http_request {
     /* NULL: GET without a body, POST with one; otherwise the method sent instead (PATCH,
      * DELETE: Microsoft Graph's updates and removals), with the body if there is one. */
     const char *method;
-    /* Non-NULL: the response body is handed over as it arrives (a long-lived streaming
-     * response) instead of being collected; the final callback then has an empty body.
+    /* Non-NULL: the body of a 2xx response is handed over as it arrives (a long-lived
+     * streaming response) instead of being collected; the final callback then has an empty
+     * body. Another status's body is collected as usual (a 401's, say).
      * Called from inside the transfer: it may only keep the bytes (no http_* call). */
     void (*on_data)(const char *data, size_t len, void *userdata);
 };
@@ -114,6 +115,9 @@ struct http_response {
     const char *content_type;     /* response Content-Type or NULL */
     long retry_after_s;           /* Retry-After header in seconds, 0 when absent */
     const char *bearer_challenge; /* a 401's "WWW-Authenticate: Bearer ..." value, or NULL */
+    /* Exchange's affinity cookie: the value of a "Set-Cookie: X-BackEndOverrideCookie=...",
+     * or NULL (see mailbox_stream.c). */
+    const char *affinity_cookie;
     /* For http_response_discard_connection() only. */
     struct http_client *client_;
     long local_port_, peer_port_;

@@ -91,16 +91,46 @@ const char *http_result_str(enum http_result r)
     return "unknown";
 }
 
-const char *http_classify_challenge(CURL *easy, const char *scheme)
+/* The final response's Ith header called NAME, or NULL after the last. */
+static const char *nth_header(CURL *easy, const char *name, size_t i)
 {
     struct curl_header *hdr = NULL;
+    if (curl_easy_header(easy, name, i, CURLH_HEADER, -1, &hdr) != CURLHE_OK || i >= hdr->amount)
+        return NULL;
+    return hdr->value;
+}
+
+const char *http_classify_challenge(CURL *easy, const char *scheme)
+{
     size_t n = strlen(scheme);
-    for (size_t i = 0;
-         curl_easy_header(easy, "WWW-Authenticate", i, CURLH_HEADER, -1, &hdr) == CURLHE_OK; i++) {
-        if (strncasecmp(hdr->value, scheme, n) == 0 && (hdr->value[n] == ' ' || !hdr->value[n]))
-            return hdr->value;
-        if (i + 1 >= hdr->amount)
-            break;
+    const char *v;
+    for (size_t i = 0; (v = nth_header(easy, "WWW-Authenticate", i)) != NULL; i++)
+        if (strncasecmp(v, scheme, n) == 0 && (v[n] == ' ' || !v[n]))
+            return v;
+    return NULL;
+}
+
+const char *http_classify_affinity_cookie(CURL *easy, char *out, size_t outlen)
+{
+    static const char name[] = "X-BackEndOverrideCookie=";
+    size_t n = sizeof(name) - 1;
+    const char *v;
+    for (size_t i = 0; (v = nth_header(easy, "Set-Cookie", i)) != NULL; i++) {
+        if (strncmp(v, name, n) != 0)
+            continue;
+        size_t len = strcspn(v + n, "; \t\r\n");
+        if (len == 0 || len >= outlen)
+            return NULL;
+        memcpy(out, v + n, len);
+        out[len] = '\0';
+        return out;
     }
     return NULL;
+}
+
+bool http_classify_streams(CURL *easy)
+{
+    long status = 0;
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+    return status >= 200 && status < 300;
 }

@@ -24,4 +24,12 @@ enum http_result http_classify_curl(CURLcode rc, bool too_large, bool resend_ref
  * credentials. Valid until the handle is freed. */
 const char *http_classify_challenge(CURL *easy, const char *scheme);
 
+/* Exchange's affinity cookie: the value of X-BackEndOverrideCookie the final response set
+ * (Set-Cookie), copied to OUT; NULL when there is none or it does not fit. */
+const char *http_classify_affinity_cookie(CURL *easy, char *out, size_t outlen);
+
+/* Whether a streaming request's body is handed over as it arrives: its status is 2xx (an
+ * error status's body is collected for the final callback, as for any request). */
+bool http_classify_streams(CURL *easy);
+
 #endif

@@ -238,7 +238,8 @@ void mailbox_after_subscribe(struct mailbox *m, struct backend_result *r);
 double mailbox_stream_interval(struct mailbox *m, double normal);
 /* Whether a notification arrived during the poll (then it polls again at once). */
 bool mailbox_stream_take_poke(struct mailbox *m);
-/* Leaves the notifications (stop); mailbox_stream_free also releases m->stream. */
+/* Leaves the notifications (stop, removed, polling chosen) and unsubscribes, best effort;
+ * mailbox_stream_free only drops them (exit) and releases m->stream. */
 void mailbox_stream_leave(struct mailbox *m);
 void mailbox_stream_free(struct mailbox *m);
 

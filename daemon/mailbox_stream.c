@@ -25,13 +25,24 @@
  * A server that refuses streaming subscriptions (or whose connection cannot be opened with
  * the configured authentication) is remembered for the run and logged once; its mailboxes
  * poll.
+ *
+ * Affinity ("Maintain affinity between a group of subscriptions and the Mailbox server"):
+ * behind a load balancer a subscription lives on one Mailbox server, and only requests
+ * routed there find it. A mailbox takes its seat in a group before it subscribes; the first
+ * to subscribe into a group becomes its anchor. Every Subscribe, GetStreamingEvents and
+ * Unsubscribe of the group names the anchor (X-AnchorMailbox) with X-PreferServerAffinity:
+ * true, and carries the X-BackEndOverrideCookie the anchor's Subscribe was answered with
+ * once it is known (before that the anchor alone routes them, to the same server). The
+ * connection impersonates the anchor while it is a member.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ews_sync.h"
 #include "log.h"
 #include "mailbox_int.h"
+#include "stream_farewell.h"
 
 #define STREAM_MINUTES EWS_STREAMING_MAX_MINUTES
 #define STREAM_RENEW_EARLY_S 60.0 /* a connection is renewed this long before its timeout */
@@ -49,7 +60,8 @@ struct mailbox_stream {
     char *subscription_id; /* NULL: not subscribed */
     char *address;         /* the group's order and anchor */
     struct stream_group *group;
-    bool poked; /* an event arrived while a poll ran: poll again when it ends */
+    struct stream_group *joining; /* the group its Subscribe in flight has a seat in */
+    bool poked;                   /* an event arrived while a poll ran: poll again when it ends */
 };
 
 /* One connection. */
@@ -64,6 +76,9 @@ struct stream_group {
     char *key; /* the credentials' key (backend.h): whose subscriptions may share */
     struct mailbox **members;
     size_t n;
+    size_t joining; /* seats taken by Subscribe requests in flight */
+    char *anchor;   /* the affinity anchor: the address of the first mailbox subscribed */
+    char *cookie;   /* the server's X-BackEndOverrideCookie for the anchor, NULL until known */
     struct ev_loop *loop;
     struct stream_conn *conn; /* the connection, NULL while none is open */
     /* The connection a new one replaced (renewal, members that came or went): it is read
@@ -78,6 +93,11 @@ struct stream_group {
     double beat;       /* the longest quiet before a heartbeat: the server's pace */
     unsigned failures; /* in a row */
     bool up;           /* a connection is open and has delivered something */
+    /* The last connection broke: once the next one delivers its first envelope (the server
+     * has moved the subscriptions onto it), everyone syncs once more. A connection that
+     * died silently still holds them on the server's side until then, and an event the
+     * server wrote into it in between is lost: only a sync after the switch covers it. */
+    bool sync_when_up;
 };
 
 static struct {
@@ -133,6 +153,8 @@ static void group_free(struct stream_group *g)
     }
     free(g->members);
     free(g->key);
+    free(g->anchor);
+    free(g->cookie);
     free(g);
 }
 
@@ -190,6 +212,7 @@ static void group_broken(struct stream_group *g, const char *why)
              g->n, g->key, why, pause);
     group_close_connection(g);
     poke_all(g);
+    g->sync_when_up = true;
     group_open_in(g, pause);
 }
 
@@ -244,6 +267,13 @@ static void on_alive(bool heartbeat, void *ud)
     }
     g->up = true;
     g->failures = 0;
+    if (g->sync_when_up) {
+        g->sync_when_up = false;
+        log_debug("streaming notifications of %zu mailbox(es) (%s): connected again; they sync "
+                  "what the broken connection may have lost",
+                  g->n, g->key);
+        poke_all(g);
+    }
     /* The server's heartbeat interval is learnt from the quiet before each heartbeat
      * (Exchange does not document it): missing a few of them in a row means the connection
      * died without a reset, which TCP alone may not notice for a long time. */
@@ -317,7 +347,9 @@ static void on_open(struct ev_loop *loop, ev_timer *w, int revents)
     (void)revents;
     struct stream_group *g = w->data;
     if (g->n == 0) {
-        group_free(g);
+        group_close_connection(g);
+        if (g->joining == 0)
+            group_free(g);
         return;
     }
     group_open_connection(g);
@@ -344,6 +376,9 @@ static void group_open_connection(struct stream_group *g)
 {
     qsort(g->members, g->n, sizeof(*g->members), compare_members);
     struct mailbox *anchor = g->members[0];
+    for (size_t i = 0; i < g->n; i++)
+        if (strcasecmp(g->members[i]->stream->address, g->anchor) == 0)
+            anchor = g->members[i];
     const struct conf *c = anchor->conf->conf;
     const struct conf_mailbox *cm = conf_find_mailbox(c, anchor->name);
     if (cm == NULL) {
@@ -357,8 +392,9 @@ static void group_open_connection(struct stream_group *g)
     const char **ids = xcalloc(g->n, sizeof(*ids));
     for (size_t i = 0; i < g->n; i++)
         ids[i] = g->members[i]->stream->subscription_id;
+    struct backend_affinity affinity = {g->anchor, g->cookie};
     conn->listen = be->ops->listen ? be->ops->listen(be, g->loop, ids, g->n, STREAM_MINUTES,
-                                                     &listen_events, conn)
+                                                     &affinity, &listen_events, conn)
                                    : NULL;
     free(ids);
     if (conn->listen == NULL) {
@@ -396,7 +432,8 @@ static void group_open_connection(struct stream_group *g)
 static struct stream_group *group_for(struct mailbox *m, const char *key)
 {
     for (size_t i = 0; i < groups.n; i++)
-        if (strcmp(groups.v[i]->key, key) == 0 && groups.v[i]->n < EWS_STREAMING_MAX_SUBSCRIPTIONS)
+        if (strcmp(groups.v[i]->key, key) == 0 &&
+            groups.v[i]->n + groups.v[i]->joining < EWS_STREAMING_MAX_SUBSCRIPTIONS)
             return groups.v[i];
     struct stream_group *g = xcalloc(1, sizeof(*g));
     g->key = xstrdup(key);
@@ -421,27 +458,69 @@ static struct mailbox_stream *stream_of(struct mailbox *m)
     return m->stream;
 }
 
+/* Gives back the seat of the Subscribe in flight; its group, or NULL. */
+static struct stream_group *seat_release(struct mailbox *m)
+{
+    struct stream_group *g = m->stream ? m->stream->joining : NULL;
+    if (g != NULL) {
+        g->joining--;
+        m->stream->joining = NULL;
+    }
+    return g;
+}
+
+/* A group nobody is in or joining ends. */
+static void group_drop_if_unused(struct stream_group *g)
+{
+    if (g->n == 0 && g->joining == 0)
+        group_free(g);
+}
+
+/* A group that lost a member reconnects without it; one left empty closes its connection. */
+static void group_shrunk(struct stream_group *g)
+{
+    if (g->n > 0) {
+        group_open_in(g, STREAM_JOIN_DELAY_S);
+        return;
+    }
+    group_close_connection(g);
+    group_drop_if_unused(g);
+}
+
+static void leave_group(struct mailbox *m)
+{
+    struct stream_group *g = seat_release(m);
+    if (g != NULL)
+        group_drop_if_unused(g);
+    g = m->stream->group;
+    if (g != NULL) {
+        member_remove(g, m);
+        group_shrunk(g);
+    }
+}
+
 void mailbox_stream_leave(struct mailbox *m)
 {
     struct mailbox_stream *s = m->stream;
     if (s == NULL)
         return;
-    struct stream_group *g = s->group;
-    if (g != NULL) {
-        member_remove(g, m);
-        if (g->n == 0)
-            group_free(g);
-        else
-            group_open_in(g, STREAM_JOIN_DELAY_S);
+    /* The server keeps a subscription nobody reads for a while, and its events with it:
+     * ended here, best effort (stream_farewell.h), routed like the group's requests. */
+    if (s->subscription_id != NULL && m->cm != NULL) {
+        const struct stream_group *g = s->group;
+        struct backend_affinity affinity = {g ? g->anchor : NULL, g ? g->cookie : NULL};
+        struct backend *be = m->env.open_backend(m->conf->conf, m->cm, m->env.backend_userdata);
+        stream_farewell_take(m->env.loop, m->name, be, m->conf, s->subscription_id, &affinity);
+        s->subscription_id = NULL;
     }
-    free(s->subscription_id);
-    s->subscription_id = NULL;
+    leave_group(m);
 }
 
 void mailbox_stream_free(struct mailbox *m)
 {
-    mailbox_stream_leave(m);
     if (m->stream) {
+        leave_group(m); /* the daemon exits at once: no farewell */
+        free(m->stream->subscription_id);
         free(m->stream->address);
         free(m->stream);
     }
@@ -462,26 +541,41 @@ static bool wants_subscription(const struct mailbox *m)
     return m->stream == NULL || m->stream->subscription_id == NULL;
 }
 
+/* Takes a seat in a group for the Subscribe about to be sent; the first becomes the anchor. */
+static struct stream_group *seat_take(struct mailbox *m)
+{
+    struct mailbox_stream *s = stream_of(m);
+    struct stream_group *g = group_for(m, m->poll->backend->keys[BACKEND_SCOPE_CREDENTIALS]);
+    g->joining++;
+    s->joining = g;
+    if (g->anchor == NULL)
+        g->anchor = xstrdup(m->poll->cm->address);
+    return g;
+}
+
 void mailbox_inbox_start(struct mailbox *m)
 {
     if (wants_subscription(m)) {
         if (mailbox_send_begin(m, STEP_SUBSCRIBE)) {
             struct backend *be = m->poll->backend;
-            mailbox_send_end(m, "Subscribe",
-                             be->ops->subscribe(be, mailbox_on_result, m, &m->poll->call));
+            struct stream_group *g = seat_take(m);
+            struct backend_affinity affinity = {g->anchor, g->cookie};
+            int rc = be->ops->subscribe(be, &affinity, mailbox_on_result, m, &m->poll->call);
+            if (rc != 0 && seat_release(m) != NULL)
+                group_drop_if_unused(g);
+            mailbox_send_end(m, "Subscribe", rc);
         }
         return;
     }
     mailbox_inbox_read(m);
 }
 
-static void join(struct mailbox *m, char *subscription_id)
+static void join(struct mailbox *m, struct stream_group *g, char *subscription_id)
 {
     struct mailbox_stream *s = stream_of(m);
     free(s->address);
     s->address = xstrdup(m->poll->cm->address);
     s->subscription_id = subscription_id;
-    struct stream_group *g = group_for(m, m->poll->backend->keys[BACKEND_SCOPE_CREDENTIALS]);
     g->members[g->n++] = m;
     s->group = g;
     group_open_in(g, STREAM_JOIN_DELAY_S);
@@ -490,10 +584,20 @@ static void join(struct mailbox *m, char *subscription_id)
 void mailbox_after_subscribe(struct mailbox *m, struct backend_result *r)
 {
     const char *server = m->poll->backend->keys[BACKEND_SCOPE_SERVER];
-    if (r->status == BACKEND_OK && r->subscription_id != NULL) {
-        join(m, r->subscription_id);
+    struct stream_group *g = seat_release(m);
+    if (g != NULL && g->cookie == NULL && r->affinity_cookie != NULL) {
+        g->cookie = r->affinity_cookie; /* the anchor's: the server routes the group by it */
+        r->affinity_cookie = NULL;
+    }
+    if (g != NULL && r->status == BACKEND_OK && r->subscription_id != NULL) {
+        join(m, g, r->subscription_id);
         r->subscription_id = NULL;
-    } else if (r->unsupported) {
+        mailbox_inbox_read(m);
+        return;
+    }
+    if (g != NULL)
+        group_drop_if_unused(g);
+    if (r->unsupported) {
         bool asked = m->poll->conf->conf->server.sync == CONF_SYNC_STREAMING;
         if (!strlist_contains_ci(&servers_without_streaming, server)) {
             strlist_add(&servers_without_streaming, server);

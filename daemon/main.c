@@ -40,6 +40,7 @@
 #include "pollgate.h"
 #include "record.h"
 #include "sdnotify.h"
+#include "stream_farewell.h"
 #include "util.h"
 
 /* uthash's default on a failed allocation is exit(-1); the rest of meetingd aborts. */
@@ -77,6 +78,7 @@ struct daemon {
     bool once;
     bool dry_run;
     bool stopping;
+    bool hurry;                               /* a second stop signal: nothing more is waited for */
     unsigned failed;                          /* --once: mailboxes that gave up */
     unsigned failed_auth, failed_unreachable; /* ... refused credentials, no connection */
     unsigned finished;
@@ -383,6 +385,7 @@ static void begin_stop(struct daemon *dm)
 {
     if (dm->stopping) {
         log_warn("second stop signal: exiting without waiting for answers in flight");
+        dm->hurry = true;
         ev_break(dm->loop, EVBREAK_ALL);
         return;
     }
@@ -603,6 +606,8 @@ static int run(struct daemon *dm)
     bool none_usable = conf->n_mailboxes > 0 && dm->n_mailboxes == 0;
     if (dm->n_mailboxes > 0)
         ev_run(dm->loop, 0);
+    /* The mailboxes that stopped unsubscribed; those answers are waited for, briefly. */
+    stream_farewells_wait(dm->loop, &dm->hurry);
 
     sdnotify_stopping();
     /* The metrics go first: nobody reads them any more, and the mailboxes need not leave

@@ -151,6 +151,13 @@ unsigned long oauth2_fetches(const struct oauth2 *o)
     return o->fetches;
 }
 
+double oauth2_fresh_for_s(struct oauth2 *o)
+{
+    if (oauth2_fresh_token(o) == NULL)
+        return 0.0;
+    return (double)(o->fresh_until - util_monotonic_ms()) / 1000.0;
+}
+
 void oauth2_reject(struct oauth2 *o, const char *token)
 {
     if (o->token && token && strcmp(o->token, token) == 0)

@@ -68,6 +68,10 @@ int oauth2_wait_token(struct oauth2 *source, oauth2_cb cb, void *userdata,
 /* Cancels a wait whose callback has not run. */
 void oauth2_cancel(struct oauth2_wait *wait);
 
+/* Seconds the token held now stays fresh (0 when there is none): what a long-lived request
+ * carrying it may last. */
+double oauth2_fresh_for_s(struct oauth2 *source);
+
 /* EWS refused TOKEN as invalid_token: forget it so that the next caller fetches a new one. */
 void oauth2_reject(struct oauth2 *source, const char *token);
 

@@ -12,7 +12,9 @@ import socket
 import threading
 import urllib.parse
 
+import authe2e
 import e2e
+from authe2e import authkit
 
 A = e2e.addr
 ROOMS = ["room0", "room1", "room2"]
@@ -39,7 +41,9 @@ class FreezingProxy:
     """A TCP proxy on loopback in front of the simulator. freeze_streams() makes the
     connections whose GetStreamingEvents response is still running go silent (nothing more
     reaches the client, the connection stays open), as a connection whose peer vanished
-    does; every other connection, and every new one, is passed on."""
+    does; every other connection, and every new one, is passed on. What a frozen connection
+    swallowed is kept (swallowed()). hold_new_streams() keeps new GetStreamingEvents
+    requests from reaching the server until release_streams()."""
 
     def __init__(self, target_port):
         self.target = ("127.0.0.1", target_port)
@@ -49,6 +53,9 @@ class FreezingProxy:
         self.streams = []  # [client socket, frozen, response running] of streaming ones
         self.sockets = []
         self.closing = False
+        self.frozen_bytes = b""
+        self.passing = threading.Event()  # cleared: new streaming requests wait
+        self.passing.set()
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self):
@@ -60,7 +67,9 @@ class FreezingProxy:
             server = socket.create_connection(self.target)
             with self.lock:
                 self.sockets += [client, server]
-            state = [client, False, False, b""]
+            # client socket, frozen, response running, the response's last bytes, the
+            # request's last bytes (a name may straddle two reads)
+            state = [client, False, False, b"", b""]
             threading.Thread(target=self._pipe, args=(client, server, state, True),
                              daemon=True).start()
             threading.Thread(target=self._pipe, args=(server, client, state, False),
@@ -72,7 +81,12 @@ class FreezingProxy:
                 data = src.recv(65536)
                 if not data:
                     break
-                if upstream and b"GetStreamingEvents" in data:
+                seen = state[4] + data if upstream else b""
+                if upstream:
+                    state[4] = data[-32:]
+                if upstream and b"GetStreamingEvents" in seen:
+                    state[4] = b""
+                    self.passing.wait()
                     with self.lock:
                         state[2] = True
                         state[3] = b""
@@ -84,6 +98,8 @@ class FreezingProxy:
                         with self.lock:
                             state[2] = False  # the response ended (its last chunk)
                 if not upstream and state[1]:
+                    with self.lock:
+                        self.frozen_bytes += data
                     continue  # frozen: swallowed
                 dst.sendall(data)
         except OSError:
@@ -103,8 +119,19 @@ class FreezingProxy:
                 state[1] = True
             return len(running)
 
+    def swallowed(self):
+        with self.lock:
+            return self.frozen_bytes
+
+    def hold_new_streams(self):
+        self.passing.clear()
+
+    def release_streams(self):
+        self.passing.set()
+
     def close(self):
         self.closing = True
+        self.passing.set()
         self.listener.close()
         with self.lock:
             for sock in self.sockets:
@@ -190,7 +217,10 @@ class Streaming(e2e.TestCase):
     def test_silent_connection(self):
         """A connection that falls silent (no heartbeat, no reset) is given up after a few
         missed heartbeats: the mailboxes sync, so a meeting whose notification went into the
-        void is answered, and a new connection is opened."""
+        void is answered, and a new connection is opened. Until the server has the
+        subscriptions on the new connection it still writes their events into the silent
+        one: a meeting whose notification went there in that window is answered too (the
+        mailboxes sync again once the new connection is up)."""
         w, _ = self.setup_world()
         proxy = FreezingProxy(urllib.parse.urlsplit(w.sim.url).port)
         self.addCleanup(proxy.close)
@@ -207,14 +237,98 @@ class Streaming(e2e.TestCase):
         self.answered(w, first, d)
         d.wait_log(r"sends a heartbeat after", timeout=30)  # the pace is known
         self.assertGreaterEqual(proxy.freeze_streams(), 1)
+        proxy.hold_new_streams()
         second = self.meeting(w, conf, 1)
         d.wait_log(r"the connection broke \(no heartbeat\)", timeout=60)
         self.answered(w, second, d)
-        self.connected(d, count=2)
+        # The new connection waits at the proxy: the server still streams into the silent
+        # one, and the third meeting's notification goes there.
         third = self.meeting(w, conf, 2)
+        requests = [it["id"] for r in ROOMS for it in w.requests(r)
+                    if it["subject"] == "Streamed 2"]
+        self.assertEqual(len(requests), len(ROOMS))
+        e2e.wait_for(lambda: any(i.encode() in proxy.swallowed() for i in requests), 30,
+                     "a notification of the third meeting in the silent connection")
+        proxy.release_streams()
+        self.connected(d, count=2)
         self.answered(w, third, d)
         self.assertEqual(d.stop(signal.SIGTERM), 0)
         self.assertEqual(w.count_responses(), 3 * len(ROOMS))
+
+    def held(self, w):
+        """The live subscriptions the simulator holds: {mailbox address: [owner, ...]}."""
+        out = {}
+        for sub in json.loads(w.sim.request("GET", "/sim/subscriptions").body)["subscriptions"]:
+            if not sub["expired"]:
+                out.setdefault(sub["mailbox"].lower(), []).append(sub["owner"])
+        return out
+
+    def test_unsubscribe(self):
+        """A mailbox a reload removes, and every mailbox at an orderly stop, ends its
+        subscription (Unsubscribe): the server holds none of meetingd's afterwards."""
+        w, conf = self.setup_world()
+        d = w.start_daemon(conf)
+        self.connected(d)
+        self.assertEqual(self.held(w), {A(r): [SVC] for r in ROOMS})
+        w.write_config(
+            {r: {"policy": "accept-all", "username": None, "password_file": None}
+             for r in ROOMS[:-1]},
+            server={"username": SVC, "password_file": w.secret_path("svc"),
+                    "impersonation": "yes", "sync": "streaming"},
+            daemon={"poll_interval": "1h", "log_level": "debug"})
+        d.send(signal.SIGHUP)
+        d.wait_log(r"mailbox %s: unsubscribed from notifications" % ROOMS[-1], timeout=30)
+        self.assertEqual(self.held(w), {A(r): [SVC] for r in ROOMS[:-1]})
+        # The others go on streaming (their connection is opened again without it).
+        d.wait_log(r"notifications of %d mailbox\(es\) .*: connected" % (len(ROOMS) - 1),
+                   timeout=30)
+        mid = self.meeting(w, conf, 0)
+        e2e.wait_for(lambda: len(w.answers(mid)) == len(ROOMS) - 1, 30, "the answers")
+        self.assertEqual(d.stop(signal.SIGTERM), 0)
+        self.assertEqual(self.held(w), {})
+        self.assertEqual(ops(w, "Unsubscribe"), len(ROOMS))
+        self.assertEqual(w.sim.stats()["response_codes"].get("ErrorSubscriptionNotFound", 0), 0)
+
+    def test_affinity(self):
+        """Three Mailbox servers behind the EWS URL, one room on each (--mailbox-servers 3):
+        every Subscribe of the group names its anchor (X-AnchorMailbox, X-PreferServerAffinity)
+        and, once the anchor's answer set it, the X-BackEndOverrideCookie; so the
+        subscriptions live on one server, which the group's connection (and each
+        Unsubscribe) reaches the same way. Without it most subscriptions would be
+        ErrorSubscriptionNotFound on the group's connection."""
+        w, conf = self.setup_world(("--mailbox-servers", "3"))
+        d = w.start_daemon(conf)
+        self.connected(d)
+
+        def servers():
+            held = json.loads(w.sim.request("GET", "/sim/subscriptions").body)
+            return [s["server"] for s in held["subscriptions"] if not s["expired"]]
+        self.assertEqual(len(servers()), len(ROOMS))
+        self.assertEqual(len(set(servers())), 1)
+        first = self.meeting(w, conf, 0)
+        self.answered(w, first, d)
+        # Subscribed again, now with the cookie: still that server.
+        w.sim.request("POST", "/sim/subscriptions/expire", b"")
+        e2e.wait_for(lambda: ops(w, "Subscribe") >= 2 * len(ROOMS), 30, "new subscriptions")
+        self.connected(d, count=2)
+        self.assertEqual(len(servers()), len(ROOMS))
+        self.assertEqual(len(set(servers())), 1)
+        second = self.meeting(w, conf, 1)
+        self.answered(w, second, d)
+        self.assertEqual(d.stop(signal.SIGTERM), 0)
+        self.assertEqual(self.held(w), {})
+        self.assertEqual(w.sim.stats()["response_codes"].get("ErrorSubscriptionNotFound", 0), 0)
+        self.assertEqual(inbox_listings(w), [])
+
+    def test_stop_when_unsubscribe_hangs(self):
+        """A server that does not answer Unsubscribe holds the stop only briefly: meetingd
+        gives up on the answers and exits 0 (the server ends the subscriptions itself)."""
+        w, conf = self.setup_world(("--hang-seconds", "600"))
+        d = w.start_daemon(conf)
+        self.connected(d)
+        w.sim.request("POST", "/sim/faults", b"hang:1:Unsubscribe\n")
+        self.assertEqual(d.stop(signal.SIGTERM), 0)
+        self.assertEqual(d.log().count("Unsubscribe not answered within 2 s"), len(ROOMS))
 
     def fallback(self, sim_args, inbox_operation):
         w, conf = self.setup_world(sim_args, sync="auto", poll_interval="1s")
@@ -242,6 +356,80 @@ class Streaming(e2e.TestCase):
     def test_fallback_without_streaming_nor_sync(self):
         d = self.fallback(("--no-streaming", "--no-sync-folder-items"), "FindItem")
         self.assertEqual(d.log().count("does not offer SyncFolderItems"), 1)
+
+
+class StreamingOAuth2(Streaming):
+    """Streaming as an Exchange Online app: app-only OAuth2 tokens (client credentials) and
+    impersonation, the rooms on three Mailbox servers (the group kept together by affinity). The tokens live 200 s here (fresh for 160 s, 80 %): each connection asks
+    for a ConnectionTimeout no longer than its token stays fresh (2 minutes), so the server
+    closes it before the token runs out and the next one carries a token that is still good.
+    A token revoked meanwhile is refused (401 invalid_token) when the next connection opens:
+    meetingd fetches one new token and connects again, and nothing is lost."""
+
+    TENANT = "fabrikam.onmicrosoft.com"
+    CLIENT = "streaming-app"
+    SECRET = "streaming-app-secret-5d0e77c2a4"
+
+    # The inherited scenarios run with Basic only once (Streaming).
+    test_streaming = test_streaming_gromox_by_default = test_silent_connection = None
+    test_unsubscribe = test_stop_when_unsubscribe_hangs = test_affinity = None
+    test_fallback_without_streaming = test_fallback_without_streaming_nor_sync = None
+
+    def setup_world(self, sim_args=(), sync="streaming", poll_interval="1h"):
+        w = self.world(users=USERS, request_log=True,
+                       sim_args=tuple(sim_args) + (
+                           "--auth", "bearer,basic", "--oauth2-client",
+                           "%s:%s" % (self.CLIENT, self.SECRET),
+                           "--oauth2-token-lifetime", "200", "--heartbeat-seconds", "1",
+                           "--log-bodies", "--mailbox-servers", "3"))
+        w.passwords["client secret"] = self.SECRET
+        conf = w.write_config(
+            {r: {"policy": "accept-all", "username": None, "password_file": None}
+             for r in ROOMS},
+            server={"auth": "oauth2", "tenant": self.TENANT, "client_id": self.CLIENT,
+                    "client_secret_file": w.write_secret("app.secret", self.SECRET),
+                    "token_url": authkit.token_url(w.sim, self.TENANT),
+                    "impersonation": "yes", "sync": sync},
+            daemon={"poll_interval": poll_interval, "log_level": "debug"})
+        ctl = w.write_config({"room0": "accept-all"}, name="ctl.conf")
+        return w, conf, ctl
+
+    def streams(self, w):
+        return [r for r in logged(w) if r["operation"] == "GetStreamingEvents"]
+
+    def test_oauth2(self):
+        w, conf, ctl = self.setup_world()
+        d = w.start_daemon(conf)
+        self.connected(d)
+        first = self.meeting(w, ctl, 0)
+        self.answered(w, first, d)
+        opened = self.streams(w)  # one, or more while the mailboxes joined one by one
+        for r in opened:
+            self.assertEqual(r["status"], 200)
+            self.assertIn("<m:ConnectionTimeout>2</m:ConnectionTimeout>", r["request_body"])
+        # Revoked: the open connection goes on (the server checked the token when it
+        # opened); the next one is refused once, and opens with a new token.
+        w.sim.request("POST", "/sim/revoke-tokens", b"")
+        d.wait_log(r"notifications of %d mailbox\(es\) .*: connected" % len(ROOMS), count=2,
+                   timeout=200)
+        second = self.meeting(w, ctl, 1)
+        self.answered(w, second, d)
+        self.assertEqual(d.stop(signal.SIGTERM), 0)
+        streams = self.streams(w)[len(opened):]
+        self.assertEqual([r["status"] for r in streams], [401, 200])
+        self.assertIn("<m:ConnectionTimeout>2</m:ConnectionTimeout>", streams[1]["request_body"])
+        tokens = [r for r in logged(w) if r["operation"] == "token"]
+        self.assertEqual([r["status"] for r in tokens], [200, 200])
+        stats = w.sim.stats()
+        self.assertEqual(stats["auth_rejected"].get("expired", 0), 0,
+                         "a request carried an expired token")
+        self.assertEqual(stats["unauthorized"], 1)
+        for mid in (first, second):
+            self.assertEqual(w.answers(mid), {A(r): ["Accept"] for r in ROOMS})
+        self.assertEqual(w.count_responses(), 2 * len(ROOMS))
+        self.assertEqual(inbox_listings(w), [])
+        self.assertNotIn(self.SECRET, d.log())
+        self.assertIsNone(authe2e.JWT.search(d.log()))
 
 
 if __name__ == "__main__":

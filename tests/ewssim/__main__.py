@@ -175,6 +175,10 @@ def main(argv=None):
     ap.add_argument("--hanging-connection-limit", type=int, default=0, metavar="N",
                     help="open GetStreamingEvents responses per impersonated mailbox or "
                     "account before ErrorExceededConnectionCount (default 0: no limit)")
+    ap.add_argument("--mailbox-servers", type=int, default=1, metavar="N",
+                    help="Mailbox servers behind the EWS URL, each mailbox on one (round "
+                    "robin): subscriptions live on one server and are found only by requests "
+                    "routed there by the affinity headers and cookie (default 1)")
     ap.add_argument("--streaming-minute-seconds", type=float, default=60.0,
                     help="length of a ConnectionTimeout minute in seconds (default 60; "
                     "tests shorten it)")
@@ -205,7 +209,8 @@ def main(argv=None):
                        sync=not args.no_sync_folder_items,
                        heartbeat_seconds=args.heartbeat_seconds,
                        minute_seconds=args.streaming_minute_seconds,
-                       connection_limit=args.hanging_connection_limit)
+                       connection_limit=args.hanging_connection_limit,
+                       servers=args.mailbox_servers)
     for address, name, password in args.mailbox:
         if store.mailbox(address) is not None:
             ap.error("mailbox %s declared twice" % address)

@@ -212,15 +212,18 @@ class Authenticator:
         return Outcome(("app", claims.get("appid")))
 
 
-def app_anchor_problem(principal, anchor, impersonated):
+def app_anchor_problem(principal, anchor, impersonated, affinity=False):
     """Why an app-only request cannot go on (None: it can): Exchange Online routes app-only
-    EWS by X-AnchorMailbox and acts only through ExchangeImpersonation."""
+    EWS by X-AnchorMailbox and acts only through ExchangeImpersonation. AFFINITY
+    (X-PreferServerAffinity: true): the anchor is the first mailbox of a group of
+    subscriptions, which may be another than the impersonated one ("Maintain affinity
+    between a group of subscriptions and the Mailbox server")."""
     if principal[0] != "app":
         return None
     if not impersonated:
         return "ExchangeImpersonation SOAP header must be present for this type of OAuth token."
     if not anchor:
         return "App-only requests need the X-AnchorMailbox header."
-    if anchor.strip().lower() != impersonated.lower():
+    if anchor.strip().lower() != impersonated.lower() and not affinity:
         return "X-AnchorMailbox names %s, not the impersonated mailbox." % anchor.strip()
     return None

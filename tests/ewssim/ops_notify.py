@@ -22,7 +22,8 @@ also when it impersonated a mailbox); the others keep streaming (if none is left
 ends there). Events that happen while no connection carries a subscription wait for the
 next one; a subscription moves to the newest connection that names it.
 
-Control (POST, loopback only): /sim/streaming/drop closes every open streaming
+Inspection (GET, loopback only): /sim/subscriptions lists the subscriptions held (id,
+owner, mailbox, expired, streaming, server). Control (POST, loopback only): /sim/streaming/drop closes every open streaming
 connection without its last chunk (a dropped connection: the events keep waiting);
 /sim/subscriptions/expire (body: an address, or empty for all) expires subscriptions:
 open connections report them in an ErrorExpiredSubscription message and close if nothing
@@ -31,6 +32,17 @@ is left; /sim/sync/expire makes every sync state issued so far too old.
 --hanging-connection-limit N: at most N open GetStreamingEvents responses per budget (the
 impersonated mailbox, else the account; Exchange 2013 allows 3, Exchange Online 10); one
 more is answered ErrorExceededConnectionCount.
+
+Affinity ("Maintain affinity between a group of subscriptions and the Mailbox server"):
+--mailbox-servers N models a farm of N Mailbox servers behind one EWS URL, each mailbox on
+one of them (round robin in the order they were declared). A subscription lives on the
+server its Subscribe was routed to, and a GetStreamingEvents or Unsubscribe routed to
+another server does not know it (ErrorSubscriptionNotFound, as the page says). A request is
+routed, with X-PreferServerAffinity: true, to the server its X-BackEndOverrideCookie cookie
+names; else to the X-AnchorMailbox's server; else to the acting mailbox's. A Subscribe with
+X-AnchorMailbox and X-PreferServerAffinity: true and no cookie is answered with Set-Cookie:
+X-BackEndOverrideCookie for the anchor's server (the anchor's own subscription request); one
+that carries the cookie gets none. With one server (the default) every request reaches it.
 
 --no-streaming answers Subscribe for streaming and GetStreamingEvents as a server whose
 schema predates streaming notifications (Exchange 2007, Exchange 2010 RTM): a
@@ -66,11 +78,36 @@ def budget_of(ctx):
     return ctx.mailbox.address.lower() if ctx.mailbox is not None else owner_of(ctx)
 
 
+AFFINITY_COOKIE = "X-BackEndOverrideCookie"
+
+
+class Routing:
+    """The affinity headers of one request (see the top of the file)."""
+    __slots__ = ("anchor", "prefer", "cookie")
+
+    def __init__(self, anchor=None, prefer=False, cookie=None):
+        self.anchor = anchor.strip() if anchor else None
+        self.prefer = prefer
+        self.cookie = cookie
+
+    @classmethod
+    def of_headers(cls, headers):
+        cookie = None
+        for line in headers.get_all("Cookie") or ():
+            for part in line.split(";"):
+                name, _, value = part.strip().partition("=")
+                if name == AFFINITY_COOKIE and value:
+                    cookie = value
+        prefer = (headers.get("X-PreferServerAffinity") or "").strip().lower() == "true"
+        return cls(headers.get("X-AnchorMailbox"), prefer, cookie)
+
+
 class Subscription:
     __slots__ = ("sid", "owner", "mailbox", "folders", "event_types", "pending", "expired",
-                 "stream")
+                 "stream", "server")
 
-    def __init__(self, sid, owner, mailbox, folders, event_types):
+    def __init__(self, sid, owner, mailbox, folders, event_types, server=0):
+        self.server = server  # the Mailbox server that holds it
         self.sid = sid
         self.owner = owner
         self.mailbox = mailbox
@@ -85,8 +122,9 @@ class Hub:
     """Subscriptions and the connections streaming them; a store observer."""
 
     def __init__(self, store, streaming=True, heartbeat_seconds=30.0, minute_seconds=60.0,
-                 connection_limit=0):
+                 connection_limit=0, servers=1):
         self.store = store
+        self.servers = max(1, servers)
         self.streaming = streaming
         self.connection_limit = connection_limit  # open streams per budget; 0 = no limit
         self.open_streams = {}  # budget -> number of open GetStreamingEvents responses
@@ -118,11 +156,36 @@ class Hub:
                         sub.pending.append((name, item.token, ck, folder, stamp))
             self.cond.notify_all()
 
-    def add(self, owner, mailbox, folders, event_types):
+    def add(self, owner, mailbox, folders, event_types, server=0):
         sid = base64.b64encode(b"\x1c\x00" + os.urandom(30)).decode("ascii")
         with self.cond:
-            self.subscriptions[sid] = Subscription(sid, owner, mailbox, folders, event_types)
+            self.subscriptions[sid] = Subscription(sid, owner, mailbox, folders, event_types,
+                                                   server)
         return sid
+
+    # --- affinity ---------------------------------------------------------------------------
+
+    def server_of(self, address):
+        """The Mailbox server of a mailbox (round robin in declaration order), or None."""
+        order = list(self.store.mailboxes)
+        key = (address or "").strip().lower()
+        return order.index(key) % self.servers if key in order else None
+
+    def cookie_for(self, server):
+        return "EWSSIM-MBX%02d.sim.invalid~%d" % (server, 1941996295 + server)
+
+    def route(self, ctx):
+        """The server a request reaches (see the top of the file)."""
+        routing = getattr(ctx, "routing", None) or Routing()
+        if routing.prefer and routing.cookie:
+            for server in range(self.servers):
+                if self.cookie_for(server) == routing.cookie:
+                    return server
+        if routing.anchor and self.server_of(routing.anchor) is not None:
+            return self.server_of(routing.anchor)
+        acting = ctx.mailbox.address if ctx.mailbox is not None else None
+        server = self.server_of(acting)
+        return server if server is not None else 0
 
     def open_stream(self, budget):
         """Count a new streaming connection against budget; False over the limit."""
@@ -186,9 +249,14 @@ def subscribe(ctx, op):
         types = {(e.text or "").strip() for e in request.find(t("EventTypes"))}
     except EwsError as err:
         return [error_message("Subscribe", err)]
+    server = hub.route(ctx)
+    routing = getattr(ctx, "routing", None)
+    if routing is not None and routing.prefer and routing.anchor and not routing.cookie:
+        ctx.reply_headers.append(("Set-Cookie", "%s=%s; path=/; secure; HttpOnly"
+                                  % (AFFINITY_COOKIE, hub.cookie_for(server))))
     msg = response_message("Subscribe")
     ET.SubElement(msg, m("SubscriptionId")).text = hub.add(owner_of(ctx), mailbox, folders,
-                                                           types)
+                                                           types, server)
     return [msg]
 
 
@@ -197,7 +265,7 @@ def unsubscribe(ctx, op):
     sid = (op.findtext(m("SubscriptionId")) or "").strip()
     with hub.cond:
         sub = hub.subscriptions.get(sid)
-        if sub is None:
+        if sub is None or sub.server != hub.route(ctx):
             return [error_message("Unsubscribe", EwsError("ErrorSubscriptionNotFound"))]
         if sub.owner != owner_of(ctx):
             return [error_message("Unsubscribe", EwsError("ErrorSubscriptionAccessDenied"))]
@@ -221,7 +289,7 @@ def get_streaming_events(ctx, op):
         return [error_message("GetStreamingEvents", err)]
     if not hub.open_stream(budget_of(ctx)):
         return [error_message("GetStreamingEvents", EwsError("ErrorExceededConnectionCount"))]
-    return Stream(hub, ids, minutes, owner_of(ctx), budget_of(ctx))
+    return Stream(hub, ids, minutes, owner_of(ctx), budget_of(ctx), hub.route(ctx))
 
 
 def _event_elem(parent, event):
@@ -242,7 +310,8 @@ class Stream:
     """One open GetStreamingEvents response; served by the HTTP handler outside the store
     lock (server.py hands it the connection)."""
 
-    def __init__(self, hub, ids, minutes, owner, budget):
+    def __init__(self, hub, ids, minutes, owner, budget, server=0):
+        self.server = server  # the Mailbox server the request reached
         self.hub = hub
         self.ids = ids
         self.minutes = minutes
@@ -286,7 +355,7 @@ class Stream:
         with self.hub.cond:
             for sid in self.ids:
                 sub = self.hub.subscriptions.get(sid)
-                if sub is None:
+                if sub is None or sub.server != self.server:
                     unknown.append(sid)
                 elif sub.owner != self.owner:
                     denied.append(sid)
@@ -412,10 +481,25 @@ def control(store, path, body):
     return None
 
 
-def install(store, streaming, sync, heartbeat_seconds, minute_seconds, connection_limit=0):
+def inspect(store, path):
+    """(HTTP status, JSON object) for a /sim inspection path this module owns, or None:
+    GET /sim/subscriptions lists the subscriptions the server holds."""
+    hub = getattr(store, "streaming_hub", None)
+    if path != "/sim/subscriptions" or hub is None:
+        return None
+    with hub.cond:
+        subs = [{"id": sub.sid, "owner": sub.owner, "mailbox": sub.mailbox.address,
+                 "expired": sub.expired, "streaming": sub.stream is not None,
+                 "server": sub.server}
+                for sub in hub.subscriptions.values()]
+    return 200, {"subscriptions": subs}
+
+
+def install(store, streaming, sync, heartbeat_seconds, minute_seconds, connection_limit=0,
+            servers=1):
     """Attach the sync journal and the subscription hub to a fresh store."""
     import ops_sync
     store.sync_journal = ops_sync.SyncJournal(store) if sync else None
     store.streaming_hub = Hub(store, streaming, heartbeat_seconds, minute_seconds,
-                              connection_limit)
+                              connection_limit, servers)
     return store

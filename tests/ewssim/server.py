@@ -5,6 +5,7 @@ POST /EWS/Exchange.asmx  SOAP 1.1 (no SOAPAction needed), --auth schemes, keep-a
 POST /TENANT/oauth2/v2.0/token  Entra-ID-shaped token endpoint (--auth bearer; entra.py)
 GET  /sim/mailboxes/ADDR  inspection dump (JSON)            } loopback clients only,
 GET  /sim/stats           request counts (JSON)             } no authentication
+GET  /sim/subscriptions   streaming subscriptions held (JSON, ops_notify.py)
 GET  /sim/faults, POST /sim/faults (body: fault specs, one per line; replaces the set)
 GET  /sim/item-faults, POST /sim/item-faults (per-item faults CODE:SUBJECT, item_faults.py)
 """
@@ -135,7 +136,7 @@ class Simulator:
 
     # --- authentication -------------------------------------------------------------------
 
-    def acting_mailbox(self, principal, request, anchor=None):
+    def acting_mailbox(self, principal, request, anchor=None, affinity=False):
         """Resolve t:ExchangeImpersonation; SoapFault where Exchange refuses."""
         imp = request.header_child("ExchangeImpersonation")
         if imp is None and principal[0] == "app":
@@ -162,15 +163,17 @@ class Simulator:
         mbx = self.store.mailbox(target)
         if mbx is None:
             raise SoapFault("ErrorNonExistentMailbox")
-        problem = auth_mod.app_anchor_problem(principal, anchor, mbx.address)
+        problem = auth_mod.app_anchor_problem(principal, anchor, mbx.address, affinity)
         if problem:
             raise SoapFault("ErrorInvalidRequest", problem)
         return mbx
 
     # --- one SOAP request -----------------------------------------------------------------
 
-    def handle_soap(self, principal, body, anchor=None):
-        """-> (HTTP status, response bytes, op name, acting address, response codes)."""
+    def handle_soap(self, principal, body, anchor=None, routing=None, reply_headers=None):
+        """-> (HTTP status, response bytes, op name, acting address, response codes).
+        ROUTING: the affinity headers (ops_notify.Routing); REPLY_HEADERS: a list the
+        operation may add response headers to (Set-Cookie)."""
         op_name = soap.peek_operation(body)
         acting = principal[1].address if principal[0] == "mailbox" else principal[1]
         try:
@@ -185,7 +188,8 @@ class Simulator:
                     raise _schema_fault(errors)
             request = soap.parse_request(body)
             op_name = request.op_name
-            mailbox = self.acting_mailbox(principal, request, anchor)
+            mailbox = self.acting_mailbox(principal, request, anchor,
+                                          routing is not None and routing.prefer)
             if mailbox is not None:
                 acting = mailbox.address
             header_zone, header_zone_id = _timezone_context(request)
@@ -197,6 +201,8 @@ class Simulator:
             ctx = OpContext(self.store, mailbox, header_zone, header_zone_id)
             ctx.op_name = op_name  # per-item faults (item_faults.py) name an operation
             ctx.principal = principal  # who authenticated (subscriptions are theirs)
+            ctx.routing = routing
+            ctx.reply_headers = reply_headers if reply_headers is not None else []
             with self.store.lock:
                 try:
                     messages = handler(ctx, request.op)
@@ -405,6 +411,9 @@ class Handler(BaseHTTPRequestHandler):
         sim = self.sim
         if path == "/sim/stats":
             return self._json(200, sim.stats.as_dict())
+        answer = ops_notify.inspect(sim.store, path)
+        if answer is not None:
+            return self._json(*answer)
         if path == "/sim/faults":
             return self._json(200, [s.as_dict() for s in sim.plan.specs()])
         if path == "/sim/item-faults":
@@ -454,7 +463,7 @@ class Handler(BaseHTTPRequestHandler):
         if principal is None:
             return self._unauthorized(outcome, body)
         # Negotiate's mutual-authentication token goes out with the response, whatever it is.
-        self.auth_reply = outcome.headers
+        self.auth_reply = list(outcome.headers)
         op_guess = soap.peek_operation(body)
         fault = sim.plan.draw(op_guess)
         user = principal[1].address if principal[0] == "mailbox" else principal[1]
@@ -485,9 +494,14 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(status, data, ctype)
 
         status, data, op_name, acting, codes = sim.handle_soap(
-            principal, body, self.headers.get("X-AnchorMailbox"))
+            principal, body, self.headers.get("X-AnchorMailbox"),
+            ops_notify.Routing.of_headers(self.headers), self.auth_reply)
         if isinstance(data, ops_notify.Stream):
             self._account(op_name, acting, status, codes, None)
+            # Logged when it opens (the response is the whole connection).
+            sim.log(time=timeutil.format_utc(timeutil.now()), status=status,
+                    operation=op_name, user=user, mailbox=acting, codes=codes, fault=None,
+                    ms=round((time.monotonic() - started) * 1000, 1), request_body=body)
             return data.serve(self, lambda chunk: sim.check_response(chunk, op_name))
         sim.check_response(data, op_name)
         self._account(op_name, acting, status, codes, fault)

@@ -60,7 +60,8 @@ def get_streaming_events_xml(ids, minutes=1):
 class StreamingConnection:
     """POST a GetStreamingEvents and read its chunks."""
 
-    def __init__(self, sim, user, ids, minutes=1, impersonate=None, timeout=30.0):
+    def __init__(self, sim, user, ids, minutes=1, impersonate=None, timeout=30.0,
+                 headers=None):
         body = h.envelope(get_streaming_events_xml(ids, minutes), impersonate=impersonate)
         password = sim.passwords.get(user.lower(), h.DEFAULT_PASSWORD)
         auth = base64.b64encode(("%s:%s" % (user, password)).encode()).decode()
@@ -68,7 +69,9 @@ class StreamingConnection:
         self.file = self.sock.makefile("rb")
         head = ("POST /EWS/Exchange.asmx HTTP/1.1\r\nHost: %s:%d\r\n"
                 "Content-Type: text/xml; charset=utf-8\r\nAuthorization: Basic %s\r\n"
-                "Content-Length: %d\r\n\r\n" % (sim.host, sim.port, auth, len(body)))
+                "%sContent-Length: %d\r\n\r\n"
+                % (sim.host, sim.port, auth,
+                   "".join("%s: %s\r\n" % kv for kv in (headers or {}).items()), len(body)))
         self.sock.sendall(head.encode() + body)
         self.status_line = self.file.readline().decode().strip()
         self.headers = {}

@@ -4,6 +4,7 @@ subscriptions, dropped connections, the connection timeout, and a server without
 streaming. Every envelope, each chunk included, is validated against the schema
 (Sim.stop() fails on an invalid one)."""
 
+import json
 import os
 import sys
 import threading
@@ -243,6 +244,71 @@ class ConnectionLimitTest(unittest.TestCase):
             again = StreamingConnection(sim, SVC, [sids[3]], 1, impersonate=ROOMS[0])
             self.addCleanup(again.close)
             self.assertEqual(again.next_chunk().code, "NoError")
+
+
+class AffinityTest(unittest.TestCase):
+    """Three Mailbox servers behind the EWS URL (--mailbox-servers 3), one room on each: a
+    group of subscriptions stays on one server only through the affinity headers and cookie
+    of "Maintain affinity between a group of subscriptions and the Mailbox server"."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.sim = h.Sim(mailboxes=[ORG] + ROOMS, impersonators=[SVC + ":" + SVC_PW],
+                        extra_args=SIM_ARGS + ["--mailbox-servers", "3"]).start()
+        cls.org = h.Ews(cls.sim, ORG)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.sim.stop()
+
+    def post(self, room, body, headers=None):
+        return self.sim.post(h.envelope(body, impersonate=room), SVC, SVC_PW, headers=headers)
+
+    def subscribe(self, room, headers=None):
+        resp = self.post(room, subscribe_xml(), headers)
+        self.assertEqual(resp.codes(), ["NoError"])
+        return resp.messages()[0].findtext("m:SubscriptionId", namespaces=h.NS), resp
+
+    def servers(self, ids):
+        held = json.loads(self.sim.request("GET", "/sim/subscriptions").body)
+        return [s["server"] for i in ids for s in held["subscriptions"] if s["id"] == i]
+
+    def test_without_affinity_the_group_is_spread(self):
+        (a, resp), (b, _) = self.subscribe(ROOMS[0]), self.subscribe(ROOMS[1])
+        self.assertIsNone(resp.header("Set-Cookie"))
+        self.assertEqual(len(set(self.servers([a, b]))), 2)
+        conn = StreamingConnection(self.sim, SVC, [a, b], impersonate=ROOMS[0],
+                                   headers={"X-AnchorMailbox": ROOMS[0],
+                                            "X-PreferServerAffinity": "true"})
+        self.addCleanup(conn.close)
+        first = conn.next_chunk()
+        self.assertEqual((first.code, first.error_ids), ("ErrorSubscriptionNotFound", [b]))
+
+    def test_the_anchors_cookie_keeps_the_group_together(self):
+        anchor = {"X-AnchorMailbox": ROOMS[0], "X-PreferServerAffinity": "true"}
+        a, resp = self.subscribe(ROOMS[0], anchor)
+        cookie = resp.header("Set-Cookie")
+        self.assertTrue(cookie.startswith("X-BackEndOverrideCookie="), cookie)
+        group = dict(anchor, Cookie=cookie.split(";")[0])
+        (b, resp_b), (c, _) = self.subscribe(ROOMS[1], group), self.subscribe(ROOMS[2], group)
+        self.assertIsNone(resp_b.header("Set-Cookie"))  # the client keeps the anchor's
+        self.assertEqual(len(set(self.servers([a, b, c]))), 1)
+        conn = StreamingConnection(self.sim, SVC, [a, b, c], impersonate=ROOMS[1],
+                                   headers=group)
+        self.addCleanup(conn.close)
+        items = self.invite_rooms("Kept together", ROOMS[1:])
+        got = conn.until(lambda ch: {i for _, _, i in ch.events()} & {items[ROOMS[2]]})
+        self.assertTrue(all(ch.code == "NoError" for ch in got))
+        # Unsubscribe reaches the subscription only where it lives.
+        unsub = "<m:Unsubscribe><m:SubscriptionId>%s</m:SubscriptionId></m:Unsubscribe>" % c
+        self.assertEqual(self.post(ROOMS[2], unsub).codes(), ["ErrorSubscriptionNotFound"])
+        self.assertEqual(self.post(ROOMS[2], unsub, group).codes(), ["NoError"])
+
+    def invite_rooms(self, subject, rooms):
+        self.org.create_meeting(subject, "2031-05-06T09:00:00Z", "2031-05-06T10:00:00Z",
+                                required=rooms)
+        return {r: [i for i in self.sim.mailbox(r)["inbox"] if i["subject"] == subject][-1]["id"]
+                for r in rooms}
 
 
 class WithoutStreamingTest(unittest.TestCase):
