@@ -966,6 +966,23 @@ def percentile(sorted_values, p):
     return sorted_values[rank - 1]
 
 
+def start_polled(args, sim, work, prefix, addresses, policy, **kwargs):
+    """A running daemon for ADDRESSES (mailboxes PREFIX0, PREFIX1, ... on POLICY) at
+    args.poll_interval, returned once every mailbox made its first poll."""
+    daemon = Daemon(args.meetingd, sim, work,
+                    [("%s%d" % (prefix, i), a, policy) for i, a in enumerate(addresses)],
+                    poll_interval=args.poll_interval, **kwargs)
+    daemon.start()
+    try:
+        wait_until(lambda: all(a in sim.stats()["mailboxes"] for a in addresses), 30,
+                   "the first poll of every mailbox")
+    except BaseException:  # the caller has no daemon to stop: stop it here
+        daemon.proc.kill()
+        daemon.proc.wait()
+        raise
+    return daemon
+
+
 def phase_latency(args, root):
     work = tempfile.mkdtemp(prefix="latency-", dir=root)
     n_mb = args.latency_mailboxes
@@ -973,12 +990,7 @@ def phase_latency(args, root):
     sim = Sim(work, [ORGANIZER] + addresses, log=True, log_bodies=True)
     daemon = None
     try:
-        daemon = Daemon(args.meetingd, sim, work,
-                        [("lat%d" % i, a, "accept") for i, a in enumerate(addresses)],
-                        poll_interval=args.poll_interval)
-        daemon.start()
-        wait_until(lambda: all(a in sim.stats()["mailboxes"] for a in addresses), 30,
-                   "the first poll of every mailbox")
+        daemon = start_polled(args, sim, work, "lat", addresses, "accept")
         tail = LogTail(sim.log_path, addresses)
         tail.start()
         rng = random.Random(args.seed)
@@ -1041,12 +1053,7 @@ def sync_mode_run(args, root, mode):
     sim = Sim(work, [ORGANIZER] + addresses, log=True, log_bodies=True)
     daemon = None
     try:
-        daemon = Daemon(args.meetingd, sim, work,
-                        [("sm%d" % i, a, "accept-plain") for i, a in enumerate(addresses)],
-                        poll_interval=args.poll_interval, sync=mode)
-        daemon.start()
-        wait_until(lambda: all(a in sim.stats()["mailboxes"] for a in addresses), 30,
-                   "the first poll of every mailbox")
+        daemon = start_polled(args, sim, work, "sm", addresses, "accept-plain", sync=mode)
         if mode == "streaming":
             wait_until(lambda: sim.stats()["operations"].get("Subscribe", 0) >= n, 30,
                        "every mailbox's subscription")
