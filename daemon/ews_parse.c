@@ -401,43 +401,6 @@ static struct xtree *read_document(struct pctx *p, const char *body, size_t len)
     return doc;
 }
 
-/* The containers whose children each get one response message, in request order. */
-static const char *const request_lists[] = {"ItemIds",    "Items",           "ItemChanges",
-                                            "FolderIds",  "ParentFolderIds", "AttachmentIds",
-                                            "Attachments"};
-
-size_t ews_request_message_count(const char *envelope, size_t len)
-{
-    struct pctx p;
-    memset(&p, 0, sizeof(p));
-    if (envelope == NULL || len == 0 || len > INT_MAX)
-        return 0;
-    struct xtree *doc = read_document(&p, envelope, len);
-    if (doc == NULL)
-        return 0;
-    size_t count = 0;
-    const struct xnode *env = xtree_root(doc), *body = NULL, *op = NULL;
-    FOR_EACH_EL(c, env)
-    {
-        if (is_el(c, NS_SOAP, "Body"))
-            body = c;
-    }
-    op = body != NULL ? first_el(body) : NULL;
-    for (const struct xnode *c = op != NULL ? first_el(op) : NULL; c != NULL && count == 0;
-         c = next_el(c)) {
-        for (size_t i = 0; i < NELEM(request_lists); i++) {
-            if (!is_el(c, NS_M, request_lists[i]))
-                continue;
-            for (const struct xnode *e = first_el(c); e != NULL; e = next_el(e))
-                count++;
-        }
-    }
-    if (op != NULL && count == 0)
-        count = 1; /* SyncFolderItems, GetUserAvailability...: one message */
-    xtree_free(doc);
-    return count;
-}
-
 static int parse_reply(const char *body, size_t len, size_t max_bytes, const char *operation,
                        size_t expect_messages, struct ews_response **out, char *err, size_t errlen)
 {

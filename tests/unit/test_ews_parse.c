@@ -1107,6 +1107,20 @@ static void test_request_message_count(void **state)
         {"<m:SyncFolderItems><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape></m:ItemShape>"
          "</m:SyncFolderItems>",
          1},
+        /* Named fields are not messages; a '>' or '/' inside an attribute value ends
+         * nothing; an empty list counts nothing, the first list with entries counts. */
+        {"<m:GetItem><m:ItemShape><t:BaseShape>IdOnly</t:BaseShape><t:AdditionalProperties>"
+         "<t:FieldURI FieldURI=\"item:Subject\"/><t:FieldURI FieldURI=\"calendar:Start\"/>"
+         "</t:AdditionalProperties></m:ItemShape><m:ItemIds><t:ItemId Id=\"a>/b\" "
+         "ChangeKey='c/>'/><t:ItemId Id=\"d\"/></m:ItemIds></m:GetItem>",
+         2},
+        {"<m:CreateItem MessageDisposition=\"SendAndSaveCopy\"><m:SavedItemFolderId>"
+         "<t:DistinguishedFolderId Id=\"sentitems\"/></m:SavedItemFolderId><m:Items/>"
+         "<m:Items><t:AcceptItem><t:ReferenceItemId Id=\"r\"/><t:Body BodyType=\"Text\">"
+         "a &lt;b&gt; c</t:Body></t:AcceptItem><t:DeclineItem><t:ReferenceItemId Id=\"s\"/>"
+         "</t:DeclineItem></m:Items></m:CreateItem>",
+         2},
+        {"<m:GetUserAvailabilityRequest/>", 1},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char doc[2048];
@@ -1117,6 +1131,18 @@ static void test_request_message_count(void **state)
                  cases[i].body);
         assert_int_equal(ews_request_message_count(doc, strlen(doc)), cases[i].want);
     }
+    /* The header's children are not the operation's. */
+    static const char with_header[] =
+        "<soap:Envelope xmlns:soap=\"" NS_SOAP "\" xmlns:m=\"" NS_M "\" xmlns:t=\"" NS_T "\">"
+        "<soap:Header><t:RequestServerVersion Version=\"Exchange2013_SP1\"/>"
+        "<t:ExchangeImpersonation><t:ConnectingSID><t:SmtpAddress>r@example.com"
+        "</t:SmtpAddress></t:ConnectingSID></t:ExchangeImpersonation></soap:Header><soap:Body>"
+        "<m:DeleteItem DeleteType=\"MoveToDeletedItems\"><m:ItemIds><t:ItemId Id=\"a\"/>"
+        "<t:ItemId Id=\"b\"/><t:ItemId Id=\"c\"/></m:ItemIds></m:DeleteItem></soap:Body>"
+        "</soap:Envelope>";
+    assert_int_equal(ews_request_message_count(with_header, strlen(with_header)), 3);
+    /* Cut short before the operation ends: not a request we can read. */
+    assert_int_equal(ews_request_message_count(with_header, strlen(with_header) - 40), 0);
     assert_int_equal(ews_request_message_count("not xml", 7), 0);
     assert_int_equal(ews_request_message_count(NULL, 0), 0);
 }
