@@ -260,6 +260,12 @@ const char *ledger_link(const struct ledger *l, const char *id)
     return e ? e->link : NULL;
 }
 
+time_t ledger_when(const struct ledger *l, const char *id)
+{
+    const struct ledger_entry *e = find(l, id);
+    return e ? e->when : 0;
+}
+
 size_t ledger_pending_count(const struct ledger *l)
 {
     return l->n_pending;

@@ -50,6 +50,9 @@ const char *ledger_action(const struct ledger *, const char *id);
 /* The link recorded with ID's intent (its calendar item's id), or NULL (borrowed). */
 const char *ledger_link(const struct ledger *, const char *id);
 
+/* When ID's last record was written (Unix time, as the line says), or 0 for an id never seen. */
+time_t ledger_when(const struct ledger *, const char *id);
+
 /* How many ids have an intent as their last record (kept count: no walk). */
 size_t ledger_pending_count(const struct ledger *);
 

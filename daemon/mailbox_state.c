@@ -22,6 +22,7 @@
 #include "log.h"
 #include "mailbox_int.h"
 #include "metrics.h"
+#include "util.h"
 
 /* ---- writing the state ------------------------------------------------------------------ */
 
@@ -237,6 +238,20 @@ void mailbox_settle_next(struct mailbox *m)
     mailbox_next_inbox_batch(m);
 }
 
+/* How long an intent whose request left the Inbox unanswered is checked before it is given
+ * up. A server carries an answer out in seconds; what makes an outcome unknown is a reply
+ * lost on the way, and the calendar item shows the answer as soon as the server has it. A
+ * request gone for a day while its calendar item holds no answer was deleted unanswered (by
+ * someone, or by a rule): nothing is left to answer, and checking it every poll for ever
+ * would cost a request a poll. */
+#define SETTLE_GRACE_SECONDS (24 * 3600)
+
+static bool given_up(const struct mailbox *m, const char *id)
+{
+    time_t when = ledger_when(m->ledger, id);
+    return when > 0 && util_now() - when >= SETTLE_GRACE_SECONDS;
+}
+
 void mailbox_after_settle(struct mailbox *m, struct backend_result *r)
 {
     struct mailbox_poll *p = m->poll;
@@ -251,13 +266,21 @@ void mailbox_after_settle(struct mailbox *m, struct backend_result *r)
     } else if (r->status == BACKEND_OK && r->n_items == 1) {
         enum item_response resp = r->items[0].my_response;
         if (!removal &&
-            (resp == RESPONSE_ACCEPT || resp == RESPONSE_TENTATIVE || resp == RESPONSE_DECLINE))
+            (resp == RESPONSE_ACCEPT || resp == RESPONSE_TENTATIVE || resp == RESPONSE_DECLINE)) {
             settle(m, id, &r->items[0], "sent");
-        else
+        } else if (given_up(m, id)) {
+            log_notice("mailbox %s: \"%s\" has no answer on the calendar a day after its "
+                       "request left the Inbox unanswered (deleted by someone or a rule): "
+                       "the earlier %s is given up",
+                       m->name, r->items[0].subject ? r->items[0].subject : id,
+                       action ? action : "answer");
+            settle(m, id, &r->items[0], "not sent");
+        } else {
             /* Not answered (or not removed) although the request left the Inbox: left as an
              * intent, checked again next poll, never answered blindly. */
             log_debug("mailbox %s: an intent whose request left the Inbox is not settled yet",
                       m->name);
+        }
     } else if (backend_request_failed(r->status)) {
         mailbox_poll_fail(m, "GetItem (settling an earlier answer)", r);
         return;

@@ -17,6 +17,7 @@ import os
 import time
 
 import e2e
+import simharness as h
 
 A = e2e.addr
 MODES = (("exchange", False), ("keep-answered", True))
@@ -97,6 +98,52 @@ class Crash(e2e.TestCase):
                                                   A("room0"): ["Accept"]})
                 self.assertEqual([c["my_response_type"] for c in w.calendar("attendee0")],
                                  ["Accept"])
+
+    def test_intent_whose_request_was_deleted_unanswered(self):
+        """Exchange: an answer of unknown fate whose request then left the Inbox while its
+        calendar item holds no answer (someone deleted the request unanswered). A young
+        intent is checked every poll, never answered blindly; one a day old is given up,
+        recorded "not sent", and no longer checked."""
+        w = self.world(users=("organizer0", "room0"), request_log=True)
+        conf = w.write_config({"room0": "accept-all"})
+        ews = h.Ews(w.sim, A("room0"), password=w.passwords["room0"])
+        intents = {}
+        for subject, age in (("Deleted long ago", 86400 + 600), ("Deleted just now", 60)):
+            w.create_meeting(conf, subject, resources=["room0"], n=len(intents))
+            req = [r for r in w.requests("room0") if r["subject"] == subject][0]
+            cal = [c for c in w.calendar("room0") if c["subject"] == subject][0]
+            self.assertEqual(cal["my_response_type"], "NoResponseReceived")
+            ews.ok('<m:DeleteItem DeleteType="MoveToDeletedItems"><m:ItemIds>'
+                   '<t:ItemId Id="%s"/></m:ItemIds></m:DeleteItem>' % req["id"])
+            os.makedirs(w.state_dir, mode=0o700, exist_ok=True)
+            with open(w.ledger_path("room0"), "a") as f:
+                f.write("I %d accept %s %s\n" % (int(time.time()) - age, req["id"], cal["id"]))
+            intents[subject] = (req["id"], cal["id"])
+        self.assertEqual(w.requests("room0"), [])
+
+        def settle_checks():
+            return [r for r in w.logged_requests()
+                    if r["operation"] == "GetItem" and r["status"] == 200]
+        first = w.once(conf).stderr
+        self.assertRegex(first, r'"Deleted long ago" has no answer on the calendar a day after '
+                                r'its request left the Inbox unanswered .*: the earlier accept '
+                                r'is given up')
+        self.assertNotIn("Deleted just now", first)
+        old_req, _ = intents["Deleted long ago"]
+        young_req, _ = intents["Deleted just now"]
+        last = {rec[3]: rec for rec in w.ledger("room0")}
+        self.assertEqual(last[old_req][:1] + last[old_req][2:3], ("D", "gone"))
+        self.assertEqual(last[young_req][0], "I", "a young intent stays pending")
+        settled = [d for d in w.decisions() if d.get("subject") == "Deleted long ago"]
+        self.assertEqual([d["outcome"] for d in settled], ["not sent"])
+        checks = len(settle_checks())
+        self.assertEqual(checks, 2, "one check of each intent's calendar item")
+        w.once(conf)
+        self.assertEqual(len(settle_checks()) - checks, 1, "only the young intent is checked again")
+        # Nothing was answered: neither calendar item changed, no response reached the organizer.
+        self.assertEqual(w.count_responses(), 0)
+        self.assertEqual([c["my_response_type"] for c in w.calendar("room0")],
+                         ["NoResponseReceived"] * 2)
 
     def test_sigkill_mid_run(self):
         for mode, keep in MODES:
