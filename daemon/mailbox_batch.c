@@ -261,7 +261,7 @@ static void decide_all(struct mailbox *m, struct mailbox_batch *b)
         enum policy_decision d = w->result.decision;
         if (d == POLICY_ACCEPT || d == POLICY_TENTATIVE)
             book(b, w);
-        if (m->env.dry_run || d == POLICY_IGNORE || w->result.forward_to_delegates)
+        if (m->env.dry_run || d == POLICY_IGNORE || w->result.held_for_approval)
             w->followup = FOLLOW_DECIDED;
         else
             b->answers[b->n_answers++] = i;

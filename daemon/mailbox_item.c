@@ -177,6 +177,10 @@ void mailbox_after_answer(struct mailbox *m, struct backend_result *r)
                               : w->item->id.id;
         mailbox_forward_to_delegates(m, ref, STEP_FORWARD);
     } else {
+        /* Pencilled in for delegates nobody forwards it to (they decide on the room's own
+         * calendar): remembered all the same, so that approval_timeout applies. */
+        if (w->result.held_for_approval)
+            mailbox_approval_hold(m);
         mailbox_item_finished(m);
     }
 }

@@ -370,6 +370,7 @@ static void hold_for_approval(struct decider *d)
     const struct conf_policy *pol = d->pol;
     bool have_delegates = pol->resource_delegates.n > 0;
     d->out->forward_to_delegates = pol->forward_requests_to_delegates && have_delegates;
+    d->out->held_for_approval = true;
     d->out->decision = pol->tentative_pending_approval ? POLICY_TENTATIVE : POLICY_IGNORE;
     /* Showing the placeholder free changes the item: never a person's. */
     d->out->show_free = !pol->tentative_pending_approval && !d->person;

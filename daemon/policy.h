@@ -94,6 +94,9 @@ struct policy_result {
     size_t n_checks;
     const char *rule; /* name of the rule that decided (borrowed from conf), or NULL */
     bool forward_to_delegates;
+    /* Held for a delegate's approval (forwarded or not): the mailbox remembers the request,
+     * reads the delegates' answers and applies approval_timeout (mailbox_approval.c). */
+    bool held_for_approval;
     /* Occurrences of an accepted series to decline one by one (their start times). */
     time_t *declined_occurrences;
     size_t n_declined_occurrences;

@@ -161,6 +161,27 @@ class Approval(e2e.TestCase):
         self.assertIn("Declined: no delegate of the room approved this request within 2 "
                       "seconds.", answers[1][1])
 
+    def test_approval_timeout_without_a_forward(self):
+        """Pencilled in for delegates who are not sent the request (they decide on the
+        room's own calendar): held all the same, so the time-out declines it."""
+        w, conf = self.setup_world(approval_timeout="2s", forward_requests_to_delegates="no")
+        mid = w.create_meeting(conf, "Nobody was asked", resources=["room0"])
+        d = w.start_daemon(conf)
+        w.sim.wait_until(lambda: len(self.room_answers(w, mid)) >= 2, timeout=60,
+                         what="the room's decline after the time-out")
+        d.stop()
+        answers = self.room_answers(w, mid)
+        self.assertEqual([k for k, _ in answers], ["Tentative", "Decline"])
+        self.assertIn("Declined: no delegate of the room approved this request within 2 "
+                      "seconds.", answers[1][1])
+        for user in ("delegate0", "delegate1"):
+            self.assertEqual([i for i in w.mailbox(user)["inbox"]
+                              if i["kind"] == "MeetingRequest"], [], "nothing forwarded")
+        with open(w.state_dir + "/room0.approvals") as f:
+            kinds = [line.split()[0] for line in f if line.strip()]
+        self.assertEqual(kinds[0], "held")
+        self.assertIn("settled", kinds)
+
 
 if __name__ == "__main__":
     e2e.main()
