@@ -149,9 +149,11 @@ class Approval(e2e.TestCase):
         res = w.ctl(conf, "approve", as_user="delegate0", expect=64)
         self.assertIn("approve needs the id of the forwarded request", res.stderr)
 
-    def test_approval_timeout_declines(self):
-        w, conf = self.setup_world(approval_timeout="2s")
-        mid = w.create_meeting(conf, "Nobody decides", resources=["room0"])
+    def declined_after_timeout(self, subject, **policy):
+        """A request nobody decides, with approval_timeout = 2s: the room pencils it in,
+        then declines it saying why. Returns the world."""
+        w, conf = self.setup_world(approval_timeout="2s", **policy)
+        mid = w.create_meeting(conf, subject, resources=["room0"])
         d = w.start_daemon(conf)
         w.sim.wait_until(lambda: len(self.room_answers(w, mid)) >= 2, timeout=60,
                          what="the room's decline after the time-out")
@@ -160,20 +162,15 @@ class Approval(e2e.TestCase):
         self.assertEqual([k for k, _ in answers], ["Tentative", "Decline"])
         self.assertIn("Declined: no delegate of the room approved this request within 2 "
                       "seconds.", answers[1][1])
+        return w
+
+    def test_approval_timeout_declines(self):
+        self.declined_after_timeout("Nobody decides")
 
     def test_approval_timeout_without_a_forward(self):
         """Pencilled in for delegates who are not sent the request (they decide on the
         room's own calendar): held all the same, so the time-out declines it."""
-        w, conf = self.setup_world(approval_timeout="2s", forward_requests_to_delegates="no")
-        mid = w.create_meeting(conf, "Nobody was asked", resources=["room0"])
-        d = w.start_daemon(conf)
-        w.sim.wait_until(lambda: len(self.room_answers(w, mid)) >= 2, timeout=60,
-                         what="the room's decline after the time-out")
-        d.stop()
-        answers = self.room_answers(w, mid)
-        self.assertEqual([k for k, _ in answers], ["Tentative", "Decline"])
-        self.assertIn("Declined: no delegate of the room approved this request within 2 "
-                      "seconds.", answers[1][1])
+        w = self.declined_after_timeout("Nobody was asked", forward_requests_to_delegates="no")
         for user in ("delegate0", "delegate1"):
             self.assertEqual([i for i in w.mailbox(user)["inbox"]
                               if i["kind"] == "MeetingRequest"], [], "nothing forwarded")
@@ -181,7 +178,6 @@ class Approval(e2e.TestCase):
             kinds = [line.split()[0] for line in f if line.strip()]
         self.assertEqual(kinds[0], "held")
         self.assertIn("settled", kinds)
-
 
 if __name__ == "__main__":
     e2e.main()
