@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "civil.h"
+
 /* ---- allocation ------------------------------------------------------------------------- */
 
 static UTIL_NORETURN void oom(size_t size)
@@ -227,17 +229,15 @@ static int number(const char *s, int width)
 }
 
 /* Seconds since the epoch of the start of a date "YYYY-MM-DD" at S, checked against the
- * calendar: timegm() normalises a 30 February into March, which the round trip shows. */
+ * calendar (no 30 February). */
 static int date_start(const char *s, long long *out)
 {
     if (!shaped(s, "dddd-dd-dd"))
         return -1;
     int y = number(s, 4), m = number(s + 5, 2), d = number(s + 8, 2);
-    struct tm tm = {.tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d};
-    time_t t = timegm(&tm);
-    if (m < 1 || m > 12 || tm.tm_year != y - 1900 || tm.tm_mon != m - 1 || tm.tm_mday != d)
+    if (!civil_date_valid(y, m, d))
         return -1;
-    *out = (long long)t;
+    *out = civil_days_from_date(y, m, d) * 86400LL;
     return 0;
 }
 
@@ -365,28 +365,12 @@ int util_parse_xs_date(const char *s, char out[static 11])
     return 0;
 }
 
-/* The fields of T, or false when its year is outside 0..9999 (or gmtime_r cannot say). */
-static bool four_digit_year(time_t t, struct tm *tm)
-{
-    return gmtime_r(&t, tm) != NULL && tm->tm_year >= -1900 && tm->tm_year <= 9999 - 1900;
-}
-
-static void format_tm(const struct tm *tm, char buf[static 21])
-{
-    /* Unsigned and reduced: the fields are in range here, which the truncation check of
-     * snprintf cannot see otherwise. */
-    snprintf(buf, 21, "%04u-%02u-%02uT%02u:%02u:%02uZ", (unsigned)(tm->tm_year + 1900) % 10000u,
-             (unsigned)(tm->tm_mon + 1) % 100u, (unsigned)tm->tm_mday % 100u,
-             (unsigned)tm->tm_hour % 100u, (unsigned)tm->tm_min % 100u,
-             (unsigned)tm->tm_sec % 100u);
-}
-
 int util_format_xs_datetime(time_t t, char buf[static 21])
 {
-    struct tm tm;
-    if (!four_digit_year(t, &tm) || tm.tm_year < 1 - 1900)
+    /* xs:dateTime has no year 0. */
+    if (!civil_time_in_range(t) || civil_from_time(t).year < 1)
         return -1;
-    format_tm(&tm, buf);
+    civil_format_utc(t, buf);
     return 0;
 }
 
@@ -394,9 +378,7 @@ void util_format_time_utc(time_t t, char buf[static 21])
 {
     static const time_t first = -62167219200LL; /* 0000-01-01T00:00:00Z */
     static const time_t last = 253402300799LL;  /* 9999-12-31T23:59:59Z */
-    struct tm tm;
-    four_digit_year(t < first ? first : t > last ? last : t, &tm);
-    format_tm(&tm, buf);
+    civil_format_utc(t < first ? first : t > last ? last : t, buf);
 }
 
 /* ---- secrets ---------------------------------------------------------------------------- */
