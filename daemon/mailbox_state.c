@@ -269,11 +269,17 @@ void mailbox_after_settle(struct mailbox *m, struct backend_result *r)
             (resp == RESPONSE_ACCEPT || resp == RESPONSE_TENTATIVE || resp == RESPONSE_DECLINE)) {
             settle(m, id, &r->items[0], "sent");
         } else if (given_up(m, id)) {
-            log_notice("mailbox %s: \"%s\" has no answer on the calendar a day after its "
-                       "request left the Inbox unanswered (deleted by someone or a rule): "
-                       "the earlier %s is given up",
-                       m->name, r->items[0].subject ? r->items[0].subject : id,
-                       action ? action : "answer");
+            const char *subject = r->items[0].subject ? r->items[0].subject : id;
+            if (removal)
+                log_notice("mailbox %s: \"%s\" is still on the calendar a day after its "
+                           "cancellation left the Inbox (deleted by someone or a rule): the "
+                           "earlier removal is given up",
+                           m->name, subject);
+            else
+                log_notice("mailbox %s: \"%s\" has no answer on the calendar a day after its "
+                           "request left the Inbox unanswered (deleted by someone or a rule): "
+                           "the earlier %s is given up",
+                           m->name, subject, action ? action : "answer");
             settle(m, id, &r->items[0], "not sent");
         } else {
             /* Not answered (or not removed) although the request left the Inbox: left as an
