@@ -22,11 +22,6 @@ WEEKLY = ("<t:Recurrence><t:WeeklyRecurrence><t:Interval>1</t:Interval><t:DaysOf
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
 
 
-def at(days, hour, minute=0):
-    day = datetime.datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    return day + datetime.timedelta(days=days, hours=hour, minutes=minute)
-
-
 def iso(dt):
     return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -36,9 +31,16 @@ class SeriesConflicts:
     SIM_ARGS = ()
 
     def setUp(self):
+        # Today, fixed once: a test that runs across midnight UTC must not see two todays.
+        self.today = datetime.datetime.now(UTC).replace(hour=0, minute=0, second=0,
+                                                        microsecond=0)
         self.w = self.world(users=["organizer0", "organizer1", "room0"],
                             sim_args=("--flavor", self.FLAVOR) + self.SIM_ARGS)
         self.conf = self.w.write_config({"room0": "room"}, policies=ROOM_POLICY)
+
+    def at(self, days, hour, minute=0):
+        """DAYS after today (UTC), at HOUR:MINUTE UTC."""
+        return self.today + datetime.timedelta(days=days, hours=hour, minutes=minute)
 
     def book(self, organizer, subject, start, minutes=60, weekly=0, zone="UTC"):
         """START is aware; a series' StartDate is its local date in ZONE (a Windows id)."""
@@ -62,11 +64,11 @@ class SeriesConflicts:
 
     def test_weekly_series_over_one_booking_is_declined(self):
         w = self.w
-        booked = at(16, 10)  # the third Tuesday-or-whatever of the series below
+        booked = self.at(16, 10)  # the third Tuesday-or-whatever of the series below
         busy = self.book("organizer1", "Board meeting", booked)
         w.once(self.conf)
         self.assertEqual(self.answers(busy, "organizer1"), {A("room0"): ["Accept"]})
-        series = self.book("organizer0", "Weekly planning", at(2, 10), weekly=4)
+        series = self.book("organizer0", "Weekly planning", self.at(2, 10), weekly=4)
         w.once(self.conf)
         self.assertEqual(self.answers(series, "organizer0"), {A("room0"): ["Decline"]})
         body = self.last_answer_body(series, "organizer0")
@@ -77,25 +79,25 @@ class SeriesConflicts:
         reasons = "\n".join(c["reason"] or "" for c in record["checks"])
         if self.FLAVOR == "gromox":
             # The server listed none of the occurrences: the reasons name those checked.
-            dates = ", ".join(at(2 + 7 * k, 10).strftime("%Y-%m-%d") for k in range(4))
+            dates = ", ".join(self.at(2 + 7 * k, 10).strftime("%Y-%m-%d") for k in range(4))
             self.assertIn("checked 4 occurrences of the series, taken from its recurrence "
                           "(the first from 10:00 to 11:00 on %s): %s"
-                          % (at(2, 10).strftime("%Y-%m-%d"), dates), reasons)
+                          % (self.at(2, 10).strftime("%Y-%m-%d"), dates), reasons)
         self.assertEqual([c["my_response_type"] for c in w.calendar("room0", busy)], ["Accept"])
         self.assertEqual(w.calendar("room0", series), [])
 
     def test_single_meeting_on_a_later_occurrence_of_a_booked_series_is_declined(self):
         w = self.w
-        series = self.book("organizer1", "Weekly standup", at(2, 10), weekly=4)
+        series = self.book("organizer1", "Weekly standup", self.at(2, 10), weekly=4)
         w.once(self.conf)
         self.assertEqual(self.answers(series, "organizer1"), {A("room0"): ["Accept"]})
         # The third occurrence: a view of that hour does not hold the series' first one.
-        single = self.book("organizer0", "Customer visit", at(16, 10, 30))
-        free = self.book("organizer0", "Between standups", at(17, 10))
+        single = self.book("organizer0", "Customer visit", self.at(16, 10, 30))
+        free = self.book("organizer0", "Between standups", self.at(17, 10))
         w.once(self.conf)
         self.assertEqual(self.answers(single, "organizer0"), {A("room0"): ["Decline"]})
         self.assertIn("the room is already booked from 10:00 to 11:00 on %s"
-                      % at(16, 10).strftime("%Y-%m-%d"),
+                      % self.at(16, 10).strftime("%Y-%m-%d"),
                       self.last_answer_body(single, "organizer0"))
         self.assertEqual(self.answers(free, "organizer0"), {A("room0"): ["Accept"]})
 
