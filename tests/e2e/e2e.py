@@ -103,11 +103,16 @@ def iso(dt):
     return dt.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+# Today (UTC), read once: a test that runs across midnight must not see two todays (two
+# calls of slot(n) for the same n would be a day apart).
+TODAY = datetime.datetime.now(datetime.timezone.utc).replace(hour=0, minute=0, second=0,
+                                                             microsecond=0)
+
+
 def slot(n=0, hours=1):
     """Start and end (ISO, UTC) of the n-th one-hour slot from tomorrow 08:00 UTC on,
     ten slots a day: distinct meetings never overlap."""
-    day = datetime.datetime.now(datetime.timezone.utc).replace(
-        hour=8, minute=0, second=0, microsecond=0) + datetime.timedelta(days=1 + n // 10)
+    day = TODAY + datetime.timedelta(days=1 + n // 10, hours=8)
     start = day + datetime.timedelta(hours=n % 10)
     return iso(start), iso(start + datetime.timedelta(hours=hours))
 

@@ -5,6 +5,7 @@ Exchange way (PATCH of subject, body and sensitivity on the room's own copy)."""
 
 import datetime
 
+import e2e
 import graphe2e as g
 
 A = g.addr
@@ -14,9 +15,8 @@ USERS = ["organizer0", "organizer1", "room0"]
 
 
 def day(n, hour):
-    base = datetime.datetime.now(datetime.timezone.utc).replace(
-        hour=0, minute=0, second=0, microsecond=0) + datetime.timedelta(days=n)
-    return base + datetime.timedelta(hours=hour)
+    """N days after today (UTC, read once: see e2e.TODAY) at HOUR UTC."""
+    return e2e.TODAY + datetime.timedelta(days=n, hours=hour)
 
 
 def fmt(t):
