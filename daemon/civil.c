@@ -33,7 +33,7 @@ static long long days_before_year(long long year)
     return 365 * (year - 1970) + leap_years_before(year) - leap_years_before(1970);
 }
 
-static int month_length(int year, int month)
+int civil_month_length(long long year, int month)
 {
     static const int length[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     return length[month - 1] + (month == 2 && leap(year));
@@ -42,13 +42,31 @@ static int month_length(int year, int month)
 bool civil_date_valid(int year, int month, int day)
 {
     return year >= 0 && year <= 9999 && month >= 1 && month <= 12 && day >= 1 &&
-           day <= month_length(year, month);
+           day <= civil_month_length(year, month);
 }
 
-long long civil_days_from_date(int year, int month, int day)
+long long civil_days_from_date(long long year, int month, int day)
 {
     return days_before_year(year) + days_before_month[month - 1] + (month > 2 && leap(year)) +
            day - 1;
+}
+
+void civil_date_from_days(long long days, long long *year, int *month, int *day)
+{
+    /* A year's estimate from the mean Gregorian year (146,097 days in 400 years), then set
+     * right by at most a step or two. */
+    long long y = 1970 + floor_div(days * 400, 146097);
+    while (days_before_year(y) > days)
+        y--;
+    while (days_before_year(y + 1) <= days)
+        y++;
+    int day_of_year = (int)(days - days_before_year(y));
+    int m = 12;
+    while (days_before_month[m - 1] + (m > 2 && leap(y)) > day_of_year)
+        m--;
+    *year = y;
+    *month = m;
+    *day = day_of_year - days_before_month[m - 1] - (m > 2 && leap(y)) + 1;
 }
 
 bool civil_time_in_range(time_t t)
@@ -60,25 +78,14 @@ struct civil_time civil_from_time(time_t t)
 {
     long long days = floor_div((long long)t, SECONDS_PER_DAY);
     long long secs = (long long)t - days * SECONDS_PER_DAY;
-    /* A year's estimate from the mean Gregorian year (146,097 days in 400 years), then set
-     * right by at most a step or two. */
-    long long year = 1970 + floor_div(days * 400, 146097);
-    while (days_before_year(year) > days)
-        year--;
-    while (days_before_year(year + 1) <= days)
-        year++;
-    int day_of_year = (int)(days - days_before_year(year));
-    int month = 12;
-    while (days_before_month[month - 1] + (month > 2 && leap(year)) > day_of_year)
-        month--;
+    long long year;
     struct civil_time c = {
-        .year = (int)year,
-        .month = month,
-        .day = day_of_year - days_before_month[month - 1] - (month > 2 && leap(year)) + 1,
         .hour = (int)(secs / 3600),
         .minute = (int)(secs / 60 % 60),
         .second = (int)(secs % 60),
     };
+    civil_date_from_days(days, &year, &c.month, &c.day);
+    c.year = (int)year;
     return c;
 }
 

@@ -7,47 +7,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "civil.h"
 #include "policy_time.h"
 #include "util.h"
 
 #define MAX_PERIODS 200000 /* about 550 years of days: past any window asked for */
 
-/* Days since 1970-01-01 of a proleptic Gregorian date, and back (Howard Hinnant's
- * algorithms). */
-static long days_from_civil(long y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    long era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (long)doe - 719468;
-}
-
-static void civil_from_days(long z, long *y, unsigned *m, unsigned *d)
-{
-    z += 719468;
-    long era = (z >= 0 ? z : z - 146096) / 146097;
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    *d = doy - (153 * mp + 2) / 5 + 1;
-    *m = mp < 10 ? mp + 3 : mp - 9;
-    *y = (long)yoe + era * 400 + (*m <= 2);
-}
-
 static unsigned weekday(long day) /* 0 = Sunday */
 {
     long w = (day + 4) % 7;
     return (unsigned)(w < 0 ? w + 7 : w);
-}
-
-static unsigned month_days(long y, unsigned m)
-{
-    static const unsigned days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return m == 2 && leap ? 29 : days[m - 1];
 }
 
 static bool parse_date(const char *s, long *day)
@@ -56,9 +25,9 @@ static bool parse_date(const char *s, long *day)
     unsigned m, d;
     char tail;
     if (s == NULL || sscanf(s, "%ld-%u-%u%c", &y, &m, &d, &tail) != 3 || m < 1 || m > 12 || d < 1 ||
-        d > month_days(y, m))
+        (int)d > civil_month_length(y, (int)m))
         return false;
-    *day = days_from_civil(y, m, d);
+    *day = (long)civil_days_from_date(y, (int)m, (int)d);
     return true;
 }
 
@@ -77,7 +46,8 @@ static bool day_matches(unsigned flags, long day)
 /* The INDEX-th (1..4, 5 = last) day of Y-M matching FLAGS. */
 static long nth_day(long y, unsigned m, unsigned flags, int index)
 {
-    long first = days_from_civil(y, m, 1), last = first + month_days(y, m) - 1;
+    long first = (long)civil_days_from_date(y, (int)m, 1);
+    long last = first + civil_month_length(y, (int)m) - 1;
     if (index >= 5) {
         for (long d = last; d >= first; d--)
             if (day_matches(flags, d))
@@ -94,9 +64,9 @@ static long nth_day(long y, unsigned m, unsigned flags, int index)
 /* The dates of period K (in order) into DAYS (room for 7); returns how many. */
 static size_t period_days(const struct item_recurrence *rec, long start, long k, long *days)
 {
-    long y;
-    unsigned m, d;
-    civil_from_days(start, &y, &m, &d);
+    long long y;
+    int m, d;
+    civil_date_from_days(start, &y, &m, &d);
     long interval = rec->interval > 0 ? rec->interval : 1;
     size_t n = 0;
     switch (rec->pattern) {
@@ -113,23 +83,24 @@ static size_t period_days(const struct item_recurrence *rec, long start, long k,
     case REC_ABSOLUTE_MONTHLY:
     case REC_RELATIVE_MONTHLY: {
         long months = (long)(m - 1) + k * interval;
-        long yy = y + months / 12;
-        unsigned mm = (unsigned)(months % 12) + 1;
-        unsigned dom = rec->day_of_month > 0 ? (unsigned)rec->day_of_month : d;
-        days[n++] =
-            rec->pattern == REC_ABSOLUTE_MONTHLY
-                ? days_from_civil(yy, mm, dom < month_days(yy, mm) ? dom : month_days(yy, mm))
-                : nth_day(yy, mm, rec->days_of_week, rec->day_of_week_index);
+        long yy = (long)y + months / 12;
+        int mm = (int)(months % 12) + 1;
+        int dom = rec->day_of_month > 0 ? rec->day_of_month : d;
+        int length = civil_month_length(yy, mm);
+        days[n++] = rec->pattern == REC_ABSOLUTE_MONTHLY
+                        ? (long)civil_days_from_date(yy, mm, dom < length ? dom : length)
+                        : nth_day(yy, (unsigned)mm, rec->days_of_week, rec->day_of_week_index);
         break;
     }
     case REC_ABSOLUTE_YEARLY:
     case REC_RELATIVE_YEARLY: {
-        unsigned mm = rec->month >= 1 && rec->month <= 12 ? (unsigned)rec->month : m;
-        unsigned dom = rec->day_of_month > 0 ? (unsigned)rec->day_of_month : d;
+        int mm = rec->month >= 1 && rec->month <= 12 ? rec->month : m;
+        int dom = rec->day_of_month > 0 ? rec->day_of_month : d;
+        int length = civil_month_length(y + k, mm);
         days[n++] = rec->pattern == REC_ABSOLUTE_YEARLY
-                        ? days_from_civil(y + k, mm,
-                                          dom < month_days(y + k, mm) ? dom : month_days(y + k, mm))
-                        : nth_day(y + k, mm, rec->days_of_week, rec->day_of_week_index);
+                        ? (long)civil_days_from_date(y + k, mm, dom < length ? dom : length)
+                        : nth_day((long)(y + k), (unsigned)mm, rec->days_of_week,
+                                  rec->day_of_week_index);
         break;
     }
     }
