@@ -1,74 +1,28 @@
 /*
  * ews_request_count: how many response messages one of our own request envelopes calls for
- * (ews_parse.h). Every EWS call asks it once, so it scans the envelope's tags instead of
- * parsing it into a tree: the envelope is ours (ews_build), well-formed, without comments
- * or CDATA, its '<' and '&' escaped in text and attributes. Element names are matched by
- * their local part: our envelopes give each namespace one prefix, and nothing else is read.
+ * (ews_parse.h). Every EWS call asks it once, so it scans the envelope's tags (xml_scan.h)
+ * instead of parsing it into a tree: the envelope is ours (ews_build) and well-formed.
+ * Element names are matched by their local part: our envelopes give each namespace one
+ * prefix, and nothing else is read.
  */
 #include "ews_parse.h"
 
 #include <stdbool.h>
 #include <string.h>
 
+#include "xml_scan.h"
+
 /* The containers whose children each get one response message, in request order. */
 static const char *const request_lists[] = {"ItemIds",    "Items",           "ItemChanges",
                                             "FolderIds",  "ParentFolderIds", "AttachmentIds",
                                             "Attachments"};
 
-struct tag {
-    const char *name; /* the local name, not terminated */
-    size_t name_len;
-    bool closing; /* </name> */
-    bool empty;   /* <name .../> */
-};
-
-/* The next element tag at or after S (declarations and comments are passed over); the
- * position after it, or NULL at the end or on a tag that does not end. */
-static const char *next_tag(const char *s, const char *end, struct tag *t)
-{
-    for (;;) {
-        s = memchr(s, '<', (size_t)(end - s));
-        if (s == NULL || end - s < 2)
-            return NULL;
-        if (s[1] == '?' || s[1] == '!') {
-            s = memchr(s, '>', (size_t)(end - s));
-            if (s == NULL)
-                return NULL;
-            s++;
-            continue;
-        }
-        t->closing = s[1] == '/';
-        const char *name = s + 1 + t->closing, *p = name;
-        while (p < end && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n' && *p != '/' &&
-               *p != '>')
-            p++;
-        const char *colon = memchr(name, ':', (size_t)(p - name));
-        t->name = colon != NULL ? colon + 1 : name;
-        t->name_len = (size_t)(p - t->name);
-        char quote = 0;
-        for (; p < end; p++) {
-            if (quote != 0) {
-                if (*p == quote)
-                    quote = 0;
-            } else if (*p == '"' || *p == '\'') {
-                quote = *p;
-            } else if (*p == '>') {
-                break;
-            }
-        }
-        if (p >= end || t->name_len == 0)
-            return NULL;
-        t->empty = !t->closing && p[-1] == '/';
-        return p + 1;
-    }
-}
-
-static bool named(const struct tag *t, const char *name)
+static bool named(const struct xml_construct *t, const char *name)
 {
     return t->name_len == strlen(name) && memcmp(t->name, name, t->name_len) == 0;
 }
 
-static bool is_request_list(const struct tag *t)
+static bool is_request_list(const struct xml_construct *t)
 {
     for (size_t i = 0; i < sizeof(request_lists) / sizeof(request_lists[0]); i++)
         if (named(t, request_lists[i]))
@@ -83,13 +37,15 @@ size_t ews_request_message_count(const char *envelope, size_t len)
 {
     if (envelope == NULL || len == 0)
         return 0;
-    const char *s = envelope, *end = envelope + len;
-    struct tag t;
+    struct xml_construct t;
     int depth = 0;
     bool in_body = false, in_operation = false, in_list = false;
     size_t count = 0;
-    while ((s = next_tag(s, end, &t)) != NULL) {
-        if (t.closing) {
+    for (const char *lt = memchr(envelope, '<', len); lt != NULL;
+         lt = memchr(envelope + t.end, '<', len - t.end)) {
+        if (xml_scan_construct(envelope, len, (size_t)(lt - envelope), &t) != 1)
+            return 0;
+        if (t.kind == XML_END) {
             depth--;
             if (depth == LIST_DEPTH)
                 in_list = false;
@@ -101,6 +57,8 @@ size_t ews_request_message_count(const char *envelope, size_t len)
                 return 0;
             continue;
         }
+        if (t.kind != XML_START)
+            continue; /* the declaration */
         if (depth == BODY_DEPTH && named(&t, "Body"))
             in_body = !t.empty;
         else if (depth == OPERATION_DEPTH && in_body)

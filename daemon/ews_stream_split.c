@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "util.h"
+#include "xml_scan.h"
 
 enum split_step {
     SPLIT_SCANNING, /* looking for the end of the current envelope */
@@ -61,42 +62,6 @@ static bool is_space(char c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-/* Where the construct opened at p ends: the index just past `close`, or 0 when it has not
- * arrived yet. */
-static size_t after(const struct ews_stream_splitter *s, size_t p, const char *close)
-{
-    size_t cl = strlen(close);
-    for (size_t i = p; i + cl <= s->len; i++)
-        if (memcmp(s->buf + i, close, cl) == 0)
-            return i + cl;
-    return 0;
-}
-
-/* The end of a start or end tag opened at p (quoted attribute values may hold '>'): the
- * index just past '>', or 0; *empty tells whether it ends with "/>". */
-static size_t after_tag(const struct ews_stream_splitter *s, size_t p, bool *empty)
-{
-    char quote = 0;
-    for (size_t i = p + 1; i < s->len; i++) {
-        char c = s->buf[i];
-        if (quote != 0) {
-            quote = c == quote ? 0 : quote;
-        } else if (c == '"' || c == '\'') {
-            quote = c;
-        } else if (c == '>') {
-            *empty = s->buf[i - 1] == '/';
-            return i + 1;
-        }
-    }
-    return 0;
-}
-
-static bool starts(const struct ews_stream_splitter *s, size_t p, const char *with)
-{
-    size_t n = strlen(with);
-    return s->len - p >= n && memcmp(s->buf + p, with, n) == 0;
-}
-
 /* Move over one construct at s->scan. 1 when it moved, 0 when more bytes are needed, -1
  * when the bytes cannot be an envelope stream. */
 static int step(struct ews_stream_splitter *s)
@@ -113,39 +78,21 @@ static int step(struct ews_stream_splitter *s)
         s->scan = lt != NULL ? (size_t)(lt - s->buf) : s->len;
         return 1;
     }
-    if (s->len - p < 2)
+    struct xml_construct c;
+    int rc = xml_scan_construct(s->buf, s->len, p, &c);
+    /* Outside an envelope neither an end tag nor CDATA can come, whole or not. */
+    if (rc < 0 || (s->depth == 0 && (c.kind == XML_END || c.kind == XML_CDATA)))
+        return -1;
+    if (rc == 0)
         return 0;
-    size_t next = 0;
-    bool empty = false;
-    char c = s->buf[p + 1];
-    if (c == '?') {
-        next = after(s, p + 2, "?>");
-    } else if (c == '!') {
-        if (s->len - p < 4 || (s->buf[p + 2] == '[' && s->len - p < 9))
-            return 0;
-        if (starts(s, p, "<!--"))
-            next = after(s, p + 4, "-->");
-        else if (s->depth > 0 && starts(s, p, "<![CDATA["))
-            next = after(s, p + 9, "]]>");
-        else
-            return -1; /* a DOCTYPE or declaration: never in EWS */
-    } else if (c == '/') {
-        if (s->depth == 0)
-            return -1;
-        next = after_tag(s, p, &empty);
-        if (next != 0)
-            s->depth--;
-    } else {
-        next = after_tag(s, p, &empty);
-        if (next != 0 && !empty)
-            s->depth++;
-    }
-    if (next == 0)
-        return 0;
-    s->scan = next;
-    if (s->depth == 0 && (c == '/' || (c != '?' && c != '!' && empty))) {
+    if (c.kind == XML_END)
+        s->depth--;
+    else if (c.kind == XML_START && !c.empty)
+        s->depth++;
+    s->scan = c.end;
+    if (s->depth == 0 && (c.kind == XML_END || (c.kind == XML_START && c.empty))) {
         s->step = SPLIT_READY;
-        s->end = next;
+        s->end = c.end;
     }
     return 1;
 }
